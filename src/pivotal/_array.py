@@ -1,0 +1,375 @@
+"""Array plumbing shared by every public function.
+
+* namespace resolution (NumPy, PyTorch, JAX) through ``array-api-compat``;
+* validation: dimensions, squareness, finiteness, dtype promotion;
+* working copies that honour ``overwrite_*`` and read-only input;
+* the batching helper that lifts a 2-D core to ``(..., M, N)`` input;
+* machine-precision helpers.
+
+Everything here is private; the public API lives in ``pivotal``.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import array_api_compat
+import numpy as np
+
+__all__ = [
+    "Backend",
+    "backend_name",
+    "namespace",
+    "as_array",
+    "validate_matrix",
+    "validate_rhs",
+    "working_copy",
+    "working_dtype",
+    "unit_roundoff",
+    "real_dtype",
+    "is_complex",
+    "apply_over_batch",
+    "to_numpy",
+]
+
+Backend = str  # "numpy" | "torch" | "jax"
+
+
+def backend_name(x: Any) -> Backend:
+    """Name of the backend that owns ``x``: ``"numpy"``, ``"torch"`` or ``"jax"``."""
+    if array_api_compat.is_torch_array(x):
+        return "torch"
+    if array_api_compat.is_jax_array(x):
+        return "jax"
+    return "numpy"
+
+
+def namespace(*arrays: Any):
+    """Array-API namespace of ``arrays`` (NumPy for array-likes such as lists).
+
+    Raises ``TypeError`` with a clear message when arrays from different
+    backends are mixed.
+    """
+    arrays = [a for a in arrays if a is not None]
+    names = {backend_name(a) for a in arrays} or {"numpy"}
+    if len(names) > 1:
+        raise TypeError(
+            f"arrays from different backends were mixed ({', '.join(sorted(names))}); "
+            "convert them to one type (for example torch.as_tensor or numpy.asarray) first."
+        )
+    name = names.pop()
+    if name == "numpy":
+        return array_api_compat.array_namespace(np.empty(0))
+    return array_api_compat.array_namespace(*arrays)
+
+
+# --------------------------------------------------------------------------- dtypes
+
+
+def _numpy_working_dtype(dtype: np.dtype) -> np.dtype:
+    """SciPy's LAPACK dtype rule: f16/bool -> f32, ints -> f64, complex kept."""
+    dtype = np.dtype(dtype)
+    if dtype.kind == "c":
+        return np.dtype(np.complex64) if dtype.itemsize <= 8 else np.dtype(np.complex128)
+    if dtype.kind == "f":
+        return np.dtype(np.float32) if dtype.itemsize <= 4 else np.dtype(np.float64)
+    if dtype.kind == "b":
+        return np.dtype(np.float32)
+    if dtype.kind in "iu":
+        return np.dtype(np.float64)
+    raise TypeError(
+        f"unsupported dtype {dtype}: pass a real or complex floating-point (or integer) array."
+    )
+
+
+def working_dtype(x: Any):
+    """Floating dtype in which the decompositions of ``x`` are computed.
+
+    float16/bfloat16 and bool become float32, integers become float64, and
+    float32/float64/complex64/complex128 are preserved (SciPy's rule).
+    """
+    name = backend_name(x)
+    if name == "torch":
+        import torch
+
+        dt = x.dtype
+        if dt in (torch.float32, torch.float64, torch.complex64, torch.complex128):
+            return dt
+        if dt in (torch.float16, torch.bfloat16, torch.bool):
+            return torch.float32
+        if dt == torch.complex32:
+            return torch.complex64
+        if not dt.is_floating_point and not dt.is_complex:
+            return torch.float64
+        raise TypeError(f"unsupported dtype {dt}")
+    if name == "jax":
+        import jax.numpy as jnp
+
+        np_dt = _numpy_working_dtype(np.dtype(x.dtype))
+        # JAX runs in float32 unless x64 is enabled; keep what it can represent.
+        return jnp.result_type(np_dt)
+    return _numpy_working_dtype(np.asarray(x).dtype if not hasattr(x, "dtype") else x.dtype)
+
+
+def is_complex(dtype: Any) -> bool:
+    """True for complex dtypes of any backend."""
+    if hasattr(dtype, "is_complex"):
+        return bool(dtype.is_complex)
+    return np.dtype(dtype).kind == "c"
+
+
+def real_dtype(dtype: Any):
+    """The real dtype matching ``dtype`` (complex128 -> float64)."""
+    if hasattr(dtype, "is_complex"):
+        import torch
+
+        return {torch.complex64: torch.float32, torch.complex128: torch.float64}.get(dtype, dtype)
+    return np.finfo(np.dtype(dtype)).dtype
+
+
+def unit_roundoff(dtype: Any) -> float:
+    """Unit roundoff ``u = eps/2`` of ``dtype`` (LAPACK's ``dlamch('E')``)."""
+    if hasattr(dtype, "is_complex") or hasattr(dtype, "is_floating_point"):
+        import torch
+
+        return float(torch.finfo(dtype).eps) / 2
+    return float(np.finfo(np.dtype(dtype)).eps) / 2
+
+
+# --------------------------------------------------------------------------- validation
+
+
+def as_array(a: Any, name: str = "a"):
+    """Return ``a`` as a backend array (lists and scalars become NumPy arrays)."""
+    if backend_name(a) != "numpy":
+        return a
+    if isinstance(a, np.ndarray):
+        arr = a
+    else:
+        if hasattr(a, "toarray") and hasattr(a, "nnz"):
+            raise TypeError(
+                f"{name} is a scipy.sparse matrix; dense decompositions need a dense "
+                f"array. Call {name}.toarray() first, or use scipy.sparse.linalg."
+            )
+        arr = np.asarray(a)
+    if isinstance(arr, np.matrix):
+        arr = np.asarray(arr)
+    if arr.dtype == object or arr.dtype.kind in "SUVMm":
+        raise TypeError(
+            f"{name} has dtype {arr.dtype}; pass a numeric array (float, complex or integer)."
+        )
+    return arr
+
+
+def _all_finite(x, name: str) -> bool:
+    if name == "torch":
+        import torch
+
+        return bool(torch.isfinite(x).all())
+    if name == "jax":
+        import jax.numpy as jnp
+
+        return bool(jnp.isfinite(x).all())
+    return bool(np.isfinite(x).all())
+
+
+def check_finite_or_raise(x: Any, name: str = "a") -> None:
+    """Raise ``ValueError`` when ``x`` contains NaN or Inf."""
+    if not _all_finite(x, backend_name(x)):
+        raise ValueError(
+            f"array must not contain infs or NaNs (found in {name}); clean the input, "
+            "or pass check_finite=False if non-finite values are intended."
+        )
+
+
+def validate_matrix(
+    a: Any,
+    name: str = "a",
+    *,
+    square: bool = False,
+    check_finite: bool = True,
+    batch: bool = True,
+):
+    """The one validation helper at the top of every public function.
+
+    Converts array-likes to arrays, checks the number of dimensions (``2`` or,
+    with ``batch``, ``>= 2``), squareness and finiteness.  The dtype is left
+    alone; :func:`working_copy` promotes it.
+
+    Returns
+    -------
+    array
+        ``a`` itself when it already is an array of a supported backend.
+    """
+    a = as_array(a, name)
+    ndim = len(a.shape)
+    if ndim < 2 or (ndim > 2 and not batch):
+        want = "a 2-D array" if not batch else "an array of shape (M, N) or (..., M, N)"
+        raise ValueError(
+            f"expected {name} to be {want}, got shape {tuple(a.shape)}; "
+            "reshape it (for a single row or column use a[None, :] or a[:, None])."
+        )
+    if square and a.shape[-1] != a.shape[-2]:
+        raise ValueError(
+            f"expected square matrix {name}, got shape {tuple(a.shape)}; use lstsq "
+            "(or a QR factorization) for rectangular systems."
+        )
+    if check_finite:
+        check_finite_or_raise(a, name)
+    return a
+
+
+def validate_rhs(b: Any, n: int, name: str = "b", *, check_finite: bool = True, a_name: str = "a"):
+    """Validate a right-hand side whose first core dimension must equal ``n``.
+
+    ``b`` may be a vector ``(N,)``, a matrix ``(N, K)`` or a batch ``(..., N, K)``.
+    """
+    b = as_array(b, name)
+    if len(b.shape) == 0 or b.shape[-1 if len(b.shape) == 1 else -2] != n:
+        raise ValueError(
+            f"shapes of {a_name} (N={n}) and {name} {tuple(b.shape)} are incompatible: "
+            f"{name} must have {n} rows, shape ({n},) or ({n}, K)."
+        )
+    if check_finite:
+        check_finite_or_raise(b, name)
+    return b
+
+
+def working_copy(a: Any, *, overwrite: bool = False, dtype: Any = None):
+    """A writable array in the working dtype, safe for a kernel to overwrite.
+
+    ``a`` itself is returned (and so overwritten) only when ``overwrite`` is
+    true, ``a`` is writable and already has the working dtype, which is what
+    ``overwrite_a=True`` promises in SciPy.  Read-only, non-contiguous and
+    Fortran-ordered inputs are copied into a C-ordered array.
+    """
+    dtype = working_dtype(a) if dtype is None else dtype
+    name = backend_name(a)
+    if name == "torch":
+        if overwrite and a.dtype == dtype and not a.requires_grad:
+            return a
+        return a.to(dtype=dtype, copy=True).contiguous()
+    if name == "jax":
+        raise TypeError("JAX arrays are immutable; pivotal's kernels need NumPy or PyTorch input.")
+    a = np.asarray(a)
+    if (
+        overwrite
+        and a.dtype == dtype
+        and a.flags.writeable
+        and (a.flags.c_contiguous or a.flags.f_contiguous)
+    ):
+        return a
+    return np.array(a, dtype=dtype, order="C", copy=True)
+
+
+def to_numpy(x: Any) -> np.ndarray:
+    """A NumPy view or copy of any backend array (host memory)."""
+    name = backend_name(x)
+    if name == "torch":
+        return x.detach().cpu().resolve_conj().numpy()
+    return np.asarray(x)
+
+
+# --------------------------------------------------------------------------- batching
+
+
+def _stack(items: list, like: Any):
+    if backend_name(like) == "torch":
+        import torch
+
+        return torch.stack(items)
+    return np.stack(items)
+
+
+def apply_over_batch(
+    core: Callable[..., Any],
+    arrays: Sequence[tuple[Any, int]],
+    *args: Any,
+    **kwargs: Any,
+):
+    """Apply a 2-D ``core`` over the broadcast batch dimensions of ``arrays``.
+
+    Parameters
+    ----------
+    core : callable
+        ``core(*core_arrays, *args, **kwargs)``; returns an array, a tuple of
+        arrays, or a tuple that mixes arrays and plain Python values.
+    arrays : sequence of (array, core_ndim)
+        Each input with the number of trailing dimensions the core consumes.
+        An input with exactly ``core_ndim`` dimensions is broadcast.
+
+    Returns
+    -------
+    The core's result with each array output stacked to ``batch + core shape``;
+    non-array outputs are returned from the first batch element (they must be
+    the same for every element).
+    """
+    batch_shapes = [tuple(a.shape[: len(a.shape) - nd]) for a, nd in arrays]
+    if all(not s for s in batch_shapes):
+        return core(*[a for a, _ in arrays], *args, **kwargs)
+    try:
+        batch = np.broadcast_shapes(*batch_shapes)
+    except ValueError:
+        raise ValueError(
+            f"batch dimensions {batch_shapes} of the inputs do not broadcast; "
+            "give them equal (or broadcastable) leading dimensions."
+        ) from None
+    like = arrays[0][0]
+    if int(np.prod(batch)) == 0:
+        # Empty batch: run the core on an identity-like matrix of the core
+        # shape to learn the output shapes and dtypes, then return empty stacks.
+        probe = core(*[_probe_core(a, nd) for a, nd in arrays], *args, **kwargs)
+        return _map_outputs(probe, lambda o: _empty_batch(o, batch))
+    results = []
+    for idx in itertools.product(*(range(s) for s in batch)):
+        items = []
+        for (a, nd), bshape in zip(arrays, batch_shapes):
+            off = len(batch) - len(bshape)
+            sub = tuple(0 if bshape[i - off] == 1 else idx[i] for i in range(off, len(batch)))
+            items.append(a[sub] if sub else a)
+        results.append(core(*items, *args, **kwargs))
+    first = results[0]
+    if isinstance(first, tuple):
+        out = []
+        for j, item in enumerate(first):
+            if _is_array(item):
+                stacked = _stack([r[j] for r in results], like)
+                out.append(stacked.reshape(tuple(batch) + tuple(item.shape)))
+            else:
+                out.append(item)
+        return tuple(out)
+    return _stack(results, like).reshape(tuple(batch) + tuple(first.shape))
+
+
+def _is_array(x: Any) -> bool:
+    return isinstance(x, np.ndarray) or array_api_compat.is_array_api_obj(x) and not np.isscalar(x)
+
+
+def _probe_core(a: Any, nd: int):
+    """An identity-like core-shaped array (nonsingular, positive definite)."""
+    core_shape = tuple(a.shape[len(a.shape) - nd:])
+    probe = np.eye(*core_shape) if nd == 2 else np.ones(core_shape)
+    if backend_name(a) == "torch":
+        import torch
+
+        return torch.as_tensor(probe, dtype=a.dtype, device=a.device)
+    return probe.astype(np.asarray(a).dtype)
+
+
+def _empty_batch(o: Any, batch: tuple):
+    if not _is_array(o):
+        return o
+    shape = tuple(batch) + tuple(o.shape)
+    if backend_name(o) == "torch":
+        import torch
+
+        return torch.empty(shape, dtype=o.dtype, device=o.device)
+    return np.empty(shape, dtype=o.dtype)
+
+
+def _map_outputs(result: Any, fn: Callable[[Any], Any]):
+    if isinstance(result, tuple):
+        return tuple(fn(r) for r in result)
+    return fn(result)

@@ -1,0 +1,63 @@
+"""PyTorch backend: ``torch.linalg`` on CPU or CUDA."""
+
+from __future__ import annotations
+
+import torch
+
+from .._permutations import ipiv_to_perm
+
+name = "torch"
+
+
+def _op(t, trans):
+    if trans == 1:
+        return t.mT
+    if trans == 2:
+        return t.mH
+    return t
+
+
+def trsm(t, b, *, lower, trans=0, unit_diagonal=False, side="left"):
+    """Triangular solve with several right-hand sides; returns a new tensor."""
+    if t.shape[0] == 0 or b.numel() == 0:
+        return b.clone()
+    upper = (not lower) if trans == 0 else bool(lower)
+    return torch.linalg.solve_triangular(
+        _op(t, trans), b, upper=upper, left=(side == "left"), unitriangular=bool(unit_diagonal)
+    )
+
+
+def trsm_inplace(t, b, *, lower, trans=0, unit_diagonal=False, side="left"):
+    """Overwrite ``b`` with the solution of ``op(t) x = b`` (or ``x op(t) = b``)."""
+    b.copy_(trsm(t, b, lower=lower, trans=trans, unit_diagonal=unit_diagonal, side=side))
+    return b
+
+
+def gemm_update(c, a, b):
+    """``c <- c - a @ b`` in place."""
+    c.sub_(a @ b)
+    return c
+
+
+def herk_update(c, a):
+    """``c <- c - a @ a^H`` in place (the whole block)."""
+    c.sub_(a @ a.mH)
+    return c
+
+
+def syrk_update(c, a):
+    """``c <- c - a @ a^T`` in place (the whole block)."""
+    c.sub_(a @ a.mT)
+    return c
+
+
+def vendor_getrf(a):
+    """``torch.linalg.lu_factor_ex``: ``(lu, perm, info)`` with ``a[perm] = L U`` (perm on the host)."""
+    lu, pivots, info = torch.linalg.lu_factor_ex(a)
+    return lu, ipiv_to_perm((pivots - 1).cpu().numpy(), a.shape[0]), int(info)
+
+
+def vendor_potrf(a, lower):
+    """``torch.linalg.cholesky_ex``; returns ``(factor, info)``."""
+    c, info = torch.linalg.cholesky_ex(a, upper=not lower)
+    return c, int(info)

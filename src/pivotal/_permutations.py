@@ -1,0 +1,47 @@
+"""Permutation helpers: LAPACK interchange vectors versus permutation vectors."""
+
+from __future__ import annotations
+
+import numpy as np
+
+__all__ = ["perm_to_ipiv", "ipiv_to_perm", "invert_perm"]
+
+
+def perm_to_ipiv(perm: np.ndarray) -> np.ndarray:
+    """LAPACK-style (0-based) sequential interchanges equivalent to ``perm``.
+
+    ``ipiv[i] = j`` means rows ``i`` and ``j`` were swapped at step ``i``;
+    applying the swaps in order to ``arange(m)`` gives ``perm``.
+    """
+    perm = np.asarray(perm)
+    m = perm.shape[0]
+    current = np.arange(m)  # current[i] = original row now at position i
+    where = np.arange(m)  # where[r] = position of original row r
+    ipiv = np.empty(m, dtype=np.int32)
+    for i in range(m):
+        j = where[perm[i]]
+        ipiv[i] = j
+        if j != i:
+            ri, rj = current[i], current[j]
+            current[i], current[j] = rj, ri
+            where[ri], where[rj] = j, i
+    return ipiv
+
+
+def ipiv_to_perm(ipiv, m: int | None = None) -> np.ndarray:
+    """Apply 0-based LAPACK interchanges ``ipiv`` to ``arange(m)``."""
+    ipiv = np.asarray(ipiv)
+    m = ipiv.shape[0] if m is None else m
+    perm = np.arange(m)
+    for i, j in enumerate(ipiv.tolist()):
+        if i != j:
+            perm[i], perm[j] = perm[j], perm[i]
+    return perm
+
+
+def invert_perm(perm: np.ndarray) -> np.ndarray:
+    """The inverse permutation: ``invert_perm(p)[p] == arange(len(p))``."""
+    perm = np.asarray(perm)
+    inv = np.empty_like(perm)
+    inv[perm] = np.arange(perm.shape[0])
+    return inv
