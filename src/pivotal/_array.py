@@ -32,6 +32,7 @@ __all__ = [
     "is_complex",
     "apply_over_batch",
     "to_numpy",
+    "from_numpy",
 ]
 
 Backend = str  # "numpy" | "torch" | "jax"
@@ -262,6 +263,20 @@ def working_copy(a: Any, *, overwrite: bool = False, dtype: Any = None):
     ):
         return a
     return np.array(a, dtype=dtype, order="C", copy=True)
+
+
+def from_numpy(x: np.ndarray, like: Any, dtype: Any = None):
+    """Convert a host NumPy array to the backend (and device) of ``like``."""
+    name = backend_name(like)
+    if name == "torch":
+        import torch
+
+        return torch.as_tensor(x, dtype=dtype, device=like.device)
+    if name == "jax":
+        import jax.numpy as jnp
+
+        return jnp.asarray(x, dtype=dtype)
+    return np.asarray(x, dtype=dtype)
 
 
 def to_numpy(x: Any) -> np.ndarray:

@@ -79,3 +79,17 @@ def vendor_potrf(a, lower):
     if info < 0:  # pragma: no cover
         raise ValueError(f"illegal value in argument {-info} of internal potrf")
     return c, int(info)
+
+
+def vendor_sytrf(a, lower, hermitian):
+    """LAPACK ``?sytrf``/``?hetrf`` (Bunch-Kaufman).
+
+    Returns ``(factors, ipiv, info, name)`` with LAPACK's 1-based ``ipiv``.
+    """
+    kind = "hetrf" if hermitian and np.iscomplexobj(a) else "sytrf"
+    fn, lwork_fn = lapack.get_lapack_funcs((kind, kind + "_lwork"), (a,))
+    lwork = lapack._compute_lwork(lwork_fn, a.shape[0], lower=int(bool(lower)))
+    factors, ipiv, info = fn(a, lower=int(bool(lower)), lwork=lwork, overwrite_a=False)
+    if info < 0:  # pragma: no cover
+        raise ValueError(f"illegal value in argument {-info} of internal {kind}")
+    return factors, np.asarray(ipiv, dtype=np.int64), int(info), f"LAPACK {kind}"

@@ -61,3 +61,15 @@ def vendor_potrf(a, lower):
     """``torch.linalg.cholesky_ex``; returns ``(factor, info)``."""
     c, info = torch.linalg.cholesky_ex(a, upper=not lower)
     return c, int(info)
+
+
+def vendor_sytrf(a, lower, hermitian):
+    """``torch.linalg.ldl_factor_ex`` (lower triangle only).
+
+    Returns ``(factors, ipiv, info, name)`` with LAPACK's 1-based ``ipiv`` on the host.
+    Raises ``NotImplementedError`` for the upper triangle, which torch does not offer.
+    """
+    if not lower:
+        raise NotImplementedError("torch.linalg.ldl_factor factors the lower triangle only")
+    factors, pivots, info = torch.linalg.ldl_factor_ex(a, hermitian=bool(hermitian))
+    return factors, pivots.cpu().numpy().astype("int64"), int(info), "torch.linalg.ldl_factor"

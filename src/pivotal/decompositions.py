@@ -1,0 +1,740 @@
+"""SciPy-compatible decompositions: ``lu``, ``lu_factor``, ``lu_solve``,
+``cholesky``, ``cho_factor``, ``cho_solve`` and ``solve_triangular``.
+
+Each function has the signature, defaults, return conventions, dtype rules,
+batching (``(..., M, N)``) and error types of its ``scipy.linalg``
+namesake, so code written against SciPy runs unchanged.  pivotal's extra
+options are keyword-only (``pivoting=``, ``block_size=``, ``method=``).
+
+Backends: NumPy arrays (and array-likes) run on LAPACK or pivotal's kernels,
+PyTorch tensors on ``torch.linalg`` or pivotal's kernels (same device and
+dtype out), JAX arrays on ``jax.scipy.linalg`` where it supports the request
+(see :mod:`pivotal._backends.jax`).
+"""
+
+from __future__ import annotations
+
+import warnings
+from typing import Any
+
+import numpy as np
+
+from . import _array
+from ._array import (
+    apply_over_batch,
+    backend_name,
+    namespace,
+    validate_matrix,
+    validate_rhs,
+    working_copy,
+    working_dtype,
+)
+from ._backends import get_backend
+from ._permutations import ipiv_to_perm, perm_to_ipiv
+from .errors import LinAlgWarning, NotPositiveDefiniteError, SingularMatrixError
+from .factorizations.base import normalize_trans
+from .factorizations.cholesky import Cholesky, cholesky_compute
+from .factorizations.ldl import ldl_compute
+from .factorizations.lu import (
+    LU,
+    check_method,
+    lu_compute,
+    lu_factors,
+    lu_solve_core,
+    warn_on_tiny_pivots,
+)
+from .kernels.ldl import ldl_unpack
+from .kernels.triangular import first_zero_diagonal, trsm_blocked
+
+__all__ = [
+    "lu",
+    "lu_factor",
+    "lu_solve",
+    "cholesky",
+    "cho_factor",
+    "cho_solve",
+    "ldl",
+    "solve_triangular",
+]
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def _jax():
+    from ._backends import jax as jax_backend
+
+    return jax_backend
+
+
+def _on_host(func, *arrays, **kwargs):
+    """Run a NumPy implementation on JAX input and convert the result back."""
+    jb = _jax()
+    return jb.from_host(func(*[jb.to_host(a) for a in arrays], **kwargs))
+
+
+def _index_like(idx: np.ndarray, like: Any, dtype=np.int32):
+    """Host indices as an integer array of ``like``'s backend."""
+    if backend_name(like) == "torch":
+        import torch
+
+        return torch.as_tensor(idx, device=like.device).to(torch.int32 if dtype == np.int32 else torch.int64)
+    return np.asarray(idx, dtype=dtype)
+
+
+def _rhs_core_ndim(b: Any) -> int:
+    return 1 if len(b.shape) == 1 else 2
+
+
+def _result_dtype(a: Any, b: Any):
+    if backend_name(a) == "torch":
+        import torch
+
+        return torch.promote_types(working_dtype(a), working_dtype(b))
+    return np.result_type(working_dtype(a), working_dtype(b))
+
+
+def _rhs_copy(b: Any, dtype: Any, overwrite_b: bool):
+    """Writable 2-D right-hand side in ``dtype`` (a view of ``b`` if allowed)."""
+    vector = len(b.shape) == 1
+    work = working_copy(b, overwrite=overwrite_b, dtype=dtype)
+    if vector:
+        work = work[:, None]
+    return work, vector
+
+
+def _triangular_solver(method: str, block_size: int | None, like: Any):
+    """In-place ``op(t) x = b`` solver for the chosen method."""
+    check_method(method)
+    if block_size is not None and (int(block_size) != block_size or block_size < 1):
+        raise ValueError(f"block_size must be a positive integer or None, got {block_size!r}.")
+    if method == "vendor" and block_size is not None:
+        raise ValueError("block_size selects pivotal's kernel; it cannot be combined with method='vendor'.")
+    if method == "kernel" or block_size is not None:
+
+        def solve(t, b, *, lower, trans=0, unit_diagonal=False):
+            return trsm_blocked(t, b, lower=lower, trans=trans, unit_diagonal=unit_diagonal, block_size=block_size)
+
+        return solve
+    backend = get_backend(like)
+
+    def solve(t, b, *, lower, trans=0, unit_diagonal=False):
+        return backend.trsm_inplace(t, b, lower=lower, trans=trans, unit_diagonal=unit_diagonal)
+
+    return solve
+
+
+def _warn_singular_u(info: int) -> None:
+    warnings.warn(
+        LinAlgWarning(
+            f"Diagonal number {info} is exactly zero. Singular matrix. "
+            "lu_solve will refuse these factors; use lstsq for rank-deficient systems."
+        ),
+        stacklevel=4,
+    )
+
+
+# --------------------------------------------------------------------------- LU
+
+
+def lu(
+    a: Any,
+    permute_l: bool = False,
+    overwrite_a: bool = False,
+    check_finite: bool = True,
+    p_indices: bool = False,
+    *,
+    pivoting: str = "partial",
+    block_size: int | None = None,
+    method: str = "auto",
+):
+    """LU decomposition with pivoting, ``A = P @ L @ U`` (SciPy-compatible).
+
+    Parameters
+    ----------
+    a : (..., M, N) array_like
+        Matrix (or batch of matrices) to decompose.
+    permute_l : bool, optional
+        Return ``(P @ L, U)`` instead of ``(P, L, U)``.
+    overwrite_a : bool, optional
+        Allow overwriting ``a``.
+    check_finite : bool, optional
+        Raise ``ValueError`` if ``a`` contains NaN or Inf.
+    p_indices : bool, optional
+        Return the permutation as row indices ``p`` with ``A = L[p] @ U``
+        instead of a matrix.
+    pivoting : {"partial", "rook", "complete", "none"}, keyword-only
+        Pivoting strategy.  With rook or complete pivoting a column
+        permutation ``Q`` is returned last: ``A = P @ L @ U @ Q`` (with
+        ``p_indices``: ``A = (L @ U)[p_inv][:, q_inv]``... see Returns).
+    block_size : int, keyword-only
+        Selects pivotal's kernel: 1 unblocked, ``nb`` blocked, None recursive.
+    method : {"auto", "kernel", "vendor"}, keyword-only
+        ``"auto"`` uses LAPACK (or ``torch.linalg``) for partial pivoting.
+
+    Returns
+    -------
+    p : (..., M, M) array or (..., M) int array
+        Permutation matrix (real dtype of ``a``), or indices with
+        ``p_indices`` such that ``A = L[p] @ U``.  Omitted with ``permute_l``.
+    l : (..., M, K) array
+        Unit lower trapezoidal factor (``P @ L`` with ``permute_l``).
+    u : (..., K, N) array
+        Upper trapezoidal factor.
+    q : (..., N, N) array or (..., N) int array
+        Only for rook or complete pivoting: the column permutation,
+        ``A = P @ L @ U @ Q``; with ``p_indices``, indices such that
+        ``A = (L @ U)[:, q]`` after the row permutation, i.e.
+        ``A = L[p] @ U[:, q]``.
+
+    Notes
+    -----
+    JAX input with partial pivoting runs ``jax.scipy.linalg.lu``; other
+    options run pivotal's NumPy code on the host (not traceable).
+
+    Examples
+    --------
+    >>> import numpy as np, pivotal as pv
+    >>> A = np.array([[2.0, 5, 8, 7], [5, 2, 2, 8], [7, 5, 6, 6], [5, 4, 4, 8]])
+    >>> p, l, u = pv.lu(A)
+    >>> np.allclose(A, p @ l @ u)
+    True
+    >>> p, l, u, q = pv.lu(A, pivoting="complete", p_indices=True)
+    >>> np.allclose(A, l[p] @ u[:, q])
+    True
+    """
+    a = validate_matrix(a, check_finite=check_finite)
+    if backend_name(a) == "jax":
+        if pivoting == "partial" and method in ("auto", "vendor") and block_size is None:
+            return _jax().lu(a, permute_l=permute_l, p_indices=p_indices)
+        return _on_host(
+            lu, a, permute_l=permute_l, check_finite=False, p_indices=p_indices,
+            pivoting=pivoting, block_size=block_size, method=method,
+        )
+
+    def core(a2):
+        m, n = a2.shape
+        k = min(m, n)
+        work = working_copy(a2, overwrite=overwrite_a)
+        xp = namespace(work)
+        res = lu_compute(work, pivoting, block_size, method)
+        if pivoting == "none":
+            warn_on_tiny_pivots(res.lu, stacklevel=5)
+        l_factor, u_factor = lu_factors(res.lu)
+        # A[perm][:, cperm] = L U  ->  A = P L U Q with P = I[:, perm], Q = I[cperm, :]
+        inv = np.empty_like(res.perm)
+        inv[res.perm] = np.arange(m)
+        out = []
+        if permute_l:
+            out.append(l_factor[_index_like(inv, l_factor, np.int64), :])
+        elif p_indices:
+            out.append(_index_like(inv, work))
+        else:
+            out.append(_perm_matrix(res.perm, m, work, columns=True))
+        if not permute_l:
+            out.append(l_factor)
+        out.append(u_factor)
+        if res.cperm is not None:
+            cinv = np.empty_like(res.cperm)
+            cinv[res.cperm] = np.arange(n)
+            out.append(_index_like(cinv, work) if p_indices else _perm_matrix(res.cperm, n, work, columns=False))
+        return tuple(out)
+
+    return apply_over_batch(core, [(a, 2)])
+
+
+def _perm_matrix(perm: np.ndarray, n: int, like: Any, *, columns: bool):
+    """Permutation matrix in the real dtype of ``like``: ``I[:, perm]`` or ``I[perm, :]``."""
+    mat = np.zeros((n, n))
+    if columns:
+        mat[perm, np.arange(n)] = 1
+    else:
+        mat[np.arange(n), perm] = 1
+    return _array.from_numpy(mat, like, _array.real_dtype(like.dtype))
+
+
+def lu_factor(
+    a: Any,
+    overwrite_a: bool = False,
+    check_finite: bool = True,
+    *,
+    pivoting: str = "partial",
+    block_size: int | None = None,
+    method: str = "auto",
+):
+    """Compact pivoted LU factorization (SciPy-compatible).
+
+    Parameters
+    ----------
+    a : (..., M, N) array_like
+        Matrix (or batch) to factor.
+    overwrite_a, check_finite : bool, optional
+        As in SciPy.
+    pivoting : {"partial", "rook", "complete", "none"}, keyword-only
+    block_size : int, keyword-only
+        Selects pivotal's kernel (1 unblocked, ``nb`` blocked, None recursive).
+    method : {"auto", "kernel", "vendor"}, keyword-only
+
+    Returns
+    -------
+    lu : (..., M, N) array
+        ``U`` on and above the diagonal, ``L`` (unit diagonal implied) below.
+    piv : (..., K) int32 array
+        0-based row interchanges: row ``i`` was swapped with row ``piv[i]``.
+    jpiv : (..., K) int32 array
+        Only for rook and complete pivoting: the column interchanges, in
+        the same convention (LAPACK ``getc2``).  :func:`lu_solve` accepts the
+        3-tuple.
+
+    Warns
+    -----
+    LinAlgWarning
+        If ``U`` has an exactly zero diagonal entry (as SciPy does).
+    PivotGrowthWarning
+        With ``pivoting="none"`` and a tiny pivot.
+
+    Examples
+    --------
+    >>> import numpy as np, pivotal as pv
+    >>> A = np.array([[2.0, 5, 8, 7], [5, 2, 2, 8], [7, 5, 6, 6], [5, 4, 4, 8]])
+    >>> lu, piv = pv.lu_factor(A)
+    >>> piv
+    array([2, 2, 3, 3], dtype=int32)
+    >>> x = pv.lu_solve((lu, piv), np.ones(4))
+    >>> np.allclose(A @ x, 1.0)
+    True
+    """
+    a = validate_matrix(a, check_finite=check_finite)
+    if backend_name(a) == "jax":
+        if pivoting == "partial" and method in ("auto", "vendor") and block_size is None:
+            return _jax().lu_factor(a)
+        return _on_host(lu_factor, a, check_finite=False, pivoting=pivoting, block_size=block_size, method=method)
+
+    def core(a2):
+        k = min(a2.shape)
+        work = working_copy(a2, overwrite=overwrite_a)
+        res = lu_compute(work, pivoting, block_size, method)
+        if res.info:
+            _warn_singular_u(res.info)
+        if pivoting == "none":
+            warn_on_tiny_pivots(res.lu, stacklevel=5)
+        piv = _index_like(perm_to_ipiv(res.perm)[:k], work)
+        if res.cperm is None:
+            return res.lu, piv
+        return res.lu, piv, _index_like(perm_to_ipiv(res.cperm)[:k], work)
+
+    return apply_over_batch(core, [(a, 2)])
+
+
+def lu_solve(
+    lu_and_piv: Any,
+    b: Any,
+    trans: int = 0,
+    overwrite_b: bool = False,
+    check_finite: bool = True,
+    *,
+    method: str = "auto",
+):
+    """Solve ``op(A) x = b`` given the LU factorization of ``A`` (SciPy-compatible).
+
+    Parameters
+    ----------
+    lu_and_piv : tuple or LU
+        ``(lu, piv)`` from :func:`lu_factor`, ``(lu, piv, jpiv)`` for rook or
+        complete pivoting, or a :class:`pivotal.LU` object.
+    b : (..., N) or (..., N, K) array_like
+        Right-hand side(s).
+    trans : {0, 1, 2}, optional
+        Solve ``A x = b`` (0), ``A^T x = b`` (1) or ``A^H x = b`` (2).
+    overwrite_b, check_finite : bool, optional
+        As in SciPy.
+    method : {"auto", "kernel", "vendor"}, keyword-only
+        ``"kernel"`` uses pivotal's substitution kernel; otherwise BLAS ``trsm``.
+
+    Returns
+    -------
+    x : array of the shape of ``b`` (broadcast against a batch of factors).
+
+    Raises
+    ------
+    SingularMatrixError
+        If ``U`` has an exactly zero diagonal entry (SciPy would return inf/NaN).
+
+    Examples
+    --------
+    >>> import numpy as np, pivotal as pv
+    >>> A = np.array([[4.0, 3.0], [6.0, 3.0]])
+    >>> x = pv.lu_solve(pv.lu_factor(A), np.array([10.0, 12.0]))
+    >>> np.allclose(A @ x, [10.0, 12.0])
+    True
+    """
+    t = normalize_trans(trans)
+    if isinstance(lu_and_piv, LU):
+        return lu_and_piv.solve(b, trans=t, check_finite=check_finite)
+    try:
+        lu_mat, piv, *rest = lu_and_piv
+    except (TypeError, ValueError):
+        raise ValueError("lu_and_piv must be (lu, piv), (lu, piv, jpiv) or a pivotal.LU object.") from None
+    if len(rest) > 1:
+        raise ValueError("lu_and_piv must be (lu, piv), (lu, piv, jpiv) or a pivotal.LU object.")
+    jpiv = rest[0] if rest else None
+    if len(getattr(lu_mat, "shape", ())) < 2:
+        raise ValueError("lu_and_piv must be (lu, piv), (lu, piv, jpiv) or a pivotal.LU object.")
+    lu_mat = validate_matrix(lu_mat, "lu", square=True, check_finite=check_finite)
+    n = lu_mat.shape[-1]
+    b = validate_rhs(b, n, check_finite=check_finite, a_name="lu")
+    if backend_name(lu_mat) == "jax":
+        if jpiv is None and method in ("auto", "vendor"):
+            return _jax().lu_solve((lu_mat, piv), b, t)
+        jb = _jax()
+        return jb.from_host(
+            lu_solve(
+                tuple(jb.to_host(x) for x in (lu_mat, piv) + ((jpiv,) if jpiv is not None else ())),
+                jb.to_host(b), trans=t, check_finite=False, method=method,
+            )
+        )
+    solver = _triangular_solver(method, None, lu_mat)
+    dtype = _result_dtype(lu_mat, b)
+
+    def core(lu2, piv2, b2, *jp):
+        idx = first_zero_diagonal(lu2)
+        if idx is not None:
+            raise SingularMatrixError(idx)
+        work, vector = _rhs_copy(b2, dtype, overwrite_b)
+        perm = ipiv_to_perm(_array.to_numpy(piv2), n)
+        cperm = ipiv_to_perm(_array.to_numpy(jp[0]), n) if jp else None
+        lu_w = lu2 if lu2.dtype == dtype else working_copy(lu2, dtype=dtype)
+        x = lu_solve_core(lu_w, perm, cperm, work, t, solver)
+        return x[:, 0] if vector else x
+
+    arrays = [(lu_mat, 2), (piv, 1), (b, _rhs_core_ndim(b))]
+    if jpiv is not None:
+        arrays.append((jpiv, 1))
+    return apply_over_batch(core, arrays)
+
+
+# --------------------------------------------------------------------------- Cholesky
+
+
+def _cholesky_core(a2, lower, overwrite_a, block_size, method):
+    work = working_copy(a2, overwrite=overwrite_a)
+    res = cholesky_compute(work, lower, block_size, method)
+    if res.info:
+        raise NotPositiveDefiniteError(res.info - 1)
+    low = res.lower_factor
+    if lower:
+        return low
+    xp = namespace(low)
+    up = low.T
+    return xp.conj(up) if xp.isdtype(up.dtype, "complex floating") else up
+
+
+def _jax_cholesky(a, lower):
+    c = _jax().cholesky(a, lower=lower)
+    if not _is_tracer(c):
+        import jax.numpy as jnp
+
+        bad = np.nonzero(np.isnan(np.asarray(jnp.diagonal(c, axis1=-2, axis2=-1))).reshape(-1, c.shape[-1]).any(axis=0))[0]
+        if bad.shape[0]:
+            raise NotPositiveDefiniteError(int(bad[0]))
+    return c
+
+
+def _is_tracer(x) -> bool:
+    import jax
+
+    return isinstance(x, jax.core.Tracer)
+
+
+def cholesky(
+    a: Any,
+    lower: bool = False,
+    overwrite_a: bool = False,
+    check_finite: bool = True,
+    *,
+    block_size: int | None = None,
+    method: str = "auto",
+):
+    """Cholesky factor of a Hermitian positive definite matrix (SciPy-compatible).
+
+    Returns ``U`` with ``A = U^H U`` (or ``L`` with ``A = L L^H`` when
+    ``lower``); the other triangle is zero.  Only the selected triangle of
+    ``a`` is read.
+
+    Parameters
+    ----------
+    a : (..., M, M) array_like
+    lower : bool, optional
+        Compute the lower factor from the lower triangle.
+    overwrite_a, check_finite : bool, optional
+    block_size : int, keyword-only
+        Selects pivotal's kernel (1 unblocked, ``nb`` blocked, None recursive).
+    method : {"auto", "kernel", "vendor"}, keyword-only
+
+    Raises
+    ------
+    NotPositiveDefiniteError
+        A ``LinAlgError`` whose ``index`` is the failing column.
+
+    Examples
+    --------
+    >>> import numpy as np, pivotal as pv
+    >>> A = np.array([[4.0, 2.0], [2.0, 3.0]])
+    >>> U = pv.cholesky(A)
+    >>> np.allclose(U.T @ U, A)
+    True
+    """
+    a = validate_matrix(a, square=True, check_finite=check_finite)
+    if backend_name(a) == "jax":
+        if method in ("auto", "vendor") and block_size is None:
+            return _jax_cholesky(a, lower)
+        return _on_host(cholesky, a, lower=lower, check_finite=False, block_size=block_size, method=method)
+    return apply_over_batch(_cholesky_core, [(a, 2)], lower, overwrite_a, block_size, method)
+
+
+def cho_factor(
+    a: Any,
+    lower: bool = False,
+    overwrite_a: bool = False,
+    check_finite: bool = True,
+    *,
+    block_size: int | None = None,
+    method: str = "auto",
+):
+    """Cholesky factorization for :func:`cho_solve` (SciPy-compatible).
+
+    Returns
+    -------
+    c : (..., M, M) array
+        The factor in the ``lower`` (or upper) triangle; the other triangle
+        is zero (SciPy leaves it unspecified).
+    lower : bool
+
+    Examples
+    --------
+    >>> import numpy as np, pivotal as pv
+    >>> A = np.array([[4.0, 2.0], [2.0, 3.0]])
+    >>> x = pv.cho_solve(pv.cho_factor(A), np.array([1.0, 2.0]))
+    >>> np.allclose(A @ x, [1.0, 2.0])
+    True
+    """
+    c = cholesky(a, lower=lower, overwrite_a=overwrite_a, check_finite=check_finite, block_size=block_size, method=method)
+    return c, bool(lower)
+
+
+def cho_solve(
+    c_and_lower: Any,
+    b: Any,
+    overwrite_b: bool = False,
+    check_finite: bool = True,
+    *,
+    method: str = "auto",
+):
+    """Solve ``A x = b`` given the Cholesky factorization of ``A`` (SciPy-compatible).
+
+    Parameters
+    ----------
+    c_and_lower : tuple or Cholesky
+        ``(c, lower)`` from :func:`cho_factor`, or a :class:`pivotal.Cholesky`.
+    b : (..., M) or (..., M, K) array_like
+    overwrite_b, check_finite : bool, optional
+    method : {"auto", "kernel", "vendor"}, keyword-only
+
+    Examples
+    --------
+    >>> import numpy as np, pivotal as pv
+    >>> A = np.array([[4.0, 2.0], [2.0, 3.0]])
+    >>> np.allclose(pv.cho_solve(pv.Cholesky(A), np.array([6.0, 5.0])), [1.0, 1.0])
+    True
+    """
+    if isinstance(c_and_lower, Cholesky):
+        return c_and_lower.solve(b, check_finite=check_finite)
+    try:
+        c, lower = c_and_lower
+    except (TypeError, ValueError):
+        raise ValueError("c_and_lower must be (c, lower) from cho_factor or a pivotal.Cholesky object.") from None
+    c = validate_matrix(c, "c", square=True, check_finite=check_finite)
+    n = c.shape[-1]
+    b = validate_rhs(b, n, check_finite=check_finite, a_name="c")
+    if backend_name(c) == "jax":
+        if method in ("auto", "vendor"):
+            return _jax().cho_solve((c, bool(lower)), b)
+        return _on_host(lambda cc, bb: cho_solve((cc, lower), bb, check_finite=False, method=method), c, b)
+    solver = _triangular_solver(method, None, c)
+    dtype = _result_dtype(c, b)
+
+    def core(c2, b2):
+        idx = first_zero_diagonal(c2)
+        if idx is not None:
+            raise SingularMatrixError(idx)
+        work, vector = _rhs_copy(b2, dtype, overwrite_b)
+        c_w = c2 if c2.dtype == dtype else working_copy(c2, dtype=dtype)
+        if lower:
+            solver(c_w, work, lower=True)
+            solver(c_w, work, lower=True, trans=2)
+        else:
+            solver(c_w, work, lower=False, trans=2)
+            solver(c_w, work, lower=False)
+        return work[:, 0] if vector else work
+
+    return apply_over_batch(core, [(c, 2), (b, _rhs_core_ndim(b))])
+
+
+# --------------------------------------------------------------------------- LDL
+
+
+def ldl(
+    A: Any,
+    lower: bool = True,
+    hermitian: bool = True,
+    overwrite_a: bool = False,
+    check_finite: bool = True,
+    *,
+    block_size: int | None = None,
+    method: str = "auto",
+):
+    """Bunch-Kaufman ``A = lu @ d @ lu^H`` of a symmetric/Hermitian matrix (SciPy-compatible).
+
+    Parameters
+    ----------
+    A : (..., N, N) array_like
+        Only the ``lower`` (or upper) triangle is read.
+    lower : bool, optional
+        Factor the lower triangle (``lu[perm]`` lower triangular) or the upper one.
+    hermitian : bool, optional
+        For complex input: ``A = lu d lu^H`` (default) or ``A = lu d lu^T``.
+    overwrite_a, check_finite : bool, optional
+    block_size : int, keyword-only
+        Selects pivotal's kernel: 1 unblocked, ``nb`` blocked.
+    method : {"auto", "kernel", "vendor"}, keyword-only
+        ``"auto"`` uses LAPACK ``?sytrf``/``?hetrf`` (``torch.linalg.ldl_factor``
+        for lower-triangle torch input).
+
+    Returns
+    -------
+    lu : (..., N, N) array
+        The permuted triangular factor: ``lu[perm]`` is unit lower (upper) triangular.
+    d : (..., N, N) array
+        Block diagonal with 1x1 and 2x2 blocks.
+    perm : (..., N) int array
+        Row permutation bringing ``lu`` to triangular form.
+
+    Warns
+    -----
+    ComplexWarning
+        Hermitian complex input with nonzero imaginary parts on the diagonal
+        (they are ignored), as in SciPy.
+
+    Notes
+    -----
+    JAX input is computed on the host with pivotal's NumPy code (JAX has no
+    LDL factorization) and returned as JAX arrays; it is not traceable.
+
+    Examples
+    --------
+    >>> import numpy as np, pivotal as pv
+    >>> A = np.array([[2.0, -1, 3], [-1, 2, 0], [3, 0, 1]])
+    >>> lu, d, perm = pv.ldl(A)
+    >>> np.allclose(lu @ d @ lu.T, A)
+    True
+    >>> np.allclose(np.tril(lu[perm]), lu[perm])
+    True
+    """
+    A = validate_matrix(A, "A", square=True, check_finite=check_finite)
+    if backend_name(A) == "jax":
+        return _on_host(
+            ldl, A, lower=lower, hermitian=hermitian, check_finite=False, block_size=block_size, method=method
+        )
+    if hermitian and _array.is_complex(working_dtype(A)) and A.shape[-1]:
+        xp = namespace(A)
+        if bool(xp.any(xp.imag(xp.linalg.diagonal(A)) != 0)):
+            from numpy.exceptions import ComplexWarning
+
+            warnings.warn(
+                "scipy.linalg.ldl: the imaginary parts of the diagonal are ignored. Use "
+                '"hermitian=False" for factorization of complex symmetric arrays.',
+                ComplexWarning,
+                stacklevel=2,
+            )
+
+    def core(a2):
+        work = working_copy(a2, overwrite=overwrite_a)
+        res, _ = ldl_compute(work, lower, hermitian, block_size, method)
+        return ldl_unpack(res)
+
+    return apply_over_batch(core, [(A, 2)])
+
+
+# --------------------------------------------------------------------------- triangular
+
+
+def solve_triangular(
+    a: Any,
+    b: Any,
+    trans: int = 0,
+    lower: bool = False,
+    unit_diagonal: bool = False,
+    overwrite_b: bool = False,
+    check_finite: bool = True,
+    *,
+    block_size: int | None = None,
+    method: str = "auto",
+):
+    """Solve ``op(a) x = b`` for triangular ``a`` (SciPy-compatible).
+
+    Parameters
+    ----------
+    a : (..., M, M) array_like
+        Triangular matrix; only the ``lower`` (or upper) triangle is read.
+    b : (..., M) or (..., M, K) array_like
+    trans : {0, 1, 2, 'N', 'T', 'C'}, optional
+    lower, unit_diagonal, overwrite_b, check_finite : bool, optional
+    block_size : int, keyword-only
+        Selects pivotal's substitution kernel: 1 is the textbook
+        column-oriented substitution, ``nb`` solves ``nb`` unknowns per
+        BLAS-3 update.
+    method : {"auto", "kernel", "vendor"}, keyword-only
+        ``"auto"``/``"vendor"``: BLAS ``trsm`` (or ``torch.linalg``).
+
+    Raises
+    ------
+    SingularMatrixError
+        If a diagonal entry is exactly zero (index attached).
+
+    Examples
+    --------
+    >>> import numpy as np, pivotal as pv
+    >>> T = np.array([[3.0, 0, 0], [2, 1, 0], [1, 0, 1]])
+    >>> x = pv.solve_triangular(T, np.array([4.0, 2, 4]), lower=True, block_size=1)
+    >>> np.allclose(T @ x, [4, 2, 4])
+    True
+    """
+    t = normalize_trans(trans)
+    a = validate_matrix(a, square=True, check_finite=check_finite)
+    n = a.shape[-1]
+    b = validate_rhs(b, n, check_finite=check_finite)
+    if backend_name(a) == "jax":
+        if method in ("auto", "vendor") and block_size is None:
+            return _jax().solve_triangular(a, b, t, lower, unit_diagonal)
+        return _on_host(
+            lambda aa, bb: solve_triangular(aa, bb, t, lower, unit_diagonal, check_finite=False, block_size=block_size, method=method),
+            a, b,
+        )
+    solver = _triangular_solver(method, block_size, a)
+    dtype = _result_dtype(a, b)
+
+    def core(a2, b2):
+        if not unit_diagonal:
+            idx = first_zero_diagonal(a2)
+            if idx is not None:
+                raise SingularMatrixError(
+                    idx,
+                    f"singular matrix: resolution failed at diagonal {idx} (exactly zero); "
+                    "use lstsq for a least-squares solution.",
+                )
+        work, vector = _rhs_copy(b2, dtype, overwrite_b)
+        a_w = a2 if a2.dtype == dtype else working_copy(a2, dtype=dtype)
+        solver(a_w, work, lower=lower, trans=t, unit_diagonal=unit_diagonal)
+        return work[:, 0] if vector else work
+
+    return apply_over_batch(core, [(a, 2), (b, _rhs_core_ndim(b))])

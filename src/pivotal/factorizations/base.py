@@ -1,0 +1,286 @@
+"""The ``Factorization`` base class: everything written once for all factorizations.
+
+A subclass stores compact factors and implements three small methods:
+
+``_solve_core(b, trans)``
+    Solve ``op(A) x = b`` for a 2-D ``b`` of shape ``(n, k)`` in the working
+    dtype, ``trans`` being 0 (``A``), 1 (``A^T``) or 2 (``A^H``).
+``_slogdet_core()``
+    ``(sign, logabsdet)`` of ``A`` from the factors.
+``_failure_index()``
+    Zero-based index of the numerical failure (for error messages), or
+    ``None`` when the factorization succeeded.
+
+and the base class provides ``solve``, ``det``, ``slogdet``, ``logdet``,
+``inv``, ``rcond``, ``cond``, ``issuccess`` and tuple unpacking.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import array_api_compat
+import numpy as np
+
+from .._array import (
+    apply_over_batch,
+    backend_name,
+    is_complex,
+    namespace,
+    validate_rhs,
+    working_dtype,
+)
+from ..errors import SingularMatrixError
+from ..kernels.condest import inv_onenormest, rcond_from
+
+__all__ = ["Factorization", "normalize_trans", "index_array", "scalar_like"]
+
+_TRANS = {0: 0, 1: 1, 2: 2, False: 0, True: 1, "N": 0, "T": 1, "C": 2, "n": 0, "t": 1, "c": 2}
+
+
+def normalize_trans(trans: Any) -> int:
+    """Map SciPy's ``trans`` spellings (0/1/2, 'N'/'T'/'C', bools) to 0, 1 or 2."""
+    try:
+        return _TRANS[trans]
+    except (KeyError, TypeError):
+        raise ValueError(
+            f"trans={trans!r} is not understood; use 0 or 'N' (A x = b), 1 or 'T' "
+            "(A^T x = b), or 2 or 'C' (A^H x = b)."
+        ) from None
+
+
+class Factorization:
+    """Base class of pivotal's factorization objects.
+
+    Subclasses set ``self.shape``, ``self.dtype``, ``self.info`` (0 on
+    success, LAPACK's convention otherwise), ``self._anorm`` (the 1-norm of
+    the factored matrix) and ``self._xp`` (its array namespace).
+    """
+
+    shape: tuple[int, int]
+    dtype: Any
+    info: int
+    _anorm: float
+    _xp: Any
+    _fields: tuple[str, ...] = ()
+
+    # ---------------------------------------------------------------- subclass API
+    def _solve_core(self, b: Any, trans: int) -> Any:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def _slogdet_core(self) -> tuple[Any, Any]:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def _failure_index(self) -> int | None:
+        return self.info - 1 if self.info > 0 else None
+
+    def _raise_if_failed(self, what: str) -> None:
+        idx = self._failure_index()
+        if idx is not None:
+            raise SingularMatrixError(
+                idx,
+                f"cannot {what}: the factorization failed at index {idx} "
+                f"({type(self).__name__}.info = {self.info}); the matrix is singular "
+                "to working precision there. Use lstsq for a least-squares solution.",
+            )
+
+    # ---------------------------------------------------------------- protocol
+    def issuccess(self) -> bool:
+        """True when the factorization completed without numerical failure."""
+        return self.info == 0
+
+    def __iter__(self):
+        return iter(getattr(self, name) for name in self._fields)
+
+    def __len__(self) -> int:
+        return len(self._fields)
+
+    def _repr_extra(self) -> str:
+        return ""
+
+    def __repr__(self) -> str:
+        m, n = self.shape
+        status = "success" if self.issuccess() else f"failed (info={self.info})"
+        extra = self._repr_extra()
+        backend = backend_name(self._sample())
+        return (
+            f"{type(self).__name__}({m}x{n}, dtype={_dtype_name(self.dtype)}, "
+            f"backend={backend}{', ' + extra if extra else ''}, {status})"
+        )
+
+    def _sample(self) -> Any:  # pragma: no cover - overridden
+        raise NotImplementedError
+
+    def _require_square(self, what: str) -> None:
+        m, n = self.shape
+        if m != n:
+            raise ValueError(
+                f"{what} needs a square matrix, but this {type(self).__name__} factors "
+                f"a {m}x{n} matrix; use a QR factorization or lstsq for rectangular systems."
+            )
+
+    # ---------------------------------------------------------------- solving
+    def solve(self, b: Any, trans: Any = False, *, check_finite: bool = True) -> Any:
+        """Solve ``op(A) x = b`` reusing the factors (no refactoring).
+
+        Parameters
+        ----------
+        b : (n,) or (..., n, k) array
+            Right-hand side(s), of the same backend as the factored matrix.
+        trans : {False, True, 0, 1, 2, 'N', 'T', 'C'}, optional
+            ``False``/0/'N' solves ``A x = b``, ``True``/1/'T' solves
+            ``A^T x = b`` and 2/'C' solves ``A^H x = b``.
+        check_finite : bool, optional
+            Check ``b`` for NaN/Inf.
+
+        Returns
+        -------
+        x : array of the shape of ``b``.
+
+        Raises
+        ------
+        SingularMatrixError
+            If the factorization was unsuccessful (``issuccess()`` is False).
+        """
+        self._require_square("solve")
+        t = normalize_trans(trans)
+        n = self.shape[0]
+        b = validate_rhs(b, n, check_finite=check_finite)
+        self._check_backend(b)
+        self._raise_if_failed("solve")
+        xp = self._xp
+        dtype = self._result_dtype(b)
+        vector = len(b.shape) == 1
+        b2 = xp.reshape(b, (n, 1)) if vector else b
+        x = apply_over_batch(lambda bb: self._solve_2d(bb, t, dtype), [(b2, 2)])
+        return xp.reshape(x, (n,)) if vector else x
+
+    def _check_backend(self, b: Any) -> None:
+        mine, theirs = backend_name(self._sample()), backend_name(b)
+        if mine != theirs:
+            raise TypeError(
+                f"b is a {theirs} array but the factorization holds {mine} arrays; "
+                "convert b to the same type first."
+            )
+
+    def _result_dtype(self, b: Any):
+        if backend_name(b) == "numpy":
+            return np.result_type(self.dtype, working_dtype(b))
+        return self._xp.result_type(self.dtype, working_dtype(b))
+
+    def _solve_2d(self, b: Any, trans: int, dtype: Any) -> Any:
+        xp = self._xp
+        if b.shape[1] == 0 or b.shape[0] == 0:
+            return xp.zeros(b.shape, dtype=dtype, device=array_api_compat.device(b))
+        if is_complex(dtype) and not is_complex(self.dtype):
+            # Real factors, complex right-hand side: solve the two parts.
+            re = self._solve_core(_copy_as(xp.real(b), self.dtype, xp), trans)
+            im = self._solve_core(_copy_as(xp.imag(b), self.dtype, xp), trans)
+            return _copy_as(re, dtype, xp) + 1j * _copy_as(im, dtype, xp)
+        return self._solve_core(_copy_as(b, dtype, xp), trans)
+
+    # ---------------------------------------------------------------- determinants
+    def slogdet(self) -> tuple[Any, Any]:
+        """Sign and natural log of the absolute value of the determinant.
+
+        Follows ``numpy.linalg.slogdet``: a singular matrix gives ``(0, -inf)``;
+        for complex matrices the sign has modulus 1.
+        """
+        self._require_square("slogdet")
+        return self._slogdet_core()
+
+    def det(self) -> Any:
+        """Determinant, computed from the factors (may over- or underflow)."""
+        sign, logabs = self.slogdet()
+        return sign * self._xp.exp(logabs)
+
+    def logdet(self) -> Any:
+        """Natural log of the determinant.
+
+        Raises ``ValueError`` for a real matrix with a negative determinant
+        (the log is not real); use :meth:`slogdet` then.  A singular matrix
+        gives ``-inf``.  For complex matrices the complex log is returned.
+        """
+        sign, logabs = self.slogdet()
+        xp = self._xp
+        if is_complex(self.dtype):
+            return logabs + xp.log(sign) if float(xp.abs(sign)) != 0 else logabs + 0j
+        if float(sign) < 0:
+            raise ValueError(
+                "the determinant is negative, so its logarithm is not real; use "
+                "slogdet() for (sign, log|det|)."
+            )
+        return logabs
+
+    # ---------------------------------------------------------------- inverse and conditioning
+    def inv(self) -> Any:
+        """Explicit inverse (prefer :meth:`solve`; an inverse is rarely needed)."""
+        self._require_square("inv")
+        self._raise_if_failed("invert the matrix")
+        xp = self._xp
+        n = self.shape[0]
+        eye = xp.eye(n, dtype=self.dtype, device=array_api_compat.device(self._sample()))
+        return self._solve_2d(eye, 0, self.dtype)
+
+    def norm1(self) -> float:
+        """1-norm of the factored matrix, recorded when it was factored."""
+        return float(self._anorm)
+
+    def rcond(self) -> float:
+        """Estimate of the reciprocal condition number in the 1-norm.
+
+        ``1 / (||A||_1 * est(||A^{-1}||_1))`` with the Hager-Higham estimator
+        (LAPACK ``xLACN2``), costing a few solves with the factors.  Zero for
+        an unsuccessful (singular) factorization and 1 for an empty matrix
+        (LAPACK ``xGECON``'s conventions).
+        """
+        self._require_square("rcond")
+        n = self.shape[0]
+        if n == 0:
+            return 1.0
+        if not self.issuccess():
+            return 0.0
+        est = inv_onenormest(
+            lambda x: self._solve_core(x, 0),
+            lambda x: self._solve_core(x, 2),
+            n,
+            dtype=self.dtype,
+            like=self._sample(),
+        )
+        return rcond_from(self._anorm, est, n=n)
+
+    def cond(self) -> float:
+        """Estimated condition number in the 1-norm, ``1 / rcond()``."""
+        r = self.rcond()
+        return math.inf if r == 0 else 1.0 / r
+
+
+def index_array(idx: np.ndarray, like: Any) -> Any:
+    """Host integer indices as an int64 index array of ``like``'s backend and device."""
+    if backend_name(like) == "torch":
+        import torch
+
+        return torch.as_tensor(idx, dtype=torch.int64, device=like.device)
+    return np.asarray(idx, dtype=np.int64)
+
+
+def scalar_like(value: float, dtype: Any, like: Any, real: bool = False) -> Any:
+    """A 0-d array of ``like``'s backend holding ``value`` (real dtype if ``real``)."""
+    from .._array import real_dtype
+
+    xp = namespace(like)
+    dt = real_dtype(dtype) if real else dtype
+    return xp.asarray(value, dtype=dt, device=array_api_compat.device(like))
+
+
+def _copy_as(x: Any, dtype: Any, xp) -> Any:
+    """A fresh, writable copy of ``x`` with ``dtype`` (kernels overwrite it)."""
+    if backend_name(x) == "torch":
+        return x.to(dtype=dtype, copy=True).contiguous()
+    return np.array(x, dtype=dtype, order="F", copy=True)
+
+
+def _dtype_name(dtype: Any) -> str:
+    s = str(dtype)
+    return s.replace("torch.", "")

@@ -1,0 +1,211 @@
+"""The ``Cholesky`` factorization object and the shared Cholesky driver."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from .._array import backend_name, is_complex, namespace, validate_matrix, working_copy
+from .._backends import get_backend
+from ..errors import NotPositiveDefiniteError
+from ..kernels.cholesky import cholesky_kernel
+from .base import Factorization, _copy_as, index_array, scalar_like
+from .lu import check_method
+
+__all__ = ["Cholesky", "cholesky_compute", "CholeskyComputation", "hermitian_norm1"]
+
+
+@dataclass
+class CholeskyComputation:
+    """What :func:`cholesky_compute` produced: the lower factor ``L`` (other triangle zero)."""
+
+    lower_factor: Any
+    info: int
+    algorithm: str
+
+
+def _conj_transpose(a: Any) -> Any:
+    xp = namespace(a)
+    at = a.T
+    return xp.conj(at) if xp.isdtype(a.dtype, "complex floating") else at
+
+
+def _check_block_size(block_size: int | None) -> None:
+    if block_size is not None and (int(block_size) != block_size or block_size < 1):
+        raise ValueError(f"block_size must be a positive integer or None, got {block_size!r}.")
+
+
+def cholesky_compute(work: Any, lower: bool, block_size: int | None, method: str) -> CholeskyComputation:
+    """Factor the ``lower`` (or upper) triangle of ``work``; returns the lower factor.
+
+    The other triangle of ``work`` is never read.  ``method="auto"`` uses the
+    vendor routine (LAPACK ``potrf`` / ``torch.linalg.cholesky_ex``) unless a
+    ``block_size`` is given.
+    """
+    check_method(method)
+    _check_block_size(block_size)
+    if method == "vendor" and block_size is not None:
+        raise ValueError("block_size selects pivotal's kernel; it cannot be combined with method='vendor'.")
+    xp = namespace(work)
+    n = work.shape[0]
+    if method in ("auto", "vendor") and block_size is None and n:
+        backend = get_backend(work)
+        factor, info = backend.vendor_potrf(work, lower=True if lower else False)
+        low = factor if lower else _conj_transpose(factor)
+        low = xp.tril(low)
+        name = "LAPACK potrf" if backend.name == "numpy" else "torch.linalg.cholesky_ex"
+        return CholeskyComputation(low, info, f"vendor ({name})")
+    # Our kernel reads the lower triangle; for upper input use U^H's storage.
+    low = xp.tril(work) if lower else xp.tril(_conj_transpose(work))
+    info = cholesky_kernel(low, block_size)
+    if block_size is None:
+        algorithm = "kernel (recursive)"
+    elif block_size == 1:
+        algorithm = "kernel (unblocked)"
+    else:
+        algorithm = f"kernel (blocked, block_size={block_size})"
+    return CholeskyComputation(xp.tril(low), info, algorithm)
+
+
+def hermitian_norm1(a: Any, lower: bool) -> float:
+    """1-norm of the Hermitian matrix whose ``lower`` (or upper) triangle is stored in ``a``.
+
+    The other triangle is not read and imaginary parts on the diagonal are ignored.
+    """
+    xp = namespace(a)
+    if a.shape[0] == 0:
+        return 0.0
+    strict = xp.abs(xp.tril(a, k=-1) if lower else xp.triu(a, k=1))
+    diag = xp.abs(xp.real(xp.linalg.diagonal(a)))
+    colsums = xp.sum(strict, axis=0) + xp.sum(strict, axis=1) + diag
+    return float(xp.max(colsums))
+
+
+
+class Cholesky(Factorization):
+    """Cholesky factorization ``A = L L^H = U^H U`` of a Hermitian positive definite matrix.
+
+    Only the triangle selected by ``lower`` is read; the other may hold
+    anything (NaN included).
+
+    Parameters
+    ----------
+    a : (N, N) array_like
+        Hermitian positive definite matrix (NumPy array or PyTorch tensor).
+    lower : bool, optional
+        Read the lower triangle and store ``L`` (default False: upper and ``U``,
+        like ``scipy.linalg.cholesky``).
+    block_size : int, optional
+        Our kernel's algorithm: ``None`` recursive, 1 unblocked (left-looking,
+        ``dpotf2``), ``nb > 1`` blocked right-looking.  Selects the kernel.
+    method : {"auto", "kernel", "vendor"}, optional
+        ``"vendor"``: LAPACK ``potrf`` / ``torch.linalg.cholesky_ex``.
+    check : bool, optional
+        Raise :class:`NotPositiveDefiniteError` on failure (default); with
+        False, ``issuccess()`` reports it instead.
+    overwrite_a, check_finite : bool, optional
+        As in SciPy.
+
+    Attributes
+    ----------
+    info : int
+        0, or the 1-based index of the column where a non-positive pivot appeared.
+    lower : bool
+    algorithm : str
+
+    Notes
+    -----
+    Unpacks as ``(c, lower)`` like :func:`scipy.linalg.cho_factor`, with the
+    unused triangle of ``c`` zero, so ``pivotal.cho_solve(F, b)`` works.
+
+    Examples
+    --------
+    >>> import numpy as np, pivotal as pv
+    >>> A = np.array([[4.0, 2.0, 0.4], [2.0, 5.0, 1.0], [0.4, 1.0, 3.0]])
+    >>> F = pv.Cholesky(A, lower=True)
+    >>> np.allclose(F.L @ F.L.T, A)
+    True
+    >>> np.allclose(A @ F.solve(np.ones(3)), 1.0)
+    True
+    >>> bool(np.isclose(F.logdet(), np.linalg.slogdet(A)[1]))
+    True
+    """
+
+    def __init__(
+        self,
+        a: Any,
+        *,
+        lower: bool = False,
+        block_size: int | None = None,
+        method: str = "auto",
+        check: bool = True,
+        overwrite_a: bool = False,
+        check_finite: bool = True,
+    ):
+        a = validate_matrix(a, square=True, check_finite=check_finite, batch=False)
+        if backend_name(a) == "jax":
+            raise TypeError(
+                "pivotal.Cholesky needs a NumPy array or PyTorch tensor; for JAX arrays use "
+                "pivotal.cho_factor / pivotal.cho_solve (they call jax.scipy.linalg)."
+            )
+        work = working_copy(a, overwrite=overwrite_a)
+        self._xp = namespace(work)
+        self.shape = (int(work.shape[0]), int(work.shape[1]))
+        self.dtype = work.dtype
+        self.lower = bool(lower)
+        self._anorm = hermitian_norm1(work, self.lower)
+        res = cholesky_compute(work, self.lower, block_size, method)
+        self._L = res.lower_factor
+        self.info = res.info
+        self.algorithm = res.algorithm
+        self._fields = ("c", "lower")
+        if check and self.info:
+            raise NotPositiveDefiniteError(self.info - 1)
+
+    def _sample(self) -> Any:
+        return self._L
+
+    def _failure_index(self) -> int | None:
+        return self.info - 1 if self.info else None
+
+    def _raise_if_failed(self, what: str) -> None:
+        if self.info:
+            raise NotPositiveDefiniteError(self.info - 1)
+
+    @property
+    def L(self) -> Any:
+        """Lower triangular factor, ``A = L @ L^H``."""
+        return self._L
+
+    @property
+    def U(self) -> Any:
+        """Upper triangular factor, ``A = U^H @ U``."""
+        return _conj_transpose(self._L)
+
+    @property
+    def c(self) -> Any:
+        """The stored factor: ``L`` if ``lower`` else ``U`` (other triangle zero)."""
+        return self._L if self.lower else self.U
+
+    def _repr_extra(self) -> str:
+        return f"lower={self.lower}, algorithm={self.algorithm!r}"
+
+    def _solve_core(self, b: Any, trans: int) -> Any:
+        backend = get_backend(self._L)
+        if trans == 1 and is_complex(self.dtype):
+            # A^T = conj(A): solve A y = conj(b), x = conj(y).
+            xp = self._xp
+            y = self._solve_core(_copy_as(xp.conj(b), b.dtype, xp), 0)
+            return _copy_as(xp.conj(y), b.dtype, xp)
+        backend.trsm_inplace(self._L, b, lower=True)
+        backend.trsm_inplace(self._L, b, lower=True, trans=2)
+        return b
+
+    def _slogdet_core(self):
+        xp = self._xp
+        n = self.shape[0]
+        if n == 0:
+            return scalar_like(1.0, self.dtype, self._L), scalar_like(0.0, self.dtype, self._L, real=True)
+        d = xp.real(xp.linalg.diagonal(self._L)) if is_complex(self.dtype) else xp.linalg.diagonal(self._L)
+        logabs = 2.0 * xp.sum(xp.log(d))
+        return scalar_like(1.0, self.dtype, self._L), logabs

@@ -1,0 +1,365 @@
+"""The ``LU`` factorization object and the shared LU driver."""
+
+from __future__ import annotations
+
+import math
+import warnings
+from dataclasses import dataclass
+from typing import Any
+
+import array_api_compat
+import numpy as np
+
+from .._array import backend_name, namespace, unit_roundoff, validate_matrix, working_copy
+from .._backends import get_backend
+from .._permutations import perm_to_ipiv
+from ..errors import PivotGrowthWarning, SingularMatrixError
+from ..kernels.lu import PIVOTING, lu_kernel
+from .base import Factorization, index_array, scalar_like
+
+__all__ = [
+    "LU",
+    "lu_compute",
+    "LUComputation",
+    "lu_factors",
+    "lu_solve_core",
+    "check_method",
+    "warn_on_tiny_pivots",
+]
+
+METHODS = ("auto", "kernel", "vendor")
+
+
+def check_method(method: str) -> None:
+    """Validate a ``method=`` argument."""
+    if method not in METHODS:
+        raise ValueError(
+            f"method={method!r} is not one of {METHODS}: 'kernel' runs pivotal's own "
+            "algorithm, 'vendor' the LAPACK/torch routine, 'auto' the faster one that "
+            "supports the request."
+        )
+
+
+def _check_pivoting(pivoting: str, block_size: int | None) -> None:
+    if pivoting not in PIVOTING:
+        raise ValueError(f"pivoting={pivoting!r} is not one of {PIVOTING}.")
+    if block_size is not None:
+        if int(block_size) != block_size or block_size < 1:
+            raise ValueError(f"block_size must be a positive integer or None, got {block_size!r}.")
+        if pivoting in ("rook", "complete") and block_size != 1:
+            raise ValueError(
+                f"{pivoting} pivoting is unblocked by nature (every pivot search needs the "
+                "updated Schur complement); use block_size=1 or None."
+            )
+
+
+@dataclass
+class LUComputation:
+    """What :func:`lu_compute` produced."""
+
+    lu: Any
+    perm: np.ndarray
+    cperm: np.ndarray | None
+    info: int
+    algorithm: str
+
+
+def lu_compute(work: Any, pivoting: str, block_size: int | None, method: str) -> LUComputation:
+    """Factor the working copy ``work`` in place with the selected algorithm.
+
+    ``method="auto"`` uses the vendor routine (LAPACK ``getrf`` or
+    ``torch.linalg.lu_factor``) when it supports the request, i.e. partial
+    pivoting with no explicit ``block_size``; it is faster than our kernel.
+    """
+    check_method(method)
+    _check_pivoting(pivoting, block_size)
+    vendor_ok = pivoting == "partial" and block_size is None
+    if method == "vendor" and not vendor_ok:
+        raise ValueError(
+            "method='vendor' supports only pivoting='partial' without block_size; use "
+            "method='kernel' (or 'auto') for rook, complete or no pivoting and for a "
+            "chosen block size."
+        )
+    m, n = work.shape
+    if method in ("auto", "vendor") and vendor_ok and m and n:
+        backend = get_backend(work)
+        lu, perm, info = backend.vendor_getrf(work)
+        name = "LAPACK getrf" if backend.name == "numpy" else "torch.linalg.lu_factor"
+        return LUComputation(lu, perm, None, info, f"vendor ({name})")
+    res = lu_kernel(work, pivoting, block_size)
+    if pivoting in ("rook", "complete") or block_size == 1:
+        algorithm = "kernel (unblocked)"
+    elif block_size is None:
+        algorithm = "kernel (recursive)"
+    else:
+        algorithm = f"kernel (blocked, block_size={block_size})"
+    return LUComputation(res.lu, res.perm, res.cperm, res.info, algorithm)
+
+
+def warn_on_tiny_pivots(lu: Any, stacklevel: int = 3) -> None:
+    """Warn when a multiplier exceeds ``1/sqrt(u)`` (used without pivoting)."""
+    xp = namespace(lu)
+    m, n = lu.shape
+    k = min(m, n)
+    if m < 2 or k == 0:
+        return
+    strict = xp.abs(xp.tril(lu[:, :k], k=-1))
+    colmax = xp.max(strict, axis=0)
+    limit = 1.0 / math.sqrt(unit_roundoff(lu.dtype))
+    bad = xp.nonzero(~(colmax <= limit))[0]  # also flags NaN/Inf
+    if bad.shape[0]:
+        j = int(bad[0])
+        warnings.warn(PivotGrowthWarning(j, float(colmax[j])), stacklevel=stacklevel)
+
+
+def lu_factors(lu: Any) -> tuple[Any, Any]:
+    """Expand compact factors into ``L`` (unit lower trapezoidal) and ``U``."""
+    xp = namespace(lu)
+    m, n = lu.shape
+    k = min(m, n)
+    eye = xp.eye(m, k, dtype=lu.dtype, device=array_api_compat.device(lu))
+    return xp.tril(lu[:, :k], k=-1) + eye, xp.triu(lu[:k, :])
+
+
+def lu_solve_core(lu: Any, perm: np.ndarray, cperm: np.ndarray | None, b: Any, trans: int, solver) -> Any:
+    """Solve ``op(A) x = b`` with ``A[perm][:, cperm] = L U``; ``b`` (n, k) is overwritten.
+
+    ``solver(t, b, lower=, trans=, unit_diagonal=)`` is an in-place
+    triangular solver (BLAS ``trsm`` or pivotal's substitution kernel).
+    """
+    xp = namespace(lu)
+    if trans == 0:
+        # L U (Q^T x) = P b
+        y = b[index_array(perm, b), :]
+        solver(lu, y, lower=True, unit_diagonal=True)
+        solver(lu, y, lower=False)
+        if cperm is None:
+            return y
+        x = xp.empty_like(y)
+        x[index_array(cperm, b), :] = y
+        return x
+    # op(U) op(L) (P x) = Q^T b
+    y = b if cperm is None else b[index_array(cperm, b), :]
+    solver(lu, y, lower=False, trans=trans)
+    solver(lu, y, lower=True, trans=trans, unit_diagonal=True)
+    x = xp.empty_like(y)
+    x[index_array(perm, b), :] = y
+    return x
+
+
+def _perm_sign(perm: np.ndarray) -> int:
+    """Sign (+1/-1) of a permutation, from its cycle decomposition."""
+    perm = np.asarray(perm)
+    seen = np.zeros(perm.shape[0], dtype=bool)
+    sign = 1
+    for i in range(perm.shape[0]):
+        if not seen[i]:
+            j, length = i, 0
+            while not seen[j]:
+                seen[j] = True
+                j = perm[j]
+                length += 1
+            if length % 2 == 0:
+                sign = -sign
+    return sign
+
+
+class LU(Factorization):
+    """LU factorization with partial, rook, complete or no pivoting.
+
+    Computes ``A[p][:, q] = L @ U`` (``q`` is the identity for partial and no
+    pivoting) with ``L`` unit lower trapezoidal and ``U`` upper trapezoidal.
+    The object stores the compact factors and builds ``L``, ``U``, ``p``,
+    ``P``, ``q`` and ``Q`` on demand.
+
+    Parameters
+    ----------
+    a : (M, N) array_like
+        Matrix to factor (NumPy array or PyTorch tensor; rectangular allowed).
+    pivoting : {"partial", "rook", "complete", "none"}, optional
+        Row pivoting by largest column entry (GEPP, the default), rook
+        pivoting (an entry largest in its row and column), complete pivoting
+        (largest entry of the Schur complement), or none.
+    block_size : int, optional
+        Our kernel's algorithm: ``None`` recursive, ``1`` the textbook
+        unblocked algorithm, ``nb > 1`` LAPACK-style blocked.  Giving a
+        block size selects our kernel.
+    method : {"auto", "kernel", "vendor"}, optional
+        ``"vendor"`` uses LAPACK ``getrf`` (NumPy) or
+        ``torch.linalg.lu_factor`` (PyTorch), available for partial
+        pivoting only; ``"kernel"`` pivotal's own code; ``"auto"`` the vendor
+        routine when it supports the request.
+    check : bool, optional
+        Raise :class:`SingularMatrixError` when a pivot is exactly zero.  With
+        ``check=False`` the factorization is returned and ``issuccess()`` is
+        False.
+    overwrite_a : bool, optional
+        Allow overwriting ``a`` (NumPy arrays of the working dtype only).
+    check_finite : bool, optional
+        Check ``a`` for NaN/Inf.
+
+    Attributes
+    ----------
+    info : int
+        0 on success, else 1-based index of the first zero pivot.
+    algorithm : str
+        Which code ran, e.g. ``"kernel (recursive)"`` or ``"vendor (LAPACK getrf)"``.
+    pivoting : str
+
+    Raises
+    ------
+    SingularMatrixError
+        If ``check`` and a pivot is exactly zero (the index is ``err.index``).
+    ValueError
+        For NaN/Inf input (with ``check_finite``), bad shapes or options.
+
+    Warns
+    -----
+    PivotGrowthWarning
+        With ``pivoting="none"``, when a tiny pivot produced a multiplier
+        larger than ``1/sqrt(u)``.
+
+    Notes
+    -----
+    Unpacks as ``L, U, p`` (and ``L, U, p, q`` for rook/complete pivoting),
+    following Julia's ``lu``: ``A[p] == L @ U``.  Note that
+    ``scipy.linalg.lu`` returns the inverse convention ``A == P @ L @ U``;
+    here ``P @ A == L @ U``.
+
+    JAX arrays are not accepted (pivotal's kernels mutate their input); use
+    :func:`pivotal.lu_factor` and :func:`pivotal.lu_solve`, which call
+    ``jax.scipy.linalg`` for JAX input.
+
+    References
+    ----------
+    N. J. Higham, *Accuracy and Stability of Numerical Algorithms*, 2nd ed.,
+    SIAM, 2002, ch. 9.
+
+    Examples
+    --------
+    >>> import numpy as np, pivotal as pv
+    >>> A = np.array([[1e-3, 2.0, 1.0], [4.0, 1.0, 0.0], [2.0, 5.0, 3.0]])
+    >>> F = pv.LU(A, pivoting="rook")
+    >>> L, U, p, q = F
+    >>> np.allclose(A[p][:, q], L @ U)
+    True
+    >>> b = np.array([1.0, 2.0, 3.0])
+    >>> np.allclose(A @ F.solve(b), b)
+    True
+    >>> bool(np.isclose(F.det(), np.linalg.det(A)))
+    True
+    """
+
+    def __init__(
+        self,
+        a: Any,
+        *,
+        pivoting: str = "partial",
+        block_size: int | None = None,
+        method: str = "auto",
+        check: bool = True,
+        overwrite_a: bool = False,
+        check_finite: bool = True,
+    ):
+        a = validate_matrix(a, check_finite=check_finite, batch=False)
+        if backend_name(a) == "jax":
+            raise TypeError(
+                "pivotal.LU needs a NumPy array or PyTorch tensor; for JAX arrays use "
+                "pivotal.lu_factor / pivotal.lu_solve (they call jax.scipy.linalg)."
+            )
+        work = working_copy(a, overwrite=overwrite_a)
+        xp = namespace(work)
+        self._xp = xp
+        self.shape = (int(work.shape[0]), int(work.shape[1]))
+        self.dtype = work.dtype
+        self.pivoting = pivoting
+        absw = xp.abs(work)
+        self._amax = float(xp.max(absw)) if work.shape[0] and work.shape[1] else 0.0
+        self._anorm = float(xp.max(xp.sum(absw, axis=0))) if work.shape[0] and work.shape[1] else 0.0
+        del absw
+        res = lu_compute(work, pivoting, block_size, method)
+        self._lu = res.lu
+        self._perm = res.perm
+        self._cperm = res.cperm
+        self.info = res.info
+        self.algorithm = res.algorithm
+        self._fields = ("L", "U", "p", "q") if res.cperm is not None else ("L", "U", "p")
+        if check and self.info:
+            raise SingularMatrixError(self.info - 1)
+        if pivoting == "none":
+            warn_on_tiny_pivots(self._lu)
+
+    # ---------------------------------------------------------------- factors
+    def _sample(self) -> Any:
+        return self._lu
+
+    @property
+    def lu(self) -> Any:
+        """Compact factors: ``U`` on and above the diagonal, ``L`` strictly below."""
+        return self._lu
+
+    @property
+    def piv(self) -> np.ndarray:
+        """LAPACK-style 0-based row interchanges (as returned by ``scipy.linalg.lu_factor``)."""
+        return perm_to_ipiv(self._perm)[: min(self.shape)]
+
+    @property
+    def L(self) -> Any:
+        """Unit lower trapezoidal factor, shape ``(M, K)`` with ``K = min(M, N)``."""
+        return lu_factors(self._lu)[0]
+
+    @property
+    def U(self) -> Any:
+        """Upper trapezoidal factor, shape ``(K, N)``."""
+        return lu_factors(self._lu)[1]
+
+    @property
+    def p(self) -> Any:
+        """Row permutation vector: ``A[p][:, q] == L @ U``."""
+        return index_array(self._perm, self._lu)
+
+    @property
+    def q(self) -> Any:
+        """Column permutation vector (the identity for partial or no pivoting)."""
+        cperm = self._cperm if self._cperm is not None else np.arange(self.shape[1])
+        return index_array(cperm, self._lu)
+
+    @property
+    def P(self) -> Any:
+        """Row permutation matrix: ``P @ A @ Q == L @ U``."""
+        xp = self._xp
+        eye = xp.eye(self.shape[0], dtype=self.dtype, device=array_api_compat.device(self._lu))
+        return eye[self.p, :]
+
+    @property
+    def Q(self) -> Any:
+        """Column permutation matrix: ``P @ A @ Q == L @ U``."""
+        xp = self._xp
+        eye = xp.eye(self.shape[1], dtype=self.dtype, device=array_api_compat.device(self._lu))
+        return eye[:, self.q]
+
+    def growth_factor(self) -> float:
+        """Element growth ``max|U| / max|A|`` of this factorization (1 for a zero matrix)."""
+        if self._amax == 0.0:
+            return 1.0
+        return float(self._xp.max(self._xp.abs(self.U))) / self._amax
+
+    def _repr_extra(self) -> str:
+        return f"pivoting={self.pivoting!r}, algorithm={self.algorithm!r}"
+
+    # ---------------------------------------------------------------- solving
+    def _solve_core(self, b: Any, trans: int) -> Any:
+        return lu_solve_core(self._lu, self._perm, self._cperm, b, trans, get_backend(self._lu).trsm_inplace)
+
+    def _slogdet_core(self):
+        xp = self._xp
+        n = self.shape[0]
+        if n == 0:
+            return scalar_like(1.0, self.dtype, self._lu), scalar_like(0.0, self.dtype, self._lu, real=True)
+        d = xp.linalg.diagonal(self._lu)
+        sign0 = _perm_sign(self._perm) * (_perm_sign(self._cperm) if self._cperm is not None else 1)
+        absd = xp.abs(d)
+        if bool(xp.any(absd == 0)):
+            return scalar_like(0.0, self.dtype, self._lu), scalar_like(-math.inf, self.dtype, self._lu, real=True)
+        phase = xp.prod(d / absd)
+        return sign0 * phase, xp.sum(xp.log(absd))

@@ -1,0 +1,468 @@
+"""Pivoted (rank-revealing) Cholesky of Hermitian positive semidefinite matrices.
+
+For a Hermitian positive semidefinite ``A`` of order ``n`` the kernels
+compute a permutation ``perm`` and a lower trapezoidal ``L`` of shape
+``(n, r)`` such that::
+
+    A[perm][:, perm] ~= L @ L^H
+
+choosing at each step the largest remaining diagonal entry of the Schur
+complement as the pivot (diagonal, or "complete", pivoting), as LAPACK's
+``DPSTRF``/``ZPSTRF`` do.  The diagonal of ``L`` is then non-increasing, the
+factorization stops as soon as the remaining diagonal is negligible, and
+``r`` is the numerical rank.
+
+Algorithm
+---------
+The left-looking variant that keeps the updated diagonal (``DPSTF2``): at
+step ``k`` with pivot ``p`` (the largest entry of the updated diagonal
+``d``), swap ``k`` and ``p``, then::
+
+    L[k, k]    = sqrt(d[k])
+    L[k+1:, k] = (A[perm[k+1:], perm[k]] - L[k+1:, :k] @ conj(L[k, :k])) / L[k, k]
+    d[k+1:]   -= |L[k+1:, k]|^2
+
+It reads one column of ``A`` per step, so it needs ``O(n r)`` memory and
+``O(n r^2)`` flops and never forms the trailing matrix: ``A`` may be given
+implicitly, by its diagonal and a function returning its columns
+(:func:`pivoted_cholesky_columns`; kernel matrices in Gaussian processes).
+As in ``DPSTF2`` the updated diagonal is ``diag(A) - (accumulated |L|^2)``,
+which makes the pivots non-increasing in floating point too.  The dense
+kernel :func:`pivoted_cholesky_kernel` is this algorithm with the columns
+read from the lower triangle.
+
+There is no blocked variant: LAPACK's blocked ``DPSTRF`` is right-looking
+and updates the whole trailing matrix (``O(n^2 r)`` flops, the full matrix
+in memory), which is what the left-looking form avoids; each pivot depends
+on the column just computed, so the column updates cannot be aggregated
+into matrix products without that trailing matrix.
+
+Stopping and status
+-------------------
+The factorization stops at the first of:
+
+* ``"complete"``: all ``n`` columns factored (``rank == n``); ``info = 0``.
+* ``"rank"``: the requested ``rank`` columns factored (``rank < n``);
+  ``info = 0``.
+* ``"tol"``: the largest remaining diagonal entry ``d_max`` satisfies
+  ``-tol <= d_max <= tol``: ``A`` is numerically rank deficient with
+  numerical rank ``r``; ``info = 1``.
+* ``"not_psd"``: ``d_max < -tol`` or ``d_max`` is NaN: the remaining Schur
+  complement has no positive diagonal entry, so ``A`` is not positive
+  semidefinite (or holds NaN) beyond the ``r`` factored columns; ``info = 1``.
+
+``info`` mirrors ``DPSTRF``: 0 when the factorization ran to completion
+(here also when it reached the requested rank), 1 when it stopped early
+because ``A`` is rank deficient or not positive semidefinite.  The default
+``tol`` is ``DPSTRF``'s, ``n * u * max(diag(A))`` with ``u`` the unit
+roundoff (0 when no diagonal entry is positive); a negative ``tol`` also
+selects the default, as in LAPACK.  Unlike ``DPSTRF``, which skips the
+tolerance test at the first step, ``tol`` is applied at every step, so a
+``tol >= max(diag(A))`` gives rank 0.
+
+Error of the low-rank approximation
+-----------------------------------
+For positive semidefinite ``A`` the residual ``R = A[perm][:, perm] - L L^H``
+is the Schur complement, itself positive semidefinite and zero in its
+first ``r`` rows and columns.  Its diagonal is returned
+(``residual_diag``, in pivoted order); its maximum ``residual_max`` bounds
+every entry, ``|R_ij| <= sqrt(R_ii R_jj)``, and its sum ``residual_trace`` is
+the nuclear (trace) norm of ``R``.  The trace is at least the optimal
+``sum(lambda_{r+1:})`` of the eigenvalues of ``A``; for fast decaying
+eigenvalues it is usually close to it (Harbrecht, Peters and Schneider 2012
+bound it by a factor that grows with ``r``).
+
+References
+----------
+N. J. Higham, "Analysis of the Cholesky decomposition of a semi-definite
+matrix", in *Reliable Numerical Computation*, Oxford University Press, 1990.
+
+C. Lucas, "LAPACK-style codes for level 2 and 3 pivoted Cholesky
+factorizations", LAPACK Working Note 161, 2004.
+
+H. Harbrecht, M. Peters and R. Schneider, "On the low-rank approximation by
+the pivoted Cholesky decomposition", Appl. Numer. Math. 62(4), 428-440, 2012.
+
+J. R. Gardner, G. Pleiss, D. Bindel, K. Q. Weinberger and A. G. Wilson,
+"GPyTorch: blackbox matrix-matrix Gaussian process inference with GPU
+acceleration", NeurIPS 2018 (pivoted Cholesky as a preconditioner).
+"""
+
+from __future__ import annotations
+
+import math
+import operator
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import array_api_compat
+import numpy as np
+
+from .._array import (
+    backend_name,
+    is_complex,
+    namespace,
+    real_dtype,
+    to_numpy,
+    unit_roundoff,
+    validate_matrix,
+    working_dtype,
+)
+
+__all__ = [
+    "PivotedCholeskyResult",
+    "pivoted_cholesky_kernel",
+    "pivoted_cholesky_columns",
+    "STOP_REASONS",
+]
+
+STOP_REASONS = ("complete", "rank", "tol", "not_psd")
+
+
+@dataclass
+class PivotedCholeskyResult:
+    """Factor, permutation and status of a pivoted Cholesky factorization.
+
+    Attributes
+    ----------
+    L : (n, rank) array
+        Lower trapezoidal factor, same backend and device as the input:
+        ``A[perm][:, perm] ~= L @ L^H``, with a real, positive and
+        non-increasing diagonal.
+    perm : (n,) numpy.ndarray of int
+        The full permutation (host memory); ``perm[:rank]`` are the pivots in
+        the order they were chosen.
+    rank : int
+        Number of columns factored (the numerical rank when ``info == 1``
+        with ``stop_reason == "tol"``).
+    info : int
+        ``DPSTRF``'s convention: 0 when all columns, or the requested
+        ``rank``, were factored; 1 when the factorization stopped early
+        (rank deficient or not positive semidefinite).
+    stop_reason : str
+        ``"complete"``, ``"rank"``, ``"tol"`` or ``"not_psd"`` (see the module
+        notes).
+    tol : float
+        The tolerance used.
+    residual_diag : (n - rank,) array
+        Diagonal of the Schur complement ``A[perm][:, perm] - L L^H`` in rows
+        ``rank:`` (the first ``rank`` are zero), real, in the backend of ``L``.
+    residual_max : float
+        ``max(residual_diag)`` (0 when empty): for positive semidefinite
+        ``A`` a bound on every entry of the residual.
+    residual_trace : float
+        ``sum(residual_diag)``: for positive semidefinite ``A`` the trace
+        (nuclear) norm of the residual.
+    """
+
+    L: Any
+    perm: np.ndarray
+    rank: int
+    info: int
+    stop_reason: str
+    tol: float
+    residual_diag: Any
+    residual_max: float
+    residual_trace: float
+
+
+def _swap(x: Any, i: int, j: int) -> None:
+    """Swap entries (or rows) ``i`` and ``j`` of ``x`` in place."""
+    x[[i, j], ...] = x[[j, i], ...]
+
+
+def pivoted_cholesky_columns(
+    diag: Any,
+    column: Callable[[int], Any],
+    n: int,
+    *,
+    rank: int | None = None,
+    tol: float | None = None,
+    like: Any = None,
+    dtype: Any = None,
+) -> PivotedCholeskyResult:
+    """Pivoted Cholesky of a Hermitian PSD matrix given by its diagonal and columns.
+
+    The matrix-free form: ``A`` is never formed, and ``column`` is called
+    once per factored column, with the pivot's index (not for the last
+    column of a complete factorization, which needs no entries below the
+    diagonal, and never when ``rank == 0`` or the first pivot fails).
+
+    Parameters
+    ----------
+    diag : (n,) array
+        The diagonal of ``A`` (its real part is used).
+    column : callable
+        ``column(i)`` returns column ``i`` of ``A`` (0-based, original
+        order) as an array of shape ``(n,)``, of the backend and device of
+        ``like``.  Only the entries in rows not yet pivoted are used.
+    n : int
+        Order of ``A``.
+    rank : int, optional
+        Largest number of columns to compute (default ``n``).
+    tol : float, optional
+        Stop when the largest remaining diagonal entry is ``<= tol``
+        (absolute).  Default (and for negative ``tol``):
+        ``n * u * max(diag)``, LAPACK ``DPSTRF``'s, with ``u`` the unit
+        roundoff of ``dtype`` (of ``diag`` if ``dtype`` is not given).
+    like : array, optional
+        An array whose backend and device ``L`` uses; default: ``diag``'s.
+        ``diag`` is converted to it.
+    dtype : dtype, optional
+        dtype of ``L`` (of the backend of ``like``).  Default: the working
+        dtype of the first column and ``diag`` promoted together.
+
+    Returns
+    -------
+    PivotedCholeskyResult
+        See the module notes for ``info`` and ``stop_reason``.
+
+    Raises
+    ------
+    ValueError
+        Negative ``n`` or ``rank``, NaN ``tol``, ``diag`` of the wrong shape,
+        or ``column`` returning the wrong shape.
+
+    References
+    ----------
+    .. [1] C. Lucas, "LAPACK-style codes for level 2 and 3 pivoted Cholesky
+       factorizations", LAPACK Working Note 161, 2004.
+    .. [2] H. Harbrecht, M. Peters and R. Schneider, "On the low-rank
+       approximation by the pivoted Cholesky decomposition", Appl. Numer.
+       Math. 62(4), 428-440, 2012.
+
+    Examples
+    --------
+    A rank-4 approximation of a Gaussian kernel matrix whose entries are
+    computed on demand:
+
+    >>> import numpy as np
+    >>> from pivotal.kernels.pivoted_cholesky import pivoted_cholesky_columns
+    >>> x = np.linspace(0.0, 1.0, 50)
+    >>> col = lambda i: np.exp(-((x - x[i]) ** 2))
+    >>> res = pivoted_cholesky_columns(np.ones(50), col, 50, rank=4)
+    >>> res.L.shape, res.rank, res.info, res.stop_reason
+    ((50, 4), 4, 0, 'rank')
+    >>> K = np.exp(-((x[:, None] - x[None, :]) ** 2))
+    >>> p = res.perm
+    >>> err = np.abs(K[p][:, p] - res.L @ res.L.T).max()
+    >>> bool(err < 1e-3), bool(res.residual_max < 1e-3)  # residual_max bounds err
+    (True, True)
+    """
+    try:
+        n = operator.index(n)
+    except TypeError:
+        raise TypeError(f"n must be an integer, got {type(n).__name__}") from None
+    if n < 0:
+        raise ValueError(f"n must be nonnegative, got {n}")
+    if rank is None:
+        rmax = n
+    else:
+        try:
+            rmax = operator.index(rank)
+        except TypeError:
+            raise TypeError(f"rank must be an integer or None, got {type(rank).__name__}") from None
+        if rmax < 0:
+            raise ValueError(f"rank must be nonnegative, got {rmax}")
+        rmax = min(rmax, n)
+    if tol is not None:
+        tol = float(tol)
+        if math.isnan(tol):
+            raise ValueError("tol must be a number, got NaN; pass tol=None for the default")
+
+    # Backend, device and the diagonal in it.
+    ref = like if like is not None else diag
+    if backend_name(ref) == "jax":
+        raise TypeError("JAX arrays are immutable; pivoted Cholesky needs NumPy or PyTorch.")
+    xp = namespace(ref)
+    device = array_api_compat.device(ref) if backend_name(ref) != "numpy" else None
+    if backend_name(diag) != backend_name(ref):
+        diag = to_numpy(diag)
+    if backend_name(diag) == "numpy":
+        diag = np.asarray(diag)
+    if backend_name(ref) == "torch":
+        import torch
+
+        diag = torch.as_tensor(diag, device=ref.device)
+    if tuple(diag.shape) != (n,):
+        raise ValueError(f"diag must have shape ({n},), got {tuple(diag.shape)}")
+    if is_complex(diag.dtype):
+        diag = xp.real(diag)
+    ddtype = working_dtype(diag) if dtype is None else real_dtype(dtype)
+    # Working copies in pivoted order: the diagonal and the accumulated |L|^2.
+    dpos = xp.astype(diag, ddtype, copy=True)
+    work = xp.zeros((n,), dtype=ddtype, device=device)
+    perm = np.arange(n)
+    # A device copy of perm for the gathers (torch.asarray would share perm's memory).
+    perm_dev = perm
+    if backend_name(ref) != "numpy":
+        perm_dev = xp.asarray(perm, device=device, copy=True)
+
+    if tol is None or tol < 0:
+        dmax0 = float(xp.max(dpos)) if n else 0.0
+        u = unit_roundoff(dtype if dtype is not None else ddtype)
+        tol = n * u * dmax0 if dmax0 > 0 else 0.0
+
+    L = None
+    if dtype is not None:
+        L = xp.zeros((n, rmax), dtype=dtype, device=device)
+    cplx = dtype is not None and is_complex(dtype)
+
+    r = 0
+    reason = "complete" if rmax == n else "rank"
+    while r < rmax:
+        k = r
+        d = dpos[k:] - work[k:]
+        rel = int(xp.argmax(d))  # NaN is selected (and then stops) by NumPy and PyTorch
+        ajj = float(d[rel])
+        if not ajj > tol:
+            reason = "not_psd" if (math.isnan(ajj) or ajj < -tol) else "tol"
+            break
+        p = k + rel
+        if p != k:
+            _swap(dpos, k, p)
+            _swap(work, k, p)
+            perm[[k, p]] = perm[[p, k]]
+            if perm_dev is not perm:
+                _swap(perm_dev, k, p)
+            if k and L is not None:
+                _swap(L[:, :k], k, p)
+        ajj = math.sqrt(ajj)
+        if L is None or k + 1 < n:
+            col = column(int(perm[k]))
+            if tuple(col.shape) not in ((n,), (n, 1)):
+                raise ValueError(
+                    f"column({int(perm[k])}) returned shape {tuple(col.shape)}; "
+                    f"it must return column {int(perm[k])} of A with shape ({n},)."
+                )
+            col = xp.reshape(col, (n,))
+            if L is None:
+                dt = working_dtype(xp.empty((0,), dtype=xp.result_type(col.dtype, ddtype)))
+                L = xp.zeros((n, rmax), dtype=dt, device=device)
+                cplx = is_complex(dt)
+                if real_dtype(dt) != ddtype:
+                    dpos = xp.astype(dpos, real_dtype(dt))
+                    work = xp.astype(work, real_dtype(dt))
+        L[k, k] = ajj
+        if k + 1 < n:
+            c = xp.take(col, perm_dev[k + 1 :], axis=0)
+            if c.dtype != L.dtype:
+                c = xp.astype(c, L.dtype)
+            if k:
+                lk = L[k, :k]
+                c = c - L[k + 1 :, :k] @ (xp.conj(lk) if cplx else lk)
+            c = c / ajj
+            L[k + 1 :, k] = c
+            work[k + 1 :] += (xp.real(c) ** 2 + xp.imag(c) ** 2) if cplx else c * c
+        r += 1
+
+    if L is None:
+        L = xp.zeros((n, rmax), dtype=ddtype, device=device)
+    if r < rmax:
+        L = xp.asarray(L[:, :r], copy=True)
+    residual = dpos[r:] - work[r:]
+    if r < n:
+        residual_max = float(xp.max(residual))
+        residual_trace = float(xp.sum(residual))
+    else:
+        residual_max = residual_trace = 0.0
+    info = 0 if reason in ("complete", "rank") else 1
+    return PivotedCholeskyResult(
+        L=L,
+        perm=perm,
+        rank=r,
+        info=info,
+        stop_reason=reason,
+        tol=float(tol),
+        residual_diag=residual,
+        residual_max=residual_max,
+        residual_trace=residual_trace,
+    )
+
+
+def pivoted_cholesky_kernel(
+    a: Any,
+    *,
+    rank: int | None = None,
+    tol: float | None = None,
+) -> PivotedCholeskyResult:
+    """Pivoted Cholesky of the Hermitian PSD matrix stored in the lower triangle of ``a``.
+
+    Only the lower triangle (diagonal included; the imaginary part of the
+    diagonal is ignored) is read, so the strict upper triangle may hold
+    anything, NaN included.  ``a`` is not modified: each step reads one
+    column (``O(n r)`` memory besides ``a``).  Integer and half-precision
+    input is promoted to the working dtype (a copy of ``a``).
+
+    Parameters
+    ----------
+    a : (n, n) array
+        NumPy array or PyTorch tensor.
+    rank : int, optional
+        Largest number of columns to compute (default ``n``).
+    tol : float, optional
+        Absolute stopping tolerance on the largest remaining diagonal entry.
+        Default (and for negative ``tol``): ``n * u * max(diag(a))``, as in
+        LAPACK ``DPSTRF``.
+
+    Returns
+    -------
+    PivotedCholeskyResult
+        ``L`` (``(n, rank)``, dtype of ``a``'s working dtype, same backend
+        and device), ``perm``, ``rank``, ``info`` (0: complete or requested
+        rank reached; 1: stopped by ``tol`` or not positive semidefinite),
+        ``stop_reason`` and the residual diagonal; see the module notes.
+
+    Raises
+    ------
+    ValueError
+        ``a`` not a square 2-D array, negative ``rank`` or NaN ``tol``.
+
+    See Also
+    --------
+    pivoted_cholesky_columns : the matrix-free form this kernel calls.
+
+    References
+    ----------
+    .. [1] N. J. Higham, "Analysis of the Cholesky decomposition of a
+       semi-definite matrix", in *Reliable Numerical Computation*, Oxford
+       University Press, 1990.
+    .. [2] C. Lucas, "LAPACK-style codes for level 2 and 3 pivoted Cholesky
+       factorizations", LAPACK Working Note 161, 2004.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from pivotal.kernels.pivoted_cholesky import pivoted_cholesky_kernel
+    >>> B = np.array([[1.0, 0.0], [2.0, 1.0], [0.0, 3.0], [1.0, 1.0]])
+    >>> A = B @ B.T                      # 4 x 4, rank 2
+    >>> res = pivoted_cholesky_kernel(A)
+    >>> res.rank, res.info, res.stop_reason
+    (2, 1, 'tol')
+    >>> p = res.perm
+    >>> bool(np.allclose(A[p][:, p], res.L @ res.L.T))
+    True
+    >>> np.diag(res.L)                   # non-increasing pivots
+    array([3., 2.])
+    """
+    a = validate_matrix(a, square=True, check_finite=False, batch=False)
+    if backend_name(a) == "jax":
+        raise TypeError("JAX arrays are immutable; pivoted Cholesky needs NumPy or PyTorch.")
+    xp = namespace(a)
+    dt = working_dtype(a)
+    if a.dtype != dt:
+        a = xp.astype(a, dt)
+    cplx = is_complex(dt)
+    n = a.shape[0]
+    diag = xp.linalg.diagonal(a)
+    if cplx:
+        diag = xp.real(diag)
+
+    def column(j: int):
+        # Column j of the Hermitian matrix from the lower triangle:
+        # rows < j are conj(a[j, :j]), rows >= j are a[j:, j].
+        upper = a[j, :j]
+        return xp.concat((xp.conj(upper) if cplx else upper, a[j:, j]))
+
+    return pivoted_cholesky_columns(diag, column, n, rank=rank, tol=tol, like=a, dtype=dt)

@@ -1,0 +1,88 @@
+"""Shared test helpers: backends, dtypes, LAPACK-style ratios."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from pivotal._array import unit_roundoff
+
+try:
+    import torch
+except ImportError:  # pragma: no cover - torch is a test dependency
+    torch = None
+
+DTYPES = [np.float32, np.float64, np.complex64, np.complex128]
+REAL_DTYPES = [np.float32, np.float64]
+BACKENDS = ["numpy", "torch"]
+
+# LAPACK's test threshold for its ratios.
+THRESH = 30.0
+
+
+def to_backend(x: np.ndarray, backend: str):
+    """Convert a NumPy array to ``backend`` (same dtype)."""
+    if backend == "torch":
+        return torch.from_numpy(np.ascontiguousarray(x))
+    return x
+
+
+def to_np(x) -> np.ndarray:
+    """Any backend array to NumPy."""
+    if torch is not None and isinstance(x, torch.Tensor):
+        return x.detach().cpu().resolve_conj().numpy()
+    return np.asarray(x)
+
+
+def u_of(dtype) -> float:
+    """Unit roundoff of ``dtype`` (LAPACK's eps)."""
+    return unit_roundoff(np.dtype(dtype))
+
+
+def norm1(x: np.ndarray) -> float:
+    x = np.asarray(x)
+    if x.size == 0:
+        return 0.0
+    if x.ndim == 1:
+        return float(np.abs(x).sum())
+    return float(np.abs(x).sum(axis=0).max())
+
+
+def reconstruction_ratio(a: np.ndarray, product: np.ndarray, dtype=None) -> float:
+    """LAPACK ``xGET01``-style ``||A - product||_1 / (n ||A||_1 u)``."""
+    a = np.asarray(a, dtype=np.complex128 if np.iscomplexobj(a) else np.float64)
+    dtype = dtype or np.asarray(product).dtype
+    n = max(a.shape) if a.size else 1
+    anorm = norm1(a)
+    resid = norm1(a - np.asarray(product, dtype=a.dtype))
+    if anorm == 0:
+        return 0.0 if resid == 0 else np.inf
+    return resid / (n * anorm * u_of(dtype))
+
+
+def solve_residual_ratio(a: np.ndarray, x: np.ndarray, b: np.ndarray, dtype=None) -> float:
+    """LAPACK ``xGET02``-style ``||b - A x||_1 / (n ||A||_1 ||x||_1 u)`` (max over columns)."""
+    wide = np.complex128 if np.iscomplexobj(a) or np.iscomplexobj(x) else np.float64
+    a = np.asarray(a, dtype=wide)
+    x = np.asarray(x, dtype=wide).reshape(a.shape[1], -1)
+    b = np.asarray(b, dtype=wide).reshape(a.shape[0], -1)
+    dtype = dtype or np.asarray(x).dtype
+    n = max(a.shape[0], 1)
+    anorm = norm1(a)
+    worst = 0.0
+    for j in range(x.shape[1]):
+        r = norm1(b[:, j] - a @ x[:, j])
+        xn = norm1(x[:, j])
+        if anorm == 0 or xn == 0:
+            ratio = 0.0 if r == 0 else np.inf
+        else:
+            ratio = r / (n * anorm * xn * u_of(dtype))
+        worst = max(worst, ratio)
+    return worst
+
+
+def random_matrix(rng, shape, dtype) -> np.ndarray:
+    """Gaussian matrix of ``dtype`` (complex parts both Gaussian)."""
+    x = rng.standard_normal(shape)
+    if np.dtype(dtype).kind == "c":
+        x = x + 1j * rng.standard_normal(shape)
+    return x.astype(dtype)

@@ -1,0 +1,429 @@
+"""Tests of the pivoted (rank-revealing) Cholesky kernels.
+
+LAPACK-style ratios ``||A[p][:, p] - L L^H||_1 / (n ||A||_1 u) < 30`` across
+dtypes and backends, agreement with LAPACK's own ``xPSTRF``, the documented
+stopping semantics, and the properties of the low-rank approximation that
+theory guarantees for positive semidefinite matrices (the residual is the
+PSD Schur complement: its trace is at least the optimal sum of the trailing
+eigenvalues, its largest diagonal entry bounds all its entries, and both
+decrease as the rank grows).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from scipy.linalg import lapack
+
+from pivotal.kernels.pivoted_cholesky import (
+    PivotedCholeskyResult,
+    pivoted_cholesky_columns,
+    pivoted_cholesky_kernel,
+)
+
+torch = pytest.importorskip("torch")
+
+THRESH = 30.0
+DTYPES = [np.float32, np.float64, np.complex64, np.complex128]
+BACKENDS = ["numpy", "torch"]
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def _u(dtype) -> float:
+    return float(np.finfo(np.dtype(dtype)).eps) / 2
+
+
+def _cplx(dtype) -> bool:
+    return np.dtype(dtype).kind == "c"
+
+
+def _random(rng, shape, dtype):
+    x = rng.standard_normal(shape)
+    if _cplx(dtype):
+        x = x + 1j * rng.standard_normal(shape)
+    return x
+
+
+def _to(x: np.ndarray, backend: str):
+    return torch.from_numpy(np.ascontiguousarray(x)) if backend == "torch" else x
+
+
+def _np(x) -> np.ndarray:
+    if isinstance(x, torch.Tensor):
+        return x.detach().cpu().resolve_conj().numpy()
+    return np.asarray(x)
+
+
+def _norm1(a) -> float:
+    return float(np.abs(a).sum(axis=0).max()) if a.size else 0.0
+
+
+def _hermitian(a):
+    return (a + a.conj().T) / 2
+
+
+def _spd(rng, n, dtype, cond=1e2):
+    """Hermitian positive definite with eigenvalues from 1 to 1/cond."""
+    q, _ = np.linalg.qr(_random(rng, (n, n), dtype))
+    lam = cond ** (-np.arange(n) / max(n - 1, 1))
+    return _hermitian((q * lam) @ q.conj().T).astype(dtype)
+
+
+def _residual(a, res: PivotedCholeskyResult) -> np.ndarray:
+    wide = np.complex128 if np.iscomplexobj(a) else np.float64
+    a = np.asarray(a, dtype=wide)
+    p = res.perm
+    L = _np(res.L).astype(wide)
+    return a[p][:, p] - L @ L.conj().T
+
+
+def _ratio(a, res, dtype) -> float:
+    n = a.shape[0]
+    return _norm1(_residual(a, res)) / (n * _norm1(a) * _u(dtype))
+
+
+def _check_structure(res: PivotedCholeskyResult, n: int) -> None:
+    L = _np(res.L)
+    assert L.shape == (n, res.rank)
+    assert isinstance(res.perm, np.ndarray) and res.perm.shape == (n,)
+    assert np.array_equal(np.sort(res.perm), np.arange(n))
+    assert np.all(np.triu(L, 1) == 0)  # lower trapezoidal
+    d = np.diag(L)
+    assert np.all(d.imag == 0) if np.iscomplexobj(d) else True
+    assert np.all(d.real > 0)
+    assert np.all(np.diff(d.real) <= 0)  # pivots non-increasing, exactly
+    assert res.info == (0 if res.stop_reason in ("complete", "rank") else 1)
+    assert _np(res.residual_diag).shape == (n - res.rank,)
+
+
+# --------------------------------------------------------------------------- full rank
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_full_rank_spd(dtype, backend):
+    rng = np.random.default_rng(1)
+    for n in (1, 2, 7, 30, 64):
+        a = _spd(rng, n, dtype, cond=1e3)
+        res = pivoted_cholesky_kernel(_to(a, backend))
+        _check_structure(res, n)
+        assert (res.rank, res.info, res.stop_reason) == (n, 0, "complete")
+        assert res.residual_max == 0.0 and res.residual_trace == 0.0
+        assert _np(res.L).dtype == np.dtype(dtype)
+        assert type(res.L) is type(_to(a, backend))
+        assert _ratio(a, res, dtype) < THRESH
+        # Solve residual through the factors: x = P L^-H L^-1 P^T b.
+        b = _random(rng, (n, 2), dtype)
+        L = _np(res.L).astype(np.complex128)
+        y = np.linalg.solve(L, b[res.perm])
+        x = np.empty_like(y)
+        x[res.perm] = np.linalg.solve(L.conj().T, y)
+        r = _norm1(b - a.astype(np.complex128) @ x)
+        assert r / (n * _norm1(a) * _norm1(x) * _u(dtype)) < THRESH
+
+
+@pytest.mark.parametrize("cplx", [False, True])
+def test_matches_lapack_pstrf(cplx):
+    """Same pivots, rank, info and factor as LAPACK's xPSTRF."""
+    rng = np.random.default_rng(2 + cplx)
+    pstrf = lapack.zpstrf if cplx else lapack.dpstrf
+    dtype = np.complex128 if cplx else np.float64
+    for trial in range(30):
+        n = int(rng.integers(5, 60))
+        r = int(rng.integers(1, n + 1)) if trial % 3 else n
+        b = _random(rng, (n, r), dtype)
+        a = b @ b.conj().T
+        if r == n:
+            a += n * np.eye(n)
+        res = pivoted_cholesky_kernel(a)
+        c, piv, rank, info = pstrf(a, lower=1)
+        assert res.rank == rank
+        assert res.info == info
+        assert np.array_equal(res.perm[:rank], piv[:rank] - 1)
+        ref = np.tril(c)[:, :rank]
+        np.testing.assert_allclose(res.L, ref, rtol=0, atol=1e-12 * np.abs(ref).max())
+
+
+# --------------------------------------------------------------------------- low rank
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_exact_low_rank(dtype, backend):
+    rng = np.random.default_rng(3)
+    for n, r in ((10, 1), (20, 5), (40, 17), (50, 49)):
+        b = _random(rng, (n, r), dtype).astype(dtype)
+        a = b @ b.conj().T  # rank r, computed in dtype
+        res = pivoted_cholesky_kernel(_to(a, backend))
+        _check_structure(res, n)
+        assert (res.rank, res.info, res.stop_reason) == (r, 1, "tol")
+        assert abs(res.residual_max) <= res.tol
+        assert res.tol == pytest.approx(n * _u(dtype) * np.max(np.diag(a).real), rel=1e-6)
+        assert _ratio(a, res, dtype) < THRESH
+
+
+def test_rank_truncation_on_decaying_spectrum():
+    rng = np.random.default_rng(4)
+    n = 40
+    q, _ = np.linalg.qr(rng.standard_normal((n, n)))
+    lam = 0.6 ** np.arange(n)
+    a = _hermitian((q * lam) @ q.T)
+    full = pivoted_cholesky_kernel(a)
+    trace = float(np.trace(a))
+    prev_trace, prev_max = np.inf, np.inf
+    for k in range(0, n + 1, 3):
+        res = pivoted_cholesky_kernel(a, rank=k)
+        _check_structure(res, n)
+        assert res.rank == min(k, full.rank)
+        # The first columns of the full factorization: same pivots, and the same
+        # columns once the rows are put back in the original order (later pivots
+        # only reorder the rows below).
+        np.testing.assert_array_equal(res.perm[: res.rank], full.perm[: res.rank])
+        np.testing.assert_allclose(
+            res.L[np.argsort(res.perm)],
+            full.L[np.argsort(full.perm), : res.rank],
+            rtol=0,
+            atol=1e-15,
+        )
+        resid = _residual(a, res)
+        # Reported residual diagonal = the true one (rows rank:, pivoted order).
+        np.testing.assert_allclose(
+            res.residual_diag, np.diag(resid)[res.rank :].real, rtol=0, atol=1e-13
+        )
+        assert res.residual_trace == pytest.approx(np.trace(resid).real, abs=1e-12)
+        # Guaranteed for PSD A: optimal <= trace error <= trace(A), entries <= max diag.
+        optimal = lam[res.rank :].sum()
+        assert optimal * (1 - 1e-9) - 1e-14 <= res.residual_trace <= trace
+        assert np.abs(resid).max() <= res.residual_max * (1 + 1e-9) + 1e-14
+        # Monotone in k.
+        assert res.residual_trace <= prev_trace and res.residual_max <= prev_max
+        prev_trace, prev_max = res.residual_trace, res.residual_max
+
+
+def test_rank_zero_and_too_large():
+    rng = np.random.default_rng(5)
+    a = _spd(rng, 6, np.float64)
+    res = pivoted_cholesky_kernel(a, rank=0)
+    _check_structure(res, 6)
+    assert (res.rank, res.info, res.stop_reason) == (0, 0, "rank")
+    np.testing.assert_array_equal(res.perm, np.arange(6))
+    np.testing.assert_array_equal(res.residual_diag, np.diag(a))
+    assert res.residual_trace == pytest.approx(np.trace(a))
+    assert res.residual_max == np.diag(a).max()
+    big = pivoted_cholesky_kernel(a, rank=100)
+    assert (big.rank, big.stop_reason) == (6, "complete")
+
+
+def test_n_zero():
+    for backend in BACKENDS:
+        for dtype in (np.float64, np.complex64):
+            res = pivoted_cholesky_kernel(_to(np.zeros((0, 0), dtype), backend))
+            assert _np(res.L).shape == (0, 0) and _np(res.L).dtype == np.dtype(dtype)
+            assert res.perm.shape == (0,)
+            assert (res.rank, res.info, res.stop_reason) == (0, 0, "complete")
+            assert res.residual_max == 0.0 and res.residual_trace == 0.0
+
+
+# --------------------------------------------------------------------------- input handling
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+@pytest.mark.parametrize("dtype", [np.float64, np.complex128])
+def test_reads_only_lower_triangle_and_keeps_input(dtype, backend):
+    rng = np.random.default_rng(6)
+    n = 12
+    b = _random(rng, (n, 7), dtype)
+    a = b @ b.conj().T
+    ref = pivoted_cholesky_kernel(_to(a.copy(), backend))
+    junk = a.copy()
+    junk[np.triu_indices(n, 1)] = np.nan
+    if _cplx(dtype):
+        junk[np.diag_indices(n)] += 5j  # the imaginary part of the diagonal is ignored too
+    x = _to(junk, backend)
+    before = _np(x).copy()
+    res = pivoted_cholesky_kernel(x)
+    np.testing.assert_array_equal(_np(x), before)  # input untouched (NaN compares by position)
+    assert res.rank == ref.rank == 7
+    np.testing.assert_array_equal(res.perm, ref.perm)
+    np.testing.assert_array_equal(_np(res.L), _np(ref.L))
+
+
+def test_integer_input_is_promoted():
+    a = np.array([[4, 2], [2, 3]])
+    res = pivoted_cholesky_kernel(a)
+    assert res.L.dtype == np.float64
+    assert res.rank == 2
+    np.testing.assert_allclose(_residual(a, res), 0, atol=1e-15)
+
+
+def test_invalid_arguments():
+    a = np.eye(3)
+    with pytest.raises(ValueError, match="square"):
+        pivoted_cholesky_kernel(np.ones((2, 3)))
+    with pytest.raises(ValueError, match="2-D"):
+        pivoted_cholesky_kernel(np.ones((2, 2, 2)))
+    with pytest.raises(ValueError, match="rank"):
+        pivoted_cholesky_kernel(a, rank=-1)
+    with pytest.raises(ValueError, match="tol"):
+        pivoted_cholesky_kernel(a, tol=float("nan"))
+    with pytest.raises(ValueError, match="diag"):
+        pivoted_cholesky_columns(np.ones(2), lambda i: np.eye(3)[:, i], 3)
+    with pytest.raises(ValueError, match="column"):
+        pivoted_cholesky_columns(np.ones(3), lambda i: np.ones(2), 3)
+    with pytest.raises(ValueError, match="n must be"):
+        pivoted_cholesky_columns(np.ones(0), lambda i: None, -1)
+
+
+# --------------------------------------------------------------------------- stopping
+
+
+def test_tolerance():
+    rng = np.random.default_rng(7)
+    q, _ = np.linalg.qr(rng.standard_normal((20, 20)))
+    lam = 10.0 ** -np.arange(20)
+    a = _hermitian((q * lam) @ q.T)
+    for tol in (1e-2, 1e-5, 1e-9):
+        res = pivoted_cholesky_kernel(a, tol=tol)
+        _check_structure(res, 20)
+        assert res.tol == tol
+        assert (res.info, res.stop_reason) == (1, "tol")
+        assert res.residual_max <= tol
+        # It stopped at the first pivot below tol: the last pivot was above it.
+        assert np.diag(res.L)[-1] ** 2 > tol
+    # A negative tol selects the default, as in DPSTRF.
+    assert pivoted_cholesky_kernel(a, tol=-1.0).tol == pivoted_cholesky_kernel(a).tol
+    # tol >= max(diag) gives rank 0 (checked at every step, including the first).
+    res = pivoted_cholesky_kernel(a, tol=float(np.diag(a).max()))
+    assert (res.rank, res.info, res.stop_reason) == (0, 1, "tol")
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_not_positive_semidefinite(backend):
+    # Negative definite: the first pivot is already negative.
+    res = pivoted_cholesky_kernel(_to(-np.eye(4), backend))
+    assert (res.rank, res.info, res.stop_reason) == (0, 1, "not_psd")
+    assert res.tol == 0.0 and res.residual_max == -1.0
+    # Indefinite with a positive diagonal: the Schur complement is negative.
+    res = pivoted_cholesky_kernel(_to(np.array([[1.0, 2.0], [2.0, 1.0]]), backend))
+    assert (res.rank, res.info, res.stop_reason) == (1, 1, "not_psd")
+    assert res.residual_max == pytest.approx(-3.0)
+    # A random indefinite matrix stops early with info = 1.
+    rng = np.random.default_rng(8)
+    g = rng.standard_normal((15, 15))
+    a = _hermitian(g) + 0.5 * np.eye(15)
+    res = pivoted_cholesky_kernel(_to(a, backend))
+    assert res.info == 1 and res.rank < 15
+    # NaN on the diagonal stops too.
+    a = np.eye(3)
+    a[1, 1] = np.nan
+    res = pivoted_cholesky_kernel(_to(a, backend))
+    assert (res.rank, res.info, res.stop_reason) == (0, 1, "not_psd")
+
+
+def test_zero_matrix_is_rank_zero():
+    res = pivoted_cholesky_kernel(np.zeros((5, 5)))
+    assert (res.rank, res.info, res.stop_reason, res.tol) == (0, 1, "tol", 0.0)
+
+
+# --------------------------------------------------------------------------- backends
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_torch_matches_numpy(dtype):
+    rng = np.random.default_rng(9)
+    for n, r in ((25, 25), (30, 8)):
+        b = _random(rng, (n, r), dtype)
+        a = (b @ b.conj().T + (np.eye(n) if r == n else 0)).astype(dtype)
+        res_np = pivoted_cholesky_kernel(a)
+        res_t = pivoted_cholesky_kernel(torch.from_numpy(a))
+        assert isinstance(res_t.L, torch.Tensor) and isinstance(res_t.residual_diag, torch.Tensor)
+        assert (res_t.rank, res_t.info, res_t.stop_reason) == (
+            res_np.rank,
+            res_np.info,
+            res_np.stop_reason,
+        )
+        np.testing.assert_array_equal(res_t.perm, res_np.perm)
+        scale = np.abs(res_np.L).max()
+        np.testing.assert_allclose(
+            _np(res_t.L), res_np.L, rtol=0, atol=50 * n * _u(dtype) * scale
+        )
+
+
+# --------------------------------------------------------------------------- matrix-free
+
+
+def _gauss_kernel(x, ls=0.3):
+    return lambda i: np.exp(-0.5 * ((x - x[i]) / ls) ** 2)
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_matrix_free_matches_dense(backend):
+    rng = np.random.default_rng(10)
+    n = 80
+    x = np.sort(rng.uniform(0, 1, n))
+    k = np.exp(-0.5 * ((x[:, None] - x[None, :]) / 0.3) ** 2)
+    calls = []
+    col_np = _gauss_kernel(x)
+
+    def column(i):
+        calls.append(i)
+        return _to(col_np(i), backend)
+
+    diag = _to(np.ones(n), backend)
+    res = pivoted_cholesky_columns(diag, column, n, rank=12)
+    dense = pivoted_cholesky_kernel(_to(k, backend), rank=12)
+    assert (res.rank, res.info, res.stop_reason) == (12, 0, "rank")
+    assert calls == list(res.perm[:12])  # one column per step, the pivots
+    np.testing.assert_array_equal(res.perm, dense.perm)
+    np.testing.assert_allclose(_np(res.L), _np(dense.L), rtol=0, atol=1e-13)
+    resid = _residual(k, res)
+    assert np.abs(resid).max() <= res.residual_max * (1 + 1e-9) + 1e-15
+    # Until the default tolerance: numerical rank of a smooth kernel is small.
+    full = pivoted_cholesky_columns(diag, column, n)
+    assert full.stop_reason == "tol" and full.rank < n // 2
+    assert _ratio(k, full, np.float64) < THRESH
+
+
+def test_matrix_free_conversions():
+    x = np.linspace(0, 1, 20)
+    col = _gauss_kernel(x)
+    # A host diagonal with columns on torch: like= says where L lives.
+    like = torch.zeros(0, dtype=torch.float64)
+    res = pivoted_cholesky_columns(
+        np.ones(20), lambda i: torch.from_numpy(col(i)[:, None]), 20, rank=3, like=like
+    )
+    assert isinstance(res.L, torch.Tensor) and res.L.shape == (20, 3)
+    # dtype: default from the columns; explicit dtype for rank 0 (no column read).
+    res32 = pivoted_cholesky_columns(np.ones(20), lambda i: col(i).astype(np.float32), 20)
+    assert res32.L.dtype == np.float64  # float64 diag promotes the float32 columns
+    res0 = pivoted_cholesky_columns(np.ones(20), col, 20, rank=0, dtype=np.complex64)
+    assert res0.L.shape == (20, 0) and res0.L.dtype == np.complex64
+    calls = []
+    pivoted_cholesky_columns(np.ones(20), lambda i: calls.append(i), 20, rank=0)
+    assert calls == []
+
+
+# --------------------------------------------------------------------------- properties
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    n=st.integers(1, 25),
+    r=st.integers(1, 25),
+    seed=st.integers(0, 2**32 - 1),
+    cplx=st.booleans(),
+)
+def test_property_psd_from_factors(n, r, seed, cplx):
+    rng = np.random.default_rng(seed)
+    dtype = np.complex128 if cplx else np.float64
+    b = _random(rng, (n, min(r, n)), dtype) * rng.uniform(0.1, 10)
+    a = b @ b.conj().T
+    res = pivoted_cholesky_kernel(a)
+    _check_structure(res, n)
+    assert res.rank <= n and res.info in (0, 1)
+    assert res.rank >= min(1, n)
+    assert _ratio(a, res, dtype) < THRESH

@@ -1,0 +1,360 @@
+"""The SciPy-compatible functions behave like scipy.linalg 1.17's."""
+
+from __future__ import annotations
+
+import inspect
+import warnings
+
+import numpy as np
+import pytest
+import scipy.linalg as sl
+
+import pivotal as pv
+from pivotal import gallery
+
+from .helpers import THRESH, random_matrix, reconstruction_ratio, solve_residual_ratio, to_np
+
+FUNCTIONS = ["lu", "lu_factor", "lu_solve", "cholesky", "cho_factor", "cho_solve", "ldl", "solve_triangular"]
+
+
+@pytest.mark.parametrize("name", FUNCTIONS)
+def test_signature_matches_scipy(name):
+    ours = inspect.signature(getattr(pv, name)).parameters
+    theirs = inspect.signature(getattr(sl, name)).parameters
+    positional = [p for p in ours.values() if p.kind is not inspect.Parameter.KEYWORD_ONLY]
+    assert [p.name for p in positional] == list(theirs)
+    for p in positional:
+        assert p.default == theirs[p.name].default, p.name
+    extras = [p for p in ours.values() if p.name not in theirs]
+    assert all(p.kind is inspect.Parameter.KEYWORD_ONLY for p in extras)
+
+
+def _spd(n, dtype=np.float64, rng=0):
+    return gallery.random_spd(n, 10.0, 3, dtype=dtype, random_state=rng)
+
+
+# --------------------------------------------------------------------------- return conventions
+
+
+def test_lu_conventions():
+    rng = np.random.default_rng(0)
+    for shape in [(5, 5), (6, 4), (4, 6)]:
+        A = rng.standard_normal(shape)
+        p, l, u = pv.lu(A)
+        ps, ls, us = sl.lu(A)
+        assert p.shape == ps.shape and l.shape == ls.shape and u.shape == us.shape
+        assert p.dtype == ps.dtype
+        np.testing.assert_allclose(p @ l @ u, A, atol=1e-13)
+        pl, u2 = pv.lu(A, permute_l=True)
+        np.testing.assert_allclose(pl @ u2, A, atol=1e-13)
+        pi, l3, u3 = pv.lu(A, p_indices=True)
+        np.testing.assert_allclose(l3[pi] @ u3, A, atol=1e-13)
+        # GEPP pivots are unique for random input: same factors as LAPACK.
+        np.testing.assert_allclose(l, ls, atol=1e-12)
+        lu_, piv = pv.lu_factor(A, method="kernel")
+        lus, pivs = sl.lu_factor(A)
+        np.testing.assert_array_equal(piv, pivs)
+        assert piv.dtype == pivs.dtype
+        np.testing.assert_allclose(lu_, lus, atol=1e-12)
+
+
+def test_lu_complete_pivoting_returns_q():
+    A = gallery.gfpp(8)
+    p, l, u, q = pv.lu(A, pivoting="complete")
+    np.testing.assert_allclose(p @ l @ u @ q, A, atol=1e-13)
+    pl, u2, q2 = pv.lu(A, pivoting="rook", permute_l=True)
+    np.testing.assert_allclose(pl @ u2 @ q2, A, atol=1e-13)
+    lu_, piv, jpiv = pv.lu_factor(A, pivoting="complete")
+    b = np.arange(8.0)
+    x = pv.lu_solve((lu_, piv, jpiv), b)
+    assert solve_residual_ratio(A, x, b) < THRESH
+    for trans in (1, 2):
+        x = pv.lu_solve((lu_, piv, jpiv), b, trans=trans)
+        assert solve_residual_ratio(A.T, x, b) < THRESH
+
+
+def test_cho_factor_conventions():
+    A = _spd(5)
+    c, lower = pv.cho_factor(A)
+    assert lower is False
+    np.testing.assert_allclose(np.triu(c).T @ np.triu(c), A, atol=1e-12)
+    c, lower = pv.cho_factor(A, lower=True)
+    assert lower is True
+    x = pv.cho_solve((c, lower), np.ones(5))
+    np.testing.assert_allclose(A @ x, 1.0, atol=1e-12)
+    np.testing.assert_allclose(pv.cho_solve(sl.cho_factor(A), np.ones(5)), x, atol=1e-12)
+
+
+def test_lu_solve_accepts_scipy_factors_and_objects():
+    A = gallery.randsvd(7, 100.0, 3, random_state=1)
+    b = np.ones((7, 2))
+    np.testing.assert_allclose(pv.lu_solve(sl.lu_factor(A), b), sl.lu_solve(sl.lu_factor(A), b), rtol=1e-10)
+    np.testing.assert_allclose(pv.lu_solve(pv.LU(A), b), sl.solve(A, b), rtol=1e-9)
+    np.testing.assert_allclose(sl.lu_solve(pv.lu_factor(A), b), sl.solve(A, b), rtol=1e-9)
+
+
+def test_lu_factor_singular_warns_like_scipy_and_solve_refuses():
+    A = np.array([[1.0, 2.0], [2.0, 4.0]])
+    with pytest.warns(sl.LinAlgWarning, match="Diagonal number 2 is exactly zero"):
+        lu_, piv = pv.lu_factor(A)
+    with pytest.raises(pv.SingularMatrixError) as err:
+        pv.lu_solve((lu_, piv), np.ones(2))
+    assert err.value.index == 1
+
+
+def test_cholesky_error_is_scipy_linalgerror():
+    with pytest.raises(sl.LinAlgError):
+        pv.cholesky(np.array([[1.0, 2.0], [2.0, 1.0]]))
+
+
+# --------------------------------------------------------------------------- dtypes
+
+
+@pytest.mark.parametrize(
+    "dtype,expected",
+    [
+        (np.float16, np.float32),
+        (np.float32, np.float32),
+        (np.float64, np.float64),
+        (np.int32, np.float64),
+        (np.int64, np.float64),
+        (np.bool_, np.float32),
+        (np.complex64, np.complex64),
+        (np.complex128, np.complex128),
+    ],
+)
+def test_dtype_rules(dtype, expected):
+    A = (np.eye(3) * 2).astype(dtype)
+    assert pv.lu(A)[1].dtype == expected == sl.lu(A)[1].dtype
+    assert pv.lu_factor(A)[0].dtype == expected
+    assert pv.cholesky(A).dtype == expected == sl.cholesky(A).dtype
+    assert pv.ldl(A)[0].dtype == expected == sl.ldl(A)[0].dtype
+    assert pv.solve_triangular(A, np.ones(3, dtype=dtype)).dtype == expected
+
+
+def test_mixed_dtype_solve_promotes():
+    A = np.eye(3, dtype=np.float32) * 2
+    b = np.ones(3, dtype=np.complex128)
+    assert pv.solve_triangular(A, b).dtype == sl.solve_triangular(A, b).dtype
+    assert pv.lu_solve(pv.lu_factor(A), b).dtype == np.complex128
+
+
+# --------------------------------------------------------------------------- empty, batch, layouts
+
+
+def test_empty_inputs_match_scipy():
+    for shape in [(0, 0), (0, 3), (3, 0)]:
+        E = np.empty(shape)
+        (p, l, u), (_, ls, us) = pv.lu(E), sl.lu(E)
+        assert (l.shape, u.shape) == (ls.shape, us.shape)
+        # SciPy returns a 0x0 P even for a 3x0 input; ours stays M x M so A = P L U holds.
+        assert p.shape == (shape[0], shape[0]) and (p @ l @ u).shape == shape
+    assert pv.lu_factor(np.empty((0, 0)))[0].shape == (0, 0)
+    assert pv.lu_factor(np.empty((0, 0)))[1].shape == (0,)
+    assert pv.cholesky(np.empty((0, 0))).shape == (0, 0)
+    assert pv.cho_factor(np.empty((0, 0)))[0].shape == (0, 0)
+    assert [x.shape for x in pv.ldl(np.empty((0, 0)))] == [x.shape for x in sl.ldl(np.empty((0, 0)))]
+    assert pv.solve_triangular(np.empty((0, 0)), np.empty(0)).shape == (0,)
+    assert pv.lu_solve(pv.lu_factor(np.empty((0, 0))), np.empty((0, 2))).shape == (0, 2)
+    assert pv.lu(np.empty((2, 0, 3)))[2].shape == sl.lu(np.empty((2, 0, 3)))[2].shape
+    assert pv.lu_factor(np.empty((0, 4, 4)))[0].shape == (0, 4, 4)
+
+
+def test_batched_inputs():
+    rng = np.random.default_rng(3)
+    A = rng.standard_normal((2, 3, 5, 5))
+    p, l, u = pv.lu(A)
+    assert p.shape == (2, 3, 5, 5)
+    np.testing.assert_allclose(p @ l @ u, A, atol=1e-13)
+    lu_, piv = pv.lu_factor(A)
+    assert piv.shape == (2, 3, 5)
+    b = rng.standard_normal((2, 3, 5, 2))
+    x = pv.lu_solve((lu_, piv), b)
+    np.testing.assert_allclose(A @ x, b, atol=1e-10)
+    x1 = pv.lu_solve((lu_, piv), np.ones(5))
+    assert x1.shape == (2, 3, 5)
+    S = np.stack([_spd(4, rng=i) for i in range(3)])
+    c = pv.cholesky(S, lower=True)
+    np.testing.assert_allclose(c @ np.swapaxes(c, -1, -2), S, atol=1e-12)
+    c, lower = pv.cho_factor(S)
+    np.testing.assert_allclose(S @ pv.cho_solve((c, lower), np.ones(4))[..., None], 1.0, atol=1e-10)
+    T = np.triu(rng.standard_normal((3, 4, 4))) + 4 * np.eye(4)
+    x = pv.solve_triangular(T, np.ones((3, 4, 1)))
+    np.testing.assert_allclose(x, sl.solve_triangular(T, np.ones((3, 4, 1))), rtol=1e-12)
+    lu_, d, perm = pv.ldl(S + np.swapaxes(S, -1, -2) - 3 * np.eye(4))
+    assert lu_.shape == (3, 4, 4) and perm.shape == (3, 4)
+
+
+@pytest.mark.parametrize("layout", ["C", "F", "strided", "readonly"])
+def test_layouts(layout):
+    rng = np.random.default_rng(4)
+    base = rng.standard_normal((12, 12)) + 12 * np.eye(12)
+    if layout == "F":
+        A = np.asfortranarray(base[:6, :6])
+    elif layout == "strided":
+        A = base[::2, ::2]
+    else:
+        A = np.ascontiguousarray(base[:6, :6])
+    if layout == "readonly":
+        A.setflags(write=False)
+    A0 = A.copy()
+    p, l, u = pv.lu(A, overwrite_a=True)
+    np.testing.assert_allclose(p @ l @ u, A0, atol=1e-12)
+    S = A0 @ A0.T
+    if layout == "F":
+        S = np.asfortranarray(S)
+    c = pv.cholesky(S, method="kernel")
+    assert reconstruction_ratio(S, c.T @ c) < THRESH
+    x = pv.solve_triangular(np.triu(A0), A0[:, :2], method="kernel")
+    np.testing.assert_allclose(np.triu(A0) @ x, A0[:, :2], atol=1e-12)
+    if layout == "readonly":
+        np.testing.assert_array_equal(A, A0)
+
+
+def test_overwrite_a_false_leaves_input_alone():
+    rng = np.random.default_rng(5)
+    A = rng.standard_normal((6, 6))
+    A0 = A.copy()
+    for method in ("kernel", "vendor"):
+        pv.lu_factor(A, method=method)
+        pv.cholesky(A @ A.T + np.eye(6), method=method)
+    np.testing.assert_array_equal(A, A0)
+
+
+def test_overwrite_b_is_allowed_to_reuse_memory():
+    T = np.triu(np.ones((4, 4))) + np.eye(4)
+    b = np.ones((4, 2))
+    x = pv.solve_triangular(T, b, overwrite_b=True)
+    np.testing.assert_allclose(T @ x, 1.0)
+
+
+@pytest.mark.parametrize("name", ["lu", "lu_factor", "cholesky", "cho_factor", "ldl"])
+def test_check_finite(name):
+    A = np.eye(3)
+    A[0, 1] = np.nan
+    with pytest.raises(ValueError, match="infs or NaNs"):
+        getattr(pv, name)(A)
+
+
+def test_check_finite_rhs():
+    with pytest.raises(ValueError, match="infs or NaNs"):
+        pv.solve_triangular(np.eye(2), np.array([1.0, np.inf]))
+    with pytest.raises(ValueError, match="infs or NaNs"):
+        pv.lu_solve(pv.lu_factor(np.eye(2)), np.array([1.0, np.nan]))
+
+
+def test_shape_errors_are_value_errors_with_fix():
+    with pytest.raises(ValueError, match="square"):
+        pv.cholesky(np.ones((2, 3)))
+    with pytest.raises(ValueError, match="rows"):
+        pv.solve_triangular(np.eye(3), np.ones(4))
+    with pytest.raises(ValueError, match="2-D|shape"):
+        pv.lu(np.ones(3))
+    with pytest.raises(TypeError, match="numeric"):
+        pv.lu(np.array([["a", "b"], ["c", "d"]]))
+    with pytest.raises(ValueError, match="lu_and_piv"):
+        pv.lu_solve(np.eye(2), np.ones(2))
+
+
+def test_lists_are_accepted():
+    p, l, u = pv.lu([[1, 2], [3, 4]])
+    np.testing.assert_allclose(p @ l @ u, [[1, 2], [3, 4]])
+
+
+def test_ldl_matches_scipy_conventions():
+    rng = np.random.default_rng(6)
+    for dtype in (np.float64, np.complex128):
+        for hermitian in (True, False):
+            for lower in (True, False):
+                X = random_matrix(rng, (7, 7), dtype)
+                A = X + (X.conj().T if hermitian else X.T)
+                lu_, d, perm = pv.ldl(A, lower=lower, hermitian=hermitian)
+                lus, ds, perms = sl.ldl(A, lower=lower, hermitian=hermitian)
+                assert lu_.shape == lus.shape and d.shape == ds.shape and perm.shape == perms.shape
+                op = (lambda m: m.conj().T) if hermitian else (lambda m: m.T)
+                np.testing.assert_allclose(lu_ @ d @ op(lu_), A, atol=1e-12)
+                tri = np.tril if lower else np.triu
+                np.testing.assert_allclose(tri(lu_[perm]), lu_[perm])
+
+
+# --------------------------------------------------------------------------- torch and JAX
+
+
+def test_torch_in_torch_out():
+    torch = pytest.importorskip("torch")
+    A = torch.tensor([[4.0, 1.0], [1.0, 3.0]], dtype=torch.float64)
+    p, l, u = pv.lu(A)
+    assert all(isinstance(t, torch.Tensor) for t in (p, l, u))
+    assert torch.allclose(p @ l @ u, A)
+    lu_, piv = pv.lu_factor(A)
+    assert isinstance(piv, torch.Tensor)
+    x = pv.lu_solve((lu_, piv), torch.ones(2, dtype=torch.float64))
+    assert torch.allclose(A @ x, torch.ones(2, dtype=torch.float64))
+    c = pv.cholesky(A.to(torch.float32))
+    assert c.dtype == torch.float32
+    x = pv.cho_solve((c, False), torch.ones(2, dtype=torch.float32))
+    assert torch.allclose(A.float() @ x, torch.ones(2))
+    lu_, d, perm = pv.ldl(A)
+    assert isinstance(lu_, torch.Tensor)
+    x = pv.solve_triangular(torch.triu(A), torch.ones(2, 3, dtype=torch.float64))
+    assert x.shape == (2, 3)
+    batch = torch.randn(3, 4, 4, dtype=torch.float64)
+    lu_, piv = pv.lu_factor(batch)
+    assert lu_.shape == (3, 4, 4) and piv.shape == (3, 4)
+    with pytest.raises(ValueError, match="infs or NaNs"):
+        pv.lu(torch.tensor([[float("nan")]]))
+
+
+def test_jax_in_jax_out():
+    jax = pytest.importorskip("jax")
+    jnp = jax.numpy
+    A = np.array([[4.0, 1.0, 0.5], [1.0, 3.0, 0.2], [0.5, 0.2, 2.0]], dtype=np.float32)
+    Aj = jnp.asarray(A)
+    p, l, u = pv.lu(Aj)
+    assert isinstance(u, jax.Array)
+    np.testing.assert_allclose(np.asarray(p @ l @ u), A, atol=1e-6)
+    pi, l, u = pv.lu(Aj, p_indices=True)
+    np.testing.assert_allclose(np.asarray(l[pi] @ u), A, atol=1e-6)
+    lu_, piv = pv.lu_factor(Aj)
+    x = pv.lu_solve((lu_, piv), jnp.ones(3))
+    assert isinstance(x, jax.Array)
+    np.testing.assert_allclose(A @ np.asarray(x), 1.0, atol=1e-5)
+    c = pv.cholesky(Aj, lower=True)
+    assert isinstance(c, jax.Array)
+    x = pv.cho_solve((c, True), jnp.ones(3))
+    np.testing.assert_allclose(A @ np.asarray(x), 1.0, atol=1e-5)
+    x = pv.solve_triangular(jnp.triu(Aj), jnp.ones(3))
+    assert isinstance(x, jax.Array)
+    # Options jax.scipy lacks run on the host and come back as JAX arrays.
+    p, l, u, q = pv.lu(Aj, pivoting="complete")
+    assert isinstance(q, jax.Array)
+    np.testing.assert_allclose(np.asarray(p @ l @ u @ q), A, atol=1e-6)
+    lu_, d, perm = pv.ldl(Aj)
+    assert isinstance(d, jax.Array)
+    with pytest.raises(pv.NotPositiveDefiniteError):
+        pv.cholesky(jnp.asarray(-A))
+    with pytest.raises(ValueError, match="infs or NaNs"):
+        pv.lu(jnp.asarray([[np.nan]]))
+
+
+def test_jax_traceable_under_jit():
+    jax = pytest.importorskip("jax")
+    jnp = jax.numpy
+
+    @jax.jit
+    def f(a, b):
+        return pv.lu_solve(pv.lu_factor(a, check_finite=False), b, check_finite=False)
+
+    A = jnp.asarray([[3.0, 1.0], [1.0, 2.0]])
+    x = f(A, jnp.ones(2))
+    np.testing.assert_allclose(np.asarray(A @ x), 1.0, atol=1e-5)
+
+
+def test_no_warning_for_regular_input():
+    A = gallery.randsvd(10, 10.0, 3, random_state=2)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        pv.lu_factor(A)
+        pv.lu(A)
+        pv.cholesky(A @ A.T)
+    assert to_np(pv.lu(A)[0]).shape == (10, 10)
