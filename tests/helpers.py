@@ -49,7 +49,8 @@ def norm1(x: np.ndarray) -> float:
 
 def reconstruction_ratio(a: np.ndarray, product: np.ndarray, dtype=None) -> float:
     """LAPACK ``xGET01``-style ``||A - product||_1 / (n ||A||_1 u)``."""
-    a = np.asarray(a, dtype=np.complex128 if np.iscomplexobj(a) else np.float64)
+    wide = np.complex128 if np.iscomplexobj(a) or np.iscomplexobj(product) else np.float64
+    a = np.asarray(a, dtype=wide)
     dtype = dtype or np.asarray(product).dtype
     n = max(a.shape) if a.size else 1
     anorm = norm1(a)

@@ -156,12 +156,13 @@ def test_ratios(backend, dtype, hermitian, lower, block_size):
             work, res = _factor(a, backend, lower=lower, hermitian=hermitian, block_size=block_size)
             assert res.factors is work  # in place
             assert res.ipiv.dtype == np.int64 and res.ipiv.shape == (n,)
-            assert res.info == 0, (kind, n)
+            singular = kind == "zero_diag" and n == 1  # the 1x1 zero matrix
+            assert res.info == (1 if singular else 0), (kind, n)
             lu, d, perm = ldl_unpack(res)
             assert type(lu) is type(work) and type(d) is type(work)
             ratio = recon_ratio(a, to_np(lu), to_np(d), herm, dtype)
             assert ratio < THRESH, (kind, n, ratio)
-            if n:
+            if n and not singular:
                 b = _gauss(rng, (n, 2), dtype).astype(dtype)
                 x = ldl_solve(res, to_backend(b, backend))
                 assert tuple(x.shape) == (n, 2)
@@ -245,6 +246,8 @@ def test_same_pivots_as_lapack_and_interchangeable_factors(dtype, hermitian, low
             lf, lipiv, linfo = _lapack_factor(a, lower, herm)
             np.testing.assert_array_equal(res.lapack_ipiv(), lipiv, err_msg=f"{kind} n={n}")
             assert res.info == linfo
+            if linfo:
+                continue
             b = _gauss(rng, (n, 2), dtype).astype(dtype)
             # our factors -> LAPACK ?sytrs / ?hetrs
             solve = lapack.get_lapack_funcs(trs, (a,))
@@ -326,7 +329,8 @@ def _check_bunch_kaufman(a, res, hermitian):
         if size == 1:
             if colmax == 0 or akk >= ALPHA * colmax - tol:
                 if akk > tol:  # |l| <= colmax / |a_kk| <= 1 / alpha (Higham 11.1.1, cases 1 and 3)
-                    assert np.all(_mag(lt[k + 1 :, k], cplx) <= 1 / ALPHA + tol / akk)
+                    bound = 1 / ALPHA if (herm or not cplx) else 2 / ALPHA  # cabs1 is not multiplicative
+                    assert np.all(_mag(lt[k + 1 :, k], cplx) <= bound + 2 * tol / akk)
             else:  # case 2: no interchange although |a_kk| < alpha colmax
                 r = k + 1 + int(np.argmax(col))
                 row = np.concatenate([s[r, k:r], s[r + 1 :, r]])
@@ -423,8 +427,9 @@ def test_singular_matrices(backend, block_size, lower):
         (np.array([[4.0, 0.0, 2.0], [0.0, 0.0, 0.0], [2.0, 0.0, 1.0]]), None),
     ]
     rng = np.random.default_rng(10)
-    g = rng.standard_normal((70, 3))
-    cases.append((g @ np.diag([1.0, -2.0, 4.0]) @ g.T * 0.0 + np.outer(g[:, 0], g[:, 0]) * 0, 1))
+    big = make_matrix("gauss", 70, np.float64, True, rng)
+    big[33, :] = big[:, 33] = 0  # an exactly zero row and column
+    cases.append((big, None))
     for a, expected in cases:
         _, res = _factor(a, backend, lower=lower, block_size=block_size)
         assert res.info > 0
@@ -527,9 +532,14 @@ def test_slogdet_matches_numpy(backend, dtype, hermitian):
                 assert isinstance(sign, np.generic) and isinstance(logdet, np.generic)
                 assert np.dtype(type(sign)) == np.dtype(dtype)
                 assert np.dtype(type(logdet)) == np.finfo(np.dtype(dtype)).dtype
-                u = unit_roundoff(np.dtype(dtype))
-                assert abs(float(logdet) - elog) <= 1e3 * max(n, 1) * u * max(1.0, abs(elog))
-                assert abs(complex(sign) - complex(esign)) <= 1e3 * max(n, 1) * u
+                if elog == -np.inf:  # the 1x1 zero matrix
+                    assert sign == 0 and logdet == -np.inf
+                    continue
+                # first-order perturbation: |d log det| = |tr(A^{-1} dA)| <= n cond(A) |dA|/|A|
+                cond = np.linalg.cond(_wide(a), 1) if n else 1.0
+                tol = 100 * max(n, 1) * unit_roundoff(np.dtype(dtype)) * cond
+                assert abs(float(logdet) - elog) <= tol * max(1.0, abs(elog))
+                assert abs(complex(sign) - complex(esign)) <= tol
 
 
 def test_slogdet_does_not_overflow():
@@ -546,8 +556,8 @@ def test_slogdet_does_not_overflow():
     # 2x2 blocks with extreme, unbalanced entries
     a = np.zeros((4, 4))
     a[0, 1] = a[1, 0] = 1e-300
-    a[1, 1] = 1e-10
-    a[2, 3] = a[3, 2] = 1e300
+    a[1, 1] = 1e-301
+    a[2, 3] = a[3, 2] = 3e300
     a[2, 2] = -1e299
     _, res = _factor(a, "numpy")
     assert (res.ipiv < 0).all()

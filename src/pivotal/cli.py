@@ -96,8 +96,8 @@ def demo_report(n: int = 200, seed: int = 0) -> str:
     add(f"detected rank {PC.rank} of {n}")
 
     add("")
-    add(f"BLAS-2 versus BLAS-3 with our own LU kernel (n={m}):")
     m = 400
+    add(f"BLAS-2 versus BLAS-3 with our own LU kernel (n={m}):")
     M = rng.standard_normal((m, m))
     for label, bs in (("unblocked (block_size=1)", 1), ("blocked (block_size=64)", 64), ("recursive (default)", None)):
         t0 = time.perf_counter()

@@ -68,9 +68,11 @@ Storage (``LDLKernelResult``)
     minus one: ``lapack_ipiv = where(ipiv >= 0, ipiv + 1, ipiv)``
     (:meth:`LDLKernelResult.lapack_ipiv`).
 ``info``
-    0, or the 1-based index ``k`` of the first zero 1x1 block
-    ``D[k-1, k-1] == 0`` (LAPACK's convention).  The factorization is
-    completed anyway; 2x2 blocks are nonsingular by construction.
+    0, or the 1-based index ``k`` of the first exactly zero 1x1 block
+    ``D[k-1, k-1] == 0`` met by the algorithm (LAPACK's convention; the
+    upper algorithm runs from the last column backwards, so there it is the
+    largest such index).  The factorization is completed anyway; 2x2 blocks
+    are nonsingular by construction.
 
 ``lower=False`` is computed as the lower factorization of the reversed
 matrix ``J A J`` (``J`` the exchange matrix) and mapped back, which is what
@@ -526,6 +528,8 @@ def _factor(a: Any, lower: bool, hermitian: bool, nb: int) -> LDLKernelResult:
         ipiv, info = _sytrf_lower(b, nb, ctx)
         a[...] = xp.flip(b, axis=(0, 1))
         ipiv = _reverse_ipiv(ipiv)
+        if info:
+            info = n + 1 - info
     return LDLKernelResult(a, ipiv, int(info), bool(lower), bool(hermitian))
 
 

@@ -1,0 +1,245 @@
+"""Factorization objects: the shared protocol, LDL and PivotedCholesky specifics."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import pivotal as pv
+from pivotal import gallery
+
+from .helpers import (
+    BACKENDS,
+    DTYPES,
+    THRESH,
+    random_matrix,
+    reconstruction_ratio,
+    solve_residual_ratio,
+    to_backend,
+    to_np,
+    u_of,
+)
+
+
+def _indefinite(n, dtype, rng, kappa=1e3):
+    return gallery.random_symmetric_indefinite(n, kappa, 3, dtype=dtype, random_state=rng)
+
+
+def _make(kind, n, dtype, rng):
+    if kind == "LU":
+        A = gallery.randsvd(n, 1e3, 3, dtype=dtype, random_state=rng)
+        return A, pv.LU(A)
+    if kind == "Cholesky":
+        A = gallery.random_spd(n, 1e3, 3, dtype=dtype, random_state=rng)
+        return A, pv.Cholesky(A)
+    if kind == "LDL":
+        A = _indefinite(n, dtype, rng)
+        return A, pv.LDL(A)
+    A = gallery.random_spd(n, 1e3, 3, dtype=dtype, random_state=rng)
+    return A, pv.PivotedCholesky(A)
+
+
+KINDS = ["LU", "Cholesky", "LDL", "PivotedCholesky"]
+
+
+@pytest.mark.parametrize("kind", KINDS)
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_shared_protocol(kind, dtype):
+    rng = np.random.default_rng(0)
+    n = 9
+    A, F = _make(kind, n, dtype, rng)
+    assert F.issuccess() and F.shape == (n, n)
+    assert type(F).__name__ in repr(F) and "success" in repr(F)
+    b = random_matrix(rng, (n, 2), dtype)
+    for trans, op in [(0, A), (1, A.T), (2, A.conj().T)]:
+        x = F.solve(b, trans=trans)
+        assert x.dtype == np.dtype(dtype)
+        assert solve_residual_ratio(op, x, b, dtype) < THRESH
+    x1 = F.solve(b[:, 0])
+    assert x1.shape == (n,)
+    xb = F.solve(np.stack([b, 2 * b]))  # batched right-hand sides
+    np.testing.assert_allclose(xb[1], 2 * xb[0], rtol=1e-4)
+    sign, logabs = F.slogdet()
+    s_ref, l_ref = np.linalg.slogdet(A.astype(np.complex128))
+    tol = 1e-3 if dtype in (np.float32, np.complex64) else 1e-9
+    np.testing.assert_allclose(logabs, l_ref, rtol=tol)
+    np.testing.assert_allclose(sign, s_ref, atol=tol)
+    np.testing.assert_allclose(F.det(), np.linalg.det(A.astype(np.complex128)), rtol=tol * 10)
+    inv = F.inv()
+    assert reconstruction_ratio(np.eye(n), inv.astype(np.complex128) @ A, dtype) < 1e4 * THRESH
+    exact = 1 / (np.linalg.norm(A, 1) * np.linalg.norm(np.linalg.inv(A.astype(np.complex128)), 1))
+    assert exact * 0.5 <= F.rcond() <= 10 * exact
+    assert F.norm1() == pytest.approx(np.linalg.norm(A.astype(np.complex128), 1), rel=1e-4)
+    assert len(tuple(F)) == len(F)
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_torch_objects(kind):
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(1)
+    A, _ = _make(kind, 6, np.float64, rng)
+    F = getattr(pv, kind)(torch.from_numpy(A))
+    b = torch.ones(6, dtype=torch.float64)
+    x = F.solve(b)
+    assert isinstance(x, torch.Tensor) and x.dtype == torch.float64
+    assert torch.allclose(torch.from_numpy(A) @ x, b, atol=1e-9)
+    assert isinstance(F.det(), torch.Tensor)
+    if kind != "Cholesky":
+        assert isinstance(F.p, torch.Tensor)
+    assert F.rcond() > 0
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_empty_matrix(kind):
+    F = getattr(pv, kind)(np.empty((0, 0)))
+    assert F.solve(np.empty(0)).shape == (0,)
+    assert F.solve(np.empty((0, 3))).shape == (0, 3)
+    assert float(F.det()) == 1.0
+    assert F.rcond() == 1.0
+    assert F.inv().shape == (0, 0)
+
+
+# --------------------------------------------------------------------------- LDL
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("lower", [True, False])
+@pytest.mark.parametrize("method,block_size", [("auto", None), ("kernel", None), ("kernel", 1), ("kernel", 3)])
+def test_ldl_object_ratios(backend, dtype, lower, method, block_size):
+    if backend == "torch" and method == "auto" and not lower:
+        method = "kernel"  # torch offers the lower triangle only; auto falls back anyway
+    rng = np.random.default_rng(2)
+    for kappa in (2.0, 2e7):
+        for n in (1, 2, 3, 5, 10, 40):
+            A = _indefinite(n, dtype, rng, kappa)
+            F = pv.LDL(to_backend(A, backend), lower=lower, method=method, block_size=block_size, check=False)
+            if not F.issuccess():
+                assert dtype in (np.float32, np.complex64)
+                continue
+            T, D, p = (to_np(x) for x in F)
+            wide = np.complex128
+            prod = T.astype(wide) @ D.astype(wide) @ T.astype(wide).conj().T
+            assert reconstruction_ratio(A[p][:, p], prod, dtype) < THRESH
+            tri = np.tril if lower else np.triu
+            np.testing.assert_array_equal(tri(T), T)
+            np.testing.assert_allclose(np.diag(T), 1.0)
+            b = random_matrix(rng, (n, 2), dtype)
+            assert solve_residual_ratio(A, to_np(F.solve(to_backend(b, backend))), b, dtype) < THRESH
+
+
+def test_ldl_complex_symmetric():
+    rng = np.random.default_rng(3)
+    X = random_matrix(rng, (8, 8), np.complex128)
+    A = X + X.T
+    F = pv.LDL(A, hermitian=False)
+    L, D, p = F
+    np.testing.assert_allclose(A[p][:, p], L @ D @ L.T, atol=1e-12)
+    b = random_matrix(rng, (8, 1), np.complex128)
+    for trans, op in [(0, A), (1, A.T), (2, A.conj().T)]:
+        assert solve_residual_ratio(op, F.solve(b, trans=trans), b) < THRESH
+    with pytest.raises(ValueError, match="inertia"):
+        F.inertia()
+
+
+def test_ldl_inertia_matches_eigenvalues():
+    rng = np.random.default_rng(4)
+    for n_neg in (1, 3, 7, 9):
+        A = gallery.random_symmetric_indefinite(10, 100.0, 3, n_negative=n_neg, random_state=rng)
+        assert pv.LDL(A).inertia() == (10 - n_neg, n_neg, 0)
+
+
+def test_ldl_singular():
+    A = np.array([[1.0, 1.0], [1.0, 1.0]])
+    with pytest.raises(pv.SingularMatrixError) as err:
+        pv.LDL(A)
+    assert err.value.index == 1
+    F = pv.LDL(A, check=False)
+    assert not F.issuccess() and F.inertia() == (1, 0, 1)
+    with pytest.raises(pv.SingularMatrixError):
+        F.solve(np.ones(2))
+
+
+def test_ldl_where_cholesky_fails_and_no_pivoting_would_break():
+    A = np.array([[0.0, 1.0], [1.0, 0.0]])
+    with pytest.raises(pv.NotPositiveDefiniteError):
+        pv.Cholesky(A)
+    F = pv.LDL(A)
+    np.testing.assert_allclose(F.solve(np.array([2.0, 3.0])), [3.0, 2.0])
+    assert F.inertia() == (1, 1, 0)
+
+
+def test_ldl_unused_triangle_not_read():
+    rng = np.random.default_rng(5)
+    A = _indefinite(7, np.float64, rng)
+    for lower in (True, False):
+        B = A.copy()
+        B[np.triu_indices(7, 1) if lower else np.tril_indices(7, -1)] = np.nan
+        for method in ("auto", "kernel"):
+            F = pv.LDL(B, lower=lower, method=method, check_finite=False)
+            assert solve_residual_ratio(A, F.solve(np.ones(7)), np.ones(7)) < THRESH
+
+
+def test_ldl_wrong_factor_name():
+    F = pv.LDL(np.eye(2), lower=False)
+    with pytest.raises(AttributeError, match=r"\.U"):
+        F.L
+    assert np.allclose(F.U, np.eye(2))
+
+
+# --------------------------------------------------------------------------- PivotedCholesky
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_pivoted_cholesky_low_rank(backend, dtype):
+    rng = np.random.default_rng(6)
+    n, r = 30, 6
+    B = random_matrix(rng, (n, r), dtype)
+    A = B @ B.conj().T
+    F = pv.PivotedCholesky(to_backend(A, backend))
+    assert F.rank == r and F.stop_reason == "tol"
+    G = to_np(F.low_rank_factor()).astype(np.complex128)
+    assert reconstruction_ratio(A, G @ G.conj().T, dtype) < THRESH
+    L, p = F
+    L, p = to_np(L), to_np(p)
+    assert L.shape == (n, r)
+    assert np.all(np.diff(np.real(np.diag(L[:r]))) <= 0)
+    with pytest.raises(pv.SingularMatrixError) as err:
+        F.solve(to_backend(np.ones(n, dtype=dtype), backend))
+    assert err.value.index == r
+    assert F.rcond() == 0.0
+    assert complex(F.det()) == 0.0
+
+
+def test_pivoted_cholesky_truncated_rank():
+    A = gallery.random_spd(40, 1e6, 3, random_state=0)
+    F = pv.PivotedCholesky(A, rank=10)
+    assert F.rank == 10 and F.stop_reason == "rank"
+    G = F.low_rank_factor()
+    resid = A - G @ G.T
+    assert np.trace(resid) == pytest.approx(F.residual_trace, rel=1e-8)
+    assert np.abs(resid).max() <= F.residual_max * (1 + 1e-8)
+    with pytest.raises(ValueError, match="truncated"):
+        F.det()
+
+
+def test_pivoted_cholesky_full_rank_solves_and_matches_cholesky():
+    A = gallery.random_spd(20, 100.0, 3, random_state=1)
+    F = pv.PivotedCholesky(A)
+    assert F.rank == 20 and F.issuccess()
+    b = np.arange(20.0)
+    np.testing.assert_allclose(F.solve(b), pv.Cholesky(A).solve(b), rtol=1e-10)
+    np.testing.assert_allclose(F.logdet(), pv.Cholesky(A).logdet(), rtol=1e-12)
+
+
+def test_pivoted_cholesky_not_psd():
+    A = np.diag([3.0, 1.0, -2.0])
+    F = pv.PivotedCholesky(A)
+    assert F.stop_reason == "not_psd" and not F.issuccess() and F.rank == 2
+    with pytest.raises(ValueError, match="rank"):
+        pv.PivotedCholesky(A, rank=-1)
+
+
+def test_unit_roundoff_helper():
+    assert u_of(np.float64) == 2.0**-53
