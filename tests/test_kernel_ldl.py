@@ -584,7 +584,7 @@ def _known_spectrum_matrix(lam, rng, dtype, hermitian):
 def test_inertia_matches_eigenvalue_signs(backend, block_size, dtype):
     rng = np.random.default_rng(15)
     for lower in (True, False):
-        for n in (0, 1, 2, 5, 40, 90):
+        for n in (0, 1, 2, 5, 40) + ((90,) if block_size is None else ()):
             npos = int(rng.integers(0, n + 1))
             lam = rng.uniform(0.5, 2.0, n) * np.r_[np.ones(npos), -np.ones(n - npos)]
             a = _known_spectrum_matrix(rng.permutation(lam), rng, dtype, True)

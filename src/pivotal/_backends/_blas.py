@@ -114,6 +114,8 @@ def gemm(c: np.ndarray, a: np.ndarray, b: np.ndarray, alpha: complex = -1.0, bet
         return False
     m, n = c.shape
     k = a.shape[1]
+    if a.shape[0] != m or b.shape != (k, n):
+        raise ValueError(f"gemm shapes do not match: c {c.shape}, a {a.shape}, b {b.shape}")
     if m == 0 or n == 0:
         return True
     if k == 0:
@@ -164,6 +166,8 @@ def trsm(
     if prefix is None or not b.flags.writeable:
         return False
     m, n = b.shape
+    if t.shape != ((m, m) if side == "left" else (n, n)):
+        raise ValueError(f"trsm shapes do not match: t {t.shape}, b {b.shape}, side={side!r}")
     if m == 0 or n == 0:
         return True
     ob = _operand(b)
@@ -219,6 +223,8 @@ def _rank_k(name: str, c: np.ndarray, a: np.ndarray, hermitian: bool) -> bool:
         return False
     n = c.shape[0]
     k = a.shape[1]
+    if c.shape != (n, n) or a.shape[0] != n:
+        raise ValueError(f"rank-k update shapes do not match: c {c.shape}, a {a.shape}")
     if n == 0 or k == 0:
         return True
     oc = _operand(c)

@@ -220,10 +220,26 @@ def getrf_blocked(a: Any, block_size: int, pivoting: str = "partial") -> LUKerne
     return LUKernelResult(a, perm, None, info)
 
 
+def _leaf(a: Any, pivoting: str) -> LUKernelResult:
+    """Unblocked LU of a tall, narrow panel.
+
+    A NumPy panel is factored in a column-major copy: its column operations
+    are then contiguous, which matters when the panel is a slice of a large
+    row-major matrix (copying ``m x leaf`` entries twice is cheap).
+    """
+    if isinstance(a, np.ndarray) and not a.flags.f_contiguous:
+        work = np.asfortranarray(a)
+        res = getf2(work, pivoting)
+        a[...] = work
+        res.lu = a
+        return res
+    return getf2(a, pivoting)
+
+
 def _getrf_rec(a: Any, pivoting: str, leaf: int, backend) -> LUKernelResult:
     m, n = a.shape  # n <= m
     if n <= leaf:
-        return getf2(a, pivoting)
+        return _leaf(a, pivoting)
     n1 = n // 2
     left = _getrf_rec(a[:, :n1], pivoting, leaf, backend)
     if pivoting == "partial":
