@@ -20,7 +20,7 @@ from functools import cache
 
 import numpy as np
 
-__all__ = ["available", "gemm", "trsm", "herk", "syrk"]
+__all__ = ["available", "gemm", "ger", "trsm", "herk", "syrk"]
 
 _PREFIX = {
     np.dtype(np.float32): "s",
@@ -146,6 +146,45 @@ def gemm(c: np.ndarray, a: np.ndarray, b: np.ndarray, alpha: complex = -1.0, bet
         _ptr(b),
         _int(ob[1]),
         ctypes.byref(_scalar(prefix, beta)),
+        _ptr(c),
+        _int(oc[1]),
+    )
+    return True
+
+
+def ger(c: np.ndarray, x: np.ndarray, y: np.ndarray, alpha: complex = -1.0) -> bool:
+    """Rank-1 update ``c <- c + alpha * x y^T`` in place (no conjugation).
+
+    ``x`` and ``y`` are 1-D views (any stride).  Returns False if not possible.
+    """
+    prefix = _prefix(c, x, y)
+    if prefix is None or not c.flags.writeable or x.ndim != 1 or y.ndim != 1:
+        return False
+    m, n = c.shape
+    if x.shape[0] != m or y.shape[0] != n:
+        raise ValueError(f"ger shapes do not match: c {c.shape}, x {x.shape}, y {y.shape}")
+    if m == 0 or n == 0:
+        return True
+    oc = _operand(c)
+    if oc is None or x.strides[0] % x.itemsize or y.strides[0] % y.itemsize:
+        return False
+    incx, incy = x.strides[0] // x.itemsize, y.strides[0] // y.itemsize
+    if incx <= 0 or incy <= 0:
+        return False
+    if oc[0]:
+        # row-major c: update c^T <- c^T + alpha y x^T
+        x, y, incx, incy, m, n = y, x, incy, incx, n, m
+    fn = _function(prefix + ("ger" if prefix in "sd" else "geru"), 9)
+    if fn is None:
+        return False
+    fn(
+        _int(m),
+        _int(n),
+        ctypes.byref(_scalar(prefix, alpha)),
+        _ptr(x),
+        _int(incx),
+        _ptr(y),
+        _int(incy),
         _ptr(c),
         _int(oc[1]),
     )

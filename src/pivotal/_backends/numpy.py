@@ -49,6 +49,13 @@ def gemm_update(c, a, b):
     return c
 
 
+def ger_update(c, x, y):
+    """``c <- c - outer(x, y)`` in place (rank-1 update, no conjugation)."""
+    if not _blas.ger(c, x, y):
+        c -= x[:, None] * y[None, :]
+    return c
+
+
 def herk_update(c, a):
     """``c <- c - a @ a^H`` on (at least) the lower triangle of ``c``, in place."""
     if not _blas.herk(c, a):

@@ -39,6 +39,12 @@ def gemm_update(c, a, b):
     return c
 
 
+def ger_update(c, x, y):
+    """``c <- c - outer(x, y)`` in place (rank-1 update, no conjugation)."""
+    c.sub_(torch.outer(x, y))
+    return c
+
+
 def herk_update(c, a):
     """``c <- c - a @ a^H`` in place (the whole block)."""
     c.sub_(a @ a.mH)

@@ -56,7 +56,7 @@ __all__ = [
 ]
 
 PIVOTING = ("partial", "rook", "complete", "none")
-RECURSIVE_LEAF = 16
+RECURSIVE_LEAF = 32
 
 
 @dataclass
@@ -95,7 +95,7 @@ def _swap_cols(a: Any, i: int, j: int) -> None:
         a[:, [i, j]] = a[:, [j, i]]
 
 
-def _eliminate(a: Any, j: int) -> bool:
+def _eliminate(a: Any, j: int, backend) -> bool:
     """Scale column ``j`` below the pivot and apply the rank-1 update.
 
     Returns False when the pivot is zero; then the column is left as it is
@@ -108,7 +108,7 @@ def _eliminate(a: Any, j: int) -> bool:
     if j + 1 < m:
         a[j + 1 :, j] /= piv
         if j + 1 < n:
-            a[j + 1 :, j + 1 :] -= a[j + 1 :, j : j + 1] * a[j : j + 1, j + 1 :]
+            backend.ger_update(a[j + 1 :, j + 1 :], a[j + 1 :, j], a[j, j + 1 :])
     return True
 
 
@@ -154,6 +154,7 @@ def getf2(a: Any, pivoting: str = "partial") -> LUKernelResult:
     LUKernelResult
     """
     xp = namespace(a)
+    backend = get_backend(a)
     m, n = a.shape
     k = min(m, n)
     perm = np.arange(m)
@@ -175,7 +176,7 @@ def getf2(a: Any, pivoting: str = "partial") -> LUKernelResult:
             perm[[j, j + r]] = perm[[j + r, j]]
             _swap_cols(a, j, j + c)
             cperm[[j, j + c]] = cperm[[j + c, j]]
-        if not _eliminate(a, j) and info == 0:
+        if not _eliminate(a, j, backend) and info == 0:
             info = j + 1
     return LUKernelResult(a, perm, cperm, info)
 
