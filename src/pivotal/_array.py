@@ -33,6 +33,8 @@ __all__ = [
     "apply_over_batch",
     "to_numpy",
     "from_numpy",
+    "conjugate_inplace",
+    "zero_strict_upper",
 ]
 
 Backend = str  # "numpy" | "torch" | "jax"
@@ -277,6 +279,28 @@ def from_numpy(x: np.ndarray, like: Any, dtype: Any = None):
 
         return jnp.asarray(x, dtype=dtype)
     return np.asarray(x, dtype=dtype)
+
+
+def conjugate_inplace(x: Any) -> Any:
+    """Conjugate a complex array in place (NumPy or PyTorch)."""
+    if backend_name(x) == "torch":
+        return x.conj_physical_()
+    return np.conjugate(x, out=x)
+
+
+def zero_strict_upper(x: Any, block: int = 256) -> Any:
+    """Set the strict upper triangle of a square ``x`` to zero, in place.
+
+    Works in row blocks so that no ``n x n`` mask or copy is made; values in
+    the upper triangle (NaN included) are overwritten, never read.
+    """
+    n = x.shape[0]
+    xp = namespace(x)
+    for i0 in range(0, n, block):
+        i1 = min(i0 + block, n)
+        x[i0:i1, i1:] = 0
+        x[i0:i1, i0:i1] = xp.tril(x[i0:i1, i0:i1])
+    return x
 
 
 def to_numpy(x: Any) -> np.ndarray:

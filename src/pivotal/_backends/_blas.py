@@ -89,7 +89,8 @@ def _operand(x: np.ndarray):
 
 
 def _ptr(x: np.ndarray) -> ctypes.c_void_p:
-    return ctypes.c_void_p(x.ctypes.data)
+    # __array_interface__ is several times cheaper than x.ctypes.data.
+    return ctypes.c_void_p(x.__array_interface__["data"][0])
 
 
 def _int(v: int):

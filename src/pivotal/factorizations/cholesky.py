@@ -5,7 +5,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from .._array import backend_name, is_complex, namespace, validate_matrix, working_copy
+from .._array import (
+    backend_name,
+    conjugate_inplace,
+    is_complex,
+    namespace,
+    validate_matrix,
+    working_copy,
+    zero_strict_upper,
+)
 from .._backends import get_backend
 from ..errors import NotPositiveDefiniteError
 from ..kernels.cholesky import cholesky_kernel
@@ -55,16 +63,23 @@ def cholesky_compute(work: Any, lower: bool, block_size: int | None, method: str
         low = xp.tril(low)
         name = "LAPACK potrf" if backend.name == "numpy" else "torch.linalg.cholesky_ex"
         return CholeskyComputation(low, info, f"vendor ({name})")
-    # Our kernel reads the lower triangle; for upper input use U^H's storage.
-    low = xp.tril(work) if lower else xp.tril(_conj_transpose(work))
+    # Our kernel reads the lower triangle; for upper input it factors the
+    # lower triangle of A^H, which is a (conjugated) view of the same memory.
+    if lower:
+        low = work
+    else:
+        if xp.isdtype(work.dtype, "complex floating"):
+            conjugate_inplace(work)
+        low = work.T
     info = cholesky_kernel(low, block_size)
+    zero_strict_upper(low)
     if block_size is None:
         algorithm = "kernel (recursive)"
     elif block_size == 1:
         algorithm = "kernel (unblocked)"
     else:
         algorithm = f"kernel (blocked, block_size={block_size})"
-    return CholeskyComputation(xp.tril(low), info, algorithm)
+    return CholeskyComputation(low, info, algorithm)
 
 
 def hermitian_norm1(a: Any, lower: bool) -> float:

@@ -78,11 +78,23 @@ def _index(a: Any, idx: np.ndarray):
     return idx
 
 
+_PERMUTE_CHUNK = 128
+
+
 def _permute_rows(block: Any, local_perm: np.ndarray) -> None:
-    """Reorder the rows of ``block`` in place: new row i = old row local_perm[i]."""
+    """Reorder the rows of ``block`` in place: new row i = old row local_perm[i].
+
+    Only the rows that move are touched, a slab of columns at a time, so the
+    gather's temporary stays small (large fresh temporaries cost page faults).
+    """
     moved = np.nonzero(local_perm != np.arange(local_perm.shape[0]))[0]
-    if moved.shape[0]:
-        block[_index(block, moved), :] = block[_index(block, local_perm[moved]), :]
+    if not moved.shape[0]:
+        return
+    dst, src = _index(block, moved), _index(block, local_perm[moved])
+    ncols = block.shape[1]
+    for c0 in range(0, ncols, _PERMUTE_CHUNK):
+        c1 = min(c0 + _PERMUTE_CHUNK, ncols)
+        block[dst, c0:c1] = block[src, c0:c1]
 
 
 def _swap_rows(a: Any, i: int, j: int) -> None:
