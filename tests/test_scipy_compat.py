@@ -305,6 +305,19 @@ def test_torch_in_torch_out():
         pv.lu(torch.tensor([[float("nan")]]))
 
 
+def test_torch_requires_grad_is_refused_clearly():
+    torch = pytest.importorskip("torch")
+    A = torch.eye(3, dtype=torch.float64, requires_grad=True)
+    with pytest.raises(ValueError, match="detach"):
+        pv.LU(A)
+    with pytest.raises(ValueError, match="detach"):
+        pv.lu_factor(A)
+    with pytest.raises(ValueError, match="detach"):
+        pv.LU(A.detach()).solve(torch.ones(3, dtype=torch.float64, requires_grad=True))
+    with torch.no_grad():
+        assert pv.LU(A).issuccess()
+
+
 def test_jax_in_jax_out():
     jax = pytest.importorskip("jax")
     jnp = jax.numpy

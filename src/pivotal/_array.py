@@ -34,6 +34,7 @@ __all__ = [
     "to_numpy",
     "from_numpy",
     "conjugate_inplace",
+    "to_float",
     "zero_strict_upper",
 ]
 
@@ -187,6 +188,20 @@ def check_finite_or_raise(x: Any, name: str = "a") -> None:
         )
 
 
+def _refuse_autograd(x: Any, name: str) -> None:
+    """Refuse tensors that need gradients: pivotal's kernels are not differentiable yet."""
+    if backend_name(x) == "torch" and x.requires_grad:
+        import torch
+
+        if torch.is_grad_enabled():
+            raise ValueError(
+                f"{name} requires grad, but pivotal does not differentiate through its "
+                "factorizations yet (its kernels work in place). Pass "
+                f"{name}.detach(), wrap the call in torch.no_grad(), or use torch.linalg "
+                "where you need gradients."
+            )
+
+
 def validate_matrix(
     a: Any,
     name: str = "a",
@@ -207,6 +222,7 @@ def validate_matrix(
         ``a`` itself when it already is an array of a supported backend.
     """
     a = as_array(a, name)
+    _refuse_autograd(a, name)
     ndim = len(a.shape)
     if ndim < 2 or (ndim > 2 and not batch):
         want = "a 2-D array" if not batch else "an array of shape (M, N) or (..., M, N)"
@@ -230,6 +246,7 @@ def validate_rhs(b: Any, n: int, name: str = "b", *, check_finite: bool = True, 
     ``b`` may be a vector ``(N,)``, a matrix ``(N, K)`` or a batch ``(..., N, K)``.
     """
     b = as_array(b, name)
+    _refuse_autograd(b, name)
     if len(b.shape) == 0 or b.shape[-1 if len(b.shape) == 1 else -2] != n:
         raise ValueError(
             f"shapes of {a_name} (N={n}) and {name} {tuple(b.shape)} are incompatible: "
@@ -279,6 +296,13 @@ def from_numpy(x: np.ndarray, like: Any, dtype: Any = None):
 
         return jnp.asarray(x, dtype=dtype)
     return np.asarray(x, dtype=dtype)
+
+
+def to_float(x: Any) -> float:
+    """A Python float from a 0-d array of any backend (detached from autograd)."""
+    if backend_name(x) == "torch":
+        return float(x.detach())
+    return float(x)
 
 
 def conjugate_inplace(x: Any) -> Any:

@@ -241,19 +241,31 @@ class Factorization:
             return 1.0
         if not self.issuccess():
             return 0.0
-        est = inv_onenormest(
-            lambda x: self._solve_core(x, 0),
-            lambda x: self._solve_core(x, 2),
-            n,
-            dtype=self.dtype,
-            like=self._sample(),
-        )
+        with _no_grad(self._sample()):
+            est = inv_onenormest(
+                lambda x: self._solve_core(x, 0),
+                lambda x: self._solve_core(x, 2),
+                n,
+                dtype=self.dtype,
+                like=self._sample(),
+            )
         return rcond_from(self._anorm, est, n=n)
 
     def cond(self) -> float:
         """Estimated condition number in the 1-norm, ``1 / rcond()``."""
         r = self.rcond()
         return math.inf if r == 0 else 1.0 / r
+
+
+def _no_grad(like: Any):
+    """``torch.no_grad()`` for torch factors (estimates need no graph), else a no-op."""
+    if backend_name(like) == "torch":
+        import torch
+
+        return torch.no_grad()
+    import contextlib
+
+    return contextlib.nullcontext()
 
 
 def index_array(idx: np.ndarray, like: Any) -> Any:

@@ -10,6 +10,7 @@ from .._array import (
     conjugate_inplace,
     is_complex,
     namespace,
+    to_float,
     validate_matrix,
     working_copy,
     zero_strict_upper,
@@ -93,7 +94,7 @@ def hermitian_norm1(a: Any, lower: bool) -> float:
     strict = xp.abs(xp.tril(a, k=-1) if lower else xp.triu(a, k=1))
     diag = xp.abs(xp.real(xp.linalg.diagonal(a)))
     colsums = xp.sum(strict, axis=0) + xp.sum(strict, axis=1) + diag
-    return float(xp.max(colsums))
+    return to_float(xp.max(colsums))
 
 
 

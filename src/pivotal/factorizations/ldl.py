@@ -6,7 +6,16 @@ from typing import Any
 
 import numpy as np
 
-from .._array import backend_name, from_numpy, is_complex, namespace, to_numpy, validate_matrix, working_copy
+from .._array import (
+    backend_name,
+    from_numpy,
+    is_complex,
+    namespace,
+    to_float,
+    to_numpy,
+    validate_matrix,
+    working_copy,
+)
 from .._backends import get_backend
 from ..errors import SingularMatrixError
 from ..kernels.ldl import LDLKernelResult, ldl_inertia, ldl_kernel, ldl_slogdet, ldl_solve, ldl_unpack
@@ -227,4 +236,4 @@ def _symmetric_norm1(a: Any, lower: bool, hermitian: bool) -> float:
         return 0.0
     strict = xp.abs(xp.tril(a, k=-1) if lower else xp.triu(a, k=1))
     diag = xp.abs(xp.linalg.diagonal(a))
-    return float(xp.max(xp.sum(strict, axis=0) + xp.sum(strict, axis=1) + diag))
+    return to_float(xp.max(xp.sum(strict, axis=0) + xp.sum(strict, axis=1) + diag))

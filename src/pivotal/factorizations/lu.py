@@ -10,7 +10,7 @@ from typing import Any
 import array_api_compat
 import numpy as np
 
-from .._array import backend_name, namespace, unit_roundoff, validate_matrix, working_copy
+from .._array import backend_name, namespace, to_float, unit_roundoff, validate_matrix, working_copy
 from .._backends import get_backend
 from .._permutations import perm_to_ipiv
 from ..errors import PivotGrowthWarning, SingularMatrixError
@@ -274,8 +274,8 @@ class LU(Factorization):
         self.dtype = work.dtype
         self.pivoting = pivoting
         absw = xp.abs(work)
-        self._amax = float(xp.max(absw)) if work.shape[0] and work.shape[1] else 0.0
-        self._anorm = float(xp.max(xp.sum(absw, axis=0))) if work.shape[0] and work.shape[1] else 0.0
+        self._amax = to_float(xp.max(absw)) if work.shape[0] and work.shape[1] else 0.0
+        self._anorm = to_float(xp.max(xp.sum(absw, axis=0))) if work.shape[0] and work.shape[1] else 0.0
         del absw
         res = lu_compute(work, pivoting, block_size, method)
         self._lu = res.lu
@@ -342,7 +342,7 @@ class LU(Factorization):
         """Element growth ``max|U| / max|A|`` of this factorization (1 for a zero matrix)."""
         if self._amax == 0.0:
             return 1.0
-        return float(self._xp.max(self._xp.abs(self.U))) / self._amax
+        return to_float(self._xp.max(self._xp.abs(self.U))) / self._amax
 
     def _repr_extra(self) -> str:
         return f"pivoting={self.pivoting!r}, algorithm={self.algorithm!r}"
