@@ -12,7 +12,13 @@ import scipy.linalg as sl
 import pivotal as pv
 from pivotal import gallery
 
-from .helpers import THRESH, random_matrix, reconstruction_ratio, solve_residual_ratio, to_np
+from .helpers import (
+    THRESH,
+    random_matrix,
+    reconstruction_ratio,
+    solve_residual_ratio,
+    to_np,
+)
 
 FUNCTIONS = ["lu", "lu_factor", "lu_solve", "cholesky", "cho_factor", "cho_solve", "ldl", "solve_triangular"]
 

@@ -32,12 +32,11 @@ from ._array import (
 from ._backends import get_backend
 from ._permutations import ipiv_to_perm, perm_to_ipiv
 from .errors import LinAlgWarning, NotPositiveDefiniteError, SingularMatrixError
-from .factorizations.base import normalize_trans
+from .factorizations.base import check_method, normalize_trans
 from .factorizations.cholesky import Cholesky, cholesky_compute
 from .factorizations.ldl import ldl_compute
 from .factorizations.lu import (
     LU,
-    check_method,
     lu_compute,
     lu_factors,
     lu_solve_core,
@@ -105,11 +104,7 @@ def _rhs_copy(b: Any, dtype: Any, overwrite_b: bool):
 
 def _triangular_solver(method: str, block_size: int | None, like: Any):
     """In-place ``op(t) x = b`` solver for the chosen method."""
-    check_method(method)
-    if block_size is not None and (int(block_size) != block_size or block_size < 1):
-        raise ValueError(f"block_size must be a positive integer or None, got {block_size!r}.")
-    if method == "vendor" and block_size is not None:
-        raise ValueError("block_size selects pivotal's kernel; it cannot be combined with method='vendor'.")
+    check_method(method, block_size)
     if method == "kernel" or block_size is not None:
 
         def solve(t, b, *, lower, trans=0, unit_diagonal=False):
@@ -214,9 +209,7 @@ def lu(
 
     def core(a2):
         m, n = a2.shape
-        k = min(m, n)
         work = working_copy(a2, overwrite=overwrite_a)
-        xp = namespace(work)
         res = lu_compute(work, pivoting, block_size, method)
         if pivoting == "none":
             warn_on_tiny_pivots(res.lu, stacklevel=5)

@@ -28,15 +28,58 @@ from .._array import (
     backend_name,
     is_complex,
     namespace,
+    validate_matrix,
     validate_rhs,
     working_dtype,
 )
 from ..errors import SingularMatrixError
 from ..kernels.condest import inv_onenormest, rcond_from
 
-__all__ = ["Factorization", "normalize_trans", "index_array", "scalar_like"]
+__all__ = [
+    "Factorization",
+    "normalize_trans",
+    "index_array",
+    "scalar_like",
+    "check_method",
+    "factor_input",
+    "METHODS",
+]
 
-_TRANS = {0: 0, 1: 1, 2: 2, False: 0, True: 1, "N": 0, "T": 1, "C": 2, "n": 0, "t": 1, "c": 2}
+METHODS = ("auto", "kernel", "vendor")
+
+
+def check_method(method: str, block_size: int | None = None) -> None:
+    """Validate ``method=`` and ``block_size=`` (shared by every factorization)."""
+    if method not in METHODS:
+        raise ValueError(
+            f"method={method!r} is not one of {METHODS}: 'kernel' runs pivotal's own "
+            "algorithm, 'vendor' the LAPACK/torch routine, 'auto' the faster one that "
+            "supports the request."
+        )
+    if block_size is not None:
+        if isinstance(block_size, bool) or int(block_size) != block_size or block_size < 1:
+            raise ValueError(f"block_size must be a positive integer or None, got {block_size!r}.")
+        if method == "vendor":
+            raise ValueError(
+                "block_size selects pivotal's kernel; it cannot be combined with method='vendor'."
+            )
+
+
+def factor_input(a: Any, owner: str, *, square: bool, check_finite: bool, jax_hint: str) -> Any:
+    """Validate the matrix given to a factorization object (one matrix, NumPy or PyTorch)."""
+    shape = getattr(a, "shape", None)
+    if shape is not None and len(shape) > 2:
+        raise ValueError(
+            f"pivotal.{owner} factors one matrix, got shape {tuple(shape)}; for a batch "
+            "(..., M, N) use the SciPy-compatible functions (lu_factor, cho_factor, ldl, ...)."
+        )
+    a = validate_matrix(a, square=square, check_finite=check_finite, batch=False)
+    if backend_name(a) == "jax":
+        raise TypeError(f"pivotal.{owner} needs a NumPy array or PyTorch tensor; {jax_hint}")
+    return a
+
+# False/True hash like 0/1, so they map to A and A^T too.
+_TRANS = {0: 0, 1: 1, 2: 2, "N": 0, "T": 1, "C": 2, "n": 0, "t": 1, "c": 2}
 
 
 def normalize_trans(trans: Any) -> int:

@@ -6,20 +6,17 @@ from dataclasses import dataclass
 from typing import Any
 
 from .._array import (
-    backend_name,
     conjugate_inplace,
     is_complex,
     namespace,
     to_float,
-    validate_matrix,
     working_copy,
     zero_strict_upper,
 )
 from .._backends import get_backend
 from ..errors import NotPositiveDefiniteError
 from ..kernels.cholesky import cholesky_kernel
-from .base import Factorization, _copy_as, index_array, scalar_like
-from .lu import check_method
+from .base import Factorization, _copy_as, check_method, factor_input, scalar_like
 
 __all__ = ["Cholesky", "cholesky_compute", "CholeskyComputation", "hermitian_norm1"]
 
@@ -39,11 +36,6 @@ def _conj_transpose(a: Any) -> Any:
     return xp.conj(at) if xp.isdtype(a.dtype, "complex floating") else at
 
 
-def _check_block_size(block_size: int | None) -> None:
-    if block_size is not None and (int(block_size) != block_size or block_size < 1):
-        raise ValueError(f"block_size must be a positive integer or None, got {block_size!r}.")
-
-
 def cholesky_compute(work: Any, lower: bool, block_size: int | None, method: str) -> CholeskyComputation:
     """Factor the ``lower`` (or upper) triangle of ``work``; returns the lower factor.
 
@@ -51,10 +43,7 @@ def cholesky_compute(work: Any, lower: bool, block_size: int | None, method: str
     vendor routine (LAPACK ``potrf`` / ``torch.linalg.cholesky_ex``) unless a
     ``block_size`` is given.
     """
-    check_method(method)
-    _check_block_size(block_size)
-    if method == "vendor" and block_size is not None:
-        raise ValueError("block_size selects pivotal's kernel; it cannot be combined with method='vendor'.")
+    check_method(method, block_size)
     xp = namespace(work)
     n = work.shape[0]
     if method in ("auto", "vendor") and block_size is None and n:
@@ -158,12 +147,10 @@ class Cholesky(Factorization):
         overwrite_a: bool = False,
         check_finite: bool = True,
     ):
-        a = validate_matrix(a, square=True, check_finite=check_finite, batch=False)
-        if backend_name(a) == "jax":
-            raise TypeError(
-                "pivotal.Cholesky needs a NumPy array or PyTorch tensor; for JAX arrays use "
-                "pivotal.cho_factor / pivotal.cho_solve (they call jax.scipy.linalg)."
-            )
+        a = factor_input(
+            a, "Cholesky", square=True, check_finite=check_finite,
+            jax_hint="for JAX arrays use pivotal.cho_factor / pivotal.cho_solve (jax.scipy.linalg).",
+        )
         work = working_copy(a, overwrite=overwrite_a)
         self._xp = namespace(work)
         self.shape = (int(work.shape[0]), int(work.shape[1]))

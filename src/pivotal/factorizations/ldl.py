@@ -13,15 +13,26 @@ from .._array import (
     namespace,
     to_float,
     to_numpy,
-    validate_matrix,
     working_copy,
 )
 from .._backends import get_backend
 from ..errors import SingularMatrixError
-from ..kernels.ldl import LDLKernelResult, ldl_inertia, ldl_kernel, ldl_slogdet, ldl_solve, ldl_unpack
-from .base import Factorization, _copy_as, index_array, scalar_like
+from ..kernels.ldl import (
+    LDLKernelResult,
+    ldl_inertia,
+    ldl_kernel,
+    ldl_slogdet,
+    ldl_solve,
+    ldl_unpack,
+)
+from .base import (
+    Factorization,
+    _copy_as,
+    check_method,
+    factor_input,
+    index_array,
+)
 from .cholesky import hermitian_norm1
-from .lu import check_method
 
 __all__ = ["LDL", "ldl_compute"]
 
@@ -33,11 +44,7 @@ def ldl_compute(work: Any, lower: bool, hermitian: bool, block_size: int | None,
     ``torch.linalg.ldl_factor_ex``) unless a ``block_size`` is given; both
     produce the same compact Bunch-Kaufman format as our kernel.
     """
-    check_method(method)
-    if block_size is not None and (int(block_size) != block_size or block_size < 1):
-        raise ValueError(f"block_size must be a positive integer or None, got {block_size!r}.")
-    if method == "vendor" and block_size is not None:
-        raise ValueError("block_size selects pivotal's kernel; it cannot be combined with method='vendor'.")
+    check_method(method, block_size)
     n = work.shape[0]
     hermitian = bool(hermitian) or not is_complex(work.dtype)
     if method in ("auto", "vendor") and block_size is None and n:
@@ -132,11 +139,9 @@ class LDL(Factorization):
         overwrite_a: bool = False,
         check_finite: bool = True,
     ):
-        a = validate_matrix(a, square=True, check_finite=check_finite, batch=False)
-        if backend_name(a) == "jax":
-            raise TypeError(
-                "pivotal.LDL needs a NumPy array or PyTorch tensor; for JAX arrays use pivotal.ldl."
-            )
+        a = factor_input(
+            a, "LDL", square=True, check_finite=check_finite, jax_hint="for JAX arrays use pivotal.ldl."
+        )
         work = working_copy(a, overwrite=overwrite_a)
         self._xp = namespace(work)
         self.shape = (int(work.shape[0]), int(work.shape[1]))
@@ -221,7 +226,6 @@ class LDL(Factorization):
 
     def _slogdet_core(self):
         sign, logabs = ldl_slogdet(self._res)
-        xp = self._xp
         like = self._res.factors
         if backend_name(like) == "torch":
             return from_numpy(np.asarray(sign), like, self.dtype), from_numpy(np.asarray(logabs), like)

@@ -10,12 +10,17 @@ from typing import Any
 import array_api_compat
 import numpy as np
 
-from .._array import backend_name, namespace, to_float, unit_roundoff, validate_matrix, working_copy
+from .._array import (
+    namespace,
+    to_float,
+    unit_roundoff,
+    working_copy,
+)
 from .._backends import get_backend
 from .._permutations import perm_to_ipiv
 from ..errors import PivotGrowthWarning, SingularMatrixError
 from ..kernels.lu import PIVOTING, lu_kernel
-from .base import Factorization, index_array, scalar_like
+from .base import Factorization, check_method, factor_input, index_array, scalar_like
 
 __all__ = [
     "LU",
@@ -27,25 +32,10 @@ __all__ = [
     "warn_on_tiny_pivots",
 ]
 
-METHODS = ("auto", "kernel", "vendor")
-
-
-def check_method(method: str) -> None:
-    """Validate a ``method=`` argument."""
-    if method not in METHODS:
-        raise ValueError(
-            f"method={method!r} is not one of {METHODS}: 'kernel' runs pivotal's own "
-            "algorithm, 'vendor' the LAPACK/torch routine, 'auto' the faster one that "
-            "supports the request."
-        )
-
-
 def _check_pivoting(pivoting: str, block_size: int | None) -> None:
     if pivoting not in PIVOTING:
         raise ValueError(f"pivoting={pivoting!r} is not one of {PIVOTING}.")
     if block_size is not None:
-        if int(block_size) != block_size or block_size < 1:
-            raise ValueError(f"block_size must be a positive integer or None, got {block_size!r}.")
         if pivoting in ("rook", "complete") and block_size != 1:
             raise ValueError(
                 f"{pivoting} pivoting is unblocked by nature (every pivot search needs the "
@@ -71,7 +61,6 @@ def lu_compute(work: Any, pivoting: str, block_size: int | None, method: str) ->
     ``torch.linalg.lu_factor``) when it supports the request, i.e. partial
     pivoting with no explicit ``block_size``; it is faster than our kernel.
     """
-    check_method(method)
     _check_pivoting(pivoting, block_size)
     vendor_ok = pivoting == "partial" and block_size is None
     if method == "vendor" and not vendor_ok:
@@ -80,6 +69,7 @@ def lu_compute(work: Any, pivoting: str, block_size: int | None, method: str) ->
             "method='kernel' (or 'auto') for rook, complete or no pivoting and for a "
             "chosen block size."
         )
+    check_method(method, block_size)
     m, n = work.shape
     if method in ("auto", "vendor") and vendor_ok and m and n:
         backend = get_backend(work)
@@ -261,12 +251,10 @@ class LU(Factorization):
         overwrite_a: bool = False,
         check_finite: bool = True,
     ):
-        a = validate_matrix(a, check_finite=check_finite, batch=False)
-        if backend_name(a) == "jax":
-            raise TypeError(
-                "pivotal.LU needs a NumPy array or PyTorch tensor; for JAX arrays use "
-                "pivotal.lu_factor / pivotal.lu_solve (they call jax.scipy.linalg)."
-            )
+        a = factor_input(
+            a, "LU", square=False, check_finite=check_finite,
+            jax_hint="for JAX arrays use pivotal.lu_factor / pivotal.lu_solve (jax.scipy.linalg).",
+        )
         work = working_copy(a, overwrite=overwrite_a)
         xp = namespace(work)
         self._xp = xp

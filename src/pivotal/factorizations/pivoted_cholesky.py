@@ -5,14 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 import array_api_compat
-
 import numpy as np
 
-from .._array import backend_name, is_complex, namespace, validate_matrix
+from .._array import is_complex, namespace
 from .._backends import get_backend
 from ..errors import SingularMatrixError
 from ..kernels.pivoted_cholesky import pivoted_cholesky_kernel
-from .base import Factorization, _copy_as, index_array, scalar_like
+from .base import Factorization, _copy_as, factor_input, index_array, scalar_like
 from .cholesky import hermitian_norm1
 
 __all__ = ["PivotedCholesky"]
@@ -82,9 +81,10 @@ class PivotedCholesky(Factorization):
     """
 
     def __init__(self, a: Any, *, rank: int | None = None, tol: float | None = None, check_finite: bool = True):
-        a = validate_matrix(a, square=True, check_finite=check_finite, batch=False)
-        if backend_name(a) == "jax":
-            raise TypeError("pivotal.PivotedCholesky needs a NumPy array or PyTorch tensor.")
+        a = factor_input(
+            a, "PivotedCholesky", square=True, check_finite=check_finite,
+            jax_hint="convert with numpy.asarray first.",
+        )
         if rank is not None and (int(rank) != rank or rank < 0):
             raise ValueError(f"rank must be a nonnegative integer or None, got {rank!r}.")
         res = pivoted_cholesky_kernel(a, rank=rank, tol=tol)

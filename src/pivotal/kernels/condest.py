@@ -70,7 +70,14 @@ from typing import Any
 import array_api_compat
 import numpy as np
 
-from .._array import backend_name, is_complex, namespace, real_dtype, to_numpy, working_dtype
+from .._array import (
+    backend_name,
+    is_complex,
+    namespace,
+    real_dtype,
+    to_numpy,
+    working_dtype,
+)
 
 __all__ = ["onenormest", "inv_onenormest", "rcond_from"]
 
