@@ -96,6 +96,8 @@ def test_lu_solve_accepts_scipy_factors_and_objects():
     b = np.ones((7, 2))
     np.testing.assert_allclose(pv.lu_solve(sl.lu_factor(A), b), sl.lu_solve(sl.lu_factor(A), b), rtol=1e-10)
     np.testing.assert_allclose(pv.lu_solve(pv.LU(A), b), sl.solve(A, b), rtol=1e-9)
+    np.testing.assert_allclose(pv.lu_solve(pv.LU(A, pivoting="complete"), b, method="kernel"), sl.solve(A, b), rtol=1e-9)
+    np.testing.assert_allclose(pv.lu_solve(pv.LU(A), b, trans=1), sl.solve(A.T, b), rtol=1e-9)
     np.testing.assert_allclose(sl.lu_solve(pv.lu_factor(A), b), sl.solve(A, b), rtol=1e-9)
 
 
@@ -367,6 +369,8 @@ def test_jax_traceable_under_jit():
     A = jnp.asarray([[3.0, 1.0], [1.0, 2.0]])
     x = f(A, jnp.ones(2))
     np.testing.assert_allclose(np.asarray(A @ x), 1.0, atol=1e-5)
+    with pytest.raises(ValueError, match="check_finite=False"):
+        jax.jit(lambda a: pv.cholesky(a))(A)
 
 
 def test_no_warning_for_regular_input():

@@ -173,8 +173,14 @@ def _all_finite(x, name: str) -> bool:
 
         return bool(torch.isfinite(x).all())
     if name == "jax":
+        import jax
         import jax.numpy as jnp
 
+        if isinstance(x, jax.core.Tracer):
+            raise ValueError(
+                "check_finite=True needs concrete values, but this JAX array is being traced "
+                "(jax.jit/vmap/grad); pass check_finite=False inside traced functions."
+            )
         return bool(jnp.isfinite(x).all())
     return bool(np.isfinite(x).all())
 

@@ -363,7 +363,7 @@ def lu_solve(
     """
     t = normalize_trans(trans)
     if isinstance(lu_and_piv, LU):
-        return lu_and_piv.solve(b, trans=t, check_finite=check_finite)
+        lu_and_piv = lu_and_piv.lu, lu_and_piv.piv, *(() if lu_and_piv.jpiv is None else (lu_and_piv.jpiv,))
     try:
         lu_mat, piv, *rest = lu_and_piv
     except (TypeError, ValueError):
@@ -541,7 +541,9 @@ def cho_solve(
     True
     """
     if isinstance(c_and_lower, Cholesky):
-        return c_and_lower.solve(b, check_finite=check_finite)
+        if not c_and_lower.issuccess():
+            raise NotPositiveDefiniteError(c_and_lower.info - 1)
+        c_and_lower = c_and_lower.c, c_and_lower.lower
     try:
         c, lower = c_and_lower
     except (TypeError, ValueError):

@@ -292,6 +292,13 @@ class LU(Factorization):
         return perm_to_ipiv(self._perm)[: min(self.shape)]
 
     @property
+    def jpiv(self) -> np.ndarray | None:
+        """LAPACK-style column interchanges for rook/complete pivoting (``None`` otherwise)."""
+        if self._cperm is None:
+            return None
+        return perm_to_ipiv(self._cperm)[: min(self.shape)]
+
+    @property
     def L(self) -> Any:
         """Unit lower trapezoidal factor, shape ``(M, K)`` with ``K = min(M, N)``."""
         return lu_factors(self._lu)[0]
