@@ -243,3 +243,26 @@ def test_pivoted_cholesky_not_psd():
 
 def test_unit_roundoff_helper():
     assert u_of(np.float64) == 2.0**-53
+
+
+@pytest.mark.parametrize("kind", ["LU", "Cholesky", "LDL"])
+def test_ill_conditioned_solve_warns_with_rcond(kind):
+    A = gallery.hilbert(12)
+    F = getattr(pv, kind)(A)
+    with pytest.warns(pv.IllConditionedWarning, match="rcond=") as rec:
+        F.solve(np.ones(12))
+    assert 0 < rec[0].message.rcond < np.finfo(np.float64).eps
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        F.solve(np.ones(12))  # checked once per factorization
+
+
+def test_well_conditioned_solve_is_quiet():
+    import warnings
+
+    A = gallery.randsvd(20, 1e10, 3, random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        pv.LU(A).solve(np.ones(20))

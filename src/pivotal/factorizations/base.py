@@ -18,6 +18,7 @@ and the base class provides ``solve``, ``det``, ``slogdet``, ``logdet``,
 from __future__ import annotations
 
 import math
+import warnings
 from typing import Any
 
 import array_api_compat
@@ -28,11 +29,12 @@ from .._array import (
     backend_name,
     is_complex,
     namespace,
+    unit_roundoff,
     validate_matrix,
     validate_rhs,
     working_dtype,
 )
-from ..errors import SingularMatrixError
+from ..errors import IllConditionedWarning, SingularMatrixError
 from ..kernels.condest import inv_onenormest, rcond_from
 
 __all__ = [
@@ -107,6 +109,7 @@ class Factorization:
     _anorm: float
     _xp: Any
     _fields: tuple[str, ...] = ()
+    _conditioning_checked: bool = False
 
     # ---------------------------------------------------------------- subclass API
     def _solve_core(self, b: Any, trans: int) -> Any:  # pragma: no cover - abstract
@@ -185,6 +188,14 @@ class Factorization:
         ------
         SingularMatrixError
             If the factorization was unsuccessful (``issuccess()`` is False).
+
+        Warns
+        -----
+        IllConditionedWarning
+            On the first solve, when the estimated ``rcond()`` is below the
+            machine epsilon of the factors' dtype (or NaN): the solution may
+            have no correct digits.  The estimate costs a few extra solves,
+            once per factorization.
         """
         self._require_square("solve")
         t = normalize_trans(trans)
@@ -192,12 +203,23 @@ class Factorization:
         b = validate_rhs(b, n, check_finite=check_finite)
         self._check_backend(b)
         self._raise_if_failed("solve")
+        self._warn_if_ill_conditioned()
         xp = self._xp
         dtype = self._result_dtype(b)
         vector = len(b.shape) == 1
         b2 = xp.reshape(b, (n, 1)) if vector else b
         x = apply_over_batch(lambda bb: self._solve_2d(bb, t, dtype), [(b2, 2)])
         return xp.reshape(x, (n,)) if vector else x
+
+    def _warn_if_ill_conditioned(self) -> None:
+        if self._conditioning_checked:
+            return
+        self._conditioning_checked = True
+        if self.shape[0] == 0:
+            return
+        rcond = self.rcond()
+        if not rcond >= 2.0 * unit_roundoff(self.dtype):  # also NaN
+            warnings.warn(IllConditionedWarning(rcond), stacklevel=4)
 
     def _check_backend(self, b: Any) -> None:
         mine, theirs = backend_name(self._sample()), backend_name(b)
