@@ -1,21 +1,32 @@
 """Backend layer: the few operations the array API lacks.
 
-Each backend module offers the same functions:
+Each backend module (``numpy``, ``torch``) offers the same functions; the
+in-place ones overwrite their first argument, which may be a strided view
+of a larger matrix:
 
-``trsm(t, b, *, lower, trans=0, unit_diagonal=False, side="left")``
-    Solve ``op(t) x = b`` (``side="left"``) or ``x op(t) = b`` (``"right"``),
-    with ``trans`` 0 (``t``), 1 (``t.T``) or 2 (``t.conj().T``).  Returns a
-    new array.
-``herk_lower(c, a)``
-    Return ``c - a @ a^H`` on and below the diagonal (the strict upper
-    triangle of the result is unspecified).  ``syrk_lower`` is the complex
-    symmetric variant ``c - a @ a^T``.
+``trsm_inplace(t, b, *, lower, trans=0, unit_diagonal=False, side="left")``
+    Overwrite ``b`` with the solution of ``op(t) x = b`` (``side="left"``) or
+    ``x op(t) = b`` (``"right"``), ``trans`` 0 (``t``), 1 (``t.T``) or 2
+    (``t.conj().T``).  Only the ``lower`` (or upper) triangle of ``t`` is read.
+``gemm_update(c, a, b)``
+    ``c <- c - a @ b``.
+``ger_update(c, x, y)``
+    ``c <- c - outer(x, y)`` (no conjugation).
+``herk_update(c, a)``
+    ``c <- c - a @ a^H`` on at least the lower triangle of ``c``.
 ``vendor_getrf(a)``
-    LAPACK-style LU with partial pivoting: ``(lu, perm, info)`` where
-    ``a[perm] = L @ U`` and ``info`` is the 1-based index of the first zero
-    pivot (0 if none).
+    LU with partial pivoting: ``(lu, perm, info)`` where ``a[perm] = L @ U``
+    (``perm`` on the host) and ``info`` is the 1-based index of the first
+    zero pivot (0 if none).
 ``vendor_potrf(a, lower)``
     Cholesky of the ``lower`` (or upper) triangle: ``(factor, info)``.
+``vendor_sytrf(a, lower, hermitian)``
+    Bunch-Kaufman: ``(factors, ipiv, info, name)`` in LAPACK's compact format
+    with its 1-based ``ipiv``; raises ``NotImplementedError`` when the
+    backend lacks the variant.
+
+The ``jax`` module instead wraps ``jax.scipy.linalg`` for the SciPy-compatible
+functions (JAX arrays are immutable, so the kernels cannot run on them).
 
 Only this package imports backend libraries' linear algebra directly.
 """

@@ -16,13 +16,6 @@ from . import _blas
 name = "numpy"
 
 
-def trsm(t, b, *, lower, trans=0, unit_diagonal=False, side="left"):
-    """Triangular solve with several right-hand sides; returns a new array."""
-    out = np.array(b, order="F", copy=True)
-    trsm_inplace(t, out, lower=lower, trans=trans, unit_diagonal=unit_diagonal, side=side)
-    return out
-
-
 def trsm_inplace(t, b, *, lower, trans=0, unit_diagonal=False, side="left"):
     """Overwrite ``b`` with the solution of ``op(t) x = b`` (or ``x op(t) = b``)."""
     if t.shape[0] == 0 or b.size == 0:
@@ -60,13 +53,6 @@ def herk_update(c, a):
     """``c <- c - a @ a^H`` on (at least) the lower triangle of ``c``, in place."""
     if not _blas.herk(c, a):
         c -= a @ a.conj().T
-    return c
-
-
-def syrk_update(c, a):
-    """``c <- c - a @ a^T`` on (at least) the lower triangle of ``c``, in place."""
-    if not _blas.syrk(c, a):
-        c -= a @ a.T
     return c
 
 

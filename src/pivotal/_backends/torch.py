@@ -17,7 +17,7 @@ def _op(t, trans):
     return t
 
 
-def trsm(t, b, *, lower, trans=0, unit_diagonal=False, side="left"):
+def _trsm(t, b, *, lower, trans=0, unit_diagonal=False, side="left"):
     """Triangular solve with several right-hand sides; returns a new tensor."""
     if t.shape[0] == 0 or b.numel() == 0:
         return b.clone()
@@ -29,7 +29,7 @@ def trsm(t, b, *, lower, trans=0, unit_diagonal=False, side="left"):
 
 def trsm_inplace(t, b, *, lower, trans=0, unit_diagonal=False, side="left"):
     """Overwrite ``b`` with the solution of ``op(t) x = b`` (or ``x op(t) = b``)."""
-    b.copy_(trsm(t, b, lower=lower, trans=trans, unit_diagonal=unit_diagonal, side=side))
+    b.copy_(_trsm(t, b, lower=lower, trans=trans, unit_diagonal=unit_diagonal, side=side))
     return b
 
 
@@ -48,12 +48,6 @@ def ger_update(c, x, y):
 def herk_update(c, a):
     """``c <- c - a @ a^H`` in place (the whole block)."""
     c.sub_(a @ a.mH)
-    return c
-
-
-def syrk_update(c, a):
-    """``c <- c - a @ a^T`` in place (the whole block)."""
-    c.sub_(a @ a.mT)
     return c
 
 
