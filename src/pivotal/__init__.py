@@ -4,8 +4,10 @@ Factor once, solve many times, and know the error of every answer.  The
 SciPy-compatible functions (``lu``, ``lu_factor``, ``lu_solve``,
 ``cholesky``, ``cho_factor``, ``cho_solve``, ``ldl``, ``solve_triangular``)
 accept NumPy arrays, PyTorch tensors and JAX arrays; the factorization
-objects (``LU``, ``Cholesky``, ``LDL``, ``PivotedCholesky``) add
-determinants, condition estimates and reusable solves.
+objects (``LU``, ``Cholesky``, ``LDL``, ``PivotedCholesky``, ``QR``,
+``QRPivoted``) add determinants, condition estimates and reusable solves;
+``qr``, ``qr_update``/``qr_insert``/``qr_delete``, ``lstsq``, ``null_space``,
+``orth`` and ``matrix_rank`` cover least squares and rank.
 """
 
 from . import gallery
@@ -17,6 +19,7 @@ from .decompositions import (
     lu,
     lu_factor,
     lu_solve,
+    qr,
     solve_triangular,
 )
 from .diagnostics import growth_factor
@@ -28,7 +31,9 @@ from .errors import (
     PivotGrowthWarning,
     SingularMatrixError,
 )
-from .factorizations import LDL, LU, Cholesky, Factorization, PivotedCholesky
+from .factorizations import LDL, LU, QR, Cholesky, Factorization, PivotedCholesky, QRPivoted
+from .linsolve import lstsq, matrix_rank, null_space, orth
+from .qr_updates import qr_delete, qr_insert, qr_update
 
 __version__ = "0.1.0"
 
@@ -41,13 +46,23 @@ __all__ = [
     "cho_factor",
     "cho_solve",
     "ldl",
+    "qr",
+    "qr_update",
+    "qr_insert",
+    "qr_delete",
     "solve_triangular",
+    "lstsq",
+    "matrix_rank",
+    "null_space",
+    "orth",
     "growth_factor",
     "Factorization",
     "LU",
     "Cholesky",
     "LDL",
     "PivotedCholesky",
+    "QR",
+    "QRPivoted",
     "LinAlgError",
     "SingularMatrixError",
     "NotPositiveDefiniteError",

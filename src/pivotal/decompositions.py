@@ -53,6 +53,7 @@ __all__ = [
     "cho_factor",
     "cho_solve",
     "ldl",
+    "qr",
     "solve_triangular",
 ]
 
@@ -733,3 +734,158 @@ def solve_triangular(
         return work[:, 0] if vector else work
 
     return apply_over_batch(core, [(a, 2), (b, _rhs_core_ndim(b))])
+
+
+# --------------------------------------------------------------------------- QR
+
+_QR_MODES = ("full", "r", "economic", "raw")
+
+
+def qr(
+    a: Any,
+    overwrite_a: bool = False,
+    lwork: int | None = None,
+    mode: str = "full",
+    pivoting: bool = False,
+    check_finite: bool = True,
+    *,
+    method: str = "auto",
+    block_size: int | None = None,
+    rank_reveal: str | None = None,
+    rank: int | None = None,
+    tol: float | None = None,
+    random_state: Any = None,
+):
+    """QR decomposition ``A = Q R`` (``A[:, P] = Q R`` with pivoting), SciPy-compatible.
+
+    Parameters
+    ----------
+    a : (..., M, N) array_like
+    overwrite_a, check_finite : bool, optional
+    lwork : int, optional
+        Accepted for compatibility and validated; pivotal always gives LAPACK
+        its optimal workspace (a too-small ``lwork`` cannot make SciPy faster
+        either), and the kernels need none.
+    mode : {"full", "r", "economic", "raw"}, optional
+        As in SciPy: full ``Q`` (M x M), only ``R``, thin ``Q`` (M x K), or
+        LAPACK's compact ``(qr, tau)`` with ``R``.
+    pivoting : bool, optional
+        Column pivoting (rank-revealing); also returns ``P`` (int32 indices,
+        ``A[:, P] = Q @ R``).
+    method : str, keyword-only
+        Without pivoting one of :data:`pivotal.factorizations.qr.QR_METHODS`
+        ("auto", "vendor", "householder", "givens", "cgs", "mgs", "cgs2",
+        "cholqr2", "shifted_cholqr3", "rand_cholqr", "tsqr").  ``"auto"`` uses
+        CholeskyQR2 for tall, well-conditioned matrices in ``mode="economic"``
+        or ``"r"`` (checking the conditioning, falling back to shifted
+        CholeskyQR3 and Householder) and LAPACK's Householder QR otherwise;
+        :class:`pivotal.QR` reports the path taken.  With pivoting: "auto",
+        "vendor" (LAPACK ``geqp3``) or "householder" (pivotal's QRCP, also on
+        PyTorch).  ``mode="full"`` and ``"raw"`` need a Householder method.
+    block_size : int, keyword-only
+        Block size of pivotal's Householder kernel (1 = textbook).
+    rank_reveal : {None, "strong"}, keyword-only
+        With ``pivoting=True``: ``"strong"`` runs Gu-Eisenstat strong RRQR.
+    rank, tol : keyword-only
+        Target rank / rank tolerance for strong RRQR.
+    random_state : keyword-only
+        Seed for ``method="rand_cholqr"``.
+
+    Returns
+    -------
+    Q : array (omitted for ``mode="r"``); ``(qr, tau)`` for ``mode="raw"``
+    R : array
+    P : int32 array (only with ``pivoting=True``)
+
+    Examples
+    --------
+    >>> import numpy as np, pivotal as pv
+    >>> A = np.random.default_rng(1).standard_normal((9, 6))
+    >>> Q, R = pv.qr(A)
+    >>> np.allclose(Q @ R, A), Q.shape, R.shape
+    (True, (9, 9), (9, 6))
+    >>> Q, R, P = pv.qr(A, mode="economic", pivoting=True)
+    >>> np.allclose(A[:, P], Q @ R)
+    True
+    >>> Q, R = pv.qr(A, mode="economic", method="mgs")
+    >>> np.allclose(Q @ R, A)
+    True
+    """
+    from .factorizations.qr import QR, QR_METHODS, QRPivoted
+
+    if mode not in _QR_MODES:
+        raise ValueError(f"mode argument must be one of {list(_QR_MODES)}, got {mode!r}.")
+    if lwork is not None and (isinstance(lwork, bool) or int(lwork) != lwork or (lwork < 1 and lwork != -1)):
+        raise ValueError(f"lwork must be a positive integer, -1 or None, got {lwork!r}.")
+    if not pivoting and (rank_reveal is not None or rank is not None or tol is not None):
+        raise ValueError("rank_reveal, rank and tol need pivoting=True.")
+    if pivoting and method not in ("auto", "vendor", "householder"):
+        raise ValueError(
+            f"with pivoting=True, method must be 'auto', 'vendor' or 'householder', got {method!r}."
+        )
+    if not pivoting and method not in QR_METHODS:
+        raise ValueError(f"method={method!r} is not one of {QR_METHODS}.")
+    compact_needed = mode in ("full", "raw")
+    if compact_needed and not pivoting and method not in ("auto", "vendor", "householder"):
+        raise ValueError(
+            f"mode={mode!r} needs the Householder representation; method={method!r} gives a thin "
+            "Q only. Use mode='economic' or 'r', or method='householder'/'vendor'."
+        )
+    a = validate_matrix(a, check_finite=check_finite)
+    if backend_name(a) == "jax":
+        if method == "auto" and block_size is None and rank_reveal is None and rank is None and tol is None:
+            import jax.scipy.linalg as jsl
+
+            return jsl.qr(a, mode=mode, pivoting=pivoting, check_finite=False)
+        return _on_host(
+            qr, a, mode=mode, pivoting=pivoting, check_finite=False, method=method, block_size=block_size,
+            rank_reveal=rank_reveal, rank=rank, tol=tol, random_state=random_state,
+        )
+
+    def core(a2):
+        m, n = a2.shape
+        k = min(m, n)
+        xp = namespace(a2)
+        if pivoting:
+            kernel = {"auto": "auto", "vendor": "vendor", "householder": "kernel"}[method]
+            F = QRPivoted(
+                a2, rank_reveal=rank_reveal, rank=rank, tol=tol, method=kernel, block_size=block_size,
+                overwrite_a=overwrite_a, check_finite=False,
+            )
+            perm = _index_like(np.asarray(F._perm), a2)
+        else:
+            m_used = "vendor" if (method == "auto" and compact_needed) else method
+            F = QR(a2, method=m_used, block_size=block_size, random_state=random_state,
+                   overwrite_a=overwrite_a, check_finite=False)
+        comp = F._comp
+        if mode == "raw":
+            out = [(comp.qr, comp.tau), xp.triu(comp.qr[:k, :])]
+        elif mode == "r":
+            r = F.R
+            if m > k:
+                full_r = xp.zeros((m, n), dtype=r.dtype, device=_array_device(r))
+                full_r[:k, :] = r
+                r = full_r
+            out = [r]
+        elif mode == "economic":
+            out = [F.Q, F.R]
+        else:
+            r = F.R
+            if m > k:
+                full_r = xp.zeros((m, n), dtype=r.dtype, device=_array_device(r))
+                full_r[:k, :] = r
+                r = full_r
+            out = [F.full_q(), r]
+        if pivoting:
+            out.append(perm)
+        return tuple(out)
+
+    if len(a.shape) > 2 and mode == "raw":
+        raise ValueError("mode='raw' returns LAPACK's compact form for one matrix; loop over the batch.")
+    return apply_over_batch(core, [(a, 2)])
+
+
+def _array_device(x: Any):
+    import array_api_compat
+
+    return array_api_compat.device(x)

@@ -315,3 +315,53 @@ def herk(c: np.ndarray, a: np.ndarray) -> bool:
 def syrk(c: np.ndarray, a: np.ndarray) -> bool:
     """``c <- c - a a^T`` on the lower triangle of ``c``, in place."""
     return _rank_k("syrk", c, a, hermitian=False)
+
+
+def gemv(y: np.ndarray, a: np.ndarray, x: np.ndarray, *, trans: int = 0, alpha: complex = 1.0, beta: complex = 0.0) -> bool:
+    """``y <- alpha op(a) x + beta y`` in place, ``op`` = identity (0), ``^T`` (1) or ``^H`` (2).
+
+    ``x`` and ``y`` are 1-D views (any positive stride).  Returns False if
+    not possible (the caller falls back to NumPy).
+    """
+    prefix = _prefix(y, a, x)
+    if prefix is None or not y.flags.writeable or x.ndim != 1 or y.ndim != 1:
+        return False
+    m, n = a.shape
+    rows, cols = (m, n) if trans == 0 else (n, m)
+    if x.shape[0] != cols or y.shape[0] != rows:
+        raise ValueError(f"gemv shapes do not match: a {a.shape}, x {x.shape}, y {y.shape}, trans={trans}")
+    if rows == 0:
+        return True
+    if cols == 0:
+        y *= beta
+        return True
+    oa = _operand(a)
+    if oa is None or x.strides[0] % x.itemsize or y.strides[0] % y.itemsize:
+        return False
+    incx, incy = x.strides[0] // x.itemsize, y.strides[0] // y.itemsize
+    if incx <= 0 or incy <= 0:
+        return False
+    if oa[0]:
+        # a is stored as its transpose S = a^T (column-major): op(a) = S^T, S, or conj(S).
+        if trans == 2:
+            return False
+        op, sm, sn = ("T" if trans == 0 else "N"), n, m
+    else:
+        op, sm, sn = "NTC"[trans], m, n
+    fn = _function(prefix + "gemv", 11)
+    if fn is None:
+        return False
+    fn(
+        _char(op),
+        _int(sm),
+        _int(sn),
+        ctypes.byref(_scalar(prefix, alpha)),
+        _ptr(a),
+        _int(oa[1]),
+        _ptr(x),
+        _int(incx),
+        ctypes.byref(_scalar(prefix, beta)),
+        _ptr(y),
+        _int(incy),
+    )
+    return True

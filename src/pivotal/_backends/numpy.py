@@ -86,3 +86,98 @@ def vendor_sytrf(a, lower, hermitian):
     if info < 0:  # pragma: no cover
         raise ValueError(f"illegal value in argument {-info} of internal {kind}")
     return factors, np.asarray(ipiv, dtype=np.int64), int(info), f"LAPACK {kind}"
+
+
+def _lapack_check(info, name):
+    if info < 0:  # pragma: no cover - argument errors are ours
+        raise ValueError(f"illegal value in argument {-info} of internal {name}")
+
+
+def _query_lwork(work) -> int:
+    """Optimal ``lwork`` from a workspace query's ``work[0]`` (LAPACK rounds it)."""
+    return max(1, int(np.real(work[0]) * (1 + 4 * np.finfo(np.float32).eps)) + 1)
+
+
+def vendor_geqrf(a):
+    """LAPACK ``?geqrf``: ``(qr, tau)`` in the compact Householder layout (``a`` is not overwritten)."""
+    m, n = a.shape
+    if m == 0 or n == 0:
+        return np.array(a, copy=True), np.zeros(0, dtype=a.dtype)
+    fn, lwork_fn = lapack.get_lapack_funcs(("geqrf", "geqrf_lwork"), (a,))
+    lwork = lapack._compute_lwork(lwork_fn, m, n)
+    qr, tau, _, info = fn(a, lwork=lwork, overwrite_a=False)
+    _lapack_check(info, "geqrf")
+    return qr, tau
+
+
+def vendor_orgqr(qr, tau, ncols):
+    """LAPACK ``?orgqr``/``?ungqr``: the first ``ncols`` columns of ``Q`` (``ncols <= m``)."""
+    m, n = qr.shape
+    k = min(int(tau.shape[0]), ncols)
+    if ncols == 0 or m == 0:
+        return np.eye(m, ncols, dtype=qr.dtype)
+    if ncols <= n:
+        a = np.array(qr[:, :ncols], order="F")
+    else:
+        a = np.zeros((m, ncols), dtype=qr.dtype, order="F")
+        a[:, :n] = qr
+    name = "ungqr" if np.iscomplexobj(qr) else "orgqr"
+    fn = lapack.get_lapack_funcs(name, (a,))
+    t = np.asarray(tau[:k], dtype=qr.dtype)
+    _, work, info = fn(a, t, lwork=-1)
+    _lapack_check(info, name)
+    q, _, info = fn(a, t, lwork=_query_lwork(work), overwrite_a=True)
+    _lapack_check(info, name)
+    return q
+
+
+def vendor_ormqr(qr, tau, c, *, side="left", trans=False):
+    """LAPACK ``?ormqr``/``?unmqr``: ``Q C``, ``Q^H C``, ``C Q`` or ``C Q^H`` as a new array."""
+    k = int(tau.shape[0])
+    c = np.asarray(c)
+    if k == 0 or c.size == 0:
+        return np.array(c, dtype=np.result_type(qr.dtype, c.dtype))
+    cplx = np.iscomplexobj(qr)
+    name = "unmqr" if cplx else "ormqr"
+    fn = lapack.get_lapack_funcs(name, (qr, c))
+    v = np.array(qr[:, :k], order="F")
+    cc = np.array(c, dtype=v.dtype, order="F")
+    sd = "L" if side == "left" else "R"
+    tr = ("C" if cplx else "T") if trans else "N"
+    t = np.asarray(tau, dtype=v.dtype)
+    _, work, info = fn(sd, tr, v, t, cc, -1)
+    _lapack_check(info, name)
+    out, _, info = fn(sd, tr, v, t, cc, _query_lwork(work), overwrite_c=True)
+    _lapack_check(info, name)
+    return out
+
+
+def vendor_geqp3(a):
+    """LAPACK ``?geqp3``: ``(qr, tau, perm)`` with ``a[:, perm] = Q R`` (0-based host ``perm``)."""
+    m, n = a.shape
+    if m == 0 or n == 0:
+        return np.array(a, copy=True), np.zeros(0, dtype=a.dtype), np.arange(n, dtype=np.int64)
+    fn = lapack.get_lapack_funcs("geqp3", (a,))
+    _, _, _, work, info = fn(a, lwork=-1)
+    _lapack_check(info, "geqp3")
+    qr, jpvt, tau, _, info = fn(a, lwork=_query_lwork(work), overwrite_a=False)
+    _lapack_check(info, "geqp3")
+    return qr, tau, np.asarray(jpvt, dtype=np.int64) - 1
+
+
+def matvec(a, x, trans=0):
+    """``op(a) @ x`` as a new vector, ``op`` = identity (0), ``^T`` (1) or ``^H`` (2).
+
+    Through SciPy's BLAS (``?gemv``) on strided views, like the in-place updates.
+    """
+    rows = a.shape[0] if trans == 0 else a.shape[1]
+    y = np.zeros(rows, dtype=np.result_type(a.dtype, x.dtype))
+    if _blas.gemv(y, a, x, trans=trans):
+        return y
+    if trans == 2 and np.iscomplexobj(a):
+        # row-major complex a: a^H x = conj(a^T conj(x))
+        xc = np.conj(x)
+        if _blas.gemv(y, a, xc, trans=1):
+            return np.conj(y, out=y)
+    op = a if trans == 0 else (a.T if trans == 1 else a.conj().T)
+    return op @ x

@@ -73,3 +73,43 @@ def vendor_sytrf(a, lower, hermitian):
         raise NotImplementedError("torch.linalg.ldl_factor factors the lower triangle only")
     factors, pivots, info = torch.linalg.ldl_factor_ex(a, hermitian=bool(hermitian))
     return factors, pivots.cpu().numpy().astype("int64"), int(info), "torch.linalg.ldl_factor"
+
+
+def vendor_geqrf(a):
+    """``torch.geqrf``: ``(qr, tau)`` in LAPACK's compact Householder layout."""
+    qr, tau = torch.geqrf(a)
+    return qr, tau
+
+
+def vendor_orgqr(qr, tau, ncols):
+    """``torch.linalg.householder_product``: the first ``ncols`` columns of ``Q`` (``ncols <= m``)."""
+    m, n = qr.shape
+    k = min(int(tau.shape[0]), ncols)
+    if k == 0:
+        return torch.eye(m, ncols, dtype=qr.dtype, device=qr.device)
+    if ncols <= n:
+        a = qr[:, :ncols]
+    else:
+        a = torch.zeros((m, ncols), dtype=qr.dtype, device=qr.device)
+        a[:, :n] = qr
+    return torch.linalg.householder_product(a, tau[:k])
+
+
+def vendor_ormqr(qr, tau, c, *, side="left", trans=False):
+    """``torch.ormqr``: ``Q C``, ``Q^H C``, ``C Q`` or ``C Q^H`` as a new tensor."""
+    k = int(tau.shape[0])
+    if k == 0 or c.numel() == 0:
+        return c.clone()
+    return torch.ormqr(qr[:, :k], tau, c, left=(side == "left"), transpose=bool(trans))
+
+
+def vendor_geqp3(a):
+    """Not available: PyTorch has no QR with column pivoting."""
+    raise NotImplementedError(
+        "torch has no QR with column pivoting (LAPACK geqp3); use pivotal.kernels.qrcp"
+    )
+
+
+def matvec(a, x, trans=0):
+    """``op(a) @ x`` as a new vector, ``op`` = identity (0), ``^T`` (1) or ``^H`` (2)."""
+    return _op(a, trans) @ x

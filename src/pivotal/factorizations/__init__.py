@@ -5,5 +5,6 @@ from .cholesky import Cholesky
 from .ldl import LDL
 from .lu import LU
 from .pivoted_cholesky import PivotedCholesky
+from .qr import QR, QRPivoted
 
-__all__ = ["Factorization", "LU", "Cholesky", "LDL", "PivotedCholesky"]
+__all__ = ["Factorization", "LU", "Cholesky", "LDL", "PivotedCholesky", "QR", "QRPivoted"]

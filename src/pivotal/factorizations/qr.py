@@ -1,0 +1,669 @@
+"""The ``QR`` and ``QRPivoted`` factorization objects and the QR method selector."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+import array_api_compat
+import numpy as np
+
+from .._array import backend_name, is_complex, namespace, to_float, working_copy, working_dtype
+from .._backends import get_backend
+from ..errors import NotPositiveDefiniteError, SingularMatrixError
+from ..kernels import cholqr, gram_schmidt, householder, qrcp, rrqr, tsqr
+from ..kernels.condest import inv_onenormest, rcond_from
+from .base import Factorization, _copy_as, factor_input, index_array, scalar_like
+
+__all__ = ["QR", "QRPivoted", "QR_METHODS", "qr_compute", "QRComputation", "select_qr_method"]
+
+#: Every QR algorithm reachable by name.
+QR_METHODS = (
+    "auto",
+    "vendor",
+    "householder",
+    "givens",
+    "cgs",
+    "mgs",
+    "cgs2",
+    "cholqr2",
+    "shifted_cholqr3",
+    "rand_cholqr",
+    "tsqr",
+)
+
+# Tall-skinny paths pay off from this aspect ratio on (issue 3: m >= ~8n).
+TALL_SKINNY_RATIO = 8
+# CholeskyQR2 is provably stable while kappa(A) stays well below u^(-1/2)
+# (Yamamoto et al. 2015); above this estimate auto switches to shifted CholeskyQR3.
+CHOLQR2_MAX_COND = 1e6
+# Shifted CholeskyQR3 handles kappa up to ~1/u (Fukaya et al. 2020); beyond, Householder.
+SHIFTED_CHOLQR3_MAX_COND = 1e13
+
+
+@dataclass
+class QRComputation:
+    """A QR factorization in one of two representations.
+
+    ``kind == "compact"``: LAPACK's compact Householder form ``(qr, tau)``.
+    ``kind == "explicit"``: the thin ``Q`` (m x k) and ``R`` (k x n).
+    """
+
+    kind: str
+    algorithm: str
+    qr: Any = None
+    tau: Any = None
+    q: Any = None
+    r: Any = None
+    path: list[str] = field(default_factory=list)
+
+
+def select_qr_method(shape: tuple[int, int], backend: str = "numpy") -> str:
+    """The first method ``method="auto"`` tries for a matrix of ``shape``.
+
+    Tall-skinny matrices (``m >= 8 n``) start with CholeskyQR2, whose cost
+    is two Gram matrices and two triangular solves at BLAS-3 speed; the
+    selector then checks the conditioning and falls back (shifted
+    CholeskyQR3, then Householder) when CholeskyQR2 would lose
+    orthogonality.  Everything else uses the vendor Householder QR.
+    """
+    m, n = shape
+    if n >= 1 and m >= TALL_SKINNY_RATIO * n and m >= 64:
+        return "cholqr2"
+    return "vendor"
+
+
+def _explicit(q: Any, r: Any, algorithm: str, path: list[str]) -> QRComputation:
+    return QRComputation("explicit", algorithm, q=q, r=r, path=path)
+
+
+def _householder(work: Any, method: str, block_size: int | None, path: list[str]) -> QRComputation:
+    m, n = work.shape
+    if method == "vendor" and block_size is None and m and n:
+        backend = get_backend(work)
+        qr_, tau = backend.vendor_geqrf(work)
+        name = "LAPACK geqrf" if backend.name == "numpy" else "torch.geqrf"
+        path.append(f"householder, vendor ({name})")
+        return QRComputation("compact", f"vendor ({name})", qr=qr_, tau=tau, path=path)
+    tau = householder.householder_qr(work, block_size=block_size)
+    label = "unblocked" if block_size == 1 else ("default" if block_size is None else f"blocked, block_size={block_size}")
+    path.append(f"householder, kernel ({label})")
+    return QRComputation("compact", f"kernel householder ({label})", qr=work, tau=tau, path=path)
+
+
+def _triangular_rcond(r: Any) -> float:
+    """1-norm reciprocal condition estimate of a square upper triangular ``r``."""
+    n = r.shape[0]
+    if n == 0:
+        return 1.0
+    xp = namespace(r)
+    d = xp.abs(xp.linalg.diagonal(r))
+    if bool(xp.any(d == 0)):
+        return 0.0
+    backend = get_backend(r)
+
+    def solve(x, trans):
+        y = _copy_as(x, r.dtype, xp)
+        backend.trsm_inplace(r, y, lower=False, trans=trans)
+        return y
+
+    est = inv_onenormest(lambda x: solve(x, 0), lambda x: solve(x, 2), n, dtype=r.dtype, like=r)
+    anorm = to_float(xp.max(xp.sum(xp.abs(xp.triu(r)), axis=0)))
+    return rcond_from(anorm, est, n=n)
+
+
+def _auto_tall(a: Any, path: list[str]) -> QRComputation:
+    """CholeskyQR2 -> shifted CholeskyQR3 -> Householder, checking conditioning."""
+    try:
+        q1, r1 = cholqr.cholesky_qr(a, check_finite=False)
+    except NotPositiveDefiniteError:
+        path.append("cholqr2: Gram matrix not positive definite (kappa > ~1e8)")
+    else:
+        rc = _triangular_rcond(r1)
+        if rc > 0 and 1.0 / rc <= CHOLQR2_MAX_COND:
+            # Second CholeskyQR pass on the (now well-conditioned) first Q.
+            q, r2 = cholqr.cholesky_qr(q1, check_finite=False)
+            r = r2 @ r1
+            path.append(f"cholqr2 (kappa estimate {1 / rc:.2g})")
+            return _explicit(q, r, "cholqr2", path)
+        path.append(f"cholqr2 skipped: kappa estimate {1 / rc if rc else math.inf:.2g} > {CHOLQR2_MAX_COND:.0e}")
+    try:
+        q, r = cholqr.shifted_cholesky_qr3(a)
+    except NotPositiveDefiniteError:
+        path.append("shifted_cholqr3 failed (kappa > ~1/u)")
+    else:
+        rc = _triangular_rcond(r)
+        if rc > 0 and 1.0 / rc <= SHIFTED_CHOLQR3_MAX_COND:
+            path.append(f"shifted_cholqr3 (kappa estimate {1 / rc:.2g})")
+            return _explicit(q, r, "shifted_cholqr3", path)
+        path.append("shifted_cholqr3 rejected: kappa estimate beyond 1e13")
+    return _householder(working_copy(a), "vendor", None, path)
+
+
+def qr_compute(
+    a: Any,
+    method: str = "auto",
+    block_size: int | None = None,
+    *,
+    overwrite_a: bool = False,
+    random_state: Any = None,
+) -> QRComputation:
+    """Compute a QR factorization of ``a`` with the named method.
+
+    ``a`` is a validated 2-D NumPy array or PyTorch tensor.  The compact
+    methods ("vendor", "householder") may overwrite ``a`` when
+    ``overwrite_a``; the explicit ones never do.
+    """
+    if method not in QR_METHODS:
+        raise ValueError(f"method={method!r} is not one of {QR_METHODS}.")
+    if block_size is not None:
+        if isinstance(block_size, bool) or int(block_size) != block_size or block_size < 1:
+            raise ValueError(f"block_size must be a positive integer or None, got {block_size!r}.")
+        if method not in ("householder", "auto"):
+            raise ValueError(
+                f"block_size applies to the Householder kernel only (method='householder'), "
+                f"not to method={method!r}."
+            )
+        method = "householder"
+    if random_state is not None and method not in ("rand_cholqr", "auto"):
+        raise ValueError("random_state applies to method='rand_cholqr' only.")
+    if a.dtype != working_dtype(a):
+        a = working_copy(a)  # promote integers/half precision once, for every method
+    m, n = a.shape
+    path: list[str] = []
+    if method == "auto":
+        first = select_qr_method((m, n), backend_name(a))
+        if first == "cholqr2":
+            return _auto_tall(a, path)
+        method = "vendor"
+    if method in ("vendor", "householder"):
+        return _householder(working_copy(a, overwrite=overwrite_a), method, block_size, path)
+    if method == "givens":
+        from ..kernels import givens
+
+        r_full, rotations = givens.givens_qr(working_copy(a), check=False)
+        k = min(m, n)
+        q = givens.form_q(rotations, like=a, ncols=k)
+        r = r_full[:k, :]
+        path.append("givens")
+        return _explicit(q, r, "givens", path)
+    fn = {
+        "cgs": gram_schmidt.cgs,
+        "mgs": gram_schmidt.mgs,
+        "cgs2": gram_schmidt.cgs2,
+        "cholqr2": cholqr.cholesky_qr2,
+        "shifted_cholqr3": cholqr.shifted_cholesky_qr3,
+        "tsqr": tsqr.tsqr,
+    }.get(method)
+    if method == "rand_cholqr":
+        q, r = cholqr.rand_cholesky_qr(a, random_state=random_state)
+    else:
+        if m < n and method != "tsqr":
+            raise ValueError(
+                f"method={method!r} needs m >= n (got {m}x{n}); use method='householder' or "
+                "'vendor' for wide matrices."
+            )
+        q, r = fn(a)
+    path.append(method)
+    return _explicit(q, r, method, path)
+
+
+class QR(Factorization):
+    """QR factorization ``A = Q R`` (thin ``Q`` with orthonormal columns, upper ``R``).
+
+    Parameters
+    ----------
+    a : (M, N) array_like
+        NumPy array or PyTorch tensor.
+    method : str, optional
+        One of :data:`QR_METHODS`.  ``"auto"`` uses CholeskyQR2 for tall,
+        well-conditioned matrices (checking the conditioning and falling
+        back to shifted CholeskyQR3, then Householder) and LAPACK's
+        Householder QR otherwise; ``"householder"`` is pivotal's blocked
+        Householder kernel, ``"vendor"`` LAPACK ``geqrf`` / ``torch.geqrf``.
+        ``.path`` records what was tried and why.
+    block_size : int, optional
+        Householder kernel block size (1 = textbook).  Selects the kernel.
+    random_state : optional
+        Seed for ``method="rand_cholqr"``.
+    overwrite_a, check_finite : bool, optional
+
+    Attributes
+    ----------
+    algorithm : str
+        The method that produced the factors.
+    path : list of str
+        The selector's steps (useful with ``method="auto"``).
+
+    Notes
+    -----
+    Unpacks as ``(Q, R)`` with ``Q`` thin (``M x K``, ``K = min(M, N)``).
+    Numerical rank, null space and orthogonal bases need column pivoting:
+    see :class:`QRPivoted`.
+
+    Examples
+    --------
+    >>> import numpy as np, pivotal as pv
+    >>> A = np.random.default_rng(0).standard_normal((1000, 20))
+    >>> F = pv.QR(A)
+    >>> F.algorithm
+    'cholqr2'
+    >>> Q, R = F
+    >>> np.allclose(Q @ R, A), np.allclose(Q.T @ Q, np.eye(20))
+    (True, True)
+    >>> b = A @ np.ones(20)
+    >>> np.allclose(F.lstsq(b), 1.0)
+    True
+    """
+
+    def __init__(
+        self,
+        a: Any,
+        *,
+        method: str = "auto",
+        block_size: int | None = None,
+        random_state: Any = None,
+        overwrite_a: bool = False,
+        check_finite: bool = True,
+    ):
+        a = factor_input(a, type(self).__name__, square=False, check_finite=check_finite,
+                         jax_hint="for JAX arrays use pivotal.qr (jax.numpy.linalg.qr).")
+        self._init_common(a)
+        self._comp = qr_compute(a, method, block_size, overwrite_a=overwrite_a, random_state=random_state)
+        self.algorithm = self._comp.algorithm
+        self.path = self._comp.path
+        self.info = 0
+        self._fields = ("Q", "R")
+
+    # ------------------------------------------------------------------ shared set-up
+    def _init_common(self, a: Any) -> None:
+        self._xp = namespace(a)
+        self.shape = (int(a.shape[0]), int(a.shape[1]))
+        self.dtype = working_dtype(a)
+        self._anorm = _norm1(a)
+        self._cache: dict[str, Any] = {}
+
+    def _sample(self) -> Any:
+        c = self._comp
+        return c.qr if c.kind == "compact" else c.r
+
+    # ------------------------------------------------------------------ factors
+    @property
+    def R(self) -> Any:
+        """Upper triangular (trapezoidal) factor, ``K x N``."""
+        if "R" not in self._cache:
+            c = self._comp
+            if c.kind == "compact":
+                k = min(self.shape)
+                self._cache["R"] = self._xp.triu(c.qr[:k, :])
+            else:
+                self._cache["R"] = c.r
+        return self._cache["R"]
+
+    @property
+    def Q(self) -> Any:
+        """Thin orthonormal factor ``M x K``."""
+        if "Q" not in self._cache:
+            c = self._comp
+            if c.kind == "compact":
+                self._cache["Q"] = _form_q(c.qr, c.tau, min(self.shape))
+            else:
+                self._cache["Q"] = c.q
+        return self._cache["Q"]
+
+    def full_q(self) -> Any:
+        """The square ``M x M`` orthogonal factor (Householder representations only)."""
+        c = self._comp
+        if c.kind != "compact":
+            raise ValueError(
+                f"method {self.algorithm!r} produces the thin Q only; use method='householder' "
+                "or 'vendor' for the full M x M factor."
+            )
+        return _form_q(c.qr, c.tau, self.shape[0])
+
+    def apply_q(self, x: Any, trans: bool = False) -> Any:
+        """``Q @ x`` (``x`` has K rows) or, with ``trans``, ``Q^H @ x`` (``x`` has M rows).
+
+        ``Q`` is the thin factor; the Householder representation applies it
+        without forming it.
+        """
+        xp = self._xp
+        m, n = self.shape
+        k = min(m, n)
+        vector = len(x.shape) == 1
+        x2 = xp.reshape(x, (x.shape[0], 1)) if vector else x
+        need = m if trans else k
+        if x2.shape[0] != need:
+            raise ValueError(f"x must have {need} rows for apply_q(trans={trans}), got {x2.shape[0]}.")
+        dtype = xp.result_type(self.dtype, x2.dtype) if backend_name(x2) == "torch" else np.result_type(self.dtype, x2.dtype)
+        c = self._comp
+        if c.kind == "compact":
+            if trans:
+                y = _copy_as(x2, dtype, xp)
+                householder.apply_q(c.qr, c.tau, y, side="left", trans=True)
+                y = y[:k, :]
+            else:
+                y = xp.zeros((m, x2.shape[1]), dtype=dtype, device=array_api_compat.device(x2))
+                y[:k, :] = x2
+                householder.apply_q(c.qr, c.tau, y, side="left", trans=False)
+        else:
+            q = c.q
+            y = (xp.conj(q).T if is_complex(q.dtype) else q.T) @ x2 if trans else q @ x2
+        return xp.reshape(y, (y.shape[0],)) if vector else y
+
+    # ------------------------------------------------------------------ solving
+    def _r_square(self) -> Any:
+        return self.R[:, : min(self.shape)]
+
+    def _solve_core(self, b: Any, trans: int) -> Any:
+        xp = self._xp
+        backend = get_backend(b)
+        r = self._r_square()
+        if r.dtype != b.dtype:
+            r = _copy_as(r, b.dtype, xp)
+        if trans == 0:
+            y = _copy_as(self.apply_q(b, trans=True), b.dtype, xp)
+            backend.trsm_inplace(r, y, lower=False)
+            return y
+        if trans == 1 and is_complex(self.dtype):
+            return _copy_as(xp.conj(self._solve_core(_copy_as(xp.conj(b), b.dtype, xp), 2)), b.dtype, xp)
+        y = b
+        backend.trsm_inplace(r, y, lower=False, trans=2 if trans else 0)
+        return _copy_as(self.apply_q(y), b.dtype, xp)
+
+    def _failure_index(self) -> int | None:
+        r = self._r_square()
+        xp = self._xp
+        zero = xp.nonzero(xp.linalg.diagonal(r) == 0)[0]
+        return int(zero[0]) if zero.shape[0] else None
+
+    def issuccess(self) -> bool:
+        """QR always completes; a zero on R's diagonal shows up as singularity in solves."""
+        return True
+
+    def _raise_if_failed(self, what: str) -> None:
+        idx = self._failure_index()
+        if idx is not None:
+            raise SingularMatrixError(
+                idx,
+                f"cannot {what}: R[{idx}, {idx}] is exactly zero, so A is rank deficient. "
+                "Use QRPivoted(A).lstsq or pivotal.lstsq for the minimum-norm solution.",
+            )
+
+    def lstsq(self, b: Any) -> Any:
+        """Least-squares solution ``argmin ||A x - b||`` for full column rank ``M >= N``."""
+        m, n = self.shape
+        if m < n:
+            raise ValueError(
+                f"QR.lstsq needs M >= N (got {m}x{n}); for underdetermined systems use "
+                "QRPivoted(A).lstsq or pivotal.lstsq (minimum-norm solutions)."
+            )
+        self._raise_if_failed("solve the least-squares problem")
+        xp = self._xp
+        y = self.apply_q(b, trans=True)
+        vector = len(y.shape) == 1
+        y2 = xp.reshape(y, (n, 1)) if vector else y
+        y2 = _copy_as(y2, y2.dtype, xp)
+        r = self._r_square()
+        if r.dtype != y2.dtype:
+            r = _copy_as(r, y2.dtype, xp)
+        get_backend(y2).trsm_inplace(r, y2, lower=False)
+        return xp.reshape(y2, (n,)) if vector else y2
+
+    def rcond(self) -> float:
+        """Reciprocal 1-norm condition estimate of ``R`` (LAPACK ``xTRCON`` style).
+
+        ``kappa_2(A) = kappa_2(R)``, so this also estimates the conditioning
+        of rectangular ``A``.  Uses the leading ``K x K`` block of ``R``.
+        """
+        return _triangular_rcond(self._r_square())
+
+    @property
+    def logabsdet(self) -> float:
+        """``log |det A|`` for square ``A`` (``sum(log |R_ii|)``)."""
+        self._require_square("logabsdet")
+        xp = self._xp
+        d = xp.abs(xp.linalg.diagonal(self.R))
+        return to_float(xp.sum(xp.log(d))) if self.shape[0] else 0.0
+
+    def _slogdet_core(self):
+        xp = self._xp
+        like = self._sample()
+        n = self.shape[0]
+        if n == 0:
+            return scalar_like(1.0, self.dtype, like), scalar_like(0.0, self.dtype, like, real=True)
+        d = xp.linalg.diagonal(self.R)
+        absd = xp.abs(d)
+        if bool(xp.any(absd == 0)):
+            return scalar_like(0.0, self.dtype, like), scalar_like(-math.inf, self.dtype, like, real=True)
+        sign_q = self._det_q()
+        return sign_q * xp.prod(d / absd), xp.sum(xp.log(absd))
+
+    def _det_q(self) -> Any:
+        """det(Q) (modulus 1) of the square orthogonal factor."""
+        c = self._comp
+        xp = self._xp
+        if c.kind == "compact":
+            return _reflectors_det(c.qr, c.tau)
+        from .lu import LU
+
+        sign, _ = LU(c.q).slogdet()
+        return sign
+
+    def _repr_extra(self) -> str:
+        return f"algorithm={self.algorithm!r}"
+
+
+class QRPivoted(QR):
+    """Column-pivoted, rank-revealing QR: ``A[:, p] = Q R``.
+
+    Parameters
+    ----------
+    a : (M, N) array_like
+    rank_reveal : {None, "strong"}, optional
+        ``None``: LAPACK ``geqp3``-style column pivoting (largest remaining
+        column norm, with the norm-downdating safeguard).  ``"strong"``:
+        Gu-Eisenstat strong RRQR for a target ``rank`` or ``tol``, which
+        bounds ``sigma(R11)`` from below and ``sigma(R22)`` from above.
+    rank : int, optional
+        Target rank (strong RRQR) — also fixes ``.rank``.
+    tol : float, optional
+        Numerical-rank tolerance on ``|R_kk|``; default
+        ``max(M, N) * eps * |R_00|`` (NumPy's ``matrix_rank`` rule applied to
+        ``|diag(R)|``).
+    method : {"auto", "kernel", "vendor"}, optional
+        ``"vendor"`` is LAPACK ``geqp3`` (NumPy only); ``"kernel"`` pivotal's
+        QRCP (also on PyTorch, CPU or GPU).
+    block_size : int, optional
+        Kernel block size (selects the kernel).
+    f : float, optional
+        Strong RRQR's bound parameter (> 1).
+
+    Attributes
+    ----------
+    rank : int
+        Numerical rank.
+
+    Examples
+    --------
+    >>> import numpy as np, pivotal as pv
+    >>> rng = np.random.default_rng(0)
+    >>> A = rng.standard_normal((30, 5)) @ rng.standard_normal((5, 20))
+    >>> F = pv.QRPivoted(A)
+    >>> F.rank
+    5
+    >>> np.allclose(A @ F.null_space(), 0)
+    True
+    >>> Q, R, p = F
+    >>> np.allclose(A[:, p], Q @ R)
+    True
+    """
+
+    def __init__(
+        self,
+        a: Any,
+        *,
+        rank_reveal: str | None = None,
+        rank: int | None = None,
+        tol: float | None = None,
+        method: str = "auto",
+        block_size: int | None = None,
+        f: float = 2.0,
+        overwrite_a: bool = False,
+        check_finite: bool = True,
+    ):
+        a = factor_input(a, "QRPivoted", square=False, check_finite=check_finite,
+                         jax_hint="for JAX arrays use pivotal.qr(..., pivoting=True).")
+        if rank_reveal not in (None, "strong"):
+            raise ValueError(f"rank_reveal must be None or 'strong', got {rank_reveal!r}.")
+        if method not in ("auto", "kernel", "vendor"):
+            raise ValueError(f"method={method!r} is not one of ('auto', 'kernel', 'vendor').")
+        if rank is not None and (int(rank) != rank or not 0 <= rank <= min(a.shape)):
+            raise ValueError(f"rank must be an integer in [0, min(M, N)] = [0, {min(a.shape)}], got {rank!r}.")
+        self._init_common(a)
+        m, n = self.shape
+        work = working_copy(a, overwrite=overwrite_a)
+        if rank_reveal == "strong":
+            if method == "vendor":
+                raise ValueError("strong RRQR is pivotal's own algorithm; use method='auto' or 'kernel'.")
+            qr_, tau, perm, rk = rrqr.strong_rrqr(work, rank=rank, tol=tol, f=f)
+            algorithm = f"strong rrqr (f={f})"
+        else:
+            use_vendor = method == "vendor" or (method == "auto" and block_size is None and backend_name(work) == "numpy")
+            if use_vendor and block_size is not None:
+                raise ValueError("block_size selects pivotal's kernel; it cannot be combined with method='vendor'.")
+            if use_vendor:
+                qr_, tau, perm = get_backend(work).vendor_geqp3(work)
+                algorithm = "vendor (LAPACK geqp3)"
+            else:
+                tau, perm = qrcp.qrcp(work, block_size=block_size)
+                qr_ = work
+                algorithm = "kernel qrcp"
+            rk = None
+        self._comp = QRComputation("compact", algorithm, qr=qr_, tau=tau, path=[algorithm])
+        self._perm = np.asarray(perm)
+        self.algorithm = algorithm
+        self.path = self._comp.path
+        self.info = 0
+        self.tol = tol
+        xp = self._xp
+        k = min(m, n)
+        if rk is None:
+            if rank is not None:
+                rk = int(rank)
+            elif k == 0:
+                rk = 0
+            else:
+                rk = qrcp.numerical_rank(xp.abs(xp.linalg.diagonal(qr_[:k, :k])), m, n, tol=tol)
+        self.rank = int(rk)
+        self._fields = ("Q", "R", "p")
+
+    @property
+    def p(self) -> Any:
+        """Column permutation: ``A[:, p] == Q @ R``."""
+        return index_array(self._perm, self._sample())
+
+    @property
+    def P(self) -> Any:
+        """Permutation matrix: ``A @ P == Q @ R``."""
+        xp = self._xp
+        eye = xp.eye(self.shape[1], dtype=self.dtype, device=array_api_compat.device(self._sample()))
+        return eye[:, self.p]
+
+    def _repr_extra(self) -> str:
+        return f"rank={self.rank}, algorithm={self.algorithm!r}"
+
+    # ------------------------------------------------------------------ complete orthogonal decomposition
+    def _cod(self):
+        """``[R11 R12] = T^H Z^H`` from a QR of ``[R11 R12]^H`` (n x r); cached."""
+        if "cod" not in self._cache:
+            xp = self._xp
+            r = self.rank
+            w = self.R[:r, :]
+            w = xp.conj(w).T if is_complex(w.dtype) else w.T
+            wq = working_copy(_copy_as(w, w.dtype, xp))
+            tau = householder.householder_qr(wq)
+            self._cache["cod"] = (wq, tau)
+        return self._cache["cod"]
+
+    def lstsq(self, b: Any) -> Any:
+        """Minimum-norm least-squares solution (complete orthogonal decomposition).
+
+        Uses the numerical rank: ``A P = Q [R11 R12; 0 R22]`` with ``R22``
+        treated as zero, then ``[R11 R12] = T^H Z^H`` so that the minimum-norm
+        solution is ``x = P Z T^{-H} (Q^H b)[:rank]``.
+        """
+        xp = self._xp
+        m, n = self.shape
+        r = self.rank
+        c = self.apply_q(b, trans=True)
+        vector = len(c.shape) == 1
+        c2 = xp.reshape(c, (c.shape[0], 1)) if vector else c
+        k = c2.shape[1]
+        dtype = c2.dtype
+        y = xp.zeros((n, k), dtype=dtype, device=array_api_compat.device(c2))
+        if r:
+            wq, tau = self._cod()
+            t = xp.triu(wq[:r, :r])
+            if t.dtype != dtype:
+                t = _copy_as(t, dtype, xp)
+            z = _copy_as(c2[:r, :], dtype, xp)
+            get_backend(z).trsm_inplace(t, z, lower=False, trans=2)
+            y[:r, :] = z
+            wq_d = wq if wq.dtype == dtype else _copy_as(wq, dtype, xp)
+            tau_d = tau if tau.dtype == dtype else _copy_as(tau, dtype, xp)
+            householder.apply_q(wq_d, tau_d, y, side="left", trans=False)
+        x = xp.empty_like(y)
+        x[index_array(self._perm, y), :] = y
+        return xp.reshape(x, (n,)) if vector else x
+
+    def null_space(self) -> Any:
+        """Orthonormal basis (N x (N - rank)) of the numerical null space of ``A``."""
+        xp = self._xp
+        m, n = self.shape
+        r = self.rank
+        if r == 0:
+            basis = xp.eye(n, dtype=self.dtype, device=array_api_compat.device(self._sample()))
+        else:
+            wq, tau = self._cod()
+            basis = _form_q(wq, tau, n)[:, r:]
+        out = xp.empty_like(basis)
+        out[index_array(self._perm, basis), :] = basis
+        return out
+
+    def orth(self) -> Any:
+        """Orthonormal basis (M x rank) of the numerical range of ``A``."""
+        return self.Q[:, : self.rank]
+
+    def rcond(self) -> float:
+        """Reciprocal condition estimate of ``R11`` (the leading ``rank x rank`` block)."""
+        r = self.rank
+        return _triangular_rcond(self.R[:r, :r])
+
+
+def _reflectors_det(qr_: Any, tau: Any) -> Any:
+    """``det(Q)`` for ``Q = H_0 H_1 ... H_{k-1}``, ``H_i = I - tau_i v_i v_i^H``.
+
+    ``det(H_i) = 1 - tau_i ||v_i||^2`` (modulus one for LAPACK's reflectors:
+    -1 for a real reflector with ``tau != 0``, 1 when ``tau == 0``).
+    """
+    xp = namespace(qr_)
+    k = tau.shape[0]
+    det = scalar_like(1.0, qr_.dtype, qr_)
+    for i in range(k):
+        v = qr_[i + 1 :, i]
+        vnorm2 = 1.0 + xp.sum(xp.abs(v) ** 2)
+        det = det * (1.0 - tau[i] * vnorm2)
+    return det
+
+
+def _form_q(qr_: Any, tau: Any, ncols: int) -> Any:
+    return householder.form_q(qr_, tau, ncols)
+
+
+def _norm1(a: Any) -> float:
+    xp = namespace(a)
+    if a.shape[0] == 0 or a.shape[1] == 0:
+        return 0.0
+    return to_float(xp.max(xp.sum(xp.abs(a), axis=0)))
