@@ -31,7 +31,15 @@ from .errors import (
     PivotGrowthWarning,
     SingularMatrixError,
 )
-from .factorizations import LDL, LU, QR, Cholesky, Factorization, PivotedCholesky, QRPivoted
+from .factorizations import (
+    LDL,
+    LU,
+    QR,
+    Cholesky,
+    Factorization,
+    PivotedCholesky,
+    QRPivoted,
+)
 from .linsolve import lstsq, matrix_rank, null_space, orth
 from .qr_updates import qr_delete, qr_insert, qr_update
 

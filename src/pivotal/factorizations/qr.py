@@ -9,7 +9,14 @@ from typing import Any
 import array_api_compat
 import numpy as np
 
-from .._array import backend_name, is_complex, namespace, to_float, working_copy, working_dtype
+from .._array import (
+    backend_name,
+    is_complex,
+    namespace,
+    to_float,
+    working_copy,
+    working_dtype,
+)
 from .._backends import get_backend
 from ..errors import NotPositiveDefiniteError, SingularMatrixError
 from ..kernels import cholqr, gram_schmidt, householder, qrcp, rrqr, tsqr
@@ -443,7 +450,6 @@ class QR(Factorization):
     def _det_q(self) -> Any:
         """det(Q) (modulus 1) of the square orthogonal factor."""
         c = self._comp
-        xp = self._xp
         if c.kind == "compact":
             return _reflectors_det(c.qr, c.tau)
         from .lu import LU

@@ -140,8 +140,13 @@ def normalize_qr_signs(q: Any, r: Any) -> tuple[Any, Any]:
 
 
 def default_block_rows(m: int, n: int) -> int:
-    """The default leaf height of :func:`tsqr`: ``max(4 n, 1024)`` rows, at most ``m``."""
-    return max(1, min(m, max(4 * n, 1024)))
+    """The default leaf height of :func:`tsqr`: ``max(16 n, 1024)`` rows, at most ``m``.
+
+    Each tree node costs about ``11 n^3`` flops against ``6 b n^2`` for a leaf
+    of ``b`` rows, so ``b = 16 n`` keeps the tree's overhead near 10% while
+    leaves of a few thousand rows still fit in cache for small ``n``.
+    """
+    return max(1, min(m, max(16 * n, 1024)))
 
 
 def _split_rows(m: int, block_rows: int) -> list[tuple[int, int]]:
@@ -264,7 +269,7 @@ def tsqr(
     block_rows : int, optional
         In memory: the largest number of rows per leaf; the rows are split
         into ``ceil(m / block_rows)`` nearly equal blocks.  Default
-        ``max(4 n, 1024)`` (:func:`default_block_rows`).  With Dask the
+        ``max(16 n, 1024)`` (:func:`default_block_rows`).  With Dask the
         leaves are the chunks of ``a``, so ``block_rows`` must be None
         (rechunk ``a`` instead).
     check_finite : bool, optional
