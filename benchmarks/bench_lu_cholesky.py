@@ -17,43 +17,15 @@ is reported for n <= 2000 (no target).
 from __future__ import annotations
 
 import argparse
-import platform
-import statistics
-import time
-
 import numpy as np
-import scipy
 import scipy.linalg as sl
 
 import pivotal as pv
 
-
-def _median_time(fn, repeat: int) -> float:
-    times = []
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t0)
-    return statistics.median(times)
-
-
-def _paired_medians(fns, repeat: int) -> list[float]:
-    """Median times of several functions timed in alternating order.
-
-    Large temporary arrays make whichever call follows another's free pay for
-    fresh page faults; alternating the order spreads that cost evenly.  One
-    untimed warm-up call each.
-    """
-    for fn in fns:
-        fn()
-    times = [[] for _ in fns]
-    for rep in range(repeat):
-        order = range(len(fns)) if rep % 2 == 0 else reversed(range(len(fns)))
-        for i in order:
-            t0 = time.perf_counter()
-            fns[i]()
-            times[i].append(time.perf_counter() - t0)
-    return [statistics.median(t) for t in times]
+try:
+    from _timing import machine_line, paired_medians
+except ImportError:  # run as a module from the repository root
+    from benchmarks._timing import machine_line, paired_medians
 
 
 def _lu_ratio(A, L, U, perm) -> float:
@@ -70,7 +42,7 @@ def _chol_ratio(A, L) -> float:
 
 def bench_lu(n: int, repeat: int, rng) -> None:
     A = rng.standard_normal((n, n))
-    t_scipy, t_ours = _paired_medians(
+    t_scipy, t_ours = paired_medians(
         [lambda: sl.lu_factor(A, check_finite=False), lambda: pv.lu_factor(A, check_finite=False, method="kernel")],
         repeat,
     )
@@ -88,7 +60,7 @@ def bench_lu(n: int, repeat: int, rng) -> None:
 def bench_cholesky(n: int, repeat: int, rng) -> None:
     X = rng.standard_normal((n, n))
     A = X @ X.T + n * np.eye(n)
-    t_scipy, t_ours = _paired_medians(
+    t_scipy, t_ours = paired_medians(
         [
             lambda: sl.cholesky(A, lower=True, check_finite=False),
             lambda: pv.cholesky(A, lower=True, check_finite=False, method="kernel"),
@@ -106,7 +78,7 @@ def bench_cholesky(n: int, repeat: int, rng) -> None:
 def bench_ldl(n: int, repeat: int, rng) -> None:
     X = rng.standard_normal((n, n))
     A = X + X.T
-    t_scipy, t_ours = _paired_medians(
+    t_scipy, t_ours = paired_medians(
         [lambda: sl.ldl(A, check_finite=False), lambda: pv.ldl(A, check_finite=False, method="kernel")], repeat
     )
     u = np.finfo(A.dtype).eps / 2
@@ -127,8 +99,13 @@ def bench_blocking(n: int, repeat: int, rng) -> None:
     S = A @ A.T + n * np.eye(n)
     flops_lu, flops_chol = 2 * n**3 / 3, n**3 / 3
     for label, bs in (("block_size=1 ", 1), ("block_size=64", 64), ("recursive    ", None)):
-        t_lu = _median_time(lambda: pv.lu_factor(A, method="kernel", block_size=bs), repeat)
-        t_ch = _median_time(lambda: pv.cholesky(S, method="kernel", block_size=bs), repeat)
+        t_lu, t_ch = paired_medians(
+            [
+                lambda: pv.lu_factor(A, method="kernel", block_size=bs),
+                lambda: pv.cholesky(S, method="kernel", block_size=bs),
+            ],
+            repeat,
+        )
         print(
             f"blocking  n={n:5d}  {label}  LU {flops_lu / t_lu / 1e9:7.2f} GFLOP/s   "
             f"Cholesky {flops_chol / t_ch / 1e9:7.2f} GFLOP/s"
@@ -142,8 +119,7 @@ def main() -> None:
     parser.add_argument("--blocking-size", type=int, default=1000)
     args = parser.parse_args()
     rng = np.random.default_rng(0)
-    print(f"machine: {platform.machine()} {platform.processor() or ''} python {platform.python_version()} "
-          f"numpy {np.__version__} scipy {scipy.__version__}")
+    print(machine_line())
     for n in args.sizes:
         bench_lu(n, args.repeat, rng)
         bench_cholesky(n, args.repeat, rng)

@@ -100,7 +100,7 @@ def test_mgs_loses_orthogonality_in_proportion_to_cond():
     assert 0.85 < slope_mgs < 1.15, slope_mgs
     # CGS: ~cond^2 while cond^2 u < 1, so fit over the first part only.
     slope_cgs = np.polyfit(x[:4], np.log10(errs["cgs"][:4]), 1)[0]
-    assert 1.7 < slope_cgs < 2.3, slope_cgs
+    assert 1.6 < slope_cgs < 2.6, slope_cgs
     assert max(errs["cgs2"]) < 50 * u_of(np.float64)
     # MGS's error is also bounded by a modest multiple of u cond(A).
     assert all(e < 1e3 * u_of(np.float64) * k for e, k in zip(errs["mgs"], kappas))
