@@ -12,7 +12,6 @@ from pivotal._backends import numpy as np_backend
 from pivotal._backends import torch as torch_backend
 from pivotal.kernels.householder import form_q
 from pivotal.kernels.qrcp import (
-    DEFAULT_BLOCK_SIZE,
     column_norms,
     numerical_rank,
     qrcp,
@@ -107,7 +106,7 @@ def test_qrcp_ratios(backend, dtype, block_size):
     for shape in [(n, n) for n in SIZES] + RECT:
         A = random_matrix(rng, shape, dtype)
         qr, tau, perm = run_qrcp(A, backend, block_size)
-        m, n = shape
+        n = shape[1]
         k = min(shape)
         assert isinstance(perm, np.ndarray) and perm.dtype.kind == "i"
         assert sorted(perm.tolist()) == list(range(n))
@@ -150,7 +149,7 @@ def test_rank_revealed_on_rank_deficient(backend, dtype, shape, r):
     m, n = shape
     for kappa in (1.0, 100.0):
         A = gallery.rank_deficient(m, n, r, kappa=kappa, dtype=dtype, random_state=r)
-        qr, tau, perm = run_qrcp(A, backend)
+        qr, _tau, _perm = run_qrcp(A, backend)
         d = np.abs(np.diagonal(_r(qr)))
         assert numerical_rank(d, m, n) == r
         if 0 < r < min(m, n):
@@ -178,7 +177,7 @@ def test_blocked_unblocked_default_agree(dtype, shape):
         scale = norm1(A) * max(shape) * u_of(dtype)
         assert norm1(_wide(_r(qr)) - _wide(_r(ref))) < THRESH * scale
         assert np.abs(_wide(out.tau) - _wide(res.tau)).max() < THRESH * max(shape) * u_of(dtype)
-    tau, perm = qrcp(A.copy())
+    _tau, perm = qrcp(A.copy())
     np.testing.assert_array_equal(perm, res.perm)
 
 
@@ -188,8 +187,8 @@ def test_blocked_unblocked_default_agree(dtype, shape):
 def test_torch_agrees_with_numpy(dtype, block_size):
     rng = np.random.default_rng(5)
     A = random_matrix(rng, (40, 30), dtype)
-    qn, tn, pn = run_qrcp(A, "numpy", block_size)
-    qt, tt, pt = run_qrcp(A, "torch", block_size)
+    qn, _tn, pn = run_qrcp(A, "numpy", block_size)
+    qt, _tt, pt = run_qrcp(A, "torch", block_size)
     assert isinstance(qt, torch.Tensor) and isinstance(pt, np.ndarray)
     np.testing.assert_array_equal(pt, pn)
     assert norm1(_wide(qt) - _wide(qn)) < THRESH * 40 * u_of(dtype) * norm1(A)
@@ -202,7 +201,7 @@ def test_same_pivots_as_lapack_geqp3(dtype):
     for shape in [(30, 20), (20, 30), (25, 25)]:
         A = random_matrix(rng, shape, dtype)
         vqr, vtau, vperm = np_backend.vendor_geqp3(A)
-        qr, tau, perm = run_qrcp(A, "numpy")
+        _qr, _tau, perm = run_qrcp(A, "numpy")
         np.testing.assert_array_equal(perm, vperm)
         Q = form_q(vqr, vtau)
         assert reconstruction_ratio(A[:, vperm], _wide(Q) @ _r(vqr), dtype) < THRESH
@@ -376,3 +375,26 @@ def test_strong_rrqr_validation():
         rrqr_interchanges(np.eye(3), 4)
     with pytest.raises(ValueError):
         rrqr_interchanges(np.eye(3), 1, f=1.0)
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+@pytest.mark.parametrize("block_size", [1, 2])
+def test_qrcp_on_non_contiguous_views(backend, block_size):
+    rng = np.random.default_rng(9)
+    A = random_matrix(rng, (14, 11), np.complex128)
+    big = np.zeros((28, 33), dtype=np.complex128)
+    big[::2, ::3] = A
+    big = to_backend(big, backend)
+    view = big[::2, ::3]
+    tau, perm = qrcp(view, block_size=block_size)
+    Q = form_q(view, tau)
+    assert reconstruction_ratio(A[:, perm], _wide(Q) @ _r(view), np.complex128) < THRESH
+    rest = to_np(big).copy()
+    rest[::2, ::3] = 0
+    assert not rest.any()
+    # and a Fortran-ordered (transposed) input for strong RRQR
+    ft = to_backend(np.ascontiguousarray(A.T), backend).T
+    qr, tau, perm, k = strong_rrqr(ft, rank=5, f=1.05)
+    Q = form_q(qr, tau)
+    assert k == 5
+    assert reconstruction_ratio(A[:, perm], _wide(Q) @ _r(qr), np.complex128) < THRESH

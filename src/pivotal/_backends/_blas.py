@@ -326,6 +326,8 @@ def gemv(y: np.ndarray, a: np.ndarray, x: np.ndarray, *, trans: int = 0, alpha: 
     prefix = _prefix(y, a, x)
     if prefix is None or not y.flags.writeable or x.ndim != 1 or y.ndim != 1:
         return False
+    if trans == 2 and prefix in "sd":
+        trans = 1
     m, n = a.shape
     rows, cols = (m, n) if trans == 0 else (n, m)
     if x.shape[0] != cols or y.shape[0] != rows:

@@ -170,6 +170,8 @@ def matvec(a, x, trans=0):
 
     Through SciPy's BLAS (``?gemv``) on strided views, like the in-place updates.
     """
+    if trans == 2 and not np.iscomplexobj(a):
+        trans = 1
     rows = a.shape[0] if trans == 0 else a.shape[1]
     y = np.zeros(rows, dtype=np.result_type(a.dtype, x.dtype))
     if _blas.gemv(y, a, x, trans=trans):
@@ -181,3 +183,11 @@ def matvec(a, x, trans=0):
             return np.conj(y, out=y)
     op = a if trans == 0 else (a.T if trans == 1 else a.conj().T)
     return op @ x
+
+
+def nrm2(x):
+    """2-norm of the 1-D array ``x`` as a float, without harmful over/underflow (BLAS ``?nrm2``)."""
+    if x.shape[0] == 0:
+        return 0.0
+    fn = blas.get_blas_funcs("nrm2", (x,))
+    return float(fn(x))

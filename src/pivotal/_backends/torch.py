@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import torch
 
 from .._permutations import ipiv_to_perm
@@ -113,3 +115,22 @@ def vendor_geqp3(a):
 def matvec(a, x, trans=0):
     """``op(a) @ x`` as a new vector, ``op`` = identity (0), ``^T`` (1) or ``^H`` (2)."""
     return _op(a, trans) @ x
+
+
+def nrm2(x):
+    """2-norm of the 1-D tensor ``x`` as a float, without harmful over/underflow.
+
+    The plain ``torch.linalg.vector_norm`` is used when its value is safely
+    inside the range where no square can have overflowed or lost accuracy to
+    underflow; otherwise ``x`` is rescaled by its largest magnitude first.
+    """
+    if x.shape[0] == 0:
+        return 0.0
+    fi = torch.finfo(x.dtype)
+    v = float(torch.linalg.vector_norm(x))
+    if (fi.tiny**0.5) / fi.eps < v < (fi.max**0.5) * fi.eps:
+        return v
+    scale = float(x.abs().max())
+    if scale == 0.0 or not math.isfinite(scale):
+        return scale
+    return scale * float(torch.linalg.vector_norm(x / scale))

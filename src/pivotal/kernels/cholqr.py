@@ -91,7 +91,7 @@ from .._backends import get_backend
 from ..errors import NotPositiveDefiniteError
 from .tsqr import _tall_input, normalize_qr_signs
 
-__all__ = ["cholesky_qr", "cholesky_qr2", "shifted_cholesky_qr3", "rand_cholesky_qr"]
+__all__ = ["cholesky_qr", "cholesky_qr2", "shifted_cholesky_qr3", "rand_cholesky_qr", "default_shift"]
 
 # cholesky_qr2 accepts the first pass when cond(Q_1) <= this; the second pass
 # then leaves ||I - Q^H Q|| ~ u cond(Q_1)^2 <= 100 u (see _check_intermediate).
@@ -529,7 +529,7 @@ class _Gaussian:
 
 def _sketch(a: Any, s: int, gen: _Gaussian, xp) -> Any:
     """``S A / sqrt(s)`` with ``S`` Gaussian ``(s, m)``, accumulated over row blocks of ``a``."""
-    m, n = (int(d) for d in a.shape)
+    m = int(a.shape[0])
     b = None
     scale = 1.0 / math.sqrt(s)
     for r0 in range(0, m, _SKETCH_BLOCK):

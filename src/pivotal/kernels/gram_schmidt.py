@@ -86,14 +86,14 @@ def _column_major_copy(a: Any) -> Any:
 def _setup(a: Any, func: str, check_finite: bool):
     a = _tall_input(a, func, check_finite)
     xp = namespace(a)
-    m, n = (int(s) for s in a.shape)
+    n = int(a.shape[1])
     dev = array_api_compat.device(a)
     work = _column_major_copy(a)
     r = xp.zeros((n, n), dtype=a.dtype, device=dev)
     # Threshold below which a projected column counts as dependent.
     colnorms = xp.linalg.vector_norm(work, axis=0) if n else None
     tol = n * unit_roundoff(a.dtype)
-    return xp, work, r, colnorms, tol, m, n
+    return xp, work, r, colnorms, tol, n
 
 
 def _herm(x: Any, xp) -> Any:
@@ -185,7 +185,7 @@ def cgs(a: Any, *, check_finite: bool = True) -> tuple[Any, Any]:
     >>> float(R[0, 0])
     5.0
     """
-    xp, q, r, colnorms, tol, m, n = _setup(a, "cgs", check_finite)
+    xp, q, r, colnorms, tol, n = _setup(a, "cgs", check_finite)
     for j in range(n):
         w = q[:, j]
         if j:
@@ -251,7 +251,7 @@ def mgs(a: Any, *, check_finite: bool = True) -> tuple[Any, Any]:
     >>> bool(np.allclose(Q @ R, A)), bool(np.allclose(Q.T @ Q, np.eye(3)))
     (True, True)
     """
-    xp, q, r, colnorms, tol, m, n = _setup(a, "mgs", check_finite)
+    xp, q, r, colnorms, tol, n = _setup(a, "mgs", check_finite)
     for j in range(n):
         _finish_column(q[:, j], j, q, r, colnorms, tol, xp)
         if j + 1 < n:
@@ -312,7 +312,7 @@ def cgs2(a: Any, *, check_finite: bool = True) -> tuple[Any, Any]:
     >>> bool(np.linalg.norm(A - Q @ R) < 1e-14)
     True
     """
-    xp, q, r, colnorms, tol, m, n = _setup(a, "cgs2", check_finite)
+    xp, q, r, colnorms, tol, n = _setup(a, "cgs2", check_finite)
     for j in range(n):
         w = q[:, j]
         if j:

@@ -68,7 +68,7 @@ from .._backends import get_backend
 from .householder import householder_qr
 from .qrcp import numerical_rank, qrcp
 
-__all__ = ["strong_rrqr", "rrqr_interchanges", "MAX_INTERCHANGES_FACTOR"]
+__all__ = ["MAX_INTERCHANGES_FACTOR", "rrqr_interchanges", "strong_rrqr"]
 
 MAX_INTERCHANGES_FACTOR = 64
 """Safety cap: at most ``MAX_INTERCHANGES_FACTOR * n`` interchanges (never reached in practice)."""
@@ -129,7 +129,7 @@ def _criterion(r: np.ndarray, k: int):
 
 def _interchange(r: np.ndarray, perm: np.ndarray, k: int, i: int, j: int) -> None:
     """Swap column ``i < k`` with column ``k + j`` and re-triangularize ``r`` in place."""
-    p, n = r.shape
+    p = r.shape[0]
     # (a) cycle column i to position k-1; R11 becomes upper Hessenberg in columns i..k-2.
     if i < k - 1:
         order = np.r_[i + 1 : k, i]
