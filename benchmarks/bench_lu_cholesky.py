@@ -17,6 +17,7 @@ is reported for n <= 2000 (no target).
 from __future__ import annotations
 
 import argparse
+
 import numpy as np
 import scipy.linalg as sl
 

@@ -540,7 +540,13 @@ class QRPivoted(QR):
             if use_vendor and block_size is not None:
                 raise ValueError("block_size selects pivotal's kernel; it cannot be combined with method='vendor'.")
             if use_vendor:
-                qr_, tau, perm = get_backend(work).vendor_geqp3(work)
+                try:
+                    qr_, tau, perm = get_backend(work).vendor_geqp3(work)
+                except NotImplementedError:
+                    raise ValueError(
+                        "method='vendor' (LAPACK geqp3) needs NumPy input; PyTorch tensors use "
+                        "pivotal's QRCP kernel: pass method='kernel' or 'auto'."
+                    ) from None
                 algorithm = "vendor (LAPACK geqp3)"
             else:
                 tau, perm = qrcp.qrcp(work, block_size=block_size)
