@@ -98,10 +98,19 @@ def _lstsq_core(a: Any, b: Any, cond: float | None, method: str, dtype: Any):
         rank = _rank_from_s(s, cond)
         x = _svd_solve(u, s, vh, b, rank)
     elif method == "rsvd":
-        F = QR(a, method="vendor" if backend_name(a) == "numpy" else "householder", check_finite=False)
-        u, s, vh = xp.linalg.svd(F.R, full_matrices=False)
+        # A = Q R (Householder), then the SVD of the small R (Chan's R-SVD).
+        from .factorizations.qr import qr_compute
+        from .kernels.householder import apply_q
+
+        comp = qr_compute(a, "vendor" if backend_name(a) == "numpy" else "householder")
+        y = _array_copy(b, dtype)
+        apply_q(comp.qr, comp.tau, y, side="left", trans=True)  # full Q^H b
+        u, s, vh = xp.linalg.svd(xp.triu(comp.qr[:n, :]), full_matrices=False)
         rank = _rank_from_s(s, cond)
-        x = _svd_solve(u, s, vh, F.apply_q(b, trans=True), rank)
+        x = _svd_solve(u, s, vh, y[:n, :], rank)
+        if rank == n:
+            # ||b - A x||^2 = ||(Q^H b)[n:]||^2 exactly, without forming the residual.
+            return x, xp.sum(xp.abs(y[n:, :]) ** 2, axis=0), rank, s
     elif method == "qr":
         if m >= n:
             F = QR(a, method="vendor" if backend_name(a) == "numpy" else "householder", check_finite=False)

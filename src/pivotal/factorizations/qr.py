@@ -80,14 +80,17 @@ def _explicit(q: Any, r: Any, algorithm: str, path: list[str]) -> QRComputation:
     return QRComputation("explicit", algorithm, q=q, r=r, path=path)
 
 
-def _householder(work: Any, method: str, block_size: int | None, path: list[str]) -> QRComputation:
-    m, n = work.shape
+def _householder(
+    a: Any, method: str, block_size: int | None, path: list[str], overwrite_a: bool = False
+) -> QRComputation:
+    m, n = a.shape
     if method == "vendor" and block_size is None and m and n:
-        backend = get_backend(work)
-        qr_, tau = backend.vendor_geqrf(work)
+        backend = get_backend(a)
+        qr_, tau = backend.vendor_geqrf(a)  # copies; never overwrites a
         name = "LAPACK geqrf" if backend.name == "numpy" else "torch.geqrf"
         path.append(f"householder, vendor ({name})")
         return QRComputation("compact", f"vendor ({name})", qr=qr_, tau=tau, path=path)
+    work = working_copy(a, overwrite=overwrite_a)
     tau = householder.householder_qr(work, block_size=block_size)
     label = "unblocked" if block_size == 1 else ("default" if block_size is None else f"blocked, block_size={block_size}")
     path.append(f"householder, kernel ({label})")
@@ -131,7 +134,7 @@ def _auto_tall(a: Any, path: list[str]) -> QRComputation:
         else:
             path.append(method)
             return _explicit(q, r, method, path)
-    return _householder(working_copy(a), "vendor", None, path)
+    return _householder(a, "vendor", None, path)
 
 
 def qr_compute(
@@ -171,7 +174,7 @@ def qr_compute(
             return _auto_tall(a, path)
         method = "vendor"
     if method in ("vendor", "householder"):
-        return _householder(working_copy(a, overwrite=overwrite_a), method, block_size, path)
+        return _householder(a, method, block_size, path, overwrite_a)
     if method == "givens":
         from ..kernels import givens
 
@@ -274,12 +277,18 @@ class QR(Factorization):
         self._xp = namespace(a)
         self.shape = (int(a.shape[0]), int(a.shape[1]))
         self.dtype = working_dtype(a)
-        self._anorm = _norm1(a)
         self._cache: dict[str, Any] = {}
 
     def _sample(self) -> Any:
         c = self._comp
         return c.qr if c.kind == "compact" else c.r
+
+    @property
+    def _anorm(self) -> float:
+        """``||A||_1``, recomputed from the factors on demand (QR's own estimates use R)."""
+        if "anorm" not in self._cache:
+            self._cache["anorm"] = _norm1(self.Q @ self.R) if min(self.shape) else 0.0
+        return self._cache["anorm"]
 
     # ------------------------------------------------------------------ factors
     @property
