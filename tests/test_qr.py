@@ -333,3 +333,39 @@ def test_null_space_and_orth_match_scipy_dimensions(method):
         O = pv.orth(A, method=method)
         assert O.shape == sl.orth(A).shape
         np.testing.assert_allclose(O.T @ O, np.eye(O.shape[1]), atol=1e-12)
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_qr_batched_and_noncontiguous(backend):
+    rng = np.random.default_rng(14)
+    A = rng.standard_normal((2, 3, 9, 5))
+    Q, R = pv.qr(to_backend(A, backend), mode="economic")
+    Q, R = to_np(Q), to_np(R)
+    assert Q.shape == (2, 3, 9, 5) and R.shape == (2, 3, 5, 5)
+    np.testing.assert_allclose(Q @ R, A, atol=1e-13)
+    Q, R, P = pv.qr(to_backend(A, backend), pivoting=True)
+    assert to_np(P).shape == (2, 3, 5)
+    strided = rng.standard_normal((20, 12))[::2, ::2]
+    Qs, Rs = pv.qr(to_backend(np.ascontiguousarray(strided), backend) if backend == "torch" else strided)
+    assert max(_qr_ratios(strided, Qs, Rs, np.float64)) < THRESH
+    F = np.asfortranarray(rng.standard_normal((7, 4)))
+    Qf, Rf = pv.qr(F, mode="economic", method="householder", block_size=2)
+    assert max(_qr_ratios(F, Qf, Rf, np.float64)) < THRESH
+
+
+def test_qr_bad_arguments():
+    A = np.eye(3)
+    with pytest.raises(ValueError, match="mode"):
+        pv.qr(A, mode="thin")
+    with pytest.raises(ValueError, match="pivoting=True"):
+        pv.qr(A, rank_reveal="strong")
+    with pytest.raises(ValueError, match="Householder"):
+        pv.qr(A, mode="full", method="cholqr2")
+    with pytest.raises(ValueError, match="method"):
+        pv.qr(A, method="lapack")
+    with pytest.raises(ValueError, match="block_size"):
+        pv.qr(A, mode="economic", method="mgs", block_size=4)
+    with pytest.raises(ValueError, match="infs or NaNs"):
+        pv.qr(np.array([[np.nan]]))
+    with pytest.raises(ValueError, match="lwork"):
+        pv.qr(A, lwork=0)
