@@ -10,7 +10,7 @@ from pivotal.cli import demo_report, main
 
 def test_demo_report_content():
     text = demo_report(n=40, seed=1)
-    for needle in ("LU vendor", "LU kernel", "Cholesky", "LDL", "gfpp(60)", "rook", "complete", "detected rank 10", "GFLOP/s"):
+    for needle in ("LU vendor", "LU kernel", "Cholesky", "LDL", "gfpp(60)", "rook", "complete", "detected rank 10", "GFLOP/s", "cholqr2", "lstsq"):
         assert needle in text
 
 
