@@ -42,6 +42,7 @@ from .factorizations import (
 )
 from .linsolve import lstsq, matrix_rank, null_space, orth
 from .qr_updates import qr_delete, qr_insert, qr_update
+from .structure import StructureInfo, detect_structure
 
 __version__ = "0.1.0"
 
@@ -64,6 +65,8 @@ __all__ = [
     "null_space",
     "orth",
     "growth_factor",
+    "detect_structure",
+    "StructureInfo",
     "Factorization",
     "LU",
     "Cholesky",

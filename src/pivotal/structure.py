@@ -1,0 +1,193 @@
+"""Structure detection: one pass over a matrix to find what a solver can exploit.
+
+:func:`detect_structure` reports bandwidths (and so diagonal, bi- and
+tridiagonal, banded and triangular shape), row-permuted triangular form,
+exact symmetry or Hermitian symmetry, and whether the diagonal is real and
+positive (the cheap test that makes Cholesky worth trying).  The checks are
+exact, like MATLAB's ``mldivide``: a matrix is symmetric only if it equals
+its transpose bit for bit.  The auto-selector of ``factorize`` builds on it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from ._array import is_complex, to_numpy, validate_matrix
+
+__all__ = ["StructureInfo", "detect_structure"]
+
+
+@dataclass(frozen=True)
+class StructureInfo:
+    """What :func:`detect_structure` found.
+
+    Attributes
+    ----------
+    shape : tuple of int
+    lower_bandwidth, upper_bandwidth : int
+        Largest ``i - j`` (``j - i``) over the nonzero entries ``a[i, j]``
+        (NaN counts as nonzero); 0 for a zero matrix.
+    symmetric : bool
+        ``A == A.T`` exactly (square only).
+    hermitian : bool
+        ``A == A.conj().T`` exactly (equals ``symmetric`` for real input).
+    positive_diagonal : bool
+        Every diagonal entry is real (zero imaginary part) and ``> 0``.
+    permuted_triangular : str or None
+        ``"lower"`` or ``"upper"`` when a row permutation ``p`` makes
+        ``A[p]`` triangular with a nonzero diagonal (and ``A`` itself is not
+        triangular); see ``row_permutation``.
+    row_permutation : numpy.ndarray or None
+        That ``p``.
+    """
+
+    shape: tuple[int, int]
+    lower_bandwidth: int
+    upper_bandwidth: int
+    symmetric: bool
+    hermitian: bool
+    positive_diagonal: bool
+    permuted_triangular: str | None = None
+    row_permutation: np.ndarray | None = field(default=None, repr=False)
+
+    @property
+    def square(self) -> bool:
+        """``M == N``."""
+        return self.shape[0] == self.shape[1]
+
+    @property
+    def diagonal(self) -> bool:
+        """Nonzeros only on the main diagonal."""
+        return self.lower_bandwidth == 0 and self.upper_bandwidth == 0
+
+    @property
+    def upper_triangular(self) -> bool:
+        """No nonzero below the diagonal."""
+        return self.lower_bandwidth == 0
+
+    @property
+    def lower_triangular(self) -> bool:
+        """No nonzero above the diagonal."""
+        return self.upper_bandwidth == 0
+
+    @property
+    def bidiagonal(self) -> bool:
+        """Diagonal plus one adjacent diagonal (and not diagonal)."""
+        return (self.lower_bandwidth, self.upper_bandwidth) in ((0, 1), (1, 0))
+
+    @property
+    def tridiagonal(self) -> bool:
+        """Bandwidths at most one (and not bidiagonal or diagonal)."""
+        return self.lower_bandwidth == 1 and self.upper_bandwidth == 1
+
+    @property
+    def banded(self) -> bool:
+        """Both bandwidths small: ``kl + ku + 1 <= N / 4`` and wider than tridiagonal."""
+        n = min(self.shape)
+        width = self.lower_bandwidth + self.upper_bandwidth + 1
+        return n >= 8 and 3 < width <= n // 4
+
+    def tags(self) -> list[str]:
+        """Human-readable tags, most specific shape first.
+
+        Examples
+        --------
+        >>> import numpy as np, pivotal as pv
+        >>> pv.detect_structure(np.diag([1.0, 2.0, 3.0])).tags()
+        ['diagonal', 'symmetric', 'positive diagonal']
+        """
+        out: list[str] = []
+        if self.diagonal:
+            out.append("diagonal")
+        elif self.bidiagonal:
+            out.append("upper bidiagonal" if self.upper_bandwidth else "lower bidiagonal")
+        elif self.tridiagonal:
+            out.append("tridiagonal")
+        elif self.upper_triangular:
+            out.append("upper triangular")
+        elif self.lower_triangular:
+            out.append("lower triangular")
+        elif self.permuted_triangular:
+            out.append(f"permuted {self.permuted_triangular} triangular")
+        elif self.banded:
+            out.append(f"banded (kl={self.lower_bandwidth}, ku={self.upper_bandwidth})")
+        else:
+            out.append("general" if self.square else "rectangular")
+        if self.square:
+            if self.hermitian and not self.symmetric:
+                out.append("hermitian")
+            elif self.symmetric:
+                out.append("symmetric")
+            if self.positive_diagonal:
+                out.append("positive diagonal")
+        return out
+
+
+def _bandwidths(mask: np.ndarray) -> tuple[int, int]:
+    rows, cols = np.nonzero(mask)
+    if rows.size == 0:
+        return 0, 0
+    d = rows - cols
+    return int(max(d.max(), 0)), int(max((-d).max(), 0))
+
+
+def _permuted_triangular(mask: np.ndarray) -> tuple[str | None, np.ndarray | None]:
+    """Find ``p`` with ``A[p]`` lower (or upper) triangular and a nonzero diagonal."""
+    n = mask.shape[0]
+    if n < 2 or not mask.any(axis=1).all():
+        return None, None
+    last = n - 1 - np.argmax(mask[:, ::-1], axis=1)  # last nonzero column of each row
+    if np.array_equal(np.sort(last), np.arange(n)):
+        p = np.argsort(last)  # row with last nonzero k goes to position k
+        if mask[p, np.arange(n)].all():
+            return "lower", p
+    first = np.argmax(mask, axis=1)
+    if np.array_equal(np.sort(first), np.arange(n)):
+        p = np.argsort(first)
+        if mask[p, np.arange(n)].all():
+            return "upper", p
+    return None, None
+
+
+def detect_structure(a: Any) -> StructureInfo:
+    """Detect the exploitable structure of a matrix in one pass.
+
+    Parameters
+    ----------
+    a : (M, N) array_like
+        NumPy array, PyTorch tensor or JAX array (inspected on the host).
+
+    Returns
+    -------
+    StructureInfo
+
+    Examples
+    --------
+    >>> import numpy as np, pivotal as pv
+    >>> A = np.array([[4.0, 1.0, 0.0], [1.0, 4.0, 1.0], [0.0, 1.0, 4.0]])
+    >>> s = pv.detect_structure(A)
+    >>> s.tridiagonal, s.symmetric, s.tags()
+    (True, True, ['tridiagonal', 'symmetric', 'positive diagonal'])
+    >>> P = np.array([[0.0, 2.0], [3.0, 0.0]])
+    >>> pv.detect_structure(P).permuted_triangular
+    'lower'
+    """
+    a = validate_matrix(a, check_finite=False, batch=False)
+    x = to_numpy(a)
+    m, n = x.shape
+    mask = x != 0
+    mask |= np.isnan(x) if x.dtype.kind in "fc" else False
+    kl, ku = _bandwidths(mask)
+    symmetric = hermitian = positive = False
+    perm_kind, perm = None, None
+    if m == n:
+        symmetric = bool(np.array_equal(x, x.T))
+        hermitian = bool(np.array_equal(x, x.conj().T)) if is_complex(x.dtype) else symmetric
+        d = np.diagonal(x)
+        positive = bool(n > 0 and np.all(np.imag(d) == 0) and np.all(np.real(d) > 0))
+        if kl and ku:
+            perm_kind, perm = _permuted_triangular(mask)
+    return StructureInfo((m, n), kl, ku, symmetric, hermitian, positive, perm_kind, perm)
