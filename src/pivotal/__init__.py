@@ -36,9 +36,11 @@ from .factorizations import (
     LU,
     QR,
     Cholesky,
+    Diagonal,
     Factorization,
     PivotedCholesky,
     QRPivoted,
+    Triangular,
 )
 from .linsolve import lstsq, matrix_rank, null_space, orth
 from .qr_updates import qr_delete, qr_insert, qr_update
@@ -74,6 +76,8 @@ __all__ = [
     "PivotedCholesky",
     "QR",
     "QRPivoted",
+    "Diagonal",
+    "Triangular",
     "LinAlgError",
     "SingularMatrixError",
     "NotPositiveDefiniteError",

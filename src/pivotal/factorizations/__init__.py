@@ -6,5 +6,16 @@ from .ldl import LDL
 from .lu import LU
 from .pivoted_cholesky import PivotedCholesky
 from .qr import QR, QRPivoted
+from .triangular import Diagonal, Triangular
 
-__all__ = ["Factorization", "LU", "Cholesky", "LDL", "PivotedCholesky", "QR", "QRPivoted"]
+__all__ = [
+    "Factorization",
+    "LU",
+    "Cholesky",
+    "LDL",
+    "PivotedCholesky",
+    "QR",
+    "QRPivoted",
+    "Diagonal",
+    "Triangular",
+]

@@ -1,0 +1,212 @@
+"""``Diagonal`` and ``Triangular``: the trivial factorizations, with the same protocol.
+
+They let the solver's decision table return a factorization object for
+every structure it detects, so ``solve``, ``rcond``, ``slogdet`` and friends
+work the same way whatever the matrix turned out to be.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from .._array import is_complex, namespace, to_float, working_copy
+from .._backends import get_backend
+from ..structure import detect_structure
+from .base import Factorization, _copy_as, factor_input, scalar_like
+
+__all__ = ["Diagonal", "Triangular"]
+
+
+def _device(x: Any):
+    import array_api_compat
+
+    return array_api_compat.device(x)
+
+
+def _diag_slogdet(d: Any, dtype: Any, like: Any):
+    xp = namespace(d)
+    if d.shape[0] == 0:
+        return scalar_like(1.0, dtype, like), scalar_like(0.0, dtype, like, real=True)
+    absd = xp.abs(d)
+    if bool(xp.any(absd == 0)):
+        return scalar_like(0.0, dtype, like), scalar_like(-math.inf, dtype, like, real=True)
+    return xp.prod(d / absd), xp.sum(xp.log(absd))
+
+
+def _first_zero(d: Any) -> int:
+    """LAPACK-style info: 1-based index of the first zero in ``d`` (0 if none)."""
+    xp = namespace(d)
+    zero = xp.nonzero(d == 0)[0]
+    return int(zero[0]) + 1 if zero.shape[0] else 0
+
+
+class Diagonal(Factorization):
+    """A diagonal matrix, stored as its diagonal.
+
+    Parameters
+    ----------
+    a : (N, N) array_like
+        Diagonal matrix (NumPy or PyTorch).  Nonzero off-diagonal entries raise
+        ``ValueError``.
+    check : bool, optional
+        Raise :class:`SingularMatrixError` for a zero on the diagonal.
+    check_finite : bool, optional
+
+    Notes
+    -----
+    ``rcond()`` is exact here: ``min |d_i| / max |d_i|``.  Unpacks as ``(d,)``.
+
+    Examples
+    --------
+    >>> import numpy as np, pivotal as pv
+    >>> F = pv.Diagonal(np.diag([2.0, -4.0, 8.0]))
+    >>> F.solve(np.array([2.0, 4.0, 8.0]))
+    array([ 1., -1.,  1.])
+    >>> float(F.det()), F.rcond()
+    (-64.0, 0.25)
+    """
+
+    def __init__(self, a: Any, *, check: bool = True, check_finite: bool = True):
+        a = factor_input(a, "Diagonal", square=True, check_finite=check_finite, jax_hint="convert with numpy.asarray first.")
+        s = detect_structure(a)
+        if not s.diagonal:
+            raise ValueError(
+                f"the matrix is not diagonal (bandwidths {s.lower_bandwidth}, {s.upper_bandwidth}); "
+                "use pivotal.LU, or pivotal.Triangular for triangular matrices."
+            )
+        work = working_copy(a)
+        xp = namespace(work)
+        self._xp = xp
+        self._d = _copy_as(xp.linalg.diagonal(work), work.dtype, xp)
+        self.shape = (int(work.shape[0]),) * 2
+        self.dtype = work.dtype
+        self._anorm = to_float(xp.max(xp.abs(self._d))) if self.shape[0] else 0.0
+        self.info = _first_zero(self._d)
+        self.algorithm = "diagonal"
+        self._fields = ("d",)
+        if check and self.info:
+            self._raise_if_failed("factor the matrix")
+
+    def _sample(self) -> Any:
+        return self._d
+
+    @property
+    def d(self) -> Any:
+        """The diagonal."""
+        return self._d
+
+    @property
+    def D(self) -> Any:
+        """The diagonal matrix."""
+        return self._xp.diag(self._d)
+
+    def _solve_core(self, b: Any, trans: int) -> Any:
+        xp = self._xp
+        d = self._d if b.dtype == self._d.dtype else _copy_as(self._d, b.dtype, xp)
+        if trans == 2 and is_complex(d.dtype):
+            d = xp.conj(d)
+        return b / xp.reshape(d, (d.shape[0], 1))
+
+    def _slogdet_core(self):
+        return _diag_slogdet(self._d, self.dtype, self._d)
+
+    def rcond(self) -> float:
+        """Exact reciprocal condition number ``min |d| / max |d|`` (1 for N = 0)."""
+        if self.shape[0] == 0:
+            return 1.0
+        xp = self._xp
+        absd = xp.abs(self._d)
+        big = to_float(xp.max(absd))
+        return to_float(xp.min(absd)) / big if big else 0.0
+
+
+class Triangular(Factorization):
+    """A triangular matrix: solves are one substitution, no factorization needed.
+
+    Parameters
+    ----------
+    a : (N, N) array_like
+        NumPy array or PyTorch tensor.
+    lower : bool, optional
+        Use the lower (True) or upper (False) triangle; by default the
+        triangle is detected and a matrix with nonzeros on both sides raises
+        ``ValueError``.  Given explicitly, the other triangle is ignored.
+    unit_diagonal : bool, optional
+        Take the diagonal as ones (it is not read).
+    check : bool, optional
+        Raise :class:`SingularMatrixError` for a zero on the diagonal.
+    check_finite : bool, optional
+
+    Notes
+    -----
+    Unpacks as ``(T,)``.  ``rcond()`` is the Hager-Higham estimate (LAPACK
+    ``xTRCON``).
+
+    Examples
+    --------
+    >>> import numpy as np, pivotal as pv
+    >>> T = np.array([[2.0, 1.0], [0.0, 4.0]])
+    >>> F = pv.Triangular(T)
+    >>> F.lower, F.solve(np.array([3.0, 4.0]))
+    (False, array([1., 1.]))
+    """
+
+    def __init__(
+        self,
+        a: Any,
+        *,
+        lower: bool | None = None,
+        unit_diagonal: bool = False,
+        check: bool = True,
+        check_finite: bool = True,
+    ):
+        a = factor_input(a, "Triangular", square=True, check_finite=check_finite,
+                         jax_hint="use pivotal.solve_triangular for JAX arrays.")
+        if lower is None:
+            s = detect_structure(a)
+            if s.upper_triangular:
+                lower = False
+            elif s.lower_triangular:
+                lower = True
+            else:
+                raise ValueError(
+                    "the matrix is not triangular; pass lower=True/False to use one triangle, "
+                    "or factor it with pivotal.LU."
+                )
+        work = working_copy(a)
+        xp = namespace(work)
+        self._xp = xp
+        self.lower = bool(lower)
+        self.unit_diagonal = bool(unit_diagonal)
+        n = int(work.shape[0])
+        self.shape = (n, n)
+        self.dtype = work.dtype
+        if self.unit_diagonal:
+            # The diagonal is not read (it may hold anything, NaN included).
+            strict = xp.tril(work, k=-1) if self.lower else xp.triu(work, k=1)
+            self._t = strict + xp.eye(n, dtype=work.dtype, device=_device(work))
+        else:
+            self._t = xp.tril(work) if self.lower else xp.triu(work)
+        self._anorm = to_float(xp.max(xp.sum(xp.abs(self._t), axis=0))) if n else 0.0
+        self.info = 0 if self.unit_diagonal else _first_zero(xp.linalg.diagonal(self._t))
+        self.algorithm = "triangular"
+        self._fields = ("T",)
+        if check and self.info:
+            self._raise_if_failed("factor the matrix")
+
+    def _sample(self) -> Any:
+        return self._t
+
+    @property
+    def T(self) -> Any:
+        """The triangular matrix (the other triangle zero)."""
+        return self._t
+
+    def _solve_core(self, b: Any, trans: int) -> Any:
+        t = self._t if b.dtype == self._t.dtype else _copy_as(self._t, b.dtype, self._xp)
+        get_backend(b).trsm_inplace(t, b, lower=self.lower, trans=trans, unit_diagonal=self.unit_diagonal)
+        return b
+
+    def _slogdet_core(self):
+        return _diag_slogdet(self._xp.linalg.diagonal(self._t), self.dtype, self._t)
