@@ -35,12 +35,15 @@ from .factorizations import (
     LDL,
     LU,
     QR,
+    Banded,
     Cholesky,
     Diagonal,
     Factorization,
     PivotedCholesky,
     QRPivoted,
     Triangular,
+    factorize,
+    select_factorization,
 )
 from .linsolve import lstsq, matrix_rank, null_space, orth
 from .qr_updates import qr_delete, qr_insert, qr_update
@@ -78,6 +81,9 @@ __all__ = [
     "QRPivoted",
     "Diagonal",
     "Triangular",
+    "Banded",
+    "factorize",
+    "select_factorization",
     "LinAlgError",
     "SingularMatrixError",
     "NotPositiveDefiniteError",

@@ -1,7 +1,9 @@
 """Factorization objects: factor once, then solve, take determinants and estimate conditioning."""
 
+from .banded import Banded
 from .base import Factorization
 from .cholesky import Cholesky
+from .factorize import Selection, factorize, select_factorization
 from .ldl import LDL
 from .lu import LU
 from .pivoted_cholesky import PivotedCholesky
@@ -18,4 +20,8 @@ __all__ = [
     "QRPivoted",
     "Diagonal",
     "Triangular",
+    "Banded",
+    "factorize",
+    "select_factorization",
+    "Selection",
 ]
