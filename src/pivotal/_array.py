@@ -35,6 +35,10 @@ __all__ = [
     "from_numpy",
     "conjugate_inplace",
     "to_float",
+    "promote_dtypes",
+    "result_dtype",
+    "device_of",
+    "conj_transpose",
     "zero_strict_upper",
 ]
 
@@ -302,6 +306,34 @@ def from_numpy(x: np.ndarray, like: Any, dtype: Any = None):
 
         return jnp.asarray(x, dtype=dtype)
     return np.asarray(x, dtype=dtype)
+
+
+def promote_dtypes(*dtypes: Any):
+    """The common dtype of NumPy or PyTorch dtypes (all from one backend)."""
+    if hasattr(dtypes[0], "is_complex"):
+        import torch
+
+        out = dtypes[0]
+        for dt in dtypes[1:]:
+            out = torch.promote_types(out, dt)
+        return out
+    return np.result_type(*dtypes)
+
+
+def result_dtype(*arrays: Any):
+    """Working dtype of a computation on ``arrays`` (each promoted by :func:`working_dtype`)."""
+    return promote_dtypes(*(working_dtype(x) for x in arrays))
+
+
+def device_of(x: Any):
+    """The device of a backend array (``"cpu"`` for NumPy)."""
+    return array_api_compat.device(x)
+
+
+def conj_transpose(x: Any) -> Any:
+    """``x^H`` of a 2-D array (a plain transpose for real dtypes; may be a view)."""
+    xp = namespace(x)
+    return xp.conj(x.T) if is_complex(x.dtype) else x.T
 
 
 def to_float(x: Any) -> float:

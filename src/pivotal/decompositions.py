@@ -23,7 +23,9 @@ from . import _array
 from ._array import (
     apply_over_batch,
     backend_name,
+    device_of,
     namespace,
+    result_dtype,
     validate_matrix,
     validate_rhs,
     working_copy,
@@ -84,14 +86,6 @@ def _index_like(idx: np.ndarray, like: Any, dtype=np.int32):
 
 def _rhs_core_ndim(b: Any) -> int:
     return 1 if len(b.shape) == 1 else 2
-
-
-def _result_dtype(a: Any, b: Any):
-    if backend_name(a) == "torch":
-        import torch
-
-        return torch.promote_types(working_dtype(a), working_dtype(b))
-    return np.result_type(working_dtype(a), working_dtype(b))
 
 
 def _rhs_copy(b: Any, dtype: Any, overwrite_b: bool):
@@ -388,7 +382,7 @@ def lu_solve(
             )
         )
     solver = _triangular_solver(method, None, lu_mat)
-    dtype = _result_dtype(lu_mat, b)
+    dtype = result_dtype(lu_mat, b)
 
     def core(lu2, piv2, b2, *jp):
         idx = first_zero_diagonal(lu2)
@@ -557,7 +551,7 @@ def cho_solve(
             return _jax().cho_solve((c, bool(lower)), b)
         return _on_host(lambda cc, bb: cho_solve((cc, lower), bb, check_finite=False, method=method), c, b)
     solver = _triangular_solver(method, None, c)
-    dtype = _result_dtype(c, b)
+    dtype = result_dtype(c, b)
 
     def core(c2, b2):
         idx = first_zero_diagonal(c2)
@@ -717,7 +711,7 @@ def solve_triangular(
             a, b,
         )
     solver = _triangular_solver(method, block_size, a)
-    dtype = _result_dtype(a, b)
+    dtype = result_dtype(a, b)
 
     def core(a2, b2):
         if not unit_diagonal:
@@ -863,7 +857,7 @@ def qr(
         elif mode == "r":
             r = F.R
             if m > k:
-                full_r = xp.zeros((m, n), dtype=r.dtype, device=_array_device(r))
+                full_r = xp.zeros((m, n), dtype=r.dtype, device=device_of(r))
                 full_r[:k, :] = r
                 r = full_r
             out = [r]
@@ -872,7 +866,7 @@ def qr(
         else:
             r = F.R
             if m > k:
-                full_r = xp.zeros((m, n), dtype=r.dtype, device=_array_device(r))
+                full_r = xp.zeros((m, n), dtype=r.dtype, device=device_of(r))
                 full_r[:k, :] = r
                 r = full_r
             out = [F.full_q(), r]
@@ -883,9 +877,3 @@ def qr(
     if len(a.shape) > 2 and mode == "raw":
         raise ValueError("mode='raw' returns LAPACK's compact form for one matrix; loop over the batch.")
     return apply_over_batch(core, [(a, 2)])
-
-
-def _array_device(x: Any):
-    import array_api_compat
-
-    return array_api_compat.device(x)

@@ -29,7 +29,10 @@ from . import _array
 from ._array import (
     apply_over_batch,
     backend_name,
+    conj_transpose,
+    device_of,
     namespace,
+    result_dtype,
     to_float,
     validate_matrix,
     validate_rhs,
@@ -44,25 +47,12 @@ LSTSQ_METHODS = ("auto", "svd", "qr", "qrcp", "normal")
 _DRIVERS = {"gelsd": "svd", "gelss": "svd", "gelsy": "qrcp"}
 
 
-def _conj_t(x: Any) -> Any:
-    xp = namespace(x)
-    return xp.conj(x).T if _array.is_complex(x.dtype) else x.T
-
-
-def _result_dtype(a: Any, b: Any):
-    if backend_name(a) == "torch":
-        import torch
-
-        return torch.promote_types(working_dtype(a), working_dtype(b))
-    return np.result_type(working_dtype(a), working_dtype(b))
-
-
 def _svd_solve(u: Any, s: Any, vh: Any, b: Any, rank: int) -> Any:
     """``x = V_r diag(1/s_r) U_r^H b`` for the leading ``rank`` singular triplets."""
     xp = namespace(b)
-    c = _conj_t(u[:, :rank]) @ b
+    c = conj_transpose(u[:, :rank]) @ b
     c = c / xp.reshape(xp.astype(s[:rank], c.dtype), (rank, 1))
-    return _conj_t(vh[:rank, :]) @ c
+    return conj_transpose(vh[:rank, :]) @ c
 
 
 def _rank_from_s(s: Any, cond: float) -> int:
@@ -86,7 +76,7 @@ def _lstsq_core(a: Any, b: Any, cond: float | None, method: str, dtype: Any):
     rdt = _array.real_dtype(dtype)
     eps = 2 * _array.unit_roundoff(dtype)
     cond = eps if cond is None or cond < 0 else float(cond)
-    device = _array_device(a)
+    device = device_of(a)
     if m == 0 or n == 0:
         x = xp.zeros((n, k), dtype=dtype, device=device)
         return x, xp.zeros((0,), dtype=rdt, device=device), 0, xp.zeros((0,), dtype=rdt, device=device)
@@ -117,7 +107,7 @@ def _lstsq_core(a: Any, b: Any, cond: float | None, method: str, dtype: Any):
             x = F.lstsq(b)
         else:
             # Minimum-norm solution of a full-row-rank system via A^H = Q R.
-            F = QR(_conj_t(a), method="vendor" if backend_name(a) == "numpy" else "householder", check_finite=False)
+            F = QR(conj_transpose(a), method="vendor" if backend_name(a) == "numpy" else "householder", check_finite=False)
             y = _array_copy(b, dtype)
             from ._backends import get_backend
 
@@ -143,7 +133,7 @@ def _lstsq_core(a: Any, b: Any, cond: float | None, method: str, dtype: Any):
         F.rank = rank
         x = F.lstsq(b)
     elif method == "normal":
-        ah = _conj_t(a)
+        ah = conj_transpose(a)
         G = Cholesky(ah @ a, lower=True, check=False, check_finite=False)
         if not G.issuccess():
             from .errors import NotPositiveDefiniteError
@@ -174,12 +164,6 @@ def _lstsq_core(a: Any, b: Any, cond: float | None, method: str, dtype: Any):
     else:
         residues = xp.zeros((0,), dtype=rdt, device=device)
     return x, residues, rank, s
-
-
-def _array_device(x: Any):
-    import array_api_compat
-
-    return array_api_compat.device(x)
 
 
 def _array_copy(x: Any, dtype: Any):
@@ -262,7 +246,7 @@ def lstsq(
         return jb.from_host(
             lstsq(jb.to_host(a), jb.to_host(b), cond, check_finite=False, method=method)
         )
-    dtype = _result_dtype(a, b)
+    dtype = result_dtype(a, b)
     vector = len(b.shape) == 1
 
     def core(a2, b2):
@@ -445,5 +429,5 @@ def _subspace(A, rcond, which, check_finite, lapack_driver, method):
     smax = to_float(xp.max(s)) if s.shape[0] else 0.0
     rank = int(to_float(xp.sum(xp.astype(s > rc * smax, xp.int64)))) if smax > 0 else 0
     if which == "null":
-        return _conj_t(vh[rank:, :])
+        return conj_transpose(vh[rank:, :])
     return u[:, :rank]

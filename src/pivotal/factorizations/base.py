@@ -29,6 +29,7 @@ from .._array import (
     backend_name,
     is_complex,
     namespace,
+    promote_dtypes,
     unit_roundoff,
     validate_matrix,
     validate_rhs,
@@ -230,9 +231,7 @@ class Factorization:
             )
 
     def _result_dtype(self, b: Any):
-        if backend_name(b) == "numpy":
-            return np.result_type(self.dtype, working_dtype(b))
-        return self._xp.result_type(self.dtype, working_dtype(b))
+        return promote_dtypes(self.dtype, working_dtype(b))
 
     def _solve_2d(self, b: Any, trans: int, dtype: Any) -> Any:
         xp = self._xp

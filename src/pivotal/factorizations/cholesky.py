@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from .._array import (
+    conj_transpose,
     conjugate_inplace,
     is_complex,
     namespace,
@@ -30,12 +31,6 @@ class CholeskyComputation:
     algorithm: str
 
 
-def _conj_transpose(a: Any) -> Any:
-    xp = namespace(a)
-    at = a.T
-    return xp.conj(at) if xp.isdtype(a.dtype, "complex floating") else at
-
-
 def cholesky_compute(work: Any, lower: bool, block_size: int | None, method: str) -> CholeskyComputation:
     """Factor the ``lower`` (or upper) triangle of ``work``; returns the lower factor.
 
@@ -49,7 +44,7 @@ def cholesky_compute(work: Any, lower: bool, block_size: int | None, method: str
     if method in ("auto", "vendor") and block_size is None and n:
         backend = get_backend(work)
         factor, info = backend.vendor_potrf(work, lower=True if lower else False)
-        low = factor if lower else _conj_transpose(factor)
+        low = factor if lower else conj_transpose(factor)
         low = xp.tril(low)
         name = "LAPACK potrf" if backend.name == "numpy" else "torch.linalg.cholesky_ex"
         return CholeskyComputation(low, info, f"vendor ({name})")
@@ -183,7 +178,7 @@ class Cholesky(Factorization):
     @property
     def U(self) -> Any:
         """Upper triangular factor, ``A = U^H @ U``."""
-        return _conj_transpose(self._L)
+        return conj_transpose(self._L)
 
     @property
     def c(self) -> Any:

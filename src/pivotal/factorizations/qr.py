@@ -13,6 +13,7 @@ from .._array import (
     backend_name,
     is_complex,
     namespace,
+    promote_dtypes,
     to_float,
     working_copy,
     working_dtype,
@@ -338,7 +339,7 @@ class QR(Factorization):
         need = m if trans else k
         if x2.shape[0] != need:
             raise ValueError(f"x must have {need} rows for apply_q(trans={trans}), got {x2.shape[0]}.")
-        dtype = xp.result_type(self.dtype, x2.dtype) if backend_name(x2) == "torch" else np.result_type(self.dtype, x2.dtype)
+        dtype = promote_dtypes(self.dtype, x2.dtype)
         c = self._comp
         if c.kind == "compact":
             if trans:

@@ -10,18 +10,13 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from .._array import is_complex, namespace, to_float, working_copy
+from .._array import device_of, is_complex, namespace, to_float, working_copy
 from .._backends import get_backend
 from ..structure import detect_structure
 from .base import Factorization, _copy_as, factor_input, scalar_like
 
 __all__ = ["Diagonal", "Triangular"]
 
-
-def _device(x: Any):
-    import array_api_compat
-
-    return array_api_compat.device(x)
 
 
 def _diag_slogdet(d: Any, dtype: Any, like: Any):
@@ -185,7 +180,7 @@ class Triangular(Factorization):
         if self.unit_diagonal:
             # The diagonal is not read (it may hold anything, NaN included).
             strict = xp.tril(work, k=-1) if self.lower else xp.triu(work, k=1)
-            self._t = strict + xp.eye(n, dtype=work.dtype, device=_device(work))
+            self._t = strict + xp.eye(n, dtype=work.dtype, device=device_of(work))
         else:
             self._t = xp.tril(work) if self.lower else xp.triu(work)
         self._anorm = to_float(xp.max(xp.sum(xp.abs(self._t), axis=0))) if n else 0.0
