@@ -22,7 +22,15 @@ from .decompositions import (
     qr,
     solve_triangular,
 )
-from .diagnostics import growth_factor
+from .diagnostics import (
+    backward_error,
+    cond,
+    condest,
+    forward_error_bound,
+    growth_factor,
+    orthogonality_error,
+    residual,
+)
 from .errors import (
     IllConditionedWarning,
     LinAlgError,
@@ -70,6 +78,12 @@ __all__ = [
     "null_space",
     "orth",
     "growth_factor",
+    "backward_error",
+    "forward_error_bound",
+    "condest",
+    "cond",
+    "orthogonality_error",
+    "residual",
     "detect_structure",
     "StructureInfo",
     "Factorization",
