@@ -83,8 +83,30 @@ def test_row_permuted_triangular_and_general():
     L = np.tril(np.ones((6, 6))) + np.eye(6)
     P = L[[3, 0, 5, 1, 4, 2]]
     F = pv.factorize(P)
-    assert isinstance(F, pv.LU) and "permuted lower triangular" in F.path[0]
+    assert isinstance(F, pv.Triangular) and "permuted lower triangular" in F.path[0]
+    assert "row-permuted lower triangular" in F.path[-1] and "row-permuted" in repr(F)
     _check_solve(P, F)
+    np.testing.assert_array_equal(P[F.p], F.T)
+    for trans in (1, 2):
+        b = np.arange(1.0, 7.0)
+        np.testing.assert_allclose(P.T @ F.solve(b, trans=trans), b, rtol=1e-13)
+    sign, logabs = F.slogdet()
+    s_ref, l_ref = np.linalg.slogdet(P)
+    assert sign == s_ref and np.isclose(logabs, l_ref)
+    exact = 1 / np.linalg.cond(P, 1)  # the estimate is a lower bound of ||A^-1||_1
+    assert exact * (1 - 1e-12) <= F.rcond() <= 3 * exact
+    U = np.triu(np.arange(1.0, 26.0).reshape(5, 5)) + 1j * np.eye(5)
+    Fu = pv.factorize(U[[4, 2, 0, 1, 3]])
+    assert isinstance(Fu, pv.Triangular) and not Fu.lower
+    Pu = U[[4, 2, 0, 1, 3]]
+    for trans in (0, 1, 2):
+        b = np.arange(5.0) + 1j
+        op = {0: Pu, 1: Pu.T, 2: Pu.conj().T}[trans]
+        np.testing.assert_allclose(op @ Fu.solve(b, trans=trans), b, rtol=1e-12, atol=1e-12)
+    with pytest.raises(ValueError, match="permutation of range"):
+        pv.Triangular(P, row_permutation=[0, 0, 1, 2, 3, 4])
+    G = pv.Triangular(P, row_permutation=F.p, lower=True)
+    np.testing.assert_allclose(G.solve(np.ones(6)), F.solve(np.ones(6)))
     V = gallery.vandermonde(10)
     F = pv.factorize(V)
     assert isinstance(F, pv.LU)

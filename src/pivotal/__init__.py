@@ -53,7 +53,7 @@ from .factorizations import (
     factorize,
     select_factorization,
 )
-from .linsolve import lstsq, matrix_rank, null_space, orth
+from .least_squares import lstsq, matrix_rank, null_space, orth
 from .qr_updates import qr_delete, qr_insert, qr_update
 from .structure import StructureInfo, detect_structure
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["perm_to_ipiv", "ipiv_to_perm", "invert_perm"]
+__all__ = ["invert_perm", "ipiv_to_perm", "perm_sign", "perm_to_ipiv"]
 
 
 def perm_to_ipiv(perm: np.ndarray) -> np.ndarray:
@@ -45,3 +45,20 @@ def invert_perm(perm: np.ndarray) -> np.ndarray:
     inv = np.empty_like(perm)
     inv[perm] = np.arange(perm.shape[0])
     return inv
+
+
+def perm_sign(perm: np.ndarray) -> int:
+    """Sign (+1/-1) of a permutation, from its cycle decomposition."""
+    perm = np.asarray(perm)
+    seen = np.zeros(perm.shape[0], dtype=bool)
+    sign = 1
+    for i in range(perm.shape[0]):
+        if not seen[i]:
+            j, length = i, 0
+            while not seen[j]:
+                seen[j] = True
+                j = perm[j]
+                length += 1
+            if length % 2 == 0:
+                sign = -sign
+    return sign

@@ -47,12 +47,12 @@ def _square_choice(s: StructureInfo, backend: str, cplx: bool) -> Selection:
         return Selection("LDL", reasons + ["symmetric indefinite: ldl (bunch-kaufman)"])
     if s.symmetric and cplx:
         return Selection("LDL", reasons + ["complex symmetric: ldl (bunch-kaufman, A = L D L^T)"])
+    if s.permuted_triangular:
+        return Selection("Triangular", reasons + [f"row-permuted {s.permuted_triangular} triangular: permute, then substitution"])
     if s.bidiagonal or s.tridiagonal or s.banded:
         if backend == "numpy":
             return Selection("Banded", reasons + [f"banded (kl={s.lower_bandwidth}, ku={s.upper_bandwidth}): lapack gbtrf"])
         return Selection("LU", reasons + ["banded, but torch has no banded LAPACK: lu (partial pivoting)"])
-    if s.permuted_triangular:
-        return Selection("LU", reasons + [f"permuted {s.permuted_triangular} triangular: lu (partial pivoting)"])
     return Selection("LU", reasons + ["general square: lu (partial pivoting)"])
 
 

@@ -17,30 +17,29 @@ from .._array import (
     working_copy,
 )
 from .._backends import get_backend
-from .._permutations import perm_to_ipiv
+from .._permutations import perm_sign, perm_to_ipiv
 from ..errors import PivotGrowthWarning, SingularMatrixError
 from ..kernels.lu import PIVOTING, lu_kernel
 from .base import Factorization, check_method, factor_input, index_array, scalar_like
 
 __all__ = [
     "LU",
-    "lu_compute",
     "LUComputation",
+    "check_method",
+    "lu_compute",
     "lu_factors",
     "lu_solve_core",
-    "check_method",
     "warn_on_tiny_pivots",
 ]
 
 def _check_pivoting(pivoting: str, block_size: int | None) -> None:
     if pivoting not in PIVOTING:
         raise ValueError(f"pivoting={pivoting!r} is not one of {PIVOTING}.")
-    if block_size is not None:
-        if pivoting in ("rook", "complete") and block_size != 1:
-            raise ValueError(
-                f"{pivoting} pivoting is unblocked by nature (every pivot search needs the "
-                "updated Schur complement); use block_size=1 or None."
-            )
+    if block_size is not None and pivoting in ("rook", "complete") and block_size != 1:
+        raise ValueError(
+            f"{pivoting} pivoting is unblocked by nature (every pivot search needs the "
+            "updated Schur complement); use block_size=1 or None."
+        )
 
 
 @dataclass
@@ -135,23 +134,6 @@ def lu_solve_core(lu: Any, perm: np.ndarray, cperm: np.ndarray | None, b: Any, t
     x = xp.empty_like(y)
     x[index_array(perm, b), :] = y
     return x
-
-
-def _perm_sign(perm: np.ndarray) -> int:
-    """Sign (+1/-1) of a permutation, from its cycle decomposition."""
-    perm = np.asarray(perm)
-    seen = np.zeros(perm.shape[0], dtype=bool)
-    sign = 1
-    for i in range(perm.shape[0]):
-        if not seen[i]:
-            j, length = i, 0
-            while not seen[j]:
-                seen[j] = True
-                j = perm[j]
-                length += 1
-            if length % 2 == 0:
-                sign = -sign
-    return sign
 
 
 class LU(Factorization):
@@ -352,7 +334,7 @@ class LU(Factorization):
         if n == 0:
             return scalar_like(1.0, self.dtype, self._lu), scalar_like(0.0, self.dtype, self._lu, real=True)
         d = xp.linalg.diagonal(self._lu)
-        sign0 = _perm_sign(self._perm) * (_perm_sign(self._cperm) if self._cperm is not None else 1)
+        sign0 = perm_sign(self._perm) * (perm_sign(self._cperm) if self._cperm is not None else 1)
         absd = xp.abs(d)
         if bool(xp.any(absd == 0)):
             return scalar_like(0.0, self.dtype, self._lu), scalar_like(-math.inf, self.dtype, self._lu, real=True)

@@ -10,10 +10,13 @@ from __future__ import annotations
 import math
 from typing import Any
 
+import numpy as np
+
 from .._array import device_of, is_complex, namespace, to_float, working_copy
 from .._backends import get_backend
+from .._permutations import perm_sign
 from ..structure import detect_structure
-from .base import Factorization, _copy_as, factor_input, scalar_like
+from .base import Factorization, _copy_as, factor_input, index_array, scalar_like
 
 __all__ = ["Diagonal", "Triangular"]
 
@@ -129,13 +132,18 @@ class Triangular(Factorization):
         ``ValueError``.  Given explicitly, the other triangle is ignored.
     unit_diagonal : bool, optional
         Take the diagonal as ones (it is not read).
+    row_permutation : (N,) array of int, optional
+        A permutation ``p`` such that ``a[p]`` is the triangular matrix: a
+        *permuted* triangular matrix is solved by substitution too.  With
+        ``lower=None`` and no ``row_permutation``, one found by
+        :func:`pivotal.detect_structure` is used.
     check : bool, optional
         Raise :class:`SingularMatrixError` for a zero on the diagonal.
     check_finite : bool, optional
 
     Notes
     -----
-    Unpacks as ``(T,)``.  ``rcond()`` is the Hager-Higham estimate (LAPACK
+    Unpacks as ``(T,)``; with a row permutation ``a[p] == T``.  ``rcond()`` is the Hager-Higham estimate (LAPACK
     ``xTRCON``).
 
     Examples
@@ -153,28 +161,40 @@ class Triangular(Factorization):
         *,
         lower: bool | None = None,
         unit_diagonal: bool = False,
+        row_permutation: Any = None,
         check: bool = True,
         check_finite: bool = True,
     ):
         a = factor_input(a, "Triangular", square=True, check_finite=check_finite,
                          jax_hint="use pivotal.solve_triangular for JAX arrays.")
+        n = int(a.shape[0])
+        if row_permutation is not None:
+            perm = np.asarray(row_permutation)
+            if perm.shape != (n,) or not np.array_equal(np.sort(perm), np.arange(n)):
+                raise ValueError(f"row_permutation must be a permutation of range({n}), got {row_permutation!r}.")
+            a = a[index_array(perm, a)]
+        else:
+            perm = None
         if lower is None:
             s = detect_structure(a)
             if s.upper_triangular:
                 lower = False
             elif s.lower_triangular:
                 lower = True
+            elif s.permuted_triangular and perm is None:
+                lower, perm = s.permuted_triangular == "lower", s.row_permutation
+                a = a[index_array(perm, a)]
             else:
                 raise ValueError(
-                    "the matrix is not triangular; pass lower=True/False to use one triangle, "
-                    "or factor it with pivotal.LU."
+                    "the matrix is not (permuted) triangular; pass lower=True/False to use one "
+                    "triangle, or factor it with pivotal.LU."
                 )
+        self._perm = None if perm is None or np.array_equal(perm, np.arange(n)) else np.asarray(perm, dtype=np.int64)
         work = working_copy(a)
         xp = namespace(work)
         self._xp = xp
         self.lower = bool(lower)
         self.unit_diagonal = bool(unit_diagonal)
-        n = int(work.shape[0])
         self.shape = (n, n)
         self.dtype = work.dtype
         if self.unit_diagonal:
@@ -195,13 +215,33 @@ class Triangular(Factorization):
 
     @property
     def T(self) -> Any:
-        """The triangular matrix (the other triangle zero)."""
+        """The triangular matrix (the other triangle zero); ``a[p] == T``."""
         return self._t
+
+    @property
+    def p(self) -> Any:
+        """Row permutation with ``a[p] == T`` (the identity for a triangular ``a``)."""
+        return np.arange(self.shape[0]) if self._perm is None else self._perm.copy()
+
+    def _repr_extra(self) -> str:
+        side = "lower" if self.lower else "upper"
+        return f"{side}{', row-permuted' if self._perm is not None else ''}"
 
     def _solve_core(self, b: Any, trans: int) -> Any:
         t = self._t if b.dtype == self._t.dtype else _copy_as(self._t, b.dtype, self._xp)
+        perm = None if self._perm is None else index_array(self._perm, b)
+        if perm is not None and trans == 0:
+            b = b[perm]  # P A = T: T x = P b
         get_backend(b).trsm_inplace(t, b, lower=self.lower, trans=trans, unit_diagonal=self.unit_diagonal)
+        if perm is not None and trans != 0:
+            # op(A) = op(T) P: op(T) z = b, x = P^T z.
+            x = self._xp.empty_like(b)
+            x[perm] = b
+            return x
         return b
 
     def _slogdet_core(self):
-        return _diag_slogdet(self._xp.linalg.diagonal(self._t), self.dtype, self._t)
+        sign, logabs = _diag_slogdet(self._xp.linalg.diagonal(self._t), self.dtype, self._t)
+        if self._perm is not None and perm_sign(self._perm) < 0:
+            sign = -sign
+        return sign, logabs
