@@ -53,7 +53,8 @@ from .factorizations import (
     factorize,
     select_factorization,
 )
-from .least_squares import lstsq, matrix_rank, null_space, orth
+from .least_squares import lstsq, matrix_rank, null_space, orth, pinv
+from .linsolve import SlogdetResult, SolveReport, det, inv, slogdet, solve
 from .qr_updates import qr_delete, qr_insert, qr_update
 from .structure import StructureInfo, detect_structure
 
@@ -73,7 +74,14 @@ __all__ = [
     "qr_insert",
     "qr_delete",
     "solve_triangular",
+    "solve",
+    "inv",
+    "det",
+    "slogdet",
+    "SolveReport",
+    "SlogdetResult",
     "lstsq",
+    "pinv",
     "matrix_rank",
     "null_space",
     "orth",

@@ -278,12 +278,24 @@ def forward_error_bound(
         return _per_column(xp.zeros((k,), dtype=xp.abs(x2[:1]).dtype), vector) if k else np.zeros(0)
     if not F.issuccess():
         return _per_column(xp.full((k,), math.inf, dtype=xp.abs(x2[:1, 0]).dtype), vector)
-    u = unit_roundoff(x2.dtype)
     r = b2 - a2 @ x2
-    w_all = xp.abs(r) + (n + 1) * u * (xp.abs(a2) @ xp.abs(x2) + xp.abs(b2))
-    xnorm = _colnorm_inf(xp, x2)
-    # B = diag(w) op(A)^{-H} has ||B||_1 = ||op(A)^{-1} diag(w)||_inf and B^H = op(A)^{-1} diag(w).
-    from .kernels.condest import onenormest
+    w_all = ferr_weights(xp, a2, x2, b2, r)
+    solve_op, solve_op_h = op_solvers(F, t, xp)
+    bounds = ferr_columns(solve_op, solve_op_h, xp, w_all, x2)
+    return float(bounds[0]) if vector else np.asarray(bounds)
+
+
+def ferr_weights(xp: Any, a: Any, x: Any, b: Any, r: Any, abs_ax: Any = None) -> Any:
+    """``|r| + (n+1) u (|A| |x| + |b|)``: the vector FERR multiplies by ``|A^{-1}|``."""
+    n = a.shape[-1]
+    u = unit_roundoff(x.dtype)
+    if abs_ax is None:
+        abs_ax = xp.abs(a) @ xp.abs(x)
+    return xp.abs(r) + (n + 1) * u * (abs_ax + xp.abs(b))
+
+
+def op_solvers(F: Any, t: int, xp: Any):
+    """``(X -> op(A)^{-1} X, X -> op(A)^{-H} X)`` from a factorization of ``A``."""
 
     def solve_op(X):
         return F.solve(X, trans=t, check_finite=False)
@@ -293,8 +305,22 @@ def forward_error_bound(
             return xp.conj(F.solve(xp.conj(X), trans=0, check_finite=False))
         return F.solve(X, trans=2 if t == 0 else 0, check_finite=False)
 
+    return solve_op, solve_op_h
+
+
+def ferr_columns(solve_op: Any, solve_op_h: Any, xp: Any, w_all: Any, x: Any) -> list[float]:
+    """``||op(A)^{-1} diag(w_j)||_inf / ||x_j||_inf`` per column, by Hager-Higham estimation.
+
+    ``B = diag(w) op(A)^{-H}`` has ``||B||_1 = ||op(A)^{-1} diag(w)||_inf``
+    and ``B^H = op(A)^{-1} diag(w)``; :func:`~pivotal.kernels.condest.onenormest`
+    estimates it from a few solves.
+    """
+    from .kernels.condest import onenormest
+
+    n = x.shape[0]
+    xnorm = _colnorm_inf(xp, x)
     bounds = []
-    for j in range(k):
+    for j in range(x.shape[1]):
         w = w_all[:, j : j + 1]
         wn = float(to_float(xp.max(w)))
         if not math.isfinite(wn):
@@ -310,10 +336,40 @@ def forward_error_bound(
         def apply_h(X, w=w):
             return solve_op(w * X)
 
-        est = onenormest(apply, apply_h, n, dtype=x2.dtype, like=x2)
+        est = onenormest(apply, apply_h, n, dtype=x.dtype, like=x)
         xn = float(to_float(xnorm[j]))
         bounds.append(math.inf if xn == 0 else est / xn)
-    return float(bounds[0]) if vector else np.asarray(bounds)
+    return bounds
+
+
+def error_measures(a: Any, x: Any, b: Any, solvers: Any = None) -> dict[str, float]:
+    """The certificate of a solve, worst case over the columns: one pass over ``|A|``.
+
+    ``a`` (n, n), ``x`` and ``b`` (n, k) are arrays of one backend and dtype
+    (``a`` being ``op(A)`` already).  Returns ``residual_norm`` (``max_j
+    ||r_j||_inf``), ``backward_error`` (normwise), ``componentwise_backward_error``
+    and, when ``solvers = (solve_op, solve_op_h)`` is given,
+    ``forward_error_bound``.
+    """
+    xp = namespace(a)
+    r = b - a @ x
+    abs_ax = xp.abs(a) @ xp.abs(x)
+    out = {}
+    if x.shape[0] == 0 or x.shape[1] == 0:
+        out = dict(residual_norm=0.0, backward_error=0.0, componentwise_backward_error=0.0)
+        if solvers is not None:
+            out["forward_error_bound"] = 0.0
+        return out
+    rnorm = _colnorm_inf(xp, r)
+    den = _matnorm_inf(xp, a) * _colnorm_inf(xp, x) + _colnorm_inf(xp, b)
+    comp = _colnorm_inf(xp, _safe_ratio(xp, xp.abs(r), abs_ax + xp.abs(b)))
+    out["residual_norm"] = float(np.max(to_numpy(rnorm)))
+    out["backward_error"] = float(np.max(to_numpy(_safe_ratio(xp, rnorm, den))))
+    out["componentwise_backward_error"] = float(np.max(to_numpy(comp)))
+    if solvers is not None:
+        w_all = ferr_weights(xp, a, x, b, r, abs_ax)
+        out["forward_error_bound"] = float(max(ferr_columns(*solvers, xp, w_all, x)))
+    return out
 
 
 def condest(a: Any, norm: Any = 1) -> float:
@@ -434,11 +490,15 @@ def cond(a: Any, p: Any = None) -> Any:
     if name == "torch":
         import torch
 
-        out = _inf_for_singular(torch.linalg.cond(a, p), a, p)
+        try:
+            out = torch.linalg.cond(a, p)
+        except torch.linalg.LinAlgError:  # the SVD refuses NaN/Inf input
+            out = torch.full(tuple(a.shape[:-2]), math.nan, dtype=a.abs().dtype, device=a.device)
+        out = _inf_for_singular(out, a)
     elif name == "jax":
         import jax.numpy as jnp
 
-        out = jnp.linalg.cond(a, p)
+        out = _inf_for_singular(jnp.linalg.cond(a, p), a)
     else:
         import warnings
 
@@ -446,18 +506,25 @@ def cond(a: Any, p: Any = None) -> Any:
             warnings.simplefilter("ignore", RuntimeWarning)
             try:
                 out = np.linalg.cond(a, p)
-            except np.linalg.LinAlgError:
-                out = np.full(a.shape[:-2], np.inf)
+            except np.linalg.LinAlgError:  # NaN/Inf input (SVD), or 'nuc' of a singular matrix
+                out = np.full(a.shape[:-2], np.nan)
+        out = _inf_for_singular(out, a)
     if len(a.shape) == 2:
         return to_float(out)
     return out
 
 
-def _inf_for_singular(value: Any, a: Any, p: Any) -> Any:
-    """torch returns huge finite values or raises-like NaN for singular matrices; make it inf."""
-    import torch
+def _inf_for_singular(value: Any, a: Any) -> Any:
+    """One rule on every backend: NaN for a matrix holding a NaN, else a NaN result means singular (``inf``).
 
-    return torch.where(torch.isnan(value), torch.full_like(value, math.inf), value)
+    (0/0 from an exactly singular matrix, or an inverse full of inf, gives NaN, which
+    ``numpy.linalg.cond`` turns into inf and torch and JAX return as is; torch's
+    inverse-based norms give inf for NaN input.)
+    """
+    xp = namespace(a)
+    has_nan = xp.any(xp.isnan(a), axis=(-2, -1))
+    value = xp.where(xp.isnan(value) & ~has_nan, xp.full_like(value, math.inf), value)
+    return xp.where(has_nan, xp.full_like(value, math.nan), value)
 
 
 def orthogonality_error(q: Any, norm: Any = "fro") -> float:

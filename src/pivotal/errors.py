@@ -12,12 +12,12 @@ import numpy as np
 from scipy.linalg import LinAlgWarning as _ScipyLinAlgWarning
 
 __all__ = [
-    "LinAlgError",
-    "SingularMatrixError",
-    "NotPositiveDefiniteError",
-    "LinAlgWarning",
     "IllConditionedWarning",
+    "LinAlgError",
+    "LinAlgWarning",
+    "NotPositiveDefiniteError",
     "PivotGrowthWarning",
+    "SingularMatrixError",
 ]
 
 
@@ -139,3 +139,23 @@ class PivotGrowthWarning(LinAlgWarning):
             "accuracy of the factors. Use pivoting='partial' (the default), "
             "'rook' or 'complete'."
         )
+
+
+def warn_user(warning: Warning) -> None:
+    """Issue ``warning`` attributed to the first caller outside pivotal.
+
+    A fixed ``stacklevel`` points into pivotal when the warning comes from a
+    batch loop or a nested call; walking the stack always names the user's
+    line (what ``skip_file_prefixes`` does on Python >= 3.12).
+    """
+    import os
+    import sys
+    import warnings
+
+    package_dir = os.path.dirname(os.path.abspath(__file__))
+    frame = sys._getframe(1)
+    level = 2  # 1 is this function; 2 its caller
+    while frame is not None and os.path.abspath(frame.f_code.co_filename).startswith(package_dir + os.sep):
+        frame = frame.f_back
+        level += 1
+    warnings.warn(warning, stacklevel=level)

@@ -41,7 +41,7 @@ from ._array import (
 )
 from .errors import IllConditionedWarning, LinAlgWarning
 
-__all__ = ["lstsq", "matrix_rank", "null_space", "orth", "LSTSQ_METHODS"]
+__all__ = ["LSTSQ_METHODS", "lstsq", "matrix_rank", "null_space", "orth", "pinv"]
 
 LSTSQ_METHODS = ("auto", "svd", "qr", "qrcp", "normal")
 _DRIVERS = {"gelsd": "svd", "gelss": "svd", "gelsy": "qrcp"}
@@ -337,6 +337,74 @@ def matrix_rank(
     batch = A.shape[:-2]
     flat = [core(A[idx]) for idx in np.ndindex(*batch)]
     return np.asarray(flat, dtype=np.int64).reshape(batch)
+
+
+def pinv(a: Any, *, atol: float | None = None, rtol: float | None = None, return_rank: bool = False, check_finite: bool = True):
+    """Moore-Penrose pseudo-inverse by SVD (SciPy-compatible).
+
+    Singular values ``s_i <= atol + rtol * s_max`` are treated as zero.
+
+    Parameters
+    ----------
+    a : (..., M, N) array_like
+        NumPy array, PyTorch tensor or JAX array.
+    atol : float, optional
+        Absolute threshold, default 0.
+    rtol : float, optional
+        Relative threshold, default ``max(M, N) * eps`` (SciPy's default).
+    return_rank : bool, optional
+        Also return the effective rank.
+    check_finite : bool, optional
+
+    Returns
+    -------
+    B : (..., N, M) array
+    rank : int or int array
+        Only with ``return_rank``.
+
+    Examples
+    --------
+    >>> import numpy as np, pivotal as pv
+    >>> A = np.array([[1.0, 2.0], [2.0, 4.0], [0.0, 0.0]])   # rank 1
+    >>> B, r = pv.pinv(A, return_rank=True)
+    >>> r, bool(np.allclose(A @ B @ A, A)), bool(np.allclose(B @ A @ B, B))
+    (1, True, True)
+    """
+    a = validate_matrix(a, check_finite=check_finite)
+    if (atol is not None and atol < 0) or (rtol is not None and rtol < 0):
+        raise ValueError(f"atol and rtol must be nonnegative, got atol={atol}, rtol={rtol}.")
+    m, n = int(a.shape[-2]), int(a.shape[-1])
+    atol = 0.0 if atol is None else float(atol)
+    if backend_name(a) == "jax":
+        from ._backends import jax as jb
+
+        res = pinv(jb.to_host(a), atol=atol, rtol=rtol, return_rank=return_rank, check_finite=False)
+        import jax.numpy as jnp
+
+        return (jnp.asarray(res[0]), res[1]) if return_rank else jnp.asarray(res)
+    ranks: list[int] = []
+
+    def core(a2):
+        xp = namespace(a2)
+        dtype = working_dtype(a2)
+        a2 = a2 if a2.dtype == dtype else working_copy(a2)
+        if m == 0 or n == 0:
+            ranks.append(0)
+            return xp.zeros((n, m), dtype=dtype, device=device_of(a2))
+        eps = 2 * _array.unit_roundoff(dtype)
+        rt = max(m, n) * eps if rtol is None else float(rtol)
+        u, s, vh = xp.linalg.svd(a2, full_matrices=False)
+        val = atol + rt * to_float(s[0])
+        rank = int(to_float(xp.sum(xp.astype(s > val, xp.int64))))
+        ranks.append(rank)
+        v = conj_transpose(vh[:rank, :]) / xp.reshape(xp.astype(s[:rank], dtype), (1, rank))
+        return v @ conj_transpose(u[:, :rank])
+
+    B = apply_over_batch(core, [(a, 2)])
+    if not return_rank:
+        return B
+    batch = tuple(a.shape[:-2])
+    return B, (ranks[0] if not batch else np.asarray(ranks, dtype=np.int64).reshape(batch))
 
 
 def null_space(

@@ -1,0 +1,694 @@
+"""Square linear systems: ``solve``, ``inv``, ``det``, ``slogdet`` and the :class:`SolveReport`.
+
+``solve`` is :func:`scipy.linalg.solve` with the same signature, defaults,
+batching and errors, driven by pivotal's decision table
+(:func:`pivotal.factorize`), plus two keyword-only extras:
+
+``refine=``
+    ``"auto"`` (default) checks the normwise backward error of the answer
+    (one extra residual) and refines in working precision only when the
+    solve was not backward stable (``eta > (n+1) u``, e.g. after large pivot
+    growth); ``False`` never refines; ``True`` always refines in working
+    precision; ``"mixed"`` factors in single precision and refines to
+    double-precision accuracy (:func:`pivotal.refine`), falling back to a
+    double-precision factorization when refinement cannot converge.
+``return_report=``
+    With ``True``, return ``(x, SolveReport)``: the factorization and the
+    path that chose it, the estimated ``rcond``, the normwise and
+    componentwise backward errors, a forward-error bound and the
+    refinement taken.
+
+Error policy
+------------
+================================== ======================= ======================= =====================
+situation                          MATLAB ``A\\b``          ``scipy.linalg.solve``  ``pivotal.solve``
+================================== ======================= ======================= =====================
+exactly singular (zero pivot)      warning, Inf/NaN result ``LinAlgError``         ``SingularMatrixError``
+                                                                                   (index of the pivot)
+all-zero matrix                    warning, Inf result     ``LinAlgError``         ``SingularMatrixError``
+                                                                                   (index 0)
+``rcond < eps`` (or NaN)           warning with rcond      ``LinAlgWarning`` with  ``IllConditionedWarning``
+                                                           rcond                   (``.rcond``, remedy)
+not positive definite with         error (``chol``)        ``LinAlgError``         ``NotPositiveDefiniteError``
+``assume_a="pos"``                                                                 (index of the column)
+NaN/Inf input, ``check_finite``    NaN result              ``ValueError``          ``ValueError``
+non-square / shape mismatch        error                   ``ValueError``          ``ValueError`` with fix
+================================== ======================= ======================= =====================
+
+Both pivotal exceptions subclass ``numpy.linalg.LinAlgError`` and the
+warning subclasses ``scipy.linalg.LinAlgWarning``, so code written for SciPy
+catches them unchanged.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass, field
+from typing import Any, NamedTuple
+
+import numpy as np
+
+from ._array import (
+    apply_over_batch,
+    backend_name,
+    is_complex,
+    namespace,
+    result_dtype,
+    to_numpy,
+    unit_roundoff,
+    validate_matrix,
+    validate_rhs,
+    working_copy,
+)
+from .errors import IllConditionedWarning, SingularMatrixError, warn_user
+
+__all__ = ["ASSUME_A", "REFINE", "SlogdetResult", "SolveReport", "det", "inv", "slogdet", "solve"]
+
+# SciPy's assume_a spellings (and pivotal's own names) -> factorize's assume=.
+ASSUME_A = {
+    None: "auto",
+    "auto": "auto",
+    "general": "general",
+    "gen": "general",
+    "diagonal": "diagonal",
+    "tridiagonal": "tridiagonal",
+    "banded": "banded",
+    "upper triangular": "upper triangular",
+    "lower triangular": "lower triangular",
+    "triangular": "triangular",
+    "pos": "positive definite",
+    "positive definite": "positive definite",
+    "sym": "symmetric",
+    "symmetric": "symmetric",
+    "her": "hermitian",
+    "hermitian": "hermitian",
+}
+REFINE = ("auto", False, True, "mixed")
+
+
+@dataclass(frozen=True)
+class SolveReport:
+    """How :func:`solve` solved ``A x = b``, and how accurate ``x`` is.
+
+    Attributes
+    ----------
+    method : str
+        The factorization used last (``"LU"``, ``"Cholesky"``, ``"LDL"``, ...).
+    path : list of str
+        Every decision taken and why (structure detected, fall-backs,
+        refinement).
+    rcond : float
+        Estimated reciprocal condition number in the 1-norm (of the
+        factorization used; for ``refine="mixed"`` the single-precision one).
+    backward_error : float
+        Normwise (Rigal-Gaches) backward error ``||r||_inf / (||A||_inf
+        ||x||_inf + ||b||_inf)``.
+    componentwise_backward_error : float
+        Componentwise (Oettli-Prager) backward error, LAPACK's ``BERR``.
+    forward_error_bound : float
+        Bound on ``||x - x_true||_inf / ||x||_inf`` (LAPACK's ``FERR``).
+    refinement : str or None
+        ``None`` when ``x`` was not refined, else e.g. ``"fixed"`` or
+        ``"mixed"``; a fall-back is recorded in ``path``.
+    refinement_steps : int
+        Corrections applied.
+    residual_norm : float
+        ``||b - A x||_inf``.
+    dtype : str
+        dtype of ``x``.
+    factor_dtype : str
+        dtype of the factors.
+    batch_size : int
+        Number of systems summarised: for a batch every number is the worst
+        case (largest error, smallest rcond) and ``path`` is the first
+        system's.
+
+    All error measures are the worst case over the columns of ``b``.
+    """
+
+    method: str
+    path: list[str]
+    rcond: float
+    backward_error: float
+    componentwise_backward_error: float
+    forward_error_bound: float
+    refinement: str | None
+    refinement_steps: int
+    residual_norm: float
+    dtype: str
+    factor_dtype: str
+    batch_size: int = 1
+    _extra: dict = field(default_factory=dict, repr=False, compare=False)
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-friendly dict of the fields (floats stay floats, inf included)."""
+        d = asdict(self)
+        d.pop("_extra")
+        d["path"] = list(self.path)
+        return d
+
+    def __str__(self) -> str:
+        rows = [
+            ("method", self.method),
+            ("path", " -> ".join(self.path)),
+            ("rcond", f"{self.rcond:.3g}"),
+            ("backward error (normwise)", f"{self.backward_error:.3g}"),
+            ("backward error (componentwise)", f"{self.componentwise_backward_error:.3g}"),
+            ("forward error bound", f"{self.forward_error_bound:.3g}"),
+            ("refinement", f"{self.refinement or 'none'} ({self.refinement_steps} steps)"),
+            ("residual norm", f"{self.residual_norm:.3g}"),
+            ("dtype (factors)", f"{self.dtype} ({self.factor_dtype})"),
+        ]
+        width = max(len(k) for k, _ in rows)
+        return "SolveReport\n" + "\n".join(f"  {k:<{width}}  {v}" for k, v in rows)
+
+
+class SlogdetResult(NamedTuple):
+    """``(sign, logabsdet)``, as ``numpy.linalg.slogdet`` returns."""
+
+    sign: Any
+    logabsdet: Any
+
+
+# ----------------------------------------------------------------------------- factoring
+def _check_assume(assume_a: Any) -> str:
+    try:
+        return ASSUME_A[assume_a]
+    except (KeyError, TypeError):
+        names = sorted(k for k in ASSUME_A if k is not None)
+        raise ValueError(f"assume_a={assume_a!r} is not a recognized matrix structure; use one of {names} or None.") from None
+
+
+def factor_for_solve(a: Any, assume: str, lower: bool):
+    """Factor a square 2-D ``a`` for solving: ``(factorization, path)``, unchecked (``check=False``)."""
+    from .factorizations import (
+        LDL,
+        LU,
+        Banded,
+        Cholesky,
+        Diagonal,
+        Triangular,
+        factorize,
+    )
+
+    xp = namespace(a)
+    if assume in ("auto", "general", "banded") or (assume == "triangular"):
+        F = factorize(a, assume=assume, check=False, check_finite=False)
+        return F, list(F.path)
+    if assume == "diagonal":
+        F = Diagonal(xp.diag(xp.linalg.diagonal(a)) if backend_name(a) != "torch" else _diag_matrix(a),
+                     check=False, check_finite=False)
+        return F, ["assume_a='diagonal': divide by the diagonal (other entries ignored)"]
+    if assume == "tridiagonal":
+        if backend_name(a) == "numpy":
+            F = Banded(a, lower_bandwidth=1, upper_bandwidth=1, check=False, check_finite=False)
+            return F, ["assume_a='tridiagonal': lapack gbtrf, kl = ku = 1 (other entries ignored)"]
+        band = xp.triu(xp.tril(a, k=1), k=-1)
+        return LU(band, check=False, check_finite=False), ["assume_a='tridiagonal': lu of the band (torch)"]
+    if assume in ("upper triangular", "lower triangular"):
+        low = assume.startswith("lower")
+        F = Triangular(a, lower=low, check=False, check_finite=False)
+        return F, [f"assume_a={assume!r}: substitution"]
+    side = "lower" if lower else "upper"
+    if assume == "positive definite":
+        F = Cholesky(a, lower=lower, check=False, check_finite=False)
+        return F, [f"assume_a='positive definite': cholesky ({F.algorithm}, {side} triangle)"]
+    hermitian = assume == "hermitian" or not is_complex(a.dtype)
+    F = LDL(a, lower=lower, hermitian=hermitian, check=False, check_finite=False)
+    return F, [f"assume_a={assume!r}: ldl ({F.algorithm}, {side} triangle)"]
+
+
+def _diag_matrix(a: Any) -> Any:
+    import torch
+
+    return torch.diag_embed(torch.linalg.diagonal(a))
+
+
+def _transpose(a: Any) -> Any:
+    return a.mT if backend_name(a) == "torch" else a.T
+
+
+# ----------------------------------------------------------------------------- solve
+def solve(
+    a: Any,
+    b: Any,
+    lower: bool = False,
+    overwrite_a: bool = False,
+    overwrite_b: bool = False,
+    check_finite: bool = True,
+    assume_a: str | None = None,
+    transposed: bool = False,
+    *,
+    refine: Any = "auto",
+    return_report: bool = False,
+):
+    """Solve ``a @ x = b`` for square ``a`` (SciPy-compatible), choosing the factorization.
+
+    Parameters
+    ----------
+    a : (..., N, N) array_like
+        NumPy array, PyTorch tensor (CPU or CUDA) or JAX array.
+    b : (N,) or (..., N, K) array_like
+        Right-hand side(s); a 1-D ``b`` is a single vector (also for a batch
+        of matrices, as in SciPy).
+    lower : bool, optional
+        With ``assume_a`` ``"sym"``, ``"her"`` or ``"pos"``: use the lower
+        (True) or upper (False, SciPy's default) triangle of ``a`` only.
+    overwrite_a, overwrite_b : bool, optional
+        Accepted for SciPy compatibility; pivotal never modifies ``a`` or
+        ``b`` (the inputs stay valid for the residuals of the report).
+    check_finite : bool, optional
+        Raise ``ValueError`` for NaN/Inf in ``a`` or ``b``.
+    assume_a : str, optional
+        ``None`` (detect the structure, see :func:`pivotal.factorize`),
+        ``"general"``/``"gen"``, ``"diagonal"``, ``"tridiagonal"``,
+        ``"banded"``, ``"upper triangular"``, ``"lower triangular"``,
+        ``"sym"``/``"symmetric"``, ``"her"``/``"hermitian"`` or
+        ``"pos"``/``"positive definite"``.
+    transposed : bool, optional
+        Solve ``a.T @ x = b`` (complex ``a`` is supported too, unlike SciPy).
+    refine : {"auto", False, True, "mixed"}, keyword-only
+        Iterative refinement, see the module docs; ``"mixed"`` is the fast
+        path for large well-to-moderately conditioned systems (and on GPU).
+    return_report : bool, keyword-only
+        Also return a :class:`SolveReport`.
+
+    Returns
+    -------
+    x : array of the shape of ``b`` broadcast against ``a``'s batch.
+    report : SolveReport
+        Only with ``return_report=True``.
+
+    Raises
+    ------
+    SingularMatrixError
+        ``a`` is exactly singular (``.index`` is the zero pivot); an all-zero
+        matrix raises too, it never yields inf/NaN.
+    NotPositiveDefiniteError
+        With ``assume_a="pos"`` on a matrix that is not positive definite.
+    ValueError
+        Shapes, NaN/Inf (with ``check_finite``), unknown ``assume_a`` or
+        ``refine``.
+
+    Warns
+    -----
+    IllConditionedWarning
+        The estimated ``rcond`` is below machine epsilon (or NaN); the
+        warning carries ``rcond`` and the remedies.
+
+    See Also
+    --------
+    pivotal.factorize : factor once, solve many times.
+    pivotal.refine : iterative refinement on its own.
+    pivotal.lstsq : rectangular and rank-deficient systems.
+
+    Examples
+    --------
+    >>> import numpy as np, pivotal as pv
+    >>> a = np.array([[3.0, 2, 0], [1, -1, 0], [0, 5, 1]])
+    >>> pv.solve(a, np.array([2.0, 4, -1]))
+    array([ 2., -2.,  9.])
+    >>> x, report = pv.solve(pv.gallery.hilbert(8), np.ones(8), return_report=True)
+    >>> report.method, report.backward_error < 1e-15, report.forward_error_bound < 1e-4
+    ('Cholesky', True, True)
+    """
+    if refine not in REFINE or isinstance(refine, (int, float)) and not isinstance(refine, bool):
+        raise ValueError(f"refine={refine!r} is not one of {REFINE}.")
+    assume = _check_assume(assume_a)
+    a = validate_matrix(a, square=True, check_finite=check_finite)
+    n = int(a.shape[-1])
+    b = validate_rhs(b, n, check_finite=check_finite)
+    if backend_name(b) != backend_name(a):
+        raise TypeError(
+            f"a is a {backend_name(a)} array but b is a {backend_name(b)} array; convert b to the same type."
+        )
+    if backend_name(a) == "jax":
+        return _solve_jax(a, b, lower, assume_a, transposed, refine, return_report)
+    xp = namespace(a)
+    dtype = result_dtype(a, b)
+    vector = len(b.shape) == 1
+    b2 = xp.reshape(b, (n, 1)) if vector else b
+    reports: list[dict] = []
+
+    def core(a2, bb):
+        return _solve_core(a2, bb, dtype, assume, lower, transposed, refine, return_report, reports)
+
+    x = apply_over_batch(core, [(a, 2), (b2, 2)])
+    if vector:
+        x = x[..., 0]
+    if not return_report:
+        return x
+    return x, _merge_reports(reports)
+
+
+def _solve_core(a, b, dtype, assume, lower, transposed, refine_mode, want_report, reports):
+    """Solve one ``(n, n)`` system with ``(n, k)`` right-hand sides."""
+    xp = namespace(a)
+    n, k = b.shape
+    if a.dtype != dtype:
+        a = working_copy(a, dtype=dtype)
+    if b.dtype != dtype:
+        b = working_copy(b, dtype=dtype)
+    if transposed:
+        a = _transpose(a)
+    if n == 0 or k == 0:
+        if want_report:
+            reports.append(_empty_report(dtype))
+        return xp.zeros((n, k), dtype=dtype, device=getattr(a, "device", None) if backend_name(a) == "torch" else None)
+    u = unit_roundoff(dtype)
+    ref = None
+    if refine_mode == "mixed":
+        from .refine import refine as _refine
+
+        x, ref = _refine(a, b, precision="mixed", assume=_refine_assume(assume), check_finite=False, return_report=True)
+        F = ref.factorization
+        path = list(getattr(F, "path", None) or [type(F).__name__.lower()])
+        path.append(_describe_refinement(ref))
+    else:
+        F, path = factor_for_solve(a, assume, lower)
+        _raise_if_failed(F, a)
+        F._conditioning_checked = True  # solve() warns below, once, at the caller's level
+        x = F.solve(b, check_finite=False)
+        if refine_mode is True or refine_mode == "auto":
+            if refine_mode == "auto":
+                eta = _normwise_backward_error(xp, a, x, b)
+                needs = not eta <= (n + 1) * u
+                if needs:
+                    path.append(f"backward error {eta:.2g} > (n+1)u: refine")
+            else:
+                needs = True
+            if needs:
+                from .refine import refine as _refine
+
+                x, ref = _refine(a, b, x0=x, factorization=F, precision="fixed", check_finite=False, return_report=True)
+                path.append(_describe_refinement(ref))
+    rc = F.rcond()
+    if not rc >= 2 * u:
+        warn_user(IllConditionedWarning(rc))
+    if want_report:
+        reports.append(_report(a, x, b, F, path, rc, ref, dtype))
+    return x
+
+
+def _raise_if_failed(F: Any, a: Any, what: str = "solve") -> None:
+    """Raise the factorization's error; an all-zero matrix gets its own message."""
+    if F.issuccess():
+        return
+    if F.norm1() == 0:
+        raise SingularMatrixError(
+            0,
+            f"cannot {what} with the zero matrix: every entry of a is 0, so A x = b has no "
+            "unique solution (check how a was built; lstsq returns the minimum-norm x = 0).",
+        )
+    F._raise_if_failed(f"{what} the system" if what == "solve" else f"{what} the matrix")
+
+
+def _refine_assume(assume: str) -> str:
+    # refine()/factorize() understand the structural names; triangle-specific ones map to their class.
+    return {
+        "upper triangular": "triangular",
+        "lower triangular": "triangular",
+        "tridiagonal": "banded",
+    }.get(assume, assume)
+
+
+def _describe_refinement(ref: Any) -> str:
+    text = f"{ref.precision} refinement ({ref.method}, {ref.factor_dtype} factors): {ref.steps} steps"
+    text += ", converged" if ref.converged else ", did not converge"
+    if ref.fallback:
+        text += f"; fell back: {ref.fallback}"
+    return text
+
+
+def _normwise_backward_error(xp, a, x, b) -> float:
+    from .diagnostics import _colnorm_inf, _matnorm_inf, _safe_ratio
+
+    r = b - a @ x
+    den = _matnorm_inf(xp, a) * _colnorm_inf(xp, x) + _colnorm_inf(xp, b)
+    return float(np.max(to_numpy(_safe_ratio(xp, _colnorm_inf(xp, r), den))))
+
+
+def _report(a, x, b, F, path, rc, ref, dtype) -> dict:
+    from .diagnostics import error_measures
+
+    xp = namespace(a)
+    measures = error_measures(a, x, b, _bound_solvers(a, F, rc, xp, path))
+    return dict(
+        method=type(F).__name__,
+        path=path,
+        rcond=float(rc),
+        refinement=None if ref is None else ref.precision,
+        refinement_steps=0 if ref is None else int(ref.steps),
+        dtype=_dtype_name(dtype),
+        factor_dtype=_dtype_name(F.dtype),
+        **measures,
+    )
+
+
+def _bound_solvers(a, F, rc, xp, path):
+    """Solvers with ``A`` for the FERR estimate.
+
+    Factors of the working precision are used directly.  Low-precision
+    factors (``refine="mixed"``) are applied in their own precision (the
+    fast path) when ``theta = n u_low / rcond < 1/2``, and the estimate is
+    inflated by ``1 / (1 - theta)`` to account for ``M = A + E`` with
+    ``||M^{-1} E|| <= theta``; otherwise a working-precision factorization
+    is computed for the bound (recorded in ``path``).
+    """
+    from .diagnostics import op_solvers
+
+    n = a.shape[0]
+    if F.dtype == a.dtype:
+        return op_solvers(F, 0, xp)
+    theta = n * unit_roundoff(F.dtype) / rc if rc > 0 else math.inf
+    if theta < 0.5:
+        low = F.dtype
+        scale = 1.0 / (1.0 - theta)
+
+        def cast_solve(X, t):
+            m = float(np.max(to_numpy(xp.abs(X)))) if X.shape[0] else 0.0
+            if m == 0:
+                return xp.zeros_like(X)
+            y = F.solve(_astype(X / m, low), trans=t, check_finite=False)
+            return _astype(y, X.dtype) * (m * scale)
+
+        return (lambda X: cast_solve(X, 0)), (lambda X: cast_solve(X, 2))
+    G, _ = factor_for_solve(a, "auto", False)
+    G._conditioning_checked = True
+    path.append(f"{_dtype_name(a.dtype)} factorization for the error bound (n u_low / rcond = {theta:.2g} >= 1/2)")
+    if not G.issuccess():
+        inf = lambda X: X * math.inf
+        return inf, inf
+    return op_solvers(G, 0, xp)
+
+
+def _astype(x: Any, dtype: Any) -> Any:
+    if backend_name(x) == "torch":
+        return x.to(dtype)
+    return x.astype(dtype)
+
+
+def _dtype_name(dtype: Any) -> str:
+    return str(dtype).replace("torch.", "")
+
+
+def _empty_report(dtype) -> dict:
+    name = _dtype_name(dtype)
+    return {
+        "method": "none", "path": ["empty system: nothing to factor"], "rcond": 1.0, "backward_error": 0.0,
+        "componentwise_backward_error": 0.0, "forward_error_bound": 0.0, "refinement": None, "refinement_steps": 0,
+        "residual_norm": 0.0, "dtype": name, "factor_dtype": name,
+    }
+
+
+def _merge_reports(reports: list[dict]) -> SolveReport:
+    if not reports:  # an empty batch
+        return SolveReport(**_empty_report("float64"), batch_size=0)
+    first = dict(reports[0])
+    if len(reports) > 1:
+        for key in ("backward_error", "componentwise_backward_error", "forward_error_bound", "residual_norm"):
+            first[key] = max(r[key] for r in reports)
+        first["rcond"] = min(r["rcond"] for r in reports)
+        first["refinement_steps"] = max(r["refinement_steps"] for r in reports)
+    return SolveReport(**first, batch_size=len(reports))
+
+
+def _solve_jax(a, b, lower, assume_a, transposed, refine_mode, return_report):
+    """JAX arrays: ``jax.scipy.linalg.solve`` (traceable) unless pivotal's extras are asked for."""
+    import jax.numpy as jnp
+
+    if refine_mode in ("auto", False) and not return_report and assume_a in (None, "gen", "general", "sym", "symmetric", "her", "hermitian", "pos", "positive definite"):
+        import jax.scipy.linalg as jsl
+
+        aa = jnp.swapaxes(a, -1, -2) if transposed else a
+        bb = b
+        batch = aa.shape[:-2]
+        if len(b.shape) == 1 and batch:
+            bb = jnp.broadcast_to(b, batch + b.shape)
+            out = jsl.solve(aa, bb[..., None], lower=lower, assume_a=assume_a or "gen")
+            return out[..., 0]
+        return jsl.solve(aa, bb, lower=lower, assume_a=assume_a or "gen")
+    res = solve(np.asarray(a), np.asarray(b), lower, False, False, False, assume_a, transposed,
+                refine=refine_mode, return_report=return_report)
+    if return_report:
+        return jnp.asarray(res[0]), res[1]
+    return jnp.asarray(res)
+
+
+# ----------------------------------------------------------------------------- inv / det / slogdet
+def inv(a: Any, overwrite_a: bool = False, check_finite: bool = True, *, assume_a: str | None = None, lower: bool = False):
+    """Inverse of a square matrix (SciPy-compatible, including ``assume_a=``/``lower=``).
+
+    Prefer :func:`solve` (or a factorization's ``solve``): forming the
+    inverse costs three times as much and is less accurate.
+
+    Parameters
+    ----------
+    a : (..., N, N) array_like
+    overwrite_a : bool, optional
+        Accepted for SciPy compatibility; ``a`` is not modified.
+    check_finite : bool, optional
+    assume_a : str, optional
+        As in :func:`solve`; ``None`` detects the structure.
+    lower : bool, optional
+        Triangle to use with ``assume_a`` ``"sym"``/``"her"``/``"pos"``.
+
+    Returns
+    -------
+    ainv : array of the shape of ``a``.
+
+    Raises
+    ------
+    SingularMatrixError
+        Exactly singular ``a`` (with the index of the zero pivot).
+
+    Warns
+    -----
+    IllConditionedWarning
+        ``rcond`` below machine epsilon.
+
+    Examples
+    --------
+    >>> import numpy as np, pivotal as pv
+    >>> a = np.array([[1.0, 2.0], [3.0, 4.0]])
+    >>> pv.inv(a)
+    array([[-2. ,  1. ],
+           [ 1.5, -0.5]])
+    """
+    assume = _check_assume(assume_a)
+    a = validate_matrix(a, square=True, check_finite=check_finite)
+    if backend_name(a) == "jax":
+        import jax.numpy as jnp
+
+        return jnp.asarray(inv(np.asarray(a), check_finite=False, assume_a=assume_a, lower=lower))
+
+    def core(a2):
+        a2 = a2 if a2.dtype == result_dtype(a2) else working_copy(a2)
+        n = a2.shape[0]
+        if n == 0:
+            return working_copy(a2)
+        F, _ = factor_for_solve(a2, assume, lower)
+        _raise_if_failed(F, a2, "invert")
+        rc = F.rcond()
+        if not rc >= 2 * unit_roundoff(F.dtype):
+            warn_user(IllConditionedWarning(rc))
+        F._conditioning_checked = True
+        return F.inv()
+
+    return apply_over_batch(core, [(a, 2)])
+
+
+def _lu_for_det(a: Any):
+    from .factorizations import LU
+
+    a2 = a if a.dtype == result_dtype(a) else working_copy(a)
+    return LU(a2, check=False, check_finite=False)
+
+
+def det(a: Any, overwrite_a: bool = False, check_finite: bool = True) -> Any:
+    """Determinant (SciPy-compatible), from an LU factorization with partial pivoting.
+
+    A singular matrix gives ``0.0``; the product of the pivots may over- or
+    underflow for large ``N`` (use :func:`slogdet` then).
+
+    Parameters
+    ----------
+    a : (..., N, N) array_like
+    overwrite_a : bool, optional
+        Accepted for SciPy compatibility; ``a`` is not modified.
+    check_finite : bool, optional
+
+    Returns
+    -------
+    det : float or complex, or an array of shape ``(...)`` for a batch.
+
+    Examples
+    --------
+    >>> import numpy as np, pivotal as pv
+    >>> float(pv.det(np.array([[1.0, 2.0], [3.0, 4.0]])))
+    -2.0
+    """
+    a = validate_matrix(a, square=True, check_finite=check_finite)
+    if backend_name(a) == "jax":
+        import jax.scipy.linalg as jsl
+
+        return jsl.det(a)
+    xp = namespace(a)
+
+    def core(a2):
+        sign, logabs = _slogdet_2d(a2)
+        return xp.reshape(sign * xp.exp(logabs), (1,))
+
+    out = apply_over_batch(core, [(a, 2)])
+    out = xp.reshape(out, tuple(a.shape[:-2]))
+    return out[()] if backend_name(a) == "numpy" and len(a.shape) == 2 else out
+
+
+def _slogdet_2d(a2):
+    namespace(a2)
+    if a2.shape[0] == 0:
+        dt = result_dtype(a2)
+        from .factorizations.base import scalar_like
+
+        return scalar_like(1.0, dt, a2), scalar_like(0.0, dt, a2, real=True)
+    return _lu_for_det(a2).slogdet()
+
+
+def slogdet(a: Any) -> SlogdetResult:
+    """Sign and log of the absolute value of the determinant (``numpy.linalg.slogdet``).
+
+    Parameters
+    ----------
+    a : (..., N, N) array_like
+
+    Returns
+    -------
+    SlogdetResult
+        ``(sign, logabsdet)``: ``sign`` is ``+-1`` (modulus 1 for complex,
+        ``0`` for a singular matrix, whose ``logabsdet`` is ``-inf``).
+
+    Examples
+    --------
+    >>> import numpy as np, pivotal as pv
+    >>> sign, logabs = pv.slogdet(np.diag([1e200, -1e200, 1e200]))
+    >>> float(sign), round(float(logabs), 6)
+    (-1.0, 1381.551056)
+    """
+    a = validate_matrix(a, square=True, check_finite=False)
+    if backend_name(a) == "jax":
+        import jax.numpy as jnp
+
+        return SlogdetResult(*jnp.linalg.slogdet(a))
+    xp = namespace(a)
+
+    def core(a2):
+        sign, logabs = _slogdet_2d(a2)
+        return xp.reshape(sign, (1,)), xp.reshape(logabs, (1,))
+
+    sign, logabs = apply_over_batch(core, [(a, 2)])
+    batch = tuple(a.shape[:-2])
+    sign, logabs = xp.reshape(sign, batch), xp.reshape(logabs, batch)
+    if backend_name(a) == "numpy" and not batch:
+        sign, logabs = sign[()], logabs[()]
+    return SlogdetResult(sign, logabs)
+
