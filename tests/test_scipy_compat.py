@@ -20,17 +20,21 @@ from .helpers import (
     to_np,
 )
 
-FUNCTIONS = ["lu", "lu_factor", "lu_solve", "cholesky", "cho_factor", "cho_solve", "ldl", "solve_triangular"]
+FUNCTIONS = [
+    "lu", "lu_factor", "lu_solve", "cholesky", "cho_factor", "cho_solve", "ldl", "solve_triangular",
+    "solve", "inv", "det", "pinv", "lstsq", "qr",
+]
 
 
 @pytest.mark.parametrize("name", FUNCTIONS)
 def test_signature_matches_scipy(name):
     ours = inspect.signature(getattr(pv, name)).parameters
     theirs = inspect.signature(getattr(sl, name)).parameters
-    positional = [p for p in ours.values() if p.kind is not inspect.Parameter.KEYWORD_ONLY]
-    assert [p.name for p in positional] == list(theirs)
-    for p in positional:
-        assert p.default == theirs[p.name].default, p.name
+    # SciPy's parameters come first, in order, with the same kind and default.
+    assert list(ours)[: len(theirs)] == list(theirs)
+    for pname, p in theirs.items():
+        assert ours[pname].kind == p.kind, pname
+        assert ours[pname].default == p.default, pname
     extras = [p for p in ours.values() if p.name not in theirs]
     assert all(p.kind is inspect.Parameter.KEYWORD_ONLY for p in extras)
 

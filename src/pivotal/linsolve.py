@@ -196,8 +196,7 @@ def factor_for_solve(a: Any, assume: str, lower: bool):
         F = factorize(a, assume=assume, check=False, check_finite=False)
         return F, list(F.path)
     if assume == "diagonal":
-        F = Diagonal(xp.diag(xp.linalg.diagonal(a)) if backend_name(a) != "torch" else _diag_matrix(a),
-                     check=False, check_finite=False)
+        F = Diagonal(_diag_from(xp.linalg.diagonal(a), a), check=False, check_finite=False)
         return F, ["assume_a='diagonal': divide by the diagonal (other entries ignored)"]
     if assume == "tridiagonal":
         if backend_name(a) == "numpy":
@@ -218,10 +217,33 @@ def factor_for_solve(a: Any, assume: str, lower: bool):
     return F, [f"assume_a={assume!r}: ldl ({F.algorithm}, {side} triangle)"]
 
 
-def _diag_matrix(a: Any) -> Any:
-    import torch
+def effective_matrix(a: Any, assume: str, lower: bool) -> Any:
+    """The matrix a solve with ``assume`` actually uses (SciPy ignores the entries outside the structure)."""
+    xp = namespace(a)
+    if assume == "diagonal":
+        return _diag_from(xp.linalg.diagonal(a), a)
+    if assume == "tridiagonal":
+        return xp.triu(xp.tril(a, k=1), k=-1)
+    if assume == "upper triangular":
+        return xp.triu(a)
+    if assume == "lower triangular":
+        return xp.tril(a)
+    if assume in ("symmetric", "hermitian", "positive definite"):
+        conj = assume != "symmetric" and is_complex(a.dtype)
+        tri = xp.tril(a, k=-1) if lower else xp.triu(a, k=1)
+        other = _transpose(xp.conj(tri) if conj else tri)
+        d = xp.linalg.diagonal(a)
+        return tri + other + _diag_from(xp.real(d) if conj else d, a)
+    return a
 
-    return torch.diag_embed(torch.linalg.diagonal(a))
+
+def _diag_from(d: Any, like: Any) -> Any:
+    """The diagonal matrix of ``d`` in ``like``'s backend and dtype."""
+    if backend_name(like) == "torch":
+        import torch
+
+        return torch.diag_embed(d.to(like.dtype))
+    return np.diag(d).astype(like.dtype, copy=False)
 
 
 def _transpose(a: Any) -> Any:
@@ -367,6 +389,7 @@ def _solve_core(a, b, dtype, assume, lower, transposed, refine_mode, want_report
     else:
         F, path = factor_for_solve(a, assume, lower)
         _raise_if_failed(F, a)
+        a = effective_matrix(a, assume, lower)  # the matrix actually solved, for residuals
         F._conditioning_checked = True  # solve() warns below, once, at the caller's level
         x = F.solve(b, check_finite=False)
         if refine_mode is True or refine_mode == "auto":
@@ -637,7 +660,8 @@ def det(a: Any, overwrite_a: bool = False, check_finite: bool = True) -> Any:
 
     def core(a2):
         sign, logabs = _slogdet_2d(a2)
-        return xp.reshape(sign * xp.exp(logabs), (1,))
+        with np.errstate(over="ignore"):  # det overflows where slogdet does not
+            return xp.reshape(sign * xp.exp(logabs), (1,))
 
     out = apply_over_batch(core, [(a, 2)])
     out = xp.reshape(out, tuple(a.shape[:-2]))
