@@ -127,11 +127,33 @@ class StructureInfo:
 
 
 def _bandwidths(mask: np.ndarray) -> tuple[int, int]:
-    rows, cols = np.nonzero(mask)
+    m, n = mask.shape
+    if m == 0 or n == 0:
+        return 0, 0
+    if mask[m - 1, 0] and mask[0, n - 1]:
+        return m - 1, n - 1  # dense corners: the widest band, nothing more to learn
+    rows = np.flatnonzero(mask.any(axis=1))
     if rows.size == 0:
         return 0, 0
-    d = rows - cols
-    return int(max(d.max(), 0)), int(max((-d).max(), 0))
+    sub = mask[rows]
+    first = np.argmax(sub, axis=1)  # first nonzero column of each nonzero row
+    last = n - 1 - np.argmax(sub[:, ::-1], axis=1)
+    return int(max((rows - first).max(), 0)), int(max((last - rows).max(), 0))
+
+
+def _equals_transpose(x: np.ndarray, conj: bool, block: int = 256) -> bool:
+    """``x == x.T`` (or ``x.conj().T``) exactly, block by block so a mismatch stops early."""
+    n = x.shape[0]
+    if n == 0:
+        return True
+    if not np.array_equal(x[0, :], x[:, 0].conj() if conj else x[:, 0]):
+        return False
+    for i in range(0, n, block):
+        rows = x[i : i + block, :]
+        cols = x[:, i : i + block].T
+        if not np.array_equal(rows, cols.conj() if conj else cols):
+            return False
+    return True
 
 
 def _permuted_triangular(mask: np.ndarray) -> tuple[str | None, np.ndarray | None]:
@@ -178,16 +200,16 @@ def detect_structure(a: Any) -> StructureInfo:
     a = validate_matrix(a, check_finite=False, batch=False)
     x = to_numpy(a)
     m, n = x.shape
-    mask = x != 0
-    mask |= np.isnan(x) if x.dtype.kind in "fc" else False
+    mask = x != 0  # NaN != 0 too: NaN counts as a nonzero
     kl, ku = _bandwidths(mask)
     symmetric = hermitian = positive = False
     perm_kind, perm = None, None
     if m == n:
-        symmetric = bool(np.array_equal(x, x.T))
-        hermitian = bool(np.array_equal(x, x.conj().T)) if is_complex(x.dtype) else symmetric
+        symmetric = _equals_transpose(x, conj=False)
+        hermitian = _equals_transpose(x, conj=True) if is_complex(x.dtype) else symmetric
         d = np.diagonal(x)
         positive = bool(n > 0 and np.all(np.imag(d) == 0) and np.all(np.real(d) > 0))
-        if kl and ku:
+        # A permuted triangular matrix has at most n (n + 1) / 2 nonzeros.
+        if kl and ku and np.count_nonzero(mask) <= n * (n + 1) // 2:
             perm_kind, perm = _permuted_triangular(mask)
     return StructureInfo((m, n), kl, ku, symmetric, hermitian, positive, perm_kind, perm)

@@ -79,6 +79,8 @@ def _operand(x: np.ndarray):
     item = x.itemsize
     s0, s1 = x.strides
     m, n = x.shape
+    if n == 1 and s0 == item:
+        return False, max(m, 1)  # a contiguous column: column-major, whatever s1 says
     if (s0 == item or m <= 1) and s1 % item == 0 and s1 >= item * max(m, 1) and s1 > 0:
         return False, s1 // item
     if (s1 == item or n <= 1) and s0 % item == 0 and s0 >= item * max(n, 1) and s0 > 0:
@@ -91,6 +93,14 @@ def _operand(x: np.ndarray):
 def _ptr(x: np.ndarray) -> ctypes.c_void_p:
     # __array_interface__ is several times cheaper than x.ctypes.data.
     return ctypes.c_void_p(x.__array_interface__["data"][0])
+
+
+def _ptr_offset(x: np.ndarray, elements: int) -> ctypes.c_void_p:
+    """Pointer to the ``elements``-th element after the start of ``x``'s data."""
+    return ctypes.c_void_p(x.__array_interface__["data"][0] + elements * x.itemsize)
+
+
+_TRSV_COLUMNS = 2
 
 
 def _int(v: int):
@@ -237,6 +247,23 @@ def trsm(
             return False  # conj without transpose is not a BLAS operation
     else:
         op = "NTC"[trans]
+    if left and not ob[0] and n <= _TRSV_COLUMNS:
+        # OpenBLAS's trsm is several times slower than trsv for one or two
+        # right-hand sides (the condition estimators and refinement live there).
+        sv = _function(prefix + "trsv", 8)
+        if sv is not None:
+            for j in range(n):
+                sv(
+                    _char("L" if uplo else "U"),
+                    _char(op),
+                    _char("U" if unit_diagonal else "N"),
+                    _int(m),
+                    _ptr(t),
+                    _int(ot[1]),
+                    _ptr_offset(b, j * ob[1]),
+                    _int(1),
+                )
+            return True
     fn = _function(prefix + "trsm", 11)
     if fn is None:
         return False
