@@ -395,7 +395,7 @@ def _solve_core(a, b, dtype, assume, lower, transposed, refine_mode, want_report
         if refine_mode is True or refine_mode == "auto":
             if refine_mode == "auto":
                 eta = _normwise_backward_error(xp, a, x, b, (n + 1) * u)
-                needs = not eta <= (n + 1) * u
+                needs = eta > (n + 1) * u  # NaN (non-finite input or x): refinement cannot help
                 if needs:
                     path.append(f"backward error {eta:.2g} > (n+1)u: refine")
             else:
