@@ -31,6 +31,7 @@ from .diagnostics import (
     orthogonality_error,
     residual,
 )
+from .doctor import DoctorReport, doctor
 from .errors import (
     IllConditionedWarning,
     LinAlgError,
@@ -56,6 +57,7 @@ from .factorizations import (
 from .least_squares import lstsq, matrix_rank, null_space, orth, pinv
 from .linsolve import SlogdetResult, SolveReport, det, inv, slogdet, solve
 from .qr_updates import qr_delete, qr_insert, qr_update
+from .refine import RefinementReport, refine
 from .structure import StructureInfo, detect_structure
 
 __version__ = "0.1.0"
@@ -92,6 +94,8 @@ __all__ = [
     "cond",
     "orthogonality_error",
     "residual",
+    "doctor",
+    "DoctorReport",
     "detect_structure",
     "StructureInfo",
     "Factorization",
@@ -112,4 +116,6 @@ __all__ = [
     "LinAlgWarning",
     "IllConditionedWarning",
     "PivotGrowthWarning",
+    "refine",
+    "RefinementReport",
 ]

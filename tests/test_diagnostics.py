@@ -1,0 +1,425 @@
+"""The diagnostics primitives: backward/forward error, condition numbers, orthogonality, growth.
+
+Each measure is checked against its defining formula and, where it is the
+solution of an optimisation problem (the backward errors), against the
+optimality property itself: a perturbation that attains it exists, and no
+perturbation that explains ``x`` is smaller.
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+
+import numpy as np
+import pytest
+
+import pivotal as pv
+from pivotal import gallery
+from pivotal.diagnostics import _safe_ratio
+from pivotal.kernels.gram_schmidt import cgs, mgs
+
+from .helpers import u_of
+
+torch = pytest.importorskip("torch")
+
+
+def _rand(rng, shape, dtype=np.float64):
+    x = rng.standard_normal(shape)
+    if np.dtype(dtype).kind == "c":
+        x = x + 1j * rng.standard_normal(shape)
+    return x.astype(dtype)
+
+
+def _ninf(v) -> float:
+    """Infinity norm of a vector or (induced) of a matrix."""
+    v = np.asarray(v)
+    return float(np.abs(v).max()) if v.ndim == 1 else float(np.abs(v).sum(axis=1).max())
+
+
+def _eta(A, x, b) -> float:
+    return _ninf(b - A @ x) / (_ninf(A) * _ninf(x) + _ninf(b))
+
+
+def _omega(A, x, b) -> float:
+    return float(np.max(np.abs(b - A @ x) / (np.abs(A) @ np.abs(x) + np.abs(b))))
+
+
+# ----------------------------------------------------------------------------- backward_error
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.complex128])
+@pytest.mark.parametrize("shape", [(6, 6), (8, 5), (4, 7)])
+def test_normwise_backward_error_formula_and_attaining_perturbation(dtype, shape):
+    rng = np.random.default_rng(1)
+    m, n = shape
+    A, x, b = _rand(rng, (m, n), dtype), _rand(rng, n, dtype), _rand(rng, m, dtype)
+    eta = pv.backward_error(A, x, b)
+    assert isinstance(eta, float)
+    assert eta == pytest.approx(_eta(A, x, b), rel=1e-13)
+    # Rigal-Gaches: dA = ||A|| / d * r z^H, db = -||b|| / d * r with d = ||A|| ||x|| + ||b|| and
+    # z^H x = ||x||_inf, ||z||_1 = 1 (z = e_k x_k / |x_k| at the largest |x_k|) attains eta.
+    r = b - A @ x
+    d = _ninf(A) * _ninf(x) + _ninf(b)
+    k = int(np.argmax(np.abs(x)))
+    z = np.zeros(n, dtype=dtype)
+    z[k] = x[k] / abs(x[k])
+    dA = (_ninf(A) / d) * np.outer(r, z.conj())
+    db = -(_ninf(b) / d) * r
+    assert np.abs((A + dA) @ x - (b + db)).max() <= 1e-13 * d
+    assert _ninf(dA) == pytest.approx(eta * _ninf(A), rel=1e-12)
+    assert _ninf(db) == pytest.approx(eta * _ninf(b), rel=1e-12)
+    # ... and no perturbation that makes x exact is smaller: r = dA x - db forces
+    # ||r|| <= max(||dA||/||A||, ||db||/||b||) * d.
+    for _ in range(20):
+        E = _rand(rng, (m, n), dtype)
+        E = E * (eta * _ninf(A) / _ninf(E)) * rng.uniform(0.1, 2.0)
+        f = E @ x - r  # (A + E) x = b + f
+        worst = max(_ninf(E) / _ninf(A), _ninf(f) / _ninf(b))
+        assert worst >= eta * (1 - 1e-12)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.complex128])
+def test_componentwise_backward_error_formula_and_attaining_perturbation(dtype):
+    rng = np.random.default_rng(2)
+    n = 7
+    A, x, b = _rand(rng, (n, n), dtype), _rand(rng, n, dtype), _rand(rng, n, dtype)
+    A[0, 3] = 0.0  # zeros in A stay unperturbed
+    omega = pv.backward_error(A, x, b, "componentwise")
+    assert omega == pytest.approx(_omega(A, x, b), rel=1e-13)
+    # Oettli-Prager: with t_i = r_i / (|A||x| + |b|)_i, dA_ij = t_i |a_ij| conj(sgn x_j) and
+    # db_i = -t_i |b_i| give (A + dA) x = b + db with |dA| <= omega |A|, |db| <= omega |b|.
+    r = b - A @ x
+    t = r / (np.abs(A) @ np.abs(x) + np.abs(b))
+    sgn = np.conj(x) / np.abs(x)
+    dA = t[:, None] * np.abs(A) * sgn[None, :]
+    db = -t * np.abs(b)
+    assert np.abs((A + dA) @ x - (b + db)).max() <= 1e-13 * _ninf(np.abs(A) @ np.abs(x) + np.abs(b))
+    assert np.all(np.abs(dA) <= omega * np.abs(A) * (1 + 1e-12))
+    assert np.all(np.abs(db) <= omega * np.abs(b) * (1 + 1e-12))
+    assert max(np.max(np.abs(dA) / np.where(A == 0, 1, np.abs(A))), np.max(np.abs(db) / np.abs(b))) == pytest.approx(
+        omega, rel=1e-12
+    )
+    assert omega >= pv.backward_error(A, x, b) * (1 - 1e-12)  # componentwise is the stronger measure
+
+
+def test_backward_error_of_a_backward_stable_solve_is_of_order_u():
+    A = gallery.randsvd(40, 1e10, 3, random_state=0)
+    b = np.random.default_rng(0).standard_normal(40)
+    x = pv.LU(A).solve(b)
+    u = u_of(np.float64)
+    assert pv.backward_error(A, x, b) < 10 * u
+    assert pv.backward_error(A, x, b, "componentwise") < 40 * 10 * u
+    # (a relative change along x itself would barely move eta here: ||A|| ||x|| >> ||b||)
+    x_bad = x + 1e-6 * np.abs(x).max() * np.random.default_rng(1).standard_normal(40)
+    assert pv.backward_error(A, x_bad, b) > 1e-8
+
+
+def test_backward_error_special_values():
+    A = np.array([[2.0, 1.0], [1.0, 3.0]])
+    b = np.array([4.0, 7.0])
+    x = np.array([1.0, 2.0])  # exact, and exactly representable
+    assert pv.backward_error(A, x, b) == 0.0
+    assert pv.backward_error(A, x, b, "componentwise") == 0.0
+    # x = 0: r = b, so eta = ||b|| / ||b|| = 1 and omega = max |b_i| / |b_i| = 1.
+    assert pv.backward_error(A, np.zeros(2), b) == 1.0
+    assert pv.backward_error(A, np.zeros(2), b, "componentwise") == 1.0
+    # x = 0 and a zero entry of b: that row is 0/0 = 0, the others 1.
+    assert pv.backward_error(A, np.zeros(2), np.array([0.0, 5.0]), "componentwise") == 1.0
+    # 0/0 everywhere: zero A, zero b.
+    Z = np.zeros((3, 3))
+    for kind in ("normwise", "componentwise"):
+        assert pv.backward_error(Z, np.ones(3), np.zeros(3), kind) == 0.0
+        assert pv.backward_error(A, np.zeros(2), np.zeros(2), kind) == 0.0
+        # A = 0 and b != 0: nothing but db can explain x, the whole of b.
+        assert pv.backward_error(Z, np.ones(3), np.ones(3), kind) == 1.0
+    # nonzero / 0 = inf (in exact arithmetic r_i = 0 whenever its denominator is, so check the rule itself)
+    out = _safe_ratio(np, np.array([0.0, 1.0, 2.0, 0.0]), np.array([0.0, 0.0, 4.0, 3.0]))
+    np.testing.assert_array_equal(out, [0.0, np.inf, 0.5, 0.0])
+    with pytest.raises(ValueError, match="kind"):
+        pv.backward_error(A, x, b, "relative")
+
+
+def test_backward_error_nan_propagates():
+    A = np.array([[1.0, np.nan], [0.0, 1.0]])
+    assert math.isnan(pv.backward_error(A, np.ones(2), np.ones(2)))
+
+
+def test_backward_error_multiple_rhs_shapes():
+    rng = np.random.default_rng(3)
+    A = rng.standard_normal((6, 4))
+    X, B = rng.standard_normal((4, 3)), rng.standard_normal((6, 3))
+    for kind, ref in (("normwise", _eta), ("componentwise", _omega)):
+        out = pv.backward_error(A, X, B, kind)
+        assert isinstance(out, np.ndarray) and out.shape == (3,)
+        np.testing.assert_allclose(out, [ref(A, X[:, j], B[:, j]) for j in range(3)], rtol=1e-13)
+        one = pv.backward_error(A, X[:, :1], B[:, :1], kind)
+        assert isinstance(one, np.ndarray) and one.shape == (1,)
+        assert pv.backward_error(A, X[:, 0], B[:, 0], kind) == pytest.approx(one[0], rel=1e-15)
+        assert pv.backward_error(A, X[:, :0], B[:, :0], kind).shape == (0,)
+    with pytest.raises(ValueError):
+        pv.backward_error(A, np.ones(5), np.ones(6))
+
+
+def test_backward_error_batches():
+    rng = np.random.default_rng(4)
+    A = rng.standard_normal((2, 3, 5, 5))
+    X = rng.standard_normal((2, 3, 5, 2))
+    B = rng.standard_normal((2, 3, 5, 2))
+    for kind, ref in (("normwise", _eta), ("componentwise", _omega)):
+        out = pv.backward_error(A, X, B, kind)
+        assert out.shape == (2, 3, 2)
+        for i, j, k in np.ndindex(2, 3, 2):
+            assert out[i, j, k] == pytest.approx(ref(A[i, j], X[i, j, :, k], B[i, j, :, k]), rel=1e-13)
+
+
+def test_residual():
+    rng = np.random.default_rng(5)
+    A, x, b = rng.standard_normal((5, 3)), rng.standard_normal(3), rng.standard_normal(5)
+    np.testing.assert_allclose(pv.residual(A, x, b), b - A @ x, rtol=1e-15, atol=1e-15)
+    X, B = rng.standard_normal((3, 2)), rng.standard_normal((5, 2))
+    assert pv.residual(A, X, B).shape == (5, 2)
+    r = pv.residual(torch.from_numpy(A), torch.from_numpy(x), torch.from_numpy(b))
+    assert isinstance(r, torch.Tensor)
+    np.testing.assert_allclose(r.numpy(), b - A @ x, rtol=1e-15, atol=1e-15)
+    # mixed dtypes promote: float32 A, float64 x
+    assert pv.residual(A.astype(np.float32), x, b).dtype == np.float64
+
+
+def test_backward_error_torch_matches_numpy():
+    rng = np.random.default_rng(6)
+    for dtype in (np.float64, np.complex128):
+        A, X, B = _rand(rng, (6, 6), dtype), _rand(rng, (6, 2), dtype), _rand(rng, (6, 2), dtype)
+        for kind in ("normwise", "componentwise"):
+            ref = pv.backward_error(A, X, B, kind)
+            got = pv.backward_error(torch.from_numpy(A), torch.from_numpy(X), torch.from_numpy(B), kind)
+            assert isinstance(got, np.ndarray)
+            np.testing.assert_allclose(got, ref, rtol=1e-13)
+            one = pv.backward_error(torch.from_numpy(A), torch.from_numpy(X[:, 0]), torch.from_numpy(B[:, 0]), kind)
+            assert isinstance(one, float) and one == pytest.approx(ref[0], rel=1e-13)
+    with pytest.raises(TypeError, match="same backend"):
+        pv.backward_error(torch.from_numpy(A), X, B)
+
+
+def test_backward_error_jax_matches_numpy():
+    jnp = pytest.importorskip("jax.numpy")
+    rng = np.random.default_rng(7)
+    A, x, b = (rng.standard_normal(s).astype(np.float32) for s in ((6, 6), 6, 6))
+    for kind in ("normwise", "componentwise"):
+        got = pv.backward_error(jnp.asarray(A), jnp.asarray(x), jnp.asarray(b), kind)
+        assert isinstance(got, float)
+        assert got == pytest.approx(pv.backward_error(A, x, b, kind), rel=1e-5)
+
+
+# ----------------------------------------------------------------------------- forward_error_bound
+
+
+def _op(A, t):
+    return A if t == 0 else (A.T if t == 1 else A.conj().T)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.complex128])
+def test_forward_error_bound_bounds_the_true_error(dtype):
+    """LAPACK dget07: the true error never exceeds FERR, over kappa up to 1e12, modes, seeds and trans."""
+    n = 20
+    u = u_of(dtype)
+    checked = 0
+    for kappa in (1e1, 1e4, 1e8, 1e12):
+        for mode in (1, 3, 5):
+            for seed in range(2):
+                A = gallery.randsvd(n, kappa, mode, dtype=dtype, random_state=seed)
+                rng = np.random.default_rng(seed + 10)
+                X_true = _rand(rng, (n, 2), dtype)
+                F = pv.LU(A)
+                for t in (0, 1, 2):
+                    B = _op(A, t) @ X_true
+                    X = F.solve(B, trans=t)
+                    bound = pv.forward_error_bound(A, X, B, factorization=F, trans=t)
+                    err = np.abs(X - X_true).max(axis=0) / np.abs(X).max(axis=0)
+                    assert np.all(err <= bound), (kappa, mode, seed, t, err, bound)
+                    # and it is a useful bound: about (n+1) u kappa_inf, not inf
+                    kinf = np.linalg.cond(_op(A, t), np.inf)
+                    assert np.all(bound <= 4 * (n + 1) * kinf * u)
+                    checked += 1
+    assert checked == 72
+
+
+def test_forward_error_bound_float32_vector_and_own_factorization():
+    A = gallery.randsvd(15, 1e5, 3, dtype=np.float32, random_state=1)
+    x_true = np.ones(15, dtype=np.float32)
+    b = A @ x_true
+    x = np.linalg.solve(A, b)
+    bound = pv.forward_error_bound(A, x, b)  # factorizes A itself
+    assert isinstance(bound, float)
+    err = np.abs(x - x_true).max() / np.abs(x).max()
+    assert err <= bound <= 4 * 16 * np.linalg.cond(A.astype(np.float64), np.inf) * u_of(np.float32)
+    assert pv.forward_error_bound(A, x, b, trans="N") == bound
+    Ft = pv.LU(torch.from_numpy(A))
+    tb = pv.forward_error_bound(torch.from_numpy(A), torch.from_numpy(x), torch.from_numpy(b), factorization=Ft)
+    assert tb == pytest.approx(bound, rel=0.5)
+
+
+def test_forward_error_bound_singular_and_trivial_cases():
+    A = gallery.zero_column(6, 2, random_state=0)
+    F = pv.LU(A, check=False)
+    assert not F.issuccess()
+    assert pv.forward_error_bound(A, np.ones(6), np.ones(6), factorization=F) == math.inf
+    assert np.all(pv.forward_error_bound(A, np.ones((6, 2)), np.ones((6, 2))) == math.inf)
+    B = np.eye(3) * 2
+    assert pv.forward_error_bound(B, np.zeros(3), np.zeros(3)) == 0.0  # x = 0 solves b = 0 exactly
+    assert pv.forward_error_bound(B, np.zeros(3), np.ones(3)) == math.inf  # x = 0 is not a solution
+    assert pv.forward_error_bound(B, np.zeros((3, 0)), np.zeros((3, 0))).shape == (0,)
+    with pytest.raises(ValueError, match="factorization"):
+        pv.forward_error_bound(B, np.ones(3), np.ones(3), factorization=pv.LU(np.eye(4)))
+    with pytest.raises(TypeError):
+        pv.forward_error_bound(B, np.ones(3), np.ones(3), factorization=np.eye(3))
+    with pytest.raises(ValueError, match="square"):
+        pv.forward_error_bound(np.ones((4, 3)), np.ones(3), np.ones(4))
+
+
+# ----------------------------------------------------------------------------- condest
+
+
+def _types():
+    return [(name, make) for name, make in gallery.MATRIX_TYPES.items() if not name.startswith("zerocol")]
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.complex128])
+def test_condest_within_a_factor_3_of_kappa(dtype):
+    n = 20
+    for name, make in _types():
+        for seed in range(2):
+            A = make(n, dtype, seed)
+            for norm in (1, np.inf):
+                exact = np.linalg.cond(A, norm)
+                est = pv.condest(A, norm)
+                assert exact / 3 <= est <= exact * (1 + 1e-10), (name, seed, norm, est, exact)
+
+
+def test_condest_factorization_input_and_argument_errors():
+    A = gallery.randsvd(30, 1e6, 3, random_state=3)
+    F = pv.factorize(A)
+    assert pv.condest(F) == pv.condest(A) == pv.condest(A, "1")
+    assert pv.condest(A, "inf") == pv.condest(A, np.inf)
+    # kappa_inf(A) = kappa_1(A^T)
+    assert pv.condest(A, np.inf) == pytest.approx(pv.condest(A.T, 1), rel=0.5)
+    with pytest.raises(ValueError, match="inf"):
+        pv.condest(F, np.inf)
+    with pytest.raises(ValueError, match="norm"):
+        pv.condest(A, 2)
+    with pytest.raises(ValueError, match="square"):
+        pv.condest(np.ones((3, 2)))
+    with pytest.raises(ValueError, match="NaN|nan"):
+        pv.condest(np.full((2, 2), np.nan))
+    S = gallery.random_spd(12, 1e4, 3, random_state=0)
+    FS = pv.factorize(S)
+    assert type(FS).__name__ == "Cholesky"
+    assert np.linalg.cond(S, 1) / 3 <= pv.condest(FS) <= np.linalg.cond(S, 1) * (1 + 1e-10)
+    At = torch.from_numpy(A)
+    assert pv.condest(At) == pytest.approx(pv.condest(A), rel=1e-6)
+
+
+def test_condest_singular_and_empty():
+    for where in ("first", "mid", "last"):
+        A = gallery.MATRIX_TYPES[f"zerocol_{where}"](8, np.float64, 0)
+        assert pv.condest(A) == math.inf
+        assert pv.condest(A, np.inf) == math.inf
+    assert pv.condest(np.zeros((4, 4))) == math.inf
+    assert pv.condest(np.zeros((0, 0))) == 1.0
+    assert pv.condest(np.zeros((0, 0)), np.inf) == 1.0
+
+
+# ----------------------------------------------------------------------------- cond
+
+
+def test_cond_matches_numpy():
+    rng = np.random.default_rng(8)
+    A = gallery.randsvd(10, 1e5, 5, random_state=2)
+    Ac = _rand(rng, (6, 6), np.complex128)
+    R = rng.standard_normal((7, 4))
+    for M in (A, Ac):
+        for p in (None, 1, -1, 2, -2, np.inf, -np.inf, "fro", "nuc"):
+            got = pv.cond(M, p)
+            assert isinstance(got, float)
+            assert got == pytest.approx(np.linalg.cond(M, p), rel=1e-8)
+    assert pv.cond(R) == pytest.approx(np.linalg.cond(R), rel=1e-12)
+    assert pv.cond(A) == pytest.approx(1e5, rel=1e-6)  # randsvd's promise
+    batch = np.stack([A, 2 * A, gallery.hilbert(10)])
+    np.testing.assert_allclose(pv.cond(batch, 1), np.linalg.cond(batch, 1), rtol=1e-8)
+    with pytest.raises(ValueError, match="square"):
+        pv.cond(R, 1)
+    with pytest.raises(ValueError, match="p="):
+        pv.cond(A, 3)
+
+
+def test_cond_torch_and_jax_match_numpy():
+    jnp = pytest.importorskip("jax.numpy")
+    A = gallery.randsvd(8, 1e3, 3, random_state=4)
+    for p in (None, 1, np.inf, "fro"):
+        ref = np.linalg.cond(A, p)
+        assert pv.cond(torch.from_numpy(A), p) == pytest.approx(ref, rel=1e-10)
+        assert pv.cond(jnp.asarray(A.astype(np.float32)), p) == pytest.approx(ref, rel=1e-3)
+    out = pv.cond(torch.from_numpy(np.stack([A, A])))
+    assert isinstance(out, torch.Tensor) and out.shape == (2,)
+
+
+def test_cond_singular_is_inf_and_nan_is_nan_on_every_backend():
+    jnp = pytest.importorskip("jax.numpy")
+    singular = [np.zeros((3, 3)), np.ones((2, 2)), np.diag([1.0, 0.0, 2.0])]
+    nan = np.array([[1.0, np.nan], [0.0, 1.0]])
+    for backend, convert in (("numpy", np.asarray), ("torch", torch.from_numpy), ("jax", jnp.asarray)):
+        norms = (None, 1) if backend == "jax" else (None, 1, 2, np.inf, "fro", "nuc")  # jax compiles each: slow
+        for M in singular:
+            for p in norms:
+                assert pv.cond(convert(M), p) == math.inf, (backend, M, p)
+        for p in norms:
+            assert math.isnan(pv.cond(convert(nan), p)), (backend, p)
+        batch = np.stack([np.zeros((3, 3)), np.eye(3)])
+        np.testing.assert_array_equal(np.asarray(pv.cond(convert(batch))), [np.inf, 1.0])
+    assert pv.cond(np.diag([1.0, 0.0, 2.0]), -2) == 0.0  # sigma_min / sigma_max, as NumPy
+
+
+# ----------------------------------------------------------------------------- orthogonality_error
+
+
+def test_orthogonality_error_householder_vs_gram_schmidt():
+    """Householder O(u), MGS O(u kappa), CGS O(u kappa^2) on a kappa = 1e6 matrix."""
+    kappa, u = 1e6, u_of(np.float64)
+    A = gallery.randsvd(30, kappa, 3, m=50, random_state=0)
+    house = pv.orthogonality_error(pv.QR(A, method="householder").Q)
+    modified = pv.orthogonality_error(mgs(A)[0])
+    classical = pv.orthogonality_error(cgs(A)[0])
+    assert house < 50 * 30 * u
+    assert 1e-3 * u * kappa < modified < 1e3 * u * kappa
+    assert 1e-3 * u * kappa**2 < classical < 1e3 * u * kappa**2
+    assert classical > 1e3 * modified > 1e6 * house
+
+
+def test_orthogonality_error_values_and_norms():
+    Q = np.ones((3, 2))  # Q^T Q - I = [[2, 3], [3, 2]]
+    assert pv.orthogonality_error(Q) == pytest.approx(math.sqrt(26))
+    assert pv.orthogonality_error(Q, 2) == pytest.approx(5.0)
+    assert pv.orthogonality_error(Q, 1) == pytest.approx(5.0)
+    assert pv.orthogonality_error(np.eye(4)[:, :2]) == 0.0
+    assert pv.orthogonality_error(np.zeros((3, 0))) == 0.0
+    Z = np.exp(2j * np.pi * np.outer(np.arange(4), np.arange(4)) / 4) / 2  # unitary DFT
+    assert pv.orthogonality_error(Z) < 1e-15
+    assert pv.orthogonality_error(torch.from_numpy(Z)) < 1e-15
+    with pytest.raises(ValueError, match="norm"):
+        pv.orthogonality_error(Q, "nuc")
+
+
+# ----------------------------------------------------------------------------- growth_factor
+
+
+def test_growth_factor_gfpp_and_pivoting():
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # the PivotGrowthWarning is suppressed: growth is the answer
+        for n in (5, 20, 40):
+            assert pv.growth_factor(gallery.gfpp(n)) == 2.0 ** (n - 1)
+    G = gallery.gfpp(40)
+    assert pv.growth_factor(G, "complete") < 3
+    assert pv.growth_factor(G, "rook") < 3
+    assert pv.growth_factor(np.zeros((3, 3))) == 1.0
+    A = np.random.default_rng(0).standard_normal((30, 30))
+    assert 1 <= pv.growth_factor(A) < 30

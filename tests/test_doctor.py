@@ -1,0 +1,310 @@
+"""``pivotal.doctor``: what a matrix is and how to solve with it."""
+
+from __future__ import annotations
+
+import json
+import math
+import warnings
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+
+import pivotal as pv
+from pivotal import gallery
+from pivotal.doctor import DoctorReport, Finding
+
+torch = pytest.importorskip("torch")
+
+SECTIONS = ("Matrix", "Norms", "Conditioning", "Recommendation", "Precision", "Findings", "Cost")
+
+
+def test_hilbert_is_ill_conditioned_and_loses_its_digits():
+    H = gallery.hilbert(12)
+    r = pv.doctor(H, random_state=0)
+    assert isinstance(r, DoctorReport)
+    kappa = np.linalg.cond(H)
+    assert r.cond2 == pytest.approx(kappa, rel=0.2)  # rounding-limited for kappa ~ 1/u
+    assert r.kappa_source == "kappa_2 (SVD)"
+    assert r.digits_lost == pytest.approx(math.log10(kappa), abs=0.1)
+    assert r.digits_available == pytest.approx(-math.log10(2.0**-53))
+    assert r.has("numerically_singular")
+    assert r.float32_safe is False and r.refinement == "none"
+    assert r.recommendation == "QRPivoted" and any("lstsq" in alt for alt in r.alternatives)
+    assert r.structure == ["general", "symmetric", "positive diagonal"]
+    # kappa_1 estimate and exact kappa_2 agree within the norm-equivalence factor n
+    assert r.condest >= r.cond2 / 12
+    # Hilbert(8): ill-conditioned (1.5e10) but not singular: warning, and GMRES-IR territory.
+    r8 = pv.doctor(gallery.hilbert(8))
+    assert r8.has("ill_conditioned") and not r8.has("numerically_singular")
+    assert r8.refinement == "gmres-ir" and r8.float32_safe is False
+    assert r8.digits_lost == pytest.approx(math.log10(np.linalg.cond(gallery.hilbert(8))), abs=0.05)
+    text = str(r8)
+    assert "digits lost" in text and "gmres-ir" in text
+
+
+def test_spd_recommends_cholesky_and_mixed_precision():
+    S = gallery.random_spd(60, 1e3, 3, random_state=1)
+    r = pv.doctor(S, random_state=1)
+    assert r.recommendation == "Cholesky"
+    assert any("cholesky" in why for why in r.reasons)
+    assert "symmetric" in r.structure and "positive diagonal" in r.structure
+    assert not [f for f in r.findings if f.level in ("error", "warning")]
+    assert r.float32_safe is True and r.refinement == "mixed"
+    assert r.cond2 == pytest.approx(1e3, rel=1e-6)
+    assert r.rank_svd == r.rank_qrcp == 60
+    assert np.linalg.cond(S, 1) / 3 <= r.condest <= np.linalg.cond(S, 1) * (1 + 1e-10)
+    assert r.trial is not None and r.trial["backward_error"] < 10 * 2.0**-53 * 60
+
+
+def test_gfpp_growth_is_flagged_with_a_remedy():
+    r = pv.doctor(gallery.gfpp(40), random_state=0)
+    assert r.growth_factor == 2.0**39
+    assert r.has("large_growth")
+    msg = next(f.message for f in r.findings if f.code == "large_growth")
+    assert "rook" in msg and "complete" in msg and "QR" in msg
+    assert r.growth_rook is not None and r.growth_rook < 3
+    assert r.recommendation == "LU (rook pivoting)"
+    # the matrix itself is well conditioned: the danger is the algorithm, and a trial solve shows it
+    assert r.cond2 < 20 and not r.has("ill_conditioned")
+    assert r.has("unstable_solve") and r.trial["backward_error"] > 1e-10
+    assert "growth (rook)" in r.timings
+
+
+def test_rank_deficient_rectangular_ranks_agree():
+    rng = np.random.default_rng(2)
+    A = rng.standard_normal((30, 5)) @ rng.standard_normal((5, 12))
+    r = pv.doctor(A, np.ones(30))
+    assert r.rank_svd == r.rank_qrcp == 5
+    assert r.has("rank_deficient") and r.recommendation == "QRPivoted"
+    assert r.condest == math.inf and r.cond2 > 1e13
+    assert "growth" in r.skipped and "solve" in r.skipped and r.solve is None
+    assert r.structure == ["rectangular"]
+    # full-rank rectangular: QR, and cond2 from randsvd
+    T = gallery.randsvd(8, 1e4, 3, m=20, random_state=0)
+    rt = pv.doctor(T)
+    assert rt.recommendation == "QR" and rt.rank_svd == rt.rank_qrcp == 8
+    assert rt.cond2 == pytest.approx(1e4, rel=1e-6)
+    assert rt.cond2 / 10 <= rt.condest <= rt.cond2 * 10  # kappa_1(R) estimate vs kappa_2
+    assert rt.findings == []
+
+
+def test_kahan_fools_qrcp():
+    r = pv.doctor(gallery.kahan(90))
+    assert r.rank_qrcp == 90 and r.rank_svd == 89
+    assert r.has("rank_disagreement")
+    assert "rank_reveal='strong'" in next(f.message for f in r.findings if f.code == "rank_disagreement")
+
+
+def test_nan_and_inf_are_reported_not_raised():
+    A = np.eye(4)
+    A[1, 2] = np.nan
+    A[3, 0] = np.inf
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        r = pv.doctor(A, np.ones(4))
+    assert r.nan_count == 1 and r.inf_count == 1
+    assert r.codes == ["nonfinite"] and r.findings[0].level == "error"
+    for item in ("condition estimate", "svd", "qrcp", "growth", "solve"):
+        assert "NaN/Inf" in r.skipped[item]
+    assert r.rcond is None and r.cond2 is None and r.solve is None
+    assert math.isnan(r.norms["1"])
+    d = json.loads(r.to_json())
+    assert d["norms"]["1"] == "nan" and d["rcond"] is None
+    assert "NaN" in str(r)
+
+
+def test_all_zero_matrix():
+    r = pv.doctor(np.zeros((5, 5)), np.ones(5))
+    assert r.has("all_zero") and r.has("solve_failed")
+    assert not r.has("singular") and not r.has("rank_deficient")  # all_zero says it
+    assert r.nnz == 0 and r.density == 0.0
+    assert r.rank_svd == 0 and r.rank_qrcp == 0
+    assert r.condest == math.inf and r.cond2 == math.inf and r.rcond == 0.0
+    assert r.refinement == "none" and r.digits_lost == math.inf
+    assert json.loads(r.to_json())["cond2"] == "inf"
+
+
+def test_exactly_singular_matrix():
+    A = gallery.zero_column(10, 4, random_state=0)
+    r = pv.doctor(A, np.ones(10))
+    assert r.has("singular") and r.has("zero_columns") and r.has("solve_failed")
+    assert r.recommendation == "QRPivoted"
+    assert r.rank_svd == r.rank_qrcp == 9
+
+
+def test_sparse_input_small_is_densified():
+    S = sp.random(40, 40, density=0.1, random_state=0, format="csr") + 5 * sp.eye(40, format="csr")
+    D = S.toarray()
+    r = pv.doctor(S)
+    assert r.backend == "scipy.sparse" and r.sparse_format == "csr" and "csr" in r.layout
+    assert r.nnz == np.count_nonzero(D) and r.density == pytest.approx(np.count_nonzero(D) / 1600)
+    rd = pv.doctor(D)
+    assert r.structure == rd.structure and r.recommendation == rd.recommendation
+    assert r.cond2 == pytest.approx(rd.cond2) and r.norms == pytest.approx(rd.norms)
+    assert any("splu" in alt for alt in r.alternatives)
+    x = pv.doctor(sp.csc_matrix(D), np.ones(40)).solution
+    np.testing.assert_allclose(D @ x, 1.0, rtol=1e-12)
+
+
+def test_sparse_input_large_stays_sparse():
+    n = 120
+    T = sp.diags([-np.ones(n - 1), 4 * np.ones(n), -np.ones(n - 1)], [-1, 0, 1], format="csc")
+    r = pv.doctor(T, exact_limit=20, random_state=0)
+    assert r.has("sparse_large")
+    assert r.structure == ["tridiagonal", "symmetric", "positive diagonal"]
+    assert r.recommendation == "scipy.sparse.linalg.splu"
+    for item in ("svd", "qrcp", "growth"):
+        assert item in r.skipped
+    exact = np.linalg.cond(T.toarray(), 1)
+    assert exact / 3 <= r.condest <= exact * (1 + 1e-10)
+    assert r.trial["backward_error"] < 1e-15
+    assert r.norms["1"] == pytest.approx(6.0) and r.norms["fro"] == pytest.approx(np.linalg.norm(T.toarray()))
+    # an explicitly stored zero is not a nonzero
+    C = sp.csr_matrix((np.array([1.0, 0.0, 2.0]), (np.array([0, 1, 2]), np.array([0, 1, 2]))), shape=(3, 3))
+    rc = pv.doctor(C, exact_limit=1)
+    assert rc.nnz == 2 and "3 stored entries" in rc.layout
+    assert rc.condest == math.inf and rc.has("zero_rows")
+    rs = pv.doctor(sp.random(30, 10, density=0.3, random_state=1, format="coo"), exact_limit=2)
+    assert rs.recommendation == "scipy.sparse.linalg.lsqr"
+
+
+def test_torch_tensor():
+    A = gallery.randsvd(20, 1e3, 3, random_state=0)
+    T = torch.tensor(A, requires_grad=True)
+    r = pv.doctor(T, torch.ones(20, dtype=torch.float64))
+    assert r.backend == "torch" and r.device == "cpu" and r.dtype == "float64"
+    assert r.layout == "C-contiguous" and r.has("requires_grad")
+    assert isinstance(r.solution, torch.Tensor)
+    np.testing.assert_allclose(A @ r.solution.numpy(), 1.0, rtol=1e-10)
+    assert r.cond2 == pytest.approx(pv.doctor(A).cond2)
+    assert pv.doctor(T.detach().T).layout == "F-contiguous"
+    # a NumPy b with a torch matrix is converted
+    assert isinstance(pv.doctor(T.detach(), np.ones(20)).solution, torch.Tensor)
+    r32 = pv.doctor(torch.tensor(A, dtype=torch.float32))
+    assert r32.dtype == "float32" and r32.refinement == "not needed" and r32.float32_safe
+
+
+def test_jax_array():
+    jnp = pytest.importorskip("jax.numpy")
+    A = gallery.randsvd(10, 1e2, 3, random_state=0).astype(np.float32)
+    r = pv.doctor(jnp.asarray(A))
+    assert r.backend == "jax" and r.dtype == "float32" and "cpu" in r.device
+    assert r.cond2 == pytest.approx(1e2, rel=1e-3)
+
+
+def test_json_round_trip_and_to_dict():
+    r = pv.doctor(gallery.hilbert(6), np.ones(6))
+    d = r.to_dict()
+    assert json.loads(r.to_json()) == d
+    assert json.loads(r.to_json(indent=None)) == d
+    assert "solution" not in d and "solve_report" not in d
+    for key in ("shape", "structure", "norms", "rcond", "cond2", "rank_svd", "rank_qrcp", "growth_factor",
+                "recommendation", "reasons", "digits_lost", "float32_safe", "refinement", "findings",
+                "timings", "skipped", "solve"):
+        assert key in d
+    assert d["shape"] == [6, 6]
+    assert all(set(f) == {"level", "code", "message"} for f in d["findings"])
+    # inf becomes a string: strict JSON
+    rz = pv.doctor(np.zeros((2, 2)))
+    assert json.loads(rz.to_json())["condest"] == "inf"
+    assert "Infinity" not in rz.to_json() and "NaN" not in rz.to_json()
+
+
+def test_text_has_the_sections():
+    A = gallery.randsvd(15, 1e5, 3, random_state=3)
+    text = str(pv.doctor(A, np.ones(15)))
+    lines = text.splitlines()
+    assert lines[0] == "pivotal doctor: 15 x 15 float64 matrix" and set(lines[1]) == {"="}
+    for section in (*SECTIONS, "Certified solve"):
+        assert section in lines
+    for needle in ("rcond (1-norm est.)", "kappa_2 (SVD)", "rank (QRCP)", "GEPP growth", "factorization",
+                   "digits lost", "forward bound"):
+        assert needle in text
+    assert "Trial solve (random b)" in str(pv.doctor(A))
+    assert pv.doctor(A)._repr_html_().startswith("<pre>")
+
+
+def test_certified_solve_bounds_the_true_error():
+    for kappa, seed in ((1e4, 0), (1e8, 1), (1e11, 2)):
+        A = gallery.randsvd(30, kappa, 3, random_state=seed)
+        x_true = np.random.default_rng(seed).standard_normal((30, 2))
+        b = A @ x_true
+        r = pv.doctor(A, b)
+        s = r.solve
+        for key in ("method", "path", "rcond", "backward_error", "componentwise_backward_error",
+                    "forward_error_bound", "refinement", "refinement_steps", "residual_norm", "dtype"):
+            assert key in s
+        assert s["method"] == "LU" and r.solve_report.method == "LU"
+        x = r.solution
+        err = np.abs(x - x_true).max() / np.abs(x).max()
+        assert err <= s["forward_error_bound"]
+        assert s["backward_error"] < 30 * 2.0**-53
+        assert r.trial is None  # the real b replaces the trial solve
+        assert "solve" in r.timings
+
+
+def test_badly_scaled_and_nearly_symmetric():
+    rng = np.random.default_rng(0)
+    A = np.diag(10.0 ** np.arange(-5, 10, 0.5)) @ rng.standard_normal((30, 30))
+    r = pv.doctor(A)
+    assert r.has("badly_scaled") and r.row_scale_ratio > 1e13
+    assert not r.has("numerically_singular")  # the scaling, not the matrix, is the problem
+    assert r.condest_equilibrated < 1e6 < r.condest
+    assert r.kappa == r.condest_equilibrated and "equilibration" in r.kappa_source
+    X = rng.standard_normal((30, 30))
+    S = X @ X.T + 30 * np.eye(30)
+    S[0, 1] += 1e-13
+    rs = pv.doctor(S)
+    assert rs.has("nearly_symmetric") and 0 < rs.asymmetry < 1e-14
+    assert "Cholesky" in next(f.message for f in rs.findings if f.code == "nearly_symmetric")
+    assert not pv.doctor((S + S.T) / 2).has("nearly_symmetric")
+    assert not pv.doctor(X).has("nearly_symmetric")
+
+
+def test_large_dense_skips_the_exact_items():
+    A = np.random.default_rng(0).standard_normal((40, 40))
+    r = pv.doctor(A, exact_limit=10)
+    assert "exact_limit = 10" in r.skipped["svd"] and "exact_limit" in r.skipped["qrcp"]
+    assert r.cond2 is None and r.rank_svd is None
+    assert r.growth_factor is not None  # reused from the LU factorization
+    assert r.kappa_source == "kappa_1 estimate" and r.kappa == r.condest
+    assert "factorization" in r.timings and "condition estimate" in r.timings
+    assert "skipped" in str(r)
+
+
+def test_inputs_and_argument_errors():
+    r = pv.doctor([[1, 2], [3, 4]])
+    assert r.dtype == "int64" and r.working_dtype == "float64" and r.shape == (2, 2)
+    assert "converted from list" in r.layout
+    e = pv.doctor(np.zeros((0, 3)))
+    assert e.codes == ["empty"] and e.recommendation == "none"
+    with pytest.raises(ValueError, match="one matrix"):
+        pv.doctor(np.ones(3))
+    with pytest.raises(ValueError, match="one matrix"):
+        pv.doctor(np.ones((2, 3, 3)))
+    with pytest.raises(ValueError, match="exact_limit"):
+        pv.doctor(np.eye(2), exact_limit=-1)
+    with pytest.raises(ValueError, match="shape"):
+        pv.doctor(np.eye(3), np.ones(4))
+    with pytest.raises(ValueError, match="random_state"):
+        pv.doctor(np.eye(3), random_state="seed")
+    with pytest.raises(TypeError, match="numeric"):
+        pv.doctor(np.array([["a", "b"], ["c", "d"]]))
+
+
+def test_findings_are_sorted_by_severity_and_typed():
+    r = pv.doctor(gallery.kahan(90))
+    levels = [f.level for f in r.findings]
+    order = {"error": 0, "warning": 1, "info": 2}
+    assert levels == sorted(levels, key=order.__getitem__)
+    assert all(isinstance(f, Finding) for f in r.findings)
+
+
+def test_wide_matrix_and_nonfinite_rhs():
+    W = gallery.randsvd(8, 1e4, 3, m=20, random_state=0).T.copy()  # 8 x 20
+    r = pv.doctor(W)
+    assert r.rank_svd == r.rank_qrcp == 8 and r.cond2 == pytest.approx(1e4, rel=1e-6)
+    assert r.cond2 / 10 <= r.condest <= r.cond2 * 10 and "factorization (A^H)" in r.timings
+    rb = pv.doctor(np.eye(3), np.array([1.0, np.nan, 1.0]))
+    assert rb.has("nonfinite_rhs") and rb.solve is None and "NaN" in rb.skipped["solve"]
