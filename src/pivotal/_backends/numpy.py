@@ -57,12 +57,25 @@ def herk_update(c, a):
 
 
 def vendor_getrf(a):
-    """LAPACK ``?getrf``: ``(lu, perm, info)`` with ``a[perm] = L U``."""
+    """LAPACK ``?getrf``: ``(lu, perm, info)`` with ``a[perm] = L U``.
+
+    ``a`` is the caller's working array (a private copy, or the user's with
+    ``overwrite_a=True``): a Fortran-ordered one is factored in place.
+    """
     fn = lapack.get_lapack_funcs("getrf", (a,))
-    lu, ipiv, info = fn(a, overwrite_a=False)
+    lu, ipiv, info = fn(a, overwrite_a=True)
     if info < 0:  # pragma: no cover - argument errors are ours
         raise ValueError(f"illegal value in argument {-info} of internal getrf")
     return lu, ipiv_to_perm(ipiv, a.shape[0]), int(info)
+
+
+def norm1_and_max(a):
+    """``(||a||_1, max |a_ij|)`` with LAPACK ``xLANGE``: no ``|a|`` temporary, no copy."""
+    fn = lapack.get_lapack_funcs("lange", (a,))
+    if a.flags.f_contiguous:
+        return float(fn("1", a)), float(fn("M", a))
+    t = a.T  # C-ordered: its transpose is Fortran-ordered, ||a||_1 = ||a^T||_inf
+    return float(fn("I", t)), float(fn("M", t))
 
 
 def vendor_potrf(a, lower):

@@ -11,10 +11,12 @@ import array_api_compat
 import numpy as np
 
 from .._array import (
+    backend_name,
     namespace,
     to_float,
     unit_roundoff,
     working_copy,
+    working_dtype,
 )
 from .._backends import get_backend
 from .._permutations import perm_sign, perm_to_ipiv
@@ -237,16 +239,31 @@ class LU(Factorization):
             a, "LU", square=False, check_finite=check_finite,
             jax_hint="for JAX arrays use pivotal.lu_factor / pivotal.lu_solve (jax.scipy.linalg).",
         )
-        work = working_copy(a, overwrite=overwrite_a)
+        lapack_path = (
+            backend_name(a) == "numpy" and method in ("auto", "vendor")
+            and pivoting == "partial" and block_size is None
+        )
+        if lapack_path and not overwrite_a:
+            # getrf works in Fortran order: copy straight into it (one copy, factored in place).
+            work = np.array(a, dtype=working_dtype(a), order="F", copy=True)
+        else:
+            work = working_copy(a, overwrite=overwrite_a)
         xp = namespace(work)
         self._xp = xp
         self.shape = (int(work.shape[0]), int(work.shape[1]))
         self.dtype = work.dtype
         self.pivoting = pivoting
-        absw = xp.abs(work)
-        self._amax = to_float(xp.max(absw)) if work.shape[0] and work.shape[1] else 0.0
-        self._anorm = to_float(xp.max(xp.sum(absw, axis=0))) if work.shape[0] and work.shape[1] else 0.0
-        del absw
+        if not (work.shape[0] and work.shape[1]):
+            self._anorm = self._amax = 0.0
+        elif backend_name(work) == "numpy" and (work.flags.c_contiguous or work.flags.f_contiguous):
+            from .._backends.numpy import norm1_and_max
+
+            self._anorm, self._amax = norm1_and_max(work)
+        else:
+            absw = xp.abs(work)
+            self._amax = to_float(xp.max(absw))
+            self._anorm = to_float(xp.max(xp.sum(absw, axis=0)))
+            del absw
         res = lu_compute(work, pivoting, block_size, method)
         self._lu = res.lu
         self._perm = res.perm
