@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import dataclasses
 import math
-import warnings
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -48,7 +47,7 @@ from ._array import (
     validate_rhs,
     working_dtype,
 )
-from .errors import LinAlgWarning
+from .errors import LinAlgWarning, warn_user
 from .factorizations.base import Factorization
 from .factorizations.factorize import ASSUME, factorize
 from .factorizations.lu import LU
@@ -865,6 +864,9 @@ def refine(
        numerical linear algebra", Acta Numerica 31, 347-414, 2022.
     .. [8] T. Ogita, S. M. Rump and S. Oishi, "Accurate sum and dot product",
        SIAM J. Sci. Comput. 26(6), 1955-1988, 2005.
+    .. [9] J. Demmel, Y. Hida, W. Kahan, X. S. Li, S. Mukherjee and E. J.
+       Riedy, "Error bounds from extra-precise iterative refinement", ACM
+       Trans. Math. Softw. 32(2), 325-351, 2006.
 
     Examples
     --------
@@ -887,10 +889,14 @@ def refine(
     (True, None, 'float32')
     """
     _check_options(precision, method, residual, assume, tol, maxiter)
+    a_shape = getattr(a, "shape", None)
+    if a_shape is not None and len(a_shape) > 2:
+        raise ValueError(
+            f"refine solves one system, but a has shape {tuple(a_shape)}: batches (..., N, N) are "
+            "not supported; loop over the batch, or use pivotal.factorize per matrix."
+        )
     a = validate_matrix(a, square=True, check_finite=False, batch=False)
     shape = tuple(a.shape)
-    if len(shape) != 2:  # pragma: no cover - validate_matrix(batch=False) guards this
-        raise ValueError(f"refine solves one system, got a of shape {shape}.")
     if backend_name(a) == "jax":
         raise TypeError("refine needs a NumPy array or PyTorch tensor (pivotal's factorizations mutate their input).")
     n = int(shape[0])
@@ -1004,13 +1010,12 @@ def refine(
         bes, gm, steps = out.bes, out.gmres, out.steps
 
     if not out.converged:
-        warnings.warn(
+        warn_user(
             LinAlgWarning(
                 f"iterative refinement did not converge: {out.failure}. The best iterate "
                 f"(backward error {min(out.bes):.3g}) is returned; the matrix may be singular "
                 "to working precision."
-            ),
-            stacklevel=2,
+            )
         )
     report = RefinementReport(
         method=method,
