@@ -525,8 +525,10 @@ def test_bad_arguments():
             pv.refine(A, b, **kwargs)
     with pytest.raises(ValueError, match="square"):
         pv.refine(np.ones((3, 4)), np.ones(3))
-    with pytest.raises(ValueError, match="2-D"):
+    with pytest.raises(ValueError, match="batches"):
         pv.refine(np.ones((2, 3, 3)), np.ones(3))
+    with pytest.raises(ValueError, match="2-D"):
+        pv.refine(np.ones(3), np.ones(3))
     with pytest.raises(ValueError, match="incompatible"):
         pv.refine(A, np.ones(5))
     with pytest.raises(ValueError, match=r"\(N,\) or \(N, K\)"):
