@@ -342,6 +342,16 @@ def ferr_columns(solve_op: Any, solve_op_h: Any, xp: Any, w_all: Any, x: Any) ->
     return bounds
 
 
+def _abs_matmul(xp: Any, a: Any, v: Any, block: int = 256) -> Any:
+    """``|A| @ v``; on NumPy by row blocks, so ``|A|`` never exists as a whole (no page faults)."""
+    if backend_name(a) != "numpy" or a.shape[0] <= block:
+        return xp.abs(a) @ v
+    out = np.empty((a.shape[0], v.shape[1]), dtype=np.result_type(np.abs(a[:1, :1]), v))
+    for i in range(0, a.shape[0], block):
+        np.matmul(np.abs(a[i : i + block]), v, out=out[i : i + block])
+    return out
+
+
 def error_measures(a: Any, x: Any, b: Any, solvers: Any = None) -> dict[str, float]:
     """The certificate of a solve, worst case over the columns: one pass over ``|A|``.
 
@@ -355,7 +365,7 @@ def error_measures(a: Any, x: Any, b: Any, solvers: Any = None) -> dict[str, flo
     r = b - a @ x
     k = x.shape[1]
     # One product with |A| gives both |A| |x| and the row sums (||A||_inf).
-    both = xp.abs(a) @ xp.concat([xp.abs(x), xp.abs(xp.ones_like(x[:, :1]))], axis=1)
+    both = _abs_matmul(xp, a, xp.concat([xp.abs(x), xp.abs(xp.ones_like(x[:, :1]))], axis=1))
     abs_ax, rowsums = both[:, :k], both[:, k]
     out = {}
     if x.shape[0] == 0 or x.shape[1] == 0:
