@@ -1,0 +1,808 @@
+"""SciPy-compatible partial SVD (:func:`svds`) and Hermitian eigensolver (:func:`eigsh`).
+
+Both functions have exactly the signatures of ``scipy.sparse.linalg.svds``
+and ``scipy.sparse.linalg.eigsh`` (SciPy 1.17) and return their conventions:
+``svds`` gives ``(u, s, vh)`` with ``s`` ascending, ``eigsh`` gives
+``(w, v)`` with ``w`` ascending.  A keyword-only ``method=`` picks the
+algorithm:
+
+``"dense"``
+    LAPACK through ``scipy.linalg.svd`` / ``scipy.linalg.eigh`` (or
+    ``torch.linalg`` for tensors): exact to rounding, cost ``O(m n min(m, n))``.
+``"lanczos"``
+    SciPy's ARPACK implicitly restarted Lanczos (``scipy.sparse.linalg``),
+    products with ``A`` only.  Sparse, LinearOperator and shift-invert /
+    generalized problems.  Tensors are computed on the host.
+``"randomized"``
+    pivotal's randomized block Krylov (:func:`pivotal.randomized.rsvd` /
+    :func:`pivotal.randomized.reigh`, ``method="block_krylov"``), largest
+    magnitudes only.  The number of Krylov steps is doubled (4, 8, ...,
+    ``maxiter`` or 32) until every returned triplet has a residual
+    ``max(||A v - s u||, ||A^H u - s v||) <= tol_eff * s_max`` with
+    ``tol_eff = tol`` or, for ``tol=0``, ``1000 u`` (``u`` the unit roundoff;
+    ARPACK's default reaches about ``50 u`` on the same test).  A
+    :class:`~pivotal.errors.LinAlgWarning` reports the residual reached
+    when the limit comes first.
+``"auto"`` (default)
+    :func:`select_svds_method` / :func:`select_eigsh_method`, which return
+    the method *and the reason*, so the choice can be inspected before or
+    after a call.
+
+The rule of ``"auto"`` (measured on a 2-core VM, 3000 x 2000 dense, k = 10):
+ARPACK took 0.7-2.5 s with residuals <= 1e-14 relative, dense
+``scipy.linalg.svd`` 2.6 s for the singular values alone; block Krylov
+reached the same residuals in 0.9-1.6 s on decaying spectra but only
+``3e-9`` after 15 s on a Gaussian (flat-spectrum) matrix.  Randomized
+methods therefore reach machine-precision triplets only on favourable
+spectra and are never chosen by ``"auto"``; ask for them explicitly when
+the spectrum decays (or pass a larger ``tol``).
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+import warnings
+from typing import Any
+
+import numpy as np
+import scipy.linalg
+import scipy.sparse
+import scipy.sparse.linalg
+
+from .._array import backend_name, from_numpy, to_numpy
+from ..errors import LinAlgWarning, warn_user
+
+__all__ = ["eigsh", "select_eigsh_method", "select_svds_method", "svds"]
+
+#: ``min(m, n)`` up to which "auto" uses the dense LAPACK path.
+DENSE_MAX = 500
+#: "auto" uses the dense path when ``k >= DENSE_K_FRACTION * min(m, n)``.
+DENSE_K_FRACTION = 0.2
+#: Randomized: residual target for ``tol=0`` in units of the unit roundoff.
+RANDOMIZED_TOL_FACTOR = 1000.0
+#: Randomized: default cap on block Krylov steps (``maxiter`` overrides it).
+RANDOMIZED_MAX_STEPS = 32
+
+_METHODS = ("auto", "dense", "lanczos", "randomized")
+
+
+# --------------------------------------------------------------------------- input helpers
+
+
+def _kind(A: Any) -> str:
+    if isinstance(A, scipy.sparse.linalg.LinearOperator):
+        return "linop"
+    if scipy.sparse.issparse(A):
+        return "sparse"
+    return "dense"
+
+
+def _shape(A: Any) -> tuple[int, ...]:
+    return tuple(int(d) for d in A.shape)
+
+
+def _host_dense(A: Any) -> np.ndarray:
+    """A NumPy copy/view of a dense ``A`` in a floating dtype (ints become float64)."""
+    a = to_numpy(A) if backend_name(A) != "numpy" else np.asarray(A)
+    if not (
+        np.issubdtype(a.dtype, np.floating)
+        or np.issubdtype(a.dtype, np.complexfloating)
+    ):
+        a = a.astype(np.float64)
+    return a
+
+
+def _is_torch(A: Any) -> bool:
+    return _kind(A) == "dense" and backend_name(A) == "torch"
+
+
+def _out(x: Any, A: Any) -> Any:
+    """Return ``x`` (NumPy) in the backend of a dense ``A``; NumPy for sparse/LinearOperator input."""
+    if x is None or _kind(A) != "dense" or backend_name(A) == "numpy":
+        return x
+    return from_numpy(np.ascontiguousarray(x), A)
+
+
+def _check_method(method: Any, func: str) -> str:
+    if method not in _METHODS:
+        raise ValueError(f"{func}: method must be one of {_METHODS}, got {method!r}.")
+    return method
+
+
+def _resolve_rng(rng: Any, random_state: Any) -> Any:
+    if rng is not None and random_state is not None:
+        raise TypeError(
+            "svds: pass the seed as rng= only (random_state= is SciPy's legacy alias of rng)."
+        )
+    return rng if rng is not None else random_state
+
+
+# --------------------------------------------------------------------------- selection
+
+
+def select_svds_method(
+    A: Any, k: int = 6, *, which: str = "LM", solver: str = "arpack"
+) -> tuple[str, str]:
+    """The method ``svds(A, k, which=which, solver=solver, method="auto")`` uses, and why.
+
+    Parameters
+    ----------
+    A : (M, N) array_like, scipy.sparse matrix or LinearOperator
+        The matrix (only its type and shape are looked at).
+    k : int, optional
+        Number of singular triplets.
+    which : {"LM", "SM"}, optional
+        Largest or smallest singular values.
+    solver : {"arpack", "propack", "lobpcg"}, optional
+        SciPy's solver; a non-default one always selects ``"lanczos"``.
+
+    Returns
+    -------
+    method : {"dense", "lanczos"}
+        The method chosen (``"randomized"`` is never chosen automatically:
+        see the module notes).
+    reason : str
+        One line explaining the choice.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from pivotal.randomized._svds import select_svds_method
+    >>> select_svds_method(np.ones((100, 80)), 5)
+    ('dense', 'dense input with min(M, N) = 80 <= 500: LAPACK SVD')
+    >>> select_svds_method(np.ones((3000, 2000)), 10)[0]
+    'lanczos'
+    """
+    kind = _kind(A)
+    shape = _shape(A)
+    p = min(shape) if len(shape) == 2 else 0
+    if str(solver).lower() != "arpack":
+        return "lanczos", f"solver={solver!r} requested: scipy.sparse.linalg.svds"
+    if kind == "linop":
+        return "lanczos", "LinearOperator input: ARPACK (products only)"
+    if p <= DENSE_MAX:
+        return "dense", f"{kind} input with min(M, N) = {p} <= {DENSE_MAX}: LAPACK SVD"
+    if kind == "sparse":
+        return "lanczos", f"sparse input with min(M, N) = {p} > {DENSE_MAX}: ARPACK"
+    if str(which).upper() == "SM":
+        return (
+            "dense",
+            "dense input, which='SM': LAPACK SVD (ARPACK converges slowly to small values)",
+        )
+    if k >= DENSE_K_FRACTION * p:
+        return (
+            "dense",
+            f"dense input with k = {k} >= {DENSE_K_FRACTION} min(M, N): LAPACK SVD",
+        )
+    return (
+        "lanczos",
+        f"dense input with min(M, N) = {p} > {DENSE_MAX} and small k = {k}: ARPACK",
+    )
+
+
+def select_eigsh_method(
+    A: Any,
+    k: int = 6,
+    *,
+    which: str = "LM",
+    M: Any = None,
+    sigma: Any = None,
+    Minv: Any = None,
+    OPinv: Any = None,
+    mode: str = "normal",
+) -> tuple[str, str]:
+    """The method ``eigsh(A, k, ..., method="auto")`` uses, and why.
+
+    Parameters
+    ----------
+    A : (N, N) array_like, scipy.sparse matrix or LinearOperator
+        The matrix (only its type and shape are looked at).
+    k : int, optional
+        Number of eigenpairs.
+    which, M, sigma, Minv, OPinv, mode
+        As in :func:`eigsh`; any of ``M``, ``sigma``, ``Minv``, ``OPinv``
+        or ``mode != "normal"`` selects ``"lanczos"`` (SciPy).
+
+    Returns
+    -------
+    method : {"dense", "lanczos"}
+        The method chosen (never ``"randomized"``; see the module notes).
+    reason : str
+        One line explaining the choice.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from pivotal.randomized._svds import select_eigsh_method
+    >>> select_eigsh_method(np.eye(50), 3)
+    ('dense', 'dense input with N = 50 <= 500: LAPACK eigh')
+    >>> select_eigsh_method(np.eye(50), 3, sigma=0.5)[0]
+    'lanczos'
+    """
+    kind = _kind(A)
+    shape = _shape(A)
+    n = shape[0] if shape else 0
+    if (
+        M is not None
+        or sigma is not None
+        or Minv is not None
+        or OPinv is not None
+        or mode != "normal"
+    ):
+        return (
+            "lanczos",
+            "generalized or shift-invert problem: scipy.sparse.linalg.eigsh",
+        )
+    if kind == "linop":
+        return "lanczos", "LinearOperator input: ARPACK (products only)"
+    if n <= DENSE_MAX:
+        return "dense", f"{kind} input with N = {n} <= {DENSE_MAX}: LAPACK eigh"
+    if kind == "sparse":
+        return "lanczos", f"sparse input with N = {n} > {DENSE_MAX}: ARPACK"
+    if str(which).upper() == "SM":
+        return (
+            "dense",
+            "dense input, which='SM': LAPACK eigh (ARPACK converges slowly to small values)",
+        )
+    if k >= DENSE_K_FRACTION * n:
+        return "dense", f"dense input with k = {k} >= {DENSE_K_FRACTION} N: LAPACK eigh"
+    return (
+        "lanczos",
+        f"dense input with N = {n} > {DENSE_MAX} and small k = {k}: ARPACK",
+    )
+
+
+# --------------------------------------------------------------------------- svds
+
+
+def _svds_check(A, k, ncv, tol, which, v0, maxiter, return_singular_vectors, solver):
+    """SciPy's argument checks (same messages and error types) for the non-SciPy paths."""
+    solver = str(solver).lower()
+    if solver not in {"arpack", "lobpcg", "propack"}:
+        raise ValueError(
+            f"solver must be one of { ({'arpack', 'lobpcg', 'propack'}) }."
+        )
+    shape = _shape(A)
+    if len(shape) != 2:
+        raise ValueError(f"expected 2-D A, got shape {shape}.")
+    if math.prod(shape) == 0:
+        raise ValueError("`A` must not be empty.")
+    kmax = min(shape) if solver == "propack" else min(shape) - 1
+    if (
+        isinstance(k, bool)
+        or not isinstance(k, numbers.Real)
+        or int(k) != k
+        or not (0 < k <= kmax)
+    ):
+        raise ValueError("`k` must be an integer satisfying `0 < k < min(A.shape)`.")
+    k = int(k)
+    if (
+        solver == "arpack"
+        and ncv is not None
+        and (int(ncv) != ncv or not (k < ncv < min(shape)))
+    ):
+        raise ValueError(
+            "`ncv` must be an integer satisfying `k < ncv < min(A.shape)`."
+        )
+    if tol < 0 or not np.isfinite(tol):
+        raise ValueError("`tol` must be a non-negative floating point value.")
+    which = str(which).upper()
+    if which not in {"LM", "SM"}:
+        raise ValueError(f"`which` must be in { ({'LM', 'SM'}) }.")
+    if maxiter is not None and (int(maxiter) != maxiter or maxiter <= 0):
+        raise ValueError("`maxiter` must be a positive integer.")
+    if return_singular_vectors not in {True, False, "vh", "u"}:
+        raise ValueError(
+            f"`return_singular_vectors` must be in { ({True, False, 'vh', 'u'}) }."
+        )
+    return k, which, solver
+
+
+def _keep_vectors(shape, rsv, u, vh):
+    """SciPy 1.17's behaviour for ``"u"`` / ``"vh"``: the other factor is None, whatever the shape."""
+    if rsv == "u":
+        vh = None
+    elif rsv == "vh":
+        u = None
+    return u, vh
+
+
+def _svds_dense(A, k, which, vectors):
+    """All singular values by LAPACK (or torch.linalg), the k wanted in ascending order."""
+    if _is_torch(A):
+        import torch
+
+        a = A if (A.is_floating_point() or A.is_complex()) else A.to(torch.float64)
+        if not vectors:
+            s = torch.linalg.svdvals(a)
+            sel = s[:k] if which == "LM" else s[-k:]
+            return None, torch.flip(sel, (0,)), None
+        u, s, vh = torch.linalg.svd(a, full_matrices=False)
+        idx = (
+            torch.arange(k - 1, -1, -1)
+            if which == "LM"
+            else torch.arange(s.shape[0] - 1, s.shape[0] - k - 1, -1)
+        )
+        idx = idx.to(s.device)
+        return u[:, idx], s[idx], vh[idx]
+    a = _host_dense(A.toarray()) if scipy.sparse.issparse(A) else _host_dense(A)
+    p = min(a.shape)
+    idx = np.arange(k - 1, -1, -1) if which == "LM" else np.arange(p - 1, p - k - 1, -1)
+    if not vectors:
+        s = scipy.linalg.svd(a, compute_uv=False)
+        return None, np.ascontiguousarray(s[idx]), None
+    u, s, vh = scipy.linalg.svd(a, full_matrices=False)
+    return (
+        _out(np.ascontiguousarray(u[:, idx]), A),
+        _out(s[idx], A),
+        _out(np.ascontiguousarray(vh[idx]), A),
+    )
+
+
+def _rel_residual(A, U, s, Vh) -> float:
+    """``max_i max(||A v_i - s_i u_i||, ||A^H u_i - s_i v_i||) / max(s)`` on the host."""
+    from .range_finder import _Operator
+
+    op = _Operator(A, "A", check_finite=False)
+    av = to_numpy(op.matmat(_ct(Vh)))
+    ahu = to_numpy(op.rmatmat(U))
+    Un, sn, Vn = to_numpy(U), to_numpy(s), to_numpy(Vh)
+    r1 = np.linalg.norm(av - Un * sn, axis=0)
+    r2 = np.linalg.norm(ahu - Vn.conj().T * sn, axis=0)
+    smax = float(np.max(np.abs(sn))) if sn.size else 0.0
+    return float(max(r1.max(), r2.max()) / smax) if smax > 0 else 0.0
+
+
+def _ct(x):
+    return x.mT.conj() if backend_name(x) == "torch" else np.asarray(x).conj().T
+
+
+def _unit_roundoff(A) -> float:
+    dt = str(A.dtype).replace("torch.", "")
+    try:
+        dt = np.dtype(dt)
+    except TypeError:
+        dt = np.dtype(np.float64)
+    if not (np.issubdtype(dt, np.floating) or np.issubdtype(dt, np.complexfloating)):
+        dt = np.dtype(np.float64)
+    return float(np.finfo(dt).eps) / 2
+
+
+def _randomized_loop(run, A, tol, maxiter, func):
+    """Double the block Krylov steps until the relative residual reaches the target."""
+    target = tol if tol > 0 else RANDOMIZED_TOL_FACTOR * _unit_roundoff(A)
+    qmax = int(maxiter) if maxiter is not None else RANDOMIZED_MAX_STEPS
+    q = min(4, qmax)
+    while True:
+        result, res = run(q)
+        if res <= target or q >= qmax:
+            break
+        q = min(2 * q, qmax)
+    if res > target:
+        warn_user(
+            LinAlgWarning(
+                f"{func}: randomized block Krylov reached a relative residual of {res:.1e} after {q} steps, "
+                f"above the target {target:.1e}; use method='lanczos' (ARPACK) or 'dense', or raise maxiter or tol."
+            )
+        )
+    return result
+
+
+def _refine(op, U):
+    """One Rayleigh-Ritz refinement: ``Z = orth(A^H U)``, ``svd(A Z) = U' S W^H``, ``V = Z W``.
+
+    Makes ``A v = s u`` hold to rounding and improves ``A^H u - s v`` by one
+    more (subspace iteration) step.
+    """
+    if backend_name(U) == "torch":
+        import torch
+
+        Z, _ = torch.linalg.qr(op.rmatmat(U))
+        Un, s, Wh = torch.linalg.svd(op.matmat(Z), full_matrices=False)
+        return Un, s, Wh @ Z.mH
+    Z, _ = np.linalg.qr(np.asarray(op.rmatmat(np.asarray(U))))
+    Un, s, Wh = np.linalg.svd(np.asarray(op.matmat(Z)), full_matrices=False)
+    return op.out(Un), op.out(s), op.out(Wh @ Z.conj().T)
+
+
+def _svds_randomized(A, k, tol, maxiter, seed):
+    from .range_finder import _Operator
+    from .rsvd import rsvd
+
+    op = _Operator(A, "A", check_finite=False)
+
+    def run(q):
+        U, s, Vh = rsvd(A, k, method="block_krylov", n_iter=q, random_state=seed)
+        U, s, Vh = _refine(op, U)
+        return (U, s, Vh), _rel_residual(A, U, s, Vh)
+
+    U, s, Vh = _randomized_loop(run, A, tol, maxiter, "svds")
+    if backend_name(s) == "torch":
+        import torch
+
+        return torch.flip(U, (1,)), torch.flip(s, (0,)), torch.flip(Vh, (0,))
+    return U[:, ::-1], s[::-1], Vh[::-1]
+
+
+def svds(
+    A: Any,
+    k: int = 6,
+    ncv: int | None = None,
+    tol: float = 0,
+    which: str = "LM",
+    v0: Any = None,
+    maxiter: int | None = None,
+    return_singular_vectors: bool | str = True,
+    solver: str = "arpack",
+    rng: Any = None,
+    options: dict | None = None,
+    *,
+    random_state: Any = None,
+    method: str = "auto",
+) -> Any:
+    """Partial SVD: the ``k`` largest or smallest singular triplets, like ``scipy.sparse.linalg.svds``.
+
+    Same signature, defaults, return conventions and argument errors as
+    SciPy 1.17, plus the keyword-only ``method``.
+
+    Parameters
+    ----------
+    A : (M, N) array_like, torch.Tensor, scipy.sparse matrix or LinearOperator
+        Real or complex matrix.  Integer input is computed in float64.
+    k : int, optional
+        Number of triplets, ``1 <= k < min(M, N)`` (``<= min(M, N)`` for
+        ``solver="propack"``), as in SciPy whatever the method.
+    ncv : int, optional
+        ARPACK's number of Lanczos vectors (``"lanczos"`` only).
+    tol : float, optional
+        ``0`` (default): machine precision.  ``"lanczos"`` passes it to
+        SciPy; ``"randomized"`` stops at the relative residual ``tol``;
+        ``"dense"`` is always exact to rounding.
+    which : {"LM", "SM"}, optional
+        Largest (default) or smallest singular values.
+    v0 : (min(M, N),) ndarray, optional
+        ARPACK's starting vector (``"lanczos"`` only; the other methods
+        need none).
+    maxiter : int, optional
+        Iteration limit: ARPACK's for ``"lanczos"``, the largest number of
+        block Krylov steps for ``"randomized"`` (default 32).
+    return_singular_vectors : {True, False, "u", "vh"}, optional
+        As in SciPy 1.17: ``False`` returns only ``s``; ``"u"`` returns
+        ``vh=None`` and ``"vh"`` returns ``u=None`` (for either shape, as
+        SciPy's ARPACK path does, although its docstring says otherwise).
+    solver : {"arpack", "propack", "lobpcg"}, optional
+        SciPy's solver for ``"lanczos"``; a non-default solver makes
+        ``"auto"`` choose ``"lanczos"``, and is refused by the other methods.
+    rng : None, int or numpy.random.Generator, optional
+        Seed of ARPACK's start vector, or of the randomized test matrices
+        (which also accept a ``torch.Generator``).
+    options : dict, optional
+        Reserved by SciPy (passed on for ``"lanczos"``).
+    random_state : optional
+        SciPy's legacy name of ``rng`` (keyword-only); give one of the two.
+    method : {"auto", "dense", "lanczos", "randomized"}, optional
+        Algorithm (see the module notes); ``"auto"`` follows
+        :func:`select_svds_method`.  ``"randomized"`` supports
+        ``which="LM"`` only.
+
+    Returns
+    -------
+    u : (M, k) array or None
+        Left singular vectors, columns ordered like ``s``.
+    s : (k,) array
+        Singular values, **ascending** (SciPy's order), real.
+    vh : (k, N) array or None
+        Right singular vectors, rows ordered like ``s``.
+
+    With ``return_singular_vectors=False`` only ``s`` is returned.  Dense
+    input gives arrays of its own backend and device; sparse and
+    LinearOperator input give NumPy arrays.
+
+    Raises
+    ------
+    ValueError
+        Bad ``k``, ``ncv``, ``tol``, ``which``, ``maxiter``,
+        ``return_singular_vectors``, ``solver`` or ``method``, empty ``A``
+        (SciPy's messages), or ``"randomized"`` with ``which="SM"``.
+    TypeError
+        Both ``rng`` and ``random_state`` given.
+
+    See Also
+    --------
+    eigsh, select_svds_method, pivotal.randomized.rsvd
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from pivotal.randomized import svds
+    >>> rng = np.random.default_rng(0)
+    >>> A = rng.standard_normal((60, 40))
+    >>> u, s, vh = svds(A, k=3)
+    >>> ref = np.linalg.svd(A, compute_uv=False)
+    >>> bool(np.allclose(s, ref[:3][::-1]))      # ascending, like SciPy
+    True
+    >>> bool(np.allclose(A @ vh.T, u * s))
+    True
+    >>> s_small = svds(A, k=2, which="SM", return_singular_vectors=False)
+    >>> bool(np.allclose(s_small, ref[-2:][::-1]))
+    True
+    """
+    method = _check_method(method, "svds")
+    seed = _resolve_rng(rng, random_state)
+    k, which_u, solver_l = _svds_check(
+        A, k, ncv, tol, which, v0, maxiter, return_singular_vectors, solver
+    )
+    if method == "auto":
+        method, _ = select_svds_method(A, k, which=which_u, solver=solver_l)
+    elif method != "lanczos" and solver_l != "arpack":
+        raise ValueError(
+            f"svds: solver={solver!r} is used by method='lanczos' only; drop it or use that method."
+        )
+    rsv = return_singular_vectors
+    if method == "lanczos":
+        a = _host_dense(A) if _kind(A) == "dense" else A
+        kw = {"rng": rng} if random_state is None else {"random_state": random_state}
+        res = scipy.sparse.linalg.svds(
+            a, k, ncv=ncv, tol=tol, which=which, v0=v0, maxiter=maxiter,
+            return_singular_vectors=rsv, solver=solver, options=options, **kw,
+        )  # fmt: skip
+        if not rsv:
+            return _out(res, A)
+        return tuple(_out(x, A) for x in res)
+    if method == "randomized":
+        if which_u != "LM":
+            raise ValueError("svds: method='randomized' finds the largest singular values only; use which='LM' "
+                             "or method='dense'/'lanczos'.")  # fmt: skip
+        u, s, vh = _svds_randomized(A, k, tol, maxiter, seed)
+    else:
+        u, s, vh = _svds_dense(A, k, which_u, bool(rsv))
+    if not rsv:
+        return s
+    u, vh = _keep_vectors(_shape(A), rsv, u, vh)
+    return u, s, vh
+
+
+# --------------------------------------------------------------------------- eigsh
+
+
+def _eigsh_select(w: np.ndarray, k: int, which: str) -> np.ndarray:
+    """Indices of the wanted eigenvalues of an ascending ``w``, in ascending order of value."""
+    n = w.shape[0]
+    if which == "LA":
+        return np.arange(n - k, n)
+    if which == "SA":
+        return np.arange(k)
+    if which == "BE":
+        lo = k // 2
+        return np.r_[np.arange(lo), np.arange(n - (k - lo), n)]
+    key = -np.abs(w) if which == "LM" else np.abs(w)
+    return np.sort(np.argsort(key, kind="stable")[:k])
+
+
+def _arpack_order(w: np.ndarray, which: str) -> np.ndarray:
+    """The order SciPy returns eigenvalues in with ``return_eigenvectors=False``."""
+    if which == "LM":
+        return np.lexsort((-w, np.abs(w)))
+    if which == "SM":
+        return np.lexsort((-w, -np.abs(w)))
+    if which == "SA":
+        return np.arange(w.shape[0])[::-1]
+    return np.arange(w.shape[0])
+
+
+def _eigsh_dense(A, k, which, vectors):
+    if _is_torch(A):
+        import torch
+
+        a = A if (A.is_floating_point() or A.is_complex()) else A.to(torch.float64)
+        w, v = torch.linalg.eigh(a) if vectors else (torch.linalg.eigvalsh(a), None)
+        idx = _eigsh_select(to_numpy(w), k, which)
+        if not vectors:
+            idx = idx[_arpack_order(to_numpy(w)[idx], which)]
+        t = torch.as_tensor(idx, device=w.device)
+        return w[t], (v[:, t] if vectors else None)
+    a = _host_dense(A.toarray()) if scipy.sparse.issparse(A) else _host_dense(A)
+    n = a.shape[0]
+    if which in ("LA", "SA") and k < n:
+        sub = (n - k, n - 1) if which == "LA" else (0, k - 1)
+        res = scipy.linalg.eigh(a, eigvals_only=not vectors, subset_by_index=sub)
+        w, v = (res, None) if not vectors else res
+        idx = np.arange(k)
+    else:
+        res = scipy.linalg.eigh(a, eigvals_only=not vectors)
+        w, v = (res, None) if not vectors else res
+        idx = _eigsh_select(w, k, which)
+    if not vectors:
+        idx = idx[_arpack_order(w[idx], which)]
+        return _out(np.ascontiguousarray(w[idx]), A), None
+    return _out(np.ascontiguousarray(w[idx]), A), _out(
+        np.ascontiguousarray(v[:, idx]), A
+    )
+
+
+def _eigsh_randomized(A, k, tol, maxiter, seed):
+    from .rsvd import reigh
+
+    def run(q):
+        w, V = reigh(A, k, method="block_krylov", n_iter=q, random_state=seed)
+        from .range_finder import _Operator
+
+        av = to_numpy(_Operator(A, "A", check_finite=False).matmat(V))
+        wn, vn = to_numpy(w), to_numpy(V)
+        wmax = float(np.max(np.abs(wn)))
+        res = (
+            float(np.linalg.norm(av - vn * wn, axis=0).max() / wmax)
+            if wmax > 0
+            else 0.0
+        )
+        return (w, V), res
+
+    w, V = _randomized_loop(run, A, tol, maxiter, "eigsh")
+    order = np.argsort(to_numpy(w), kind="stable")
+    if backend_name(w) == "torch":
+        import torch
+
+        t = torch.as_tensor(order, device=w.device)
+        return w[t], V[:, t]
+    return w[order], V[:, order]
+
+
+def eigsh(
+    A: Any,
+    k: int = 6,
+    M: Any = None,
+    sigma: float | None = None,
+    which: str = "LM",
+    v0: Any = None,
+    ncv: int | None = None,
+    maxiter: int | None = None,
+    tol: float = 0,
+    return_eigenvectors: bool = True,
+    Minv: Any = None,
+    OPinv: Any = None,
+    mode: str = "normal",
+    rng: Any = None,
+    *,
+    method: str = "auto",
+) -> Any:
+    """``k`` eigenpairs of a real symmetric or complex Hermitian ``A``, like ``scipy.sparse.linalg.eigsh``.
+
+    Same signature, defaults, return conventions and argument errors as
+    SciPy 1.17, plus the keyword-only ``method``.  Generalized (``M``,
+    ``Minv``) and shift-invert (``sigma``, ``OPinv``, ``mode``) problems
+    are always handed to SciPy.
+
+    Parameters
+    ----------
+    A : (N, N) array_like, torch.Tensor, scipy.sparse matrix or LinearOperator
+        Symmetric (Hermitian) matrix.  Only one triangle is trusted by
+        ``"dense"``; ``"lanczos"`` and ``"randomized"`` use products.
+    k : int, optional
+        Number of eigenpairs, ``k >= 1``.  As in SciPy, ``k >= N`` issues a
+        ``RuntimeWarning`` and returns all ``N`` eigenpairs of a dense ``A``
+        (a ``TypeError`` for sparse and LinearOperator ``A``).
+    M, sigma, v0, ncv, Minv, OPinv, mode
+        As in SciPy; any of ``M``, ``sigma``, ``Minv``, ``OPinv`` or
+        ``mode != "normal"`` selects ``"lanczos"``.  ``v0`` and ``ncv`` are
+        used by ``"lanczos"`` only.
+    which : {"LM", "SM", "LA", "SA", "BE"}, optional
+        Largest / smallest magnitude, largest / smallest algebraic, or both
+        ends (``k // 2`` from the low end, the rest from the high end).
+    maxiter : int, optional
+        ARPACK's iteration limit, or the largest number of block Krylov
+        steps for ``"randomized"`` (default 32).
+    tol : float, optional
+        ``0`` (default): machine precision (see :func:`svds`).
+    return_eigenvectors : bool, optional
+        Return ``(w, v)`` (default) or ``w`` only.
+    rng : None, int or numpy.random.Generator, optional
+        Seed of ARPACK's start vector or of the randomized test matrices.
+    method : {"auto", "dense", "lanczos", "randomized"}, optional
+        Algorithm; ``"auto"`` follows :func:`select_eigsh_method`.
+        ``"randomized"`` supports ``which="LM"`` only.
+
+    Returns
+    -------
+    w : (k,) array
+        Eigenvalues, ascending.  With ``return_eigenvectors=False`` they
+        come in SciPy's (ARPACK's) order: ascending ``|w|`` for "LM",
+        descending ``|w|`` for "SM", descending for "SA", ascending
+        otherwise.
+    v : (N, k) array
+        Orthonormal eigenvectors, ``A v = v diag(w)``.
+
+    Raises
+    ------
+    ValueError
+        ``k <= 0``, bad ``which`` or ``method``, non-square ``A``, ``"BE"``
+        with complex ``A`` (SciPy's messages), or ``"randomized"`` with a
+        ``which`` other than ``"LM"`` or with ``M``/``sigma``.
+
+    See Also
+    --------
+    svds, select_eigsh_method, pivotal.randomized.reigh
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from pivotal.randomized import eigsh
+    >>> A = np.diag(np.arange(1.0, 21.0)) - 10.5 * np.eye(20)   # eigenvalues -9.5 .. 9.5
+    >>> w, v = eigsh(A, k=4)
+    >>> w.tolist()
+    [-9.5, -8.5, 8.5, 9.5]
+    >>> eigsh(A, k=2, which="LA", return_eigenvectors=False).tolist()
+    [8.5, 9.5]
+    >>> bool(np.allclose(A @ v, v * w))
+    True
+    """
+    method = _check_method(method, "eigsh")
+    shape = _shape(A)
+    if len(shape) != 2 or shape[0] != shape[1]:
+        raise ValueError(f"expected square matrix (shape={shape})")
+    which_u = str(which).upper() if isinstance(which, str) else which
+    if which_u not in ("LM", "SM", "LA", "SA", "BE"):
+        raise ValueError("which must be one of LM SM LA SA BE")
+    cplx = np.issubdtype(
+        np.dtype(str(A.dtype).replace("torch.", "")), np.complexfloating
+    )
+    if cplx and which_u == "BE":
+        raise ValueError("which='BE' cannot be used with complex matrix A")
+    if isinstance(k, bool) or not isinstance(k, numbers.Integral) or k <= 0:
+        raise ValueError("k must be greater than 0.")
+    k = int(k)
+    n = shape[0]
+    special = (
+        M is not None
+        or sigma is not None
+        or Minv is not None
+        or OPinv is not None
+        or mode != "normal"
+    )
+    if method == "auto":
+        method, _ = select_eigsh_method(
+            A, k, which=which_u, M=M, sigma=sigma, Minv=Minv, OPinv=OPinv, mode=mode
+        )
+    elif special and method != "lanczos":
+        raise ValueError(f"eigsh: M, sigma, Minv, OPinv and mode are supported by method='lanczos' only, "
+                         f"not {method!r}; drop method= or use 'lanczos'.")  # fmt: skip
+    if k >= n and method != "lanczos":
+        warnings.warn(
+            "k >= N for N * N square matrix. Attempting to use scipy.linalg.eigh instead.",
+            RuntimeWarning,
+            stacklevel=2,
+        )
+        if _kind(A) == "sparse":
+            raise TypeError("Cannot use scipy.linalg.eigh for sparse A with k >= N. "
+                            "Use scipy.linalg.eigh(A.toarray()) or reduce k.")  # fmt: skip
+        if _kind(A) == "linop":
+            raise TypeError(
+                "Cannot use scipy.linalg.eigh for LinearOperator A with k >= N."
+            )
+        method, k = "dense", n
+    if method == "lanczos":
+        a = _host_dense(A) if _kind(A) == "dense" else A
+        res = scipy.sparse.linalg.eigsh(
+            a, k, M=M, sigma=sigma, which=which, v0=v0, ncv=ncv, maxiter=maxiter, tol=tol,
+            return_eigenvectors=return_eigenvectors, Minv=Minv, OPinv=OPinv, mode=mode, rng=rng,
+        )  # fmt: skip
+        if not return_eigenvectors:
+            return _out(res, A)
+        return tuple(_out(x, A) for x in res)
+    if method == "randomized":
+        if which_u != "LM":
+            raise ValueError("eigsh: method='randomized' finds the largest-magnitude eigenvalues only; use "
+                             "which='LM' or method='dense'/'lanczos'.")  # fmt: skip
+        w, v = _eigsh_randomized(A, k, tol, maxiter, rng)
+        if not return_eigenvectors:
+            idx = _arpack_order(to_numpy(w), "LM")
+            return w[idx] if backend_name(w) != "torch" else w[_torch_index(idx, w)]
+        return w, v
+    w, v = _eigsh_dense(A, k, which_u, bool(return_eigenvectors))
+    return (w, v) if return_eigenvectors else w
+
+
+def _torch_index(idx: np.ndarray, like: Any) -> Any:
+    import torch
+
+    return torch.as_tensor(idx, device=like.device)

@@ -1,0 +1,170 @@
+"""rsvd, range_finder, reigh and nystrom on Dask arrays (pivotal.randomized._dask).
+
+Acceptance: on a dask.distributed cluster, a lazily generated tall matrix (never
+materialised on one worker) gives the same singular values (1e-12 relative),
+singular vectors and bases as the same matrix in NumPy for a fixed seed, for
+every chunking; U is a lazy dask array chunked like A's rows, s and Vh NumPy;
+nystrom and reigh on a square PSD dask array match NumPy."""
+
+from __future__ import annotations
+
+import functools
+
+import numpy as np
+import pytest
+
+from pivotal.randomized import nystrom, range_finder, reigh, rsvd
+from pivotal.randomized._random import root_key, tile_normal
+
+da = pytest.importorskip("dask.array")
+distributed = pytest.importorskip("dask.distributed")
+
+M, N, RANK = 20000, 100, 40
+
+
+@pytest.fixture(scope="module")
+def client():
+    cluster = distributed.LocalCluster(
+        processes=False, n_workers=2, threads_per_worker=1, dashboard_address=None
+    )
+    c = distributed.Client(cluster)
+    yield c
+    c.close()
+    cluster.close()
+
+
+@functools.cache
+def _right_factor(n: int = N, rank: int = RANK) -> np.ndarray:
+    """``diag(sigma) V^T``: a geometric spectrum on a random orthonormal V."""
+    V, _ = np.linalg.qr(np.random.default_rng(7).standard_normal((n, rank)))
+    sigma = np.logspace(0, -4, rank)
+    return sigma[:, None] * V.T
+
+
+def _rows(r0: int, r1: int, n: int = N) -> np.ndarray:
+    """Rows ``[r0, r1)`` of A = G diag(sigma) V^T / sqrt(m) + 1e-7 noise, independent of the chunking."""
+    key = root_key(2024)
+    g = tile_normal(key, r0, r1, RANK, stream=0)
+    return g @ _right_factor(n) / np.sqrt(M) + 1e-7 * tile_normal(key, r0, r1, n, stream=1)
+
+
+def _block(block_info=None):
+    (r0, r1), _ = block_info[None]["array-location"]
+    return _rows(r0, r1)
+
+
+def _lazy(chunk_rows) -> da.Array:
+    """A (M, N) built chunk by chunk on the workers; no task ever holds more than one chunk."""
+    if isinstance(chunk_rows, int):
+        chunk_rows = (chunk_rows,) * (M // chunk_rows) + ((M % chunk_rows,) if M % chunk_rows else ())
+    return da.map_blocks(_block, chunks=(tuple(chunk_rows), (N,)), dtype=np.float64)
+
+
+@functools.cache
+def _dense() -> np.ndarray:
+    A = _rows(0, M)
+    A.setflags(write=False)
+    return A
+
+
+def _rel(a, b) -> float:
+    return float(np.max(np.abs(np.asarray(a) - np.asarray(b))) / np.max(np.abs(np.asarray(b))))
+
+
+@pytest.mark.parametrize("n_iter", ["auto", 1])
+def test_rsvd_matches_numpy(client, n_iter):
+    A = _lazy(3000)
+    U, s, Vh = rsvd(A, 10, n_iter=n_iter, random_state=5)
+    assert isinstance(U, da.Array) and U.chunks[0] == A.chunks[0] and U.shape == (M, 10)
+    assert isinstance(s, np.ndarray) and isinstance(Vh, np.ndarray) and Vh.shape == (10, N)
+    Un, sn, Vhn = rsvd(_dense(), 10, n_iter=n_iter, random_state=5)
+    u = U.compute()
+    assert _rel(s, sn) < 1e-12
+    # The same vectors, signs included (the sign convention is applied on Dask too).
+    assert _rel(u, Un) < 1e-9 and _rel(Vh, Vhn) < 1e-9
+    assert np.linalg.norm(u.T @ u - np.eye(10)) < 1e-13
+    # And a good approximation: the true spectrum starts with sigma_i / sqrt(M) * sqrt(M).
+    assert np.allclose(s, np.linalg.svd(_dense(), compute_uv=False)[:10], rtol=1e-6)
+
+
+def test_rsvd_independent_of_chunking(client):
+    results = [rsvd(_lazy(c), 8, n_iter=2, random_state=11) for c in (2500, (7000, 1, 5999, 7000))]
+    (U1, s1, Vh1), (U2, s2, Vh2) = results
+    assert U2.chunks[0] == (7000, 1, 5999, 7000)
+    assert _rel(s1, s2) < 1e-13
+    assert _rel(Vh1, Vh2) < 1e-10
+    assert _rel(U1.compute(), U2.compute()) < 1e-10
+
+
+def test_range_finder_matches_numpy(client):
+    A = _lazy(4000)
+    Q = range_finder(A, 12, n_iter=1, random_state=3)
+    assert isinstance(Q, da.Array) and Q.shape == (M, 22) and Q.chunks[0] == A.chunks[0]
+    Qn = range_finder(_dense(), 12, n_iter=1, random_state=3)
+    q = Q.compute()
+    assert _rel(q, Qn) < 1e-9
+    assert np.linalg.norm(q.T @ q - np.eye(22)) < 1e-13
+
+
+def test_rsvd_complex_and_float32(client):
+    rng = np.random.default_rng(0)
+    A = (rng.standard_normal((3000, 8)) + 1j * rng.standard_normal((3000, 8))) @ rng.standard_normal((8, 40))
+    U, s, Vh = rsvd(da.from_array(A, chunks=(700, 40)), 8, random_state=1)
+    Un, sn, Vhn = rsvd(A, 8, random_state=1)
+    assert _rel(s, sn) < 1e-12 and _rel(U.compute(), Un) < 1e-10 and _rel(Vh, Vhn) < 1e-10
+    A32 = A.real.astype(np.float32)
+    U, s, Vh = rsvd(da.from_array(A32, chunks=(700, 40)), 5, random_state=1)
+    assert U.dtype == np.float32 and s.dtype == np.float32
+    assert _rel(s, rsvd(A32, 5, random_state=1)[1]) < 1e-5
+
+
+def test_other_methods_gather_on_the_client(client):
+    A = _lazy(5000)
+    U, s, Vh = rsvd(A, 6, method="block_krylov", n_iter=2, random_state=4)
+    assert isinstance(U, np.ndarray)
+    sn = rsvd(_dense(), 6, method="block_krylov", n_iter=2, random_state=4)[1]
+    assert _rel(s, sn) < 1e-12
+    # tol=: the exact ||A||_F (one pass), so the same rank and vectors as NumPy.
+    U, s, Vh = rsvd(A, 30, tol=1e-3, random_state=4)
+    Un, sn, _ = rsvd(_dense(), 30, tol=1e-3, random_state=4)
+    assert isinstance(U, np.ndarray) and len(s) == len(sn)
+    assert _rel(s, sn) < 1e-12 and _rel(U, Un) < 1e-9
+    assert np.linalg.norm(_dense() - (U * s) @ Vh) <= 1e-3 * np.linalg.norm(_dense())
+    Q = range_finder(A, tol=1e-3, random_state=4)
+    assert isinstance(Q, np.ndarray) and Q.shape == range_finder(_dense(), tol=1e-3, random_state=4).shape
+
+
+def test_empty_rank_and_bad_input(client):
+    U, s, Vh = rsvd(_lazy(5000), 0, random_state=0)
+    assert U.shape == (M, 0) and s.shape == (0,) and Vh.shape == (0, N)
+    with pytest.raises(ValueError, match="k must satisfy"):
+        rsvd(_lazy(5000), N + 1, random_state=0)
+    bad = _lazy(5000)
+    bad = da.where(da.arange(M)[:, None] == 12345, np.nan, bad)
+    with pytest.raises(ValueError, match="infs or NaNs"):
+        rsvd(bad, 5, random_state=0)
+
+
+def _psd(n=600, rank=25):
+    rng = np.random.default_rng(3)
+    G = rng.standard_normal((n, rank)) * np.logspace(0, -3, rank)
+    return G @ G.T + 1e-10 * np.eye(n)
+
+
+def test_nystrom_and_reigh_match_numpy(client):
+    P = _psd()
+    Pd = da.from_array(P, chunks=(128, 600))  # square, chunked by rows
+    U, lam = nystrom(Pd, 10, n_iter=1, random_state=9)
+    Un, lamn = nystrom(P, 10, n_iter=1, random_state=9)
+    assert isinstance(U, np.ndarray) and _rel(lam, lamn) < 1e-12 and _rel(U, Un) < 1e-10
+    w, V = reigh(Pd, 6, random_state=9)
+    wn, Vn = reigh(P, 6, random_state=9)
+    assert _rel(w, wn) < 1e-12 and _rel(V, Vn) < 1e-10
+
+
+def test_nystrom_refuses_non_symmetric(client):
+    A = np.random.default_rng(0).standard_normal((200, 200))
+    with pytest.raises(ValueError, match="not symmetric"):
+        nystrom(da.from_array(A, chunks=(50, 200)), 5, random_state=0)
+    with pytest.raises(ValueError, match="square"):
+        reigh(da.from_array(A[:, :100], chunks=(50, 100)), 5, random_state=0)

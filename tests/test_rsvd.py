@@ -1,0 +1,461 @@
+"""Randomized range finder, rsvd, reigh and Nyström (pivotal.randomized).
+
+Acceptance: rsvd's error is within 1.05x of the Eckart-Young optimum (spectral and
+Frobenius) on fast, slow and flat spectra; adaptive mode meets its tolerance;
+Nyström is exact on low-rank PSD input; reigh matches numpy.linalg.eigh; sparse,
+LinearOperator, complex and PyTorch input; the sign convention; bad arguments."""
+
+from __future__ import annotations
+
+import functools
+import importlib
+import warnings
+
+import numpy as np
+import pytest
+import scipy.sparse
+import scipy.sparse.linalg
+
+from pivotal.errors import LinAlgWarning
+from pivotal.randomized import nystrom, range_finder, reigh, rsvd
+
+from .helpers import random_matrix, to_np, torch
+
+rf_module = importlib.import_module("pivotal.randomized.range_finder")
+needs_torch = pytest.mark.skipif(torch is None, reason="torch not installed")
+
+M, N, K = 1000, 400, 20
+
+
+def _spectrum(name: str, n: int = N, k: int = K) -> np.ndarray:
+    i = np.arange(1, n + 1, dtype=float)
+    if name == "fast":
+        return np.exp(-i / 5)
+    if name == "slow":
+        return 1 / i
+    if name == "flat":  # sigma_i = 1 for i <= k, then a plateau at 1/2
+        return np.where(i <= k, 1.0, 0.5)
+    if name == "flat9":  # a plateau at 0.9: gap 1.11, the hardest case for subspace iteration
+        return np.where(i <= k, 1.0, 0.9)
+    raise ValueError(name)
+
+
+@functools.cache
+def _factors(m: int, n: int, complex_: bool = False):
+    rng = np.random.default_rng(1234)
+    dt = np.complex128 if complex_ else np.float64
+    U, _ = np.linalg.qr(random_matrix(rng, (m, n), dt))
+    V, _ = np.linalg.qr(random_matrix(rng, (n, n), dt))
+    return U, V
+
+
+@functools.cache
+def _matrix(name: str, complex_: bool = False) -> tuple[np.ndarray, np.ndarray]:
+    U, V = _factors(M, N, complex_)
+    s = _spectrum(name)
+    A = (U * s) @ V.conj().T
+    A.setflags(write=False)
+    return A, s
+
+
+def _ratios(A, U, s, Vh, sigma, k):
+    E = A - (to_np(U) * to_np(s)) @ to_np(Vh)
+    spec = np.linalg.norm(E, 2) / sigma[k]
+    fro = np.linalg.norm(E) / np.sqrt(np.sum(sigma[k:] ** 2))
+    return spec, fro
+
+
+def _check_svd_factors(U, s, Vh, k):
+    U, s, Vh = to_np(U), to_np(s), to_np(Vh)
+    assert U.shape[1] == k and s.shape == (k,) and Vh.shape[0] == k
+    assert np.allclose(U.conj().T @ U, np.eye(k), atol=1e-12)
+    assert np.allclose(Vh @ Vh.conj().T, np.eye(k), atol=1e-12)
+    assert (np.diff(s) <= 1e-14).all() and (s >= 0).all()
+    _check_signs(U)
+
+
+def _check_signs(U):
+    U = to_np(U)
+    idx = np.argmax(np.abs(U), axis=0)
+    top = U[idx, np.arange(U.shape[1])]
+    assert np.allclose(top.imag if np.iscomplexobj(top) else 0, 0, atol=1e-12)
+    assert (top.real > 0).all()
+
+
+# --------------------------------------------------------------------------- acceptance
+
+
+@pytest.mark.parametrize("spectrum", ["fast", "slow", "flat"])
+@pytest.mark.parametrize("method", ["subspace", "block_krylov"])
+def test_rsvd_near_eckart_young_optimum(spectrum, method):
+    A, sigma = _matrix(spectrum)
+    for seed in (0, 1):
+        U, s, Vh = rsvd(A, K, method=method, random_state=seed)
+        _check_svd_factors(U, s, Vh, K)
+        spec, fro = _ratios(A, U, s, Vh, sigma, K)
+        assert spec <= 1.05, (spectrum, method, seed, spec)
+        assert fro <= 1.05, (spectrum, method, seed, fro)
+        assert np.allclose(s, sigma[:K], rtol=0.05)
+
+
+def test_the_acceptance_check_can_fail():
+    # Without power iterations the slow and flat spectra are far from optimal: the
+    # 1.05 bound above is a real test of n_iter="auto", not a formality.
+    for name in ("slow", "flat"):
+        A, sigma = _matrix(name)
+        spec, _ = _ratios(A, *rsvd(A, K, n_iter=0, random_state=0), sigma, K)
+        assert spec > 1.3
+
+
+def test_auto_iterations_adapt_to_the_spectrum(monkeypatch):
+    counts = []
+    orig = rf_module._Operator.matmat
+
+    def counting(self, x):
+        counts.append(x.shape[1])
+        return orig(self, x)
+
+    monkeypatch.setattr(rf_module._Operator, "matmat", counting)
+    used = {}
+    for name in ("fast", "flat9"):
+        counts.clear()
+        A, sigma = _matrix(name)
+        U, s, Vh = rsvd(A, K, random_state=0)
+        used[name] = len(counts)
+        spec, _ = _ratios(A, U, s, Vh, sigma, K)
+        assert spec <= 1.05, (name, spec)
+    # Fast decay: one power iteration (A Omega, then A Z); the plateau needs many more.
+    assert used["fast"] == 2
+    assert used["flat9"] >= 8
+
+
+def test_fixed_n_iter_is_honoured(monkeypatch):
+    counts = []
+    orig = rf_module._Operator.rmatmat
+
+    def counting(self, x):
+        counts.append(x.shape[1])
+        return orig(self, x)
+
+    monkeypatch.setattr(rf_module._Operator, "rmatmat", counting)
+    A, _ = _matrix("slow")
+    for q in (0, 1, 3):
+        counts.clear()
+        rsvd(A, K, n_iter=q, random_state=0)
+        assert len(counts) == q + 1
+
+
+def test_adaptive_rank_meets_tolerance():
+    A, sigma = _matrix("fast")
+    normf = np.linalg.norm(A)
+    for tol in (1e-2, 1e-5, 1e-9):
+        U, s, Vh = rsvd(A, None, tol=tol, random_state=0)
+        r = len(s)
+        err = np.linalg.norm(A - (U * s) @ Vh)
+        assert err <= tol * normf, (tol, err / normf)
+        # Close to the smallest rank that can meet tol (Eckart-Young).
+        tails = np.sqrt(np.cumsum(sigma[::-1] ** 2))[::-1]  # tails[j] = ||sigma[j:]||
+        best = int(np.flatnonzero(tails <= tol * normf)[0])
+        assert best <= r <= best + 2, (tol, r, best)
+        Q = range_finder(A, tol=tol, random_state=1)
+        assert np.linalg.norm(A - Q @ (Q.T @ A)) <= tol * normf
+        assert np.allclose(Q.T @ Q, np.eye(Q.shape[1]), atol=1e-12)
+
+
+def test_adaptive_rank_limit_warns():
+    A, _ = _matrix("slow")
+    with pytest.warns(LinAlgWarning, match="tol=0.001 was not reached"):
+        _U, s, _Vh = rsvd(A, 10, tol=1e-3, random_state=0)
+    assert len(s) == 10
+
+
+def test_range_finder_fixed_rank():
+    A, sigma = _matrix("slow")
+    Q = range_finder(A, K, random_state=0)
+    assert Q.shape == (M, K + 10)
+    assert np.allclose(Q.T @ Q, np.eye(K + 10), atol=1e-12)
+    assert np.linalg.norm(A - Q @ (Q.T @ A), 2) <= 1.05 * sigma[K]
+    Qk = range_finder(A, K, method="block_krylov", n_iter=2, random_state=0)
+    assert Qk.shape == (M, 3 * (K + 10))
+    assert np.allclose(Qk.T @ Qk, np.eye(Qk.shape[1]), atol=1e-12)
+
+
+def test_rank_deficient_input():
+    rng = np.random.default_rng(0)
+    A = rng.standard_normal((300, 8)) @ rng.standard_normal((8, 200))
+    for method in ("subspace", "block_krylov"):
+        U, s, Vh = rsvd(A, 15, method=method, random_state=0)
+        assert np.allclose((U * s) @ Vh, A, atol=1e-10 * np.linalg.norm(A))
+        assert np.allclose(U.T @ U, np.eye(15), atol=1e-10)
+        assert s[8:].max() < 1e-10 * s[0]
+
+
+# --------------------------------------------------------------------------- reigh, nystrom
+
+
+def _sym(lams, seed=0, complex_=False):
+    n = len(lams)
+    rng = np.random.default_rng(seed)
+    Q, _ = np.linalg.qr(random_matrix(rng, (n, n), np.complex128 if complex_ else np.float64))
+    A = (Q * lams) @ Q.conj().T
+    return (A + A.conj().T) / 2
+
+
+@pytest.mark.parametrize("complex_", [False, True])
+def test_reigh_matches_eigh(complex_):
+    lams = np.r_[5.0, -4.0, 3.0, -2.5, 2.0, 0.9 ** np.arange(295) * np.where(np.arange(295) % 2, 1, -1)]
+    A = _sym(lams, complex_=complex_)
+    ew, EV = np.linalg.eigh(A)
+    order = np.argsort(-np.abs(ew), kind="stable")[:5]
+    # n_iter="auto" aims at a near-optimal approximation (Ritz values to ~1e-4 here) ...
+    w, V = reigh(A, 5, random_state=0)
+    assert np.allclose(w, ew[order], rtol=1e-3)
+    spec = np.linalg.norm(A - (V * w) @ V.conj().T, 2)
+    assert spec <= 1.05 * np.abs(ew[np.argsort(-np.abs(ew))[5]])
+    # ... and enough iterations converge the pairs to rounding.
+    w, V = reigh(A, 5, n_iter=20, random_state=0)
+    assert np.allclose(w, ew[order], atol=1e-10)
+    assert np.allclose(w, [5.0, -4.0, 3.0, -2.5, 2.0], atol=1e-10)
+    _check_signs(V)
+    # Same vectors as eigh's once both follow the sign convention.
+    from pivotal.randomized.rsvd import fix_signs
+
+    ref, _ = fix_signs(EV[:, order])
+    assert np.allclose(V, ref, atol=1e-8)
+    assert np.allclose(A @ V, V * w, atol=1e-10)
+
+
+def test_reigh_rejects_nonsymmetric_and_rectangular():
+    A = np.random.default_rng(0).standard_normal((50, 50))
+    with pytest.raises(ValueError, match="not symmetric"):
+        reigh(A, 3, random_state=0)
+    with pytest.raises(ValueError, match="square"):
+        reigh(A[:, :40], 3, random_state=0)
+
+
+def test_nystrom_exact_on_low_rank_psd():
+    rng = np.random.default_rng(0)
+    for r, k, over in [(15, 15, 10), (15, 20, 0), (30, 30, 3), (30, 25, 5)]:
+        G = rng.standard_normal((400, r)) * np.logspace(0, -3, r)  # eigenvalues over 6 decades
+        A = G @ G.T
+        U, lam = nystrom(A, k, n_oversamples=over, random_state=1)
+        assert U.shape == (400, k) and lam.shape == (k,)
+        assert (lam >= 0).all() and (np.diff(lam) <= 0).all()
+        err = np.linalg.norm(A - (U * lam) @ U.T) / np.linalg.norm(A)
+        # Exact when rank(A) <= k (to rounding: the shift nu ~ eps ||A Omega||_F leaves an
+        # O(nu) error, largest when l barely exceeds rank(A)); otherwise the truncation to
+        # rank k is optimal.
+        sig = np.linalg.eigvalsh(A)[::-1]
+        opt = np.sqrt(np.sum(sig[k:] ** 2)) / np.linalg.norm(A)
+        assert err < 1e-11 + 1.0001 * opt, (r, k, err, opt)
+        assert np.allclose(U.T @ U, np.eye(k), atol=1e-12)
+        _check_signs(U)
+
+
+def test_nystrom_full_rank_psd_is_good_and_psd():
+    lams = 1 / np.arange(1, 301) ** 2
+    A = _sym(lams, seed=3)
+    for q in (0, 1):
+        U, lam = nystrom(A, 10, n_iter=q, random_state=0)
+        err = np.linalg.norm(A - (U * lam) @ U.T, 2)
+        assert err <= (3.5 if q == 0 else 1.05) * lams[10]  # plain Nystrom: ~2x optimal here
+        # A - A_nys is PSD (Nystrom never overshoots), up to rounding.
+        assert np.linalg.eigvalsh(A - (U * lam) @ U.T).min() > -1e-12
+
+
+def test_nystrom_rejects_indefinite():
+    A = _sym(np.r_[3.0, -2.0, np.zeros(98)])
+    with pytest.raises(ValueError, match="not positive semidefinite"):
+        nystrom(A, 2, random_state=0)
+    with pytest.raises(ValueError, match="not symmetric"):
+        nystrom(np.triu(np.ones((20, 20))), 2, random_state=0)
+
+
+# --------------------------------------------------------------------------- input types
+
+
+def test_sparse_and_linear_operator_inputs():
+    A = scipy.sparse.random(600, 300, density=0.02, random_state=0, format="csr")
+    A = A + scipy.sparse.csr_array(_matrix("fast")[0][:600, :300])  # a decaying part
+    dense = A.toarray()
+    ref = rsvd(dense, 10, n_iter=3, random_state=0)
+    for op in (
+        A,
+        scipy.sparse.csc_matrix(A),
+        scipy.sparse.linalg.aslinearoperator(A),
+        scipy.sparse.linalg.LinearOperator(
+            A.shape, matvec=lambda x: A @ x, rmatvec=lambda x: A.T @ x, dtype=np.float64
+        ),
+    ):
+        U, s, Vh = rsvd(op, 10, n_iter=3, random_state=0)
+        assert isinstance(U, np.ndarray)
+        for a, b in zip((U, s, Vh), ref):
+            assert np.allclose(a, b, atol=1e-10)
+    sigma = np.linalg.svd(dense, compute_uv=False)
+    U, s, Vh = rsvd(scipy.sparse.linalg.aslinearoperator(A), 10, random_state=0)
+    assert np.linalg.norm(dense - (U * s) @ Vh, 2) <= 1.05 * sigma[10]
+    # Adaptive mode on a LinearOperator estimates ||A||_F from its samples.
+    U, s, Vh = rsvd(scipy.sparse.linalg.aslinearoperator(A), None, tol=1e-2, random_state=0)
+    assert np.linalg.norm(dense - (U * s) @ Vh) <= 2e-2 * np.linalg.norm(dense)
+    # Integer sparse input is computed in float64.
+    ints = scipy.sparse.csr_matrix((np.arange(1, 301) % 7).reshape(30, 10))
+    assert rsvd(ints, 2, random_state=0)[1].dtype == np.float64
+    # Symmetric sparse and LinearOperator input for reigh and nystrom.
+    S = scipy.sparse.csr_array(_sym(np.r_[4.0, 3.0, 2.0, np.zeros(97)]))
+    w, _V = reigh(scipy.sparse.linalg.aslinearoperator(S), 3, random_state=0)
+    assert np.allclose(w, [4, 3, 2])
+    U, lam = nystrom(S, 3, random_state=0)
+    assert np.allclose(lam, [4, 3, 2])
+
+
+@pytest.mark.parametrize("spectrum", ["fast", "slow"])
+def test_complex_input(spectrum):
+    A, sigma = _matrix(spectrum, complex_=True)
+    U, s, Vh = rsvd(A, K, random_state=0)
+    assert U.dtype == np.complex128 and s.dtype == np.float64
+    _check_svd_factors(U, s, Vh, K)
+    spec, fro = _ratios(A, U, s, Vh, sigma, K)
+    assert spec <= 1.05 and fro <= 1.05
+    Ua, sa, Vha = rsvd(A, None, tol=1e-3, random_state=0)
+    assert np.linalg.norm(A - (Ua * sa) @ Vha) <= 1e-3 * np.linalg.norm(A)
+
+
+def test_float32_input():
+    A, sigma = _matrix("fast")
+    U, s, Vh = rsvd(A.astype(np.float32), K, random_state=0)
+    assert U.dtype == s.dtype == Vh.dtype == np.float32
+    assert np.linalg.norm(A - (U * s) @ Vh, 2) <= sigma[K] + 1e-5
+
+
+@needs_torch
+def test_torch_equals_numpy_for_fixed_seed():
+    A, _ = _matrix("slow")
+    t = torch.from_numpy(A.copy())
+    for kw in ({}, {"method": "block_krylov"}, {"n_iter": 2}, {"tol": 0.3}):
+        ref = rsvd(A, K, random_state=5, **kw)
+        out = rsvd(t, K, random_state=5, **kw)
+        assert all(isinstance(x, torch.Tensor) for x in out)
+        for a, b in zip(out, ref):
+            assert to_np(a).shape == b.shape
+            assert np.allclose(to_np(a), b, atol=1e-9), kw
+    Q = range_finder(t, K, random_state=2)
+    assert np.allclose(to_np(Q), range_finder(A, K, random_state=2), atol=1e-9)
+    S = _sym(np.r_[3.0, -2.0, 1.5, 0.5 ** np.arange(97)])
+    w, V = reigh(torch.from_numpy(S), 3, random_state=0)
+    w0, V0 = reigh(S, 3, random_state=0)
+    assert np.allclose(to_np(w), w0) and np.allclose(to_np(V), V0, atol=1e-9)
+    P = S @ S
+    U, lam = nystrom(torch.from_numpy(P), 5, random_state=0)
+    U0, lam0 = nystrom(P, 5, random_state=0)
+    assert np.allclose(to_np(lam), lam0) and np.allclose(to_np(U), U0, atol=1e-9)
+    # complex tensors
+    Ac, _ = _matrix("fast", complex_=True)
+    out = rsvd(torch.from_numpy(Ac.copy()), 5, random_state=1)
+    ref = rsvd(Ac, 5, random_state=1)
+    assert all(np.allclose(to_np(a), b, atol=1e-9) for a, b in zip(out, ref))
+
+
+@needs_torch
+def test_torch_generator_random_state():
+    A, sigma = _matrix("fast")
+    t = torch.from_numpy(A.copy())
+    out1 = rsvd(t, K, random_state=torch.Generator().manual_seed(0))
+    out2 = rsvd(t, K, random_state=torch.Generator().manual_seed(0))
+    assert all(torch.equal(a, b) for a, b in zip(out1, out2))
+    assert np.linalg.norm(A - (to_np(out1[0]) * to_np(out1[1])) @ to_np(out1[2]), 2) <= 1.05 * sigma[K]
+
+
+def test_jax_input():
+    jnp = pytest.importorskip("jax.numpy")
+    A, _ = _matrix("fast")
+    U, _s, _Vh = rsvd(jnp.asarray(A[:100, :50]), 3, random_state=0)
+    assert type(U).__module__.startswith("jax")
+
+
+# --------------------------------------------------------------------------- conventions
+
+
+def test_sign_convention_and_seed_independence():
+    A, _ = _matrix("fast")
+    U0, _s0, Vh0 = rsvd(A, 5, n_iter=8, random_state=0)
+    U1, _s1, Vh1 = rsvd(A, 5, n_iter=8, random_state=np.random.default_rng(99))
+    _check_signs(U0)
+    # The singular vectors are unique up to sign; the convention fixes the sign.
+    assert np.allclose(U0, U1, atol=1e-8) and np.allclose(Vh0, Vh1, atol=1e-8)
+    from pivotal.randomized.rsvd import fix_signs
+
+    Uf, Vhf = fix_signs(-U0, -Vh0)
+    assert np.array_equal(Uf, U0) and np.array_equal(Vhf, Vh0)
+
+
+def test_reproducible_for_fixed_seed():
+    A, _ = _matrix("slow")
+    a = rsvd(A, K, random_state=3)
+    b = rsvd(A, K, random_state=3)
+    assert all(np.array_equal(x, y) for x, y in zip(a, b))
+
+
+def test_empty_and_k_zero():
+    U, s, Vh = rsvd(np.ones((5, 4)), 0, random_state=0)
+    assert U.shape == (5, 0) and s.shape == (0,) and Vh.shape == (0, 4)
+    U, s, Vh = rsvd(np.ones((0, 4)), 0)
+    assert U.shape == (0, 0) and Vh.shape == (0, 4)
+    w, V = reigh(np.eye(3), 0)
+    assert w.shape == (0,) and V.shape == (3, 0)
+    U, lam = nystrom(np.eye(3), 0)
+    assert U.shape == (3, 0) and lam.shape == (0,)
+    U, s, Vh = rsvd(np.ones((5, 4)), 4, random_state=0)  # k = min(m, n)
+    assert np.allclose((U * s) @ Vh, np.ones((5, 4)))
+
+
+def test_bad_arguments():
+    A = np.ones((20, 10))
+    with pytest.raises(ValueError, match="0 <= k <= min"):
+        rsvd(A, 11)
+    with pytest.raises(ValueError, match="0 <= k <= min"):
+        rsvd(A, -1)
+    with pytest.raises(TypeError, match="k must be an int"):
+        rsvd(A, 2.0)
+    with pytest.raises(ValueError, match="give the rank k"):
+        rsvd(A, None)
+    with pytest.raises(ValueError, match="tol is relative"):
+        rsvd(A, 2, tol=1.5)
+    with pytest.raises(ValueError, match="tol is relative"):
+        rsvd(A, 2, tol=0)
+    with pytest.raises(TypeError, match="tol must be"):
+        rsvd(A, 2, tol="small")
+    with pytest.raises(ValueError, match="n_iter must be 'auto'"):
+        rsvd(A, 2, n_iter="fast")
+    with pytest.raises(ValueError, match="n_iter must be 'auto'"):
+        rsvd(A, 2, n_iter=-1)
+    with pytest.raises(TypeError, match="n_iter"):
+        rsvd(A, 2, n_iter=1.5)
+    with pytest.raises(ValueError, match="method must be"):
+        rsvd(A, 2, method="lanczos")
+    with pytest.raises(ValueError, match="method='block_krylov' is for a fixed rank"):
+        rsvd(A, 2, tol=1e-3, method="block_krylov")
+    with pytest.raises(ValueError, match="n_oversamples must be >= 0"):
+        rsvd(A, 2, n_oversamples=-1)
+    with pytest.raises(TypeError, match="random_state"):
+        rsvd(A, 2, random_state=True)
+    with pytest.raises(TypeError, match="random_state"):
+        rsvd(A, 2, random_state=np.random.RandomState(0))
+    with pytest.raises(ValueError, match="expected A to be"):
+        rsvd(np.ones(5), 1)
+    with pytest.raises(ValueError, match="infs or NaNs"):
+        rsvd(np.full((4, 4), np.nan), 1)
+    with pytest.raises(ValueError, match="infs or NaNs"):
+        rsvd(scipy.sparse.csr_array(np.full((4, 4), np.inf)), 1)
+    with pytest.raises(TypeError):
+        rsvd(2, 4, 1)  # positional options are refused
+    with pytest.raises(TypeError, match="n_iter"):
+        nystrom(np.eye(4), 1, n_iter="auto")
+    with pytest.raises(ValueError, match="n_oversamples"):
+        nystrom(np.eye(4), 1, n_oversamples=-2)
+    with pytest.raises(ValueError, match="square"):
+        nystrom(np.ones((4, 3)), 1)
+    with pytest.raises(ValueError, match="0 <= k <= min"):
+        range_finder(A, 12)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        range_finder(A, 2, random_state=0)  # no spurious warnings
