@@ -3,7 +3,7 @@
 A ``dask.distributed.LocalCluster`` of ``--workers`` worker processes, each
 with ``--memory-limit`` (default 500MB), factors a lazily generated
 ``m x n`` float64 matrix (default 2,000,000 x 200 = 3.2 GB, more than the
-workers' memory together) with ``pivotal.randomized.rsvd(A, k)`` (k = 20,
+workers' memory together) with ``pivotal.randomized._rsvd(A, k)`` (k = 20,
 defaults otherwise).  ``A`` is never materialised: each row chunk is
 generated on a worker, from counter-based random numbers, whenever a pass
 needs it::

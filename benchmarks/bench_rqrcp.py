@@ -1,7 +1,7 @@
 """Randomized QRCP (HQRRP) against LAPACK's QRCP, ``scipy.linalg.qr(A, pivoting=True)`` (issue 5).
 
 For each size and input, prints SciPy's time (``dgeqp3``), ours
-(:func:`pivotal.randomized.rqrcp`, full factorization), the speed-up, both
+(:func:`pivotal.randomized._rqrcp`, full factorization), the speed-up, both
 numerical ranks (``max(m, n) eps |R_00|`` on ``|diag(R)|``, the rule of
 QRCP and of ``rqrcp``) and both ``||A P - Q R||_F / ||A||_F``.  For context
 it also times unpivoted QR, ``scipy.linalg.qr(A)`` (``dgeqrf``), which no

@@ -4,7 +4,7 @@ For each test matrix, prints the peers' times, ours, the ratio (ours / peer) and
 the accuracy of each as ``err/opt = ||A - U diag(s) V^H||_2 / sigma_{k+1}`` (the
 Eckart-Young optimum is 1) and the Frobenius analogue.
 
-* ``pivotal.randomized.rsvd(A, k)`` with its defaults (``n_oversamples=10``,
+* ``pivotal.randomized._rsvd(A, k)`` with its defaults (``n_oversamples=10``,
   ``n_iter="auto"``, subspace iteration) and with ``method="block_krylov"``;
 * ``sklearn.utils.extmath.randomized_svd(A, k)`` with its defaults
   (``n_oversamples=10``, ``n_iter="auto"`` = 7 power iterations here, LU

@@ -21,7 +21,7 @@ from pivotal.randomized import nystrom, range_finder, reigh, rsvd
 
 from .helpers import random_matrix, to_np, torch
 
-rf_module = importlib.import_module("pivotal.randomized.range_finder")
+rf_module = importlib.import_module("pivotal.randomized._range_finder")
 needs_torch = pytest.mark.skipif(torch is None, reason="torch not installed")
 
 M, N, K = 1000, 400, 20
@@ -218,7 +218,7 @@ def test_reigh_matches_eigh(complex_):
     assert np.allclose(w, [5.0, -4.0, 3.0, -2.5, 2.0], atol=1e-10)
     _check_signs(V)
     # Same vectors as eigh's once both follow the sign convention.
-    from pivotal.randomized.rsvd import fix_signs
+    from pivotal.randomized._rsvd import fix_signs
 
     ref, _ = fix_signs(EV[:, order])
     assert np.allclose(V, ref, atol=1e-8)
@@ -382,7 +382,7 @@ def test_sign_convention_and_seed_independence():
     _check_signs(U0)
     # The singular vectors are unique up to sign; the convention fixes the sign.
     assert np.allclose(U0, U1, atol=1e-8) and np.allclose(Vh0, Vh1, atol=1e-8)
-    from pivotal.randomized.rsvd import fix_signs
+    from pivotal.randomized._rsvd import fix_signs
 
     Uf, Vhf = fix_signs(-U0, -Vh0)
     assert np.array_equal(Uf, U0) and np.array_equal(Vhf, Vh0)

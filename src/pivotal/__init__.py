@@ -57,6 +57,20 @@ from .factorizations import (
 from .least_squares import lstsq, matrix_rank, null_space, orth, pinv
 from .linsolve import SlogdetResult, SolveReport, det, inv, slogdet, solve
 from .qr_updates import qr_delete, qr_insert, qr_update
+from .randomized import (
+    cur,
+    eigsh,
+    interp_decomp,
+    interpolative,
+    nystrom,
+    range_finder,
+    reigh,
+    rqrcp,
+    rsvd,
+    sketch,
+    sketch_lstsq,
+    svds,
+)
 from .refine import RefinementReport, refine
 from .structure import StructureInfo, detect_structure
 
@@ -83,6 +97,18 @@ __all__ = [
     "SolveReport",
     "SlogdetResult",
     "lstsq",
+    "rsvd",
+    "reigh",
+    "nystrom",
+    "range_finder",
+    "rqrcp",
+    "interpolative",
+    "interp_decomp",
+    "cur",
+    "sketch",
+    "sketch_lstsq",
+    "svds",
+    "eigsh",
     "pinv",
     "matrix_rank",
     "null_space",

@@ -6,7 +6,7 @@ keyword-only options.
 """
 
 from ._svds import eigsh, svds
-from .interpolative import (
+from ._interpolative import (
     CURResult,
     cur,
     interp_decomp,
@@ -15,10 +15,10 @@ from .interpolative import (
     reconstruct_matrix_from_id,
     reconstruct_skel_matrix,
 )
-from .nystrom import nystrom
-from .range_finder import range_finder
-from .rqrcp import RQRCPResult, rqrcp
-from .rsvd import reigh, rsvd
+from ._nystrom import nystrom
+from ._range_finder import range_finder
+from ._rqrcp import RQRCPResult, rqrcp
+from ._rsvd import reigh, rsvd
 from .sketch_lstsq import SketchLstsqInfo, sketch_lstsq
 from .sketches import (
     GaussianSketch,

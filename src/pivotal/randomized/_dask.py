@@ -71,7 +71,7 @@ import scipy.sparse.linalg
 from .._array import namespace, unit_roundoff
 from ..kernels.tsqr import normalize_qr_signs
 from ._random import RandomState
-from .range_finder import (
+from ._range_finder import (
     AUTO_MAX_ITER,
     _converged,
     _Draw,
@@ -271,8 +271,8 @@ class _ClientOperator(_Operator):
 
 
 def _rsvd_tol(A, dt, k, tol, n_oversamples, q, random_state, check_finite):
-    """The ``tol=`` branch of :func:`pivotal.randomized.rsvd` on a :class:`_ClientOperator` (NumPy results)."""
-    from .rsvd import fix_signs
+    """The ``tol=`` branch of :func:`pivotal.randomized._rsvd` on a :class:`_ClientOperator` (NumPy results)."""
+    from ._rsvd import fix_signs
 
     op = _ClientOperator(A, dt, check_finite)
     m, n = op.shape
@@ -334,7 +334,7 @@ def range_finder(
     random_state: RandomState = None,
     check_finite: bool = True,
 ) -> Any:
-    """:func:`pivotal.randomized.range_finder` for a dask array (see the module notes)."""
+    """:func:`pivotal.randomized._range_finder` for a dask array (see the module notes)."""
     import dask.array as da
 
     A, dt = _prepare(A)
@@ -349,7 +349,7 @@ def range_finder(
         kmax = min(m, n) if k is None else min(k + n_oversamples, m, n)
         return adaptive_qb(op, tol, kmax, q, _Draw(random_state, op))[0]
     if method != "subspace":
-        from .range_finder import range_finder as _rf
+        from ._range_finder import range_finder as _rf
 
         return _rf(
             _as_linop(A, dt), k, n_oversamples=n_oversamples, n_iter=n_iter, method=method,
@@ -374,7 +374,7 @@ def rsvd(
     random_state: RandomState = None,
     check_finite: bool = True,
 ) -> tuple[Any, np.ndarray, np.ndarray]:
-    """:func:`pivotal.randomized.rsvd` for a dask array: ``U`` lazy (rows chunked like ``A``), ``s`` and ``Vh`` NumPy."""
+    """:func:`pivotal.randomized._rsvd` for a dask array: ``U`` lazy (rows chunked like ``A``), ``s`` and ``Vh`` NumPy."""
     import dask.array as da
 
     A, dt = _prepare(A)
@@ -388,7 +388,7 @@ def rsvd(
     if tol is not None:
         return _rsvd_tol(A, dt, k, tol, n_oversamples, q, random_state, check_finite)
     if method != "subspace":
-        from .rsvd import rsvd as _rsvd
+        from ._rsvd import rsvd as _rsvd
 
         return _rsvd(
             _as_linop(A, dt), k, n_oversamples=n_oversamples, n_iter=n_iter, method=method,
@@ -421,7 +421,7 @@ def reigh(
     check_finite: bool = True,
 ) -> tuple[np.ndarray, np.ndarray]:
     """:func:`pivotal.randomized.reigh` for a square dask array; NumPy results (module notes)."""
-    from .rsvd import reigh as _reigh
+    from ._rsvd import reigh as _reigh
 
     A, dt = _prepare(A)
     check_options(n_oversamples=n_oversamples, n_iter=n_iter, method=method, tol=None, func="reigh")
@@ -442,8 +442,8 @@ def nystrom(
     random_state: RandomState = None,
     check_finite: bool = True,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """:func:`pivotal.randomized.nystrom` for a square dask array; NumPy results (module notes)."""
-    from .nystrom import nystrom as _nystrom
+    """:func:`pivotal.randomized._nystrom` for a square dask array; NumPy results (module notes)."""
+    from ._nystrom import nystrom as _nystrom
 
     A, dt = _prepare(A)
     check_rank(k, _Shape((int(A.shape[0]), int(A.shape[1])), dt), allow_none=False, func="nystrom")

@@ -14,7 +14,7 @@ algorithm:
     products with ``A`` only.  Sparse, LinearOperator and shift-invert /
     generalized problems.  Tensors are computed on the host.
 ``"randomized"``
-    pivotal's randomized block Krylov (:func:`pivotal.randomized.rsvd` /
+    pivotal's randomized block Krylov (:func:`pivotal.randomized._rsvd` /
     :func:`pivotal.randomized.reigh`, ``method="block_krylov"``), largest
     magnitudes only.  The number of Krylov steps is doubled (4, 8, ...,
     ``maxiter`` or 32) until every returned triplet has a residual
@@ -342,7 +342,7 @@ def _svds_dense(A, k, which, vectors):
 
 def _rel_residual(A, U, s, Vh) -> float:
     """``max_i max(||A v_i - s_i u_i||, ||A^H u_i - s_i v_i||) / max(s)`` on the host."""
-    from .range_finder import _Operator
+    from ._range_finder import _Operator
 
     op = _Operator(A, "A", check_finite=False)
     av = to_numpy(op.matmat(_ct(Vh)))
@@ -407,8 +407,8 @@ def _refine(op, U):
 
 
 def _svds_randomized(A, k, tol, maxiter, seed):
-    from .range_finder import _Operator
-    from .rsvd import rsvd
+    from ._range_finder import _Operator
+    from ._rsvd import rsvd
 
     op = _Operator(A, "A", check_finite=False)
 
@@ -510,7 +510,7 @@ def svds(
 
     See Also
     --------
-    eigsh, select_svds_method, pivotal.randomized.rsvd
+    eigsh, select_svds_method, pivotal.randomized._rsvd
 
     Examples
     --------
@@ -622,11 +622,11 @@ def _eigsh_dense(A, k, which, vectors):
 
 
 def _eigsh_randomized(A, k, tol, maxiter, seed):
-    from .rsvd import reigh
+    from ._rsvd import reigh
 
     def run(q):
         w, V = reigh(A, k, method="block_krylov", n_iter=q, random_state=seed)
-        from .range_finder import _Operator
+        from ._range_finder import _Operator
 
         av = to_numpy(_Operator(A, "A", check_finite=False).matmat(V))
         wn, vn = to_numpy(w), to_numpy(V)

@@ -1,7 +1,7 @@
 """Randomized range finders: an orthonormal basis ``Q`` with ``A ~ Q Q^H A``.
 
 Three algorithms share the machinery here; :func:`range_finder` is the
-public entry point and :mod:`pivotal.randomized.rsvd` builds on the private
+public entry point and :mod:`pivotal.randomized._rsvd` builds on the private
 cores.
 
 **Fixed rank, subspace iteration** (Halko, Martinsson and Tropp 2011,

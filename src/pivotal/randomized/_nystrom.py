@@ -26,8 +26,8 @@ from .._backends import get_backend
 from . import _dask
 from ._dask import is_dask
 from ._random import RandomState
-from .range_finder import _Draw, _Operator, _orth, check_rank
-from .rsvd import check_hermitian, fix_signs
+from ._range_finder import _Draw, _Operator, _orth, check_rank
+from ._rsvd import check_hermitian, fix_signs
 
 __all__ = ["nystrom"]
 

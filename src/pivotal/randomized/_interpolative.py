@@ -84,7 +84,7 @@ from ..kernels import householder
 from ..kernels.qrcp import column_norms, numerical_rank
 from ._random import _kind as _check_random_state
 from ._random import as_generator, standard_normal
-from .rqrcp import DEFAULT_OVERSAMPLES, _check_int, _index, _qrcp_of
+from ._rqrcp import DEFAULT_OVERSAMPLES, _check_int, _index, _qrcp_of
 
 __all__ = [
     "CURResult",
@@ -310,7 +310,7 @@ def interpolative(
     --------
     >>> import numpy as np
     >>> from pivotal import gallery
-    >>> from pivotal.randomized.interpolative import interpolative, reconstruct_matrix_from_id
+    >>> from pivotal.randomized import interpolative, reconstruct_matrix_from_id
     >>> A = gallery.randsvd(100, 1e12, 3, m=120, random_state=0)
     >>> idx, proj = interpolative(A, 30, random_state=0)
     >>> proj.shape
@@ -372,7 +372,7 @@ def interp_decomp(A: Any, eps_or_k: float, rand: bool = True, rng: Any = None):
     Examples
     --------
     >>> import numpy as np
-    >>> from pivotal.randomized.interpolative import interp_decomp
+    >>> from pivotal.randomized import interp_decomp
     >>> A = np.outer(np.arange(1.0, 6.0), np.ones(4))
     >>> k, idx, proj = interp_decomp(A, 1e-10, rng=0)
     >>> k, proj.shape
@@ -387,7 +387,7 @@ def reconstruct_skel_matrix(A: Any, k: int, idx: Any) -> Any:
     Examples
     --------
     >>> import numpy as np
-    >>> from pivotal.randomized.interpolative import reconstruct_skel_matrix
+    >>> from pivotal.randomized import reconstruct_skel_matrix
     >>> reconstruct_skel_matrix(np.arange(6.0).reshape(2, 3), 2, np.array([2, 0, 1]))
     array([[2., 0.],
            [5., 3.]])
@@ -405,7 +405,7 @@ def reconstruct_interp_matrix(idx: Any, proj: Any) -> Any:
     Examples
     --------
     >>> import numpy as np
-    >>> from pivotal.randomized.interpolative import reconstruct_interp_matrix
+    >>> from pivotal.randomized import reconstruct_interp_matrix
     >>> reconstruct_interp_matrix(np.array([1, 0, 2]), np.array([[2.0, 3.0]]))
     array([[2., 1., 3.]])
     """
@@ -439,7 +439,7 @@ def reconstruct_matrix_from_id(B: Any, idx: Any, proj: Any) -> Any:
     Examples
     --------
     >>> import numpy as np
-    >>> from pivotal.randomized.interpolative import interpolative, reconstruct_matrix_from_id
+    >>> from pivotal.randomized import interpolative, reconstruct_matrix_from_id
     >>> A = np.outer([1.0, 2.0, 3.0], [1.0, -1.0, 2.0, 0.5])
     >>> idx, proj = interpolative(A, 1, rand=False)
     >>> bool(np.allclose(reconstruct_matrix_from_id(A[:, idx[:1]], idx, proj), A))
@@ -527,7 +527,7 @@ def cur(
     --------
     >>> import numpy as np
     >>> from pivotal import gallery
-    >>> from pivotal.randomized.interpolative import cur
+    >>> from pivotal.randomized import cur
     >>> A = gallery.randsvd(80, 1e10, 3, m=100, random_state=0)
     >>> C, U, R = res = cur(A, 25, random_state=0)
     >>> C.shape, U.shape, R.shape

@@ -1,13 +1,13 @@
 """Randomized SVD (:func:`rsvd`) and randomized Hermitian eigendecomposition (:func:`reigh`).
 
-Both project ``A`` onto a basis from :mod:`pivotal.randomized.range_finder`
+Both project ``A`` onto a basis from :mod:`pivotal.randomized._range_finder`
 and finish with a small dense factorization: for the SVD, ``Q^H A = R^H
 Z^H`` comes free from the last half-step of the range finder, so
 ``svd(R^H)`` (an ``l x l`` matrix) gives ``U = Q U_R``, ``V = Z V_R``; for
 ``reigh`` the Rayleigh-Ritz matrix ``T = Q^H A Q = Q^H Z R`` is formed the
 same way and ``eigh(T)`` gives the Ritz pairs.  With ``n_iter="auto"`` the
 number of products with ``A`` is chosen from the convergence of the Ritz
-values (see :mod:`pivotal.randomized.range_finder`).
+values (see :mod:`pivotal.randomized._range_finder`).
 
 Sign convention
 ---------------
@@ -30,7 +30,7 @@ from .._array import backend_name, conj_transpose, to_float, unit_roundoff
 from . import _dask
 from ._dask import is_dask
 from ._random import RandomState
-from .range_finder import (
+from ._range_finder import (
     _Draw,
     _Operator,
     adaptive_qb,
