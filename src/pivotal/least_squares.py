@@ -3,19 +3,32 @@
 ``lstsq`` is SciPy-compatible (``(x, residues, rank, s)``) and adds
 ``method=``:
 
-========== ==================================================================
-``"svd"``   SVD of ``A`` (LAPACK ``gesdd``): minimum-norm, rank by ``cond``.
-``"qr"``    Householder QR; assumes full rank (warns when ``R`` says otherwise).
-``"qrcp"``  Column-pivoted QR + complete orthogonal decomposition:
-            minimum-norm solution of rank-deficient problems (like ``gelsy``).
-``"normal"`` Normal equations ``A^H A x = A^H b`` by Cholesky — for comparison
-            only; squares the condition number (warns when that loses more
-            than half the digits).
-``"auto"``  Tall problems (``M >= 2N``): Householder QR, then the SVD of the
-            small ``R`` ("R-SVD", Chan 1982) — the same minimum-norm answer
-            and singular values as ``gelsd`` at a fraction of its cost.
-            Otherwise ``"svd"``.
-========== ==================================================================
+============ ================================================================
+``"svd"``    SVD of ``A`` (LAPACK ``gesdd``): minimum-norm, rank by ``cond``.
+``"qr"``     Householder QR; assumes full rank (warns when ``R`` says otherwise).
+``"qrcp"``   Column-pivoted QR + complete orthogonal decomposition:
+             minimum-norm solution of rank-deficient problems (like ``gelsy``).
+``"normal"`` Normal equations ``A^H A x = A^H b`` by Cholesky -- for comparison
+             only; squares the condition number (warns when that loses more
+             than half the digits).
+``"sketch"`` Randomized sketch-and-precondition LSQR with iterative refinement
+             (SPIR, :func:`pivotal.randomized._sketch_lstsq`) for tall ``A``
+             (``M >= N``): ``O(MN)`` work per iteration instead of QR's
+             ``O(MN^2)``, backward stable, with a backward-error check that
+             falls back to Householder QR.  Uses a fixed seed (deterministic).
+             ``s`` is ``None`` (as for ``gelsy``); a sketch that shows ``A``
+             rank deficient sends the problem to QR + SVD of ``R``
+             (minimum-norm, rank by ``cond``).
+``"auto"``   Large, very tall problems on the CPU -- ``M N >= 2e7``,
+             ``M >= 40 N``, ``N >= 100`` and at most ``max(1, N // 128)``
+             right-hand sides -- use ``"sketch"``, which measured 1.2-2x
+             faster there (``benchmarks/bench_sketch_lstsq.py
+             --crossover``); ``s`` is then ``None``.  Other tall problems
+             (``M >= 2N``): Householder QR,
+             then the SVD of the small ``R`` ("R-SVD", Chan 1982) -- the same
+             minimum-norm answer and singular values as ``gelsd`` at a
+             fraction of its cost.  Otherwise ``"svd"``.
+============ ================================================================
 """
 
 from __future__ import annotations
@@ -43,7 +56,10 @@ from .errors import IllConditionedWarning, LinAlgWarning
 
 __all__ = ["LSTSQ_METHODS", "lstsq", "matrix_rank", "null_space", "orth", "pinv"]
 
-LSTSQ_METHODS = ("auto", "svd", "qr", "qrcp", "normal")
+LSTSQ_METHODS = ("auto", "svd", "qr", "qrcp", "normal", "sketch")
+
+#: Seed of the sketch behind ``method="sketch"`` (fixed, so that ``lstsq`` is deterministic).
+SKETCH_SEED = 0
 _DRIVERS = {"gelsd": "svd", "gelss": "svd", "gelsy": "qrcp"}
 
 
@@ -81,7 +97,10 @@ def _lstsq_core(a: Any, b: Any, cond: float | None, method: str, dtype: Any):
         x = xp.zeros((n, k), dtype=dtype, device=device)
         return x, xp.zeros((0,), dtype=rdt, device=device), 0, xp.zeros((0,), dtype=rdt, device=device)
     if method == "auto":
-        method = "rsvd" if m >= 2 * n else "svd"
+        if _prefer_sketch(a, m, n, k):
+            method = "sketch"
+        else:
+            method = "rsvd" if m >= 2 * n else "svd"
     s = None
     if method == "svd":
         u, s, vh = xp.linalg.svd(a, full_matrices=False)
@@ -132,6 +151,24 @@ def _lstsq_core(a: Any, b: Any, cond: float | None, method: str, dtype: Any):
         rank = int(to_float(xp.sum(xp.astype(diag > cond * r00, xp.int64)))) if r00 > 0 else 0
         F.rank = rank
         x = F.lstsq(b)
+    elif method == "sketch":
+        if m < n:
+            raise ValueError(
+                f"method='sketch' needs a tall matrix (M >= N), got {m}x{n}; use method='auto' "
+                "or 'svd' for the minimum-norm solution of underdetermined problems."
+            )
+        from .randomized._sketch_lstsq import _default_sketch_size, _solve
+
+        x, info = _solve(
+            a, b, sketch="sparse_sign", d=_default_sketch_size(m, n), tol=4 * _array.unit_roundoff(dtype),
+            maxiter=None, refine=True, random_state=SKETCH_SEED,
+            rank_tol=4 * cond, fallback_cond=cond,
+        )
+        rank = info.rank
+        if rank == n and m > n:
+            rn = _array.from_numpy(info.residual_norms, a, dtype=rdt)
+            return x, rn * rn, rank, None
+        return x, xp.zeros((0,), dtype=rdt, device=device), rank, None
     elif method == "normal":
         ah = conj_transpose(a)
         G = Cholesky(ah @ a, lower=True, check=False, check_finite=False)
@@ -166,6 +203,31 @@ def _lstsq_core(a: Any, b: Any, cond: float | None, method: str, dtype: Any):
     return x, residues, rank, s
 
 
+#: ``method="auto"`` uses the sketch (SPIR) where it measured faster than Householder
+#: QR + SVD of R (``benchmarks/bench_sketch_lstsq.py --crossover`` on a 2-core x86 VM,
+#: OpenBLAS, 2 threads: 1.2-2x from 200000x100, 200000x200, 50000x500; slower below
+#: N = 100 or ~2e7 entries, and with several right-hand sides):  M * N at least ...
+SKETCH_MIN_ELEMENTS = 20_000_000
+#: ... ``M >= SKETCH_MIN_RATIO * N`` ...
+SKETCH_MIN_RATIO = 40
+#: ... ``N >= SKETCH_MIN_COLS`` (below, Householder QR costs only a few passes over ``A``) ...
+SKETCH_MIN_COLS = 100
+#: ... and at most ``max(1, N // SKETCH_RHS_DIVISOR)`` right-hand sides.
+SKETCH_RHS_DIVISOR = 128
+
+
+def _prefer_sketch(a: Any, m: int, n: int, k: int) -> bool:
+    """Whether ``method="auto"`` should use the sketch for this problem (see the module table)."""
+    if backend_name(a) == "torch" and a.device.type != "cpu":
+        return False  # not measured on GPUs: keep the direct solver there
+    return (
+        m * n >= SKETCH_MIN_ELEMENTS
+        and m >= SKETCH_MIN_RATIO * n
+        and n >= SKETCH_MIN_COLS
+        and k <= max(1, n // SKETCH_RHS_DIVISOR)
+    )
+
+
 def _array_copy(x: Any, dtype: Any):
     from .factorizations.base import _copy_as
 
@@ -191,13 +253,16 @@ def lstsq(
     b : (..., M) or (..., M, K) array_like
     cond : float, optional
         Singular values (or ``|R_kk|`` for QR methods) below
-        ``cond * largest`` count as zero; default machine epsilon.
+        ``cond * largest`` count as zero; default machine epsilon.  With
+        ``"sketch"`` the sketch's ``s_min / s_max`` (accurate to the sketch's
+        distortion) is screened against ``max(4 cond, 10 max(N, 10) eps/2)``
+        and, below it, the direct solver decides the rank with ``cond``.
     overwrite_a, overwrite_b, check_finite : bool, optional
         As in SciPy (``overwrite_*`` may be used to save memory).
     lapack_driver : {None, "gelsd", "gelss", "gelsy"}, optional
         SciPy's driver names map to ``method="svd"`` (gelsd, gelss) and
         ``method="qrcp"`` (gelsy).
-    method : {"auto", "svd", "qr", "qrcp", "normal"}, keyword-only
+    method : {"auto", "svd", "qr", "qrcp", "normal", "sketch"}, keyword-only
         See the module documentation.
 
     Returns
@@ -210,7 +275,14 @@ def lstsq(
     rank : int
         Effective rank of ``a``.
     s : array or None
-        Singular values of ``a`` ("svd" and "auto"), else ``None`` (as gelsy).
+        Singular values of ``a`` ("svd", and "auto" unless it chose
+        "sketch"), else ``None`` (as gelsy).
+
+    Raises
+    ------
+    ValueError
+        Unknown ``method`` or driver, incompatible shapes, NaN/Inf with
+        ``check_finite``, or ``method="sketch"`` with ``M < N``.
 
     Warns
     -----

@@ -5,7 +5,6 @@ Every function takes an explicit ``random_state=`` (None, int,
 keyword-only options.
 """
 
-from ._svds import eigsh, svds
 from ._interpolative import (
     CURResult,
     cur,
@@ -19,7 +18,8 @@ from ._nystrom import nystrom
 from ._range_finder import range_finder
 from ._rqrcp import RQRCPResult, rqrcp
 from ._rsvd import reigh, rsvd
-from .sketch_lstsq import SketchLstsqInfo, sketch_lstsq
+from ._sketch_lstsq import SketchLstsqInfo, sketch_lstsq
+from ._svds import eigsh, svds
 from .sketches import (
     GaussianSketch,
     SketchingOperator,

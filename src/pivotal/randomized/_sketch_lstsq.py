@@ -35,10 +35,12 @@ Algorithm
    ``eta``, so a solve takes ``O(log(1/tol) / log(1/eta))`` iterations
    whatever ``kappa(A)`` is.  LSQR stops (per column) when the backward-error
    estimate of ``x + P y_i``, evaluated from the recurrence at the cost of
-   ``O(n^2)``, meets ``tol / 4``, when its update drops below rounding level,
-   or after ``maxiter`` iterations; in the first solve also at the
-   forward-error floor of plain sketch-and-precondition (``||dy_i|| <= u
-   (||y|| + 0.04 kappa ||r||)``, the reference code's rule).
+   ``O(n^2)``, meets ``tol`` (first solve) or ``tol / 4`` (refinement
+   solves, so that the final check rarely fails), when its update drops
+   below rounding level, or after ``maxiter`` iterations; in the first solve
+   also at the forward-error floor of plain sketch-and-precondition
+   (``||dy_i|| <= u (||y|| + 0.04 kappa ||r||)``, the reference code's
+   rule).
 5. **Check.**  The backward error of the final ``x`` is estimated from its
    true residual; columns that still miss ``tol`` are solved by Householder
    QR (as ``pivotal.lstsq(method="qr")``), and ``info`` records it.  A sketch
@@ -382,9 +384,10 @@ def _lsqr(
     Stopping, per column, after iteration ``i`` (Paige & Saunders' quantities):
 
     * the Karlson-Walden estimate of ``x + P y_i``, computed from the
-      recurrence (``||r_i|| = phibar`` and ``(A P)^H r_i = phibar alpha c
-      v_{i+1}``, Paige & Saunders 1982, Section 5), is at most ``target``
-      (absolute: ``tol s[0] / 4``);
+      recurrence -- ``||r_i|| = phibar`` and ``(A P)^H r_i = phibar alpha c
+      v_{i+1}``, the vector behind Paige & Saunders' estimate of
+      ``||(A P)^H r_i||`` -- is at most ``target`` (absolute: ``tol s[0]``
+      in the first solve, ``tol s[0] / 4`` in the refinement solves);
     * or the update of ``y`` is below rounding, ``||dy_i|| <= u (||y_total||
       + floor ||r_i||)`` (``floor = 0.04 kappa`` in the first solve, else 0);
     * or ``beta`` or ``alpha`` vanished (the solution is exact);
@@ -463,25 +466,41 @@ def _lsqr(
 # --------------------------------------------------------------------------- driver
 
 
-def _default_sketch_size(n: int) -> int:
-    return max(6 * n, n + 32)
+def _default_sketch_size(m: int, n: int) -> int:
+    """``6 n`` (``8 n`` for ``m >= 200 n``, where the passes over ``A`` dominate), at least ``n + 32``."""
+    return max((8 if m >= 200 * n else 6) * n, n + 32)
 
 
 def _sketch_products(S: SketchingOperator, a, b):
-    """``S A`` and ``S b``; the sparse sign sketch of a dense NumPy ``A`` goes through CSC."""
-    if isinstance(S, SparseSignSketch) and backend_name(a) == "numpy":
-        # Column-oriented S (CSC): each row of A is read once and scattered into
-        # the small (d, n) result, which stays in cache -- 3-6x faster than CSR.
+    """``S A`` and ``S b``.
+
+    The sparse sign sketch of a dense array in host memory (NumPy, or a CPU
+    tensor through a zero-copy NumPy view) is applied as a CSC matrix: each
+    row of ``A`` is read once and scattered into the small ``(d, n)`` result,
+    which stays in cache -- 3-6x faster than the operator's CSR product (and
+    than its ``index_add_`` path for tensors) on 200000 x 500.
+    """
+    torch_cpu = backend_name(a) == "torch" and a.device.type == "cpu"
+    if isinstance(S, SparseSignSketch) and (backend_name(a) == "numpy" or torch_cpu):
+        an, bn = (to_numpy(a), to_numpy(b)) if torch_cpu else (a, b)
         csc = S.matrix().tocsc()
-        rdt = np.finfo(a.dtype).dtype
+        rdt = np.finfo(an.dtype).dtype
         if csc.dtype != rdt:
             csc = csc.astype(rdt)
-        return np.asarray(csc @ a), np.asarray(csc @ b)
+        sa, sb = np.asarray(csc @ an), np.asarray(csc @ bn)
+        if torch_cpu:
+            import torch
+
+            return torch.from_numpy(sa), torch.from_numpy(sb)
+        return sa, sb
     return S.apply_left(a), S.apply_left(b)
 
 
 def _factor_sketch(ops: _Ops, sa, sb):
-    """``R`` of ``[S A, S b]`` and the SVD of ``R``: returns ``(s, V^H, x0)``."""
+    """QR of ``[S A, S b] = Q [[R, c], [0, *]]`` (``R`` only) and ``R = U_R diag(s) V^H``.
+
+    Returns ``(s, U_R, V^H, c)`` with ``s`` as a host float64 array.
+    """
     n = ops.n
     if ops.torch:
         import torch
@@ -542,14 +561,15 @@ def sketch_lstsq(
         ``A``; ``"gaussian"`` costs ``O(d m n)``.  An operator of shape
         ``(d, m)`` is used as given.
     sketch_size : int, optional
-        Rows ``d`` of the sketch, at least ``n``; default ``max(6 n, n +
-        32)``.  The distortion is about ``eta = sqrt(n / d)`` and each LSQR
-        iteration reduces the error by about that factor, so larger sketches
-        mean fewer passes over ``A`` but a costlier QR of ``S A`` (``2 d
-        n^2``).  ``6 n`` was the fastest of ``3 n, 4 n, 6 n, 8 n`` within
-        10% on 20000x500, 50000x200, 200000x100 and 200000x500 problems
-        (``benchmarks/bench_sketch_lstsq.py``); ``4 n`` needs ~25% more
-        iterations.  With ``d >= m`` no sketch is used (``S = I``).
+        Rows ``d`` of the sketch, at least ``n``; default ``6 n`` (``8 n``
+        when ``m >= 200 n``), at least ``n + 32``.  The distortion is about
+        ``eta = sqrt(n / d)`` and each LSQR iteration reduces the error by
+        about that factor, so larger sketches mean fewer passes over ``A``
+        but a costlier QR of ``S A`` (``2 d n^2``).  Of ``3 n, 4 n, 6 n, 8
+        n, 12 n``, these were the fastest (within 10%) on 20000x500,
+        50000x200, 200000x100 and 200000x500 problems; ``4 n`` needs ~25%
+        more iterations than ``6 n``.  With ``d >= m`` no sketch is used
+        (``S = I``).
     tol : float, optional
         Target for the estimated relative backward error
         ``eta_KW(x) / ||A||_2`` (see the module notes); default ``4 u`` with
@@ -602,10 +622,21 @@ def sketch_lstsq(
     -----
     Rank-deficient or numerically rank-deficient ``A`` (the sketch's
     ``s_min / s_max <= 10 max(n, 10) u``) is solved by the minimum-norm
-    direct solver (Householder QR, then the SVD of ``R``; rank by
-    ``s > 2 u s_max`` as :func:`pivotal.lstsq`), and ``info.fallback ==
-    "rank_deficient"``.  ``m`` no larger than the sketch size is solved by
-    Householder QR directly (``info.fallback == "not_tall"``).
+    direct solver (Householder QR, then the SVD of ``R``, dropping singular
+    values below ``10 max(n, 10) u s_max``), with ``info.fallback ==
+    "rank_deficient"`` and ``info.rank``.  When ``m`` is not larger than
+    the sketch size, ``A`` itself is factored (``info.sketch ==
+    "identity"``) and the refinement runs as usual.
+
+    Several right-hand sides are solved as a block: each LSQR iteration
+    makes one pass over ``A`` for all columns still iterating (a matrix
+    product with ``k`` columns), with per-column scalars and stopping
+    tests.  With many columns a direct solver is usually faster
+    (``pivotal.lstsq`` decides that with ``method="auto"``).
+
+    On CUDA tensors everything stays on the device except ``O(k)``
+    scalars per iteration (and the ``n x k`` backward-error vector); the
+    products with ``A`` are not blocked there.
 
     References
     ----------
@@ -618,7 +649,7 @@ def sketch_lstsq(
     Examples
     --------
     >>> import numpy as np, pivotal as pv
-    >>> from pivotal.randomized.sketch_lstsq import sketch_lstsq
+    >>> from pivotal.randomized import sketch_lstsq
     >>> rng = np.random.default_rng(0)
     >>> A = pv.gallery.randsvd(40, 1e8, 3, m=3000, random_state=rng)
     >>> b = rng.standard_normal(3000)            # large residual
@@ -630,6 +661,9 @@ def sketch_lstsq(
     >>> info.method, info.fallback, bool(info.backward_error <= info.tol)
     ('spir', None, True)
     """
+    for name, val in (("refine", refine), ("return_info", return_info), ("check_finite", check_finite)):
+        if not isinstance(val, (bool, np.bool_)):
+            raise TypeError(f"{name} must be True or False, got {val!r}.")
     A = validate_matrix(A, "A", check_finite=check_finite, batch=False)
     m, n = int(A.shape[0]), int(A.shape[1])
     if m < n:
@@ -654,9 +688,6 @@ def sketch_lstsq(
             "sketch_lstsq takes NumPy arrays and PyTorch tensors; convert JAX arrays with "
             "numpy.asarray (or call pivotal.lstsq(..., method='sketch'), which does)."
         )
-    for name, val in (("refine", refine), ("return_info", return_info), ("check_finite", check_finite)):
-        if not isinstance(val, (bool, np.bool_)):
-            raise TypeError(f"{name} must be True or False, got {val!r}.")
     d = _check_sketch(sketch, sketch_size, random_state, m, n)
     dtype = result_dtype(A, b)
     tol = _check_tol(tol, unit_roundoff(dtype))
@@ -697,7 +728,7 @@ def _check_sketch(sketch, sketch_size, random_state, m: int, n: int) -> int:
         d = sketch.d
     elif isinstance(sketch, str):
         if sketch_size is None:
-            d = _default_sketch_size(n)
+            d = _default_sketch_size(m, n)
         else:
             if isinstance(sketch_size, (bool, np.bool_)) or int(sketch_size) != sketch_size:
                 raise ValueError(f"sketch_size must be an integer, got {sketch_size!r}.")
@@ -710,7 +741,7 @@ def _check_sketch(sketch, sketch_size, random_state, m: int, n: int) -> int:
     if d < n:
         raise ValueError(
             f"the sketch size d={d} is smaller than n={n}, so the sketch of A would be rank "
-            f"deficient; use at least 2 n (the default is {_default_sketch_size(n)})."
+            f"deficient; use at least 2 n (the default is {_default_sketch_size(m, n)})."
         )
     return d
 
@@ -810,7 +841,9 @@ def _solve(
         # First solve: also stop at the forward-error floor of plain
         # sketch-and-precondition; the refinement that follows does the rest.
         floor = _FLOOR_FACTOR * smax / float(s_host[-1]) if (refine and solve == 0) else 0.0
-        dx, its = _lsqr(ops, pre, sub(r), sub(g), sub(x), target=target, maxiter=maxiter, u=u, floor=floor)
+        # The first solve aims at tol (the refinement follows anyway), the others at tol / 4.
+        aim = tol * smax if solve == 0 else target
+        dx, its = _lsqr(ops, pre, sub(r), sub(g), sub(x), target=aim, maxiter=maxiter, u=u, floor=floor)
         info.iterations.append(int(its.max()))
         info.passes += int(its.max())
         x = x + dx if every else _set_cols(ops, x, idx, ops.take(x, idx) + dx)
