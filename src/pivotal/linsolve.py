@@ -379,6 +379,7 @@ def _solve_core(a, b, dtype, assume, lower, transposed, refine_mode, want_report
         return xp.zeros((n, k), dtype=dtype, device=getattr(a, "device", None) if backend_name(a) == "torch" else None)
     u = unit_roundoff(dtype)
     ref = None
+    measures = None
     if refine_mode == "mixed":
         from .refine import refine as _refine
 
@@ -394,7 +395,11 @@ def _solve_core(a, b, dtype, assume, lower, transposed, refine_mode, want_report
         x = F.solve(b, check_finite=False)
         if refine_mode is True or refine_mode == "auto":
             if refine_mode == "auto":
-                eta = _normwise_backward_error(xp, a, x, b, (n + 1) * u)
+                if want_report:  # the certificate computes the backward error anyway: reuse it
+                    measures = _measures(a, x, b, F, path)
+                    eta = measures["backward_error"]
+                else:
+                    eta = _normwise_backward_error(xp, a, x, b, (n + 1) * u)
                 needs = eta > (n + 1) * u  # NaN (non-finite input or x): refinement cannot help
                 if needs:
                     path.append(f"backward error {eta:.2g} > (n+1)u: refine")
@@ -405,12 +410,22 @@ def _solve_core(a, b, dtype, assume, lower, transposed, refine_mode, want_report
 
                 x, ref = _refine(a, b, x0=x, factorization=F, precision="fixed", check_finite=False, return_report=True)
                 path.append(_describe_refinement(ref))
+                measures = None  # x changed
     rc = F.rcond()
     if not rc >= 2 * u:
         warn_user(IllConditionedWarning(rc))
     if want_report:
-        reports.append(_report(a, x, b, F, path, rc, ref, dtype))
+        if measures is None:
+            measures = _measures(a, x, b, F, path)
+        reports.append(_report(F, path, rc, ref, dtype, measures))
     return x
+
+
+def _measures(a, x, b, F, path) -> dict:
+    """The certificate's error measures of ``x`` (FERR solvers from ``F``, see :func:`_bound_solvers`)."""
+    from .diagnostics import error_measures
+
+    return error_measures(a, x, b, _bound_solvers(a, F, F.rcond(), namespace(a), path))
 
 
 def _raise_if_failed(F: Any, a: Any, what: str = "solve") -> None:
@@ -461,11 +476,7 @@ def _normwise_backward_error(xp, a, x, b, threshold: float) -> float:
     return float(np.max(to_numpy(_safe_ratio(xp, rn, _matnorm_inf(xp, a) * xn + bn))))
 
 
-def _report(a, x, b, F, path, rc, ref, dtype) -> dict:
-    from .diagnostics import error_measures
-
-    xp = namespace(a)
-    measures = error_measures(a, x, b, _bound_solvers(a, F, rc, xp, path))
+def _report(F, path, rc, ref, dtype, measures) -> dict:
     return dict(
         method=type(F).__name__,
         path=path,

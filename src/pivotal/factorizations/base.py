@@ -305,6 +305,9 @@ class Factorization:
             return 1.0
         if not self.issuccess():
             return 0.0
+        cached = self.__dict__.get("_rcond")
+        if cached is not None:
+            return cached
         with _no_grad(self._sample()):
             est = inv_onenormest(
                 lambda x: self._solve_core(x, 0),
@@ -313,7 +316,8 @@ class Factorization:
                 dtype=self.dtype,
                 like=self._sample(),
             )
-        return rcond_from(self._anorm, est, n=n)
+        self._rcond = rcond_from(self._anorm, est, n=n)  # the factors never change: estimate once
+        return self._rcond
 
     def cond(self) -> float:
         """Estimated condition number in the 1-norm, ``1 / rcond()``."""
