@@ -342,8 +342,13 @@ def ferr_columns(solve_op: Any, solve_op_h: Any, xp: Any, w_all: Any, x: Any) ->
     return bounds
 
 
-def _abs_matmul(xp: Any, a: Any, v: Any, block: int = 256) -> Any:
-    """``|A| @ v``; on NumPy by row blocks, so ``|A|`` never exists as a whole (no page faults)."""
+def _abs_matmul(xp: Any, a: Any, v: Any) -> Any:
+    """``|A| @ v``; on NumPy by row blocks of ~2M entries, so ``|A|`` never exists as a whole.
+
+    The blocks stay large: OpenBLAS wakes its threads for every product, and
+    after a factorization many small products cost far more than a few big ones.
+    """
+    block = max(1, (1 << 21) // max(a.shape[1], 1))
     if backend_name(a) != "numpy" or a.shape[0] <= block:
         return xp.abs(a) @ v
     out = np.empty((a.shape[0], v.shape[1]), dtype=np.result_type(np.abs(a[:1, :1]), v))
