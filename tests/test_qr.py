@@ -49,7 +49,7 @@ def test_qr_modes_match_scipy_shapes(mode, pivoting, shape):
     A = np.random.default_rng(0).standard_normal(shape)
     ours, theirs = pv.qr(A, mode=mode, pivoting=pivoting), sl.qr(A, mode=mode, pivoting=pivoting)
     assert len(ours) == len(theirs)
-    flat = lambda t: [x.shape for x in (t[0] if isinstance(t, tuple) else (t,))] if isinstance(t, tuple) else [t.shape]  # noqa: E731
+    flat = lambda t: [x.shape for x in (t[0] if isinstance(t, tuple) else (t,))] if isinstance(t, tuple) else [t.shape]
     for o, t in zip(ours, theirs):
         assert flat(o) == flat(t)
     if pivoting:

@@ -13,7 +13,14 @@ import scipy.linalg as sl
 import pivotal as pv
 from pivotal import gallery
 
-from .helpers import DTYPES, THRESH, random_matrix, solve_residual_ratio, to_backend, to_np, u_of
+from .helpers import (
+    DTYPES,
+    THRESH,
+    random_matrix,
+    solve_residual_ratio,
+    to_np,
+    u_of,
+)
 
 torch = pytest.importorskip("torch")
 

@@ -48,13 +48,13 @@ from .kernels.ldl import ldl_unpack
 from .kernels.triangular import first_zero_diagonal, trsm_blocked
 
 __all__ = [
+    "cho_factor",
+    "cho_solve",
+    "cholesky",
+    "ldl",
     "lu",
     "lu_factor",
     "lu_solve",
-    "cholesky",
-    "cho_factor",
-    "cho_solve",
-    "ldl",
     "qr",
     "solve_triangular",
 ]

@@ -20,7 +20,7 @@ from functools import cache
 
 import numpy as np
 
-__all__ = ["available", "gemm", "ger", "trsm", "herk", "syrk"]
+__all__ = ["available", "gemm", "ger", "herk", "syrk", "trsm"]
 
 _PREFIX = {
     np.dtype(np.float32): "s",

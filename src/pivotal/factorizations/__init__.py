@@ -11,17 +11,17 @@ from .qr import QR, QRPivoted
 from .triangular import Diagonal, Triangular
 
 __all__ = [
-    "Factorization",
-    "LU",
-    "Cholesky",
     "LDL",
-    "PivotedCholesky",
+    "LU",
     "QR",
-    "QRPivoted",
-    "Diagonal",
-    "Triangular",
     "Banded",
+    "Cholesky",
+    "Diagonal",
+    "Factorization",
+    "PivotedCholesky",
+    "QRPivoted",
+    "Selection",
+    "Triangular",
     "factorize",
     "select_factorization",
-    "Selection",
 ]

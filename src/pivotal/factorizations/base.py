@@ -39,13 +39,13 @@ from ..errors import IllConditionedWarning, SingularMatrixError
 from ..kernels.condest import inv_onenormest, rcond_from
 
 __all__ = [
+    "METHODS",
     "Factorization",
-    "normalize_trans",
-    "index_array",
-    "scalar_like",
     "check_method",
     "factor_input",
-    "METHODS",
+    "index_array",
+    "normalize_trans",
+    "scalar_like",
 ]
 
 METHODS = ("auto", "kernel", "vendor")

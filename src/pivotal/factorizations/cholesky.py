@@ -19,7 +19,7 @@ from ..errors import NotPositiveDefiniteError
 from ..kernels.cholesky import cholesky_kernel
 from .base import Factorization, _copy_as, check_method, factor_input, scalar_like
 
-__all__ = ["Cholesky", "cholesky_compute", "CholeskyComputation", "hermitian_norm1"]
+__all__ = ["Cholesky", "CholeskyComputation", "cholesky_compute", "hermitian_norm1"]
 
 
 @dataclass

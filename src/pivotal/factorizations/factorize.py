@@ -20,7 +20,7 @@ from .lu import LU
 from .qr import QR, QRPivoted
 from .triangular import Diagonal, Triangular
 
-__all__ = ["factorize", "select_factorization", "Selection", "ASSUME"]
+__all__ = ["ASSUME", "Selection", "factorize", "select_factorization"]
 
 ASSUME = ("auto", "general", "symmetric", "hermitian", "positive definite", "triangular", "diagonal", "banded")
 

@@ -24,7 +24,7 @@ from ..kernels import cholqr, gram_schmidt, householder, qrcp, rrqr, tsqr
 from ..kernels.condest import inv_onenormest, rcond_from
 from .base import Factorization, _copy_as, factor_input, index_array, scalar_like
 
-__all__ = ["QR", "QRPivoted", "QR_METHODS", "qr_compute", "QRComputation", "select_qr_method"]
+__all__ = ["QR", "QR_METHODS", "QRComputation", "QRPivoted", "qr_compute", "select_qr_method"]
 
 #: Every QR algorithm reachable by name.
 QR_METHODS = (

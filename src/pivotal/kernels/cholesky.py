@@ -30,7 +30,7 @@ from typing import Any
 from .._array import namespace
 from .._backends import get_backend
 
-__all__ = ["potf2", "potrf_blocked", "potrf_recursive", "cholesky_kernel", "RECURSIVE_LEAF"]
+__all__ = ["RECURSIVE_LEAF", "cholesky_kernel", "potf2", "potrf_blocked", "potrf_recursive"]
 
 RECURSIVE_LEAF = 32
 

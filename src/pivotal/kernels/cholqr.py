@@ -91,7 +91,7 @@ from .._backends import get_backend
 from ..errors import NotPositiveDefiniteError
 from .tsqr import _tall_input, normalize_qr_signs
 
-__all__ = ["cholesky_qr", "cholesky_qr2", "shifted_cholesky_qr3", "rand_cholesky_qr", "default_shift"]
+__all__ = ["cholesky_qr", "cholesky_qr2", "default_shift", "rand_cholesky_qr", "shifted_cholesky_qr3"]
 
 # cholesky_qr2 accepts the first pass when cond(Q_1) <= this; the second pass
 # then leaves ||I - Q^H Q|| ~ u cond(Q_1)^2 <= 100 u (see _check_intermediate).

@@ -79,7 +79,7 @@ from .._array import (
     working_dtype,
 )
 
-__all__ = ["onenormest", "inv_onenormest", "rcond_from"]
+__all__ = ["inv_onenormest", "onenormest", "rcond_from"]
 
 Apply = Callable[[Any], Any]
 
@@ -258,8 +258,7 @@ def _lacn2(apply: Apply, apply_h: Apply, space: _Space, itmax: int) -> float:
     y = space.call(apply, space.from_host(alt[:, None], dtype=v.dtype if cplx else None), "apply")
     # Label 140 (real) / 120 (complex).
     temp = 2.0 * (float(space.col_norms1(y)[0]) / (3.0 * n))
-    if temp > est:
-        est = temp
+    est = max(est, temp)
     return est
 
 

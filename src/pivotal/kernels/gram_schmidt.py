@@ -71,7 +71,7 @@ import array_api_compat
 from .._array import backend_name, namespace, to_float, unit_roundoff
 from .tsqr import _tall_input
 
-__all__ = ["cgs", "mgs", "cgs2"]
+__all__ = ["cgs", "cgs2", "mgs"]
 
 
 def _column_major_copy(a: Any) -> Any:

@@ -106,13 +106,13 @@ __all__ = [
     "ALPHA",
     "DEFAULT_BLOCK_SIZE",
     "LDLKernelResult",
+    "ldl_inertia",
     "ldl_kernel",
+    "ldl_slogdet",
+    "ldl_solve",
+    "ldl_unpack",
     "sytf2",
     "sytrf_blocked",
-    "ldl_unpack",
-    "ldl_solve",
-    "ldl_slogdet",
-    "ldl_inertia",
 ]
 
 ALPHA = (1.0 + math.sqrt(17.0)) / 8.0
@@ -162,7 +162,7 @@ class LDLKernelResult:
 class _Ctx:
     """Per-call constants: namespace, backend, conjugation mode, masks."""
 
-    __slots__ = ("xp", "backend", "cplx", "herm", "device", "_masks")
+    __slots__ = ("_masks", "backend", "cplx", "device", "herm", "xp")
 
     def __init__(self, a: Any, hermitian: bool):
         self.xp = namespace(a)
@@ -183,13 +183,13 @@ class _Ctx:
             return xp.abs(xp.real(x)) + xp.abs(xp.imag(x))
         return xp.abs(x)
 
-    def sabs(self, z: complex | float) -> float:
+    def sabs(self, z: complex) -> float:
         """Scalar version of :meth:`vabs`."""
         if self.cplx:
             return abs(z.real) + abs(z.imag)
         return abs(z)
 
-    def dabs(self, z: complex | float) -> float:
+    def dabs(self, z: complex) -> float:
         """Magnitude of a diagonal entry (``|Re z|`` when Hermitian)."""
         return abs(z.real) if self.herm else self.sabs(z)
 

@@ -44,15 +44,15 @@ from .._backends import get_backend
 from .._permutations import ipiv_to_perm, perm_to_ipiv
 
 __all__ = [
+    "PIVOTING",
+    "RECURSIVE_LEAF",
     "LUKernelResult",
-    "lu_kernel",
     "getf2",
     "getrf_blocked",
     "getrf_recursive",
-    "perm_to_ipiv",
     "ipiv_to_perm",
-    "PIVOTING",
-    "RECURSIVE_LEAF",
+    "lu_kernel",
+    "perm_to_ipiv",
 ]
 
 PIVOTING = ("partial", "rook", "complete", "none")

@@ -111,10 +111,10 @@ from .._array import (
 )
 
 __all__ = [
-    "PivotedCholeskyResult",
-    "pivoted_cholesky_kernel",
-    "pivoted_cholesky_columns",
     "STOP_REASONS",
+    "PivotedCholeskyResult",
+    "pivoted_cholesky_columns",
+    "pivoted_cholesky_kernel",
 ]
 
 STOP_REASONS = ("complete", "rank", "tol", "not_psd")

@@ -14,7 +14,7 @@ from typing import Any
 from .._array import namespace
 from ..errors import SingularMatrixError
 
-__all__ = ["trsv_unblocked", "trsm_blocked", "first_zero_diagonal", "DEFAULT_TRSM_BLOCK"]
+__all__ = ["DEFAULT_TRSM_BLOCK", "first_zero_diagonal", "trsm_blocked", "trsv_unblocked"]
 
 DEFAULT_TRSM_BLOCK = 64
 

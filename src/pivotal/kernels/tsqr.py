@@ -73,7 +73,7 @@ from .._array import (
     working_dtype,
 )
 
-__all__ = ["tsqr", "normalize_qr_signs", "default_block_rows"]
+__all__ = ["default_block_rows", "normalize_qr_signs", "tsqr"]
 
 
 # --------------------------------------------------------------------------- shared helpers
