@@ -336,6 +336,20 @@ def conj_transpose(x: Any) -> Any:
     return xp.conj(x.T) if is_complex(x.dtype) else x.T
 
 
+def dtype_name(dtype: Any) -> str:
+    """``"float64"`` for ``numpy.float64`` and ``torch.float64`` alike (reports, reprs)."""
+    return str(dtype).replace("torch.", "")
+
+
+def astype(x: Any, dtype: Any) -> Any:
+    """``x`` with ``dtype``, on its backend; ``x`` itself when it already has it."""
+    if x.dtype == dtype:
+        return x
+    if backend_name(x) == "torch":
+        return x.to(dtype)
+    return x.astype(dtype)
+
+
 def to_float(x: Any) -> float:
     """A Python float from a 0-d array of any backend (detached from autograd)."""
     if backend_name(x) == "torch":

@@ -33,7 +33,7 @@ from typing import Any
 import numpy as np
 
 from ._array import _numpy_working_dtype as _np_working_dtype
-from ._array import backend_name, is_complex, to_numpy, unit_roundoff
+from ._array import backend_name, dtype_name, is_complex, to_numpy, unit_roundoff
 from .errors import LinAlgWarning
 
 __all__ = ["DoctorReport", "Finding", "doctor"]
@@ -314,10 +314,6 @@ class _Clock:
             self.report.timings[item] = self.report.timings.get(item, 0.0) + time.perf_counter() - t0
 
 
-def _dtype_str(dtype: Any) -> str:
-    return str(dtype).replace("torch.", "")
-
-
 def _is_sparse(a: Any) -> bool:
     try:
         import scipy.sparse as sp
@@ -569,7 +565,7 @@ def doctor(a: Any, b: Any = None, *, exact_limit: int = 2000, random_state: Any 
     u = unit_roundoff(wdt)
     report = DoctorReport(
         shape=(m, n),
-        dtype=_dtype_str(getattr(a_user, "dtype", in_dtype)),
+        dtype=dtype_name(getattr(a_user, "dtype", in_dtype)),
         working_dtype=str(wdt),
         backend=backend,
         device=device,

@@ -51,6 +51,7 @@ import numpy as np
 from ._array import (
     apply_over_batch,
     backend_name,
+    dtype_name,
     is_complex,
     namespace,
     result_dtype,
@@ -483,8 +484,8 @@ def _report(F, path, rc, ref, dtype, measures) -> dict:
         rcond=float(rc),
         refinement=None if ref is None else ref.precision,
         refinement_steps=0 if ref is None else int(ref.steps),
-        dtype=_dtype_name(dtype),
-        factor_dtype=_dtype_name(F.dtype),
+        dtype=dtype_name(dtype),
+        factor_dtype=dtype_name(F.dtype),
         **measures,
     )
 
@@ -506,38 +507,24 @@ def _bound_solvers(a, F, rc, xp, path):
         return op_solvers(F, 0, xp)
     theta = n * unit_roundoff(F.dtype) / rc if rc > 0 else math.inf
     if theta < 0.5:
-        low = F.dtype
-        scale = 1.0 / (1.0 - theta)
+        from .refine import low_precision_solve
 
-        def cast_solve(X, t):
-            m = float(np.max(to_numpy(xp.abs(X)))) if X.shape[0] else 0.0
-            if m == 0:
-                return xp.zeros_like(X)
-            y = F.solve(_astype(X / m, low), trans=t, check_finite=False)
-            return _astype(y, X.dtype) * (m * scale)
-
-        return (lambda X: cast_solve(X, 0)), (lambda X: cast_solve(X, 2))
+        inflate = 1.0 / (1.0 - theta)
+        return (
+            lambda X: low_precision_solve(F, X, X.dtype, 0) * inflate,
+            lambda X: low_precision_solve(F, X, X.dtype, 2) * inflate,
+        )
     G, _ = factor_for_solve(a, "auto", False)
     G._conditioning_checked = True
-    path.append(f"{_dtype_name(a.dtype)} factorization for the error bound (n u_low / rcond = {theta:.2g} >= 1/2)")
+    path.append(f"{dtype_name(a.dtype)} factorization for the error bound (n u_low / rcond = {theta:.2g} >= 1/2)")
     if not G.issuccess():
         inf = lambda X: X * math.inf
         return inf, inf
     return op_solvers(G, 0, xp)
 
 
-def _astype(x: Any, dtype: Any) -> Any:
-    if backend_name(x) == "torch":
-        return x.to(dtype)
-    return x.astype(dtype)
-
-
-def _dtype_name(dtype: Any) -> str:
-    return str(dtype).replace("torch.", "")
-
-
 def _empty_report(dtype) -> dict:
-    name = _dtype_name(dtype)
+    name = dtype_name(dtype)
     return {
         "method": "none", "path": ["empty system: nothing to factor"], "rcond": 1.0, "backward_error": 0.0,
         "componentwise_backward_error": 0.0, "forward_error_bound": 0.0, "refinement": None, "refinement_steps": 0,

@@ -35,8 +35,10 @@ import numpy as np
 from scipy.linalg import solve_triangular
 
 from ._array import (
+    astype,
     backend_name,
     check_finite_or_raise,
+    dtype_name,
     is_complex,
     namespace,
     promote_dtypes,
@@ -127,19 +129,6 @@ class RefinementReport:
 # ============================================================================ backend helpers
 
 
-def _dtype_str(dtype: Any) -> str:
-    return str(dtype).replace("torch.", "")
-
-
-def _astype(x: Any, dtype: Any) -> Any:
-    """``x`` with ``dtype`` (no copy when it already has it)."""
-    if x.dtype == dtype:
-        return x
-    if backend_name(x) == "torch":
-        return x.to(dtype)
-    return x.astype(dtype)
-
-
 def _copy(x: Any, dtype: Any) -> Any:
     if backend_name(x) == "torch":
         return x.to(dtype=dtype, copy=True)
@@ -170,9 +159,9 @@ def _matmul(a: Any, x: Any) -> Any:
         return _matmul(a, x[:, 0])[:, None]  # gemv rather than gemm
     if is_complex(x.dtype) and not is_complex(a.dtype):
         xp = namespace(a)
-        re = a @ _astype(xp.real(x), a.dtype)
-        im = a @ _astype(xp.imag(x), a.dtype)
-        return _astype(re, x.dtype) + 1j * _astype(im, x.dtype)
+        re = a @ astype(xp.real(x), a.dtype)
+        im = a @ astype(xp.imag(x), a.dtype)
+        return astype(re, x.dtype) + 1j * astype(im, x.dtype)
     return a @ x
 
 
@@ -315,7 +304,7 @@ def _compensated_residual(a: Any, x: Any, b: Any) -> Any:
             im = _dot2_residual_real([(ar, xi), (ai, xr)], bi, xp)
         cols.append(re + 1j * im)
     out = xp.stack(cols, axis=1)
-    return _astype(out, b.dtype)
+    return astype(out, b.dtype)
 
 
 def _residual(a: Any, x: Any, b: Any, mode: str) -> Any:
@@ -327,8 +316,8 @@ def _residual(a: Any, x: Any, b: Any, mode: str) -> Any:
         # float32 working precision: float64 BLAS is the extended precision.
         wide_real = _torch_dtype(np.float64) if backend_name(a) == "torch" else np.dtype(np.float64)
         wide = _like_kind(wide_real, wdt)
-        a_wide = _astype(a, _like_kind(wide_real, a.dtype))
-        return _astype(_astype(b, wide) - _matmul(a_wide, _astype(x, wide)), wdt)
+        a_wide = astype(a, _like_kind(wide_real, a.dtype))
+        return astype(astype(b, wide) - _matmul(a_wide, astype(x, wide)), wdt)
     return _compensated_residual(a, x, b)
 
 
@@ -370,13 +359,13 @@ def _promote_value(value: Any, old: Any, new: Any) -> Any:
     return value
 
 
-def _apply_inverse(F: Factorization, r: Any, dtype: Any) -> Any:
-    """``F^{-1} r`` (r is (n, k)) with the result in ``dtype``; no validation, no warnings."""
-    return F._solve_2d(r, 0, dtype)
+def _apply_inverse(F: Factorization, r: Any, dtype: Any, trans: int = 0) -> Any:
+    """``op(F)^{-1} r`` (r is (n, k)) with the result in ``dtype``; no validation, no warnings."""
+    return F._solve_2d(r, trans, dtype)
 
 
-def _low_solve(F: Factorization, r: Any, work_dtype: Any) -> Any:
-    """Apply low-precision factors in low precision: scale, cast down, solve, cast up.
+def low_precision_solve(F: Factorization, r: Any, work_dtype: Any, trans: int = 0) -> Any:
+    """Apply low-precision factors in low precision: scale, cast down, solve ``op(A) d = r``, cast up.
 
     Each column of ``r`` is divided by its largest entry before the cast so
     that nothing overflows or underflows in the narrower exponent range.
@@ -385,9 +374,9 @@ def _low_solve(F: Factorization, r: Any, work_dtype: Any) -> Any:
     s[~(s > 0) | ~np.isfinite(s)] = 1.0
     scale = _from_host(s[None, :], r, real_dtype(work_dtype))
     low = _like_kind(F.dtype, r.dtype)
-    rl = _astype(r / scale, low)
-    d = _apply_inverse(F, rl, low)
-    return _astype(d, work_dtype) * scale
+    rl = astype(r / scale, low)
+    d = _apply_inverse(F, rl, low, trans)
+    return astype(d, work_dtype) * scale
 
 
 def _like_kind(dtype: Any, kind_of: Any) -> Any:
@@ -513,7 +502,7 @@ def _correction_fn(prob: _Problem, F: Factorization, mixed: bool):
     """``d = solve(r)`` for the chosen method and precision."""
     if prob.method == "classic":
         if mixed:
-            return lambda r: (_low_solve(F, r, prob.dtype), None)
+            return lambda r: (low_precision_solve(F, r, prob.dtype), None)
         return lambda r: (_apply_inverse(F, r, prob.dtype), None)
     P = _promote(F, prob.dtype)
     inner_tol = min(1e-2, 100.0 * math.sqrt(prob.u))
@@ -669,7 +658,7 @@ def _resolve_low_dtype(low_dtype: Any, a: Any, work: Any) -> Any:
             return _torch_dtype(name) if torch_input else np.dtype(name)
         raise ValueError(
             f"precision='mixed' needs a float64 or complex128 working precision, but it is "
-            f"{_dtype_str(work)}; pass precision='fixed' (or a float64 matrix)."
+            f"{dtype_name(work)}; pass precision='fixed' (or a float64 matrix)."
         )
     try:
         npdt = _numpy_dtype(low_dtype)
@@ -685,7 +674,7 @@ def _resolve_low_dtype(low_dtype: Any, a: Any, work: Any) -> Any:
         raise ValueError(f"low_dtype={low_dtype!r} does not match the {kind} matrix; use the {kind} dtype of that precision.")
     if not unit_roundoff(npdt) > unit_roundoff(work):
         raise ValueError(
-            f"low_dtype={low_dtype!r} is not lower than the working precision {_dtype_str(work)}; "
+            f"low_dtype={low_dtype!r} is not lower than the working precision {dtype_name(work)}; "
             "use float32 (complex64), or precision='fixed'."
         )
     return _torch_dtype(npdt) if torch_input else npdt
@@ -925,14 +914,14 @@ def refine(
         lower = unit_roundoff(factorization.dtype) > unit_roundoff(work)
         if precision == "fixed" and lower:
             raise ValueError(
-                f"precision='fixed' but the factorization is in {_dtype_str(factorization.dtype)}, "
-                f"lower than the working {_dtype_str(work)}; drop precision (it is inferred) or pass "
+                f"precision='fixed' but the factorization is in {dtype_name(factorization.dtype)}, "
+                f"lower than the working {dtype_name(work)}; drop precision (it is inferred) or pass "
                 "a working-precision factorization."
             )
         if low_dtype is not None and _numpy_dtype(low_dtype) != _numpy_dtype(factorization.dtype):
             raise ValueError(
                 f"low_dtype={low_dtype!r} conflicts with the factorization's dtype "
-                f"{_dtype_str(factorization.dtype)}; drop low_dtype."
+                f"{dtype_name(factorization.dtype)}; drop low_dtype."
             )
         precision = "mixed" if lower else "fixed"
         low = factorization.dtype if lower else None
@@ -964,7 +953,7 @@ def refine(
         x2 = xp.zeros((n, k), dtype=work, device=array_api_compat.device(a))
         fdt = factorization.dtype if factorization is not None else (low if low is not None else work)
         rep = RefinementReport(
-            method, precision, _dtype_str(fdt), residual, 0, [0.0], True, None, [], factorization
+            method, precision, dtype_name(fdt), residual, 0, [0.0], True, None, [], factorization
         )
         return finish(x2, rep)
 
@@ -972,7 +961,7 @@ def refine(
     if a.dtype == work or (not is_complex(a.dtype) and real_dtype(work) == a.dtype):
         a_work = a  # a real matrix stays real with a complex right-hand side
     else:
-        a_work = _astype(a, work if is_complex(a.dtype) else real_dtype(work))
+        a_work = astype(a, work if is_complex(a.dtype) else real_dtype(work))
     anorm = _norm_inf(a_work, check_finite)
     bnorm = _colmax(b2)
     prob = _Problem(a_work, b2, anorm, bnorm, n, work, u, residual, tol, maxiter, method)
@@ -988,13 +977,13 @@ def refine(
         if F is None:
             F, fallback = _low_factorization(a_work, anorm, low, assume)
         elif not F.issuccess():
-            fallback = f"the given {_dtype_str(F.dtype)} factorization failed (info={F.info})"
+            fallback = f"the given {dtype_name(F.dtype)} factorization failed (info={F.info})"
         if fallback is None:
-            x = x_init if x_init is not None else _low_solve(F, b2, work)
+            x = x_init if x_init is not None else low_precision_solve(F, b2, work)
             out = _iterate(prob, F, True, x)
             bes, gm, steps = out.bes, out.gmres, out.steps
             if not out.converged:
-                fallback = f"mixed-precision refinement ({_dtype_str(F.dtype)} factors) did not converge: {out.failure}"
+                fallback = f"mixed-precision refinement ({dtype_name(F.dtype)} factors) did not converge: {out.failure}"
         if fallback is not None:
             F = factorize(a_work, assume=assume, check=True, check_finite=False)
             F.path = list(getattr(F, "path", [])) + [f"refine fallback: {fallback}"]
@@ -1020,7 +1009,7 @@ def refine(
     report = RefinementReport(
         method=method,
         precision=precision,
-        factor_dtype=_dtype_str(F.dtype),
+        factor_dtype=dtype_name(F.dtype),
         residual=residual,
         steps=steps,
         backward_errors=[float(v) for v in bes],
@@ -1038,7 +1027,7 @@ def _low_factorization(a: Any, anorm: float, low: Any, assume: str) -> tuple[Fac
     limit = big / _OVERFLOW_MARGIN
     if not anorm <= limit:
         return None, (
-            f"||A||_inf = {anorm:.3g} is too close to the {_dtype_str(low)} overflow threshold "
+            f"||A||_inf = {anorm:.3g} is too close to the {dtype_name(low)} overflow threshold "
             f"({big:.3g} / {_OVERFLOW_MARGIN} = {limit:.3g}); factored in the working precision instead"
         )
     a_low = _copy(a, low)
@@ -1054,8 +1043,8 @@ def _low_factorization(a: Any, anorm: float, low: Any, assume: str) -> tuple[Fac
     if not F.issuccess():
         idx = F._failure_index()
         return None, (
-            f"the {_dtype_str(low)} {type(F).__name__} factorization failed at index {idx} "
-            f"(singular or not positive definite in {_dtype_str(low)})"
+            f"the {dtype_name(low)} {type(F).__name__} factorization failed at index {idx} "
+            f"(singular or not positive definite in {dtype_name(low)})"
         )
     return F, None
 

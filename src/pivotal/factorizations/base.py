@@ -27,6 +27,7 @@ import numpy as np
 from .._array import (
     apply_over_batch,
     backend_name,
+    dtype_name,
     is_complex,
     namespace,
     promote_dtypes,
@@ -152,7 +153,7 @@ class Factorization:
         extra = self._repr_extra()
         backend = backend_name(self._sample())
         return (
-            f"{type(self).__name__}({m}x{n}, dtype={_dtype_name(self.dtype)}, "
+            f"{type(self).__name__}({m}x{n}, dtype={dtype_name(self.dtype)}, "
             f"backend={backend}{', ' + extra if extra else ''}, {status})"
         )
 
@@ -359,8 +360,3 @@ def _copy_as(x: Any, dtype: Any, xp) -> Any:
     if backend_name(x) == "torch":
         return x.to(dtype=dtype, copy=True).contiguous()
     return np.array(x, dtype=dtype, order="F", copy=True)
-
-
-def _dtype_name(dtype: Any) -> str:
-    s = str(dtype)
-    return s.replace("torch.", "")
