@@ -449,3 +449,26 @@ def test_pinv_matches_scipy(shape):
         np.testing.assert_allclose(B @ low @ B, B, atol=1e-10)
     with pytest.raises(ValueError, match="nonnegative"):
         pv.pinv(A, atol=-1.0)
+
+
+def test_pinv_slogdet_torch_and_bad_inputs():
+    rng = np.random.default_rng(20)
+    A = rng.standard_normal((6, 4))
+    At = torch.from_numpy(A)
+    B = pv.pinv(At)
+    assert isinstance(B, torch.Tensor)
+    np.testing.assert_allclose(to_np(B), sl.pinv(A), rtol=1e-10, atol=1e-12)
+    S = rng.standard_normal((5, 5))
+    sign, logabs = pv.slogdet(torch.from_numpy(S))
+    s_ref, l_ref = np.linalg.slogdet(S)
+    assert float(sign) == s_ref and np.isclose(float(logabs), l_ref)
+    bad = A.copy()
+    bad[0, 0] = np.nan
+    with pytest.raises(ValueError, match="NaN|inf|finite"):
+        pv.pinv(bad)
+    with pytest.raises(ValueError, match="NaN|inf|finite"):
+        pv.inv(np.array([[1.0, np.inf], [0.0, 1.0]]))
+    with pytest.raises(ValueError, match="square"):
+        pv.inv(A)
+    with pytest.raises(ValueError, match="square"):
+        pv.det(A)
