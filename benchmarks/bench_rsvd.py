@@ -27,6 +27,7 @@ Usage::
     python benchmarks/bench_rsvd.py                      # 8000 x 3000, k = 50
     python benchmarks/bench_rsvd.py --m 4000 --n 1500 --repeat 5
     python benchmarks/bench_rsvd.py --sparse             # also a sparse 1e6 x 1e4 matrix
+    python benchmarks/bench_rsvd.py --sparse --no-dense --fixed-iter 7
 """
 
 from __future__ import annotations
@@ -119,12 +120,16 @@ def _peers(A, k: int):
     return peers
 
 
-def bench_case(label: str, A, sigma_tail: tuple[float, float], k: int, repeat: int) -> None:
+def bench_case(
+    label: str, A, sigma_tail: tuple[float, float], k: int, repeat: int, fixed_iter: int | None = None
+) -> None:
     opt2, optf = sigma_tail
     ours = [
         ("pivotal rsvd", lambda: rsvd(A, k, random_state=0)),
         ("pivotal rsvd krylov", lambda: rsvd(A, k, method="block_krylov", random_state=0)),
     ]
+    if fixed_iter is not None:
+        ours.append((f"pivotal rsvd q={fixed_iter}", lambda: rsvd(A, k, n_iter=fixed_iter, random_state=0)))
     peers = _peers(A, k)
     fns = [fn for _, fn in ours + peers]
     times = paired_medians(fns, repeat)
@@ -151,7 +156,11 @@ def main() -> None:
     parser.add_argument("--sparse", action="store_true", help="also a sparse 1e6 x 1e4 matrix")
     parser.add_argument("--sparse-m", type=int, default=1_000_000)
     parser.add_argument("--sparse-n", type=int, default=10_000)
-    parser.add_argument("--density", type=float, default=1e-4)
+    parser.add_argument("--density", type=float, default=1e-3)
+    parser.add_argument(
+        "--fixed-iter", type=int, default=None, help="also time rsvd with this fixed n_iter (sklearn: 7)"
+    )
+    parser.add_argument("--no-dense", action="store_true", help="skip the dense matrices")
     args = parser.parse_args()
     print(machine_line())
     try:
@@ -163,10 +172,11 @@ def main() -> None:
         pass
     m, n, k = args.m, args.n, args.k
     i = np.arange(1, n + 1, dtype=float)
-    for name, sigma in [("sigma_i = 1/i", 1 / i), ("sigma_i = exp(-i/20)", np.exp(-i / 20))]:
+    dense = [("sigma_i = 1/i", 1 / i), ("sigma_i = exp(-i/20)", np.exp(-i / 20))]
+    for name, sigma in [] if args.no_dense else dense:
         A = householder_test_matrix(m, n, sigma)
         tail = (sigma[k], float(np.sqrt(np.sum(sigma[k:] ** 2))))
-        bench_case(f"{m} x {n} dense, {name}", A, tail, k, args.repeat)
+        bench_case(f"{m} x {n} dense, {name}", A, tail, k, args.repeat, args.fixed_iter)
     if args.sparse:
         A = scipy.sparse.random(
             args.sparse_m, args.sparse_n, density=args.density, format="csr", random_state=0
@@ -177,7 +187,12 @@ def main() -> None:
         a2 = float(A.multiply(A).sum())
         tail = (float(ref[k]), math.sqrt(max(a2 - float(np.sum(ref[:k] ** 2)), 0.0)))
         bench_case(
-            f"{args.sparse_m} x {args.sparse_n} sparse (density {args.density:g})", A, tail, k, args.repeat
+            f"{args.sparse_m} x {args.sparse_n} sparse (density {args.density:g})",
+            A,
+            tail,
+            k,
+            args.repeat,
+            args.fixed_iter,
         )
 
 

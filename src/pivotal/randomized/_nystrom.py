@@ -55,11 +55,13 @@ def nystrom(
 
     Parameters
     ----------
-    A : (n, n) array_like, scipy.sparse matrix or LinearOperator
+    A : (n, n) array_like, scipy.sparse matrix, LinearOperator or dask array
         Symmetric (Hermitian) positive semidefinite; NumPy, PyTorch (any
-        device), JAX, ``scipy.sparse`` or a ``LinearOperator`` (only
-        ``A @ X`` is used).  Dense and sparse input is checked for symmetry
-        with one random product.
+        device), JAX, ``scipy.sparse``, a ``LinearOperator`` (only
+        ``A @ X`` is used) or a ``dask.array.Array`` chunked by rows (used
+        through distributed products; the results are then NumPy arrays).
+        Dense and sparse input is checked for symmetry with one random
+        product.
     k : int
         Rank of the approximation, ``0 <= k <= n``.
     n_oversamples : int, optional

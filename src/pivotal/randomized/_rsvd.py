@@ -103,8 +103,9 @@ def rsvd(
     A : (m, n) array_like, scipy.sparse matrix or LinearOperator
         NumPy array, PyTorch tensor (any device), JAX array, ``scipy.sparse``
         matrix or array, or a ``scipy.sparse.linalg.LinearOperator`` (used
-        matrix-free, through ``matmat`` and ``rmatmat`` only).  Real or
-        complex.
+        matrix-free, through ``matmat`` and ``rmatmat`` only), or a
+        ``dask.array.Array`` chunked by rows (never gathered on one worker;
+        see :mod:`pivotal.randomized._dask`).  Real or complex.
     k : int or None
         Rank of the approximation, ``0 <= k <= min(m, n)``.  With ``tol`` it
         is an upper limit on the rank (None: no limit).
@@ -145,7 +146,10 @@ def rsvd(
         Orthonormal right singular vectors (rows).
 
     ``r = k`` without ``tol``.  Arrays are in ``A``'s backend and device
-    (NumPy for sparse and LinearOperator input).
+    (NumPy for sparse and LinearOperator input).  For a dask array ``A``,
+    ``U`` is a lazy dask array chunked like ``A``'s rows and ``s``, ``Vh``
+    are NumPy arrays (fixed rank, subspace iteration); with ``tol=`` or
+    ``method="block_krylov"`` all three are NumPy arrays.
 
     Raises
     ------
@@ -282,10 +286,12 @@ def reigh(
 
     Parameters
     ----------
-    A : (n, n) array_like, scipy.sparse matrix or LinearOperator
+    A : (n, n) array_like, scipy.sparse matrix, LinearOperator or dask array
         Symmetric (Hermitian) matrix; only products ``A @ X`` are used.
         Dense and sparse input is checked with one random product (a
-        ``ValueError`` if ``A x != A^H x``); a LinearOperator is trusted.
+        ``ValueError`` if ``A x != A^H x``); a LinearOperator is trusted.  A
+        ``dask.array.Array`` (chunked by rows) is used through distributed
+        products; the results are then NumPy arrays.
     k : int
         Number of eigenpairs, ``0 <= k <= n``.
     n_oversamples, n_iter, method, random_state, check_finite
