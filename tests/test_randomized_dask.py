@@ -168,3 +168,44 @@ def test_nystrom_refuses_non_symmetric(client):
         nystrom(da.from_array(A, chunks=(50, 200)), 5, random_state=0)
     with pytest.raises(ValueError, match="square"):
         reigh(da.from_array(A[:, :100], chunks=(50, 100)), 5, random_state=0)
+
+
+@pytest.mark.parametrize("chunks", [4000, (7000, 5000, 8000)])
+def test_pivotal_qr_on_dask_is_lazy_tsqr(client, chunks):
+    # pivotal.qr on a row-chunked dask array is TSQR: lazy Q (rows chunked like
+    # A) and R, never gathered; equal to the NumPy QR up to the sign convention.
+    import dask
+
+    import pivotal
+
+    A = _lazy(chunks)
+    Q, R = pivotal.qr(A, mode="economic")
+    assert isinstance(Q, da.Array) and isinstance(R, da.Array)
+    assert Q.chunks[0] == A.chunks[0]
+    Qn, Rn = dask.compute(Q, R)
+    An = _dense()
+    u = np.finfo(float).eps
+    assert np.linalg.norm(Qn @ Rn - An) <= 30 * N * u * np.linalg.norm(An)
+    assert np.linalg.norm(Qn.T @ Qn - np.eye(N)) <= 30 * N * u
+    assert np.all(np.diag(Rn) >= 0)
+    R_np = np.linalg.qr(An, mode="r")
+    R_np *= np.sign(np.diag(R_np))[:, None]
+    assert np.allclose(Rn, R_np, rtol=0, atol=1e-10 * np.abs(R_np).max())
+    (Rr,) = pivotal.qr(A, mode="r")
+    assert Rr.shape == (M, N)
+    Rr = Rr.compute()
+    assert np.allclose(Rr[:N], Rn) and not np.any(Rr[N:])
+
+
+def test_pivotal_qr_on_dask_refuses_what_needs_the_whole_matrix(client):
+    import pivotal
+
+    A = _lazy(5000)
+    with pytest.raises(ValueError, match="mode='economic' and mode='r'"):
+        pivotal.qr(A)  # mode="full": Q would be m x m
+    with pytest.raises(ValueError, match="pivoting=True"):
+        pivotal.qr(A, mode="economic", pivoting=True)
+    with pytest.raises(ValueError, match="TSQR"):
+        pivotal.qr(A, mode="economic", method="householder")
+    with pytest.raises(ValueError, match="rechunk"):
+        pivotal.qr(A.rechunk({1: 50}), mode="economic")

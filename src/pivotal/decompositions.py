@@ -735,6 +735,38 @@ def solve_triangular(
 _QR_MODES = ("full", "r", "economic", "raw")
 
 
+def _qr_dask(a: Any, mode: str, pivoting: bool, method: str, block_size: Any, check_finite: bool):
+    """:func:`qr` of a dask array chunked by rows: TSQR, lazy results (never gathered)."""
+    import dask.array as da
+
+    from .kernels.tsqr import tsqr
+
+    if pivoting:
+        raise ValueError(
+            "qr(pivoting=True) needs the whole matrix on one machine, which a dask array is "
+            "meant to avoid. Compute it (a.compute()) if it fits, or use "
+            "pivotal.randomized.rsvd / range_finder, which work on dask arrays."
+        )
+    if mode not in ("economic", "r"):
+        raise ValueError(
+            f"qr of a dask array supports mode='economic' and mode='r' (TSQR), not mode={mode!r}: "
+            "a full Q is m x m and the compact form is LAPACK's, neither fits a distributed tall matrix."
+        )
+    if method not in ("auto", "tsqr") or block_size is not None:
+        raise ValueError(
+            f"qr of a dask array uses TSQR (method='auto' or 'tsqr', no block_size); got method={method!r}"
+            + (f", block_size={block_size!r}." if block_size is not None else ".")
+        )
+    q, r = tsqr(a, check_finite=check_finite)
+    if mode == "economic":
+        return q, r
+    m, n = a.shape
+    if m > r.shape[0]:  # SciPy's mode="r" pads R with zero rows to (M, N)
+        pad = da.zeros((m - r.shape[0], n), dtype=r.dtype, chunks=(a.chunks[0][-1], n))
+        r = da.concatenate([r, pad], axis=0)
+    return (r,)
+
+
 def qr(
     a: Any,
     overwrite_a: bool = False,
@@ -755,6 +787,10 @@ def qr(
     Parameters
     ----------
     a : (..., M, N) array_like
+        NumPy, PyTorch or JAX array, or a ``dask.array.Array`` chunked by
+        rows only (one column chunk): TSQR, ``mode="economic"`` or ``"r"``,
+        lazy dask results (see :func:`pivotal.kernels.tsqr.tsqr`; compute
+        ``Q`` and ``R`` together with ``dask.compute(Q, R)``).
     overwrite_a, check_finite : bool, optional
     lwork : int, optional
         Accepted for compatibility and validated; pivotal always gives LAPACK
@@ -825,6 +861,8 @@ def qr(
             f"mode={mode!r} needs the Householder representation; method={method!r} gives a thin "
             "Q only. Use mode='economic' or 'r', or method='householder'/'vendor'."
         )
+    if type(a).__module__.startswith("dask."):
+        return _qr_dask(a, mode, pivoting, method, block_size, check_finite)
     a = validate_matrix(a, check_finite=check_finite)
     if backend_name(a) == "jax":
         if method == "auto" and block_size is None and rank_reveal is None and rank is None and tol is None:
