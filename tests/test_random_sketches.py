@@ -246,6 +246,125 @@ def test_scipy_sparse_input(kind):
     assert S.apply_left(ints).dtype == np.float64
 
 
+def _sparse_sign_reference(S: SparseSignSketch) -> np.ndarray:
+    """Dense ``S`` straight from the counter-based entries (independent of the product kernels)."""
+    rows, signs = tile_sparse_sign(S.key, 0, S.m, S.d, S.zeta)
+    M = np.zeros((S.d, S.m))
+    M[rows, np.arange(S.m)[:, None]] = signs / np.sqrt(S.zeta)
+    return M
+
+
+@pytest.fixture
+def small_blocks(monkeypatch):
+    """Shrink the sparse sign kernel's row chunks and column blocks so small inputs take every path."""
+    from pivotal.randomized import sketches
+
+    monkeypatch.setattr(sketches, "_ROW_CHUNK", 64)
+    monkeypatch.setattr(sketches, "_BLOCK_BYTES", 1)  # 8 columns per block
+
+
+@pytest.mark.parametrize("blocks", [False, True])
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_sparse_sign_dense_layouts(dtype, blocks, request):
+    if blocks:
+        request.getfixturevalue("small_blocks")
+    rng = np.random.default_rng(3)
+    m, n, d = 300, 21, 40
+    S = SparseSignSketch(d, m, random_state=9)
+    M = _sparse_sign_reference(S)
+    assert np.array_equal(S.matrix().toarray(), M)
+    A = random_matrix(rng, (m, n), dtype)
+    big = random_matrix(rng, (2 * m, 2 * n), dtype)
+    layouts = {
+        "C": A,
+        "F": np.asfortranarray(A),
+        "strided": big[::2, ::2],
+        "column slice": big[:m, 5 : 5 + n],
+        "read-only": np.frombuffer(A.tobytes(), dtype=dtype).reshape(m, n),
+    }
+    tol = _tol(dtype) * 10
+    for name, X in layouts.items():
+        SX = S.apply_left(X)
+        assert SX.dtype == np.dtype(dtype) and SX.shape == (d, X.shape[1]), name
+        assert np.allclose(SX, M @ X, atol=tol, rtol=0), name
+        XS = S.apply_right(X.T)
+        assert XS.dtype == np.dtype(dtype) and XS.shape == (X.shape[1], d), name
+        assert np.allclose(XS, X.T @ M.T, atol=tol, rtol=0), name
+    assert np.allclose(S.apply_left(A[:, 3]), M @ A[:, 3], atol=tol, rtol=0)
+    assert np.allclose(S.apply_right(A[:, 3]), M @ A[:, 3], atol=tol, rtol=0)
+    assert S.apply_left(A[:, :0]).shape == (d, 0)
+
+
+@pytest.mark.parametrize("fmt", ["csr", "csc", "coo"])
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_sparse_sign_scipy_sparse_formats(fmt, dtype):
+    rng = np.random.default_rng(4)
+    m, n, d = 500, 17, 30
+    S = SparseSignSketch(d, m, zeta=5, random_state=2)
+    M = _sparse_sign_reference(S)
+    dense = random_matrix(rng, (m, n), dtype) * (rng.random((m, n)) < 0.1)
+    A = scipy.sparse.coo_array(dense).asformat(fmt)
+    out = S.apply_left(A)
+    assert isinstance(out, np.ndarray) and out.dtype == np.dtype(dtype)
+    assert np.allclose(out, M @ dense, atol=_tol(dtype) * 10, rtol=0)
+    right = S.apply_right(A.T.asformat(fmt))
+    assert isinstance(right, np.ndarray) and right.dtype == np.dtype(dtype)
+    assert np.allclose(right, dense.T @ M.T, atol=_tol(dtype) * 10, rtol=0)
+
+
+@needs_torch
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_sparse_sign_torch_paths_equal_numpy(dtype, small_blocks):
+    rng = np.random.default_rng(5)
+    m, n, d = 400, 11, 36
+    S = SparseSignSketch(d, m, random_state=6)
+    A = random_matrix(rng, (m, n), dtype)
+    ref = S.apply_left(A)
+    tol = _tol(dtype) * 10
+    t = torch.from_numpy(A)
+    tdt = t.dtype
+    strided = torch.from_numpy(np.repeat(A, 2, axis=1))[:, ::2]
+    inputs = {"C": t, "F": t.T.contiguous().T, "strided": strided}
+    if t.is_complex():
+        inputs["conj view"] = torch.from_numpy(A.conj()).conj()
+        inputs["neg view"] = torch.from_numpy(-A.conj()).conj().neg()
+    for name, x in inputs.items():
+        out = S.apply_left(x)
+        assert isinstance(out, torch.Tensor) and out.dtype == tdt and out.device == x.device, name
+        assert np.allclose(to_np(out), ref, atol=tol, rtol=0), name
+    # The path for tensors on other devices (a torch.sparse product), run here on the CPU.
+    out = S._left_torch_sparse(t)
+    assert out.dtype == tdt and not out.is_sparse
+    assert np.allclose(to_np(out), ref, atol=tol, rtol=0)
+    right = S.apply_right(t.T)
+    assert isinstance(right, torch.Tensor) and np.allclose(to_np(right), ref.T, atol=tol, rtol=0)
+
+
+def test_check_finite_flag():
+    m = 100
+    S = SparseSignSketch(10, m, random_state=0)
+    bad = np.ones((m, 3))
+    bad[7, 1] = np.nan
+    for apply, x, transpose in ((S.apply_left, bad, False), (S.apply_right, bad.T, True)):
+        with pytest.raises(ValueError, match="infs or NaNs"):
+            apply(x)
+        out = apply(x, check_finite=False)  # no scan: the NaN propagates to column 1 of S A only
+        out = out.T if transpose else out
+        assert np.isnan(out[:, 1]).any() and np.isfinite(out[:, [0, 2]]).all()
+    sp = scipy.sparse.csr_array(np.where(np.isnan(bad), np.inf, 0.0))
+    with pytest.raises(ValueError, match="infs or NaNs"):
+        S.apply_left(sp)
+    assert np.isinf(S.apply_left(sp, check_finite=False)).any()
+    G = GaussianSketch(10, m, random_state=0)
+    with pytest.raises(ValueError, match="infs or NaNs"):
+        G.apply_right(bad.T)
+    assert np.isnan(G.apply_left(bad, check_finite=False)).any()
+    if torch is not None:
+        with pytest.raises(ValueError, match="infs or NaNs"):
+            S.apply_left(torch.from_numpy(bad))
+        assert torch.isnan(S.apply_left(torch.from_numpy(bad), check_finite=False)).any()
+
+
 def test_bad_arguments():
     with pytest.raises(ValueError, match="unknown sketch kind"):
         sketch("hadamard", 10, 100)

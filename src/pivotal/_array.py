@@ -175,6 +175,9 @@ def _all_finite(x, name: str) -> bool:
     if name == "torch":
         import torch
 
+        if x.device.type == "cpu" and x.dtype not in (torch.bfloat16, torch.float16):
+            # NumPy's scan of a zero-copy view is >10x faster than torch.isfinite(x).all().
+            return bool(np.isfinite(x.detach().resolve_conj().resolve_neg().numpy()).all())
         return bool(torch.isfinite(x).all())
     if name == "jax":
         import jax

@@ -134,7 +134,7 @@ from .._array import (
 )
 from ..errors import LinAlgWarning
 from ._random import RandomState
-from .sketches import SketchingOperator, SparseSignSketch
+from .sketches import SketchingOperator
 from .sketches import sketch as make_sketch
 
 __all__ = ["SketchLstsqInfo", "sketch_lstsq"]
@@ -474,26 +474,12 @@ def _default_sketch_size(m: int, n: int) -> int:
 def _sketch_products(S: SketchingOperator, a, b):
     """``S A`` and ``S b``.
 
-    The sparse sign sketch of a dense array in host memory (NumPy, or a CPU
-    tensor through a zero-copy NumPy view) is applied as a CSC matrix: each
-    row of ``A`` is read once and scattered into the small ``(d, n)`` result,
-    which stays in cache -- 3-6x faster than the operator's CSR product (and
-    than its ``index_add_`` path for tensors) on 200000 x 500.
+    ``A`` and ``b`` were checked for NaN/Inf (or the caller opted out) by
+    :func:`sketch_lstsq`, so the operator does not scan them again.  The
+    sparse sign sketch applies itself as a cache-blocked CSC product (a
+    zero-copy NumPy view for CPU tensors), see :class:`SparseSignSketch`.
     """
-    torch_cpu = backend_name(a) == "torch" and a.device.type == "cpu"
-    if isinstance(S, SparseSignSketch) and (backend_name(a) == "numpy" or torch_cpu):
-        an, bn = (to_numpy(a), to_numpy(b)) if torch_cpu else (a, b)
-        csc = S.matrix().tocsc()
-        rdt = np.finfo(an.dtype).dtype
-        if csc.dtype != rdt:
-            csc = csc.astype(rdt)
-        sa, sb = np.asarray(csc @ an), np.asarray(csc @ bn)
-        if torch_cpu:
-            import torch
-
-            return torch.from_numpy(sa), torch.from_numpy(sb)
-        return sa, sb
-    return S.apply_left(a), S.apply_left(b)
+    return S.apply_left(a, check_finite=False), S.apply_left(b, check_finite=False)
 
 
 def _factor_sketch(ops: _Ops, sa, sb):
@@ -549,11 +535,16 @@ def sketch_lstsq(
     A : (m, n) array_like
         NumPy array or PyTorch tensor (any device), real or complex, with
         ``m >= n``.  It is never copied when it already has the working
-        dtype.
+        dtype.  Or a ``dask.array.Array`` chunked by rows only (one chunk
+        along the columns; ``A.rechunk({1: -1})`` otherwise), which is never
+        gathered on one worker: each LSQR iteration is one pass over its
+        row chunks (see :mod:`pivotal.randomized._dask_lstsq`).
     b : (m,) or (m, k) array_like
         Right-hand side(s).  The columns of a 2-D ``b`` are solved
         together: one pass over ``A`` per LSQR iteration serves every
         column still iterating, and each column stops on its own test.
+        With a dask ``A``, a dask array (rechunked like ``A``'s rows) or a
+        NumPy array.
     sketch : {"sparse_sign", "gaussian", "srht"} or SketchingOperator, optional
         The embedding (see :func:`pivotal.randomized.sketch`).  The sparse
         sign sketch (8 nonzeros per column) costs ``O(mn)`` to apply and is
@@ -599,7 +590,8 @@ def sketch_lstsq(
     -------
     x : (n,) or (n, k) array
         The least-squares solution, in the backend, device and working dtype
-        of ``A`` and ``b``.
+        of ``A`` and ``b``; a NumPy array for a dask ``A`` (the same as for
+        NumPy input to rounding, for a fixed seed and any row chunking).
     info : SketchLstsqInfo
         Only with ``return_info=True``: iterations, the backward-error
         estimate, the sketch's ``rcond`` and whether (and why) it fell back.
@@ -664,6 +656,13 @@ def sketch_lstsq(
     for name, val in (("refine", refine), ("return_info", return_info), ("check_finite", check_finite)):
         if not isinstance(val, (bool, np.bool_)):
             raise TypeError(f"{name} must be True or False, got {val!r}.")
+    if any(type(v).__module__.startswith("dask.") for v in (A, b)):  # see pivotal.randomized._dask_lstsq
+        from . import _dask_lstsq
+
+        return _dask_lstsq.sketch_lstsq(
+            A, b, sketch=sketch, sketch_size=sketch_size, tol=tol, maxiter=maxiter, refine=refine,
+            random_state=random_state, check_finite=check_finite, return_info=return_info,
+        )
     A = validate_matrix(A, "A", check_finite=check_finite, batch=False)
     m, n = int(A.shape[0]), int(A.shape[1])
     if m < n:

@@ -125,7 +125,7 @@ class SketchingOperator:
 
     # ------------------------------------------------------------------ public
 
-    def apply_left(self, a: Any) -> Any:
+    def apply_left(self, a: Any, *, check_finite: bool = True) -> Any:
         """``S @ A`` for ``A`` of shape ``(m, n)`` (or a vector ``(m,)``).
 
         Parameters
@@ -133,24 +133,40 @@ class SketchingOperator:
         a : (m, n) or (m,) array
             NumPy array, PyTorch tensor, ``scipy.sparse`` matrix/array, or
             (Gaussian and sparse sign only) a 2-D Dask array.
+        check_finite : bool, optional
+            Scan ``a`` for NaN/Inf first and raise ``ValueError`` (default).
+            Pass ``False`` when the caller has already checked: the scan is a
+            full pass over ``a``.  Dask input is never scanned (it is lazy).
 
         Returns
         -------
         (d, n) or (d,) array
             Same backend and device as ``a`` (a dense NumPy array for sparse
             ``a``, a lazy Dask array for Dask ``a``), in ``a``'s working dtype.
+
+        Raises
+        ------
+        ValueError
+            Wrong shape, or (with ``check_finite``) NaN/Inf in ``a``.
         """
         if _is_dask(a):
             return self._left_dask(a, "apply_left")
-        a, vector = self._prepare(a, axis=0)
+        a, vector = self._prepare(a, axis=0, check_finite=check_finite)
         out = self._left(a)
         return out[:, 0] if vector else out
 
-    def apply_right(self, a: Any) -> Any:
+    def apply_right(self, a: Any, *, check_finite: bool = True) -> Any:
         """``A @ S^H`` for ``A`` of shape ``(p, m)`` (or a vector ``(m,)``): sketches the rows.
 
         ``A @ S^H = (S @ A^H)^H``, so it embeds the row space of ``A`` exactly
         as :meth:`apply_left` embeds the column space of ``A^H``.
+
+        Parameters
+        ----------
+        a : (p, m) or (m,) array
+            As for :meth:`apply_left`, with ``m`` columns.
+        check_finite : bool, optional
+            As for :meth:`apply_left`.
 
         Returns
         -------
@@ -160,11 +176,8 @@ class SketchingOperator:
             if len(a.shape) != 2:
                 raise ValueError(f"apply_right: expected a 2-D Dask array, got shape {a.shape}.")
             return self._left_dask(a.conj().T, "apply_right").conj().T
-        a, vector = self._prepare(a, axis=1)
-        ah = a.conj().T if _is_sparse(a) else conj_transpose(a)
-        if _is_sparse(ah):
-            ah = ah.tocsr()
-        out = conj_transpose(self._left(ah))
+        a, vector = self._prepare(a, axis=1, check_finite=check_finite)
+        out = self._right(a)
         return out[0] if vector else out
 
     def to_dense(self, dtype: Any = np.float64) -> np.ndarray:
@@ -174,7 +187,7 @@ class SketchingOperator:
         DFT for complex dtypes, and the Gaussian sketch is complex for complex
         dtypes.
         """
-        return self.apply_left(np.eye(self.m, dtype=dtype))
+        return self.apply_left(np.eye(self.m, dtype=dtype), check_finite=False)
 
     # ------------------------------------------------------------------ helpers
 
@@ -214,7 +227,8 @@ class SketchingOperator:
         parts = a.map_blocks(block, chunks=(d, n), dtype=dt)  # (nblocks d, n)
         return parts.reshape(nblocks, d, n).sum(axis=0)
 
-    def _prepare(self, a: Any, axis: int) -> tuple[Any, bool]:
+    def _prepare(self, a: Any, axis: int, check_finite: bool = True) -> tuple[Any, bool]:
+        """``a`` validated, 2-D and in its working dtype, and whether it was a vector."""
         side = "apply_left" if axis == 0 else "apply_right"
         want = "rows" if axis == 0 else "columns"
         if _is_sparse(a):
@@ -222,7 +236,7 @@ class SketchingOperator:
                 raise ValueError(f"{side}: expected a 2-D sparse matrix, got shape {a.shape}.")
             dt = working_dtype(np.empty(0, dtype=a.dtype))
             a = a.astype(dt) if a.dtype != dt else a
-            if not np.isfinite(a.data).all():
+            if check_finite and not np.isfinite(a.data).all():
                 raise ValueError(f"{side}: the sparse matrix contains infs or NaNs; clean it first.")
             vector = False
             fmt = "csr" if axis == 0 else "csc"
@@ -234,7 +248,7 @@ class SketchingOperator:
                 vector = True
             else:
                 vector = False
-            a = validate_matrix(a, "A", batch=False)
+            a = validate_matrix(a, "A", check_finite=check_finite, batch=False)
             dt = working_dtype(a)
             if a.dtype != dt:
                 a = a.to(dt) if backend_name(a) == "torch" else np.asarray(a, dtype=dt)
@@ -247,6 +261,11 @@ class SketchingOperator:
 
     def _left(self, a: Any) -> Any:  # pragma: no cover - abstract
         raise NotImplementedError
+
+    def _right(self, a: Any) -> Any:
+        """``A @ S^H`` for a prepared 2-D ``A`` with ``m`` columns, as ``(S @ A^H)^H``."""
+        ah = a.conj().T.tocsr() if _is_sparse(a) else conj_transpose(a)
+        return conj_transpose(self._left(ah))
 
 
 class GaussianSketch(SketchingOperator):
@@ -320,10 +339,15 @@ class SparseSignSketch(SketchingOperator):
 
     Notes
     -----
-    ``S`` is stored as a ``scipy.sparse`` CSR matrix (``zeta m`` entries) and
-    applied with sparse products on NumPy and ``scipy.sparse`` input; on
-    PyTorch the same entries are applied with ``index_add_`` on the
-    tensor's device.  The result of a sparse ``A`` is a dense array.
+    ``S`` is stored column by column (``zeta m`` row indices and values) and
+    applied as a CSC product: each row of a dense ``A`` is read once and
+    added into ``zeta`` rows of ``S A``, which is built in cache-sized column
+    blocks, for C- and F-ordered or strided ``A`` alike (no copy of ``A``
+    beyond one cache-sized buffer).  CPU tensors go through the same kernel
+    on a zero-copy NumPy view; tensors on other devices use a
+    ``torch.sparse`` COO product on their device.  ``scipy.sparse`` ``A``
+    gets a sparse-sparse product and a dense result.  :meth:`apply_right`
+    uses ``A S^H = (S A^T)^T`` (``S`` is real), so it conjugates nothing.
 
     Examples
     --------
@@ -342,56 +366,152 @@ class SparseSignSketch(SketchingOperator):
     def __init__(self, d: int, m: int, *, zeta: int = 8, random_state: RandomState = None):
         super().__init__(d, m, random_state=random_state)
         self.zeta = min(_positive_int(zeta, "zeta"), self.d)
-        self._rows = self._signs = None
+        self._rows: np.ndarray | None = None
+        self._vals: dict[np.dtype, np.ndarray] = {}
         self._csr = None
 
     def __repr__(self) -> str:
         return f"SparseSignSketch(d={self.d}, m={self.m}, zeta={self.zeta})"
 
-    def _entries(self) -> tuple[np.ndarray, np.ndarray]:
+    def _entries(self, dtype: Any = np.float64) -> tuple[np.ndarray, np.ndarray]:
+        """Rows ``(m, zeta)`` (int32 where they fit) and values ``+-1/sqrt(zeta)`` in ``dtype``.
+
+        Both are generated once; the values are cached per dtype (complex
+        input gets complex values, so no product has to cast them).
+        """
+        dtype = np.dtype(dtype)
         if self._rows is None:
-            self._rows, self._signs = tile_sparse_sign(self.key, 0, self.m, self.d, self.zeta)
-            self._signs = self._signs / math.sqrt(self.zeta)
-        return self._rows, self._signs
+            rows, signs = tile_sparse_sign(self.key, 0, self.m, self.d, self.zeta)
+            self._rows = rows.astype(_index_dtype(self.d))
+            self._vals[np.dtype(np.float64)] = signs / math.sqrt(self.zeta)
+        if dtype not in self._vals:
+            self._vals[dtype] = self._vals[np.dtype(np.float64)].astype(dtype)
+        return self._rows, self._vals[dtype]
 
     def matrix(self) -> scipy.sparse.csr_array:
         """``S`` as a ``scipy.sparse.csr_array`` (float64), built once and cached."""
         if self._csr is None:
-            rows, signs = self._entries()
-            cols = np.repeat(np.arange(self.m), self.zeta)
-            self._csr = scipy.sparse.csr_array(
-                (signs.ravel(), (rows.ravel(), cols)), shape=(self.d, self.m)
-            )
+            rows, vals = self._entries()
+            self._csr = _csc_from_entries(rows, vals, self.d).tocsr()
         return self._csr
 
     def _columns_times(self, r0: int, r1: int, block: np.ndarray) -> np.ndarray:
         rows, signs = tile_sparse_sign(self.key, r0, r1, self.d, self.zeta)
-        cols = np.repeat(np.arange(r1 - r0), self.zeta)
-        rdt = np.finfo(block.dtype).dtype
-        s = scipy.sparse.csr_array(
-            ((signs / math.sqrt(self.zeta)).ravel().astype(rdt), (rows.ravel(), cols)),
-            shape=(self.d, r1 - r0),
-        )
-        return np.asarray(s @ block)
+        vals = (signs / math.sqrt(self.zeta)).astype(block.dtype)
+        rows = rows.astype(_index_dtype(self.d))
+        return _sparse_sign_times_dense(rows, vals, self.d, block)
 
     def _left(self, a: Any) -> Any:
         if backend_name(a) == "torch":
-            import torch
+            return self._left_torch(a)
+        rows, vals = self._entries(a.dtype)
+        if _is_sparse(a):
+            return np.asarray((_csc_from_entries(rows, vals, self.d) @ a).toarray())
+        return _sparse_sign_times_dense(rows, vals, self.d, a)
 
-            rows, signs = self._entries()
-            n = a.shape[1]
-            out = torch.zeros((self.d, n), dtype=a.dtype, device=a.device)
-            r = torch.as_tensor(rows, device=a.device)
-            s = torch.as_tensor(signs, device=a.device, dtype=a.real.dtype)
-            for i in range(self.zeta):
-                out.index_add_(0, r[:, i], a * s[:, i, None])
-            return out
-        s = self.matrix()
-        rdt = np.finfo(a.dtype).dtype  # S is real: float32 for float32/complex64 input
-        if s.dtype != rdt:
-            s = s.astype(rdt)
-        out = s @ a
-        return out.toarray() if _is_sparse(out) else np.asarray(out)
+    def _right(self, a: Any) -> Any:
+        # S is real, so A S^H = (S A^T)^T: no conjugate copy of A.
+        return self._left(a.T.tocsr() if _is_sparse(a) else a.T).T
+
+    def _left_torch(self, a: Any) -> Any:
+        """``S @ A`` for a tensor: the NumPy kernel on a zero-copy view (CPU), else a sparse product."""
+        import torch
+
+        if a.device.type == "cpu":
+            host = a.resolve_conj().resolve_neg().numpy()
+            return torch.from_numpy(self._left(host))
+        return self._left_torch_sparse(a)
+
+    def _left_torch_sparse(self, a: Any) -> Any:
+        """``S @ A`` as a ``torch.sparse`` COO product on ``a``'s device (no copies of ``A``)."""
+        import torch
+
+        csr = self.matrix()  # row-major order: the COO tensor is coalesced as built
+        rows = np.repeat(np.arange(self.d, dtype=np.int64), np.diff(csr.indptr))
+        index = torch.as_tensor(np.stack([rows, csr.indices.astype(np.int64)]), device=a.device)
+        values = torch.as_tensor(csr.data.astype(_np_dtype(a.dtype)), device=a.device)
+        s = torch.sparse_coo_tensor(
+            index, values, (self.d, self.m), is_coalesced=True, check_invariants=False
+        )
+        return torch.sparse.mm(s, a)
+
+
+_ROW_CHUNK = 16384  # rows of A per sparse product: the copied block stays in cache
+_BLOCK_BYTES = 2 << 20  # target size of the (d, width) block of S @ A accumulated in cache
+
+
+def _index_dtype(largest: int) -> type:
+    """int32 for ``scipy.sparse`` indices up to ``largest`` where it fits, else int64."""
+    return np.int32 if largest < np.iinfo(np.int32).max else np.int64
+
+
+def _csc_from_entries(rows: np.ndarray, vals: np.ndarray, d: int) -> scipy.sparse.csc_array:
+    """The ``(d, len(rows))`` CSC matrix whose column ``j`` holds ``vals[j]`` in rows ``rows[j]``.
+
+    Every column has exactly ``zeta = rows.shape[1]`` entries, so the index
+    pointer is ``0, zeta, 2 zeta, ...`` and nothing is sorted or copied.
+    """
+    ncol, zeta = rows.shape
+    indptr = np.arange(0, zeta * (ncol + 1), zeta, dtype=_index_dtype(zeta * ncol))
+    indices = rows.ravel().astype(indptr.dtype, copy=False)
+    return scipy.sparse.csc_array((vals.ravel(), indices, indptr), shape=(d, ncol))
+
+
+def _sparse_sign_times_dense(rows: np.ndarray, vals: np.ndarray, d: int, a: np.ndarray) -> np.ndarray:
+    """``S @ a`` for a dense NumPy ``a`` of shape ``(m, n)``, ``S`` given by its columns' entries.
+
+    A CSC product reads each row of ``a`` once and adds it, scaled, into
+    ``zeta`` rows of the result.  The result is built in blocks of columns
+    that fit in cache (about ``_BLOCK_BYTES``).  A C-contiguous ``a`` that
+    fits one block is used as it is; otherwise ``a`` is fed in blocks of
+    ``max(_ROW_CHUNK, d)`` rows, copied to C order into one reused buffer
+    (F-ordered or strided ``a``, or more than one column block).  ``S``
+    itself is never copied or cast.
+
+    Parameters
+    ----------
+    rows : (m, zeta) int array
+        Row indices of the nonzeros of each column of ``S``.
+    vals : (m, zeta) array
+        Their values, in ``a``'s dtype.
+    d : int
+        Rows of ``S``.
+    a : (m, n) ndarray
+
+    Returns
+    -------
+    (d, n) ndarray of ``a.dtype``
+    """
+    m, n = a.shape
+    if n == 0:
+        return np.zeros((d, 0), dtype=a.dtype)
+    width = int(min(n, max(8, _BLOCK_BYTES // (d * a.itemsize))))
+    whole = width == n and a.flags.c_contiguous
+    height = m if whole else min(m, max(_ROW_CHUNK, d))
+    starts = range(0, m, height)
+    parts = [_csc_from_entries(rows[r0 : r0 + height], vals[r0 : r0 + height], d) for r0 in starts]
+    buf = None
+    out = None if width == n else np.empty((d, n), dtype=a.dtype)
+    for c0 in range(0, n, width):
+        acc = None
+        for i, s in enumerate(parts):
+            block = a[i * height : i * height + s.shape[1], c0 : c0 + width]
+            if not block.flags.c_contiguous:
+                buf = np.empty(height * width, dtype=a.dtype) if buf is None else buf
+                block = _copy_into(buf, block)
+            part = s @ block
+            acc = part if acc is None else np.add(acc, part, out=acc)
+        if out is None:
+            return np.asarray(acc)
+        out[:, c0 : c0 + width] = acc
+    return out
+
+
+def _copy_into(buf: np.ndarray, block: np.ndarray) -> np.ndarray:
+    """``block`` copied into the front of the flat buffer ``buf`` as a C-ordered array."""
+    view = buf[: block.size].reshape(block.shape)
+    np.copyto(view, block)
+    return view
 
 
 def _dct_torch(x: Any) -> Any:
