@@ -190,6 +190,86 @@ def test_rank_deficient_input():
         assert s[8:].max() < 1e-10 * s[0]
 
 
+def _filling_matrix(m: int, n: int, spectrum: str, complex_: bool) -> np.ndarray:
+    """An ``m x n`` test matrix for block Krylov spaces that fill ``min(m, n)`` columns."""
+    rng = np.random.default_rng(7)
+    dt = np.complex128 if complex_ else np.float64
+    if spectrum == "gauss":  # slowly varying singular values: the hardest case
+        return random_matrix(rng, (m, n), dt)
+    r = min(m, n)
+    i = np.arange(1, r + 1, dtype=float)
+    s = {"slow": 1 / i, "exp": np.exp(-i / 20), "flat": np.where(i <= 25, 1.0, 0.5)}[spectrum]
+    U, _ = np.linalg.qr(random_matrix(rng, (m, r), dt))
+    V, _ = np.linalg.qr(random_matrix(rng, (n, r), dt))
+    return (U * s) @ V.conj().T
+
+
+# (k, n_oversamples, n_iter): (k + p)(q + 1) = min(m, n) exactly, just beyond, far beyond.
+_FILLING = [(30, 10, 4), (20, 10, 6), (20, 10, 30)]
+
+
+@pytest.mark.parametrize("backend", ["numpy", pytest.param("torch", marks=needs_torch)])
+@pytest.mark.parametrize("shape", [(300, 200), (200, 300), (60, 40)])
+@pytest.mark.parametrize("complex_", [False, True])
+def test_block_krylov_filling_the_space_is_exact(backend, shape, complex_):
+    # Once (k + p)(q + 1) >= min(m, n) the Krylov space is the whole range of A: the
+    # last block is truncated to fill it (it used to stop one block short, at 180 of
+    # 200 columns, leaving err/opt - 1 ~ 5e-10 and singular values wrong by ~5e-6 on
+    # a Gaussian matrix; for 60 x 40 and l = 30 it took no Krylov step at all).
+    m, n = shape
+    kmax = min(m, n)
+    for spectrum in ("gauss", "slow", "exp", "flat"):
+        A = _filling_matrix(m, n, spectrum, complex_)
+        sigma = np.linalg.svd(A, compute_uv=False)
+        Ain = torch.as_tensor(A) if backend == "torch" else A
+        for k, p, q in _FILLING:
+            k = min(k, kmax // 2)
+            U, s, Vh = rsvd(Ain, k, n_oversamples=p, n_iter=q, method="block_krylov", random_state=0)
+            if backend == "torch":
+                assert isinstance(s, torch.Tensor)
+            _check_svd_factors(U, s, Vh, k)
+            spec, _ = _ratios(A, U, s, Vh, sigma, k)
+            assert spec <= 1 + 1e-8, (spectrum, k, p, q, spec)
+            assert np.allclose(to_np(s), sigma[:k], rtol=1e-12, atol=0), (spectrum, k, p, q)
+            Q = to_np(range_finder(Ain, k, n_oversamples=p, n_iter=q, method="block_krylov", random_state=0))
+            assert Q.shape == (m, kmax)
+            assert np.allclose(Q.conj().T @ Q, np.eye(kmax), atol=1e-12)
+            assert np.linalg.norm(A - Q @ (Q.conj().T @ A), 2) <= 1e-10 * sigma[0]
+
+
+@pytest.mark.parametrize("wrap", ["sparse", "linop"])
+@pytest.mark.parametrize("shape", [(300, 200), (200, 300)])
+def test_block_krylov_filling_the_space_matrix_free(wrap, shape):
+    A = _filling_matrix(*shape, "gauss", complex_=False)
+    sigma = np.linalg.svd(A, compute_uv=False)
+    Ain = scipy.sparse.csr_matrix(A) if wrap == "sparse" else scipy.sparse.linalg.aslinearoperator(A)
+    for k, p, q in _FILLING:
+        U, s, Vh = rsvd(Ain, k, n_oversamples=p, n_iter=q, method="block_krylov", random_state=0)
+        _check_svd_factors(U, s, Vh, k)
+        spec, _ = _ratios(A, U, s, Vh, sigma, k)
+        assert spec <= 1 + 1e-8, (k, p, q, spec)
+        assert np.allclose(s, sigma[:k], rtol=1e-12, atol=0)
+
+
+def test_block_krylov_filling_the_space_reigh():
+    rng = np.random.default_rng(3)
+    B = rng.standard_normal((200, 200))
+    B = B + B.T
+    w = np.linalg.eigvalsh(B)
+    w = w[np.argsort(-np.abs(w), kind="stable")][:20]
+    for q in (6, 30):  # 210 and 930 >= 200 columns
+        lam, V = reigh(B, 20, n_iter=q, method="block_krylov", random_state=0)
+        assert np.allclose(lam, w, rtol=1e-12, atol=0)
+        assert np.linalg.norm(B @ V - V * lam) <= 1e-12 * np.abs(w[0])
+
+
+def test_block_krylov_basis_stops_at_min_m_n():
+    A = _filling_matrix(300, 200, "slow", complex_=False)
+    for q, cols in ((4, 150), (5, 180), (6, 200), (50, 200)):
+        Q = range_finder(A, 20, n_oversamples=10, n_iter=q, method="block_krylov", random_state=0)
+        assert Q.shape == (300, cols)
+
+
 # --------------------------------------------------------------------------- reigh, nystrom
 
 
@@ -459,3 +539,46 @@ def test_bad_arguments():
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         range_finder(A, 2, random_state=0)  # no spurious warnings
+
+
+@pytest.mark.parametrize("decay", [0.05, 1.0])  # iterates well conditioned / cond > 1e20
+@pytest.mark.parametrize("n_iter", [1, 3, "auto"])
+@pytest.mark.parametrize("backend", ["numpy", "torch"])
+def test_one_pass_intermediate_iterates_keep_final_basis_orthonormal(decay, n_iter, backend):
+    # Intermediate power iterates may be normalised by one CholeskyQR pass; the
+    # basis rsvd finishes with must still be orthonormal to working precision
+    # and the result as accurate as the Eckart-Young optimum allows.
+    if backend == "torch" and torch is None:
+        pytest.skip("torch not installed")
+    m, n, k = 3000, 120, 10
+    sigma = np.exp(-decay * np.arange(n))
+    Uf, Vf = _factors(m, n)
+    A = (Uf * sigma) @ Vf.T
+    a = torch.from_numpy(A) if backend == "torch" else A
+    U, s, Vh = (to_np(x) for x in rsvd(a, k, n_iter=n_iter, random_state=3))
+    u = np.finfo(float).eps
+    assert np.linalg.norm(U.T @ U - np.eye(k)) <= 50 * u * k
+    assert np.linalg.norm(Vh @ Vh.T - np.eye(k)) <= 50 * u * k
+    err = np.linalg.norm(A - (U * s) @ Vh, 2)
+    assert err <= 1.05 * sigma[k] + 100 * u * sigma[0]
+
+
+def test_one_pass_normalisation_is_used_and_checked(monkeypatch):
+    # The cheap path runs for well-conditioned iterates and is refused (exact
+    # orthonormalisation instead) when cond(R) exceeds the threshold.
+    calls = []
+    real = rf_module._orth_intermediate
+
+    def spy(y):
+        out = real(y)
+        calls.append(out[3])
+        return out
+
+    monkeypatch.setattr(rf_module, "_orth_intermediate", spy)
+    m, n = 2000, 80
+    Uf, Vf = _factors(m, n)
+    for decay, expect_exact in [(0.01, False), (1.0, True)]:
+        calls.clear()
+        A = (Uf * np.exp(-decay * np.arange(n))) @ Vf.T
+        rsvd(A, 5, n_iter=4, random_state=0)
+        assert calls and all(c is expect_exact for c in calls[1:])

@@ -105,7 +105,7 @@ from .._array import (
 )
 from .._backends import get_backend
 from ..errors import LinAlgWarning, NotPositiveDefiniteError
-from ..kernels.cholqr import cholesky_qr2
+from ..kernels.cholqr import cholesky_qr, cholesky_qr2
 from ._random import RandomState, _kind, as_generator, standard_normal
 
 __all__ = ["range_finder"]
@@ -282,6 +282,49 @@ def _svdvals(r: Any) -> np.ndarray:
     return np.linalg.svd(to_numpy(r), compute_uv=False)
 
 
+#: Largest ``cond(R)`` for which one CholeskyQR pass is kept for an
+#: intermediate power iterate (``||Q^H Q - I|| ~ u cond^2 <~ 1e-8``).
+_ONE_PASS_COND = 1e4
+
+
+def _orth_intermediate(y: Any) -> tuple[Any, Any, np.ndarray, bool]:
+    """Normalise a power iterate: ``(Q, R, svdvals(R), exact)``.
+
+    An intermediate iterate needs a well-conditioned basis, not one
+    orthonormal to working precision: one CholeskyQR pass (half the cost of
+    CholeskyQR2, which matters when the products with ``A`` are cheap, as
+    for a sparse ``A``) is kept when ``cond(R) <= 1e4``, which bounds the
+    loss of orthogonality by about ``1e-8``.  Otherwise, and when the Gram
+    matrix is indefinite, :func:`_orth` (``exact=True``).  The singular
+    values of ``R`` are those of ``Y`` to that accuracy (they give the Ritz
+    values for ``n_iter="auto"``).
+    """
+    if y.shape[1] > 0:
+        try:
+            q, r = cholesky_qr(y, check_finite=False)
+        except NotPositiveDefiniteError:
+            pass
+        else:
+            sv = _svdvals(r)
+            if sv[-1] * _ONE_PASS_COND >= sv[0]:
+                return q, r, sv, False
+    q, r = _orth(y)
+    return q, r, _svdvals(r), True
+
+
+def _reorthonormalise(q: Any, r: Any) -> tuple[Any, Any]:
+    """``(Q2, R R2^{-1})`` for ``Q = Q2 R2`` (CholeskyQR), given ``A^H Q = Z R``.
+
+    Repairs a basis from :func:`_orth_intermediate` that turned out to be the
+    last: ``Q2^H A = R2^{-H} Q^H A``, so ``A^H Q2 = Z (R R2^{-1})`` without
+    another product with ``A``.
+    """
+    q2, r2 = cholesky_qr(q, check_finite=False)
+    xp = namespace(r)
+    rt = xp.linalg.solve(conj_transpose(r2), conj_transpose(r))
+    return q2, conj_transpose(rt)
+
+
 def _rel_change(new: float, old: float | None) -> float:
     if old is None:
         return math.inf
@@ -398,37 +441,55 @@ def subspace_iteration(op: _Operator, k: int, ell: int, q: int | None, draw: _Dr
     """Returns ``(Q, Z, R)`` with orthonormal ``Q (m, l)``, ``Z (n, l)`` and ``Q^H A = R^H Z^H``."""
     _m, n = op.shape
     omega = draw.normal((n, ell))
-    Q, _ = _orth(op.matmat(omega))
     auto = q is None
     max_iter = AUTO_MAX_ITER if auto else q
+    # Q is orthonormal to working precision when ``exact``; otherwise it is
+    # an intermediate iterate (see _orth_intermediate), repaired if final.
+    if max_iter == 0:
+        (Q, _), exact = _orth(op.matmat(omega)), True
+    else:
+        Q, _, _, exact = _orth_intermediate(op.matmat(omega))
     theta_old = None
     finish = False
     it = 0
     while True:
         Z, R = _orth(op.rmatmat(Q))
-        if finish or it >= max_iter:
-            return Q, Z, R
-        if auto:
+        last = finish or it >= max_iter
+        if not last and auto:
             theta = _svdvals(R)
-            if it >= 1 and _converged(theta, theta_old, k):
-                return Q, Z, R
-        Q, R2 = _orth(op.matmat(Z))
+            last = it >= 1 and _converged(theta, theta_old, k)
+        if last:
+            if not exact:
+                Q, R = _reorthonormalise(Q, R)
+            return Q, Z, R
         it += 1
+        if it >= max_iter:  # the final basis: orthonormal to working precision
+            (Q, R2), exact = _orth(op.matmat(Z)), True
+            theta_old = _svdvals(R2) if auto else None
+        else:
+            Q, R2, theta_old, exact = _orth_intermediate(op.matmat(Z))
         if auto:
-            theta_old = _svdvals(R2)
             finish = _converged(theta_old, theta, k)
 
 
 def block_krylov(op: _Operator, k: int, ell: int, q: int | None, draw: _Draw):
-    """Block Krylov basis; returns ``(Q, Z, R)`` as :func:`subspace_iteration`."""
+    """Block Krylov basis; returns ``(Q, Z, R)`` as :func:`subspace_iteration`.
+
+    The basis has ``min((q + 1) l, min(m, n))`` columns.  When the next block
+    would pass ``min(m, n)`` it is truncated to the directions that fill the
+    space (see :func:`_next_block`): the basis then spans the whole range of
+    ``A`` and ``Q Q^H A = A`` to rounding, instead of stopping one block short.
+    """
     m, n = op.shape
     xp = op.xp
     kmax = min(m, n)
     max_iter = AUTO_MAX_ITER if q is None else q
-    max_iter = min(max_iter, max(kmax // ell - 1, 0))
+    # Only a basis that fills min(m, n) columns replaces breakdowns by fresh samples.
+    resample = (max_iter + 1) * ell >= kmax
     omega = draw.normal((n, ell))
     Qb, _ = _orth(op.matmat(omega))
     qs, ws = [Qb], []
+    ncols = ell
     gram = None  # W^H W for W = [A^H Q_0, ..., A^H Q_i], grown block by block
     theta_old = change_old = None
     it = 0
@@ -437,7 +498,7 @@ def block_krylov(op: _Operator, k: int, ell: int, q: int | None, draw: _Draw):
         if q is None:
             gram = _grow_gram(gram, ws, w)
         ws.append(w)
-        if it >= max_iter:
+        if it >= max_iter or ncols >= kmax:
             break
         if q is None:
             theta = _gram_theta(gram, k)
@@ -445,20 +506,88 @@ def block_krylov(op: _Operator, k: int, ell: int, q: int | None, draw: _Draw):
             if _krylov_converged(change, change_old, theta):
                 break
             theta_old, change_old = theta[0], change
-        Qall = _hcat(qs, xp)
-        y = op.matmat(w)
-        scale = math.sqrt(_fro2(y))
-        Qb, Rb = _orth(_project_out(y, Qall))
-        # Once the Krylov space (nearly) saturates, part of the projected block is
-        # rounding noise, and its normalised columns must be projected again.
-        sv = _svdvals(Rb)
-        if not (sv[-1] > 1e-3 * scale):
-            Qb, _ = _orth(_project_out(Qb, Qall))
+        Qb, resample = _next_block(op, draw, op.matmat(w), _hcat(qs, xp), kmax - ncols, resample)
         qs.append(Qb)
+        ncols += int(Qb.shape[1])
         it += 1
     Q = _hcat(qs, xp)
     Z, R = _orth(_hcat(ws, xp))
     return Q, Z, R
+
+
+def _next_block(
+    op: _Operator, draw: _Draw, y: Any, qall: Any, room: int, resample: bool
+) -> tuple[Any, bool]:
+    """The next orthonormal Krylov block from ``y = A A^H Q_i``, orthogonal to ``qall``.
+
+    Parameters
+    ----------
+    op : _Operator
+        ``A``, for fresh samples of its range after a breakdown.
+    draw : _Draw
+        The Gaussian generator of the call.
+    y : (m, l) array
+        The new block before orthogonalisation.
+    qall : (m, c) array
+        The orthonormal basis so far.
+    room : int
+        Columns left before the basis reaches ``min(m, n)``.
+    resample : bool
+        Whether to replace the directions of a breakdown by fresh samples.
+
+    Returns
+    -------
+    Qb : (m, min(l, room)) array
+        Orthonormal columns, orthogonal to ``qall`` (two passes of block
+        Gram-Schmidt).  When ``room < l`` only the ``room`` dominant left
+        singular directions of the projected block are kept: the Krylov space
+        is then confined to what is left of the range of ``A``, of dimension
+        ``room``, and the other directions of the block are rounding noise.
+        With ``resample``, directions of the projected block at rounding
+        level (a *breakdown*: the space is numerically invariant, e.g. when
+        ``A`` has few distinct singular values) are replaced by fresh
+        Gaussian samples of the range of ``A``, projected likewise; without
+        them a basis that fills ``min(m, n)`` columns of a tall ``A`` would
+        partly lie outside its range.  (In a basis that does not fill them
+        the noise is kept, as it costs no products: the next step maps it
+        into the range.)  Once the space (nearly) saturates, part of a
+        projected block is rounding noise anyway, and its normalised columns
+        are projected once more.
+    resample : bool
+        ``resample`` for the next block: False once fresh samples were at
+        rounding level too (the range of ``A`` is exhausted, e.g. for
+        rank-deficient ``A``), so that later breakdowns cost no products.
+    """
+    scale = math.sqrt(_fro2(y))
+    Qb, Rb = _orth(_project_out(y, qall))
+    sv = _svdvals(Rb)
+    keep = min(room, int(Qb.shape[1]))
+    noise = 100 * math.sqrt(op.shape[0]) * unit_roundoff(op.dtype)  # relative rounding level
+    good = int(np.count_nonzero(sv[:keep] > noise * scale)) if resample else keep
+    if good < int(Qb.shape[1]):  # keep the dominant directions
+        Qb, sv = mm(Qb, _left_singular_vectors(Rb)[:, :good]), sv[:good]
+    if not (sv.size == 0 or sv[-1] > 1e-3 * scale):
+        Qb, _ = _orth(_project_out(Qb, qall))
+    if good < keep:  # breakdown: continue with fresh samples of the range of A
+        basis = _hcat([qall, Qb], op.xp)
+        f = op.matmat(draw.normal((op.shape[1], keep - good)))
+        scale = math.sqrt(_fro2(f))
+        Qf, Rf = _orth(_project_out(f, basis))
+        sf = _svdvals(Rf)
+        if not (sf[-1] > 1e-3 * scale):
+            Qf, _ = _orth(_project_out(Qf, basis))
+        Qb = _hcat([Qb, Qf], op.xp)
+        resample = bool(sf[-1] > noise * scale)
+    return Qb, resample
+
+
+def _left_singular_vectors(r: Any) -> Any:
+    """The left singular vectors of a small square matrix, in its backend (descending order)."""
+    if backend_name(r) == "torch":
+        import torch
+
+        return torch.linalg.svd(r)[0]
+    return np.linalg.svd(r)[0]
 
 
 def _grow_gram(gram: Any, ws: list, w: Any) -> np.ndarray:
@@ -634,7 +763,9 @@ def range_finder(
         ``method="block_krylov"``).
     n_iter : int or "auto", optional
         Power (subspace) iterations, or Krylov steps for ``block_krylov``
-        (capped so that the basis fits in ``min(m, n)`` columns).
+        (the last block is truncated so that the basis fits in
+        ``min(m, n)`` columns; a basis that fills them spans the range of
+        ``A``, and the result is then exact to rounding).
         ``"auto"`` (default) iterates until the ``k``-th Ritz value is
         predicted to grow by less than 1% more (module notes; at least 1, at
         most 20 iterations).  With ``tol``, the number of power iterations
@@ -642,7 +773,8 @@ def range_finder(
     method : {"subspace", "block_krylov"}, optional
         Subspace iteration (default) or the block Krylov space of Musco and
         Musco (2015), better for slowly decaying spectra; the latter returns
-        a basis of ``(q + 1) l`` columns.  Only ``"subspace"`` with ``tol``.
+        a basis of ``min((q + 1) l, m, n)`` columns.  Only ``"subspace"``
+        with ``tol``.
     random_state : None, int, numpy.random.Generator, torch.Generator or JAX key
         Seed of the Gaussian test matrices.  Ints and NumPy generators draw
         on the host, so NumPy and PyTorch input give the same basis (to
