@@ -17,20 +17,8 @@ from pivotal.randomized import nystrom, range_finder, reigh, rsvd
 from pivotal.randomized._random import root_key, tile_normal
 
 da = pytest.importorskip("dask.array")
-distributed = pytest.importorskip("dask.distributed")
 
 M, N, RANK = 20000, 100, 40
-
-
-@pytest.fixture(scope="module")
-def client():
-    cluster = distributed.LocalCluster(
-        processes=False, n_workers=2, threads_per_worker=1, dashboard_address=None
-    )
-    c = distributed.Client(cluster)
-    yield c
-    c.close()
-    cluster.close()
 
 
 @functools.cache

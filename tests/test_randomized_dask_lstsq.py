@@ -30,22 +30,10 @@ from .test_sketch_lstsq import kw_backward_error, ls_problem
 
 dask = pytest.importorskip("dask")
 da = pytest.importorskip("dask.array")
-distributed = pytest.importorskip("dask.distributed")
 
 U64 = u_of(np.float64)
 M, N = 20000, 50
 M_LAZY = 8000
-
-
-@pytest.fixture(scope="module")
-def client():
-    cluster = distributed.LocalCluster(
-        processes=False, n_workers=2, threads_per_worker=1, dashboard_address=None
-    )
-    c = distributed.Client(cluster)
-    yield c
-    c.close()
-    cluster.close()
 
 
 @pytest.fixture

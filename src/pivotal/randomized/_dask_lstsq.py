@@ -1,13 +1,16 @@
 """Dask form of :func:`pivotal.randomized.sketch_lstsq` (SPIR on a row-distributed ``A``).
 
-:func:`pivotal.randomized.sketch_lstsq` dispatches here when ``A`` is a
-``dask.array.Array``.  The algorithm, its constants and its stopping rules
+:func:`pivotal.randomized.sketch_lstsq` validates a ``dask.array.Array``
+``A`` here (:func:`_validate`) and then runs its one driver on the
+:class:`_DaskOps` of it.  The algorithm, its constants and its stopping rules
 are those of the in-memory solver (:mod:`pivotal.randomized._sketch_lstsq`),
-whose pieces are reused as they are: the sketch's QR and SVD
-(``_factor_sketch``), the preconditioner and the Karlson-Walden estimate
-(``_Precond``) and the batched LSQR recurrences (``_lsqr``).  Only the
-products with ``A`` differ, through :class:`_DaskOps`, which has the
-interface of the in-memory ``_Ops``.
+whose driver ``_solve`` runs them on Dask as well: the control flow, the
+sketch's QR and SVD (``_factor_sketch``), the preconditioner and the
+Karlson-Walden estimate (``_Precond``), the batched LSQR recurrences
+(``_lsqr``) and the fallback bookkeeping are shared.  Only the steps that
+touch ``A`` differ, through :class:`_DaskOps`, a subclass of the in-memory
+``_Ops``: the products with ``A``, the sketch ``S [A, b]`` and the direct
+solver of the fallbacks (TSQR instead of Householder QR).
 
 Where the data live
 -------------------
@@ -63,32 +66,17 @@ memory or its chunks take longer than that to read.
 from __future__ import annotations
 
 import math
-import warnings
 from typing import Any
 
 import numpy as np
 import scipy.linalg as sl
 
-from .._array import promote_dtypes, unit_roundoff, validate_rhs, working_dtype
-from ..errors import LinAlgWarning
+from .._array import promote_dtypes, validate_rhs, working_dtype
 from ._dask import _prepare, is_dask
-from ._random import RandomState
-from ._sketch_lstsq import (
-    _FLOOR_FACTOR,
-    MAX_SOLVES,
-    SketchLstsqInfo,
-    _check_sketch,
-    _check_tol,
-    _factor_sketch,
-    _lsqr,
-    _Ops,
-    _Precond,
-    _set_cols,
-)
+from ._sketch_lstsq import _check_tall, _Ops, _set_cols
 from .sketches import SketchingOperator
-from .sketches import sketch as make_sketch
 
-__all__ = ["sketch_lstsq"]
+__all__: list[str] = []  # used by pivotal.randomized.sketch_lstsq through _validate
 
 
 # --------------------------------------------------------------------------- per-chunk kernels
@@ -129,8 +117,12 @@ class _DaskOps(_Ops):
     content-derived) dask names, so that ``colnorms`` of them costs nothing.
     """
 
-    def __init__(self, a: Any):
+    #: The direct solver of the fallbacks, as the ``info.path`` messages name it.
+    direct_name = "TSQR"
+
+    def __init__(self, a: Any, check_finite: bool = True):
         self.a = a
+        self.check_finite = check_finite
         self.torch = False
         self.xp = np
         self.m, self.n = int(a.shape[0]), int(a.shape[1])
@@ -197,6 +189,43 @@ class _DaskOps(_Ops):
         self._norms[t.name] = np.sqrt(sums[self.n].real.astype(np.float64))
         return t, sums[: self.n]
 
+    def _products(self, S: SketchingOperator | None, b2: Any) -> tuple[np.ndarray, np.ndarray]:
+        """``S A`` and ``S b`` as NumPy arrays in one pass (``A`` and ``b`` gathered for ``S=None``);
+        ``check_finite`` is checked on them (a non-finite entry of ``A`` or ``b`` makes them so)."""
+        import dask
+
+        if S is None:
+            sa, sb = dask.compute(self.a, b2)
+        else:
+            sa, sb = dask.compute(S.apply_left(self.a), S.apply_left(b2))
+        sa, sb = np.asarray(sa, dtype=self.dtype), np.asarray(sb, dtype=self.dtype)
+        if self.check_finite and not (np.isfinite(sa).all() and np.isfinite(sb).all()):
+            raise ValueError(
+                "A or b contains infs or NaNs (the sketch S [A, b] is not finite); clean the input, "
+                "or pass check_finite=False if non-finite values are intended."
+            )
+        return sa, sb
+
+    def direct(self, bsub: Any, cond: float | None) -> tuple[np.ndarray, int]:
+        """TSQR least squares of the columns ``bsub``: ``x = R^{-1} Q^H b``, or with ``cond`` the
+        minimum-norm solution from the SVD of ``R`` (singular values below ``cond s_max`` dropped).
+
+        One pass over ``A`` (the TSQR tree and ``Q^H b`` together); returns ``(x, rank)``.
+        """
+        import dask
+
+        from ..kernels.tsqr import tsqr
+        from ..least_squares import _rank_from_s, _svd_solve
+
+        Q, R = tsqr(self.a, check_finite=False)
+        qb, r = dask.compute(Q.conj().T @ bsub, R)
+        qb, r = np.asarray(qb, dtype=self.dtype), np.asarray(r, dtype=self.dtype)
+        if cond is None:
+            return sl.solve_triangular(r, qb, check_finite=False), self.n
+        uu, s, vh = np.linalg.svd(r, full_matrices=False)
+        rank = _rank_from_s(s, cond)
+        return _svd_solve(uu, s, vh, qb, rank), rank
+
 
 # --------------------------------------------------------------------------- validation
 
@@ -232,8 +261,16 @@ def _as_dask_rhs(b: Any, A: Any, check_finite: bool) -> Any:
     return da.from_array(b, chunks=(A.chunks[0],) + ((-1,) if b.ndim == 2 else ()))
 
 
-def _validate(A: Any, b: Any, check_finite: bool) -> tuple[Any, Any, bool]:
-    """The dask ``A`` and a dask ``b2`` (``m x k``) in one working dtype, rows chunked alike."""
+def _validate(A: Any, b: Any, check_finite: bool) -> tuple[_DaskOps, Any, bool]:
+    """:func:`pivotal.randomized.sketch_lstsq`'s checks of a dask ``A`` (or ``b``).
+
+    Returns the ``_DaskOps`` of ``A`` and a dask ``b2`` (``m x k``) in one
+    working dtype, rows chunked alike, and whether ``b`` was 1-D; the options
+    are checked by the caller, which runs the in-memory driver on them.
+    ``check_finite`` is checked on the sketch ``S [A, b]`` (free: a
+    non-finite entry of ``A`` or ``b`` makes it non-finite), so no extra
+    pass is made for it.
+    """
     if not is_dask(A):
         raise TypeError(
             f"A is a {type(A).__name__} and b a dask array; pass A as a dask array chunked by rows "
@@ -246,12 +283,7 @@ def _validate(A: Any, b: Any, check_finite: bool) -> tuple[Any, Any, bool]:
             f"(chunks {A.chunks[1]}); rechunk it with A.rechunk({{1: -1}})."
         )
     m, n = int(A.shape[0]), int(A.shape[1])
-    if m < n:
-        raise ValueError(
-            f"sketch_lstsq needs a tall matrix (m >= n), got A of shape {m}x{n}; for "
-            "underdetermined (wide) problems use pivotal.lstsq, which returns the "
-            "minimum-norm solution."
-        )
+    _check_tall(m, n)
     b = _as_dask_rhs(b, A, check_finite)
     vector = b.ndim == 1
     dtype = promote_dtypes(np.dtype(A.dtype), working_dtype(np.empty(0, dtype=b.dtype)))
@@ -260,218 +292,4 @@ def _validate(A: Any, b: Any, check_finite: bool) -> tuple[Any, Any, bool]:
     b2 = b2 if b2.dtype == dtype else b2.astype(dtype)
     if b2.chunks[0] != A.chunks[0] or b2.numblocks[1] != 1:
         b2 = b2.rechunk({0: A.chunks[0], 1: -1})
-    return A, b2, vector
-
-
-# --------------------------------------------------------------------------- solver
-
-
-def _sketch(
-    ops: _DaskOps, b2: Any, sketch: Any, d: int, random_state: RandomState, info: SketchLstsqInfo,
-    check_finite: bool,
-) -> tuple[np.ndarray, np.ndarray]:
-    """``S A`` and ``S b`` as NumPy arrays in one pass (``A`` and ``b`` themselves when ``d >= m``)."""
-    import dask
-
-    if d >= ops.m:
-        info.sketch, info.sketch_size = "identity", ops.m
-        info.path.append(f"m={ops.m} <= sketch size {d}: no sketch (S = I), Householder QR of A")
-        sa, sb = dask.compute(ops.a, b2)
-    else:
-        S = sketch
-        if not isinstance(S, SketchingOperator):
-            S = make_sketch(sketch, d, ops.m, random_state=random_state)
-        info.sketch = S.kind
-        info.path.append(f"sketch {S!r}")
-        sa, sb = dask.compute(S.apply_left(ops.a), S.apply_left(b2))
-        info.passes = 1
-    sa, sb = np.asarray(sa, dtype=ops.dtype), np.asarray(sb, dtype=ops.dtype)
-    if check_finite and not (np.isfinite(sa).all() and np.isfinite(sb).all()):
-        raise ValueError(
-            "A or b contains infs or NaNs (the sketch S [A, b] is not finite); clean the input, or "
-            "pass check_finite=False if non-finite values are intended."
-        )
-    return sa, sb
-
-
-def _direct(ops: _DaskOps, bsub: Any, cond: float | None) -> tuple[np.ndarray, int]:
-    """TSQR least squares of the columns ``bsub``: ``x = R^{-1} Q^H b``, or with ``cond`` the
-    minimum-norm solution from the SVD of ``R`` (singular values below ``cond s_max`` dropped).
-
-    One pass over ``A`` (the TSQR tree and ``Q^H b`` together); returns ``(x, rank)``.
-    """
-    import dask
-
-    from ..kernels.tsqr import tsqr
-    from ..least_squares import _rank_from_s, _svd_solve
-
-    Q, R = tsqr(ops.a, check_finite=False)
-    qb, r = dask.compute(Q.conj().T @ bsub, R)
-    qb, r = np.asarray(qb, dtype=ops.dtype), np.asarray(r, dtype=ops.dtype)
-    if cond is None:
-        return sl.solve_triangular(r, qb, check_finite=False), ops.n
-    uu, s, vh = np.linalg.svd(r, full_matrices=False)
-    rank = _rank_from_s(s, cond)
-    return _svd_solve(uu, s, vh, qb, rank), rank
-
-
-def _fallback(
-    ops: _DaskOps, b2: Any, cols: np.ndarray, x: np.ndarray | None, info: SketchLstsqInfo, reason: str,
-    pre: _Precond, cond: float | None,
-) -> tuple[np.ndarray, SketchLstsqInfo]:
-    """The in-memory ``_fallback`` with a TSQR solve: columns ``cols`` by a direct method."""
-    k = int(b2.shape[1])
-    every = cols.size == k
-    bsub = b2 if every else ops.take(b2, cols)
-    xs, rank = _direct(ops, bsub, cond if reason == "rank_deficient" else None)
-    if reason == "rank_deficient":
-        info.method, info.rank = "qr+svd", rank
-    elif every:
-        info.method = "qr"
-    x = xs if x is None or every else _set_cols(ops, x, cols, xs)
-    info.fallback = reason
-    info.fallback_columns = [int(j) for j in cols]
-    rs, gs = ops.fused(xs, bsub, None)
-    info.passes += 1
-    be = np.array(info.backward_errors, dtype=np.float64) if len(info.backward_errors) == k else np.zeros(k)
-    be[cols] = pre.kw(ops.colnorms(rs), pre.vh @ gs, ops.colnorms(xs)) / float(pre.s[0])
-    rn = np.array(info.residual_norms, dtype=np.float64) if len(info.residual_norms) == k else np.zeros(k)
-    rn[cols] = ops.colnorms(rs)
-    info.backward_errors, info.residual_norms = be, rn
-    info.backward_error = float(be.max())
-    return x, info
-
-
-def _refine(
-    ops: _DaskOps, pre: _Precond, b2: Any, x: np.ndarray, be: np.ndarray, info: SketchLstsqInfo, *,
-    tol: float, maxiter: int, refine: bool, r: Any, g: np.ndarray,
-) -> tuple[np.ndarray, Any, np.ndarray]:
-    """The SPIR solves of the in-memory ``_solve`` (step 4); returns ``(x, r, be)``."""
-    k = int(b2.shape[1])
-    u = unit_roundoff(ops.dtype)
-    smax = float(pre.s[0])
-    target = tol * smax / 4
-    for solve in range(MAX_SOLVES if refine else 1):
-        idx = np.nonzero(be > (0.0 if solve == 1 else tol))[0]
-        if idx.size == 0:
-            break
-        every = idx.size == k
-        sub = (lambda z: z) if every else (lambda z, idx=idx: ops.take(z, idx))
-        floor = _FLOOR_FACTOR * smax / float(pre.s[-1]) if (refine and solve == 0) else 0.0
-        aim = tol * smax if solve == 0 else target
-        dx, its = _lsqr(ops, pre, sub(r), sub(g), sub(x), target=aim, maxiter=maxiter, u=u, floor=floor)
-        info.iterations.append(int(its.max()))
-        info.passes += int(its.max())
-        x = x + dx if every else _set_cols(ops, x, idx, ops.take(x, idx) + dx)
-        ri, gi = ops.fused(sub(x), sub(b2), None)
-        info.passes += 1
-        be[idx] = pre.kw(ops.colnorms(ri), pre.vh @ gi, ops.colnorms(sub(x))) / smax
-        r = ri if every else ops.set_cols(r, idx, ri)
-        g = gi if every else _set_cols(ops, g, idx, gi)
-        info.path.append(
-            f"solve {solve + 1}: {int(its.max())} LSQR iterations, backward error {float(be[idx].max()):.2e}"
-        )
-    return x, r, be
-
-
-def _solve(
-    ops: _DaskOps, b2: Any, *, sketch: Any, d: int, tol: float, maxiter: int | None, refine: bool,
-    random_state: RandomState, check_finite: bool,
-) -> tuple[np.ndarray, SketchLstsqInfo]:
-    """The in-memory ``_solve`` on a validated dask ``A`` (in ``ops``) and dask ``b2`` (m, k)."""
-    n, k = ops.n, int(b2.shape[1])
-    u = unit_roundoff(ops.dtype)
-    if maxiter is None:
-        eta = min(math.sqrt(n / d), 0.9) if n else 0.5
-        maxiter = 10 + 2 * math.ceil(math.log(u) / math.log(eta))
-    method = "spir" if refine else "sketch-and-precondition"
-    info = SketchLstsqInfo(method=method, sketch_size=d, tol=tol, rank=n)
-    if n == 0 or k == 0:
-        info.backward_errors = np.zeros(k)
-        info.residual_norms = ops.colnorms(b2) if k else np.zeros(0)
-        return np.zeros((n, k), dtype=ops.dtype), info
-    sa, sb = _sketch(ops, b2, sketch, d, random_state, info, check_finite)
-    s_host, uu, vh, c = _factor_sketch(ops, sa, sb)
-    smax = float(s_host[0])
-    info.rcond = float(s_host[-1] / smax) if smax > 0 else 0.0
-    pre = _Precond(ops, s_host, vh)
-    rank_tol = 10 * max(n, 10) * u
-    if not info.rcond > rank_tol:
-        info.path.append(
-            f"rcond of the sketch {info.rcond:.2e} <= {rank_tol:.1e}: A is (numerically) rank "
-            "deficient; minimum-norm solution by TSQR + SVD of R"
-        )
-        info.converged = False
-        return _fallback(ops, b2, np.arange(k), None, info, "rank_deficient", pre, rank_tol)
-    x = pre.apply(uu.conj().T @ c)
-    r, g = ops.fused(x, b2, None)
-    info.passes += 1
-    be = pre.kw(ops.colnorms(r), pre.vh @ g, ops.colnorms(x)) / smax
-    info.path.append(f"sketch-and-solve: rcond {info.rcond:.2e}, backward error {float(be.max()):.2e}")
-    x, r, be = _refine(ops, pre, b2, x, be, info, tol=tol, maxiter=maxiter, refine=refine, r=r, g=g)
-    info.backward_errors = be
-    info.backward_error = float(be.max())
-    info.residual_norms = ops.colnorms(r)
-    info.converged = bool(info.backward_error <= tol)
-    if info.converged:
-        return x, info
-    if not refine:
-        warnings.warn(
-            LinAlgWarning(
-                f"sketch_lstsq(refine=False): estimated backward error {info.backward_error:.2e} "
-                f"exceeds tol={tol:.1e}; plain sketch-and-precondition is not backward stable "
-                "for ill-conditioned problems with large residuals. Use refine=True."
-            ),
-            stacklevel=4,
-        )
-        return x, info
-    bad = np.nonzero(be > tol)[0]
-    info.path.append(
-        f"backward error {info.backward_error:.2e} > tol {tol:.1e} after {len(info.iterations)} "
-        f"solve(s) in column(s) {bad.tolist()}: TSQR"
-    )
-    return _fallback(ops, b2, bad, x, info, "backward_error", pre, None)
-
-
-def sketch_lstsq(
-    A: Any,
-    b: Any,
-    *,
-    sketch: str | SketchingOperator = "sparse_sign",
-    sketch_size: int | None = None,
-    tol: float | None = None,
-    maxiter: int | None = None,
-    refine: bool = True,
-    random_state: RandomState = None,
-    check_finite: bool = True,
-    return_info: bool = False,
-):
-    """:func:`pivotal.randomized.sketch_lstsq` for a dask ``A``: ``x`` a NumPy array (module notes).
-
-    ``A`` must be chunked by rows only; ``b`` is a dask array (rechunked
-    like ``A``'s rows when it is not) or a NumPy array, 1-D or 2-D.  The
-    options are those of the in-memory function.  ``check_finite`` is
-    checked on the sketch ``S [A, b]`` (free: a non-finite entry of ``A``
-    or ``b`` makes it non-finite), so no extra pass is made for it.
-
-    Returns
-    -------
-    x : (n,) or (n, k) ndarray
-    info : SketchLstsqInfo
-        Only with ``return_info=True``.
-    """
-    A, b2, vector = _validate(A, b, check_finite)
-    m, n = int(A.shape[0]), int(A.shape[1])
-    d = _check_sketch(sketch, sketch_size, random_state, m, n)
-    tol = _check_tol(tol, unit_roundoff(A.dtype))
-    if maxiter is not None and (
-        isinstance(maxiter, (bool, np.bool_)) or int(maxiter) != maxiter or maxiter < 1
-    ):
-        raise ValueError(f"maxiter must be a positive integer or None, got {maxiter!r}.")
-    x, info = _solve(
-        _DaskOps(A), b2, sketch=sketch, d=d, tol=tol, maxiter=maxiter, refine=bool(refine),
-        random_state=random_state, check_finite=check_finite,
-    )
-    if vector:
-        x = x[:, 0]
-    return (x, info) if return_info else x
+    return _DaskOps(A, check_finite), b2, vector

@@ -323,6 +323,50 @@ class _Ops:
             return conj_transpose(conj_transpose(t) @ a)
         return a.T @ t
 
+    def set_cols(self, x, idx: np.ndarray, val):
+        """``x`` with columns ``idx`` replaced by ``val`` (in place here)."""
+        return _set_cols(self, x, idx, val)
+
+    # -- the steps that differ between the in-memory and the Dask driver of _solve
+    #: The direct solver of the fallbacks, as the ``info.path`` messages name it.
+    direct_name = "Householder QR"
+
+    def sketch_products(self, b2, sketch, d: int, random_state, info: SketchLstsqInfo):
+        """``S A`` and ``S b`` (``A`` and ``b`` themselves when ``d >= m``), recorded in ``info``."""
+        if d >= self.m:
+            # Sketching cannot shrink A: S = I, and the preconditioner is A's own QR.
+            info.sketch, info.sketch_size = "identity", self.m
+            info.path.append(f"m={self.m} <= sketch size {d}: no sketch (S = I), Householder QR of A")
+            return self._products(None, b2)
+        if isinstance(sketch, SketchingOperator):
+            S = sketch
+        else:
+            S = make_sketch(sketch, d, self.m, random_state=random_state)
+        info.sketch = S.kind
+        info.path.append(f"sketch {S!r}")
+        sa, sb = self._products(S, b2)
+        info.passes = 1
+        return sa, sb
+
+    def _products(self, S: SketchingOperator | None, b2):
+        """``S A`` and ``S b`` for the factorization (``A`` and ``b`` for ``S=None``)."""
+        if S is None:
+            return self.a, b2
+        return _sketch_products(S, self.a, b2)
+
+    def direct(self, bsub, cond: float | None) -> tuple[Any, int]:
+        """Direct least squares of the columns ``bsub``: Householder QR, or with ``cond`` the
+        minimum-norm solution from the SVD of ``R`` (singular values below ``cond s_max``
+        dropped).  Returns ``(x, rank)``."""
+        from ..least_squares import _lstsq_core
+
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", LinAlgWarning)
+            if cond is not None:
+                xs, _, rank, _ = _lstsq_core(self.a, bsub, cond, "rsvd", self.dtype)
+                return xs, rank
+            return _lstsq_core(self.a, bsub, None, "qr", self.dtype)[0], self.n
+
 
 class _Precond:
     """``P = V diag(s)^{-1}`` from the SVD of the sketch's ``R``."""
@@ -656,54 +700,60 @@ def sketch_lstsq(
     for name, val in (("refine", refine), ("return_info", return_info), ("check_finite", check_finite)):
         if not isinstance(val, (bool, np.bool_)):
             raise TypeError(f"{name} must be True or False, got {val!r}.")
+    ops = None
     if any(type(v).__module__.startswith("dask.") for v in (A, b)):  # see pivotal.randomized._dask_lstsq
         from . import _dask_lstsq
 
-        return _dask_lstsq.sketch_lstsq(
-            A, b, sketch=sketch, sketch_size=sketch_size, tol=tol, maxiter=maxiter, refine=refine,
-            random_state=random_state, check_finite=check_finite, return_info=return_info,
-        )
-    A = validate_matrix(A, "A", check_finite=check_finite, batch=False)
-    m, n = int(A.shape[0]), int(A.shape[1])
+        ops, b2, vector = _dask_lstsq._validate(A, b, check_finite)
+        m, n, dtype = ops.m, ops.n, ops.dtype
+    else:
+        A = validate_matrix(A, "A", check_finite=check_finite, batch=False)
+        m, n = int(A.shape[0]), int(A.shape[1])
+        _check_tall(m, n)
+        b = validate_rhs(b, m, "b", check_finite=check_finite, a_name="A")
+        if len(b.shape) > 2:
+            raise ValueError(
+                f"b must have shape ({m},) or ({m}, k), got {tuple(b.shape)}; "
+                "sketch_lstsq does not batch over leading dimensions (loop over them)."
+            )
+        if backend_name(A) != backend_name(b):
+            raise TypeError(
+                f"A is a {backend_name(A)} array and b a {backend_name(b)} array; "
+                "pass both from the same backend."
+            )
+        if backend_name(A) == "jax":
+            raise TypeError(
+                "sketch_lstsq takes NumPy arrays and PyTorch tensors; convert JAX arrays with "
+                "numpy.asarray (or call pivotal.lstsq(..., method='sketch'), which does)."
+            )
+        dtype = result_dtype(A, b)
+    d = _check_sketch(sketch, sketch_size, random_state, m, n)
+    tol = _check_tol(tol, unit_roundoff(dtype))
+    if maxiter is not None and (
+        isinstance(maxiter, (bool, np.bool_)) or int(maxiter) != maxiter or maxiter < 1
+    ):
+        raise ValueError(f"maxiter must be a positive integer or None, got {maxiter!r}.")
+    if ops is None:
+        vector = len(b.shape) == 1
+        ops = _Ops(A if A.dtype == dtype else working_copy(A, dtype=dtype))
+        b2 = b[:, None] if vector else b
+        b2 = b2 if b2.dtype == dtype else working_copy(b2, dtype=dtype)
+    x, info = _solve(
+        ops, b2, sketch=sketch, d=d, tol=tol, maxiter=maxiter, refine=bool(refine), random_state=random_state
+    )
+    if vector:
+        x = x[:, 0]
+    return (x, info) if return_info else x
+
+
+def _check_tall(m: int, n: int) -> None:
+    """``sketch_lstsq`` solves overdetermined problems only."""
     if m < n:
         raise ValueError(
             f"sketch_lstsq needs a tall matrix (m >= n), got A of shape {m}x{n}; for "
             "underdetermined (wide) problems use pivotal.lstsq, which returns the "
             "minimum-norm solution."
         )
-    b = validate_rhs(b, m, "b", check_finite=check_finite, a_name="A")
-    if len(b.shape) > 2:
-        raise ValueError(
-            f"b must have shape ({m},) or ({m}, k), got {tuple(b.shape)}; "
-            "sketch_lstsq does not batch over leading dimensions (loop over them)."
-        )
-    if backend_name(A) != backend_name(b):
-        raise TypeError(
-            f"A is a {backend_name(A)} array and b a {backend_name(b)} array; "
-            "pass both from the same backend."
-        )
-    if backend_name(A) == "jax":
-        raise TypeError(
-            "sketch_lstsq takes NumPy arrays and PyTorch tensors; convert JAX arrays with "
-            "numpy.asarray (or call pivotal.lstsq(..., method='sketch'), which does)."
-        )
-    d = _check_sketch(sketch, sketch_size, random_state, m, n)
-    dtype = result_dtype(A, b)
-    tol = _check_tol(tol, unit_roundoff(dtype))
-    if maxiter is not None and (
-        isinstance(maxiter, (bool, np.bool_)) or int(maxiter) != maxiter or maxiter < 1
-    ):
-        raise ValueError(f"maxiter must be a positive integer or None, got {maxiter!r}.")
-    vector = len(b.shape) == 1
-    a = A if A.dtype == dtype else working_copy(A, dtype=dtype)
-    b2 = b[:, None] if vector else b
-    b2 = b2 if b2.dtype == dtype else working_copy(b2, dtype=dtype)
-    x, info = _solve(
-        a, b2, sketch=sketch, d=d, tol=tol, maxiter=maxiter, refine=bool(refine), random_state=random_state
-    )
-    if vector:
-        x = x[:, 0]
-    return (x, info) if return_info else x
 
 
 def _check_sketch(sketch, sketch_size, random_state, m: int, n: int) -> int:
@@ -771,41 +821,31 @@ def _solve(
 ):
     """The solver on a validated 2-D ``a`` (m, n) and ``b2`` (m, k) of one working dtype.
 
-    ``rank_tol`` raises the rank threshold on the sketch's ``rcond`` above
-    the default ``10 max(n, 10) u``; the rank-deficient fallback drops the
-    singular values of ``A`` below ``fallback_cond * s_max`` (default: the
-    rank threshold).  Returns ``(x, info)``.
+    ``a`` is the matrix or an :class:`_Ops` wrapping it: the Dask driver
+    (:mod:`pivotal.randomized._dask_lstsq`) passes its ``_DaskOps``, whose
+    sketch products and direct solver (TSQR) replace the in-memory ones;
+    the control flow is this one.  ``rank_tol`` raises the rank threshold
+    on the sketch's ``rcond`` above the default ``10 max(n, 10) u``; the
+    rank-deficient fallback drops the singular values of ``A`` below
+    ``fallback_cond * s_max`` (default: the rank threshold).  Returns
+    ``(x, info)``.
     """
-    m, n = int(a.shape[0]), int(a.shape[1])
-    k = int(b2.shape[1])
-    u = unit_roundoff(a.dtype)
+    ops = a if isinstance(a, _Ops) else _Ops(a)
+    n, k = ops.n, int(b2.shape[1])
+    u = unit_roundoff(ops.dtype)
     if maxiter is None:
         eta = min(math.sqrt(n / d), 0.9) if n else 0.5
         maxiter = 10 + 2 * math.ceil(math.log(u) / math.log(eta))
     info = SketchLstsqInfo(
         method="spir" if refine else "sketch-and-precondition", sketch_size=d, tol=tol, rank=n
     )
-    ops = _Ops(a)
     if n == 0 or k == 0:
         info.backward_errors = np.zeros(k)
         info.residual_norms = ops.colnorms(b2) if k else np.zeros(0)
         return ops.zeros((n, k)), info
 
     # 1-2: sketch and precondition
-    if d >= m:
-        # Sketching cannot shrink A: S = I, and the preconditioner is A's own QR.
-        info.sketch, info.sketch_size = "identity", m
-        info.path.append(f"m={m} <= sketch size {d}: no sketch (S = I), Householder QR of A")
-        sa, sb = a, b2
-    else:
-        if isinstance(sketch, SketchingOperator):
-            S = sketch
-        else:
-            S = make_sketch(sketch, d, m, random_state=random_state)
-        info.sketch = S.kind
-        info.path.append(f"sketch {S!r}")
-        sa, sb = _sketch_products(S, a, b2)
-        info.passes = 1
+    sa, sb = ops.sketch_products(b2, sketch, d, random_state, info)
     s_host, uu, vh, c = _factor_sketch(ops, sa, sb)
     del sa, sb
     smax = float(s_host[0])
@@ -816,11 +856,11 @@ def _solve(
     if not info.rcond > rank_tol:
         info.path.append(
             f"rcond of the sketch {info.rcond:.2e} <= {rank_tol:.1e}: A is (numerically) rank "
-            "deficient; minimum-norm solution by Householder QR + SVD of R"
+            f"deficient; minimum-norm solution by {ops.direct_name} + SVD of R"
         )
         info.converged = False
         cond = rank_tol if fallback_cond is None else fallback_cond
-        return _fallback(ops, a, b2, np.arange(k), None, None, info, "rank_deficient", pre, cond)
+        return _fallback(ops, b2, np.arange(k), None, info, "rank_deficient", pre, cond)
     # 3: warm start from sketch-and-solve
     x = pre.apply(conj_transpose(uu) @ c)
     r, g = ops.fused(x, b2, None)
@@ -845,13 +885,13 @@ def _solve(
         dx, its = _lsqr(ops, pre, sub(r), sub(g), sub(x), target=aim, maxiter=maxiter, u=u, floor=floor)
         info.iterations.append(int(its.max()))
         info.passes += int(its.max())
-        x = x + dx if every else _set_cols(ops, x, idx, ops.take(x, idx) + dx)
+        x = x + dx if every else ops.set_cols(x, idx, ops.take(x, idx) + dx)
         # the true residual, A^H r and the estimate of the columns that moved
         ri, gi = ops.fused(sub(x), sub(b2), None)
         info.passes += 1
         be[idx] = pre.kw(ops.colnorms(ri), pre.vh @ gi, ops.colnorms(sub(x))) / smax
-        r = ri if every else _set_cols(ops, r, idx, ri)
-        g = gi if every else _set_cols(ops, g, idx, gi)
+        r = ri if every else ops.set_cols(r, idx, ri)
+        g = gi if every else ops.set_cols(g, idx, gi)
         info.path.append(
             f"solve {solve + 1}: {int(its.max())} LSQR iterations, backward error {float(be[idx].max()):.2e}"
         )
@@ -874,9 +914,9 @@ def _solve(
     bad = np.nonzero(be > tol)[0]
     info.path.append(
         f"backward error {info.backward_error:.2e} > tol {tol:.1e} after {len(info.iterations)} "
-        f"solve(s) in column(s) {bad.tolist()}: Householder QR"
+        f"solve(s) in column(s) {bad.tolist()}: {ops.direct_name}"
     )
-    return _fallback(ops, a, b2, bad, x, r, info, "backward_error", pre, None)
+    return _fallback(ops, b2, bad, x, info, "backward_error", pre, None)
 
 
 def _set_cols(ops: _Ops, x, idx: np.ndarray, val):
@@ -890,28 +930,23 @@ def _set_cols(ops: _Ops, x, idx: np.ndarray, val):
     return x
 
 
-def _fallback(ops: _Ops, a, b2, cols: np.ndarray, x, r, info: SketchLstsqInfo, reason: str, pre: _Precond, cond):
-    """Solve columns ``cols`` of ``b2`` by a direct method; returns ``(x, info)``.
+def _fallback(ops: _Ops, b2, cols: np.ndarray, x, info: SketchLstsqInfo, reason: str, pre: _Precond, cond):
+    """Solve columns ``cols`` of ``b2`` by ``ops.direct``; returns ``(x, info)``.
 
-    ``"rank_deficient"``: Householder QR and the SVD of ``R`` (minimum-norm,
-    singular values below ``cond * s_max`` dropped); otherwise Householder QR.
-    The backward error of the new columns is estimated with the sketch's SVD.
+    ``"rank_deficient"``: the minimum-norm solution (singular values of
+    ``R`` below ``cond * s_max`` dropped); otherwise ``R^{-1} Q^H b``
+    (Householder QR in memory, TSQR on Dask).  The backward error of the
+    new columns is estimated with the sketch's SVD.
     """
-    from ..least_squares import _lstsq_core
-
     k = int(b2.shape[1])
     every = cols.size == k
     bsub = b2 if every else ops.take(b2, cols)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", LinAlgWarning)
-        if reason == "rank_deficient":
-            xs, _, info.rank, _ = _lstsq_core(a, bsub, cond, "rsvd", a.dtype)
-            info.method = "qr+svd"
-        else:
-            xs = _lstsq_core(a, bsub, None, "qr", a.dtype)[0]
-            if every:
-                info.method = "qr"
-    x = xs if x is None or every else _set_cols(ops, x, cols, xs)
+    xs, rank = ops.direct(bsub, cond if reason == "rank_deficient" else None)
+    if reason == "rank_deficient":
+        info.method, info.rank = "qr+svd", rank
+    elif every:
+        info.method = "qr"
+    x = xs if x is None or every else ops.set_cols(x, cols, xs)
     info.fallback = reason
     info.fallback_columns = [int(j) for j in cols]
     rs, gs = ops.fused(xs, bsub, None)
