@@ -18,6 +18,7 @@ import warnings
 from typing import Any
 
 import numpy as np
+from array_api_compat import is_dask_array
 
 from . import _array
 from ._array import (
@@ -861,7 +862,7 @@ def qr(
             f"mode={mode!r} needs the Householder representation; method={method!r} gives a thin "
             "Q only. Use mode='economic' or 'r', or method='householder'/'vendor'."
         )
-    if type(a).__module__.startswith("dask."):
+    if is_dask_array(a):
         return _qr_dask(a, mode, pivoting, method, block_size, check_finite)
     a = validate_matrix(a, check_finite=check_finite)
     if backend_name(a) == "jax":

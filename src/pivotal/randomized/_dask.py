@@ -63,6 +63,7 @@ pass beforehand.  Results are NumPy arrays.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -79,16 +80,10 @@ from ._range_finder import (
     _orth,
     _svdvals,
     adaptive_qb,
-    check_options,
     check_rank,
 )
 
-__all__ = ["is_dask", "nystrom", "range_finder", "reigh", "rsvd"]
-
-
-def is_dask(a: Any) -> bool:
-    """True for a ``dask.array.Array`` (without importing Dask)."""
-    return type(a).__module__.startswith("dask.") and hasattr(a, "chunks") and hasattr(a, "dask")
+__all__ = ["hermitian_via_operator", "range_finder", "rsvd"]
 
 
 class _Shape:
@@ -323,24 +318,25 @@ def _check_square_hermitian(A: Any, dt: np.dtype, func: str, what: str, check_fi
 # --------------------------------------------------------------------------- public (dispatched)
 
 
+def _n_iter(q: int | None) -> int | str:
+    """The ``n_iter`` argument that ``check_options`` turned into ``q``."""
+    return "auto" if q is None else q
+
+
 def range_finder(
     A: Any,
-    k: int | None = None,
-    *,
-    tol: float | None = None,
-    n_oversamples: int = 10,
-    n_iter: int | str = "auto",
-    method: str = "subspace",
-    random_state: RandomState = None,
-    check_finite: bool = True,
+    k: int | None,
+    tol: float | None,
+    n_oversamples: int,
+    q: int | None,
+    method: str,
+    random_state: RandomState,
+    check_finite: bool,
 ) -> Any:
-    """:func:`pivotal.randomized._range_finder` for a dask array (see the module notes)."""
+    """:func:`pivotal.randomized.range_finder` for a dask array, options already checked (module notes)."""
     import dask.array as da
 
     A, dt = _prepare(A)
-    n_oversamples, q, method, tol = check_options(
-        n_oversamples=n_oversamples, n_iter=n_iter, method=method, tol=tol, func="range_finder"
-    )
     m, n = (int(s) for s in A.shape)
     shape = _Shape((m, n), dt)
     k = check_rank(k, shape, allow_none=tol is not None, func="range_finder")
@@ -352,7 +348,7 @@ def range_finder(
         from ._range_finder import range_finder as _rf
 
         return _rf(
-            _as_linop(A, dt), k, n_oversamples=n_oversamples, n_iter=n_iter, method=method,
+            _as_linop(A, dt), k, n_oversamples=n_oversamples, n_iter=_n_iter(q), method=method,
             random_state=random_state, check_finite=False,
         )
     ell = min(k + n_oversamples, m, n)
@@ -366,21 +362,20 @@ def range_finder(
 def rsvd(
     A: Any,
     k: int | None,
-    *,
-    tol: float | None = None,
-    n_oversamples: int = 10,
-    n_iter: int | str = "auto",
-    method: str = "subspace",
-    random_state: RandomState = None,
-    check_finite: bool = True,
+    tol: float | None,
+    n_oversamples: int,
+    q: int | None,
+    method: str,
+    random_state: RandomState,
+    check_finite: bool,
 ) -> tuple[Any, np.ndarray, np.ndarray]:
-    """:func:`pivotal.randomized._rsvd` for a dask array: ``U`` lazy (rows chunked like ``A``), ``s`` and ``Vh`` NumPy."""
+    """:func:`pivotal.randomized.rsvd` for a dask array, options already checked.
+
+    ``U`` lazy (rows chunked like ``A``), ``s`` and ``Vh`` NumPy (module notes).
+    """
     import dask.array as da
 
     A, dt = _prepare(A)
-    n_oversamples, q, method, tol = check_options(
-        n_oversamples=n_oversamples, n_iter=n_iter, method=method, tol=tol, func="rsvd"
-    )
     m, n = (int(s) for s in A.shape)
     shape = _Shape((m, n), dt)
     k = check_rank(k, shape, allow_none=tol is not None, func="rsvd")
@@ -391,7 +386,7 @@ def rsvd(
         from ._rsvd import rsvd as _rsvd
 
         return _rsvd(
-            _as_linop(A, dt), k, n_oversamples=n_oversamples, n_iter=n_iter, method=method,
+            _as_linop(A, dt), k, n_oversamples=n_oversamples, n_iter=_n_iter(q), method=method,
             random_state=random_state, check_finite=False,
         )
     if k == 0:
@@ -410,45 +405,17 @@ def rsvd(
     return U, s[:k].astype(rdt, copy=False), Vh
 
 
-def reigh(
-    A: Any,
-    k: int,
-    *,
-    n_oversamples: int = 10,
-    n_iter: int | str = "auto",
-    method: str = "subspace",
-    random_state: RandomState = None,
-    check_finite: bool = True,
-) -> tuple[np.ndarray, np.ndarray]:
-    """:func:`pivotal.randomized.reigh` for a square dask array; NumPy results (module notes)."""
-    from ._rsvd import reigh as _reigh
+def hermitian_via_operator(
+    func: Callable[..., Any], A: Any, k: int, what: str, check_finite: bool, **options: Any
+) -> Any:
+    """``func(A, k, **options)`` (``reigh`` or ``nystrom``) for a square dask ``A``; NumPy results.
 
+    Checks ``k``, squareness, finiteness and symmetry (one pass over ``A``),
+    then runs the in-memory ``func`` on a LinearOperator view whose products
+    are computed on the cluster (module notes).
+    """
+    name = func.__name__
     A, dt = _prepare(A)
-    check_options(n_oversamples=n_oversamples, n_iter=n_iter, method=method, tol=None, func="reigh")
-    check_rank(k, _Shape((int(A.shape[0]), int(A.shape[1])), dt), allow_none=False, func="reigh")
-    _check_square_hermitian(A, dt, "reigh", "symmetric (Hermitian)", check_finite)
-    return _reigh(
-        _as_linop(A, dt, hermitian=True), k, n_oversamples=n_oversamples, n_iter=n_iter, method=method,
-        random_state=random_state, check_finite=False,
-    )
-
-
-def nystrom(
-    A: Any,
-    k: int,
-    *,
-    n_oversamples: int = 10,
-    n_iter: int = 0,
-    random_state: RandomState = None,
-    check_finite: bool = True,
-) -> tuple[np.ndarray, np.ndarray]:
-    """:func:`pivotal.randomized._nystrom` for a square dask array; NumPy results (module notes)."""
-    from ._nystrom import nystrom as _nystrom
-
-    A, dt = _prepare(A)
-    check_rank(k, _Shape((int(A.shape[0]), int(A.shape[1])), dt), allow_none=False, func="nystrom")
-    _check_square_hermitian(A, dt, "nystrom", "symmetric (Hermitian) positive semidefinite", check_finite)
-    return _nystrom(
-        _as_linop(A, dt, hermitian=True), k, n_oversamples=n_oversamples, n_iter=n_iter,
-        random_state=random_state, check_finite=False,
-    )
+    check_rank(k, _Shape((int(A.shape[0]), int(A.shape[1])), dt), allow_none=False, func=name)
+    _check_square_hermitian(A, dt, name, what, check_finite)
+    return func(_as_linop(A, dt, hermitian=True), k, check_finite=False, **options)

@@ -70,9 +70,10 @@ from typing import Any
 
 import numpy as np
 import scipy.linalg as sl
+from array_api_compat import is_dask_array
 
 from .._array import promote_dtypes, validate_rhs, working_dtype
-from ._dask import _prepare, is_dask
+from ._dask import _prepare
 from ._sketch_lstsq import _check_tall, _Ops, _set_cols
 from .sketches import SketchingOperator
 
@@ -134,7 +135,7 @@ class _DaskOps(_Ops):
 
     def colnorms(self, x: Any) -> np.ndarray:
         """2-norms of the columns of ``x`` as a host float64 array."""
-        if not is_dask(x):
+        if not is_dask_array(x):
             return super().colnorms(x)
         norms = self._norms.get(x.name)
         if norms is None:
@@ -145,13 +146,13 @@ class _DaskOps(_Ops):
     def take(self, x: Any, idx: np.ndarray) -> Any:
         """``x[:, idx]``; known column norms follow."""
         out = x[:, idx]
-        if is_dask(x) and x.name in self._norms:
+        if is_dask_array(x) and x.name in self._norms:
             self._norms[out.name] = self._norms[x.name][idx]
         return out
 
     def set_cols(self, x: Any, idx: np.ndarray, val: Any) -> Any:
         """``x`` with columns ``idx`` replaced by ``val`` (a new lazy array for dask ``x``)."""
-        if not is_dask(x):
+        if not is_dask_array(x):
             return _set_cols(self, x, idx, val)
         import dask.array as da
 
@@ -235,7 +236,7 @@ def _as_dask_rhs(b: Any, A: Any, check_finite: bool) -> Any:
     import dask.array as da
 
     m = int(A.shape[0])
-    if is_dask(b):
+    if is_dask_array(b):
         if b.ndim not in (1, 2) or b.shape[0] != m:
             raise ValueError(
                 f"shapes of A (M={m}) and b {tuple(b.shape)} are incompatible: b must have {m} rows, "
@@ -271,7 +272,7 @@ def _validate(A: Any, b: Any, check_finite: bool) -> tuple[_DaskOps, Any, bool]:
     non-finite entry of ``A`` or ``b`` makes it non-finite), so no extra
     pass is made for it.
     """
-    if not is_dask(A):
+    if not is_dask_array(A):
         raise TypeError(
             f"A is a {type(A).__name__} and b a dask array; pass A as a dask array chunked by rows "
             "(dask.array.from_array(A, chunks=(rows, -1))), or b as a NumPy array (b.compute())."

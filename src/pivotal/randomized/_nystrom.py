@@ -20,11 +20,11 @@ import math
 from typing import Any
 
 import numpy as np
+from array_api_compat import is_dask_array
 
 from .._array import backend_name, conj_transpose, to_float
 from .._backends import get_backend
 from . import _dask
-from ._dask import is_dask
 from ._random import RandomState
 from ._range_finder import _Draw, _Operator, _orth, check_rank
 from ._rsvd import check_hermitian, fix_signs
@@ -35,6 +35,8 @@ __all__ = ["nystrom"]
 def _eps(dtype: Any) -> float:
     return float(np.finfo(np.dtype(str(dtype).replace("torch.", ""))).eps)
 
+
+_WHAT = "symmetric (Hermitian) positive semidefinite"
 
 def nystrom(
     A: Any,
@@ -110,12 +112,6 @@ def nystrom(
     >>> bool((lam >= 0).all())
     True
     """
-    if is_dask(A):  # NumPy results: see pivotal.randomized._dask
-        return _dask.nystrom(
-            A, k, n_oversamples=n_oversamples, n_iter=n_iter, random_state=random_state,
-            check_finite=check_finite,
-        )
-    op = _Operator(A, "A", check_finite=check_finite, hermitian=True)
     if isinstance(n_oversamples, (bool, np.bool_)) or not isinstance(n_oversamples, (int, np.integer)):
         raise TypeError(f"nystrom: n_oversamples must be an int >= 0, got {n_oversamples!r}.")
     if n_oversamples < 0:
@@ -124,7 +120,13 @@ def nystrom(
         raise TypeError(f"nystrom: n_iter must be an int >= 0, got {n_iter!r}.")
     if n_iter < 0:
         raise ValueError(f"nystrom: n_iter must be an int >= 0, got {n_iter}.")
-    check_hermitian(op, "nystrom", "symmetric (Hermitian) positive semidefinite")
+    if is_dask_array(A):  # NumPy results: see pivotal.randomized._dask
+        return _dask.hermitian_via_operator(
+            nystrom, A, k, _WHAT, check_finite,
+            n_oversamples=n_oversamples, n_iter=n_iter, random_state=random_state,
+        )
+    op = _Operator(A, "A", check_finite=check_finite, hermitian=True)
+    check_hermitian(op, "nystrom", _WHAT)
     k = check_rank(k, op, allow_none=False, func="nystrom")
     n = op.shape[0]
     xp = op.xp

@@ -89,6 +89,7 @@ from typing import Any
 import numpy as np
 import scipy.sparse
 import scipy.sparse.linalg
+from array_api_compat import is_dask_array
 
 from .._array import (
     backend_name,
@@ -820,17 +821,14 @@ def range_finder(
     >>> bool(np.linalg.norm(A - Q @ (Q.T @ A)) <= 1e-6 * np.linalg.norm(A))
     True
     """
-    if type(A).__module__.startswith("dask."):  # a lazy dask Q: see pivotal.randomized._dask
-        from . import _dask
-
-        return _dask.range_finder(
-            A, k, tol=tol, n_oversamples=n_oversamples, n_iter=n_iter, method=method,
-            random_state=random_state, check_finite=check_finite,
-        )
-    op = _Operator(A, "A", check_finite=check_finite)
     n_oversamples, q, method, tol = check_options(
         n_oversamples=n_oversamples, n_iter=n_iter, method=method, tol=tol, func="range_finder"
     )
+    if is_dask_array(A):  # a lazy dask Q: see pivotal.randomized._dask
+        from . import _dask
+
+        return _dask.range_finder(A, k, tol, n_oversamples, q, method, random_state, check_finite)
+    op = _Operator(A, "A", check_finite=check_finite)
     k = check_rank(k, op, allow_none=tol is not None, func="range_finder")
     draw = _Draw(random_state, op)
     m, n = op.shape

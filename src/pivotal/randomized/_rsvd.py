@@ -25,10 +25,10 @@ import math
 from typing import Any
 
 import numpy as np
+from array_api_compat import is_dask_array
 
 from .._array import backend_name, conj_transpose, to_float, unit_roundoff
 from . import _dask
-from ._dask import is_dask
 from ._random import RandomState
 from ._range_finder import (
     _Draw,
@@ -186,15 +186,12 @@ def rsvd(
     >>> len(s)
     40
     """
-    if is_dask(A):  # U lazy (rows chunked like A), s and Vh NumPy: see pivotal.randomized._dask
-        return _dask.rsvd(
-            A, k, tol=tol, n_oversamples=n_oversamples, n_iter=n_iter, method=method,
-            random_state=random_state, check_finite=check_finite,
-        )
-    op = _Operator(A, "A", check_finite=check_finite)
     n_oversamples, q, method, tol = check_options(
         n_oversamples=n_oversamples, n_iter=n_iter, method=method, tol=tol, func="rsvd"
     )
+    if is_dask_array(A):  # U lazy (rows chunked like A), s and Vh NumPy: see pivotal.randomized._dask
+        return _dask.rsvd(A, k, tol, n_oversamples, q, method, random_state, check_finite)
+    op = _Operator(A, "A", check_finite=check_finite)
     k = check_rank(k, op, allow_none=tol is not None, func="rsvd")
     m, n = op.shape
     draw = _Draw(random_state, op)
@@ -326,15 +323,15 @@ def reigh(
     >>> bool(np.allclose(A @ V, V * w))
     True
     """
-    if is_dask(A):  # NumPy results: see pivotal.randomized._dask
-        return _dask.reigh(
-            A, k, n_oversamples=n_oversamples, n_iter=n_iter, method=method,
-            random_state=random_state, check_finite=check_finite,
-        )
-    op = _Operator(A, "A", check_finite=check_finite, hermitian=True)
     n_oversamples, q, method, _ = check_options(
         n_oversamples=n_oversamples, n_iter=n_iter, method=method, tol=None, func="reigh"
     )
+    if is_dask_array(A):  # NumPy results: see pivotal.randomized._dask
+        return _dask.hermitian_via_operator(
+            reigh, A, k, "symmetric (Hermitian)", check_finite, n_oversamples=n_oversamples,
+            n_iter=n_iter, method=method, random_state=random_state,
+        )
+    op = _Operator(A, "A", check_finite=check_finite, hermitian=True)
     check_hermitian(op, "reigh")
     k = check_rank(k, op, allow_none=False, func="reigh")
     n = op.shape[0]

@@ -119,6 +119,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+from array_api_compat import is_dask_array
 
 from .._array import (
     backend_name,
@@ -701,7 +702,7 @@ def sketch_lstsq(
         if not isinstance(val, (bool, np.bool_)):
             raise TypeError(f"{name} must be True or False, got {val!r}.")
     ops = None
-    if any(type(v).__module__.startswith("dask.") for v in (A, b)):  # see pivotal.randomized._dask_lstsq
+    if is_dask_array(A) or is_dask_array(b):  # see pivotal.randomized._dask_lstsq
         from . import _dask_lstsq
 
         ops, b2, vector = _dask_lstsq._validate(A, b, check_finite)

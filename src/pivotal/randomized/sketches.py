@@ -64,6 +64,7 @@ from typing import Any
 import numpy as np
 import scipy.fft
 import scipy.sparse
+from array_api_compat import is_dask_array
 
 from .._array import (
     backend_name,
@@ -80,10 +81,6 @@ __all__ = ["GaussianSketch", "SRHTSketch", "SketchingOperator", "SparseSignSketc
 
 def _is_sparse(a: Any) -> bool:
     return scipy.sparse.issparse(a)
-
-
-def _is_dask(a: Any) -> bool:
-    return type(a).__module__.startswith("dask.") and hasattr(a, "chunks")
 
 
 def _positive_int(value: Any, name: str) -> int:
@@ -149,7 +146,7 @@ class SketchingOperator:
         ValueError
             Wrong shape, or (with ``check_finite``) NaN/Inf in ``a``.
         """
-        if _is_dask(a):
+        if is_dask_array(a):
             return self._left_dask(a, "apply_left")
         a, vector = self._prepare(a, axis=0, check_finite=check_finite)
         out = self._left(a)
@@ -172,7 +169,7 @@ class SketchingOperator:
         -------
         (p, d) or (d,) array
         """
-        if _is_dask(a):
+        if is_dask_array(a):
             if len(a.shape) != 2:
                 raise ValueError(f"apply_right: expected a 2-D Dask array, got shape {a.shape}.")
             return self._left_dask(a.conj().T, "apply_right").conj().T
