@@ -47,6 +47,21 @@ def norm1(x: np.ndarray) -> float:
     return float(np.abs(x).sum(axis=0).max())
 
 
+def widen(x) -> np.ndarray:
+    """``x`` as a NumPy float64 or complex128 array (for reference computations)."""
+    x = np.asarray(to_np(x))
+    return x.astype(np.complex128 if np.iscomplexobj(x) else np.float64)
+
+
+def orth_ratio(q, dtype) -> float:
+    """LAPACK-style loss of orthogonality ``||I - Q^H Q||_1 / (m u)``."""
+    q = widen(q)
+    m, k = q.shape
+    if k == 0:
+        return 0.0
+    return norm1(np.eye(k) - q.conj().T @ q) / (max(m, 1) * u_of(dtype))
+
+
 def reconstruction_ratio(a: np.ndarray, product: np.ndarray, dtype=None) -> float:
     """LAPACK ``xGET01``-style ``||A - product||_1 / (n ||A||_1 u)``."""
     wide = np.complex128 if np.iscomplexobj(a) or np.iscomplexobj(product) else np.float64

@@ -25,12 +25,14 @@ from .helpers import (
     DTYPES,
     THRESH,
     norm1,
+    orth_ratio,
     random_matrix,
     reconstruction_ratio,
     to_backend,
     to_np,
     torch,
     u_of,
+    widen,
 )
 
 SIZES = [0, 1, 2, 3, 5, 10, 50]
@@ -38,28 +40,14 @@ RECT = [(5, 3), (3, 5), (50, 10), (10, 50), (1, 4), (4, 1), (0, 3), (3, 0)]
 BLOCKS = [None, 1, 3]
 
 
-def _wide(x):
-    x = np.asarray(x)
-    return x.astype(np.complex128 if np.iscomplexobj(x) else np.float64)
-
-
 def _r(qr):
     k = min(qr.shape)
     return np.triu(to_np(qr)[:k])
 
 
-def orth_ratio(q, dtype) -> float:
-    """``||I - Q^H Q||_1 / (m u)``."""
-    q = _wide(to_np(q))
-    m, k = q.shape
-    if k == 0:
-        return 0.0
-    return norm1(np.eye(k) - q.conj().T @ q) / (max(m, 1) * u_of(dtype))
-
-
 def diff_ratio(x, y, dtype, scale=1.0) -> float:
     """``||x - y||_1 / (m * scale * u)`` for two versions of one matrix."""
-    x, y = _wide(to_np(x)), _wide(to_np(y))
+    x, y = widen(to_np(x)), widen(to_np(y))
     if x.size == 0:
         return 0.0
     return norm1(x - y) / (max(x.shape) * scale * u_of(dtype))
@@ -89,7 +77,7 @@ def test_qr_ratios(backend, dtype, block_size):
         assert tuple(tau.shape) == (k,) and tau.dtype == qr.dtype
         Q = form_q(qr, tau)
         assert tuple(Q.shape) == (m, k)
-        assert reconstruction_ratio(A, _wide(to_np(Q)) @ _r(qr), dtype) < THRESH, shape
+        assert reconstruction_ratio(A, widen(to_np(Q)) @ _r(qr), dtype) < THRESH, shape
         assert orth_ratio(Q, dtype) < THRESH, shape
         Qfull = form_q(qr, tau, m)
         assert orth_ratio(Qfull, dtype) < THRESH, shape
@@ -104,7 +92,7 @@ def test_qr_ratios_gallery_types(dtype):
             A = make(n, dtype, np.random.default_rng(n))
             qr, tau = factor(A, "numpy")
             Q = form_q(qr, tau)
-            assert reconstruction_ratio(A, _wide(Q) @ _r(qr), dtype) < THRESH, (name, n)
+            assert reconstruction_ratio(A, widen(Q) @ _r(qr), dtype) < THRESH, (name, n)
             assert orth_ratio(Q, dtype) < THRESH, (name, n)
 
 
@@ -126,7 +114,7 @@ def test_recursive_and_blocked_paths_with_many_panels(backend, dtype, shape):
         qr = to_backend(A.copy(), backend)
         tau = run(qr)
         Q = form_q(qr, tau)
-        assert reconstruction_ratio(A, _wide(to_np(Q)) @ _r(qr), dtype) < THRESH
+        assert reconstruction_ratio(A, widen(to_np(Q)) @ _r(qr), dtype) < THRESH
         assert orth_ratio(Q, dtype) < THRESH
 
 
@@ -151,7 +139,7 @@ def test_variants_agree_to_roundoff(dtype, shape):
         tau = run(qr)
         assert diff_ratio(_r(qr), _r(ref), dtype, anorm) < THRESH
         assert diff_ratio(np.tril(qr, -1), np.tril(ref, -1), dtype) < THRESH
-        assert np.abs(_wide(tau) - _wide(tau_ref)).max() < THRESH * u_of(dtype) * max(shape)
+        assert np.abs(widen(tau) - widen(tau_ref)).max() < THRESH * u_of(dtype) * max(shape)
 
 
 @pytest.mark.skipif(torch is None, reason="torch not installed")
@@ -164,7 +152,7 @@ def test_torch_agrees_with_numpy(dtype, block_size):
     qt, tt = factor(A, "torch", block_size)
     assert isinstance(qt, torch.Tensor) and isinstance(tt, torch.Tensor)
     assert diff_ratio(qt, qn, dtype, norm1(A)) < THRESH
-    assert np.abs(_wide(to_np(tt)) - _wide(tn)).max() < THRESH * u_of(dtype) * 30
+    assert np.abs(widen(to_np(tt)) - widen(tn)).max() < THRESH * u_of(dtype) * 30
 
 
 @pytest.mark.parametrize("backend", BACKENDS)
@@ -183,7 +171,7 @@ def test_non_contiguous_views_are_factored_in_place(backend, dtype):
             view = big.T
         tau = householder_qr(view)
         Q = form_q(view, tau)
-        assert reconstruction_ratio(A, _wide(to_np(Q)) @ _r(view), dtype) < THRESH
+        assert reconstruction_ratio(A, widen(to_np(Q)) @ _r(view), dtype) < THRESH
         if make == "strided":
             untouched = to_np(big).copy()
             untouched[::2, ::3] = 0
@@ -192,7 +180,7 @@ def test_non_contiguous_views_are_factored_in_place(backend, dtype):
         c = to_backend(np.zeros((13, 8), dtype=dtype), backend)[:, ::2]
         c[...] = to_backend(np.ascontiguousarray(A[:, :4]), backend)
         apply_q(view, tau, c, trans=True)
-        expected = _wide(to_np(Q)).conj().T @ A[:, :4]
+        expected = widen(to_np(Q)).conj().T @ A[:, :4]
         assert diff_ratio(to_np(c)[:9], expected, dtype, norm1(A)) < THRESH
 
 
@@ -208,7 +196,7 @@ def test_apply_q_matches_form_q(backend, dtype, shape):
     A = random_matrix(rng, shape, dtype)
     qr, tau = factor(A, backend)
     m = shape[0]
-    Q = _wide(to_np(form_q(qr, tau, m)))
+    Q = widen(to_np(form_q(qr, tau, m)))
     for block_size in (None, 1, 2):
         Qb = form_q(qr, tau, m, block_size=block_size)
         assert diff_ratio(Qb, Q, dtype) < THRESH
@@ -226,7 +214,7 @@ def test_apply_q_to_rectangular_c(dtype):
     rng = np.random.default_rng(9)
     A = random_matrix(rng, (20, 8), dtype)
     qr, tau = factor(A, "numpy")
-    Q = _wide(form_q(qr, tau, 20))
+    Q = widen(form_q(qr, tau, 20))
     C = random_matrix(rng, (20, 5), dtype)
     D = random_matrix(rng, (6, 20), dtype)
     cn = norm1(C) + norm1(D)
@@ -335,12 +323,12 @@ def test_larft_larfb_represent_the_product(backend, dtype):
     v = to_backend(A.copy(), backend)
     tau = geqr2(v)
     t = larft(v, tau)
-    V = np.tril(_wide(to_np(v)), -1) + np.eye(9, 4)
-    tn = _wide(to_np(tau))
+    V = np.tril(widen(to_np(v)), -1) + np.eye(9, 4)
+    tn = widen(to_np(tau))
     H = np.eye(9, dtype=V.dtype)
     for j in range(4):
         H = H @ (np.eye(9) - tn[j] * np.outer(V[:, j], V[:, j].conj()))
-    T = _wide(to_np(t))
+    T = widen(to_np(t))
     assert np.allclose(np.tril(T, -1), 0)
     assert diff_ratio(np.eye(9) - V @ T @ V.conj().T, H, dtype) < THRESH
     C = random_matrix(rng, (9, 3), dtype)
@@ -370,11 +358,11 @@ def test_vendor_qr_is_interchangeable(backend, dtype, shape):
     for ncols in (k, m):
         Qv = be.vendor_orgqr(vqr, vtau, ncols)
         assert diff_ratio(Qv, form_q(vqr, vtau, ncols), dtype) < THRESH
-    Qv = _wide(to_np(be.vendor_orgqr(vqr, vtau, k)))
+    Qv = widen(to_np(be.vendor_orgqr(vqr, vtau, k)))
     assert reconstruction_ratio(A, Qv @ _r(vqr), dtype) < THRESH
     # vendor ormqr applied to our factors
     qr, tau = factor(A, backend)
-    Q = _wide(to_np(form_q(qr, tau, m)))
+    Q = widen(to_np(form_q(qr, tau, m)))
     C = random_matrix(rng, (m, 3), dtype)
     cb = to_backend(C, backend)
     for trans in (False, True):

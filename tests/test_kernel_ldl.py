@@ -43,7 +43,7 @@ from pivotal.kernels.ldl import (
     sytrf_blocked,
 )
 
-from .helpers import BACKENDS, THRESH, solve_residual_ratio, to_backend, to_np
+from .helpers import BACKENDS, THRESH, solve_residual_ratio, to_backend, to_np, widen
 
 torch = pytest.importorskip("torch")
 
@@ -112,17 +112,12 @@ def make_matrix(kind, n, dtype, hermitian, rng):
     return np.ascontiguousarray(a.astype(dtype))
 
 
-def _wide(x):
-    x = np.asarray(x)
-    return x.astype(np.complex128 if np.iscomplexobj(x) else np.float64)
-
-
 def _norm1(x):
     return float(np.abs(x).sum(axis=0).max()) if x.size else 0.0
 
 
 def recon_ratio(a, lu, d, hermitian, dtype):
-    a, lu, d = _wide(a), _wide(lu), _wide(d)
+    a, lu, d = widen(a), widen(lu), widen(d)
     n = a.shape[0]
     if n == 0:
         return 0.0
@@ -315,8 +310,8 @@ def _check_bunch_kaufman(a, res, hermitian):
     herm = hermitian or not cplx
     n = a.shape[0]
     lu, d, perm = ldl_unpack(res)
-    lt, d = _wide(lu)[perm], _wide(d)
-    s = _wide(a)[perm][:, perm]
+    lt, d = widen(lu)[perm], widen(d)
+    s = widen(a)[perm][:, perm]
     amax = np.abs(s).max()
     tol = 100 * n * unit_roundoff(a.dtype) * amax
     growth = amax
@@ -528,7 +523,7 @@ def test_slogdet_matches_numpy(backend, dtype, hermitian):
                 a = make_matrix(kind, n, dtype, hermitian, rng)
                 _, res = _factor(a, backend, lower=lower, hermitian=hermitian)
                 sign, logdet = ldl_slogdet(res)
-                esign, elog = np.linalg.slogdet(_wide(a))
+                esign, elog = np.linalg.slogdet(widen(a))
                 assert isinstance(sign, np.generic) and isinstance(logdet, np.generic)
                 assert np.dtype(type(sign)) == np.dtype(dtype)
                 assert np.dtype(type(logdet)) == np.finfo(np.dtype(dtype)).dtype
@@ -536,7 +531,7 @@ def test_slogdet_matches_numpy(backend, dtype, hermitian):
                     assert sign == 0 and logdet == -np.inf
                     continue
                 # first-order perturbation: |d log det| = |tr(A^{-1} dA)| <= n cond(A) |dA|/|A|
-                cond = np.linalg.cond(_wide(a), 1) if n else 1.0
+                cond = np.linalg.cond(widen(a), 1) if n else 1.0
                 tol = 100 * max(n, 1) * unit_roundoff(np.dtype(dtype)) * cond
                 assert abs(float(logdet) - elog) <= tol * max(1.0, abs(elog))
                 assert abs(complex(sign) - complex(esign)) <= tol

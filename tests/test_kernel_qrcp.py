@@ -25,12 +25,14 @@ from .helpers import (
     DTYPES,
     THRESH,
     norm1,
+    orth_ratio,
     random_matrix,
     reconstruction_ratio,
     to_backend,
     to_np,
     torch,
     u_of,
+    widen,
 )
 
 SIZES = [0, 1, 2, 3, 5, 10, 50]
@@ -38,31 +40,18 @@ RECT = [(5, 3), (3, 5), (50, 10), (10, 50), (1, 4), (4, 1), (0, 3), (3, 0)]
 BLOCKS = [None, 1, 2]
 
 
-def _wide(x):
-    x = np.asarray(to_np(x))
-    return x.astype(np.complex128 if np.iscomplexobj(x) else np.float64)
-
-
 def _r(qr):
     qr = to_np(qr)
     return np.triu(qr[: min(qr.shape)])
 
 
-def orth_ratio(q, dtype) -> float:
-    q = _wide(q)
-    m, k = q.shape
-    if k == 0:
-        return 0.0
-    return norm1(np.eye(k) - q.conj().T @ q) / (max(m, 1) * u_of(dtype))
-
-
 def sv_ratio(A, R, dtype) -> float:
     """``max_i |sigma_i(R) - sigma_i(A)| / (max(m, n) u ||A||_2)``."""
-    A = _wide(A)
+    A = widen(A)
     if A.size == 0:
         return 0.0
     sa = np.linalg.svd(A, compute_uv=False)
-    sr = np.linalg.svd(_wide(R), compute_uv=False)
+    sr = np.linalg.svd(widen(R), compute_uv=False)
     if sa[0] == 0:
         return 0.0 if np.all(sr == 0) else np.inf
     return np.abs(sa - sr).max() / (max(A.shape) * u_of(dtype) * sa[0])
@@ -74,7 +63,7 @@ def pivoting_violation(R, dtype) -> float:
     QRCP makes it <= 0 up to the accuracy of the downdated norms (relative
     ``O(sqrt(u))`` at worst, by the safeguard).
     """
-    R = _wide(R)
+    R = widen(R)
     k = min(R.shape)
     worst = -np.inf
     for i in range(k):
@@ -113,7 +102,7 @@ def test_qrcp_ratios(backend, dtype, block_size):
         assert tuple(tau.shape) == (k,)
         Q = form_q(qr, tau)
         R = _r(qr)
-        assert reconstruction_ratio(A[:, perm], _wide(Q) @ R, dtype) < THRESH, shape
+        assert reconstruction_ratio(A[:, perm], widen(Q) @ R, dtype) < THRESH, shape
         assert orth_ratio(Q, dtype) < THRESH, shape
         assert sv_ratio(A, R, dtype) < THRESH, shape
         d = np.abs(np.diagonal(R))
@@ -131,7 +120,7 @@ def test_qrcp_gallery_types(dtype, block_size):
         qr, tau, perm = run_qrcp(A, "numpy", block_size)
         R = _r(qr)
         Q = form_q(qr, tau)
-        assert reconstruction_ratio(A[:, perm], _wide(Q) @ R, dtype) < THRESH, name
+        assert reconstruction_ratio(A[:, perm], widen(Q) @ R, dtype) < THRESH, name
         assert orth_ratio(Q, dtype) < THRESH, name
         assert sv_ratio(A, R, dtype) < THRESH, name
         d = np.abs(np.diagonal(R))
@@ -175,8 +164,8 @@ def test_blocked_unblocked_default_agree(dtype, shape):
         out = run(qr)
         np.testing.assert_array_equal(out.perm, res.perm)
         scale = norm1(A) * max(shape) * u_of(dtype)
-        assert norm1(_wide(_r(qr)) - _wide(_r(ref))) < THRESH * scale
-        assert np.abs(_wide(out.tau) - _wide(res.tau)).max() < THRESH * max(shape) * u_of(dtype)
+        assert norm1(widen(_r(qr)) - widen(_r(ref))) < THRESH * scale
+        assert np.abs(widen(out.tau) - widen(res.tau)).max() < THRESH * max(shape) * u_of(dtype)
     _tau, perm = qrcp(A.copy())
     np.testing.assert_array_equal(perm, res.perm)
 
@@ -191,7 +180,7 @@ def test_torch_agrees_with_numpy(dtype, block_size):
     qt, _tt, pt = run_qrcp(A, "torch", block_size)
     assert isinstance(qt, torch.Tensor) and isinstance(pt, np.ndarray)
     np.testing.assert_array_equal(pt, pn)
-    assert norm1(_wide(qt) - _wide(qn)) < THRESH * 40 * u_of(dtype) * norm1(A)
+    assert norm1(widen(qt) - widen(qn)) < THRESH * 40 * u_of(dtype) * norm1(A)
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
@@ -204,7 +193,7 @@ def test_same_pivots_as_lapack_geqp3(dtype):
         _qr, _tau, perm = run_qrcp(A, "numpy")
         np.testing.assert_array_equal(perm, vperm)
         Q = form_q(vqr, vtau)
-        assert reconstruction_ratio(A[:, vperm], _wide(Q) @ _r(vqr), dtype) < THRESH
+        assert reconstruction_ratio(A[:, vperm], widen(Q) @ _r(vqr), dtype) < THRESH
 
 
 def test_torch_has_no_vendor_geqp3():
@@ -287,7 +276,7 @@ def test_numerical_rank_default_tolerance():
 
 
 def _sv(x):
-    x = _wide(x)
+    x = widen(x)
     return np.linalg.svd(x, compute_uv=False) if x.size else np.zeros(0)
 
 
@@ -306,13 +295,13 @@ def test_kahan_qrcp_fails_strong_rrqr_reveals(backend, dtype):
     ratio = abs(to_np(qr)[29, 29]) / smin
     assert 1 <= ratio * (1 + 1e-8) and ratio < 10
     Q = form_q(qr, tau)
-    assert reconstruction_ratio(A[:, perm], _wide(Q) @ _r(qr), dtype) < THRESH
+    assert reconstruction_ratio(A[:, perm], widen(Q) @ _r(qr), dtype) < THRESH
     assert orth_ratio(Q, dtype) < THRESH
 
 
 def _check_strong_bounds(A, qr, perm, k, f, dtype):
     m, n = A.shape
-    R = _wide(_r(qr))
+    R = widen(_r(qr))
     s = _sv(A)
     bound = math.sqrt(1 + f * f * k * (n - k))
     slack = THRESH * max(m, n) * u_of(dtype) * s[0]
@@ -339,7 +328,7 @@ def test_strong_rrqr_bounds_on_rank_deficient(dtype, f):
             assert kk == k
             _check_strong_bounds(A, qr, perm, k, f, dtype)
             Q = form_q(qr, tau)
-            assert reconstruction_ratio(A[:, perm], _wide(Q) @ _r(qr), dtype) < THRESH
+            assert reconstruction_ratio(A[:, perm], widen(Q) @ _r(qr), dtype) < THRESH
             p0 = A.copy()
             qrcp(p0)
             swaps_seen += rrqr_interchanges(_r(p0), k, f)[2]
@@ -358,7 +347,7 @@ def test_strong_rrqr_rank_from_tolerance(backend):
         qr, tau, perm, k = strong_rrqr(to_backend(A.copy(), backend), rank=rank)
         assert k == rank
         Q = form_q(qr, tau)
-        assert reconstruction_ratio(A[:, perm], _wide(Q) @ _r(qr), np.float64) < THRESH
+        assert reconstruction_ratio(A[:, perm], widen(Q) @ _r(qr), np.float64) < THRESH
 
 
 def test_strong_rrqr_validation():
@@ -388,7 +377,7 @@ def test_qrcp_on_non_contiguous_views(backend, block_size):
     view = big[::2, ::3]
     tau, perm = qrcp(view, block_size=block_size)
     Q = form_q(view, tau)
-    assert reconstruction_ratio(A[:, perm], _wide(Q) @ _r(view), np.complex128) < THRESH
+    assert reconstruction_ratio(A[:, perm], widen(Q) @ _r(view), np.complex128) < THRESH
     rest = to_np(big).copy()
     rest[::2, ::3] = 0
     assert not rest.any()
@@ -397,4 +386,4 @@ def test_qrcp_on_non_contiguous_views(backend, block_size):
     qr, tau, perm, k = strong_rrqr(ft, rank=5, f=1.05)
     Q = form_q(qr, tau)
     assert k == 5
-    assert reconstruction_ratio(A[:, perm], _wide(Q) @ _r(qr), np.complex128) < THRESH
+    assert reconstruction_ratio(A[:, perm], widen(Q) @ _r(qr), np.complex128) < THRESH

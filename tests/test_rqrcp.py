@@ -17,27 +17,13 @@ from .helpers import (
     BACKENDS,
     DTYPES,
     THRESH,
-    norm1,
+    orth_ratio,
     random_matrix,
     reconstruction_ratio,
     to_backend,
     to_np,
     torch,
-    u_of,
 )
-
-
-def _wide(x):
-    x = np.asarray(to_np(x))
-    return x.astype(np.complex128 if np.iscomplexobj(x) else np.float64)
-
-
-def orth_ratio(q, dtype) -> float:
-    q = _wide(q)
-    m, k = q.shape
-    if k == 0:
-        return 0.0
-    return norm1(np.eye(k) - q.conj().T @ q) / (max(m, 1) * u_of(dtype))
 
 
 def _check_perm(P, n):
