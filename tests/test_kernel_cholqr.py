@@ -265,3 +265,53 @@ def test_errors_empty_and_promotion(name):
         t = torch.tensor([[3.0, 1.0], [4.0, 2.0], [0.0, 2.0]], dtype=torch.float16)
         q, r = f(t)
         assert q.dtype == torch.float32
+
+
+# --------------------------------------------------------------------------- overwrite_a
+
+
+def _shares(a, b) -> bool:
+    if torch is not None and isinstance(a, torch.Tensor):
+        return a.data_ptr() == b.data_ptr()
+    return np.shares_memory(a, b)
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+@pytest.mark.parametrize("func", [cholesky_qr, cholesky_qr2])
+def test_overwrite_a_computes_q_in_place(backend, func):
+    if backend == "torch" and torch is None:
+        pytest.skip("torch not installed")
+    A = gallery.randsvd(12, 1e3, m=400, random_state=3)
+    a = to_backend(A.copy(), backend)
+    Q, R = func(a, overwrite_a=True)
+    assert _shares(Q, a)  # no m x n copy
+    Q2, R2 = func(A)  # the default copies and gives the same factors
+    # Equal to rounding (BLAS may round differently for other addresses); one
+    # pass amplifies that by cond(A)^2 = 1e6.
+    tol = 1e-13 if func is cholesky_qr2 else 1e-8
+    assert np.allclose(to_np(Q), to_np(Q2), rtol=0, atol=tol)
+    assert np.allclose(to_np(R), to_np(R2), rtol=tol, atol=0)
+    ratios = qr_ratios(A, to_np(Q), to_np(R), np.float64)
+    assert (max(ratios) if func is cholesky_qr2 else ratios[0]) < THRESH
+
+
+@pytest.mark.parametrize("func", [cholesky_qr, cholesky_qr2])
+def test_overwrite_a_copies_what_it_cannot_use(func):
+    A = gallery.randsvd(12, 1e3, m=400, random_state=3)
+    for a in (np.asfortranarray(A), (1000 * A).astype(np.int64), _noncontiguous(A, "numpy")):
+        before = np.array(a, copy=True)
+        Q, _ = func(a, overwrite_a=True)
+        assert not np.shares_memory(Q, a)
+        assert np.array_equal(a, before)
+    ro = A.copy()
+    ro.setflags(write=False)
+    Q, _ = func(ro, overwrite_a=True)
+    assert not np.shares_memory(Q, ro) and np.array_equal(ro, A)
+
+
+def test_overwrite_a_failure_of_one_pass_leaves_a_intact():
+    A = gallery.randsvd(12, 1e12, m=400, random_state=3)
+    a = A.copy()
+    with pytest.raises(pv.NotPositiveDefiniteError):
+        cholesky_qr(a, overwrite_a=True)
+    assert np.array_equal(a, A)

@@ -564,21 +564,153 @@ def test_one_pass_intermediate_iterates_keep_final_basis_orthonormal(decay, n_it
 
 
 def test_one_pass_normalisation_is_used_and_checked(monkeypatch):
-    # The cheap path runs for well-conditioned iterates and is refused (exact
+    # The cheap paths run for well-conditioned iterates (one CholeskyQR pass for
+    # the first, implicit steps after it) and are refused (exact
     # orthonormalisation instead) when cond(R) exceeds the threshold.
-    calls = []
+    calls, implicit = [], []
     real = rf_module._orth_intermediate
+    real_step = rf_module._implicit_step
 
     def spy(y):
         out = real(y)
         calls.append(out[3])
         return out
 
+    def spy_step(op, Z, Y):
+        out = real_step(op, Z, Y)
+        implicit.append(out is not None)
+        return out
+
     monkeypatch.setattr(rf_module, "_orth_intermediate", spy)
+    monkeypatch.setattr(rf_module, "_implicit_step", spy_step)
     m, n = 2000, 80
     Uf, Vf = _factors(m, n)
-    for decay, expect_exact in [(0.01, False), (1.0, True)]:
+    for decay, cheap in [(0.01, True), (1.0, False)]:
         calls.clear()
+        implicit.clear()
         A = (Uf * np.exp(-decay * np.arange(n))) @ Vf.T
         rsvd(A, 5, n_iter=4, random_state=0)
-        assert calls and all(c is expect_exact for c in calls[1:])
+        if cheap:  # the first iterate by one pass, the 3 intermediate ones implicitly
+            assert calls == [False] and implicit == [True] * 3
+        else:  # never tried: the Ritz values predict cond(A Z) > 1e3
+            assert calls[0] is True and all(calls) and implicit == []
+
+
+def _iterate_explicitly(monkeypatch):
+    monkeypatch.setattr(rf_module, "_IMPLICIT_COND", 0.0)  # never predicts a small cond
+
+
+@pytest.mark.parametrize("backend", ["numpy", "torch", "sparse", "linop"])
+@pytest.mark.parametrize("complex_", [False, True])
+@pytest.mark.parametrize("n_iter", [2, "auto"])
+def test_implicit_steps_equal_the_explicit_iteration(monkeypatch, backend, complex_, n_iter):
+    # Z -> A^H A Z without forming Q is the same iteration: same Ritz values and
+    # auto decisions, same factors to rounding.
+    if backend == "torch" and torch is None:
+        pytest.skip("torch not installed")
+    A, sigma = _matrix("slow", complex_)
+    if backend == "torch":
+        a = torch.from_numpy(A.copy())
+    elif backend == "sparse":
+        a = scipy.sparse.csr_array(A)
+    elif backend == "linop":
+        a = scipy.sparse.linalg.aslinearoperator(A)
+    else:
+        a = A
+    counts = []
+    orig = rf_module._Operator.matmat
+
+    def counting(self, x):
+        counts.append(x.shape[1])
+        return orig(self, x)
+
+    monkeypatch.setattr(rf_module._Operator, "matmat", counting)
+    U, s, Vh = (to_np(x) for x in rsvd(a, K, n_iter=n_iter, random_state=5))
+    used = len(counts)
+    counts.clear()
+    with monkeypatch.context() as mp:
+        _iterate_explicitly(mp)
+        U2, s2, Vh2 = (to_np(x) for x in rsvd(a, K, n_iter=n_iter, random_state=5))
+    assert len(counts) == used
+    assert np.allclose(s, s2, rtol=1e-10, atol=0)
+    assert np.allclose(U, U2, atol=1e-8) and np.allclose(Vh, Vh2, atol=1e-8)
+    _check_svd_factors(U, s, Vh, K)
+
+
+def test_refused_implicit_step_falls_back(monkeypatch):
+    # Forced to try implicit steps on iterates with cond >> 1e4: each is refused
+    # (one wasted product) and the iteration goes on explicitly, as accurate.
+    monkeypatch.setattr(rf_module, "_IMPLICIT_COND", np.inf)
+    refused = []
+    real_step = rf_module._implicit_step
+
+    def spy_step(op, Z, Y):
+        out = real_step(op, Z, Y)
+        refused.append(out is None)
+        return out
+
+    monkeypatch.setattr(rf_module, "_implicit_step", spy_step)
+    m, n, k = 2000, 80, 5
+    Uf, Vf = _factors(m, n)
+    sigma = np.exp(-np.arange(n))
+    A = (Uf * sigma) @ Vf.T
+    U, s, Vh = rsvd(A, k, n_iter=3, random_state=0)
+    assert refused == [True, True]
+    _check_svd_factors(U, s, Vh, k)
+    assert np.linalg.norm(A - (U * s) @ Vh, 2) <= 1.01 * sigma[k] + 1e-13
+
+
+def _plateau_matrix(top: int, level: float, m: int = M, n: int = N):
+    U, V = _factors(m, n)
+    i = np.arange(1, n + 1)
+    sigma = np.where(i <= top, 1.0, level)
+    return (U * sigma) @ V.T, sigma
+
+
+def test_auto_finds_leading_directions_above_a_plateau():
+    # sigma = 1 for i <= 10, then 0.9, k = 50: sigma_k settles at once, the ten
+    # leading directions take many iterations; missing them costs up to 11%.
+    # (The rule used to look at theta_k only and stopped at err/opt = 1.09.)
+    A, sigma = _plateau_matrix(10, 0.9)
+    k = 50
+    for seed in (0, 1):
+        U, s, Vh = rsvd(A, k, random_state=seed)
+        spec = np.linalg.norm(A - (U * s) @ Vh, 2) / sigma[k]
+        assert spec <= 1.02, (seed, spec)
+
+
+def test_auto_stops_early_inside_a_plateau(monkeypatch):
+    # sigma_k inside a plateau that continues past sigma_{l+1} (sigma = 1 for
+    # i <= 50, k = 10): every basis of the plateau is optimal and the iteration
+    # stops within 3 iterations instead of running to the limit (20).
+    counts = []
+    orig = rf_module._Operator.matmat
+
+    def counting(self, x):
+        counts.append(x.shape[1])
+        return orig(self, x)
+
+    monkeypatch.setattr(rf_module._Operator, "matmat", counting)
+    A, sigma = _plateau_matrix(50, 0.5)
+    k = 10
+    U, s, Vh = rsvd(A, k, random_state=0)
+    assert len(counts) <= 4
+    assert np.linalg.norm(A - (U * s) @ Vh, 2) <= (1 + 1e-12) * sigma[k]
+
+
+@pytest.mark.parametrize("complex_", [False, True])
+def test_column_peaks_match_argmax(monkeypatch, complex_):
+    # The blocked scan of fix_signs picks the entry np.argmax(np.abs(U), axis=0)
+    # picks, the first one on ties, also across blocks.
+    rsvd_module = importlib.import_module("pivotal.randomized._rsvd")
+    monkeypatch.setattr(rsvd_module, "_PEAK_ROWS", 64)
+    rng = np.random.default_rng(0)
+    U = random_matrix(rng, (1000, 6), np.complex128 if complex_ else np.float64)
+    U[[10, 700], 0] = 9.0, -9.0  # a tie across blocks: the first wins
+    U[[3, 5], 1] = -7.0, 7.0  # a tie inside a block
+    U[:, 2] = 0.0  # an all-zero column
+    expect = U[np.argmax(np.abs(U), axis=0), np.arange(6)]
+    assert np.array_equal(rsvd_module._column_peaks(U), expect)
+    V, _ = rsvd_module.fix_signs(U.copy(), overwrite=True)
+    assert V[10, 0] == 9.0 and V[5, 1] == -7.0 and V[3, 1] == 7.0
+    _check_signs(np.delete(V, 2, axis=1))

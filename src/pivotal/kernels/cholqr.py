@@ -213,12 +213,21 @@ def _triu_product(r2: Any, r1: Any, xp) -> Any:
     return xp.triu(r2 @ r1)
 
 
-def _prepare(a: Any, func: str, check_finite: bool):
+def _prepare(a: Any, func: str, check_finite: bool, overwrite_a: bool = False):
     a = _tall_input(a, func, check_finite)
     xp = namespace(a)
     backend = get_backend(a)
-    q = working_copy(a)  # C-ordered copy: becomes Q in place
+    # A C-ordered working array that becomes Q in place: ``a`` itself when the
+    # caller gave it up (overwrite_a) and it is already a writable C-ordered
+    # array of the working dtype, otherwise a copy.
+    q = working_copy(a, overwrite=overwrite_a and _c_contiguous(a))
     return a, q, xp, backend
+
+
+def _c_contiguous(a: Any) -> bool:
+    if backend_name(a) == "torch":
+        return bool(a.is_contiguous())
+    return bool(np.asarray(a).flags.c_contiguous)
 
 
 def _empty(q: Any, xp):
@@ -261,7 +270,7 @@ def _cond2(r: Any, xp) -> float:
 # --------------------------------------------------------------------------- public
 
 
-def cholesky_qr(a: Any, *, check_finite: bool = True) -> tuple[Any, Any]:
+def cholesky_qr(a: Any, *, check_finite: bool = True, overwrite_a: bool = False) -> tuple[Any, Any]:
     """One pass of CholeskyQR: ``R = chol(A^H A)``, ``Q = A R^{-1}`` (unstable; for study).
 
     ``||I - Q^H Q||`` grows like ``u cond(A)^2``, so this is the baseline that
@@ -270,13 +279,20 @@ def cholesky_qr(a: Any, *, check_finite: bool = True) -> tuple[Any, Any]:
     Parameters
     ----------
     a : (m, n) array
-        NumPy array or PyTorch tensor, real or complex, ``m >= n``.  Not modified.
+        NumPy array or PyTorch tensor, real or complex, ``m >= n``.  Not
+        modified unless ``overwrite_a``.
     check_finite : bool, optional
         Raise ``ValueError`` for NaN or Inf in ``a`` (default True).
+    overwrite_a : bool, optional
+        Allow ``Q`` to be computed in ``a``'s memory (no ``m x n`` copy)
+        when ``a`` is a writable C-ordered array of the working dtype;
+        otherwise ``a`` is copied as usual.  When the Cholesky factorization
+        fails ``a`` is left intact (the failure precedes any write).
 
     Returns
     -------
     Q : (m, n) array
+        ``a`` itself when it was overwritten.
     R : (n, n) array
         Upper triangular with a real positive diagonal.
 
@@ -302,14 +318,14 @@ def cholesky_qr(a: Any, *, check_finite: bool = True) -> tuple[Any, Any]:
     >>> bool(np.allclose(Q @ R, A)), bool(np.allclose(Q.T @ Q, np.eye(5)))
     (True, True)
     """
-    _, q, xp, backend = _prepare(a, "cholesky_qr", check_finite)
+    _, q, xp, backend = _prepare(a, "cholesky_qr", check_finite, overwrite_a)
     if q.shape[1] == 0:
         return _empty(q, xp)
     r = _pass(q, backend, xp, what="cholesky_qr", advice=_ADVICE_CQR2)
     return q, r
 
 
-def cholesky_qr2(a: Any, *, check_finite: bool = True) -> tuple[Any, Any]:
+def cholesky_qr2(a: Any, *, check_finite: bool = True, overwrite_a: bool = False) -> tuple[Any, Any]:
     """CholeskyQR2: two passes of CholeskyQR, orthogonal to ``O(u)`` for ``cond(A) <~ u^{-1/2}``.
 
     ``[Q_1, R_1] = cholqr(A)``, ``[Q, R_2] = cholqr(Q_1)``, ``R = R_2 R_1``.
@@ -320,10 +336,15 @@ def cholesky_qr2(a: Any, *, check_finite: bool = True) -> tuple[Any, Any]:
     ----------
     a : (m, n) array
         NumPy array or PyTorch tensor, real or complex, ``m >= n``.  Not
-        modified; integer and half-precision input is computed in the working
-        dtype (float64 / float32).
+        modified unless ``overwrite_a``; integer and half-precision input is
+        computed in the working dtype (float64 / float32).
     check_finite : bool, optional
         Raise ``ValueError`` for NaN or Inf in ``a`` (default True).
+    overwrite_a : bool, optional
+        Allow ``Q`` to be computed in ``a``'s memory (no ``m x n`` copy)
+        when ``a`` is a writable C-ordered array of the working dtype.  Its
+        contents are then lost, also when an error is raised after the
+        first pass.
 
     Returns
     -------
@@ -365,7 +386,7 @@ def cholesky_qr2(a: Any, *, check_finite: bool = True) -> tuple[Any, Any]:
     >>> bool(np.linalg.norm(A - Q @ R) < 1e-14), bool(np.all(np.diag(R) > 0))
     (True, True)
     """
-    _, q, xp, backend = _prepare(a, "cholesky_qr2", check_finite)
+    _, q, xp, backend = _prepare(a, "cholesky_qr2", check_finite, overwrite_a)
     if q.shape[1] == 0:
         return _empty(q, xp)
     r = _cholqr2_core(q, backend, xp, "cholesky_qr2", _ADVICE_CQR2)

@@ -104,7 +104,7 @@ from .._array import (
     validate_matrix,
     working_dtype,
 )
-from .._backends import get_backend
+from .._backends import _blas, get_backend
 from ..errors import LinAlgWarning, NotPositiveDefiniteError
 from ..kernels.cholqr import cholesky_qr, cholesky_qr2
 from ._random import RandomState, _kind, as_generator, standard_normal
@@ -183,18 +183,21 @@ class _Operator:
     def complex(self) -> bool:
         return is_complex(self.dtype)
 
+    # Both products return a fresh array that the caller may overwrite (a
+    # LinearOperator's result is copied: it might be an array of the user's).
+
     def matmat(self, x: Any) -> Any:
         self.n_products += int(x.shape[1])
         if self.kind == "linop":
-            return np.asarray(self.a.matmat(x), dtype=self.dtype)
+            return np.array(self.a.matmat(x), dtype=self.dtype, order="C")
         return mm(self.a, x)
 
     def rmatmat(self, x: Any) -> Any:
         self.n_products += int(x.shape[1])
         if self.kind == "linop":
             if self.hermitian:
-                return np.asarray(self.a.matmat(x), dtype=self.dtype)
-            return np.asarray(self.a.rmatmat(x), dtype=self.dtype)
+                return np.array(self.a.matmat(x), dtype=self.dtype, order="C")
+            return np.array(self.a.rmatmat(x), dtype=self.dtype, order="C")
         return mm(self.ah, x)
 
     def fro2(self) -> float | None:
@@ -241,9 +244,10 @@ def mm(a: Any, x: Any) -> Any:
     through SciPy's too.
     """
     if isinstance(a, np.ndarray) and isinstance(x, np.ndarray) and a.dtype == x.dtype:
-        c = np.zeros((a.shape[0], x.shape[1]), dtype=a.dtype)
-        get_backend(a).gemm_update(c, a, -x)
-        return c
+        c = np.empty((a.shape[0], x.shape[1]), dtype=a.dtype)
+        if a.shape[1] > 0 and _blas.gemm(c, a, x, alpha=1.0, beta=0.0):
+            return c
+        return np.matmul(a, x, out=c)
     return a @ x
 
 
@@ -269,16 +273,30 @@ class _Draw:
 # --------------------------------------------------------------------------- small helpers
 
 
-def _orth(y: Any) -> tuple[Any, Any]:
-    """``Y = Q R`` with orthonormal ``Q``: CholeskyQR2, or Householder when ``Y`` is too ill-conditioned."""
+def _orth(y: Any, *, overwrite: bool = False) -> tuple[Any, Any]:
+    """``Y = Q R`` with orthonormal ``Q``: CholeskyQR2, or Householder when ``Y`` is too ill-conditioned.
+
+    ``overwrite=True`` lets ``Q`` take ``Y``'s memory (a temporary of the
+    caller's): then one CholeskyQR pass, which leaves ``Y`` intact when it
+    fails, and :func:`_repair` of its result.
+    """
     if y.shape[1] == 0:
         return y, y[:0, :0]
+    if overwrite:
+        try:
+            q, r = cholesky_qr(y, check_finite=False, overwrite_a=True)
+        except NotPositiveDefiniteError:
+            return _householder(y)
+        return _repair(q, r, _svdvals(r))
     try:
         return cholesky_qr2(y, check_finite=False)
     except NotPositiveDefiniteError:
-        xp = namespace(y)
-        q, r = xp.linalg.qr(y)
-        return q, r
+        return _householder(y)
+
+
+def _householder(y: Any) -> tuple[Any, Any]:
+    q, r = namespace(y).linalg.qr(y)
+    return q, r
 
 
 def _svdvals(r: Any) -> np.ndarray:
@@ -289,31 +307,55 @@ def _svdvals(r: Any) -> np.ndarray:
 #: Largest ``cond(R)`` for which one CholeskyQR pass is kept for an
 #: intermediate power iterate (``||Q^H Q - I|| ~ u cond^2 <~ 1e-8``).
 _ONE_PASS_COND = 1e4
+#: Largest ``cond(R)`` of a first CholeskyQR pass that a second pass repairs
+#: (``||Q_1^H Q_1 - I|| ~ u cond^2 <~ 1e-4``, so ``cond(Q_1) ~ 1``); beyond
+#: it the one-pass ``Q_1`` is refactored by Householder.
+_TWO_PASS_COND = 1e6
 
 
 def _orth_intermediate(y: Any) -> tuple[Any, Any, np.ndarray, bool]:
-    """Normalise a power iterate: ``(Q, R, svdvals(R), exact)``.
+    """Normalise a power iterate in place: ``(Q, R, svdvals(R), exact)`` (``y`` is consumed).
 
     An intermediate iterate needs a well-conditioned basis, not one
     orthonormal to working precision: one CholeskyQR pass (half the cost of
     CholeskyQR2, which matters when the products with ``A`` are cheap, as
     for a sparse ``A``) is kept when ``cond(R) <= 1e4``, which bounds the
-    loss of orthogonality by about ``1e-8``.  Otherwise, and when the Gram
-    matrix is indefinite, :func:`_orth` (``exact=True``).  The singular
-    values of ``R`` are those of ``Y`` to that accuracy (they give the Ritz
-    values for ``n_iter="auto"``).
+    loss of orthogonality by about ``1e-8``.  Otherwise the one-pass result
+    is repaired (:func:`_repair`, ``exact=True``); when the Gram matrix is
+    indefinite, Householder.  The singular values of ``R`` are those of
+    ``Y`` to that accuracy (they give the Ritz values for ``n_iter="auto"``).
     """
-    if y.shape[1] > 0:
-        try:
-            q, r = cholesky_qr(y, check_finite=False)
-        except NotPositiveDefiniteError:
-            pass
-        else:
-            sv = _svdvals(r)
-            if sv[-1] * _ONE_PASS_COND >= sv[0]:
-                return q, r, sv, False
-    q, r = _orth(y)
+    if y.shape[1] == 0:
+        q, r = _orth(y)
+        return q, r, _svdvals(r), True
+    try:
+        q, r = cholesky_qr(y, check_finite=False, overwrite_a=True)
+    except NotPositiveDefiniteError:  # y is intact
+        q, r = _householder(y)
+        return q, r, _svdvals(r), True
+    sv = _svdvals(r)
+    if sv[-1] * _ONE_PASS_COND >= sv[0]:
+        return q, r, sv, False
+    q, r = _repair(q, r, sv)
     return q, r, _svdvals(r), True
+
+
+def _repair(q: Any, r: Any, sv: np.ndarray) -> tuple[Any, Any]:
+    """Orthonormal ``(Q, R)`` from one CholeskyQR pass ``Y = q r`` (``sv``: singular values of ``r``).
+
+    A second pass on ``q`` (CholeskyQR2) when ``cond(r) <= 1e6``; otherwise
+    ``q`` may be far from orthonormal and Householder refactors it.  ``q`` is
+    consumed.
+    """
+    if sv[-1] * _TWO_PASS_COND >= sv[0]:
+        try:
+            q2, r2 = cholesky_qr(q, check_finite=False, overwrite_a=True)
+        except NotPositiveDefiniteError:
+            q2, r2 = _householder(q)
+    else:
+        q2, r2 = _householder(q)
+    xp = namespace(r)
+    return q2, xp.triu(r2 @ r)
 
 
 def _reorthonormalise(q: Any, r: Any) -> tuple[Any, Any]:
@@ -321,12 +363,16 @@ def _reorthonormalise(q: Any, r: Any) -> tuple[Any, Any]:
 
     Repairs a basis from :func:`_orth_intermediate` that turned out to be the
     last: ``Q2^H A = R2^{-H} Q^H A``, so ``A^H Q2 = Z (R R2^{-1})`` without
-    another product with ``A``.
+    another product with ``A``.  ``q`` is consumed.
     """
-    q2, r2 = cholesky_qr(q, check_finite=False)
+    q2, r2 = cholesky_qr(q, check_finite=False, overwrite_a=True)
+    return q2, _right_divide(r, r2)
+
+
+def _right_divide(r: Any, t: Any) -> Any:
+    """``r t^{-1}`` for small square ``r`` and upper triangular ``t``."""
     xp = namespace(r)
-    rt = xp.linalg.solve(conj_transpose(r2), conj_transpose(r))
-    return q2, conj_transpose(rt)
+    return conj_transpose(xp.linalg.solve(conj_transpose(t), conj_transpose(r)))
 
 
 def _rel_change(new: float, old: float | None) -> float:
@@ -413,36 +459,64 @@ def _converged(theta: np.ndarray, theta_old: np.ndarray | None, k: int) -> bool:
     """The ``n_iter="auto"`` rule of subspace iteration.
 
     ``theta`` are the Ritz values after a half-step, ``theta_old`` those
-    before.  The ``k``-th one increases towards ``sigma_k``: the part of the
-    ``k``-th singular vector still missing from the subspace shrinks by about
-    ``r = sigma_{l+1} / sigma_k ~ theta_l / theta_k`` per half-step, and the
-    deficit of ``theta_k`` is quadratic in it, so it shrinks by ``r^2``; the
-    increase still to come is about ``c r^2 / (1 - r^2)`` for a last
-    relative change ``c``.  A deficit ``d`` costs about
-    ``d (sigma_k / sigma_{k+1})^2`` in ``err / sigma_{k+1}``; stop when
-    ``c r^2 / (1 - r^2) (theta_k / theta_{k+1})^2`` is below
-    :data:`AUTO_RTOL`.
-    Using ``r`` (not only ``c``) matters when ``theta_k`` starts on a
-    plateau of the spectrum: it then moves slowly at first (``r ~ 1``)
-    although the subspace is far from converged.
+    before; each ``theta_i`` increases towards ``sigma_i``.  For ``i <= k``
+    the part of the ``i``-th singular vector still missing from the subspace
+    shrinks by about ``r_i = sigma_{l+1} / sigma_i ~ theta_l / theta_i`` per
+    half-step and the deficit of ``theta_i`` by ``r_i^2``, so the increase
+    still to come is about ``d_i = c_i r_i^2 / (1 - r_i^2)`` for a last
+    relative change ``c_i``; it costs about ``d_i g_i^2`` in
+    ``err / sigma_{k+1}``, ``g_i = theta_i / theta_{k+1}``.  But missing a
+    direction can never cost more than its own singular value:
+    ``err <= sigma_i`` once the directions before it are found, a cap of
+    ``g_i (1 + c_i) - 1`` (the ``1 + c_i`` allows for ``theta_i`` still
+    rising).  The predicted excess is the largest cap among the directions
+    where it applies plus the sum of the other directions' ``d_i g_i^2``;
+    the iteration stops when it is below :data:`AUTO_RTOL`.
+
+    The sum over all ``i <= k`` (not only ``i = k``) matters when the
+    leading singular values stand just above a plateau that contains
+    ``sigma_k`` (e.g. ``sigma = 1`` for ``i <= 10``, 0.9 after, ``k = 50``):
+    ``theta_k`` then settles at once while the leading directions are
+    still missing.  The cap stops the iteration early when ``sigma_k`` lies
+    inside a plateau that continues past ``sigma_{l+1}``, where more
+    iterations only reshuffle directions of almost equal singular values.
     """
     if theta_old is None:
         return False
     tk = float(theta[k - 1])
     if tk == 0:
         return True
-    c = abs(tk - float(theta_old[k - 1])) / tk
     if len(theta) == k:  # no oversampling: no rate estimate
-        return c <= AUTO_RTOL
-    r2 = (float(theta[-1]) / tk) ** 2
-    if r2 >= 1:
-        return False
-    gap2 = (tk / float(theta[k])) ** 2 if theta[k] > 0 else 1.0
-    return c * r2 * gap2 <= AUTO_RTOL * (1 - r2)
+        return abs(tk - float(theta_old[k - 1])) / tk <= AUTO_RTOL
+    th = np.asarray(theta[:k], dtype=np.float64)
+    nz = th > 0
+    th, old = th[nz], np.asarray(theta_old[:k], dtype=np.float64)[nz]
+    c = np.abs(th - old) / th
+    r2 = (float(theta[-1]) / th) ** 2
+    tk1 = float(theta[k])
+    g = th / tk1 if tk1 > 0 else np.full_like(th, np.inf)
+    d = np.zeros_like(th)
+    moving = (c > 0) & (r2 > 0)
+    with np.errstate(divide="ignore"):
+        d[moving] = np.where(r2 < 1, c * r2 / (1 - r2), np.inf)[moving]
+    deficit = np.zeros_like(th)
+    deficit[d > 0] = (d * g**2)[d > 0]
+    cap = g * (1 + c) - 1
+    capped = cap < deficit
+    excess = (float(cap[capped].max()) if capped.any() else 0.0) + float(deficit[~capped].sum())
+    return excess <= AUTO_RTOL
 
 
 def subspace_iteration(op: _Operator, k: int, ell: int, q: int | None, draw: _Draw):
-    """Returns ``(Q, Z, R)`` with orthonormal ``Q (m, l)``, ``Z (n, l)`` and ``Q^H A = R^H Z^H``."""
+    """Returns ``(Q, Z, R)`` with orthonormal ``Q (m, l)``, ``Z (n, l)`` and ``Q^H A = R^H Z^H``.
+
+    The intermediate ``m``-side bases are *implicit* whenever the Ritz values
+    predict a well-conditioned iterate (see :func:`_implicit_step`): the step
+    ``Z -> A^H A Z`` then costs the two products and ``O(n l^2)`` work, and
+    the ``(m, l)`` basis ``Q`` is formed only at the end.  The iterates, Ritz
+    values and ``n_iter="auto"`` decisions are those of the explicit
+    iteration (to rounding).
+    """
     _m, n = op.shape
     omega = draw.normal((n, ell))
     auto = q is None
@@ -450,30 +524,82 @@ def subspace_iteration(op: _Operator, k: int, ell: int, q: int | None, draw: _Dr
     # Q is orthonormal to working precision when ``exact``; otherwise it is
     # an intermediate iterate (see _orth_intermediate), repaired if final.
     if max_iter == 0:
-        (Q, _), exact = _orth(op.matmat(omega)), True
+        (Q, _), exact = _orth(op.matmat(omega), overwrite=True), True
     else:
         Q, _, _, exact = _orth_intermediate(op.matmat(omega))
-    theta_old = None
+    implicit = None  # (Y, R_Y, W) after an implicit step: Q = Y R_Y^{-1}, W = A^H Y
+    theta = theta_old = None
     finish = False
     it = 0
     while True:
-        Z, R = _orth(op.rmatmat(Q))
+        if implicit is None:
+            Z, R = _orth(op.rmatmat(Q), overwrite=True)
+        else:
+            Y, RY, W = implicit
+            Z, RW = _orth(W, overwrite=True)
+            R = _right_divide(RW, RY)  # A^H Q = W R_Y^{-1} = Z (R_W R_Y^{-1})
         last = finish or it >= max_iter
-        if not last and auto:
+        if not last:
             theta = _svdvals(R)
-            last = it >= 1 and _converged(theta, theta_old, k)
+            if auto:
+                last = it >= 1 and _converged(theta, theta_old, k)
         if last:
+            if implicit is not None:
+                Q, exact = _right_solve_inplace(Y, RY), False
             if not exact:
                 Q, R = _reorthonormalise(Q, R)
             return Q, Z, R
         it += 1
+        implicit = None
+        Y = op.matmat(Z)
         if it >= max_iter:  # the final basis: orthonormal to working precision
-            (Q, R2), exact = _orth(op.matmat(Z)), True
+            (Q, R2), exact = _orth(Y, overwrite=True), True
             theta_old = _svdvals(R2) if auto else None
         else:
-            Q, R2, theta_old, exact = _orth_intermediate(op.matmat(Z))
+            step = _implicit_step(op, Z, Y) if theta[-1] * _IMPLICIT_COND >= theta[0] else None
+            if step is not None:
+                RY, theta_old, W = step
+                implicit = (Y, RY, W)
+            else:
+                Q, R2, theta_old, exact = _orth_intermediate(Y)
         if auto:
             finish = _converged(theta_old, theta, k)
+
+
+#: An implicit step is tried when the last Ritz values predict ``cond(A Z)``
+#: below this (a tenth of what one CholeskyQR pass accepts, as a margin).
+_IMPLICIT_COND = _ONE_PASS_COND / 10
+
+
+def _implicit_step(op: _Operator, Z: Any, Y: Any) -> tuple[Any, np.ndarray, Any] | None:
+    """``(R_Y, svdvals(R_Y), W)`` for ``Y = A Z``, ``W = A^H Y``, without orthonormalising ``Y``.
+
+    ``Y^H Y = Z^H A^H A Z = Z^H W``, so ``R_Y = chol(Z^H W)`` is the factor
+    one CholeskyQR pass on ``Y`` would compute, at ``O(n l^2)`` instead of
+    ``O(m l^2)`` cost, and ``A^H Q = W R_Y^{-1}`` for ``Q = Y R_Y^{-1}``.
+    Computing ``A^H Y`` rather than ``A^H Q`` perturbs the iterate by about
+    ``u cond(R_Y)`` relative, harmless for an intermediate subspace.  The
+    step is refused (None; the caller then normalises ``Y`` explicitly and
+    the product ``W`` is wasted) when the Cholesky factorization fails or
+    ``cond(R_Y) > 1e4``, the bound of :func:`_orth_intermediate`.
+    """
+    W = op.rmatmat(Y)
+    g = to_numpy(mm(conj_transpose(Z), W))
+    g = (g + g.conj().T) / 2
+    try:
+        ry = np.linalg.cholesky(g).conj().T
+        sv = _svdvals(ry)
+    except np.linalg.LinAlgError:
+        return None
+    if not (sv[-1] > 0 and sv[-1] * _ONE_PASS_COND >= sv[0]):
+        return None
+    return from_numpy(ry, W), sv, W
+
+
+def _right_solve_inplace(y: Any, t: Any) -> Any:
+    """``y <- y t^{-1}`` in place for upper triangular ``t``; returns ``y``."""
+    get_backend(y).trsm_inplace(t, y, lower=False, trans=0, side="right")
+    return y
 
 
 def block_krylov(op: _Operator, k: int, ell: int, q: int | None, draw: _Draw):
