@@ -151,11 +151,12 @@ def rsvd(
         columns.
     n_iter : int or "auto", optional
         Power iterations (Krylov steps for ``method="block_krylov"``).
-        ``"auto"`` (default) stops when the ``k``-th Ritz value is predicted
-        to grow by less than 1% more (1 to 20 iterations; see
-        :func:`range_finder`).  This keeps ``||A - U diag(s) Vh||_2`` within
-        about 1% of ``sigma_{k+1}`` on fast, slow and flat spectra, with 1-2
-        iterations on fast decay and up to 20 on flat spectra.
+        ``"auto"`` (default) stops when the Ritz values of the leading
+        ``k`` directions are predicted to reduce the error by less than 1%
+        more (1 to 20 iterations; see :func:`range_finder`).  This keeps
+        ``||A - U diag(s) Vh||_2`` within about 1% of ``sigma_{k+1}`` on
+        fast, slow and flat spectra, with 1-2 iterations on fast decay and
+        up to 20 when the spectrum decays slowly just past ``k``.
     method : {"subspace", "block_krylov"}, optional
         Subspace iteration (default) or block Krylov (better at equal
         products for slowly decaying spectra; uses ``(q + 1) l`` columns of
