@@ -82,6 +82,19 @@ def _check_signs(U):
     assert (top.real > 0).all()
 
 
+def _count_products(monkeypatch, method: str = "matmat") -> list[int]:
+    """Record the width of every product ``A @ X`` (or ``A^H @ X`` for "rmatmat")."""
+    counts: list[int] = []
+    orig = getattr(rf_module._Operator, method)
+
+    def counting(self, x):
+        counts.append(x.shape[1])
+        return orig(self, x)
+
+    monkeypatch.setattr(rf_module._Operator, method, counting)
+    return counts
+
+
 # --------------------------------------------------------------------------- acceptance
 
 
@@ -108,14 +121,7 @@ def test_the_acceptance_check_can_fail():
 
 
 def test_auto_iterations_adapt_to_the_spectrum(monkeypatch):
-    counts = []
-    orig = rf_module._Operator.matmat
-
-    def counting(self, x):
-        counts.append(x.shape[1])
-        return orig(self, x)
-
-    monkeypatch.setattr(rf_module._Operator, "matmat", counting)
+    counts = _count_products(monkeypatch, "matmat")
     used = {}
     for name in ("fast", "flat9"):
         counts.clear()
@@ -130,14 +136,7 @@ def test_auto_iterations_adapt_to_the_spectrum(monkeypatch):
 
 
 def test_fixed_n_iter_is_honoured(monkeypatch):
-    counts = []
-    orig = rf_module._Operator.rmatmat
-
-    def counting(self, x):
-        counts.append(x.shape[1])
-        return orig(self, x)
-
-    monkeypatch.setattr(rf_module._Operator, "rmatmat", counting)
+    counts = _count_products(monkeypatch, "rmatmat")
     A, _ = _matrix("slow")
     for q in (0, 1, 3):
         counts.clear()
@@ -608,7 +607,7 @@ def test_implicit_steps_equal_the_explicit_iteration(monkeypatch, backend, compl
     # auto decisions, same factors to rounding.
     if backend == "torch" and torch is None:
         pytest.skip("torch not installed")
-    A, sigma = _matrix("slow", complex_)
+    A, _ = _matrix("slow", complex_)
     if backend == "torch":
         a = torch.from_numpy(A.copy())
     elif backend == "sparse":
@@ -617,14 +616,7 @@ def test_implicit_steps_equal_the_explicit_iteration(monkeypatch, backend, compl
         a = scipy.sparse.linalg.aslinearoperator(A)
     else:
         a = A
-    counts = []
-    orig = rf_module._Operator.matmat
-
-    def counting(self, x):
-        counts.append(x.shape[1])
-        return orig(self, x)
-
-    monkeypatch.setattr(rf_module._Operator, "matmat", counting)
+    counts = _count_products(monkeypatch, "matmat")
     U, s, Vh = (to_np(x) for x in rsvd(a, K, n_iter=n_iter, random_state=5))
     used = len(counts)
     counts.clear()
@@ -683,14 +675,7 @@ def test_auto_stops_early_inside_a_plateau(monkeypatch):
     # sigma_k inside a plateau that continues past sigma_{l+1} (sigma = 1 for
     # i <= 50, k = 10): every basis of the plateau is optimal and the iteration
     # stops within 3 iterations instead of running to the limit (20).
-    counts = []
-    orig = rf_module._Operator.matmat
-
-    def counting(self, x):
-        counts.append(x.shape[1])
-        return orig(self, x)
-
-    monkeypatch.setattr(rf_module._Operator, "matmat", counting)
+    counts = _count_products(monkeypatch, "matmat")
     A, sigma = _plateau_matrix(50, 0.5)
     k = 10
     U, s, Vh = rsvd(A, k, random_state=0)
