@@ -9,12 +9,16 @@ nystrom and reigh on a square PSD dask array match NumPy."""
 from __future__ import annotations
 
 import functools
+import importlib
+import threading
 
 import numpy as np
 import pytest
 
 from pivotal.randomized import nystrom, range_finder, reigh, rsvd
 from pivotal.randomized._random import root_key, tile_normal
+
+dask_module = importlib.import_module("pivotal.randomized._dask")
 
 da = pytest.importorskip("dask.array")
 
@@ -36,8 +40,14 @@ def _rows(r0: int, r1: int, n: int = N) -> np.ndarray:
     return g @ _right_factor(n) / np.sqrt(M) + 1e-7 * tile_normal(key, r0, r1, n, stream=1)
 
 
+_CALLS = {"n": 0}  # chunk generations (the cluster's workers are threads of this process)
+_LOCK = threading.Lock()
+
+
 def _block(block_info=None):
     (r0, r1), _ = block_info[None]["array-location"]
+    with _LOCK:
+        _CALLS["n"] += 1
     return _rows(r0, r1)
 
 
@@ -73,6 +83,22 @@ def test_rsvd_matches_numpy(client, n_iter):
     assert np.linalg.norm(u.T @ u - np.eye(10)) < 1e-13
     # And a good approximation: the true spectrum starts with sigma_i / sqrt(M) * sqrt(M).
     assert np.allclose(s, np.linalg.svd(_dense(), compute_uv=False)[:10], rtol=1e-6)
+
+
+@pytest.mark.parametrize("implicit", [True, False])
+def test_rsvd_passes_over_a(client, monkeypatch, implicit):
+    # n_iter=3: TSQR of A Omega, A^H Q, two intermediate steps, the final TSQR of
+    # A Z and A^H Q, the sign convention on U.  An implicit step reads A once
+    # (A_i^H (A_i Z) per chunk), an explicit one twice; A is never persisted.
+    if not implicit:
+        monkeypatch.setattr(dask_module, "_IMPLICIT_COND", 0.0)
+    A = _lazy(4000)
+    _CALLS["n"] = 0
+    U, s, Vh = rsvd(A, 10, n_iter=3, random_state=5)
+    passes = 7 if implicit else 9
+    assert _CALLS["n"] == A.numblocks[0] * passes
+    Un, sn, Vhn = rsvd(_dense(), 10, n_iter=3, random_state=5)
+    assert _rel(s, sn) < 1e-12 and _rel(U.compute(), Un) < 1e-9 and _rel(Vh, Vhn) < 1e-9
 
 
 def test_rsvd_independent_of_chunking(client):

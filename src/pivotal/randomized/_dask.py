@@ -27,7 +27,11 @@ dask arrays chunked like ``A``'s rows, and are never persisted:
 
 So each product with ``A`` or ``A^H`` is one pass over ``A``, as in
 memory; for a lazily generated or disk-backed ``A`` each pass regenerates or
-rereads its chunks.  The iteration, the ``n_iter="auto"`` rule, the test
+rereads its chunks.  The implicit power steps of the in-memory code
+(``Z -> A^H A Z`` without forming ``Q``, taken while the iterates are well
+conditioned) are one pass each: every task multiplies its chunk ``A_i`` by
+``Z`` and then by ``A_i^H``, so an iteration reads ``A`` once instead of
+twice.  The iteration, the ``n_iter="auto"`` rule, the test
 matrices (``Omega`` is drawn on the client from ``random_state`` exactly as
 for NumPy input) and the small dense factorizations are those of the NumPy
 path, so NumPy and Dask input give the same result to rounding for a fixed
@@ -73,14 +77,17 @@ from .._array import namespace, unit_roundoff
 from ..kernels.tsqr import normalize_qr_signs
 from ._random import RandomState
 from ._range_finder import (
+    _IMPLICIT_COND,
     AUTO_MAX_ITER,
     _converged,
     _Draw,
     _Operator,
     _orth,
+    _right_divide,
     _svdvals,
     adaptive_qb,
     check_rank,
+    implicit_factor,
 )
 
 __all__ = ["hermitian_via_operator", "range_finder", "rsvd"]
@@ -160,27 +167,52 @@ def _rmatmat(A: Any, Q: Any) -> np.ndarray:
 
 
 def _subspace_iteration(A: Any, k: int, ell: int, q: int | None, draw: _Draw, check_finite: bool):
-    """Dask form of :func:`range_finder.subspace_iteration`: ``(Q lazy, Z, R)``, ``Q^H A = R^H Z^H``."""
+    """Dask form of :func:`range_finder.subspace_iteration`: ``(Q lazy, Z, R)``, ``Q^H A = R^H Z^H``.
+
+    The same iteration, Ritz values and ``n_iter="auto"`` decisions.  An
+    implicit step ``W = A^H (A Z)`` (see :func:`implicit_factor`) is one pass
+    over ``A`` (each task multiplies one chunk by ``Z`` and then by its own
+    transpose), where an explicit one is two (a TSQR of ``A Z``, then
+    ``A^H Q``).
+    """
     n = int(A.shape[1])
     omega = draw.normal((n, ell))
     Q, _ = _tall_orth(A @ omega, check_finite=check_finite)
     auto = q is None
     max_iter = AUTO_MAX_ITER if auto else q
-    theta_old = None
+    implicit = None  # (Z, R_Y, W) after an implicit step: Q = (A Z) R_Y^{-1} is not formed
+    theta = theta_old = None
     finish = False
     it = 0
     while True:
-        Z, R = _orth(_rmatmat(A, Q))
-        if finish or it >= max_iter:
-            return Q, Z, R
-        if auto:
+        if implicit is None:
+            Z, R = _orth(_rmatmat(A, Q))
+        else:
+            Zp, RY, W = implicit
+            Z, RW = _orth(W)
+            R = _right_divide(RW, RY)  # A^H Q = W R_Y^{-1}
+        last = finish or it >= max_iter
+        if not last:
             theta = _svdvals(R)
-            if it >= 1 and _converged(theta, theta_old, k):
-                return Q, Z, R
-        Q, R2 = _tall_orth(A @ Z)
+            if auto:
+                last = it >= 1 and _converged(theta, theta_old, k)
+        if last:
+            if implicit is not None:  # Q_t R_t = A Z_p = Q R_Y: A^H Q_t = Z (R R_Y R_t^{-1})
+                Q, Rt = _tall_orth(A @ Zp)
+                R = _right_divide(R @ RY, Rt)
+            return Q, Z, R
         it += 1
-        if auto:
+        implicit = None
+        if it < max_iter and theta[-1] * _IMPLICIT_COND >= theta[0]:
+            W = _rmatmat(A, A @ Z)
+            found = implicit_factor(Z, W)
+            if found is not None:
+                implicit = (Z, found[0], W)
+                theta_old = found[1]
+        if implicit is None:
+            Q, R2 = _tall_orth(A @ Z)
             theta_old = _svdvals(R2)
+        if auto:
             finish = _converged(theta_old, theta, k)
 
 

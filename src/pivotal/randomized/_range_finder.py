@@ -586,16 +586,28 @@ _IMPLICIT_COND = _ONE_PASS_COND / 10
 def _implicit_step(op: _Operator, Z: Any, Y: Any) -> tuple[Any, np.ndarray, Any] | None:
     """``(R_Y, svdvals(R_Y), W)`` for ``Y = A Z``, ``W = A^H Y``, without orthonormalising ``Y``.
 
+    See :func:`implicit_factor`; None (the caller then normalises ``Y``
+    explicitly and the product ``W`` is wasted) when it refuses.
+    """
+    W = op.rmatmat(Y)
+    found = implicit_factor(Z, W)
+    if found is None:
+        return None
+    ry, sv = found
+    return from_numpy(ry, W), sv, W
+
+
+def implicit_factor(Z: Any, W: Any) -> tuple[np.ndarray, np.ndarray] | None:
+    """``(R_Y, svdvals(R_Y))`` on the host for ``Y = A Z``, given ``W = A^H Y``; None if refused.
+
     ``Y^H Y = Z^H A^H A Z = Z^H W``, so ``R_Y = chol(Z^H W)`` is the factor
     one CholeskyQR pass on ``Y`` would compute, at ``O(n l^2)`` instead of
     ``O(m l^2)`` cost, and ``A^H Q = W R_Y^{-1}`` for ``Q = Y R_Y^{-1}``.
     Computing ``A^H Y`` rather than ``A^H Q`` perturbs the iterate by about
-    ``u cond(R_Y)`` relative, harmless for an intermediate subspace.  The
-    step is refused (None; the caller then normalises ``Y`` explicitly and
-    the product ``W`` is wasted) when the Cholesky factorization fails or
-    ``cond(R_Y) > 1e4``, the bound of :func:`_orth_intermediate`.
+    ``u cond(R_Y)`` relative, harmless for an intermediate subspace.
+    Refused when the Cholesky factorization fails or ``cond(R_Y) > 1e4``,
+    the bound of :func:`_orth_intermediate`.
     """
-    W = op.rmatmat(Y)
     g = to_numpy(mm(conj_transpose(Z), W))
     g = (g + g.conj().T) / 2
     try:
@@ -605,7 +617,7 @@ def _implicit_step(op: _Operator, Z: Any, Y: Any) -> tuple[Any, np.ndarray, Any]
         return None
     if not (sv[-1] > 0 and sv[-1] * _ONE_PASS_COND >= sv[0]):
         return None
-    return from_numpy(ry, W), sv, W
+    return ry, sv
 
 
 def _right_solve_inplace(y: Any, t: Any) -> Any:
