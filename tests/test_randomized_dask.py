@@ -18,7 +18,7 @@ import pytest
 from pivotal.randomized import nystrom, range_finder, reigh, rsvd
 from pivotal.randomized._random import root_key, tile_normal
 
-dask_module = importlib.import_module("pivotal.randomized._dask")
+rf_module = importlib.import_module("pivotal.randomized._range_finder")
 
 da = pytest.importorskip("dask.array")
 
@@ -91,7 +91,7 @@ def test_rsvd_passes_over_a(client, monkeypatch, implicit):
     # A Z and A^H Q, the sign convention on U.  An implicit step reads A once
     # (A_i^H (A_i Z) per chunk), an explicit one twice; A is never persisted.
     if not implicit:
-        monkeypatch.setattr(dask_module, "_IMPLICIT_COND", 0.0)
+        monkeypatch.setattr(rf_module, "_IMPLICIT_MARGIN", 0.0)
     A = _lazy(4000)
     _CALLS["n"] = 0
     U, s, Vh = rsvd(A, 10, n_iter=3, random_state=5)

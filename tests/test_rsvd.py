@@ -596,7 +596,7 @@ def test_one_pass_normalisation_is_used_and_checked(monkeypatch):
 
 
 def _iterate_explicitly(monkeypatch):
-    monkeypatch.setattr(rf_module, "_IMPLICIT_COND", 0.0)  # never predicts a small cond
+    monkeypatch.setattr(rf_module, "_IMPLICIT_MARGIN", 0.0)  # never predicts a small cond
 
 
 @pytest.mark.parametrize("backend", ["numpy", "torch", "sparse", "linop"])
@@ -632,7 +632,7 @@ def test_implicit_steps_equal_the_explicit_iteration(monkeypatch, backend, compl
 def test_refused_implicit_step_falls_back(monkeypatch):
     # Forced to try implicit steps on iterates with cond >> 1e4: each is refused
     # (one wasted product) and the iteration goes on explicitly, as accurate.
-    monkeypatch.setattr(rf_module, "_IMPLICIT_COND", np.inf)
+    monkeypatch.setattr(rf_module, "_IMPLICIT_MARGIN", np.inf)
     refused = []
     real_step = rf_module._implicit_step
 
@@ -699,3 +699,31 @@ def test_column_peaks_match_argmax(monkeypatch, complex_):
     V, _ = rsvd_module.fix_signs(U.copy(), overwrite=True)
     assert V[10, 0] == 9.0 and V[5, 1] == -7.0 and V[3, 1] == 7.0
     _check_signs(np.delete(V, 2, axis=1))
+
+
+@pytest.mark.parametrize("backend", ["numpy", "torch"])
+def test_implicit_steps_in_single_precision(monkeypatch, backend):
+    # float32 caps the accepted cond at 0.1 u^{-1/2} (410): implicit steps still run
+    # on a mildly decaying spectrum and the result is orthonormal to float32 precision.
+    if backend == "torch" and torch is None:
+        pytest.skip("torch not installed")
+    used = []
+    real_step = rf_module._implicit_step
+
+    def spy_step(op, Z, Y):
+        out = real_step(op, Z, Y)
+        used.append(out is not None)
+        return out
+
+    monkeypatch.setattr(rf_module, "_implicit_step", spy_step)
+    m, n, k = 2000, 80, 8
+    Uf, Vf = _factors(m, n)
+    sigma = np.exp(-0.05 * np.arange(n))
+    A = ((Uf * sigma) @ Vf.T).astype(np.float32)
+    a = torch.from_numpy(A) if backend == "torch" else A
+    U, s, Vh = (to_np(x) for x in rsvd(a, k, n_iter=4, random_state=0))
+    assert used == [True] * 3
+    assert U.dtype == np.float32
+    u = np.finfo(np.float32).eps
+    assert np.linalg.norm(U.T @ U - np.eye(k)) <= 50 * u * k
+    assert np.linalg.norm(A - (U * s) @ Vh, 2) <= 1.02 * sigma[k]

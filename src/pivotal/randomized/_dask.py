@@ -77,7 +77,6 @@ from .._array import namespace, unit_roundoff
 from ..kernels.tsqr import normalize_qr_signs
 from ._random import RandomState
 from ._range_finder import (
-    _IMPLICIT_COND,
     AUTO_MAX_ITER,
     _converged,
     _Draw,
@@ -88,6 +87,7 @@ from ._range_finder import (
     adaptive_qb,
     check_rank,
     implicit_factor,
+    try_implicit,
 )
 
 __all__ = ["hermitian_via_operator", "range_finder", "rsvd"]
@@ -203,7 +203,7 @@ def _subspace_iteration(A: Any, k: int, ell: int, q: int | None, draw: _Draw, ch
             return Q, Z, R
         it += 1
         implicit = None
-        if it < max_iter and theta[-1] * _IMPLICIT_COND >= theta[0]:
+        if it < max_iter and try_implicit(theta, R.dtype):
             W = _rmatmat(A, A @ Z)
             found = implicit_factor(Z, W)
             if found is not None:

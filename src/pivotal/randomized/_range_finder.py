@@ -317,12 +317,24 @@ def _svdvals(r: Any) -> np.ndarray:
 
 
 #: Largest ``cond(R)`` for which one CholeskyQR pass is kept for an
-#: intermediate power iterate (``||Q^H Q - I|| ~ u cond^2 <~ 1e-8``).
+#: intermediate power iterate in float64 (``||Q^H Q - I|| ~ u cond^2 <~
+#: 1e-8``); see :func:`_one_pass_cond` for other precisions.
 _ONE_PASS_COND = 1e4
 #: Largest ``cond(R)`` of a first CholeskyQR pass that a second pass repairs
-#: (``||Q_1^H Q_1 - I|| ~ u cond^2 <~ 1e-4``, so ``cond(Q_1) ~ 1``); beyond
-#: it the one-pass ``Q_1`` is refactored by Householder.
+#: in float64 (``||Q_1^H Q_1 - I|| ~ u cond^2 <~ 1e-4``, so
+#: ``cond(Q_1) ~ 1``); beyond it the one-pass ``Q_1`` is refactored by
+#: Householder.
 _TWO_PASS_COND = 1e6
+
+
+def _one_pass_cond(dtype: Any) -> float:
+    """:data:`_ONE_PASS_COND`, capped at ``0.1 u^{-1/2}`` (410 in float32: ``u cond^2 <~ 1e-2``)."""
+    return min(_ONE_PASS_COND, 0.1 / math.sqrt(unit_roundoff(dtype)))
+
+
+def _two_pass_cond(dtype: Any) -> float:
+    """:data:`_TWO_PASS_COND`, capped at ``0.1 u^{-1/2}`` for lower precisions."""
+    return min(_TWO_PASS_COND, 0.1 / math.sqrt(unit_roundoff(dtype)))
 
 
 def _orth_intermediate(y: Any) -> tuple[Any, Any, np.ndarray, bool]:
@@ -332,7 +344,8 @@ def _orth_intermediate(y: Any) -> tuple[Any, Any, np.ndarray, bool]:
     orthonormal to working precision: one CholeskyQR pass (half the cost of
     CholeskyQR2, which matters when the products with ``A`` are cheap, as
     for a sparse ``A``) is kept when ``cond(R) <= 1e4``, which bounds the
-    loss of orthogonality by about ``1e-8``.  Otherwise the one-pass result
+    loss of orthogonality by about ``1e-8`` (410 and ``1e-2`` in single
+    precision).  Otherwise the one-pass result
     is repaired (:func:`_repair`, ``exact=True``); when the Gram matrix is
     indefinite, Householder.  The singular values of ``R`` are those of
     ``Y`` to that accuracy (they give the Ritz values for ``n_iter="auto"``).
@@ -346,7 +359,7 @@ def _orth_intermediate(y: Any) -> tuple[Any, Any, np.ndarray, bool]:
         q, r = _householder(y)
         return q, r, _svdvals(r), True
     sv = _svdvals(r)
-    if sv[-1] * _ONE_PASS_COND >= sv[0]:
+    if sv[-1] * _one_pass_cond(y.dtype) >= sv[0]:
         return q, r, sv, False
     q, r = _repair(q, r, sv)
     return q, r, _svdvals(r), True
@@ -359,7 +372,7 @@ def _repair(q: Any, r: Any, sv: np.ndarray) -> tuple[Any, Any]:
     ``q`` may be far from orthonormal and Householder refactors it.  ``q`` is
     consumed.
     """
-    if sv[-1] * _TWO_PASS_COND >= sv[0]:
+    if sv[-1] * _two_pass_cond(q.dtype) >= sv[0]:
         try:
             q2, r2 = cholesky_qr(q, check_finite=False, overwrite_a=True)
         except NotPositiveDefiniteError:
@@ -568,7 +581,7 @@ def subspace_iteration(op: _Operator, k: int, ell: int, q: int | None, draw: _Dr
             (Q, R2), exact = _orth(Y, overwrite=True), True
             theta_old = _svdvals(R2) if auto else None
         else:
-            step = _implicit_step(op, Z, Y) if theta[-1] * _IMPLICIT_COND >= theta[0] else None
+            step = _implicit_step(op, Z, Y) if try_implicit(theta, op.dtype) else None
             if step is not None:
                 RY, theta_old, W = step
                 implicit = (Y, RY, W)
@@ -579,8 +592,13 @@ def subspace_iteration(op: _Operator, k: int, ell: int, q: int | None, draw: _Dr
 
 
 #: An implicit step is tried when the last Ritz values predict ``cond(A Z)``
-#: below this (a tenth of what one CholeskyQR pass accepts, as a margin).
-_IMPLICIT_COND = _ONE_PASS_COND / 10
+#: below this fraction of what one CholeskyQR pass accepts (a margin).
+_IMPLICIT_MARGIN = 0.1
+
+
+def try_implicit(theta: np.ndarray, dtype: Any) -> bool:
+    """Whether the Ritz values ``theta`` predict an iterate :func:`implicit_factor` accepts."""
+    return bool(theta[-1] * (_one_pass_cond(dtype) * _IMPLICIT_MARGIN) >= theta[0])
 
 
 def _implicit_step(op: _Operator, Z: Any, Y: Any) -> tuple[Any, np.ndarray, Any] | None:
@@ -605,8 +623,8 @@ def implicit_factor(Z: Any, W: Any) -> tuple[np.ndarray, np.ndarray] | None:
     ``O(m l^2)`` cost, and ``A^H Q = W R_Y^{-1}`` for ``Q = Y R_Y^{-1}``.
     Computing ``A^H Y`` rather than ``A^H Q`` perturbs the iterate by about
     ``u cond(R_Y)`` relative, harmless for an intermediate subspace.
-    Refused when the Cholesky factorization fails or ``cond(R_Y) > 1e4``,
-    the bound of :func:`_orth_intermediate`.
+    Refused when the Cholesky factorization fails or ``cond(R_Y) > 1e4``
+    (410 in single precision), the bound of :func:`_orth_intermediate`.
     """
     g = to_numpy(mm(conj_transpose(Z), W))
     g = (g + g.conj().T) / 2
@@ -615,7 +633,7 @@ def implicit_factor(Z: Any, W: Any) -> tuple[np.ndarray, np.ndarray] | None:
         sv = _svdvals(ry)
     except np.linalg.LinAlgError:
         return None
-    if not (sv[-1] > 0 and sv[-1] * _ONE_PASS_COND >= sv[0]):
+    if not (sv[-1] > 0 and sv[-1] * _one_pass_cond(g.dtype) >= sv[0]):
         return None
     return ry, sv
 
