@@ -190,6 +190,23 @@ def backward_error(a: Any, x: Any, b: Any, kind: str = "normwise") -> Any:
     return _per_column(_colnorm_inf(xp, ratios), vector)
 
 
+def normwise_backward_error_bound(xp: Any, a: Any, x: Any, b: Any, threshold: float) -> float:
+    """Normwise backward error of ``x``, or a bound below ``threshold`` when that settles the question.
+
+    ``||A||_inf >= ||A x||_inf / ||x||_inf = ||b - r||_inf / ||x||_inf``, so
+    ``||r|| / (||b - r|| + ||b||)`` bounds the backward error from above at
+    the cost of the residual alone; ``||A||_inf`` (a pass over ``|A|``) is
+    computed only when that bound is not already below ``threshold``.
+    Used by :func:`pivotal.solve` to decide whether refinement is needed.
+    """
+    r = b - a @ x
+    rn, bn, xn = _colnorm_inf(xp, r), _colnorm_inf(xp, b), _colnorm_inf(xp, x)
+    upper = float(np.max(to_numpy(_safe_ratio(xp, rn, _colnorm_inf(xp, b - r) + bn))))
+    if upper <= threshold:
+        return upper
+    return float(np.max(to_numpy(_safe_ratio(xp, rn, _matnorm_inf(xp, a) * xn + bn))))
+
+
 def _factorization_of(a: Any, factorization: Any):
     from .factorizations.base import Factorization
     from .factorizations.factorize import factorize
@@ -374,7 +391,7 @@ def error_measures(a: Any, x: Any, b: Any, solvers: Any = None) -> dict[str, flo
     abs_ax, rowsums = both[:, :k], both[:, k]
     out = {}
     if x.shape[0] == 0 or x.shape[1] == 0:
-        out = dict(residual_norm=0.0, backward_error=0.0, componentwise_backward_error=0.0)
+        out = {"residual_norm": 0.0, "backward_error": 0.0, "componentwise_backward_error": 0.0}
         if solvers is not None:
             out["forward_error_bound"] = 0.0
         return out

@@ -55,7 +55,6 @@ from ._array import (
     is_complex,
     namespace,
     result_dtype,
-    to_numpy,
     unit_roundoff,
     validate_matrix,
     validate_rhs,
@@ -400,7 +399,9 @@ def _solve_core(a, b, dtype, assume, lower, transposed, refine_mode, want_report
                     measures = _measures(a, x, b, F, path)
                     eta = measures["backward_error"]
                 else:
-                    eta = _normwise_backward_error(xp, a, x, b, (n + 1) * u)
+                    from .diagnostics import normwise_backward_error_bound
+
+                    eta = normwise_backward_error_bound(xp, a, x, b, (n + 1) * u)
                 needs = eta > (n + 1) * u  # NaN (non-finite input or x): refinement cannot help
                 if needs:
                     path.append(f"backward error {eta:.2g} > (n+1)u: refine")
@@ -457,24 +458,6 @@ def _describe_refinement(ref: Any) -> str:
     if ref.fallback:
         text += f"; fell back: {ref.fallback}"
     return text
-
-
-def _normwise_backward_error(xp, a, x, b, threshold: float) -> float:
-    """Normwise backward error of ``x``, or a bound below ``threshold`` when that settles the question.
-
-    ``||A||_inf >= ||A x||_inf / ||x||_inf = ||b - r||_inf / ||x||_inf``, so
-    ``||r|| / (||b - r|| + ||b||)`` bounds the backward error from above at
-    the cost of the residual alone; ``||A||_inf`` (a pass over ``|A|``) is
-    computed only when that bound is not already below ``threshold``.
-    """
-    from .diagnostics import _colnorm_inf, _matnorm_inf, _safe_ratio
-
-    r = b - a @ x
-    rn, bn, xn = _colnorm_inf(xp, r), _colnorm_inf(xp, b), _colnorm_inf(xp, x)
-    upper = float(np.max(to_numpy(_safe_ratio(xp, rn, _colnorm_inf(xp, b - r) + bn))))
-    if upper <= threshold:
-        return upper
-    return float(np.max(to_numpy(_safe_ratio(xp, rn, _matnorm_inf(xp, a) * xn + bn))))
 
 
 def _report(F, path, rc, ref, dtype, measures) -> dict:
