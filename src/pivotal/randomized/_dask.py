@@ -77,16 +77,16 @@ from .._array import namespace, unit_roundoff
 from ..kernels.tsqr import normalize_qr_signs
 from ._random import RandomState
 from ._range_finder import (
-    AUTO_MAX_ITER,
-    _converged,
+    Basis,
+    Implicit,
     _Draw,
     _Operator,
-    _orth,
     _right_divide,
     _svdvals,
     adaptive_qb,
     check_rank,
     implicit_factor,
+    iterate,
     try_implicit,
 )
 
@@ -169,59 +169,56 @@ def _rmatmat(A: Any, Q: Any) -> np.ndarray:
 def _subspace_iteration(A: Any, k: int, ell: int, q: int | None, draw: _Draw, check_finite: bool):
     """Dask form of :func:`range_finder.subspace_iteration`: ``(Q lazy, Z, R)``, ``Q^H A = R^H Z^H``.
 
-    The same iteration, Ritz values and ``n_iter="auto"`` decisions.  An
-    implicit step ``W = A^H (A Z)`` (see :func:`implicit_factor`) is one pass
-    over ``A`` (each task multiplies one chunk by ``Z`` and then by its own
-    transpose), where an explicit one is two (a TSQR of ``A Z``, then
-    ``A^H Q``).
+    The same iteration (:func:`iterate`), Ritz values and ``n_iter="auto"``
+    decisions, on :class:`_DaskSteps`.
     """
-    n = int(A.shape[1])
-    omega = draw.normal((n, ell))
-    Q, _ = _tall_orth(A @ omega, check_finite=check_finite)
-    auto = q is None
-    max_iter = AUTO_MAX_ITER if auto else q
-    implicit = None  # (Z, R_Y, W) after an implicit step: Q = (A Z) R_Y^{-1} is not formed
-    theta = theta_old = None
-    finish = False
-    it = 0
-    while True:
-        if implicit is None:
-            Z, R = _orth(_rmatmat(A, Q))
-        else:
-            Zp, RY, W = implicit
-            Z, RW = _orth(W)
-            R = _right_divide(RW, RY)  # A^H Q = W R_Y^{-1}
-        last = finish or it >= max_iter
-        if not last:
-            theta = _svdvals(R)
-            if auto:
-                last = it >= 1 and _converged(theta, theta_old, k)
-        if last:
-            if implicit is not None:  # Q_t R_t = A Z_p = Q R_Y: A^H Q_t = Z (R R_Y R_t^{-1})
-                Q, Rt = _tall_orth(A @ Zp)
-                R = _right_divide(R @ RY, Rt)
-            return Q, Z, R
-        it += 1
-        implicit = None
-        if it < max_iter and try_implicit(theta, R.dtype):
-            W = _rmatmat(A, A @ Z)
+    return iterate(_DaskSteps(A, check_finite), int(A.shape[1]), k, ell, q, draw)
+
+
+class _DaskSteps:
+    """The steps of :func:`iterate` on a row-chunked dask ``A``: lazy ``Q``, NumPy ``Z``.
+
+    Every explicit basis is a TSQR (exact).  An implicit step ``W = A^H (A Z)``
+    (see :func:`implicit_factor`) is one pass over ``A`` (each task
+    multiplies one chunk by ``Z`` and then by its own transpose), where an
+    explicit one is two (a TSQR of ``A Z``, then ``A^H Q``).
+    """
+
+    def __init__(self, A: Any, check_finite: bool):
+        self.A = A
+        self.check_finite = check_finite
+
+    def start(self, omega: np.ndarray, exact: bool) -> Basis:
+        return Basis(_tall_orth(self.A @ omega, check_finite=self.check_finite)[0], True)
+
+    def rmatmat(self, Q: Any) -> np.ndarray:
+        return _rmatmat(self.A, Q)
+
+    def advance(self, Z: np.ndarray, theta: np.ndarray, final: bool) -> tuple[Basis, np.ndarray]:
+        if not final and try_implicit(theta, Z.dtype):
+            W = _rmatmat(self.A, self.A @ Z)
             found = implicit_factor(Z, W)
             if found is not None:
-                implicit = (Z, found[0], W)
-                theta_old = found[1]
-        if implicit is None:
-            Q, R2 = _tall_orth(A @ Z)
-            theta_old = _svdvals(R2)
-        if auto:
-            finish = _converged(theta_old, theta, k)
+                RY, sv = found
+                return Basis(None, True, Implicit(Z, RY, W)), sv
+        Q, R2 = _tall_orth(self.A @ Z)
+        return Basis(Q, True), _svdvals(R2)
+
+    def finish(self, basis: Basis, R: np.ndarray) -> tuple[Any, np.ndarray]:
+        if basis.implicit is None:
+            return basis.Q, R
+        # Q_t R_t = A Z_p = Q R_Y, so A^H Q_t = Z (R R_Y R_t^{-1}).
+        Q, Rt = _tall_orth(self.A @ basis.implicit.source)
+        return Q, _right_divide(R @ basis.implicit.RY, Rt)
 
 
 def _col_extremes(u: np.ndarray) -> np.ndarray:
     """``[max |u_ij| over i; u at the first such i]`` for each column (a ``2 x k`` block)."""
+    from ._rsvd import _column_peaks
+
     out = np.zeros((2, u.shape[1]), dtype=u.dtype)
     if u.shape[0]:
-        idx = np.argmax(np.abs(u), axis=0)
-        vals = u[idx, np.arange(u.shape[1])]
+        vals = _column_peaks(u)
         out[0] = np.abs(vals)
         out[1] = vals
     return out

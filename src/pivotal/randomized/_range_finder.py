@@ -96,7 +96,7 @@ from __future__ import annotations
 import math
 import numbers
 import warnings
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 import scipy.sparse
@@ -542,51 +542,101 @@ def subspace_iteration(op: _Operator, k: int, ell: int, q: int | None, draw: _Dr
     values and ``n_iter="auto"`` decisions are those of the explicit
     iteration (to rounding).
     """
-    _m, n = op.shape
+    return iterate(_InMemorySteps(op), op.shape[1], k, ell, q, draw)
+
+
+class Implicit(NamedTuple):
+    """An iterate whose basis ``Q = Y R_Y^{-1}`` is not formed; ``W = A^H Y``.
+
+    ``source`` is whatever gives ``Y`` back: ``Y`` itself in memory, ``Z``
+    (``Y = A Z``) on Dask.
+    """
+
+    source: Any
+    RY: Any
+    W: Any
+
+
+class Basis(NamedTuple):
+    """An ``m``-side iterate: an explicit ``Q`` (orthonormal to working precision
+    when ``exact``) or an :class:`Implicit` one (``Q`` None)."""
+
+    Q: Any
+    exact: bool
+    implicit: Implicit | None = None
+
+
+class _InMemorySteps:
+    """The steps of :func:`iterate` for an in-memory operator."""
+
+    def __init__(self, op: _Operator):
+        self.op = op
+
+    def start(self, omega: Any, exact: bool) -> Basis:
+        y = self.op.matmat(omega)
+        if exact:
+            return Basis(_orth(y, overwrite=True)[0], True)
+        Q, _, _, exact = _orth_intermediate(y)
+        return Basis(Q, exact)
+
+    def rmatmat(self, Q: Any) -> Any:
+        return self.op.rmatmat(Q)
+
+    def advance(self, Z: Any, theta: np.ndarray, final: bool) -> tuple[Basis, np.ndarray]:
+        """The next ``m``-side iterate from ``A Z`` and its Ritz values."""
+        Y = self.op.matmat(Z)
+        if final:  # the final basis: orthonormal to working precision
+            Q, R2 = _orth(Y, overwrite=True)
+            return Basis(Q, True), _svdvals(R2)
+        step = _implicit_step(self.op, Z, Y) if try_implicit(theta, self.op.dtype) else None
+        if step is not None:
+            RY, sv, W = step
+            return Basis(None, False, Implicit(Y, RY, W)), sv
+        Q, _, sv, exact = _orth_intermediate(Y)
+        return Basis(Q, exact), sv
+
+    def finish(self, basis: Basis, R: Any) -> tuple[Any, Any]:
+        """The explicit orthonormal ``Q`` and ``R`` with ``A^H Q = Z R``."""
+        Q, exact = basis.Q, basis.exact
+        if basis.implicit is not None:
+            Q = _right_solve_inplace(basis.implicit.source, basis.implicit.RY)
+        if not exact:
+            Q, R = _reorthonormalise(Q, R)
+        return Q, R
+
+
+def iterate(steps: Any, n: int, k: int, ell: int, q: int | None, draw: _Draw):
+    """The subspace iteration of :func:`subspace_iteration`, on any ``steps``.
+
+    ``steps`` provides ``start(omega, exact)`` (the first ``m``-side
+    :class:`Basis`), ``rmatmat(Q)`` (``A^H Q``), ``advance(Z, theta, final)``
+    (the next basis and its Ritz values) and ``finish(basis, R)``; the
+    in-memory ones are :class:`_InMemorySteps`, the Dask ones
+    :class:`pivotal.randomized._dask._DaskSteps`.
+    """
     omega = draw.normal((n, ell))
     auto = q is None
     max_iter = AUTO_MAX_ITER if auto else q
-    # Q is orthonormal to working precision when ``exact``; otherwise it is
-    # an intermediate iterate (see _orth_intermediate), repaired if final.
-    if max_iter == 0:
-        (Q, _), exact = _orth(op.matmat(omega), overwrite=True), True
-    else:
-        Q, _, _, exact = _orth_intermediate(op.matmat(omega))
-    implicit = None  # (Y, R_Y, W) after an implicit step: Q = Y R_Y^{-1}, W = A^H Y
+    basis = steps.start(omega, exact=max_iter == 0)
     theta = theta_old = None
     finish = False
     it = 0
     while True:
-        if implicit is None:
-            Z, R = _orth(op.rmatmat(Q), overwrite=True)
+        if basis.implicit is None:
+            Z, R = _orth(steps.rmatmat(basis.Q), overwrite=True)
         else:
-            Y, RY, W = implicit
-            Z, RW = _orth(W, overwrite=True)
-            R = _right_divide(RW, RY)  # A^H Q = W R_Y^{-1} = Z (R_W R_Y^{-1})
+            Z, RW = _orth(basis.implicit.W, overwrite=True)
+            R = _right_divide(RW, basis.implicit.RY)  # A^H Q = W R_Y^{-1} = Z (R_W R_Y^{-1})
         last = finish or it >= max_iter
         if not last:
             theta = _svdvals(R)
             if auto:
                 last = it >= 1 and _converged(theta, theta_old, k)
         if last:
-            if implicit is not None:
-                Q, exact = _right_solve_inplace(Y, RY), False
-            if not exact:
-                Q, R = _reorthonormalise(Q, R)
+            Q, R = steps.finish(basis, R)
             return Q, Z, R
         it += 1
-        implicit = None
-        Y = op.matmat(Z)
-        if it >= max_iter:  # the final basis: orthonormal to working precision
-            (Q, R2), exact = _orth(Y, overwrite=True), True
-            theta_old = _svdvals(R2) if auto else None
-        else:
-            step = _implicit_step(op, Z, Y) if try_implicit(theta, op.dtype) else None
-            if step is not None:
-                RY, theta_old, W = step
-                implicit = (Y, RY, W)
-            else:
-                Q, R2, theta_old, exact = _orth_intermediate(Y)
+        basis, theta_old = steps.advance(Z, theta, final=it >= max_iter)
         if auto:
             finish = _converged(theta_old, theta, k)
 
