@@ -89,11 +89,15 @@ def main() -> None:
             chunks += (m % args.chunk_rows,)
         A = da.map_blocks(block, chunks=(chunks, (n,)), dtype=np.float64)
         total_limit = args.workers * parse_bytes(args.memory_limit)
-        print(f"cluster      : {args.workers} worker processes x {args.threads} thread(s), "
-              f"memory_limit={args.memory_limit} each ({format_bytes(total_limit)} in all)")
-        print(f"matrix       : {m} x {n} float64 = {format_bytes(A.nbytes)} "
-              f"({A.nbytes / total_limit:.1f}x the cluster's memory), {len(chunks)} row chunks of "
-              f"{format_bytes(args.chunk_rows * n * 8)}, generated lazily")
+        print(
+            f"cluster      : {args.workers} worker processes x {args.threads} thread(s), "
+            f"memory_limit={args.memory_limit} each ({format_bytes(total_limit)} in all)"
+        )
+        print(
+            f"matrix       : {m} x {n} float64 = {format_bytes(A.nbytes)} "
+            f"({A.nbytes / total_limit:.1f}x the cluster's memory), {len(chunks)} row chunks of "
+            f"{format_bytes(args.chunk_rows * n * 8)}, generated lazily"
+        )
 
         t0 = time.perf_counter()
         U, s, Vh = rsvd(A, k, n_iter=n_iter, random_state=args.seed)
@@ -111,14 +115,22 @@ def main() -> None:
         orth_u = float(np.linalg.norm(gram - np.eye(k)))
         orth_v = float(np.linalg.norm(Vh @ Vh.T - np.eye(k)))
         dev = float(np.max(np.abs(sigma[:k] - sigma_nominal[:k])) / sigma_nominal[0])
-        print(f"rsvd k={k:<4}  : {t_rsvd:8.2f} s  (n_iter={n_iter!r}; U lazy, s and Vh NumPy; computing U^H U from "
-              f"U: {t_gram:.2f} s)")
-        print(f"exact (TSQR) : {t_tsqr:8.2f} s  (R of A, then svd(R)); ratio rsvd/TSQR-SVD "
-              f"{t_rsvd / t_tsqr:.2f}")
-        print(f"accuracy     : max|s_i - sigma_i|/sigma_1 = {err_s:.2e} (sigma from TSQR); "
-              f"||U^H U - I|| = {orth_u:.1e}; ||Vh Vh^H - I|| = {orth_v:.1e}")
-        print(f"nominal sigma: TSQR sigma vs 0.9^i differ by {dev:.1e} relative (G/sqrt(m) is "
-              "orthonormal only in expectation)")
+        print(
+            f"rsvd k={k:<4}  : {t_rsvd:8.2f} s  (n_iter={n_iter!r}; U lazy, s and Vh NumPy; computing U^H U from "
+            f"U: {t_gram:.2f} s)"
+        )
+        print(
+            f"exact (TSQR) : {t_tsqr:8.2f} s  (R of A, then svd(R)); ratio rsvd/TSQR-SVD "
+            f"{t_rsvd / t_tsqr:.2f}"
+        )
+        print(
+            f"accuracy     : max|s_i - sigma_i|/sigma_1 = {err_s:.2e} (sigma from TSQR); "
+            f"||U^H U - I|| = {orth_u:.1e}; ||Vh Vh^H - I|| = {orth_v:.1e}"
+        )
+        print(
+            f"nominal sigma: TSQR sigma vs 0.9^i differ by {dev:.1e} relative (G/sqrt(m) is "
+            "orthonormal only in expectation)"
+        )
         print(f"s[:5]        : {np.array2string(s[:5], precision=12)}")
         print(f"dask {dask.__version__}; numpy {np.__version__}")
     finally:

@@ -44,7 +44,10 @@ def _chol_ratio(A, L) -> float:
 def bench_lu(n: int, repeat: int, rng) -> None:
     A = rng.standard_normal((n, n))
     t_scipy, t_ours = paired_medians(
-        [lambda: sl.lu_factor(A, check_finite=False), lambda: pv.lu_factor(A, check_finite=False, method="kernel")],
+        [
+            lambda: sl.lu_factor(A, check_finite=False),
+            lambda: pv.lu_factor(A, check_finite=False, method="kernel"),
+        ],
         repeat,
     )
     lu_s, piv_s = sl.lu_factor(A)
@@ -80,7 +83,8 @@ def bench_ldl(n: int, repeat: int, rng) -> None:
     X = rng.standard_normal((n, n))
     A = X + X.T
     t_scipy, t_ours = paired_medians(
-        [lambda: sl.ldl(A, check_finite=False), lambda: pv.ldl(A, check_finite=False, method="kernel")], repeat
+        [lambda: sl.ldl(A, check_finite=False), lambda: pv.ldl(A, check_finite=False, method="kernel")],
+        repeat,
     )
     u = np.finfo(A.dtype).eps / 2
 

@@ -72,7 +72,9 @@ def bench(sizes, kinds, mode: str, repeat: int, block_size, seed: int) -> None:
                 [
                     lambda A=A: sl.qr(A, mode=mode, check_finite=False),
                     lambda A=A: sl.qr(A, pivoting=True, mode=mode, check_finite=False),
-                    lambda A=A: rqrcp(A, mode=mode, block_size=block_size, random_state=seed, check_finite=False),
+                    lambda A=A: rqrcp(
+                        A, mode=mode, block_size=block_size, random_state=seed, check_finite=False
+                    ),
                 ],
                 repeat,
             )
@@ -91,8 +93,12 @@ def bench(sizes, kinds, mode: str, repeat: int, block_size, seed: int) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[2000, 4000])
-    parser.add_argument("--kinds", nargs="+", default=["full", "deficient", "lowrank"],
-                        choices=["full", "deficient", "lowrank"])
+    parser.add_argument(
+        "--kinds",
+        nargs="+",
+        default=["full", "deficient", "lowrank"],
+        choices=["full", "deficient", "lowrank"],
+    )
     parser.add_argument("--mode", choices=["economic", "r", "raw"], default="economic")
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--block-size", type=int, default=None)

@@ -134,7 +134,10 @@ def _peers(A, k: int, sklearn_iter: int | None = None):
         peers.append(("sklearn", lambda: randomized_svd(A, k, random_state=0)))
         if sklearn_iter is not None:
             peers.append(
-                (f"sklearn q={sklearn_iter}", lambda: randomized_svd(A, k, n_iter=sklearn_iter, random_state=0))
+                (
+                    f"sklearn q={sklearn_iter}",
+                    lambda: randomized_svd(A, k, n_iter=sklearn_iter, random_state=0),
+                )
             )
     except ImportError:
         print("(scikit-learn not installed: skipped)")
@@ -208,7 +211,10 @@ def main() -> None:
         "--fixed-iter", type=int, default=None, help="also time rsvd with this fixed n_iter (sklearn: 7)"
     )
     parser.add_argument(
-        "--sklearn-iter", type=int, default=None, help="also time sklearn with this n_iter (equal-error check)"
+        "--sklearn-iter",
+        type=int,
+        default=None,
+        help="also time sklearn with this n_iter (equal-error check)",
     )
     parser.add_argument("--no-dense", action="store_true", help="skip the dense matrices")
     args = parser.parse_args()
@@ -232,7 +238,9 @@ def main() -> None:
         # The exact spectrum is unknown: the reference is the eigenvalues of the dense
         # Gram matrix A^T A (n x n; sigma_{k+1} is far above sqrt(u) sigma_1 here).
         gram = (A.T @ A).toarray()
-        top = scipy.linalg.eigh(gram, eigvals_only=True, subset_by_index=[args.sparse_n - k - 1, args.sparse_n - 1])
+        top = scipy.linalg.eigh(
+            gram, eigvals_only=True, subset_by_index=[args.sparse_n - k - 1, args.sparse_n - 1]
+        )
         ref = np.sqrt(np.maximum(top[::-1], 0.0))
         a2 = float(A.multiply(A).sum())
         tail = (float(ref[k]), math.sqrt(max(a2 - float(np.sum(ref[:k] ** 2)), 0.0)))

@@ -149,10 +149,7 @@ def main() -> None:
     print(machine_line())
     if args.crossover:
         shapes = [
-            (m, n)
-            for n in (20, 50, 100, 200, 500)
-            for m in (5_000, 20_000, 50_000, 200_000)
-            if m >= 4 * n
+            (m, n) for n in (20, 50, 100, 200, 500) for m in (5_000, 20_000, 50_000, 200_000) if m >= 4 * n
         ]
         crossover(shapes, args.repeat)
     else:

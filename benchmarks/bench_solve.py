@@ -48,11 +48,14 @@ def _err(x, x_true) -> float:
 
 
 def bench_report(sizes, repeats):
-    print(f"{'n':>6} {'scipy s':>9} {'plain s':>9} {'report s':>9} {'plain/sp':>9} {'report/sp':>10} {'err scipy':>10} {'err ours':>10}")
+    print(
+        f"{'n':>6} {'scipy s':>9} {'plain s':>9} {'report s':>9} {'plain/sp':>9} {'report/sp':>10} {'err scipy':>10} {'err ours':>10}"
+    )
     for n in sizes:
         A, b, x_true = _problem(n, 1e3)
         t_sp, t_plain, t_rep = paired_medians(
-            [lambda: sl.solve(A, b), lambda: pv.solve(A, b), lambda: pv.solve(A, b, return_report=True)], repeats
+            [lambda: sl.solve(A, b), lambda: pv.solve(A, b), lambda: pv.solve(A, b, return_report=True)],
+            repeats,
         )
         x_sp = sl.solve(A, b)
         x, rep = pv.solve(A, b, return_report=True)
@@ -60,15 +63,21 @@ def bench_report(sizes, repeats):
             f"{n:>6} {t_sp:>9.3f} {t_plain:>9.3f} {t_rep:>9.3f} {t_plain / t_sp:>9.2f} {t_rep / t_sp:>10.2f} "
             f"{_err(x_sp, x_true):>10.2e} {_err(x, x_true):>10.2e}"
         )
-        print(f"       report: berr={rep.backward_error:.2e} cberr={rep.componentwise_backward_error:.2e} ferr={rep.forward_error_bound:.2e}")
+        print(
+            f"       report: berr={rep.backward_error:.2e} cberr={rep.componentwise_backward_error:.2e} ferr={rep.forward_error_bound:.2e}"
+        )
 
 
 def bench_mixed(sizes, kappas, repeats):
-    print(f"{'n':>6} {'kappa':>7} {'scipy s':>9} {'mixed s':>9} {'speedup':>8} {'err scipy':>10} {'err mixed':>10} {'steps':>5}")
+    print(
+        f"{'n':>6} {'kappa':>7} {'scipy s':>9} {'mixed s':>9} {'speedup':>8} {'err scipy':>10} {'err mixed':>10} {'steps':>5}"
+    )
     for n in sizes:
         for kappa in kappas:
             A, b, x_true = _problem(n, kappa)
-            t_sp, t_mx = paired_medians([lambda: sl.solve(A, b), lambda: pv.solve(A, b, refine="mixed")], repeats)
+            t_sp, t_mx = paired_medians(
+                [lambda: sl.solve(A, b), lambda: pv.solve(A, b, refine="mixed")], repeats
+            )
             x_sp = sl.solve(A, b)
             x, rep = pv.solve(A, b, refine="mixed", return_report=True)
             print(
@@ -78,7 +87,9 @@ def bench_mixed(sizes, kappas, repeats):
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("which", choices=["report", "mixed"])
     parser.add_argument("--sizes", type=int, nargs="+")
     parser.add_argument("--kappas", type=float, nargs="+", default=[1e3, 1e6])

@@ -50,7 +50,9 @@ def test_cholesky_ratios_and_unread_triangle(backend, dtype, method, block_size,
             for n in SIZES:
                 A = _spd(n, kappa, mode, dtype, rng)
                 Ain = to_backend(_poison(A, lower), backend)
-                F = pv.Cholesky(Ain, lower=lower, method=method, block_size=block_size, check=False, check_finite=False)
+                F = pv.Cholesky(
+                    Ain, lower=lower, method=method, block_size=block_size, check=False, check_finite=False
+                )
                 if not F.issuccess():
                     # Only allowed when rounding made the matrix numerically indefinite.
                     assert np.dtype(dtype).itemsize <= 8 and kappa > 1e6, (kappa, n, F.info)
@@ -102,7 +104,9 @@ def test_upper_and_lower_agree_and_det(dtype):
     A = _spd(7, 100.0, 3, dtype, rng)
     Fl = pv.Cholesky(A, lower=True)
     Fu = pv.Cholesky(A, lower=False)
-    np.testing.assert_allclose(Fl.L, Fu.L, atol=1e-4 if np.dtype(dtype).itemsize <= 8 and dtype != np.float64 else 1e-12)
+    np.testing.assert_allclose(
+        Fl.L, Fu.L, atol=1e-4 if np.dtype(dtype).itemsize <= 8 and dtype != np.float64 else 1e-12
+    )
     c, lower = Fu
     assert lower is False and np.allclose(c, Fu.U)
     tol = 1e-4 if dtype in (np.float32, np.complex64) else 1e-10

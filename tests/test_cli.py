@@ -17,7 +17,19 @@ from pivotal.cli import CLIError, demo_report, load_matrix, main
 
 def test_demo_report_content():
     text = demo_report(n=40, seed=1)
-    for needle in ("LU vendor", "LU kernel", "Cholesky", "LDL", "gfpp(60)", "rook", "complete", "detected rank 10", "GFLOP/s", "cholqr2", "lstsq"):
+    for needle in (
+        "LU vendor",
+        "LU kernel",
+        "Cholesky",
+        "LDL",
+        "gfpp(60)",
+        "rook",
+        "complete",
+        "detected rank 10",
+        "GFLOP/s",
+        "cholqr2",
+        "lstsq",
+    ):
         assert needle in text
 
 
@@ -36,6 +48,7 @@ def test_console_entry_point_runs():
 
 
 # --------------------------------------------------------------------------- pivotal doctor
+
 
 def _doctor_json(capsys, *args):
     assert main(["doctor", *args, "--json"]) == 0

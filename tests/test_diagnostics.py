@@ -97,9 +97,9 @@ def test_componentwise_backward_error_formula_and_attaining_perturbation(dtype):
     assert np.abs((A + dA) @ x - (b + db)).max() <= 1e-13 * _ninf(np.abs(A) @ np.abs(x) + np.abs(b))
     assert np.all(np.abs(dA) <= omega * np.abs(A) * (1 + 1e-12))
     assert np.all(np.abs(db) <= omega * np.abs(b) * (1 + 1e-12))
-    assert max(np.max(np.abs(dA) / np.where(A == 0, 1, np.abs(A))), np.max(np.abs(db) / np.abs(b))) == pytest.approx(
-        omega, rel=1e-12
-    )
+    assert max(
+        np.max(np.abs(dA) / np.where(A == 0, 1, np.abs(A))), np.max(np.abs(db) / np.abs(b))
+    ) == pytest.approx(omega, rel=1e-12)
     assert omega >= pv.backward_error(A, x, b) * (1 - 1e-12)  # componentwise is the stronger measure
 
 
@@ -195,7 +195,9 @@ def test_backward_error_torch_matches_numpy():
             got = pv.backward_error(torch.from_numpy(A), torch.from_numpy(X), torch.from_numpy(B), kind)
             assert isinstance(got, np.ndarray)
             np.testing.assert_allclose(got, ref, rtol=1e-13)
-            one = pv.backward_error(torch.from_numpy(A), torch.from_numpy(X[:, 0]), torch.from_numpy(B[:, 0]), kind)
+            one = pv.backward_error(
+                torch.from_numpy(A), torch.from_numpy(X[:, 0]), torch.from_numpy(B[:, 0]), kind
+            )
             assert isinstance(one, float) and one == pytest.approx(ref[0], rel=1e-13)
     with pytest.raises(TypeError, match="same backend"):
         pv.backward_error(torch.from_numpy(A), X, B)
@@ -255,7 +257,9 @@ def test_forward_error_bound_float32_vector_and_own_factorization():
     assert err <= bound <= 4 * 16 * np.linalg.cond(A.astype(np.float64), np.inf) * u_of(np.float32)
     assert pv.forward_error_bound(A, x, b, trans="N") == bound
     Ft = pv.LU(torch.from_numpy(A))
-    tb = pv.forward_error_bound(torch.from_numpy(A), torch.from_numpy(x), torch.from_numpy(b), factorization=Ft)
+    tb = pv.forward_error_bound(
+        torch.from_numpy(A), torch.from_numpy(x), torch.from_numpy(b), factorization=Ft
+    )
     assert tb == pytest.approx(bound, rel=0.5)
 
 
@@ -368,7 +372,9 @@ def test_cond_singular_is_inf_and_nan_is_nan_on_every_backend():
     singular = [np.zeros((3, 3)), np.ones((2, 2)), np.diag([1.0, 0.0, 2.0])]
     nan = np.array([[1.0, np.nan], [0.0, 1.0]])
     for backend, convert in (("numpy", np.asarray), ("torch", torch.from_numpy), ("jax", jnp.asarray)):
-        norms = (None, 1) if backend == "jax" else (None, 1, 2, np.inf, "fro", "nuc")  # jax compiles each: slow
+        norms = (
+            (None, 1) if backend == "jax" else (None, 1, 2, np.inf, "fro", "nuc")
+        )  # jax compiles each: slow
         for M in singular:
             for p in norms:
                 assert pv.cond(convert(M), p) == math.inf, (backend, M, p)

@@ -199,9 +199,25 @@ def test_json_round_trip_and_to_dict():
     assert json.loads(r.to_json()) == d
     assert json.loads(r.to_json(indent=None)) == d
     assert "solution" not in d and "solve_report" not in d
-    for key in ("shape", "structure", "norms", "rcond", "cond2", "rank_svd", "rank_qrcp", "growth_factor",
-                "recommendation", "reasons", "digits_lost", "float32_safe", "refinement", "findings",
-                "timings", "skipped", "solve"):
+    for key in (
+        "shape",
+        "structure",
+        "norms",
+        "rcond",
+        "cond2",
+        "rank_svd",
+        "rank_qrcp",
+        "growth_factor",
+        "recommendation",
+        "reasons",
+        "digits_lost",
+        "float32_safe",
+        "refinement",
+        "findings",
+        "timings",
+        "skipped",
+        "solve",
+    ):
         assert key in d
     assert d["shape"] == [6, 6]
     assert all(set(f) == {"level", "code", "message"} for f in d["findings"])
@@ -218,8 +234,15 @@ def test_text_has_the_sections():
     assert lines[0] == "pivotal doctor: 15 x 15 float64 matrix" and set(lines[1]) == {"="}
     for section in (*SECTIONS, "Certified solve"):
         assert section in lines
-    for needle in ("rcond (1-norm est.)", "kappa_2 (SVD)", "rank (QRCP)", "GEPP growth", "factorization",
-                   "digits lost", "forward bound"):
+    for needle in (
+        "rcond (1-norm est.)",
+        "kappa_2 (SVD)",
+        "rank (QRCP)",
+        "GEPP growth",
+        "factorization",
+        "digits lost",
+        "forward bound",
+    ):
         assert needle in text
     assert "Trial solve (random b)" in str(pv.doctor(A))
     assert pv.doctor(A)._repr_html_().startswith("<pre>")
@@ -232,8 +255,18 @@ def test_certified_solve_bounds_the_true_error():
         b = A @ x_true
         r = pv.doctor(A, b)
         s = r.solve
-        for key in ("method", "path", "rcond", "backward_error", "componentwise_backward_error",
-                    "forward_error_bound", "refinement", "refinement_steps", "residual_norm", "dtype"):
+        for key in (
+            "method",
+            "path",
+            "rcond",
+            "backward_error",
+            "componentwise_backward_error",
+            "forward_error_bound",
+            "refinement",
+            "refinement_steps",
+            "residual_norm",
+            "dtype",
+        ):
             assert key in s
         assert s["method"] == "LU" and r.solve_report.method == "LU"
         x = r.solution

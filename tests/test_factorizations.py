@@ -105,7 +105,9 @@ def test_empty_matrix(kind):
 @pytest.mark.parametrize("backend", BACKENDS)
 @pytest.mark.parametrize("dtype", DTYPES)
 @pytest.mark.parametrize("lower", [True, False])
-@pytest.mark.parametrize("method,block_size", [("auto", None), ("kernel", None), ("kernel", 1), ("kernel", 3)])
+@pytest.mark.parametrize(
+    "method,block_size", [("auto", None), ("kernel", None), ("kernel", 1), ("kernel", 3)]
+)
 def test_ldl_object_ratios(backend, dtype, lower, method, block_size):
     if backend == "torch" and method == "auto" and not lower:
         method = "kernel"  # torch offers the lower triangle only; auto falls back anyway

@@ -34,7 +34,9 @@ def test_row_cholesky_and_fallback_to_ldl():
     K[np.diag_indices(30)] = np.abs(K[np.diag_indices(30)]) + 0.1  # positive diagonal, still indefinite
     F = pv.factorize(K)
     assert isinstance(F, pv.LDL)
-    assert any(p.startswith("cholesky failed at column") for p in F.path) and F.path[-1] == "ldl (bunch-kaufman)"
+    assert (
+        any(p.startswith("cholesky failed at column") for p in F.path) and F.path[-1] == "ldl (bunch-kaufman)"
+    )
     _check_solve(K, F)
 
 
@@ -52,7 +54,11 @@ def test_row_symmetric_indefinite_and_complex():
 def test_row_tridiagonal_and_banded():
     rng = np.random.default_rng(6)
     n = 60
-    T = np.diag(rng.standard_normal(n) + 4) + np.diag(rng.standard_normal(n - 1), 1) + np.diag(rng.standard_normal(n - 1), -1)
+    T = (
+        np.diag(rng.standard_normal(n) + 4)
+        + np.diag(rng.standard_normal(n - 1), 1)
+        + np.diag(rng.standard_normal(n - 1), -1)
+    )
     F = pv.factorize(T)
     assert isinstance(F, pv.Banded) and (F.lower_bandwidth, F.upper_bandwidth) == (1, 1)
     _check_solve(T, F)

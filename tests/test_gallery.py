@@ -99,9 +99,7 @@ def test_randsvd_mode5_log_uniform_interior():
 
 def test_randsvd_haar_no_sign_bias():
     # Without the sign fix, QR of a Gaussian gives Q with a biased diagonal.
-    diag = np.array(
-        [np.diagonal(gallery.randsvd(3, 1.0, random_state=s)) for s in range(300)]
-    )
+    diag = np.array([np.diagonal(gallery.randsvd(3, 1.0, random_state=s)) for s in range(300)])
     assert abs(diag.mean()) < 0.1
 
 
@@ -308,9 +306,7 @@ def test_kahan_definition():
 
 def test_hilbert():
     np.testing.assert_array_equal(gallery.hilbert(7), scipy.linalg.hilbert(7))
-    np.testing.assert_allclose(
-        np.linalg.inv(gallery.hilbert(6)), scipy.linalg.invhilbert(6), rtol=1e-7
-    )
+    np.testing.assert_allclose(np.linalg.inv(gallery.hilbert(6)), scipy.linalg.invhilbert(6), rtol=1e-7)
     assert gallery.hilbert(4, dtype=np.float32).dtype == np.float32
 
 
@@ -324,9 +320,7 @@ def test_lotkin():
 
 
 def test_frank():
-    np.testing.assert_array_equal(
-        gallery.frank(4), [[4, 3, 2, 1], [3, 3, 2, 1], [0, 2, 2, 1], [0, 0, 1, 1]]
-    )
+    np.testing.assert_array_equal(gallery.frank(4), [[4, 3, 2, 1], [3, 3, 2, 1], [0, 2, 2, 1], [0, 0, 1, 1]])
     f = gallery.frank(8)
     assert np.linalg.det(f) == pytest.approx(1.0, rel=1e-8)
     lam = np.sort(np.linalg.eigvals(f).real)
@@ -339,9 +333,7 @@ def test_frank():
 def test_vandermonde():
     x = np.array([0.5, -1.0, 2.0, 3.0])
     np.testing.assert_array_equal(gallery.vandermonde(x), np.vander(x))
-    np.testing.assert_array_equal(
-        gallery.vandermonde(x, increasing=True), np.vander(x, increasing=True)
-    )
+    np.testing.assert_array_equal(gallery.vandermonde(x, increasing=True), np.vander(x, increasing=True))
     np.testing.assert_array_equal(gallery.vandermonde(5), np.vander(np.linspace(0, 1, 5)))
     z = gallery.vandermonde([1j, 2.0])
     assert z.dtype == np.complex128 and z[0, 0] == 1j
@@ -435,8 +427,16 @@ def test_clement(n):
 @pytest.mark.parametrize(
     "fn",
     [
-        gallery.hilbert, gallery.lotkin, gallery.frank, gallery.wilkinson, gallery.moler,
-        gallery.pascal, gallery.minij, gallery.kms, gallery.lehmer, gallery.clement,
+        gallery.hilbert,
+        gallery.lotkin,
+        gallery.frank,
+        gallery.wilkinson,
+        gallery.moler,
+        gallery.pascal,
+        gallery.minij,
+        gallery.kms,
+        gallery.lehmer,
+        gallery.clement,
         gallery.kahan,
     ],
 )
@@ -511,8 +511,16 @@ def test_bad_arguments(call, match):
 
 
 def test_matrix_type_names():
-    expected = {"diag", "upper", "lower", "zerocol_first", "zerocol_mid", "zerocol_last",
-                "near_underflow", "near_overflow"}
+    expected = {
+        "diag",
+        "upper",
+        "lower",
+        "zerocol_first",
+        "zerocol_mid",
+        "zerocol_last",
+        "near_underflow",
+        "near_overflow",
+    }
     expected |= {f"randsvd{m}_{k}" for m in range(1, 6) for k in ("k2", "k2e7", "k4.5e14")}
     assert set(gallery.MATRIX_TYPES) == expected
     spd = {"diag", "near_underflow", "near_overflow"}

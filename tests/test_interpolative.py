@@ -32,8 +32,10 @@ def _decaying(kind: str, m: int = 160, n: int = 120, dtype=np.float64, seed: int
         V = np.linalg.qr(random_matrix(rng, (n, n), dtype))[0]
         return ((U / np.arange(1, n + 1) ** 2) @ V.conj().T).astype(dtype)
     # exact rank 15 plus noise
-    return (gallery.rank_deficient(m, n, 15, dtype=dtype, random_state=rng)
-            + 1e-8 * random_matrix(rng, (m, n), dtype)).astype(dtype)
+    return (
+        gallery.rank_deficient(m, n, 15, dtype=dtype, random_state=rng)
+        + 1e-8 * random_matrix(rng, (m, n), dtype)
+    ).astype(dtype)
 
 
 def _id_error(A, idx, proj) -> float:

@@ -25,7 +25,11 @@ def _rand(a, **kw):
     return rand_cholesky_qr(a, random_state=kw.pop("random_state", 7), **kw)
 
 
-METHODS = {"cholesky_qr2": cholesky_qr2, "shifted_cholesky_qr3": shifted_cholesky_qr3, "rand_cholesky_qr": _rand}
+METHODS = {
+    "cholesky_qr2": cholesky_qr2,
+    "shifted_cholesky_qr3": shifted_cholesky_qr3,
+    "rand_cholesky_qr": _rand,
+}
 SHAPES = [(2000, 50), (300, 7), (12, 12), (5, 1)]
 
 

@@ -363,9 +363,7 @@ def test_alternating_sign_safeguard():
     # ||B x||_1 / ||x||_1 = 7 / 4.5.
     b = np.array([[0.0, 1.0, -1.0], [0.0, -1.0, 1.0], [0.0, 0.0, 0.0]])
     assert onenormest(*_matrix_ops(b), 3) == pytest.approx(7 / 4.5, rel=1e-15)
-    assert onenormest(*_matrix_ops(b.astype(complex)), 3, dtype=complex) == pytest.approx(
-        7 / 4.5, rel=1e-15
-    )
+    assert onenormest(*_matrix_ops(b.astype(complex)), 3, dtype=complex) == pytest.approx(7 / 4.5, rel=1e-15)
     # The block estimator's random columns find the true norm 2 here.
     for seed in range(5):
         assert onenormest(*_matrix_ops(b), 3, t=2, random_state=seed) <= 2.0
@@ -405,9 +403,7 @@ def test_rcond_matches_dgecon():
         upper = np.triu(lu)
         est = inv_onenormest(
             lambda x: sl.solve_triangular(upper, sl.solve_triangular(lower, x, lower=True)),
-            lambda x: sl.solve_triangular(
-                lower, sl.solve_triangular(upper, x, trans=1), lower=True, trans=1
-            ),
+            lambda x: sl.solve_triangular(lower, sl.solve_triangular(upper, x, trans=1), lower=True, trans=1),
             n,
         )
         assert rcond_from(anorm, est, n=n) == pytest.approx(ref, rel=1e-10)

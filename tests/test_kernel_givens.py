@@ -119,7 +119,9 @@ def test_lartg_special_cases_real():
     assert lartg_scalar(-3.0, 4.0) == (0.6, -0.8, -5.0)
 
 
-@pytest.mark.parametrize("f,g", [(1e300, 1e300), (1e-300, 1e-300), (-1e300, 3e299), (1e-310, -1e-310), (1e308, 1e308)])
+@pytest.mark.parametrize(
+    "f,g", [(1e300, 1e300), (1e-300, 1e-300), (-1e300, 3e299), (1e-310, -1e-310), (1e308, 1e308)]
+)
 def test_lartg_no_overflow_or_underflow_float64(f, g):
     c, s, r = lartg(f, g)
     true_r = np.sign(f) * np.hypot(f, g)
@@ -141,7 +143,9 @@ def test_lartg_float32_extremes():
     for f, g in [(2e38, 2e38), (1e-38, 1e-38), (1e-44, 1e-44)]:  # r = 2.8e38 is representable
         c, _s, r = lartg(np.float32(f), np.float32(g))
         assert r.dtype == np.float32 and np.isfinite(r)
-        assert float(r) == pytest.approx(np.hypot(np.float64(np.float32(f)), np.float64(np.float32(g))), rel=1e-6)
+        assert float(r) == pytest.approx(
+            np.hypot(np.float64(np.float32(f)), np.float64(np.float32(g))), rel=1e-6
+        )
         assert float(c) == pytest.approx(np.sqrt(0.5), rel=1e-6)
 
 
@@ -372,7 +376,9 @@ def test_apply_rotations_all_ops(backend):
         np.testing.assert_allclose(to_np(got), op @ c_left, atol=1e-13)
         got = apply_rotations(rots, to_backend(c_right.copy(), backend), trans=trans, side="right")
         np.testing.assert_allclose(to_np(got), c_right @ op, atol=1e-13)
-    np.testing.assert_allclose(apply_rotations(rots, c_left.copy(), trans="H"), q.conj().T @ c_left, atol=1e-13)
+    np.testing.assert_allclose(
+        apply_rotations(rots, c_left.copy(), trans="H"), q.conj().T @ c_left, atol=1e-13
+    )
     np.testing.assert_allclose(form_q(rots, ncols=4), q[:, :4], atol=1e-14)
     with pytest.raises(ValueError, match="trans"):
         apply_rotations(rots, c_left.copy(), trans="X")

@@ -143,7 +143,9 @@ def _factor(a_np, backend, *, lower=True, hermitian=True, block_size=None):
 @pytest.mark.parametrize("dtype,hermitian", KINDS, ids=KIND_IDS)
 @pytest.mark.parametrize("backend", BACKENDS)
 def test_ratios(backend, dtype, hermitian, lower, block_size):
-    rng = np.random.default_rng(abs(hash((backend, np.dtype(dtype).str, hermitian, lower, block_size))) % 2**32)
+    rng = np.random.default_rng(
+        abs(hash((backend, np.dtype(dtype).str, hermitian, lower, block_size))) % 2**32
+    )
     herm = _herm(dtype, hermitian)
     for kind in ("gauss", "zero_diag", "ill", "graded"):
         for n in SIZES:
@@ -164,8 +166,12 @@ def test_ratios(backend, dtype, hermitian, lower, block_size):
                 assert solve_residual_ratio(a, to_np(x), b, dtype) < THRESH, (kind, n)
 
 
-@pytest.mark.parametrize("dtype,hermitian", [(np.float64, True), (np.complex128, True), (np.complex64, False)])
-@pytest.mark.parametrize("backend,block_size", [("numpy", None), ("numpy", 1), ("torch", None), ("numpy", 16)])
+@pytest.mark.parametrize(
+    "dtype,hermitian", [(np.float64, True), (np.complex128, True), (np.complex64, False)]
+)
+@pytest.mark.parametrize(
+    "backend,block_size", [("numpy", None), ("numpy", 1), ("torch", None), ("numpy", 16)]
+)
 def test_ratios_n200(backend, block_size, dtype, hermitian):
     rng = np.random.default_rng(200)
     n = 200
@@ -257,7 +263,9 @@ def test_same_pivots_as_lapack_and_interchangeable_factors(dtype, hermitian, low
 
 
 @pytest.mark.parametrize("block_size", [2, 3, 5, 8])
-@pytest.mark.parametrize("dtype,hermitian", [(np.float64, True), (np.complex128, True), (np.complex128, False)])
+@pytest.mark.parametrize(
+    "dtype,hermitian", [(np.float64, True), (np.complex128, True), (np.complex128, False)]
+)
 def test_blocked_equals_unblocked(dtype, hermitian, block_size):
     """dlasyf's delayed updates make the same decisions and (to roundoff) the same factors."""
     rng = np.random.default_rng(6)

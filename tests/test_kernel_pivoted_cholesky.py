@@ -191,9 +191,7 @@ def test_rank_truncation_on_decaying_spectrum():
         )
         resid = _residual(a, res)
         # Reported residual diagonal = the true one (rows rank:, pivoted order).
-        np.testing.assert_allclose(
-            res.residual_diag, np.diag(resid)[res.rank :].real, rtol=0, atol=1e-13
-        )
+        np.testing.assert_allclose(res.residual_diag, np.diag(resid)[res.rank :].real, rtol=0, atol=1e-13)
         assert res.residual_trace == pytest.approx(np.trace(resid).real, abs=1e-12)
         # Guaranteed for PSD A: optimal <= trace error <= trace(A), entries <= max diag.
         optimal = lam[res.rank :].sum()
@@ -348,9 +346,7 @@ def test_torch_matches_numpy(dtype):
         )
         np.testing.assert_array_equal(res_t.perm, res_np.perm)
         scale = np.abs(res_np.L).max()
-        np.testing.assert_allclose(
-            _np(res_t.L), res_np.L, rtol=0, atol=50 * n * _u(dtype) * scale
-        )
+        np.testing.assert_allclose(_np(res_t.L), res_np.L, rtol=0, atol=50 * n * _u(dtype) * scale)
 
 
 # --------------------------------------------------------------------------- matrix-free

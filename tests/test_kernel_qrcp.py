@@ -133,7 +133,9 @@ def test_qrcp_gallery_types(dtype, block_size):
 
 @pytest.mark.parametrize("backend", BACKENDS)
 @pytest.mark.parametrize("dtype", DTYPES)
-@pytest.mark.parametrize("shape,r", [((40, 25), 10), ((25, 40), 10), ((30, 30), 29), ((30, 30), 1), ((12, 12), 0)])
+@pytest.mark.parametrize(
+    "shape,r", [((40, 25), 10), ((25, 40), 10), ((30, 30), 29), ((30, 30), 1), ((12, 12), 0)]
+)
 def test_rank_revealed_on_rank_deficient(backend, dtype, shape, r):
     m, n = shape
     for kappa in (1.0, 100.0):

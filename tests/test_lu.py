@@ -34,7 +34,9 @@ def _check_factorization(A, F, dtype):
     L, U, p = to_np(F.L), to_np(F.U), to_np(F.p)
     q = to_np(F.q)
     permuted = A[p][:, q]
-    return reconstruction_ratio(permuted, L.astype(np.complex128) @ U if np.iscomplexobj(L) else L.astype(np.float64) @ U, dtype)
+    return reconstruction_ratio(
+        permuted, L.astype(np.complex128) @ U if np.iscomplexobj(L) else L.astype(np.float64) @ U, dtype
+    )
 
 
 @pytest.mark.parametrize("mtype", sorted(gallery.MATRIX_TYPES))
@@ -166,7 +168,11 @@ def test_det_slogdet_logdet_inv(dtype):
     rng = np.random.default_rng(5)
     A = random_matrix(rng, (6, 6), dtype) + 3 * np.eye(6, dtype=dtype)
     F = pv.LU(A)
-    tol = 1e-4 if np.dtype(dtype).itemsize <= 8 and np.dtype(dtype).kind == "f" or dtype == np.complex64 else 1e-10
+    tol = (
+        1e-4
+        if np.dtype(dtype).itemsize <= 8 and np.dtype(dtype).kind == "f" or dtype == np.complex64
+        else 1e-10
+    )
     np.testing.assert_allclose(F.det(), np.linalg.det(A.astype(np.complex128)), rtol=tol)
     s, la = F.slogdet()
     s_ref, la_ref = np.linalg.slogdet(A.astype(np.complex128))

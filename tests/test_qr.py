@@ -49,7 +49,9 @@ def test_qr_modes_match_scipy_shapes(mode, pivoting, shape):
     A = np.random.default_rng(0).standard_normal(shape)
     ours, theirs = pv.qr(A, mode=mode, pivoting=pivoting), sl.qr(A, mode=mode, pivoting=pivoting)
     assert len(ours) == len(theirs)
-    flat = lambda t: [x.shape for x in (t[0] if isinstance(t, tuple) else (t,))] if isinstance(t, tuple) else [t.shape]
+    flat = lambda t: (
+        [x.shape for x in (t[0] if isinstance(t, tuple) else (t,))] if isinstance(t, tuple) else [t.shape]
+    )
     for o, t in zip(ours, theirs):
         assert flat(o) == flat(t)
     if pivoting:
@@ -131,9 +133,13 @@ def test_qr_object(backend, dtype):
     assert exact * 0.3 <= F.rcond() <= exact * 10
     Q = to_np(F.Q)
     x = rng.standard_normal((8, 3)).astype(dtype)
-    np.testing.assert_allclose(to_np(F.apply_q(to_backend(x, backend))), Q @ x, atol=1e-4 if tol > 1e-5 else 1e-12)
     np.testing.assert_allclose(
-        to_np(F.apply_q(to_backend(x, backend), trans=True)), Q.conj().T @ x, atol=1e-4 if tol > 1e-5 else 1e-12
+        to_np(F.apply_q(to_backend(x, backend))), Q @ x, atol=1e-4 if tol > 1e-5 else 1e-12
+    )
+    np.testing.assert_allclose(
+        to_np(F.apply_q(to_backend(x, backend), trans=True)),
+        Q.conj().T @ x,
+        atol=1e-4 if tol > 1e-5 else 1e-12,
     )
     assert to_np(F.full_q()).shape == (8, 8)
 
@@ -174,7 +180,9 @@ def test_qrpivoted_rank_null_space_orth(backend, method):
     assert max(_qr_ratios(A[:, to_np(p)], Q, R, np.float64)) < THRESH
     # Minimum-norm least squares equals the pseudo-inverse solution.
     b = np.random.default_rng(6).standard_normal(40)
-    np.testing.assert_allclose(to_np(F.lstsq(to_backend(b, backend))), np.linalg.pinv(A) @ b, rtol=1e-8, atol=1e-10)
+    np.testing.assert_allclose(
+        to_np(F.lstsq(to_backend(b, backend))), np.linalg.pinv(A) @ b, rtol=1e-8, atol=1e-10
+    )
 
 
 def test_qrpivoted_vendor_on_torch_is_a_clear_error():

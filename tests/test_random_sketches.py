@@ -55,7 +55,9 @@ def test_standard_normal_torch_equals_numpy_for_seed(dtype):
     assert np.array_equal(to_np(t), standard_normal((7, 5), dtype=dtype, random_state=3))
     g = np.random.default_rng(5)
     t2 = standard_normal((4, 3), like=like, dtype=dtype, random_state=g)
-    assert np.array_equal(to_np(t2), standard_normal((4, 3), dtype=dtype, random_state=np.random.default_rng(5)))
+    assert np.array_equal(
+        to_np(t2), standard_normal((4, 3), dtype=dtype, random_state=np.random.default_rng(5))
+    )
 
 
 @needs_torch
@@ -120,7 +122,9 @@ def test_tile_sparse_sign_is_chunk_independent_and_distinct():
     key = root_key(1)
     m = TILE_ROWS + 77
     rows, signs = tile_sparse_sign(key, 0, m, 20, 8)
-    r2 = np.vstack([tile_sparse_sign(key, a, b, 20, 8)[0] for a, b in [(0, 10), (10, TILE_ROWS + 1), (TILE_ROWS + 1, m)]])
+    r2 = np.vstack(
+        [tile_sparse_sign(key, a, b, 20, 8)[0] for a, b in [(0, 10), (10, TILE_ROWS + 1), (TILE_ROWS + 1, m)]]
+    )
     assert np.array_equal(rows, r2)
     assert all(len(set(r)) == 8 for r in rows[:500])
     assert rows.min() >= 0 and rows.max() < 20

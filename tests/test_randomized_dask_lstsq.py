@@ -49,10 +49,16 @@ def _rel(a, b) -> float:
 def _same_info(info: SketchLstsqInfo, ref: SketchLstsqInfo) -> None:
     """The fields that do not depend on rounding (iteration counts may differ by a few)."""
     assert (info.method, info.sketch, info.sketch_size, info.fallback) == (
-        ref.method, ref.sketch, ref.sketch_size, ref.fallback,
+        ref.method,
+        ref.sketch,
+        ref.sketch_size,
+        ref.fallback,
     )
     assert (info.converged, info.rank, info.fallback_columns, info.tol) == (
-        ref.converged, ref.rank, ref.fallback_columns, ref.tol,
+        ref.converged,
+        ref.rank,
+        ref.fallback_columns,
+        ref.tol,
     )
     assert len(info.iterations) == len(ref.iterations) and abs(info.passes - ref.passes) <= 3
     assert info.rcond == pytest.approx(ref.rcond, rel=1e-8)

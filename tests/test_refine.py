@@ -105,7 +105,12 @@ def test_mixed_classic_reaches_float64_accuracy(n, kappa, mode):
     A = gallery.randsvd(n, kappa, mode=mode, random_state=10 * mode + n)
     b = rhs(n, seed=mode)
     x, rep = pv.refine(A, b, return_report=True)
-    assert (rep.precision, rep.method, rep.factor_dtype, rep.fallback) == ("mixed", "classic", "float32", None)
+    assert (rep.precision, rep.method, rep.factor_dtype, rep.fallback) == (
+        "mixed",
+        "classic",
+        "float32",
+        None,
+    )
     assert rep.converged and rep.steps >= 1
     x_ref = reference_solution(A, b)
     assert forward_error(x, x_ref) <= 10 * kappa * EPS
@@ -173,7 +178,12 @@ def test_extended_residual_recovers_full_accuracy_when_ill_conditioned(kappa, mo
     x_ref = reference_solution(A, b)
     fe_lu = forward_error(sl.solve(A, b, check_finite=False), x_ref)
     x, rep = pv.refine(A, b, precision="fixed", residual="extended", return_report=True)
-    assert (rep.precision, rep.residual, rep.converged, rep.factor_dtype) == ("fixed", "extended", True, "float64")
+    assert (rep.precision, rep.residual, rep.converged, rep.factor_dtype) == (
+        "fixed",
+        "extended",
+        True,
+        "float64",
+    )
     assert rep.steps >= 1
     fe = forward_error(x, x_ref)
     # Moler (1967): extra-precise residuals give an error of order u, not kappa u.
@@ -238,7 +248,9 @@ def test_float32_working_precision_with_fixed():
     u32 = 2.0**-24
     A = gallery.randsvd(n, 1e4, random_state=6).astype(np.float32)
     b = rhs(n, 3).astype(np.float32)
-    x_ref = np.linalg.solve(A.astype(np.float64), b.astype(np.float64))  # error ~1e-12: exact at float32 level
+    x_ref = np.linalg.solve(
+        A.astype(np.float64), b.astype(np.float64)
+    )  # error ~1e-12: exact at float32 level
     x, rep = pv.refine(A, b, precision="fixed", return_report=True)
     assert x.dtype == np.float32 and rep.factor_dtype == "float32" and rep.converged
     assert pv.backward_error(A, x, b) <= (n + 1) * u32
@@ -377,7 +389,11 @@ def test_spd_uses_float32_cholesky_and_symmetric_indefinite_ldl():
 def test_banded_matrix_through_factorize():
     n = 64
     rng = np.random.default_rng(17)
-    T = np.diag(rng.standard_normal(n) + 4) + np.diag(rng.standard_normal(n - 1), 1) + np.diag(rng.standard_normal(n - 1), -1)
+    T = (
+        np.diag(rng.standard_normal(n) + 4)
+        + np.diag(rng.standard_normal(n - 1), 1)
+        + np.diag(rng.standard_normal(n - 1), -1)
+    )
     b = rhs(n, 11)
     for method in ("classic", "gmres"):
         x, rep = pv.refine(T, b, method=method, return_report=True)
@@ -406,7 +422,12 @@ def test_report_fields_and_to_dict():
     b = rhs(n, 12)
     x, rep = pv.refine(A, b, method="gmres", residual="extended", return_report=True)
     assert isinstance(rep, pv.RefinementReport)
-    assert (rep.method, rep.precision, rep.residual, rep.factor_dtype) == ("gmres", "mixed", "extended", "float32")
+    assert (rep.method, rep.precision, rep.residual, rep.factor_dtype) == (
+        "gmres",
+        "mixed",
+        "extended",
+        "float32",
+    )
     assert len(rep.backward_errors) == rep.steps + 1 and len(rep.gmres_iterations) == rep.steps
     assert all(isinstance(v, float) for v in rep.backward_errors)
     assert rep.backward_errors[-1] < rep.backward_errors[0]
@@ -582,8 +603,12 @@ def test_compensated_residual_is_nearly_correctly_rounded(backend, dtype):
         xr, xi = np.real(x[:, j]).astype(float), np.imag(x[:, j]).astype(float)
         if dtype == np.complex128:
             # Re: br - Ar xr + Ai xi ; Im: bi - Ar xi - Ai xr (each an exactly summed residual)
-            exact_re = exact_residual(np.hstack([Ar, Ai]), np.concatenate([xr, -xi]), np.zeros(2 * n), np.real(b[:, j]))
-            exact_im = exact_residual(np.hstack([Ar, Ai]), np.concatenate([xi, xr]), np.zeros(2 * n), np.imag(b[:, j]))
+            exact_re = exact_residual(
+                np.hstack([Ar, Ai]), np.concatenate([xr, -xi]), np.zeros(2 * n), np.real(b[:, j])
+            )
+            exact_im = exact_residual(
+                np.hstack([Ar, Ai]), np.concatenate([xi, xr]), np.zeros(2 * n), np.imag(b[:, j])
+            )
             got = [np.real(r[:, j]), np.imag(r[:, j])]
             want = [exact_re, exact_im]
         else:

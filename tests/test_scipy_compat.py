@@ -21,8 +21,20 @@ from .helpers import (
 )
 
 FUNCTIONS = [
-    "lu", "lu_factor", "lu_solve", "cholesky", "cho_factor", "cho_solve", "ldl", "solve_triangular",
-    "solve", "inv", "det", "pinv", "lstsq", "qr",
+    "lu",
+    "lu_factor",
+    "lu_solve",
+    "cholesky",
+    "cho_factor",
+    "cho_solve",
+    "ldl",
+    "solve_triangular",
+    "solve",
+    "inv",
+    "det",
+    "pinv",
+    "lstsq",
+    "qr",
 ]
 
 
@@ -100,7 +112,9 @@ def test_lu_solve_accepts_scipy_factors_and_objects():
     b = np.ones((7, 2))
     np.testing.assert_allclose(pv.lu_solve(sl.lu_factor(A), b), sl.lu_solve(sl.lu_factor(A), b), rtol=1e-10)
     np.testing.assert_allclose(pv.lu_solve(pv.LU(A), b), sl.solve(A, b), rtol=1e-9)
-    np.testing.assert_allclose(pv.lu_solve(pv.LU(A, pivoting="complete"), b, method="kernel"), sl.solve(A, b), rtol=1e-9)
+    np.testing.assert_allclose(
+        pv.lu_solve(pv.LU(A, pivoting="complete"), b, method="kernel"), sl.solve(A, b), rtol=1e-9
+    )
     np.testing.assert_allclose(pv.lu_solve(pv.LU(A), b, trans=1), sl.solve(A.T, b), rtol=1e-9)
     np.testing.assert_allclose(sl.lu_solve(pv.lu_factor(A), b), sl.solve(A, b), rtol=1e-9)
 

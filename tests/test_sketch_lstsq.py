@@ -40,7 +40,9 @@ def kw_backward_error(A: np.ndarray, b: np.ndarray, x: np.ndarray) -> float:
     Al = A.astype(wide)
     r = b.astype(wide) - Al @ x.astype(wide)
     g = Al.conj().T @ r
-    _, s, vh = np.linalg.svd(A.astype(np.complex128 if wide is np.clongdouble else np.float64), full_matrices=False)
+    _, s, vh = np.linalg.svd(
+        A.astype(np.complex128 if wide is np.clongdouble else np.float64), full_matrices=False
+    )
     rn = float(np.sqrt(np.sum(np.abs(r) ** 2)))
     xn = float(np.linalg.norm(x))
     if rn == 0:
@@ -92,7 +94,11 @@ def ls_problem(m, n, kappa, resid, seed, dtype=np.float64):
     the rounding of ``A`` and ``b``) with no solver's own QR involved.
     """
     rng = np.random.default_rng(seed)
-    Uq = np.linalg.qr(random_matrix(rng, (m, n + 1), dtype).astype(np.complex128 if np.dtype(dtype).kind == "c" else np.float64))[0]
+    Uq = np.linalg.qr(
+        random_matrix(rng, (m, n + 1), dtype).astype(
+            np.complex128 if np.dtype(dtype).kind == "c" else np.float64
+        )
+    )[0]
     V = np.linalg.qr(random_matrix(rng, (n, n), dtype))[0]
     sigma = kappa ** (-np.arange(n) / (n - 1))
     A = ((Uq[:, :n] * sigma) @ V.conj().T).astype(dtype)
@@ -146,7 +152,9 @@ def test_backward_stable_where_plain_sketch_and_precondition_is_not(shape, kappa
     if kappa >= 1e10:
         assert be_sap > 1000 * U64, be_sap / U64
         assert not info_sap.converged and info_sap.fallback is None
-        assert any(issubclass(w.category, pv.LinAlgWarning) and "refine=True" in str(w.message) for w in caught)
+        assert any(
+            issubclass(w.category, pv.LinAlgWarning) and "refine=True" in str(w.message) for w in caught
+        )
     assert len(info_sap.iterations) == 1
 
 

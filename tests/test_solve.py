@@ -69,7 +69,9 @@ def test_lower_uses_one_triangle(lower, assume_a):
     np.testing.assert_allclose(A @ x, b, rtol=1e-10)
 
 
-@pytest.mark.parametrize("assume_a", ["diagonal", "tridiagonal", "upper triangular", "lower triangular", "banded"])
+@pytest.mark.parametrize(
+    "assume_a", ["diagonal", "tridiagonal", "upper triangular", "lower triangular", "banded"]
+)
 def test_structured_assume_a(assume_a):
     rng = np.random.default_rng(5)
     n = 9
@@ -313,7 +315,9 @@ def test_forward_error_bound_other_dtypes(dtype):
     x_true = random_matrix(rng, (n,), dtype).astype(np.complex128 if np.iscomplexobj(A) else np.float64)
     b = (A.astype(x_true.dtype) @ x_true).astype(dtype)
     x, rep = _report(A, b)
-    err = np.abs(x.astype(x_true.dtype) - (np.linalg.solve(A.astype(x_true.dtype), b.astype(x_true.dtype)))).max()
+    err = np.abs(
+        x.astype(x_true.dtype) - (np.linalg.solve(A.astype(x_true.dtype), b.astype(x_true.dtype)))
+    ).max()
     assert err / np.abs(x).max() <= rep.forward_error_bound
     assert rep.dtype == np.dtype(dtype).name
 
@@ -323,8 +327,16 @@ def test_report_fields_and_serialisation():
     x, rep = pv.solve(A, np.ones(10), return_report=True)
     d = rep.to_dict()
     assert set(d) >= {
-        "method", "path", "rcond", "backward_error", "componentwise_backward_error",
-        "forward_error_bound", "refinement", "refinement_steps", "residual_norm", "dtype",
+        "method",
+        "path",
+        "rcond",
+        "backward_error",
+        "componentwise_backward_error",
+        "forward_error_bound",
+        "refinement",
+        "refinement_steps",
+        "residual_norm",
+        "dtype",
     }
     assert json.loads(json.dumps(d))["method"] == "Cholesky"
     assert 0 < rep.rcond <= 1 and rep.residual_norm == pytest.approx(np.abs(np.ones(10) - A @ x).max())

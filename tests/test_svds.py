@@ -37,9 +37,7 @@ def _matrix(m, n, dtype=np.float64, seed=0, decay=0.8):
     cplx = np.issubdtype(dtype, np.complexfloating)
 
     def orth(r, c):
-        x = rng.standard_normal((r, c)) + (
-            1j * rng.standard_normal((r, c)) if cplx else 0
-        )
+        x = rng.standard_normal((r, c)) + (1j * rng.standard_normal((r, c)) if cplx else 0)
         return np.linalg.qr(x)[0]
 
     s = 10 * decay ** np.arange(p) + 0.01
@@ -79,10 +77,7 @@ def test_svds_methods_match_scipy(method, dtype):
     assert np.all(np.diff(s) >= 0)  # ascending, like SciPy
     np.testing.assert_allclose(s, sr, rtol=1e-12)
     assert _svd_ratio(A, u, s, vh) < 30
-    assert (
-        _subspace_gap(u, ur) < 1e-10
-        and _subspace_gap(vh.conj().T, vhr.conj().T) < 1e-10
-    )
+    assert _subspace_gap(u, ur) < 1e-10 and _subspace_gap(vh.conj().T, vhr.conj().T) < 1e-10
     # per-vector agreement up to a unit phase: |u_i^H u_ref_i| = 1
     np.testing.assert_allclose(np.abs(np.sum(u.conj() * ur, axis=0)), 1, atol=1e-10)
     assert u.dtype == ur.dtype and s.dtype == sr.dtype
@@ -165,9 +160,7 @@ def test_svds_other_errors():
         svds(A, 3, rng=0, random_state=0, method="dense")
     # propack allows k = min(M, N), as in SciPy
     s = svds(A, 20, solver="propack", return_singular_vectors=False, rng=0)
-    np.testing.assert_allclose(
-        np.sort(s), np.sort(np.linalg.svd(A, compute_uv=False)), rtol=1e-10
-    )
+    np.testing.assert_allclose(np.sort(s), np.sort(np.linalg.svd(A, compute_uv=False)), rtol=1e-10)
 
 
 def test_svds_random_state_alias_and_dtype():
@@ -229,25 +222,19 @@ def test_eigsh_complex_sparse_linop(method):
     A = _symmetric(200, cplx=True, decay=True)
     w, v = eigsh(A, k=3, method=method, rng=0)
     wr = ssl.eigsh(A, k=3, rng=0, return_eigenvectors=False)
-    np.testing.assert_allclose(
-        np.sort(w), np.sort(wr), atol=1e-10
-    )  # SciPy's complex path is unsorted
+    np.testing.assert_allclose(np.sort(w), np.sort(wr), atol=1e-10)  # SciPy's complex path is unsorted
     assert np.iscomplexobj(v) and np.linalg.norm(A @ v - v * w) < 1e-11
     S = sp.csr_array(_symmetric(200, seed=2, decay=True))
     for a in [S] if method == "dense" else [S, ssl.aslinearoperator(S)]:
         w2, _ = eigsh(a, k=3, method=method, rng=0)
-        np.testing.assert_allclose(
-            np.sort(w2), np.sort(ssl.eigsh(S, k=3, rng=0)[0]), atol=1e-10
-        )
+        np.testing.assert_allclose(np.sort(w2), np.sort(ssl.eigsh(S, k=3, rng=0)[0]), atol=1e-10)
 
 
 def test_eigsh_shift_invert_and_generalized_delegate():
     A = _symmetric(30)
     M = np.diag(np.linspace(1, 2, 30))
     for kw in [{"sigma": 0.1}, {"M": M}, {"M": M, "sigma": 0.1, "which": "LM"}]:
-        np.testing.assert_allclose(
-            eigsh(A, 3, rng=0, **kw)[0], ssl.eigsh(A, 3, rng=0, **kw)[0], atol=1e-9
-        )
+        np.testing.assert_allclose(eigsh(A, 3, rng=0, **kw)[0], ssl.eigsh(A, 3, rng=0, **kw)[0], atol=1e-9)
     with pytest.raises(ValueError, match="method='lanczos' only"):
         eigsh(A, 3, sigma=0.1, method="dense")
 
@@ -277,9 +264,7 @@ def test_eigsh_randomized_accuracy():
     A = _symmetric(300, decay=True)
     w, v = eigsh(A, 4, method="randomized", rng=0)
     np.testing.assert_allclose(w, ssl.eigsh(A, 4, rng=0)[0], atol=1e-10)
-    assert (
-        np.linalg.norm(A @ v - v * w, axis=0).max() <= 1000 * EPS / 2 * np.abs(w).max()
-    )
+    assert np.linalg.norm(A @ v - v * w, axis=0).max() <= 1000 * EPS / 2 * np.abs(w).max()
 
 
 # --------------------------------------------------------------------------- torch

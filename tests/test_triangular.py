@@ -47,15 +47,23 @@ def _triangular_residual_ratio(T, x, b, lower, trans, unit, dtype):
 @pytest.mark.parametrize("lower", [True, False])
 @pytest.mark.parametrize("trans", [0, 1, 2])
 @pytest.mark.parametrize("unit", [False, True])
-@pytest.mark.parametrize("method,block_size", [("kernel", 1), ("kernel", None), ("kernel", 7), ("vendor", None)])
+@pytest.mark.parametrize(
+    "method,block_size", [("kernel", 1), ("kernel", None), ("kernel", 7), ("vendor", None)]
+)
 def test_triangular_solve_ratios(backend, dtype, lower, trans, unit, method, block_size):
     rng = np.random.default_rng(0)
     for n in SIZES:
         T = _triangular(rng, n, dtype, lower, unit)
         b = random_matrix(rng, (n, 3), dtype)
         x = pv.solve_triangular(
-            to_backend(T, backend), to_backend(b, backend), trans=trans, lower=lower,
-            unit_diagonal=unit, check_finite=False, method=method, block_size=block_size,
+            to_backend(T, backend),
+            to_backend(b, backend),
+            trans=trans,
+            lower=lower,
+            unit_diagonal=unit,
+            check_finite=False,
+            method=method,
+            block_size=block_size,
         )
         assert to_np(x).dtype == np.dtype(dtype)
         assert _triangular_residual_ratio(T, to_np(x), b, lower, trans, unit, dtype) < THRESH

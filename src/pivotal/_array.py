@@ -87,9 +87,7 @@ def _numpy_working_dtype(dtype: np.dtype) -> np.dtype:
         return np.dtype(np.float32)
     if dtype.kind in "iu":
         return np.dtype(np.float64)
-    raise TypeError(
-        f"unsupported dtype {dtype}: pass a real or complex floating-point (or integer) array."
-    )
+    raise TypeError(f"unsupported dtype {dtype}: pass a real or complex floating-point (or integer) array.")
 
 
 def working_dtype(x: Any):
@@ -165,9 +163,7 @@ def as_array(a: Any, name: str = "a"):
     if isinstance(arr, np.matrix):
         arr = np.asarray(arr)
     if arr.dtype == object or arr.dtype.kind in "SUVMm":
-        raise TypeError(
-            f"{name} has dtype {arr.dtype}; pass a numeric array (float, complex or integer)."
-        )
+        raise TypeError(f"{name} has dtype {arr.dtype}; pass a numeric array (float, complex or integer).")
     return arr
 
 
@@ -467,7 +463,7 @@ def _is_array(x: Any) -> bool:
 
 def _probe_core(a: Any, nd: int):
     """An identity-like core-shaped array (nonsingular, positive definite)."""
-    core_shape = tuple(a.shape[len(a.shape) - nd:])
+    core_shape = tuple(a.shape[len(a.shape) - nd :])
     probe = np.eye(*core_shape) if nd == 2 else np.ones(core_shape)
     if backend_name(a) == "torch":
         import torch

@@ -97,7 +97,9 @@ def demo_report(n: int = 200, seed: int = 0) -> str:
 
     add("")
     add("pivotal.solve: SciPy's signature, the factorization chosen from the structure, and a certificate.")
-    add(f"  {'system':<26} {'method':<11} {'refinement':<11} {'backward err':>12} {'fwd bound':>10} {'true err':>10}")
+    add(
+        f"  {'system':<26} {'method':<11} {'refinement':<11} {'backward err':>12} {'fwd bound':>10} {'true err':>10}"
+    )
     cases = [
         ("Hilbert(10)", gallery.hilbert(10), {}),
         ("gfpp(60), refine=False", G, {"refine": False}),
@@ -112,7 +114,9 @@ def demo_report(n: int = 200, seed: int = 0) -> str:
             f"  {name:<26} {rep.method:<11} {rep.refinement or 'none':<11} {rep.backward_error:12.1e} "
             f"{rep.forward_error_bound:10.1e} {err:10.1e}"
         )
-    add("  (the true error never exceeds the bound; 'auto' refines only when the solve was not backward stable)")
+    add(
+        "  (the true error never exceeds the bound; 'auto' refines only when the solve was not backward stable)"
+    )
 
     add("")
     add("Low-rank structure: pivoted Cholesky of a rank-10 PSD matrix.")
@@ -135,7 +139,11 @@ def demo_report(n: int = 200, seed: int = 0) -> str:
     m = 400
     add(f"BLAS-2 versus BLAS-3 with our own LU kernel (n={m}):")
     M = rng.standard_normal((m, m))
-    for label, bs in (("unblocked (block_size=1)", 1), ("blocked (block_size=64)", 64), ("recursive (default)", None)):
+    for label, bs in (
+        ("unblocked (block_size=1)", 1),
+        ("blocked (block_size=64)", 64),
+        ("recursive (default)", None),
+    ):
         t0 = time.perf_counter()
         pv.LU(M, block_size=bs, method="kernel")
         dt = time.perf_counter() - t0
@@ -171,9 +179,7 @@ def _gallery_matrix(spec: str, seed: int) -> np.ndarray:
     if not parts or not parts[0]:
         raise CLIError("write gallery:NAME[:N], e.g. gallery:hilbert:12")
     name, args = parts[0], [_number(t) for t in parts[1:]]
-    names = sorted(
-        f for f in gallery.__all__ if callable(getattr(gallery, f)) and f != "scaled"
-    )
+    names = sorted(f for f in gallery.__all__ if callable(getattr(gallery, f)) and f != "scaled")
     if name not in names:
         raise CLIError(f"unknown gallery matrix {name!r}; choose one of: {', '.join(names)}")
     func = getattr(gallery, name)
@@ -188,10 +194,13 @@ def _gallery_matrix(spec: str, seed: int) -> np.ndarray:
         return func(*args, **kwargs)
     except (TypeError, ValueError) as exc:
         params = [
-            p for p in inspect.signature(func).parameters.values()
+            p
+            for p in inspect.signature(func).parameters.values()
             if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)
         ]
-        form = ":".join(["gallery", name] + [p.name if p.default is p.empty else f"[{p.name}]" for p in params])
+        form = ":".join(
+            ["gallery", name] + [p.name if p.default is p.empty else f"[{p.name}]" for p in params]
+        )
         raise CLIError(f"cannot build {spec!r}: {exc}; write {form}") from None
 
 
@@ -330,7 +339,9 @@ def _build_parser() -> argparse.ArgumentParser:
         help="largest dimension for the O(n^3) SVD and QRCP items (default 2000)",
     )
     doc.add_argument("--key", help="name of the array in a .npz file (default: the first)")
-    doc.add_argument("--seed", type=int, default=0, help="seed of random gallery matrices and the trial solve")
+    doc.add_argument(
+        "--seed", type=int, default=0, help="seed of random gallery matrices and the trial solve"
+    )
     return parser
 
 

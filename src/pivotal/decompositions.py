@@ -104,7 +104,9 @@ def _triangular_solver(method: str, block_size: int | None, like: Any):
     if method == "kernel" or block_size is not None:
 
         def solve(t, b, *, lower, trans=0, unit_diagonal=False):
-            return trsm_blocked(t, b, lower=lower, trans=trans, unit_diagonal=unit_diagonal, block_size=block_size)
+            return trsm_blocked(
+                t, b, lower=lower, trans=trans, unit_diagonal=unit_diagonal, block_size=block_size
+            )
 
         return solve
     backend = get_backend(like)
@@ -199,8 +201,14 @@ def lu(
         if pivoting == "partial" and method in ("auto", "vendor") and block_size is None:
             return _jax().lu(a, permute_l=permute_l, p_indices=p_indices)
         return _on_host(
-            lu, a, permute_l=permute_l, check_finite=False, p_indices=p_indices,
-            pivoting=pivoting, block_size=block_size, method=method,
+            lu,
+            a,
+            permute_l=permute_l,
+            check_finite=False,
+            p_indices=p_indices,
+            pivoting=pivoting,
+            block_size=block_size,
+            method=method,
         )
 
     def core(a2):
@@ -226,7 +234,9 @@ def lu(
         if res.cperm is not None:
             cinv = np.empty_like(res.cperm)
             cinv[res.cperm] = np.arange(n)
-            out.append(_index_like(cinv, work) if p_indices else _perm_matrix(res.cperm, n, work, columns=False))
+            out.append(
+                _index_like(cinv, work) if p_indices else _perm_matrix(res.cperm, n, work, columns=False)
+            )
         return tuple(out)
 
     return apply_over_batch(core, [(a, 2)])
@@ -297,7 +307,9 @@ def lu_factor(
     if backend_name(a) == "jax":
         if pivoting == "partial" and method in ("auto", "vendor") and block_size is None:
             return _jax().lu_factor(a)
-        return _on_host(lu_factor, a, check_finite=False, pivoting=pivoting, block_size=block_size, method=method)
+        return _on_host(
+            lu_factor, a, check_finite=False, pivoting=pivoting, block_size=block_size, method=method
+        )
 
     def core(a2):
         k = min(a2.shape)
@@ -379,7 +391,10 @@ def lu_solve(
         return jb.from_host(
             lu_solve(
                 tuple(jb.to_host(x) for x in (lu_mat, piv) + ((jpiv,) if jpiv is not None else ())),
-                jb.to_host(b), trans=t, check_finite=False, method=method,
+                jb.to_host(b),
+                trans=t,
+                check_finite=False,
+                method=method,
             )
         )
     solver = _triangular_solver(method, None, lu_mat)
@@ -423,7 +438,9 @@ def _jax_cholesky(a, lower):
     if not _is_tracer(c):
         import jax.numpy as jnp
 
-        bad = np.nonzero(np.isnan(np.asarray(jnp.diagonal(c, axis1=-2, axis2=-1))).reshape(-1, c.shape[-1]).any(axis=0))[0]
+        bad = np.nonzero(
+            np.isnan(np.asarray(jnp.diagonal(c, axis1=-2, axis2=-1))).reshape(-1, c.shape[-1]).any(axis=0)
+        )[0]
         if bad.shape[0]:
             raise NotPositiveDefiniteError(int(bad[0]))
     return c
@@ -507,7 +524,14 @@ def cho_factor(
     >>> np.allclose(A @ x, [1.0, 2.0])
     True
     """
-    c = cholesky(a, lower=lower, overwrite_a=overwrite_a, check_finite=check_finite, block_size=block_size, method=method)
+    c = cholesky(
+        a,
+        lower=lower,
+        overwrite_a=overwrite_a,
+        check_finite=check_finite,
+        block_size=block_size,
+        method=method,
+    )
     return c, bool(lower)
 
 
@@ -543,7 +567,9 @@ def cho_solve(
     try:
         c, lower = c_and_lower
     except (TypeError, ValueError):
-        raise ValueError("c_and_lower must be (c, lower) from cho_factor or a pivotal.Cholesky object.") from None
+        raise ValueError(
+            "c_and_lower must be (c, lower) from cho_factor or a pivotal.Cholesky object."
+        ) from None
     c = validate_matrix(c, "c", square=True, check_finite=check_finite)
     n = c.shape[-1]
     b = validate_rhs(b, n, check_finite=check_finite, a_name="c")
@@ -708,8 +734,11 @@ def solve_triangular(
         if method in ("auto", "vendor") and block_size is None:
             return _jax().solve_triangular(a, b, t, lower, unit_diagonal)
         return _on_host(
-            lambda aa, bb: solve_triangular(aa, bb, t, lower, unit_diagonal, check_finite=False, block_size=block_size, method=method),
-            a, b,
+            lambda aa, bb: solve_triangular(
+                aa, bb, t, lower, unit_diagonal, check_finite=False, block_size=block_size, method=method
+            ),
+            a,
+            b,
         )
     solver = _triangular_solver(method, block_size, a)
     dtype = result_dtype(a, b)
@@ -871,8 +900,17 @@ def qr(
 
             return jsl.qr(a, mode=mode, pivoting=pivoting, check_finite=False)
         return _on_host(
-            qr, a, mode=mode, pivoting=pivoting, check_finite=False, method=method, block_size=block_size,
-            rank_reveal=rank_reveal, rank=rank, tol=tol, random_state=random_state,
+            qr,
+            a,
+            mode=mode,
+            pivoting=pivoting,
+            check_finite=False,
+            method=method,
+            block_size=block_size,
+            rank_reveal=rank_reveal,
+            rank=rank,
+            tol=tol,
+            random_state=random_state,
         )
 
     def core(a2):
@@ -882,14 +920,26 @@ def qr(
         if pivoting:
             kernel = {"auto": "auto", "vendor": "vendor", "householder": "kernel"}[method]
             F = QRPivoted(
-                a2, rank_reveal=rank_reveal, rank=rank, tol=tol, method=kernel, block_size=block_size,
-                overwrite_a=overwrite_a, check_finite=False,
+                a2,
+                rank_reveal=rank_reveal,
+                rank=rank,
+                tol=tol,
+                method=kernel,
+                block_size=block_size,
+                overwrite_a=overwrite_a,
+                check_finite=False,
             )
             perm = _index_like(np.asarray(F._perm), a2)
         else:
             m_used = "vendor" if (method == "auto" and compact_needed) else method
-            F = QR(a2, method=m_used, block_size=block_size, random_state=random_state,
-                   overwrite_a=overwrite_a, check_finite=False)
+            F = QR(
+                a2,
+                method=m_used,
+                block_size=block_size,
+                random_state=random_state,
+                overwrite_a=overwrite_a,
+                check_finite=False,
+            )
         comp = F._comp
         if mode == "raw":
             out = [(comp.qr, comp.tau), xp.triu(comp.qr[:k, :])]

@@ -445,7 +445,9 @@ def condest(a: Any, norm: Any = 1) -> float:
     elif norm in (math.inf, "inf", "Inf", np.inf):
         which = math.inf
     else:
-        raise ValueError(f"norm must be 1 or inf for an estimate, got {norm!r}; use pivotal.cond for 2-norms.")
+        raise ValueError(
+            f"norm must be 1 or inf for an estimate, got {norm!r}; use pivotal.cond for 2-norms."
+        )
     if isinstance(a, Factorization):
         F = a
         if which != 1:
@@ -454,7 +456,9 @@ def condest(a: Any, norm: Any = 1) -> float:
                 "matrix itself (condest(A, norm=inf)), or use norm=1 on A.T."
             )
         if F.shape[0] != F.shape[1]:
-            raise ValueError(f"condest needs a square matrix, the factorization is {F.shape[0]}x{F.shape[1]}.")
+            raise ValueError(
+                f"condest needs a square matrix, the factorization is {F.shape[0]}x{F.shape[1]}."
+            )
     else:
         a = validate_matrix(a, square=True, check_finite=True, batch=False)
         F = _factorization_of(a, None)
@@ -596,11 +600,15 @@ def orthogonality_error(q: Any, norm: Any = "fro") -> float:
     if k == 0:
         return 0.0
     g = conj_transpose(q) @ q
-    g = g - xp.eye(k, dtype=g.dtype, device=getattr(g, "device", None) if backend_name(g) == "torch" else None)
+    g = g - xp.eye(
+        k, dtype=g.dtype, device=getattr(g, "device", None) if backend_name(g) == "torch" else None
+    )
     return float(np.linalg.norm(to_numpy(g), norm))
 
 
-def growth_factor(a: Any, pivoting: str = "partial", *, block_size: int | None = None, method: str = "auto") -> float:
+def growth_factor(
+    a: Any, pivoting: str = "partial", *, block_size: int | None = None, method: str = "auto"
+) -> float:
     """Element growth ``rho = max|U| / max|A|`` of Gaussian elimination on ``a``.
 
     Wilkinson's backward error bound for LU grows with ``rho``; partial

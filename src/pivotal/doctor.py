@@ -456,7 +456,9 @@ def _equilibrated_condest(A: np.ndarray) -> float:
 def _rng(random_state: Any) -> np.random.Generator:
     if isinstance(random_state, np.random.Generator):
         return random_state
-    if random_state is None or (isinstance(random_state, (int, np.integer)) and not isinstance(random_state, bool)):
+    if random_state is None or (
+        isinstance(random_state, (int, np.integer)) and not isinstance(random_state, bool)
+    ):
         return np.random.default_rng(random_state)
     raise ValueError(
         f"random_state must be None, an int seed or a numpy.random.Generator, got {type(random_state).__name__}."
@@ -734,7 +736,12 @@ def _shape_findings(report: DoctorReport, finite: bool) -> None:
         )
         return
     if report.nnz == 0:
-        _add(report, "error", "all_zero", "the matrix is all zeros: it has rank 0 and no system with it can be solved.")
+        _add(
+            report,
+            "error",
+            "all_zero",
+            "the matrix is all zeros: it has rank 0 and no system with it can be solved.",
+        )
         return
 
 
@@ -857,13 +864,21 @@ def _zero_lines(report: DoctorReport, rowmax: np.ndarray, colmax: np.ndarray) ->
     m, n = report.shape
     zr, zc = int(np.sum(rowmax == 0)), int(np.sum(colmax == 0))
     if zr:
-        _add(report, "error" if m <= n else "warning", "zero_rows",
-             f"{zr} row(s) are entirely zero: " + ("the matrix is singular." if m == n else
-             "those equations read 0 = b_i."))
+        _add(
+            report,
+            "error" if m <= n else "warning",
+            "zero_rows",
+            f"{zr} row(s) are entirely zero: "
+            + ("the matrix is singular." if m == n else "those equations read 0 = b_i."),
+        )
     if zc:
-        _add(report, "error" if n <= m else "warning", "zero_columns",
-             f"{zc} column(s) are entirely zero: the matching unknowns do not enter the equations "
-             "(rank deficient; lstsq sets them to 0).")
+        _add(
+            report,
+            "error" if n <= m else "warning",
+            "zero_columns",
+            f"{zc} column(s) are entirely zero: the matching unknowns do not enter the equations "
+            "(rank deficient; lstsq sets them to 0).",
+        )
 
 
 # ---------------------------------------------------------------------------- sparse (large)
@@ -874,14 +889,19 @@ def _examine_sparse_large(report, S, info, clock, u, rng, want_trial):
 
     m, n = S.shape
     absS = abs(S)
-    _zero_lines(report, np.asarray(absS.max(axis=1).todense()).ravel(), np.asarray(absS.max(axis=0).todense()).ravel())
+    _zero_lines(
+        report, np.asarray(absS.max(axis=1).todense()).ravel(), np.asarray(absS.max(axis=0).todense()).ravel()
+    )
     reason = "sparse matrix larger than 2 * exact_limit: the dense O(n^3) analyses are skipped"
     for item in ("svd", "qrcp", "growth"):
         report.skipped[item] = reason
     herm = info.hermitian if is_complex(S.dtype) else info.symmetric
     if m != n:
         report.recommendation = "scipy.sparse.linalg.lsqr"
-        report.reasons = [", ".join(report.structure), f"sparse rectangular {m}x{n}: an iterative least-squares solver (lsqr, lsmr)"]
+        report.reasons = [
+            ", ".join(report.structure),
+            f"sparse rectangular {m}x{n}: an iterative least-squares solver (lsqr, lsmr)",
+        ]
         report.skipped["condition estimate"] = "rectangular sparse matrix"
         return
     if herm and info.positive_diagonal:
@@ -895,7 +915,10 @@ def _examine_sparse_large(report, S, info, clock, u, rng, want_trial):
         ]
     else:
         report.recommendation = "scipy.sparse.linalg.splu"
-        report.reasons = [", ".join(report.structure), "sparse square: sparse LU (SuperLU) with a fill-reducing ordering"]
+        report.reasons = [
+            ", ".join(report.structure),
+            "sparse square: sparse LU (SuperLU) with a fill-reducing ordering",
+        ]
     dt = np.dtype(S.dtype) if np.dtype(S.dtype).kind in "fc" else np.dtype(np.float64)
     with clock("factorization"):
         try:
@@ -910,7 +933,10 @@ def _examine_sparse_large(report, S, info, clock, u, rng, want_trial):
     trans_h = "H" if dt.kind == "c" else "T"
     with clock("condition estimate"):
         op = spla.LinearOperator(
-            (n, n), matvec=lu.solve, rmatvec=lambda v: lu.solve(np.asarray(v, dtype=dt), trans=trans_h), dtype=dt
+            (n, n),
+            matvec=lu.solve,
+            rmatvec=lambda v: lu.solve(np.asarray(v, dtype=dt), trans=trans_h),
+            dtype=dt,
         )
         est = float(spla.onenormest(op))
         anorm = report.norms["1"]
@@ -961,7 +987,9 @@ def _recommend(report: DoctorReport, A: np.ndarray, F: Any, info: Any, u: float)
     if scaling and not failed:  # the scaling, not the matrix, is the problem: see "badly_scaled"
         singular = numerically = deficient = False
 
-    rank_differ = report.rank_svd is not None and report.rank_qrcp is not None and report.rank_svd != report.rank_qrcp
+    rank_differ = (
+        report.rank_svd is not None and report.rank_qrcp is not None and report.rank_svd != report.rank_qrcp
+    )
     if rank_differ and not scaling:
         _add(
             report,
@@ -972,7 +1000,9 @@ def _recommend(report: DoctorReport, A: np.ndarray, F: Any, info: Any, u: float)
             "pivotal.QRPivoted(A, rank_reveal='strong').",
         )
 
-    single = np.dtype(report.working_dtype).itemsize <= (8 if np.dtype(report.working_dtype).kind == "c" else 4)
+    single = np.dtype(report.working_dtype).itemsize <= (
+        8 if np.dtype(report.working_dtype).kind == "c" else 4
+    )
     u64 = unit_roundoff(np.float64)
     double_hint = (
         f" Or solve in double precision: kappa * u_64 = {_fmt(kappa * u64)}."
@@ -996,7 +1026,8 @@ def _recommend(report: DoctorReport, A: np.ndarray, F: Any, info: Any, u: float)
                 "numerically_singular",
                 f"kappa ~ {_fmt(kappa)} >= 1/u = {_fmt(1 / u)}: the matrix is singular to working precision "
                 f"({report.working_dtype}); a solve may have no correct digits. Use a rank-revealing "
-                "least-squares solve (pivotal.lstsq), regularise (e.g. Tikhonov), or reformulate." + double_hint,
+                "least-squares solve (pivotal.lstsq), regularise (e.g. Tikhonov), or reformulate."
+                + double_hint,
             )
         elif deficient and report.nnz > 0:
             _add(
@@ -1030,11 +1061,17 @@ def _recommend(report: DoctorReport, A: np.ndarray, F: Any, info: Any, u: float)
             if report.recommendation == "LU":
                 if rook is not None and rook <= max(100.0, float(n)):
                     report.recommendation = "LU (rook pivoting)"
-                    report.reasons.append(f"partial pivoting growth {_fmt(rho)}; rook pivoting growth {_fmt(rook)}")
+                    report.reasons.append(
+                        f"partial pivoting growth {_fmt(rho)}; rook pivoting growth {_fmt(rook)}"
+                    )
                 else:
                     report.recommendation = "QR"
-                    report.reasons.append(f"partial pivoting growth {_fmt(rho)}: Householder QR has no element growth")
-            alts.extend(["pivotal.LU(A, pivoting='complete')", "pivotal.QR(A) (Householder, backward stable)"])
+                    report.reasons.append(
+                        f"partial pivoting growth {_fmt(rho)}: Householder QR has no element growth"
+                    )
+            alts.extend(
+                ["pivotal.LU(A, pivoting='complete')", "pivotal.QR(A) (Householder, backward stable)"]
+            )
         trial = report.trial
         if trial is not None and trial["backward_error"] > 100 * n * u and not (singular or numerically):
             _add(
@@ -1056,9 +1093,13 @@ def _recommend(report: DoctorReport, A: np.ndarray, F: Any, info: Any, u: float)
         report.recommendation = "QRPivoted"
         alts.append("pivotal.lstsq(A, b)")
     elif numerically:
-        _add(report, "error", "numerically_singular",
-             f"kappa ~ {_fmt(kappa)} >= 1/u: the columns are dependent to working precision; use pivotal.lstsq."
-             + double_hint)
+        _add(
+            report,
+            "error",
+            "numerically_singular",
+            f"kappa ~ {_fmt(kappa)} >= 1/u: the columns are dependent to working precision; use pivotal.lstsq."
+            + double_hint,
+        )
 
     if (
         kappa is not None
@@ -1080,7 +1121,9 @@ def _recommend(report: DoctorReport, A: np.ndarray, F: Any, info: Any, u: float)
     if _scale_ratio(report) >= SCALE_RATIO:
         ratio = _scale_ratio(report)
         which = "rows" if (report.row_scale_ratio or 1) >= (report.col_scale_ratio or 1) else "columns"
-        msg = f"badly scaled: the {which} differ in size by a factor {_fmt(ratio)} (max/min of their max-norms)"
+        msg = (
+            f"badly scaled: the {which} differ in size by a factor {_fmt(ratio)} (max/min of their max-norms)"
+        )
         keq = report.condest_equilibrated
         if keq is not None and report.condest is not None:
             msg += f"; scaling rows and columns by powers of 2 takes kappa_1 from ~ {_fmt(report.condest)} to ~ {_fmt(keq)}"
@@ -1133,7 +1176,9 @@ def _precision_advice(report: DoctorReport, wdt: np.dtype, u: float) -> None:
     if is_single:
         if report.float32_safe:
             report.refinement = "not needed"
-            report.refinement_advice = f"{single} gives about {_fmt(-math.log10(kappa * U32), '.1f')} correct digits."
+            report.refinement_advice = (
+                f"{single} gives about {_fmt(-math.log10(kappa * U32), '.1f')} correct digits."
+            )
         else:
             report.refinement = "double"
             report.refinement_advice = (
@@ -1185,7 +1230,9 @@ def _certified_solve(report, a_user, dense, b, clock, sparse, m, n):
         return
     if sparse:
         if dense is None:
-            report.skipped["solve"] = "large sparse matrix: use scipy.sparse.linalg.spsolve (dense certified solve skipped)"
+            report.skipped["solve"] = (
+                "large sparse matrix: use scipy.sparse.linalg.spsolve (dense certified solve skipped)"
+            )
             return
         a_solve = dense
     else:
@@ -1255,7 +1302,10 @@ def _render(r: DoctorReport) -> str:
         "Matrix",
         [
             ("shape", f"{m} x {n}"),
-            ("dtype", r.dtype if r.dtype == r.working_dtype else f"{r.dtype} (analysed as {r.working_dtype})"),
+            (
+                "dtype",
+                r.dtype if r.dtype == r.working_dtype else f"{r.dtype} (analysed as {r.working_dtype})",
+            ),
             ("storage", storage),
             ("nonzeros", nonzeros),
             ("structure", ", ".join(r.structure) if r.structure else "n/a"),
@@ -1284,10 +1334,24 @@ def _render(r: DoctorReport) -> str:
     section(
         "Conditioning",
         [
-            ("rcond (1-norm est.)", item(r.rcond, "condition estimate",
-                                         f"  (kappa_1 ~ {_fmt(r.condest)})" if r.condest is not None else "")),
-            ("kappa_2 (SVD)", item(r.cond2, "svd", f"  (sigma {_fmt(r.sigma_max)} .. {_fmt(r.sigma_min)})"
-                                    if r.sigma_max is not None else "")),
+            (
+                "rcond (1-norm est.)",
+                item(
+                    r.rcond,
+                    "condition estimate",
+                    f"  (kappa_1 ~ {_fmt(r.condest)})" if r.condest is not None else "",
+                ),
+            ),
+            (
+                "kappa_2 (SVD)",
+                item(
+                    r.cond2,
+                    "svd",
+                    f"  (sigma {_fmt(r.sigma_max)} .. {_fmt(r.sigma_min)})"
+                    if r.sigma_max is not None
+                    else "",
+                ),
+            ),
             ("rank (SVD)", item(r.rank_svd, "svd", f" of {k}")),
             ("rank (QRCP)", item(r.rank_qrcp, "qrcp", f" of {k}")),
             ("GEPP growth", item(r.growth_factor, "growth") if m == n else None),
@@ -1306,7 +1370,10 @@ def _render(r: DoctorReport) -> str:
             "Precision",
             [
                 ("kappa used", f"{_fmt(r.kappa)} ({r.kappa_source})"),
-                ("digits lost", f"{_fmt(r.digits_lost, '.1f')} of {_fmt(r.digits_available, '.1f')} ({r.working_dtype})"),
+                (
+                    "digits lost",
+                    f"{_fmt(r.digits_lost, '.1f')} of {_fmt(r.digits_available, '.1f')} ({r.working_dtype})",
+                ),
                 (f"{single} safe", f"{_fmt(r.float32_safe)} (kappa * u_32 = {_fmt(r.kappa * U32)})"),
                 ("refinement", f"{r.refinement}: {r.refinement_advice}" if r.refinement else None),
             ],
@@ -1316,9 +1383,16 @@ def _render(r: DoctorReport) -> str:
             "Trial solve (random b)",
             [
                 ("backward error", _fmt(r.trial.get("backward_error"))),
-                ("componentwise", _fmt(r.trial["componentwise_backward_error"])
-                 if "componentwise_backward_error" in r.trial else None),
-                ("forward bound", _fmt(r.trial["forward_error_bound"]) if "forward_error_bound" in r.trial else None),
+                (
+                    "componentwise",
+                    _fmt(r.trial["componentwise_backward_error"])
+                    if "componentwise_backward_error" in r.trial
+                    else None,
+                ),
+                (
+                    "forward bound",
+                    _fmt(r.trial["forward_error_bound"]) if "forward_error_bound" in r.trial else None,
+                ),
             ],
         )
     if r.solve is not None:
@@ -1329,12 +1403,22 @@ def _render(r: DoctorReport) -> str:
                 ("method", str(s.get("method"))),
                 ("path", " -> ".join(s.get("path", []))),
                 ("rcond", _fmt(s.get("rcond"))),
-                ("backward error", (
-                    f"{_fmt(s.get('backward_error'))} (normwise), "
-                    f"{_fmt(s.get('componentwise_backward_error'))} (componentwise)"
-                )),
-                ("forward bound", _fmt(s.get("forward_error_bound"))
-                 + (f"  (>= {_fmt(s['correct_digits'], '.1f')} correct digits)" if "correct_digits" in s else "")),
+                (
+                    "backward error",
+                    (
+                        f"{_fmt(s.get('backward_error'))} (normwise), "
+                        f"{_fmt(s.get('componentwise_backward_error'))} (componentwise)"
+                    ),
+                ),
+                (
+                    "forward bound",
+                    _fmt(s.get("forward_error_bound"))
+                    + (
+                        f"  (>= {_fmt(s['correct_digits'], '.1f')} correct digits)"
+                        if "correct_digits" in s
+                        else ""
+                    ),
+                ),
                 ("refinement", f"{s.get('refinement') or 'none'} ({s.get('refinement_steps', 0)} steps)"),
                 ("residual norm", _fmt(s.get("residual_norm"))),
             ],

@@ -106,8 +106,7 @@ def _check_dtype(dtype: DTypeLike) -> np.dtype:
         dt = np.dtype(dtype)
     except TypeError:
         raise ValueError(
-            f"dtype={dtype!r} is not a NumPy dtype; pass one of float32, float64, "
-            "complex64 or complex128."
+            f"dtype={dtype!r} is not a NumPy dtype; pass one of float32, float64, complex64 or complex128."
         ) from None
     if dt not in _SUPPORTED_DTYPES:
         raise ValueError(
@@ -140,9 +139,7 @@ def _check_kappa(kappa: Any, name: str = "kappa") -> float:
 
 def _check_mode(mode: Any) -> int:
     if isinstance(mode, (bool, np.bool_)) or not isinstance(mode, (int, np.integer)):
-        raise ValueError(
-            f"mode must be an integer 1, 2, 3, 4 or 5 (LAPACK xLATMS MODE), got {mode!r}."
-        )
+        raise ValueError(f"mode must be an integer 1, 2, 3, 4 or 5 (LAPACK xLATMS MODE), got {mode!r}.")
     mode = int(mode)
     if mode not in (1, 2, 3, 4, 5):
         raise ValueError(
@@ -159,9 +156,7 @@ def _rng(random_state: RandomState) -> np.random.Generator:
         isinstance(random_state, (int, np.integer)) and not isinstance(random_state, bool)
     ):
         if random_state is not None and random_state < 0:
-            raise ValueError(
-                f"random_state must be a non-negative int seed, got {random_state}."
-            )
+            raise ValueError(f"random_state must be a non-negative int seed, got {random_state}.")
         return np.random.default_rng(random_state)
     if isinstance(random_state, np.random.SeedSequence):
         return np.random.default_rng(random_state)
@@ -230,9 +225,7 @@ def _haar(rng: np.random.Generator, m: int, k: int, complex_: bool) -> np.ndarra
     return q * d[None, :]
 
 
-def _hermitian_from_eigs(
-    eigs: np.ndarray, rng: np.random.Generator, complex_: bool
-) -> np.ndarray:
+def _hermitian_from_eigs(eigs: np.ndarray, rng: np.random.Generator, complex_: bool) -> np.ndarray:
     n = eigs.shape[0]
     q = _haar(rng, n, n, complex_)
     a = (q * eigs[None, :]) @ q.conj().T
@@ -567,9 +560,7 @@ def rank_deficient(
     n = _check_order(n, "n")
     rank = _check_order(rank, "rank")
     if rank > min(m, n):
-        raise ValueError(
-            f"rank must be at most min(m, n) = {min(m, n)}, got {rank}; pass a smaller rank."
-        )
+        raise ValueError(f"rank must be at most min(m, n) = {min(m, n)}, got {rank}; pass a smaller rank.")
     kappa = _check_kappa(kappa)
     mode = _check_mode(mode)
     dt = _check_dtype(dtype)
@@ -640,9 +631,7 @@ def zero_column(
     except TypeError:
         raise ValueError(f"j must be an integer column index, got {j!r}.") from None
     if not -n <= j < n:
-        raise ValueError(
-            f"column index j={j} is out of range for n={n} columns; pass -n <= j < n."
-        )
+        raise ValueError(f"column index j={j} is out of range for n={n} columns; pass -n <= j < n.")
     a = randsvd(n, kappa, 3, m=m, dtype=dtype, random_state=random_state)
     a[:, j] = 0
     return a
@@ -732,9 +721,7 @@ def _power_of_two_scale(a: np.ndarray, target: float, *, at_least: bool) -> floa
     return math.ldexp(1.0, e + 1 if at_least else e)
 
 
-def _scaled_base(
-    n: int, dt: np.dtype, rng: RandomState, positive_definite: bool
-) -> np.ndarray:
+def _scaled_base(n: int, dt: np.dtype, rng: RandomState, positive_definite: bool) -> np.ndarray:
     work = _work_dtype(dt)
     if positive_definite:
         return random_spd(n, 2.0, 3, dtype=work, random_state=rng)
@@ -969,9 +956,7 @@ def gfpp(
     else:
         t = np.asarray(T)
         if t.shape != (n - 1, n - 1):
-            raise ValueError(
-                f"T must have shape (n-1, n-1) = ({n - 1}, {n - 1}), got {t.shape}."
-            )
+            raise ValueError(f"T must have shape (n-1, n-1) = ({n - 1}, {n - 1}), got {t.shape}.")
         if np.any(np.tril(t, -1) != 0) or np.any(np.diagonal(t) == 0):
             raise ValueError(
                 "T must be a nonsingular upper triangular matrix (zeros below the "
@@ -1285,18 +1270,14 @@ def vandermonde(
     else:
         pts = np.asarray(x)
         if pts.ndim != 1:
-            raise ValueError(
-                f"x must be a 1-D array of points or an integer order, got shape {pts.shape}."
-            )
+            raise ValueError(f"x must be a 1-D array of points or an integer order, got shape {pts.shape}.")
         if pts.dtype.kind not in "biufc":
             raise ValueError(f"x must be numeric, got dtype {pts.dtype}.")
     if dtype is None:
         dtype = np.complex128 if np.iscomplexobj(pts) else np.float64
     dt = _check_dtype(dtype)
     if np.iscomplexobj(pts) and dt.kind != "c":
-        raise ValueError(
-            f"x is complex but dtype={dt}; pass a complex dtype such as np.complex128."
-        )
+        raise ValueError(f"x is complex but dtype={dt}; pass a complex dtype such as np.complex128.")
     pts = pts.astype(_work_dtype(dt))
     if not np.all(np.isfinite(pts)):
         raise ValueError("x must be finite.")
@@ -1435,9 +1416,7 @@ def pascal(n: int, *, kind: str = "symmetric", dtype: DTypeLike = np.float64) ->
     """
     n = _check_order(n)
     if kind not in ("symmetric", "lower", "upper"):
-        raise ValueError(
-            f"kind must be 'symmetric', 'lower' or 'upper', got {kind!r}."
-        )
+        raise ValueError(f"kind must be 'symmetric', 'lower' or 'upper', got {kind!r}.")
     dt = _check_dtype(dtype)
     # Exact integers, rounded once at the end.
     low = [[0] * n for _ in range(n)]
@@ -1551,7 +1530,7 @@ def kms(n: int, rho: complex = 0.5, *, dtype: DTypeLike | None = None) -> np.nda
     i = np.arange(n)
     p = np.abs(i[:, None] - i[None, :])
     r = np.asarray(rho, dtype=_work_dtype(dt))
-    a = r ** p
+    a = r**p
     if is_c:
         a = np.triu(a) + np.conj(np.tril(a, -1))
     return _finish(a, dt)

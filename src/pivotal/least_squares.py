@@ -126,7 +126,11 @@ def _lstsq_core(a: Any, b: Any, cond: float | None, method: str, dtype: Any):
             x = F.lstsq(b)
         else:
             # Minimum-norm solution of a full-row-rank system via A^H = Q R.
-            F = QR(conj_transpose(a), method="vendor" if backend_name(a) == "numpy" else "householder", check_finite=False)
+            F = QR(
+                conj_transpose(a),
+                method="vendor" if backend_name(a) == "numpy" else "householder",
+                check_finite=False,
+            )
             y = _array_copy(b, dtype)
             from ._backends import get_backend
 
@@ -160,9 +164,16 @@ def _lstsq_core(a: Any, b: Any, cond: float | None, method: str, dtype: Any):
         from .randomized._sketch_lstsq import _default_sketch_size, _solve
 
         x, info = _solve(
-            a, b, sketch="sparse_sign", d=_default_sketch_size(m, n), tol=4 * _array.unit_roundoff(dtype),
-            maxiter=None, refine=True, random_state=SKETCH_SEED,
-            rank_tol=4 * cond, fallback_cond=cond,
+            a,
+            b,
+            sketch="sparse_sign",
+            d=_default_sketch_size(m, n),
+            tol=4 * _array.unit_roundoff(dtype),
+            maxiter=None,
+            refine=True,
+            random_state=SKETCH_SEED,
+            rank_tol=4 * cond,
+            fallback_cond=cond,
         )
         rank = info.rank
         if rank == n and m > n:
@@ -315,9 +326,7 @@ def lstsq(
     if backend_name(a) == "jax":
         from ._backends import jax as jb
 
-        return jb.from_host(
-            lstsq(jb.to_host(a), jb.to_host(b), cond, check_finite=False, method=method)
-        )
+        return jb.from_host(lstsq(jb.to_host(a), jb.to_host(b), cond, check_finite=False, method=method))
     dtype = result_dtype(a, b)
     vector = len(b.shape) == 1
 
@@ -334,7 +343,12 @@ def lstsq(
 
 
 def matrix_rank(
-    A: Any, tol: float | None = None, hermitian: bool = False, *, rtol: float | None = None, method: str = "svd"
+    A: Any,
+    tol: float | None = None,
+    hermitian: bool = False,
+    *,
+    rtol: float | None = None,
+    method: str = "svd",
 ):
     """Numerical rank (NumPy-compatible signature) by SVD or by column-pivoted QR.
 
@@ -411,7 +425,14 @@ def matrix_rank(
     return np.asarray(flat, dtype=np.int64).reshape(batch)
 
 
-def pinv(a: Any, *, atol: float | None = None, rtol: float | None = None, return_rank: bool = False, check_finite: bool = True):
+def pinv(
+    a: Any,
+    *,
+    atol: float | None = None,
+    rtol: float | None = None,
+    return_rank: bool = False,
+    check_finite: bool = True,
+):
     """Moore-Penrose pseudo-inverse by SVD (SciPy-compatible).
 
     Singular values ``s_i <= atol + rtol * s_max`` are treated as zero.

@@ -176,7 +176,9 @@ def _check_assume(assume_a: Any) -> str:
         return ASSUME_A[assume_a]
     except (KeyError, TypeError):
         names = sorted(k for k in ASSUME_A if k is not None)
-        raise ValueError(f"assume_a={assume_a!r} is not a recognized matrix structure; use one of {names} or None.") from None
+        raise ValueError(
+            f"assume_a={assume_a!r} is not a recognized matrix structure; use one of {names} or None."
+        ) from None
 
 
 def factor_for_solve(a: Any, assume: str, lower: bool):
@@ -376,14 +378,18 @@ def _solve_core(a, b, dtype, assume, lower, transposed, refine_mode, want_report
     if n == 0 or k == 0:
         if want_report:
             reports.append(_empty_report(dtype))
-        return xp.zeros((n, k), dtype=dtype, device=getattr(a, "device", None) if backend_name(a) == "torch" else None)
+        return xp.zeros(
+            (n, k), dtype=dtype, device=getattr(a, "device", None) if backend_name(a) == "torch" else None
+        )
     u = unit_roundoff(dtype)
     ref = None
     measures = None
     if refine_mode == "mixed":
         from .refine import refine as _refine
 
-        x, ref = _refine(a, b, precision="mixed", assume=_refine_assume(assume), check_finite=False, return_report=True)
+        x, ref = _refine(
+            a, b, precision="mixed", assume=_refine_assume(assume), check_finite=False, return_report=True
+        )
         F = ref.factorization
         path = list(getattr(F, "path", None) or [type(F).__name__.lower()])
         path.append(_describe_refinement(ref))
@@ -410,7 +416,9 @@ def _solve_core(a, b, dtype, assume, lower, transposed, refine_mode, want_report
             if needs:
                 from .refine import refine as _refine
 
-                x, ref = _refine(a, b, x0=x, factorization=F, precision="fixed", check_finite=False, return_report=True)
+                x, ref = _refine(
+                    a, b, x0=x, factorization=F, precision="fixed", check_finite=False, return_report=True
+                )
                 path.append(_describe_refinement(ref))
                 measures = None  # x changed
     rc = F.rcond()
@@ -499,7 +507,9 @@ def _bound_solvers(a, F, rc, xp, path):
         )
     G, _ = factor_for_solve(a, "auto", False)
     G._conditioning_checked = True
-    path.append(f"{dtype_name(a.dtype)} factorization for the error bound (n u_low / rcond = {theta:.2g} >= 1/2)")
+    path.append(
+        f"{dtype_name(a.dtype)} factorization for the error bound (n u_low / rcond = {theta:.2g} >= 1/2)"
+    )
     if not G.issuccess():
         inf = lambda X: X * math.inf
         return inf, inf
@@ -509,9 +519,17 @@ def _bound_solvers(a, F, rc, xp, path):
 def _empty_report(dtype) -> dict:
     name = dtype_name(dtype)
     return {
-        "method": "none", "path": ["empty system: nothing to factor"], "rcond": 1.0, "backward_error": 0.0,
-        "componentwise_backward_error": 0.0, "forward_error_bound": 0.0, "refinement": None, "refinement_steps": 0,
-        "residual_norm": 0.0, "dtype": name, "factor_dtype": name,
+        "method": "none",
+        "path": ["empty system: nothing to factor"],
+        "rcond": 1.0,
+        "backward_error": 0.0,
+        "componentwise_backward_error": 0.0,
+        "forward_error_bound": 0.0,
+        "refinement": None,
+        "refinement_steps": 0,
+        "residual_norm": 0.0,
+        "dtype": name,
+        "factor_dtype": name,
     }
 
 
@@ -531,7 +549,12 @@ def _solve_jax(a, b, lower, assume_a, transposed, refine_mode, return_report):
     """JAX arrays: ``jax.scipy.linalg.solve`` (traceable) unless pivotal's extras are asked for."""
     import jax.numpy as jnp
 
-    if refine_mode in ("auto", False) and not return_report and assume_a in (None, "gen", "general", "sym", "symmetric", "her", "hermitian", "pos", "positive definite"):
+    if (
+        refine_mode in ("auto", False)
+        and not return_report
+        and assume_a
+        in (None, "gen", "general", "sym", "symmetric", "her", "hermitian", "pos", "positive definite")
+    ):
         import jax.scipy.linalg as jsl
 
         aa = jnp.swapaxes(a, -1, -2) if transposed else a
@@ -542,15 +565,32 @@ def _solve_jax(a, b, lower, assume_a, transposed, refine_mode, return_report):
             out = jsl.solve(aa, bb[..., None], lower=lower, assume_a=assume_a or "gen")
             return out[..., 0]
         return jsl.solve(aa, bb, lower=lower, assume_a=assume_a or "gen")
-    res = solve(np.asarray(a), np.asarray(b), lower, False, False, False, assume_a, transposed,
-                refine=refine_mode, return_report=return_report)
+    res = solve(
+        np.asarray(a),
+        np.asarray(b),
+        lower,
+        False,
+        False,
+        False,
+        assume_a,
+        transposed,
+        refine=refine_mode,
+        return_report=return_report,
+    )
     if return_report:
         return jnp.asarray(res[0]), res[1]
     return jnp.asarray(res)
 
 
 # ----------------------------------------------------------------------------- inv / det / slogdet
-def inv(a: Any, overwrite_a: bool = False, check_finite: bool = True, *, assume_a: str | None = None, lower: bool = False):
+def inv(
+    a: Any,
+    overwrite_a: bool = False,
+    check_finite: bool = True,
+    *,
+    assume_a: str | None = None,
+    lower: bool = False,
+):
     """Inverse of a square matrix (SciPy-compatible, including ``assume_a=``/``lower=``).
 
     Prefer :func:`solve` (or a factorization's ``solve``): forming the
@@ -706,4 +746,3 @@ def slogdet(a: Any) -> SlogdetResult:
     if backend_name(a) == "numpy" and not batch:
         sign, logabs = sign[()], logabs[()]
     return SlogdetResult(sign, logabs)
-

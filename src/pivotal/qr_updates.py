@@ -108,9 +108,7 @@ def _validate_qr(Q: Any, R: Any, check_finite: bool):
     if qs[0] != qs[1] and rs[0] == rs[1]:
         economic = True
     elif qs[0] != qs[1]:
-        raise ValueError(
-            f"Expected (M,M) (M,N) or (M,N) (N,N) but found {qs} {rs} for Q and R respectively"
-        )
+        raise ValueError(f"Expected (M,M) (M,N) or (M,N) (N,N) but found {qs} {rs} for Q and R respectively")
     Q = validate_matrix(Q, "Q", check_finite=check_finite)
     R = validate_matrix(R, "R", check_finite=check_finite)
     return Q, R, economic
@@ -190,8 +188,7 @@ def _validate_insert(Q: Any, R: Any, u: Any, k: Any, which: str, rcond: Any, che
             raise ValueError(f"'k' is out of bounds (expected -{m} <= k <= {m} for M = {m} rows, got {k})")
         if u.shape[-1] != n:
             raise ValueError(
-                f"'u' should be either (N,) or (p,N) when inserting rows. Found {tuple(u.shape)}."
-                f" (N = {n})"
+                f"'u' should be either (N,) or (p,N) when inserting rows. Found {tuple(u.shape)}. (N = {n})"
             )
     else:
         if not -n <= k1 <= n:
@@ -210,7 +207,9 @@ def _validate_insert(Q: Any, R: Any, u: Any, k: Any, which: str, rcond: Any, che
     if check_finite:
         _vector_or_matrix(u, "u", True)
     dtype = _common_dtype(Q, R, u)
-    rc0 = (2 * unit_roundoff(dtype) if rcond is None else float(rcond)) if which == "col" and economic else None
+    rc0 = (
+        (2 * unit_roundoff(dtype) if rcond is None else float(rcond)) if which == "col" and economic else None
+    )
     return Q, R, u, economic, ucore, k1, rc0, dtype
 
 

@@ -590,7 +590,9 @@ def _iterate(prob: _Problem, F: Factorization, mixed: bool, x: Any) -> _Outcome:
         ):
             out.converged = be <= floor
             if not out.converged:
-                out.failure = f"the corrections vanished with the backward error at {be:.3g} > (n+1)u = {floor:.3g}"
+                out.failure = (
+                    f"the corrections vanished with the backward error at {be:.3g} > (n+1)u = {floor:.3g}"
+                )
             break
         h = out.bes
         if len(h) >= 3 and be > h[-3] / 2 and (be > floor or not extended):
@@ -601,7 +603,9 @@ def _iterate(prob: _Problem, F: Factorization, mixed: bool, x: Any) -> _Outcome:
             else:
                 why = "grew" if be >= h[-3] else "did not halve"
                 trail = " -> ".join(f"{v:.2g}" for v in h[-3:])
-                out.failure = f"the backward error {why} over two corrections ({trail}), above (n+1)u = {floor:.2g}"
+                out.failure = (
+                    f"the backward error {why} over two corrections ({trail}), above (n+1)u = {floor:.2g}"
+                )
             break
     else:
         if best_be <= floor:
@@ -641,7 +645,9 @@ def _check_options(precision, method, residual, assume, tol, maxiter) -> None:
         isinstance(tol, bool) or not isinstance(tol, real_number) or not tol >= 0 or math.isinf(tol)
     ):
         raise ValueError(f"tol must be a finite number >= 0, got {tol!r}.")
-    if maxiter is not None and (isinstance(maxiter, bool) or not isinstance(maxiter, (int, np.integer)) or maxiter < 1):
+    if maxiter is not None and (
+        isinstance(maxiter, bool) or not isinstance(maxiter, (int, np.integer)) or maxiter < 1
+    ):
         raise ValueError(
             f"maxiter must be a positive integer, got {maxiter!r}; for an unrefined solution "
             "use pivotal.factorize(A).solve(b)."
@@ -664,14 +670,21 @@ def _resolve_low_dtype(low_dtype: Any, a: Any, work: Any) -> Any:
         npdt = _numpy_dtype(low_dtype)
     except TypeError:
         raise ValueError(f"low_dtype={low_dtype!r} is not a dtype; use float32 (or complex64).") from None
-    if npdt not in (np.dtype(np.float32), np.dtype(np.complex64), np.dtype(np.float64), np.dtype(np.complex128)):
+    if npdt not in (
+        np.dtype(np.float32),
+        np.dtype(np.complex64),
+        np.dtype(np.float64),
+        np.dtype(np.complex128),
+    ):
         raise ValueError(
             f"low_dtype={low_dtype!r} is not supported: the factorization runs in LAPACK/torch "
             "precisions, so use float32 (complex64 for complex matrices)."
         )
     if (npdt.kind == "c") != a_complex:
         kind = "complex" if a_complex else "real"
-        raise ValueError(f"low_dtype={low_dtype!r} does not match the {kind} matrix; use the {kind} dtype of that precision.")
+        raise ValueError(
+            f"low_dtype={low_dtype!r} does not match the {kind} matrix; use the {kind} dtype of that precision."
+        )
     if not unit_roundoff(npdt) > unit_roundoff(work):
         raise ValueError(
             f"low_dtype={low_dtype!r} is not lower than the working precision {dtype_name(work)}; "
@@ -887,7 +900,9 @@ def refine(
     a = validate_matrix(a, square=True, check_finite=False, batch=False)
     shape = tuple(a.shape)
     if backend_name(a) == "jax":
-        raise TypeError("refine needs a NumPy array or PyTorch tensor (pivotal's factorizations mutate their input).")
+        raise TypeError(
+            "refine needs a NumPy array or PyTorch tensor (pivotal's factorizations mutate their input)."
+        )
     n = int(shape[0])
     b = validate_rhs(b, n, check_finite=check_finite)
     xp = namespace(a, b)
@@ -909,7 +924,9 @@ def refine(
                 f"pivotal.LU(A.astype(np.float32))), got {type(factorization).__name__}."
             )
         if tuple(factorization.shape) != (n, n):
-            raise ValueError(f"the factorization is of a {factorization.shape} matrix, but a has shape {shape}.")
+            raise ValueError(
+                f"the factorization is of a {factorization.shape} matrix, but a has shape {shape}."
+            )
         factorization._check_backend(b2)
         lower = unit_roundoff(factorization.dtype) > unit_roundoff(work)
         if precision == "fixed" and lower:
@@ -1021,7 +1038,9 @@ def refine(
     return finish(out.x, report)
 
 
-def _low_factorization(a: Any, anorm: float, low: Any, assume: str) -> tuple[Factorization | None, str | None]:
+def _low_factorization(
+    a: Any, anorm: float, low: Any, assume: str
+) -> tuple[Factorization | None, str | None]:
     """Cast ``a`` to ``low`` and factor it; ``(F, None)``, or ``(None, reason)`` for a fallback."""
     big = float(np.finfo(_numpy_dtype(real_dtype(low))).max)
     limit = big / _OVERFLOW_MARGIN

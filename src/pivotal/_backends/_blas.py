@@ -344,7 +344,9 @@ def syrk(c: np.ndarray, a: np.ndarray) -> bool:
     return _rank_k("syrk", c, a, hermitian=False)
 
 
-def gemv(y: np.ndarray, a: np.ndarray, x: np.ndarray, *, trans: int = 0, alpha: complex = 1.0, beta: complex = 0.0) -> bool:
+def gemv(
+    y: np.ndarray, a: np.ndarray, x: np.ndarray, *, trans: int = 0, alpha: complex = 1.0, beta: complex = 0.0
+) -> bool:
     """``y <- alpha op(a) x + beta y`` in place, ``op`` = identity (0), ``^T`` (1) or ``^H`` (2).
 
     ``x`` and ``y`` are 1-D views (any positive stride).  Returns False if

@@ -107,9 +107,7 @@ def vendor_ormqr(qr, tau, c, *, side="left", trans=False):
 
 def vendor_geqp3(a):
     """Not available: PyTorch has no QR with column pivoting."""
-    raise NotImplementedError(
-        "torch has no QR with column pivoting (LAPACK geqp3); use pivotal.kernels.qrcp"
-    )
+    raise NotImplementedError("torch has no QR with column pivoting (LAPACK geqp3); use pivotal.kernels.qrcp")
 
 
 def matvec(a, x, trans=0):

@@ -80,8 +80,9 @@ class Banded(Factorization):
         check: bool = True,
         check_finite: bool = True,
     ):
-        a = factor_input(a, "Banded", square=True, check_finite=check_finite,
-                         jax_hint="convert with numpy.asarray first.")
+        a = factor_input(
+            a, "Banded", square=True, check_finite=check_finite, jax_hint="convert with numpy.asarray first."
+        )
         if backend_name(a) != "numpy":
             raise TypeError(
                 "pivotal.Banded uses LAPACK's band routines and needs a NumPy array; "

@@ -82,6 +82,7 @@ def factor_input(a: Any, owner: str, *, square: bool, check_finite: bool, jax_hi
         raise TypeError(f"pivotal.{owner} needs a NumPy array or PyTorch tensor; {jax_hint}")
     return a
 
+
 # False/True hash like 0/1, so they map to A and A^T too.
 _TRANS = {0: 0, 1: 1, 2: 2, "N": 0, "T": 1, "C": 2, "n": 0, "t": 1, "c": 2}
 

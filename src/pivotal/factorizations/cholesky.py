@@ -81,7 +81,6 @@ def hermitian_norm1(a: Any, lower: bool) -> float:
     return to_float(xp.max(colsums))
 
 
-
 class Cholesky(Factorization):
     """Cholesky factorization ``A = L L^H = U^H U`` of a Hermitian positive definite matrix.
 
@@ -143,7 +142,10 @@ class Cholesky(Factorization):
         check_finite: bool = True,
     ):
         a = factor_input(
-            a, "Cholesky", square=True, check_finite=check_finite,
+            a,
+            "Cholesky",
+            square=True,
+            check_finite=check_finite,
             jax_hint="for JAX arrays use pivotal.cho_factor / pivotal.cho_solve (jax.scipy.linalg).",
         )
         work = working_copy(a, overwrite=overwrite_a)

@@ -22,7 +22,16 @@ from .triangular import Diagonal, Triangular
 
 __all__ = ["ASSUME", "Selection", "factorize", "select_factorization"]
 
-ASSUME = ("auto", "general", "symmetric", "hermitian", "positive definite", "triangular", "diagonal", "banded")
+ASSUME = (
+    "auto",
+    "general",
+    "symmetric",
+    "hermitian",
+    "positive definite",
+    "triangular",
+    "diagonal",
+    "banded",
+)
 
 
 class Selection(NamedTuple):
@@ -42,16 +51,23 @@ def _square_choice(s: StructureInfo, backend: str, cplx: bool) -> Selection:
     herm = s.hermitian if cplx else s.symmetric
     if herm and s.positive_diagonal:
         kind = "hermitian" if cplx else "symmetric"
-        return Selection("Cholesky", reasons + [f"{kind} with positive diagonal: try cholesky, ldl if it fails"])
+        return Selection(
+            "Cholesky", reasons + [f"{kind} with positive diagonal: try cholesky, ldl if it fails"]
+        )
     if herm:
         return Selection("LDL", reasons + ["symmetric indefinite: ldl (bunch-kaufman)"])
     if s.symmetric and cplx:
         return Selection("LDL", reasons + ["complex symmetric: ldl (bunch-kaufman, A = L D L^T)"])
     if s.permuted_triangular:
-        return Selection("Triangular", reasons + [f"row-permuted {s.permuted_triangular} triangular: permute, then substitution"])
+        return Selection(
+            "Triangular",
+            reasons + [f"row-permuted {s.permuted_triangular} triangular: permute, then substitution"],
+        )
     if s.bidiagonal or s.tridiagonal or s.banded:
         if backend == "numpy":
-            return Selection("Banded", reasons + [f"banded (kl={s.lower_bandwidth}, ku={s.upper_bandwidth}): lapack gbtrf"])
+            return Selection(
+                "Banded", reasons + [f"banded (kl={s.lower_bandwidth}, ku={s.upper_bandwidth}): lapack gbtrf"]
+            )
         return Selection("LU", reasons + ["banded, but torch has no banded LAPACK: lu (partial pivoting)"])
     return Selection("LU", reasons + ["general square: lu (partial pivoting)"])
 
@@ -103,7 +119,9 @@ def select_factorization(a: Any, *, assume: str = "auto") -> Selection:
     return _square_choice(detect_structure(a), backend_name(a), is_complex(working_dtype(a)))
 
 
-def factorize(a: Any, *, assume: str = "auto", check: bool = True, check_finite: bool = True) -> Factorization:
+def factorize(
+    a: Any, *, assume: str = "auto", check: bool = True, check_finite: bool = True
+) -> Factorization:
     """Factor ``a`` with the factorization its structure calls for.
 
     Under ``assume="auto"`` one pass (:func:`pivotal.detect_structure`) finds:

@@ -53,7 +53,9 @@ def ldl_compute(work: Any, lower: bool, hermitian: bool, block_size: int | None,
             factors, ipiv, info, name = backend.vendor_sytrf(work, lower=lower, hermitian=hermitian)
         except NotImplementedError as exc:
             if method == "vendor":
-                raise ValueError(f"method='vendor' is not available here: {exc}; use method='kernel'.") from None
+                raise ValueError(
+                    f"method='vendor' is not available here: {exc}; use method='kernel'."
+                ) from None
         else:
             # LAPACK's ipiv is 1-based: k > 0 -> k - 1; negative entries (2x2 pivots) keep their value.
             ipiv = np.where(ipiv > 0, ipiv - 1, ipiv).astype(np.int64)
@@ -204,7 +206,9 @@ class LDL(Factorization):
         Defined for real symmetric and complex Hermitian matrices.
         """
         if is_complex(self.dtype) and not self.hermitian:
-            raise ValueError("inertia is defined for real symmetric or Hermitian matrices, not complex symmetric ones.")
+            raise ValueError(
+                "inertia is defined for real symmetric or Hermitian matrices, not complex symmetric ones."
+            )
         return tuple(int(v) for v in ldl_inertia(self._res))
 
     def _repr_extra(self) -> str:
@@ -217,7 +221,9 @@ class LDL(Factorization):
     def _solve_core(self, b: Any, trans: int) -> Any:
         # Real: A = A^T = A^H.  Hermitian: A^H = A, A^T = conj(A).
         # Complex symmetric: A^T = A, A^H = conj(A).
-        conj_needed = is_complex(self.dtype) and ((trans == 1 and self.hermitian) or (trans == 2 and not self.hermitian))
+        conj_needed = is_complex(self.dtype) and (
+            (trans == 1 and self.hermitian) or (trans == 2 and not self.hermitian)
+        )
         if not conj_needed:
             return self._solve_plain(b)
         xp = self._xp

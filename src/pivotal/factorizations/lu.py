@@ -34,6 +34,7 @@ __all__ = [
     "warn_on_tiny_pivots",
 ]
 
+
 def _check_pivoting(pivoting: str, block_size: int | None) -> None:
     if pivoting not in PIVOTING:
         raise ValueError(f"pivoting={pivoting!r} is not one of {PIVOTING}.")
@@ -236,12 +237,17 @@ class LU(Factorization):
         check_finite: bool = True,
     ):
         a = factor_input(
-            a, "LU", square=False, check_finite=check_finite,
+            a,
+            "LU",
+            square=False,
+            check_finite=check_finite,
             jax_hint="for JAX arrays use pivotal.lu_factor / pivotal.lu_solve (jax.scipy.linalg).",
         )
         lapack_path = (
-            backend_name(a) == "numpy" and method in ("auto", "vendor")
-            and pivoting == "partial" and block_size is None
+            backend_name(a) == "numpy"
+            and method in ("auto", "vendor")
+            and pivoting == "partial"
+            and block_size is None
         )
         if lapack_path and not overwrite_a:
             # getrf works in Fortran order: copy straight into it (one copy, factored in place).
@@ -354,6 +360,8 @@ class LU(Factorization):
         sign0 = perm_sign(self._perm) * (perm_sign(self._cperm) if self._cperm is not None else 1)
         absd = xp.abs(d)
         if bool(xp.any(absd == 0)):
-            return scalar_like(0.0, self.dtype, self._lu), scalar_like(-math.inf, self.dtype, self._lu, real=True)
+            return scalar_like(0.0, self.dtype, self._lu), scalar_like(
+                -math.inf, self.dtype, self._lu, real=True
+            )
         phase = xp.prod(d / absd)
         return sign0 * phase, xp.sum(xp.log(absd))

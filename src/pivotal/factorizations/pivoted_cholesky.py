@@ -80,9 +80,14 @@ class PivotedCholesky(Factorization):
     True
     """
 
-    def __init__(self, a: Any, *, rank: int | None = None, tol: float | None = None, check_finite: bool = True):
+    def __init__(
+        self, a: Any, *, rank: int | None = None, tol: float | None = None, check_finite: bool = True
+    ):
         a = factor_input(
-            a, "PivotedCholesky", square=True, check_finite=check_finite,
+            a,
+            "PivotedCholesky",
+            square=True,
+            check_finite=check_finite,
             jax_hint="convert with numpy.asarray first.",
         )
         if rank is not None and (int(rank) != rank or rank < 0):
@@ -183,5 +188,3 @@ class PivotedCholesky(Factorization):
         if self.rank < self.shape[0]:
             return 0.0
         return super().rcond()
-
-

@@ -93,7 +93,11 @@ def _householder(
         return QRComputation("compact", f"vendor ({name})", qr=qr_, tau=tau, path=path)
     work = working_copy(a, overwrite=overwrite_a)
     tau = householder.householder_qr(work, block_size=block_size)
-    label = "unblocked" if block_size == 1 else ("default" if block_size is None else f"blocked, block_size={block_size}")
+    label = (
+        "unblocked"
+        if block_size == 1
+        else ("default" if block_size is None else f"blocked, block_size={block_size}")
+    )
     path.append(f"householder, kernel ({label})")
     return QRComputation("compact", f"kernel householder ({label})", qr=work, tau=tau, path=path)
 
@@ -264,8 +268,13 @@ class QR(Factorization):
         overwrite_a: bool = False,
         check_finite: bool = True,
     ):
-        a = factor_input(a, type(self).__name__, square=False, check_finite=check_finite,
-                         jax_hint="for JAX arrays use pivotal.qr (jax.numpy.linalg.qr).")
+        a = factor_input(
+            a,
+            type(self).__name__,
+            square=False,
+            check_finite=check_finite,
+            jax_hint="for JAX arrays use pivotal.qr (jax.numpy.linalg.qr).",
+        )
         self._init_common(a)
         self._comp = qr_compute(a, method, block_size, overwrite_a=overwrite_a, random_state=random_state)
         self.algorithm = self._comp.algorithm
@@ -515,14 +524,21 @@ class QRPivoted(QR):
         overwrite_a: bool = False,
         check_finite: bool = True,
     ):
-        a = factor_input(a, "QRPivoted", square=False, check_finite=check_finite,
-                         jax_hint="for JAX arrays use pivotal.qr(..., pivoting=True).")
+        a = factor_input(
+            a,
+            "QRPivoted",
+            square=False,
+            check_finite=check_finite,
+            jax_hint="for JAX arrays use pivotal.qr(..., pivoting=True).",
+        )
         if rank_reveal not in (None, "strong"):
             raise ValueError(f"rank_reveal must be None or 'strong', got {rank_reveal!r}.")
         if method not in ("auto", "kernel", "vendor"):
             raise ValueError(f"method={method!r} is not one of ('auto', 'kernel', 'vendor').")
         if rank is not None and (int(rank) != rank or not 0 <= rank <= min(a.shape)):
-            raise ValueError(f"rank must be an integer in [0, min(M, N)] = [0, {min(a.shape)}], got {rank!r}.")
+            raise ValueError(
+                f"rank must be an integer in [0, min(M, N)] = [0, {min(a.shape)}], got {rank!r}."
+            )
         self._init_common(a)
         m, n = self.shape
         work = working_copy(a, overwrite=overwrite_a)
@@ -532,9 +548,13 @@ class QRPivoted(QR):
             qr_, tau, perm, rk = rrqr.strong_rrqr(work, rank=rank, tol=tol, f=f)
             algorithm = f"strong rrqr (f={f})"
         else:
-            use_vendor = method == "vendor" or (method == "auto" and block_size is None and backend_name(work) == "numpy")
+            use_vendor = method == "vendor" or (
+                method == "auto" and block_size is None and backend_name(work) == "numpy"
+            )
             if use_vendor and block_size is not None:
-                raise ValueError("block_size selects pivotal's kernel; it cannot be combined with method='vendor'.")
+                raise ValueError(
+                    "block_size selects pivotal's kernel; it cannot be combined with method='vendor'."
+                )
             if use_vendor:
                 try:
                     qr_, tau, perm = get_backend(work).vendor_geqp3(work)

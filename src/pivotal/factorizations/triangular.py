@@ -21,7 +21,6 @@ from .base import Factorization, _copy_as, factor_input, index_array, scalar_lik
 __all__ = ["Diagonal", "Triangular"]
 
 
-
 def _diag_slogdet(d: Any, dtype: Any, like: Any):
     xp = namespace(d)
     if d.shape[0] == 0:
@@ -66,7 +65,13 @@ class Diagonal(Factorization):
     """
 
     def __init__(self, a: Any, *, check: bool = True, check_finite: bool = True):
-        a = factor_input(a, "Diagonal", square=True, check_finite=check_finite, jax_hint="convert with numpy.asarray first.")
+        a = factor_input(
+            a,
+            "Diagonal",
+            square=True,
+            check_finite=check_finite,
+            jax_hint="convert with numpy.asarray first.",
+        )
         s = detect_structure(a)
         if not s.diagonal:
             raise ValueError(
@@ -165,13 +170,20 @@ class Triangular(Factorization):
         check: bool = True,
         check_finite: bool = True,
     ):
-        a = factor_input(a, "Triangular", square=True, check_finite=check_finite,
-                         jax_hint="use pivotal.solve_triangular for JAX arrays.")
+        a = factor_input(
+            a,
+            "Triangular",
+            square=True,
+            check_finite=check_finite,
+            jax_hint="use pivotal.solve_triangular for JAX arrays.",
+        )
         n = int(a.shape[0])
         if row_permutation is not None:
             perm = np.asarray(row_permutation)
             if perm.shape != (n,) or not np.array_equal(np.sort(perm), np.arange(n)):
-                raise ValueError(f"row_permutation must be a permutation of range({n}), got {row_permutation!r}.")
+                raise ValueError(
+                    f"row_permutation must be a permutation of range({n}), got {row_permutation!r}."
+                )
             a = a[index_array(perm, a)]
         else:
             perm = None
@@ -189,7 +201,9 @@ class Triangular(Factorization):
                     "the matrix is not (permuted) triangular; pass lower=True/False to use one "
                     "triangle, or factor it with pivotal.LU."
                 )
-        self._perm = None if perm is None or np.array_equal(perm, np.arange(n)) else np.asarray(perm, dtype=np.int64)
+        self._perm = (
+            None if perm is None or np.array_equal(perm, np.arange(n)) else np.asarray(perm, dtype=np.int64)
+        )
         work = working_copy(a)
         xp = namespace(work)
         self._xp = xp

@@ -407,9 +407,7 @@ def default_shift(a: Any) -> float:
     return 11.0 * (m * n + n * (n + 1)) * unit_roundoff(a.dtype) * fro * fro
 
 
-def shifted_cholesky_qr3(
-    a: Any, shift: float | None = None, *, check_finite: bool = True
-) -> tuple[Any, Any]:
+def shifted_cholesky_qr3(a: Any, shift: float | None = None, *, check_finite: bool = True) -> tuple[Any, Any]:
     """Shifted CholeskyQR3: a shifted first pass, then CholeskyQR2; ``cond(A)`` up to ``~1/u``.
 
     ``R_1 = chol(A^H A + s I)``, ``Q_1 = A R_1^{-1}``, then

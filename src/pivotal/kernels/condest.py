@@ -115,9 +115,7 @@ class _Space:
         return self.xp.zeros(shape, dtype=dtype, device=self.device)
 
     def from_host(self, values: np.ndarray, dtype=None):
-        return self.xp.asarray(
-            values, dtype=self.dtype if dtype is None else dtype, device=self.device
-        )
+        return self.xp.asarray(values, dtype=self.dtype if dtype is None else dtype, device=self.device)
 
     def call(self, fn: Apply, x: Any, what: str):
         """Apply ``fn`` and check the shape of its result."""
@@ -333,9 +331,7 @@ def _block(apply: Apply, apply_h: Apply, space: _Space, t: int, itmax: int, rng)
             s = _real_sign(xp, y)
             s_host = to_numpy(s).astype(np.float64)
             # (2) every column of S parallel to a column of S_old: converged.
-            if s_old_host is not None and np.all(
-                np.any(np.abs(s_host.T @ s_old_host) == n, axis=1)
-            ):
+            if s_old_host is not None and np.all(np.any(np.abs(s_host.T @ s_old_host) == n, axis=1)):
                 break
             # (3) no column of S parallel to another one or to a column of S_old.
             changed = False

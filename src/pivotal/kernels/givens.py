@@ -351,7 +351,9 @@ def _lartg_inputs(f: Any, g: Any):
         f_t, g_t = torch.broadcast_tensors(f_t.to(dtype), g_t.to(dtype))
         return f_t, g_t, False
     if backend_name(f) == "jax" or backend_name(g) == "jax":
-        raise TypeError("lartg works on NumPy arrays, PyTorch tensors and scalars; convert JAX arrays with numpy.asarray.")
+        raise TypeError(
+            "lartg works on NumPy arrays, PyTorch tensors and scalars; convert JAX arrays with numpy.asarray."
+        )
     dtype = working_dtype(np.empty(0, dtype=np.result_type(f, g)))
     scalar = np.ndim(f) == 0 and np.ndim(g) == 0
     f_a, g_a = np.broadcast_arrays(np.asarray(f, dtype=dtype), np.asarray(g, dtype=dtype))
@@ -529,7 +531,19 @@ class Rotations:
         )
 
 
-_TRANS = {"N": "N", "n": "N", "T": "T", "t": "T", "C": "C", "c": "C", "H": "C", "h": "C", 0: "N", 1: "T", 2: "C"}
+_TRANS = {
+    "N": "N",
+    "n": "N",
+    "T": "T",
+    "t": "T",
+    "C": "C",
+    "c": "C",
+    "H": "C",
+    "h": "C",
+    0: "N",
+    1: "T",
+    2: "C",
+}
 
 
 def apply_rotations(rotations: Rotations, c: Any, trans: str = "N", side: str = "left"):

@@ -566,9 +566,7 @@ def geqrf_blocked(a: Any, block_size: int) -> Any:
     return _geqrf(a, block_size, None)
 
 
-def geqrf_recursive(
-    a: Any, block_size: int = DEFAULT_BLOCK_SIZE, leaf: int = RECURSIVE_LEAF
-) -> Any:
+def geqrf_recursive(a: Any, block_size: int = DEFAULT_BLOCK_SIZE, leaf: int = RECURSIVE_LEAF) -> Any:
     """Hybrid recursive Householder QR in place (Elmroth–Gustavson).
 
     The blocked algorithm with panels of ``block_size`` columns, each panel
@@ -766,7 +764,9 @@ def apply_q(
     m = qr.shape[0]
     k = tau.shape[0]
     if k > min(qr.shape):
-        raise ValueError(f"tau has {k} entries but qr {tuple(qr.shape)} holds at most {min(qr.shape)} reflectors.")
+        raise ValueError(
+            f"tau has {k} entries but qr {tuple(qr.shape)} holds at most {min(qr.shape)} reflectors."
+        )
     dim = c.shape[0] if side == "left" else c.shape[1]
     if dim != m:
         raise ValueError(

@@ -677,7 +677,9 @@ def _steps(ipiv: np.ndarray) -> tuple[list[int], list[int], list[tuple[int, int,
         else:
             p = -v - 1
             if k + 1 >= n or piv[k + 1] != v or p <= k or p >= n:
-                raise ValueError(f"invalid ipiv: 2x2 block at {k} is not encoded as two equal negative entries")
+                raise ValueError(
+                    f"invalid ipiv: 2x2 block at {k} is not encoded as two equal negative entries"
+                )
             twos.append(k)
             if p != k + 1:
                 swaps.append((k, k + 1, p))

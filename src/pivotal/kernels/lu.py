@@ -198,9 +198,7 @@ def _panel_update(a: Any, j: int, jb: int, backend) -> None:
     m, n = a.shape
     if j + jb >= n:
         return
-    backend.trsm_inplace(
-        a[j : j + jb, j : j + jb], a[j : j + jb, j + jb :], lower=True, unit_diagonal=True
-    )
+    backend.trsm_inplace(a[j : j + jb, j : j + jb], a[j : j + jb, j + jb :], lower=True, unit_diagonal=True)
     if j + jb < m:
         backend.gemm_update(a[j + jb :, j + jb :], a[j + jb :, j : j + jb], a[j : j + jb, j + jb :])
 

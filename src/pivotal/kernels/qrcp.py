@@ -257,8 +257,16 @@ def _init(a: Any):
 
 
 def _laqp2(
-    a: Any, j0: int, tau: Any, perm: np.ndarray, vn1: np.ndarray, vn2: np.ndarray,
-    tol3z: float, safeguard: bool, xp, backend,
+    a: Any,
+    j0: int,
+    tau: Any,
+    perm: np.ndarray,
+    vn1: np.ndarray,
+    vn2: np.ndarray,
+    tol3z: float,
+    safeguard: bool,
+    xp,
+    backend,
 ) -> int:
     """Unblocked QRCP of ``a[j0:, j0:]`` (``xLAQP2`` with ``offset = j0``); returns #recomputations."""
     m, n = a.shape
@@ -326,8 +334,16 @@ def qrcp_unblocked(a: Any, *, norm_safeguard: bool = True) -> QRCPKernelResult:
 
 
 def _laqps(
-    a: Any, j0: int, nb: int, tau: Any, perm: np.ndarray, vn1: np.ndarray, vn2: np.ndarray,
-    tol3z: float, xp, backend,
+    a: Any,
+    j0: int,
+    nb: int,
+    tau: Any,
+    perm: np.ndarray,
+    vn1: np.ndarray,
+    vn2: np.ndarray,
+    tol3z: float,
+    xp,
+    backend,
 ) -> tuple[int, int]:
     """One block of ``xLAQPS`` on ``a[:, j0:]`` (offset ``j0``); returns ``(kb, #recomputed)``."""
     m, n = a.shape

@@ -377,8 +377,13 @@ def range_finder(
         from ._range_finder import range_finder as _rf
 
         return _rf(
-            _as_linop(A, dt), k, n_oversamples=n_oversamples, n_iter=_n_iter(q), method=method,
-            random_state=random_state, check_finite=False,
+            _as_linop(A, dt),
+            k,
+            n_oversamples=n_oversamples,
+            n_iter=_n_iter(q),
+            method=method,
+            random_state=random_state,
+            check_finite=False,
         )
     ell = min(k + n_oversamples, m, n)
     if k == 0 or ell == 0:
@@ -415,8 +420,13 @@ def rsvd(
         from ._rsvd import rsvd as _rsvd
 
         return _rsvd(
-            _as_linop(A, dt), k, n_oversamples=n_oversamples, n_iter=_n_iter(q), method=method,
-            random_state=random_state, check_finite=False,
+            _as_linop(A, dt),
+            k,
+            n_oversamples=n_oversamples,
+            n_iter=_n_iter(q),
+            method=method,
+            random_state=random_state,
+            check_finite=False,
         )
     if k == 0:
         return (

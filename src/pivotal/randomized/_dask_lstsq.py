@@ -157,7 +157,15 @@ class _DaskOps(_Ops):
         import dask.array as da
 
         out = da.blockwise(
-            _merge_block, "ij", x, "ij", val, "ip", idx=idx, dtype=x.dtype, concatenate=True,
+            _merge_block,
+            "ij",
+            x,
+            "ij",
+            val,
+            "ip",
+            idx=idx,
+            dtype=x.dtype,
+            concatenate=True,
             meta=np.empty((0, 0), dtype=x.dtype),
         )
         if x.name in self._norms and val.name in self._norms:
@@ -178,12 +186,29 @@ class _DaskOps(_Ops):
         al = None if alpha is None else self.dev(alpha)[None, :]
         meta = np.empty((0, 0), dtype=self.dtype)
         t = da.blockwise(
-            _t_block, "ij", self.a, "ip", c, "ij", z=z, al=al, dtype=self.dtype, concatenate=True,
+            _t_block,
+            "ij",
+            self.a,
+            "ip",
+            c,
+            "ij",
+            z=z,
+            al=al,
+            dtype=self.dtype,
+            concatenate=True,
             meta=meta,
         )
         parts = da.blockwise(
-            _adj_block, "hpj", self.a, "hp", t, "hj", adjust_chunks={"h": 1, "p": self.n + 1},
-            dtype=self.dtype, concatenate=True, meta=np.empty((0, 0, 0), dtype=self.dtype),
+            _adj_block,
+            "hpj",
+            self.a,
+            "hp",
+            t,
+            "hj",
+            adjust_chunks={"h": 1, "p": self.n + 1},
+            dtype=self.dtype,
+            concatenate=True,
+            meta=np.empty((0, 0, 0), dtype=self.dtype),
         )
         t, sums = dask.persist(t, parts.sum(axis=0))
         sums = np.asarray(sums.compute(), dtype=self.dtype).reshape(self.n + 1, k)

@@ -336,8 +336,12 @@ def interpolative(
     _check_random_state(random_state)
     if backend_name(a) == "jax":
         out = interpolative(
-            np.asarray(a), eps_or_k, rand=rand, random_state=random_state,
-            n_oversamples=n_oversamples, check_finite=False,
+            np.asarray(a),
+            eps_or_k,
+            rand=rand,
+            random_state=random_state,
+            n_oversamples=n_oversamples,
+            check_finite=False,
         )
         *head, idx, proj = out
         return (*head, from_numpy(np.asarray(idx), a), from_numpy(np.asarray(proj), a))
@@ -546,14 +550,24 @@ def cur(
         raise ValueError(f"cur needs an integer rank k >= 1, got {k!r} (tolerance mode is not supported).")
     k = _check_int(k, "k", 1, min(m, n))
     if backend_name(a) == "jax":
-        host = cur(np.asarray(a), k, rand=rand, random_state=random_state,
-                   n_oversamples=n_oversamples, check_finite=False)
-        return CURResult(*(from_numpy(np.asarray(x), a) for x in host),
-                         cols=from_numpy(np.asarray(host.cols), a), rows=from_numpy(np.asarray(host.rows), a))
+        host = cur(
+            np.asarray(a),
+            k,
+            rand=rand,
+            random_state=random_state,
+            n_oversamples=n_oversamples,
+            check_finite=False,
+        )
+        return CURResult(
+            *(from_numpy(np.asarray(x), a) for x in host),
+            cols=from_numpy(np.asarray(host.cols), a),
+            rows=from_numpy(np.asarray(host.rows), a),
+        )
     work = working_copy(a)
     xp = namespace(work)
-    idx, proj = interpolative(work, k, rand=rand, random_state=random_state,
-                              n_oversamples=n_oversamples, check_finite=False)
+    idx, proj = interpolative(
+        work, k, rand=rand, random_state=random_state, n_oversamples=n_oversamples, check_finite=False
+    )
     cols = idx[:k]
     c = work[:, cols]
     v = reconstruct_interp_matrix(idx, proj)  # (k, n)

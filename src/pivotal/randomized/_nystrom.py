@@ -38,6 +38,7 @@ def _eps(dtype: Any) -> float:
 
 _WHAT = "symmetric (Hermitian) positive semidefinite"
 
+
 def nystrom(
     A: Any,
     k: int,
@@ -122,8 +123,14 @@ def nystrom(
         raise ValueError(f"nystrom: n_iter must be an int >= 0, got {n_iter}.")
     if is_dask_array(A):  # NumPy results: see pivotal.randomized._dask
         return _dask.hermitian_via_operator(
-            nystrom, A, k, _WHAT, check_finite,
-            n_oversamples=n_oversamples, n_iter=n_iter, random_state=random_state,
+            nystrom,
+            A,
+            k,
+            _WHAT,
+            check_finite,
+            n_oversamples=n_oversamples,
+            n_iter=n_iter,
+            random_state=random_state,
         )
     op = _Operator(A, "A", check_finite=check_finite, hermitian=True)
     check_hermitian(op, "nystrom", _WHAT)

@@ -433,8 +433,7 @@ def check_rank(k: Any, op: _Operator, *, allow_none: bool, func: str) -> int | N
     kmax = min(op.shape)
     if k < 0 or k > kmax:
         raise ValueError(
-            f"{func}: k must satisfy 0 <= k <= min(m, n) = {kmax} for A of shape {op.shape}, "
-            f"got k = {k}."
+            f"{func}: k must satisfy 0 <= k <= min(m, n) = {kmax} for A of shape {op.shape}, got k = {k}."
         )
     return k
 
@@ -466,8 +465,7 @@ def check_options(
             raise TypeError(f"{func}: tol must be a float in (0, 1) or None, got {tol!r}.") from None
         if not (0 < tol < 1):
             raise ValueError(
-                f"{func}: tol is relative to ||A||_F and must lie in (0, 1), got {tol!r}; "
-                "pass e.g. tol=1e-6."
+                f"{func}: tol is relative to ||A||_F and must lie in (0, 1), got {tol!r}; pass e.g. tol=1e-6."
             )
     if tol is not None and method != "subspace":
         raise ValueError(
@@ -737,9 +735,7 @@ def block_krylov(op: _Operator, k: int, ell: int, q: int | None, draw: _Draw):
     return Q, Z, R
 
 
-def _next_block(
-    op: _Operator, draw: _Draw, y: Any, qall: Any, room: int, resample: bool
-) -> tuple[Any, bool]:
+def _next_block(op: _Operator, draw: _Draw, y: Any, qall: Any, room: int, resample: bool) -> tuple[Any, bool]:
     """The next orthonormal Krylov block from ``y = A A^H Q_i``, orthogonal to ``qall``.
 
     Parameters

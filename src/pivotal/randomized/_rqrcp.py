@@ -490,8 +490,15 @@ def rqrcp(
         raise ValueError(f"mode must be one of {list(_MODES)}, got {mode!r}.")
     if backend_name(a) == "jax":
         host = rqrcp(
-            np.asarray(a), k, tol=tol, sketch_size=sketch_size, n_oversamples=n_oversamples,
-            block_size=block_size, mode=mode, random_state=random_state, check_finite=False,
+            np.asarray(a),
+            k,
+            tol=tol,
+            sketch_size=sketch_size,
+            n_oversamples=n_oversamples,
+            block_size=block_size,
+            mode=mode,
+            random_state=random_state,
+            check_finite=False,
         )
         return _convert(host, a)
     m, n = (int(s) for s in a.shape)
@@ -523,7 +530,9 @@ def rqrcp(
     if k is None:
         # NumPy: a column-major working copy, so that the column interchanges
         # move contiguous memory (the blocked kernels take either layout)
-        work = np.array(a, dtype=working_dtype(a), order="F") if backend_name(a) == "numpy" else working_copy(a)
+        work = (
+            np.array(a, dtype=working_dtype(a), order="F") if backend_name(a) == "numpy" else working_copy(a)
+        )
         tau, perm, algorithm = _hqrrp(work, b, d, random_state)
         q = qr_ = tau_out = None
         if mode == "economic":
@@ -576,6 +585,12 @@ def _convert(res: RQRCPResult, like: Any) -> RQRCPResult:
 
     items = tuple((cv(x[0]), cv(x[1])) if isinstance(x, tuple) else cv(x) for x in res)
     return RQRCPResult(
-        items, Q=cv(res.Q), R=cv(res.R), P=cv(res.P), rank=res.rank, qr=cv(res.qr), tau=cv(res.tau),
+        items,
+        Q=cv(res.Q),
+        R=cv(res.R),
+        P=cv(res.P),
+        rank=res.rank,
+        qr=cv(res.qr),
+        tau=cv(res.tau),
         algorithm=res.algorithm,
     )

@@ -58,7 +58,9 @@ def fix_signs(U: Any, Vh: Any = None, *, overwrite: bool = False) -> tuple[Any, 
         idx = torch.argmax(U.abs(), dim=0)
         vals = U.gather(0, idx[None, :])[0]
         mag = vals.abs()
-        phase = torch.where(mag > 0, vals / torch.where(mag > 0, mag, torch.ones_like(mag)), torch.ones_like(vals))
+        phase = torch.where(
+            mag > 0, vals / torch.where(mag > 0, mag, torch.ones_like(mag)), torch.ones_like(vals)
+        )
         U = U * phase.conj()[None, :]
     else:
         vals = _column_peaks(U)
@@ -361,8 +363,15 @@ def reigh(
     )
     if is_dask_array(A):  # NumPy results: see pivotal.randomized._dask
         return _dask.hermitian_via_operator(
-            reigh, A, k, "symmetric (Hermitian)", check_finite, n_oversamples=n_oversamples,
-            n_iter=n_iter, method=method, random_state=random_state,
+            reigh,
+            A,
+            k,
+            "symmetric (Hermitian)",
+            check_finite,
+            n_oversamples=n_oversamples,
+            n_iter=n_iter,
+            method=method,
+            random_state=random_state,
         )
     op = _Operator(A, "A", check_finite=check_finite, hermitian=True)
     check_hermitian(op, "reigh")

@@ -772,8 +772,7 @@ def _check_sketch(sketch, sketch_size, random_state, m: int, n: int) -> int:
             )
         if sketch.m != m:
             raise ValueError(
-                f"the sketching operator has m={sketch.m} columns but A has {m} rows; build it "
-                f"with m={m}."
+                f"the sketching operator has m={sketch.m} columns but A has {m} rows; build it with m={m}."
             )
         d = sketch.d
     elif isinstance(sketch, str):

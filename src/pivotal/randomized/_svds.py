@@ -85,10 +85,7 @@ def _shape(A: Any) -> tuple[int, ...]:
 def _host_dense(A: Any) -> np.ndarray:
     """A NumPy copy/view of a dense ``A`` in a floating dtype (ints become float64)."""
     a = to_numpy(A) if backend_name(A) != "numpy" else np.asarray(A)
-    if not (
-        np.issubdtype(a.dtype, np.floating)
-        or np.issubdtype(a.dtype, np.complexfloating)
-    ):
+    if not (np.issubdtype(a.dtype, np.floating) or np.issubdtype(a.dtype, np.complexfloating)):
         a = a.astype(np.float64)
     return a
 
@@ -112,18 +109,14 @@ def _check_method(method: Any, func: str) -> str:
 
 def _resolve_rng(rng: Any, random_state: Any) -> Any:
     if rng is not None and random_state is not None:
-        raise TypeError(
-            "svds: pass the seed as rng= only (random_state= is SciPy's legacy alias of rng)."
-        )
+        raise TypeError("svds: pass the seed as rng= only (random_state= is SciPy's legacy alias of rng).")
     return rng if rng is not None else random_state
 
 
 # --------------------------------------------------------------------------- selection
 
 
-def select_svds_method(
-    A: Any, k: int = 6, *, which: str = "LM", solver: str = "arpack"
-) -> tuple[str, str]:
+def select_svds_method(A: Any, k: int = 6, *, which: str = "LM", solver: str = "arpack") -> tuple[str, str]:
     """The method ``svds(A, k, which=which, solver=solver, method="auto")`` uses, and why.
 
     Parameters
@@ -223,13 +216,7 @@ def select_eigsh_method(
     kind = _kind(A)
     shape = _shape(A)
     n = shape[0] if shape else 0
-    if (
-        M is not None
-        or sigma is not None
-        or Minv is not None
-        or OPinv is not None
-        or mode != "normal"
-    ):
+    if M is not None or sigma is not None or Minv is not None or OPinv is not None or mode != "normal":
         return (
             "lanczos",
             "generalized or shift-invert problem: scipy.sparse.linalg.eigsh",
@@ -260,31 +247,18 @@ def _svds_check(A, k, ncv, tol, which, v0, maxiter, return_singular_vectors, sol
     """SciPy's argument checks (same messages and error types) for the non-SciPy paths."""
     solver = str(solver).lower()
     if solver not in {"arpack", "lobpcg", "propack"}:
-        raise ValueError(
-            f"solver must be one of { ({'arpack', 'lobpcg', 'propack'}) }."
-        )
+        raise ValueError(f"solver must be one of { ({'arpack', 'lobpcg', 'propack'}) }.")
     shape = _shape(A)
     if len(shape) != 2:
         raise ValueError(f"expected 2-D A, got shape {shape}.")
     if math.prod(shape) == 0:
         raise ValueError("`A` must not be empty.")
     kmax = min(shape) if solver == "propack" else min(shape) - 1
-    if (
-        isinstance(k, bool)
-        or not isinstance(k, numbers.Real)
-        or int(k) != k
-        or not (0 < k <= kmax)
-    ):
+    if isinstance(k, bool) or not isinstance(k, numbers.Real) or int(k) != k or not (0 < k <= kmax):
         raise ValueError("`k` must be an integer satisfying `0 < k < min(A.shape)`.")
     k = int(k)
-    if (
-        solver == "arpack"
-        and ncv is not None
-        and (int(ncv) != ncv or not (k < ncv < min(shape)))
-    ):
-        raise ValueError(
-            "`ncv` must be an integer satisfying `k < ncv < min(A.shape)`."
-        )
+    if solver == "arpack" and ncv is not None and (int(ncv) != ncv or not (k < ncv < min(shape))):
+        raise ValueError("`ncv` must be an integer satisfying `k < ncv < min(A.shape)`.")
     if tol < 0 or not np.isfinite(tol):
         raise ValueError("`tol` must be a non-negative floating point value.")
     which = str(which).upper()
@@ -293,9 +267,7 @@ def _svds_check(A, k, ncv, tol, which, v0, maxiter, return_singular_vectors, sol
     if maxiter is not None and (int(maxiter) != maxiter or maxiter <= 0):
         raise ValueError("`maxiter` must be a positive integer.")
     if return_singular_vectors not in {True, False, "vh", "u"}:
-        raise ValueError(
-            f"`return_singular_vectors` must be in { ({True, False, 'vh', 'u'}) }."
-        )
+        raise ValueError(f"`return_singular_vectors` must be in { ({True, False, 'vh', 'u'}) }.")
     return k, which, solver
 
 
@@ -530,9 +502,7 @@ def svds(
     """
     method = _check_method(method, "svds")
     seed = _resolve_rng(rng, random_state)
-    k, which_u, solver_l = _svds_check(
-        A, k, ncv, tol, which, v0, maxiter, return_singular_vectors, solver
-    )
+    k, which_u, solver_l = _svds_check(A, k, ncv, tol, which, v0, maxiter, return_singular_vectors, solver)
     if method == "auto":
         method, _ = select_svds_method(A, k, which=which_u, solver=solver_l)
     elif method != "lanczos" and solver_l != "arpack":
@@ -616,9 +586,7 @@ def _eigsh_dense(A, k, which, vectors):
     if not vectors:
         idx = idx[_arpack_order(w[idx], which)]
         return _out(np.ascontiguousarray(w[idx]), A), None
-    return _out(np.ascontiguousarray(w[idx]), A), _out(
-        np.ascontiguousarray(v[:, idx]), A
-    )
+    return _out(np.ascontiguousarray(w[idx]), A), _out(np.ascontiguousarray(v[:, idx]), A)
 
 
 def _eigsh_randomized(A, k, tol, maxiter, seed):
@@ -631,11 +599,7 @@ def _eigsh_randomized(A, k, tol, maxiter, seed):
         av = to_numpy(_Operator(A, "A", check_finite=False).matmat(V))
         wn, vn = to_numpy(w), to_numpy(V)
         wmax = float(np.max(np.abs(wn)))
-        res = (
-            float(np.linalg.norm(av - vn * wn, axis=0).max() / wmax)
-            if wmax > 0
-            else 0.0
-        )
+        res = float(np.linalg.norm(av - vn * wn, axis=0).max() / wmax) if wmax > 0 else 0.0
         return (w, V), res
 
     w, V = _randomized_loop(run, A, tol, maxiter, "eigsh")
@@ -743,22 +707,14 @@ def eigsh(
     which_u = str(which).upper() if isinstance(which, str) else which
     if which_u not in ("LM", "SM", "LA", "SA", "BE"):
         raise ValueError("which must be one of LM SM LA SA BE")
-    cplx = np.issubdtype(
-        np.dtype(str(A.dtype).replace("torch.", "")), np.complexfloating
-    )
+    cplx = np.issubdtype(np.dtype(str(A.dtype).replace("torch.", "")), np.complexfloating)
     if cplx and which_u == "BE":
         raise ValueError("which='BE' cannot be used with complex matrix A")
     if isinstance(k, bool) or not isinstance(k, numbers.Integral) or k <= 0:
         raise ValueError("k must be greater than 0.")
     k = int(k)
     n = shape[0]
-    special = (
-        M is not None
-        or sigma is not None
-        or Minv is not None
-        or OPinv is not None
-        or mode != "normal"
-    )
+    special = M is not None or sigma is not None or Minv is not None or OPinv is not None or mode != "normal"
     if method == "auto":
         method, _ = select_eigsh_method(
             A, k, which=which_u, M=M, sigma=sigma, Minv=Minv, OPinv=OPinv, mode=mode
@@ -776,9 +732,7 @@ def eigsh(
             raise TypeError("Cannot use scipy.linalg.eigh for sparse A with k >= N. "
                             "Use scipy.linalg.eigh(A.toarray()) or reduce k.")  # fmt: skip
         if _kind(A) == "linop":
-            raise TypeError(
-                "Cannot use scipy.linalg.eigh for LinearOperator A with k >= N."
-            )
+            raise TypeError("Cannot use scipy.linalg.eigh for LinearOperator A with k >= N.")
         method, k = "dense", n
     if method == "lanczos":
         a = _host_dense(A) if _kind(A) == "dense" else A

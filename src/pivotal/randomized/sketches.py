@@ -602,7 +602,9 @@ _KINDS = {
 }
 
 
-def sketch(kind: str, d: int, m: int, *, random_state: RandomState = None, **options: Any) -> SketchingOperator:
+def sketch(
+    kind: str, d: int, m: int, *, random_state: RandomState = None, **options: Any
+) -> SketchingOperator:
     """Build a ``(d, m)`` sketching operator by name.
 
     Parameters
@@ -650,9 +652,7 @@ def sketch(kind: str, d: int, m: int, *, random_state: RandomState = None, **opt
     key = kind.lower().replace("-", "_")
     key = {"srtt": "srht", "sparse": "sparse_sign", "normal": "gaussian"}.get(key, key)
     if key not in _KINDS:
-        raise ValueError(
-            f"unknown sketch kind {kind!r}; choose one of 'gaussian', 'sparse_sign' or 'srht'."
-        )
+        raise ValueError(f"unknown sketch kind {kind!r}; choose one of 'gaussian', 'sparse_sign' or 'srht'.")
     cls = _KINDS[key]
     allowed = {"zeta"} if cls is SparseSignSketch else set()
     extra = set(options) - allowed
