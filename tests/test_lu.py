@@ -170,7 +170,7 @@ def test_det_slogdet_logdet_inv(dtype):
     F = pv.LU(A)
     tol = (
         1e-4
-        if np.dtype(dtype).itemsize <= 8 and np.dtype(dtype).kind == "f" or dtype == np.complex64
+        if (np.dtype(dtype).itemsize <= 8 and np.dtype(dtype).kind == "f") or dtype == np.complex64
         else 1e-10
     )
     np.testing.assert_allclose(F.det(), np.linalg.det(A.astype(np.complex128)), rtol=tol)

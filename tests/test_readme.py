@@ -23,7 +23,7 @@ def test_readme_tour_runs(capsys):
     namespace: dict = {}
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # the tour deliberately shows ill-conditioned matrices
-        exec(compile(code, str(README), "exec"), namespace)  # noqa: S102 - running our own README
+        exec(compile(code, str(README), "exec"), namespace)
     assert namespace["info"].backward_error <= 10 * 2.0**-52
     assert namespace["s"].shape == (10,)
     assert "condition" in capsys.readouterr().out.lower()  # the doctor report was printed

@@ -458,7 +458,7 @@ def apply_over_batch(
 
 
 def _is_array(x: Any) -> bool:
-    return isinstance(x, np.ndarray) or array_api_compat.is_array_api_obj(x) and not np.isscalar(x)
+    return isinstance(x, np.ndarray) or (array_api_compat.is_array_api_obj(x) and not np.isscalar(x))
 
 
 def _probe_core(a: Any, nd: int):

@@ -336,7 +336,7 @@ def solve(
     >>> report.method, report.backward_error < 1e-15, report.forward_error_bound < 1e-4
     ('Cholesky', True, True)
     """
-    if refine not in REFINE or isinstance(refine, (int, float)) and not isinstance(refine, bool):
+    if refine not in REFINE or (isinstance(refine, (int, float)) and not isinstance(refine, bool)):
         raise ValueError(f"refine={refine!r} is not one of {REFINE}.")
     assume = _check_assume(assume_a)
     a = validate_matrix(a, square=True, check_finite=check_finite)
