@@ -43,7 +43,8 @@ from .factorizations.lu import (
     lu_compute,
     lu_factors,
     lu_solve_core,
-    warn_on_tiny_pivots,
+    max_abs,
+    warn_on_growth,
 )
 from .kernels.ldl import ldl_unpack
 from .kernels.triangular import first_zero_diagonal, trsm_blocked
@@ -214,9 +215,9 @@ def lu(
     def core(a2):
         m, n = a2.shape
         work = working_copy(a2, overwrite=overwrite_a)
+        amax = max_abs(work)
         res = lu_compute(work, pivoting, block_size, method)
-        if pivoting == "none":
-            warn_on_tiny_pivots(res.lu, stacklevel=5)
+        warn_on_growth(res.lu, amax, pivoting)
         l_factor, u_factor = lu_factors(res.lu)
         # A[perm][:, cperm] = L U  ->  A = P L U Q with P = I[:, perm], Q = I[cperm, :]
         inv = np.empty_like(res.perm)
@@ -314,11 +315,11 @@ def lu_factor(
     def core(a2):
         k = min(a2.shape)
         work = working_copy(a2, overwrite=overwrite_a)
+        amax = max_abs(work)  # lu_solve cannot know the growth: lu_factor warns about it now
         res = lu_compute(work, pivoting, block_size, method)
         if res.info:
             _warn_singular_u(res.info)
-        if pivoting == "none":
-            warn_on_tiny_pivots(res.lu, stacklevel=5)
+        warn_on_growth(res.lu, amax, pivoting)
         piv = _index_like(perm_to_ipiv(res.perm)[:k], work)
         if res.cperm is None:
             return res.lu, piv

@@ -25,15 +25,30 @@ class LinAlgError(np.linalg.LinAlgError):
     """Base class of pivotal's numerical errors (a ``numpy.linalg.LinAlgError``)."""
 
 
-class SingularMatrixError(LinAlgError):
-    """The matrix is exactly singular: a pivot (or diagonal entry) is zero.
+class _IndexedError(LinAlgError):
+    """A numerical failure at a known position; subclasses write the default message.
 
     Parameters
     ----------
     index : int
-        Zero-based index of the first zero pivot.
+        Zero-based index of the failure (see the subclass).
     message : str, optional
         Overrides the default message.
+    """
+
+    def __init__(self, index: int, message: str | None = None):
+        self.index = int(index)
+        super().__init__(self._default_message() if message is None else message)
+
+    def _default_message(self) -> str:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+
+class SingularMatrixError(_IndexedError):
+    """The matrix is exactly singular: a pivot (or diagonal entry) is zero.
+
+    ``index`` is the zero-based index of the first zero pivot; an optional
+    second argument overrides the message.
 
     Examples
     --------
@@ -45,27 +60,21 @@ class SingularMatrixError(LinAlgError):
     1
     """
 
-    def __init__(self, index: int, message: str | None = None):
-        self.index = int(index)
-        if message is None:
-            message = (
-                f"singular matrix: the pivot at index {self.index} is exactly zero. "
-                "For least-squares or rank-deficient problems use "
-                "scipy.linalg.lstsq or pivotal's QR with column pivoting; to "
-                "inspect the factors anyway pass check=False."
-            )
-        super().__init__(message)
+    def _default_message(self) -> str:
+        return (
+            f"singular matrix: the pivot at index {self.index} is exactly zero. "
+            "For least-squares or rank-deficient problems use "
+            "scipy.linalg.lstsq or pivotal's QR with column pivoting; to "
+            "inspect the factors anyway pass check=False."
+        )
 
 
-class NotPositiveDefiniteError(LinAlgError):
+class NotPositiveDefiniteError(_IndexedError):
     """Cholesky failed: the leading minor of order ``index + 1`` is not positive definite.
 
-    Parameters
-    ----------
-    index : int
-        Zero-based index of the column at which the factorization broke down.
-    message : str, optional
-        Overrides the default message.
+    ``index`` is the zero-based index of the column at which the
+    factorization broke down; an optional second argument overrides the
+    message.
 
     Examples
     --------
@@ -77,17 +86,14 @@ class NotPositiveDefiniteError(LinAlgError):
     1
     """
 
-    def __init__(self, index: int, message: str | None = None):
-        self.index = int(index)
-        if message is None:
-            message = (
-                f"matrix is not positive definite: the leading minor of order "
-                f"{self.index + 1} is not positive (Cholesky failed at column "
-                f"{self.index}). For symmetric indefinite matrices use pivotal.ldl "
-                "or pivotal.LDL (Bunch-Kaufman); for semidefinite matrices use "
-                "pivotal.PivotedCholesky; or add a small diagonal shift."
-            )
-        super().__init__(message)
+    def _default_message(self) -> str:
+        return (
+            f"matrix is not positive definite: the leading minor of order "
+            f"{self.index + 1} is not positive (Cholesky failed at column "
+            f"{self.index}). For symmetric indefinite matrices use pivotal.ldl "
+            "or pivotal.LDL (Bunch-Kaufman); for semidefinite matrices use "
+            "pivotal.PivotedCholesky; or add a small diagonal shift."
+        )
 
 
 class LinAlgWarning(_ScipyLinAlgWarning):
@@ -117,28 +123,60 @@ class IllConditionedWarning(LinAlgWarning):
 
 
 class PivotGrowthWarning(LinAlgWarning):
-    """A pivot was so small that element growth may have destroyed accuracy.
+    """Element growth in Gaussian elimination may have destroyed the accuracy of the factors.
 
-    Raised by factorizations without pivoting (``pivoting="none"``) when a
-    multiplier exceeds ``1/sqrt(eps)``.
+    LU factors computed in precision ``u`` are the exact factors of
+    ``A + dA`` with ``||dA|| <~ n rho u ||A||``, ``rho = max|U| / max|A|``
+    being the growth factor (Higham, *Accuracy and Stability of Numerical
+    Algorithms*, 2nd ed., Thm 9.5 and sec. 9.4).  pivotal warns when that
+    bound reaches half of ``||A||`` (``n rho u >= 1/2``: it then certifies
+    nothing, as ``rcond < eps`` does for conditioning), and, without
+    pivoting, when a pivot produced a multiplier above ``1/sqrt(u)``.
 
     Parameters
     ----------
-    index : int
-        Zero-based index of the offending pivot.
-    multiplier : float
-        Magnitude of the largest multiplier the pivot produced.
+    growth : float
+        The growth factor ``max|U| / max|A|`` of the factorization.
+    message : str, optional
+        Overrides the default message.
+    index : int, optional
+        Zero-based index of the tiny pivot (factorizations without pivoting).
+    multiplier : float, optional
+        Magnitude of the largest multiplier that pivot produced.
+
+    Attributes
+    ----------
+    growth, index, multiplier
+        As given (``index`` and ``multiplier`` are ``None`` for a growth warning).
     """
 
-    def __init__(self, index: int, multiplier: float):
-        self.index = int(index)
-        self.multiplier = float(multiplier)
-        super().__init__(
-            f"tiny pivot at index {self.index}: it produced a multiplier of "
-            f"{self.multiplier:.3g}, so element growth may have destroyed the "
-            "accuracy of the factors. Use pivoting='partial' (the default), "
-            "'rook' or 'complete'."
-        )
+    def __init__(
+        self,
+        growth: float,
+        message: str | None = None,
+        *,
+        index: int | None = None,
+        multiplier: float | None = None,
+    ):
+        self.growth = float(growth)
+        self.index = None if index is None else int(index)
+        self.multiplier = None if multiplier is None else float(multiplier)
+        if message is None:
+            if self.index is not None:
+                message = (
+                    f"tiny pivot at index {self.index}: it produced a multiplier of "
+                    f"{self.multiplier:.3g} (growth factor {self.growth:.3g}), so element growth "
+                    "may have destroyed the accuracy of the factors. Use pivoting='partial' "
+                    "(the default), 'rook' or 'complete'."
+                )
+            else:
+                message = (
+                    f"pivot growth factor {self.growth:.3g}: the LU factors may be those of a "
+                    "matrix far from A, so solutions computed with them may have no correct "
+                    "digits. Refine the solution (pivotal.refine, or solve(..., refine='auto')), "
+                    "or factor with pivoting='rook' or 'complete'."
+                )
+        super().__init__(message)
 
 
 def warn_user(warning: Warning) -> None:

@@ -123,6 +123,7 @@ def _lstsq_core(a: Any, b: Any, cond: float | None, method: str, dtype: Any):
     elif method == "qr":
         if m >= n:
             F = QR(a, method="vendor" if backend_name(a) == "numpy" else "householder", check_finite=False)
+            F._conditioning_checked = True  # warned below, against cond
             x = F.lstsq(b)
         else:
             # Minimum-norm solution of a full-row-rank system via A^H = Q R.

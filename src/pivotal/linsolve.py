@@ -375,6 +375,7 @@ def _solve_core(a, b, dtype, assume, lower, transposed, refine_mode, want_report
         b = working_copy(b, dtype=dtype)
     if transposed:
         a = _transpose(a)
+        assume, lower = _transposed_structure(assume, lower)
     if n == 0 or k == 0:
         if want_report:
             reports.append(_empty_report(dtype))
@@ -387,6 +388,7 @@ def _solve_core(a, b, dtype, assume, lower, transposed, refine_mode, want_report
     if refine_mode == "mixed":
         from .refine import refine as _refine
 
+        a = effective_matrix(a, assume, lower)  # refine's residuals need the matrix actually solved
         x, ref = _refine(
             a, b, precision="mixed", assume=_refine_assume(assume), check_finite=False, return_report=True
         )
@@ -398,6 +400,7 @@ def _solve_core(a, b, dtype, assume, lower, transposed, refine_mode, want_report
         _raise_if_failed(F, a)
         a = effective_matrix(a, assume, lower)  # the matrix actually solved, for residuals
         F._conditioning_checked = True  # solve() warns below, once, at the caller's level
+        F._stability_checked = refine_mode is not False  # refinement measures what pivot growth did
         x = F.solve(b, check_finite=False)
         if refine_mode is True or refine_mode == "auto":
             if refine_mode == "auto":
@@ -449,6 +452,18 @@ def _raise_if_failed(F: Any, a: Any, what: str = "solve") -> None:
             "unique solution (check how a was built; lstsq returns the minimum-norm x = 0).",
         )
     F._raise_if_failed(f"{what} the system" if what == "solve" else f"{what} the matrix")
+
+
+def _transposed_structure(assume: str, lower: bool) -> tuple[str, bool]:
+    """``(assume, lower)`` describing ``a.T`` when they describe ``a``: the triangle a structure reads moves across.
+
+    The lower triangle of ``a`` is the upper triangle of ``a.T``, so a triangular
+    ``a`` gives the opposite triangular ``a.T``, and the triangle that
+    ``sym``/``her``/``pos`` complete (``lower``) flips; the completion of
+    ``a.T``'s triangle is then ``S.T`` (and ``H.T = conj(H)``), as required.
+    """
+    swap = {"upper triangular": "lower triangular", "lower triangular": "upper triangular"}
+    return swap.get(assume, assume), not lower
 
 
 def _refine_assume(assume: str) -> str:
@@ -511,7 +526,10 @@ def _bound_solvers(a, F, rc, xp, path):
         f"{dtype_name(a.dtype)} factorization for the error bound (n u_low / rcond = {theta:.2g} >= 1/2)"
     )
     if not G.issuccess():
-        inf = lambda X: X * math.inf
+
+        def inf(X):
+            return X * math.inf
+
         return inf, inf
     return op_solvers(G, 0, xp)
 
@@ -557,7 +575,8 @@ def _solve_jax(a, b, lower, assume_a, transposed, refine_mode, return_report):
     ):
         import jax.scipy.linalg as jsl
 
-        aa = jnp.swapaxes(a, -1, -2) if transposed else a
+        aa = _jax_effective_matrix(a, ASSUME_A[assume_a], lower)
+        aa = jnp.swapaxes(aa, -1, -2) if transposed else aa
         bb = b
         batch = aa.shape[:-2]
         if len(b.shape) == 1 and batch:
@@ -580,6 +599,24 @@ def _solve_jax(a, b, lower, assume_a, transposed, refine_mode, return_report):
     if return_report:
         return jnp.asarray(res[0]), res[1]
     return jnp.asarray(res)
+
+
+def _jax_effective_matrix(a, assume: str, lower: bool):
+    """:func:`effective_matrix` for (batched) JAX arrays: ``sym``/``her``/``pos`` read one triangle only.
+
+    ``jax.scipy.linalg.solve`` factors the whole matrix for ``"sym"`` and
+    ``"her"``, so the triangle SciPy ignores must be rebuilt from the one it reads.
+    """
+    import jax.numpy as jnp
+
+    if assume not in ("symmetric", "hermitian", "positive definite"):
+        return a
+    conj = assume != "symmetric" and jnp.iscomplexobj(a)
+    tri = jnp.tril(a, -1) if lower else jnp.triu(a, 1)
+    other = jnp.swapaxes(jnp.conj(tri) if conj else tri, -1, -2)
+    d = jnp.diagonal(a, axis1=-2, axis2=-1)
+    d = jnp.real(d).astype(a.dtype) if conj else d
+    return jnp.where(jnp.eye(a.shape[-1], dtype=bool), d[..., :, None], tri + other)
 
 
 # ----------------------------------------------------------------------------- inv / det / slogdet

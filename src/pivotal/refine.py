@@ -268,7 +268,7 @@ def _dot2_residual_real(parts: list[tuple[Any, Any]], b: Any, xp) -> Any:
     for i0 in range(0, n, step):
         i1 = min(n, i0 + step)
         prods, errs = [], []
-        for (ap, _), (x, xs) in zip(parts, x_splits):
+        for (ap, _), (x, xs) in zip(parts, x_splits, strict=True):
             blk = ap[i0:i1]
             p, e = _two_prod(blk, x[None, :], _split(blk, blk.dtype), (xs[0][None, :], xs[1][None, :]))
             prods.append(-p)

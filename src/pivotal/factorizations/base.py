@@ -18,7 +18,6 @@ and the base class provides ``solve``, ``det``, ``slogdet``, ``logdet``,
 from __future__ import annotations
 
 import math
-import warnings
 from typing import Any
 
 import array_api_compat
@@ -36,7 +35,7 @@ from .._array import (
     validate_rhs,
     working_dtype,
 )
-from ..errors import IllConditionedWarning, SingularMatrixError
+from ..errors import IllConditionedWarning, SingularMatrixError, warn_user
 from ..kernels.condest import inv_onenormest, rcond_from
 
 __all__ = [
@@ -112,7 +111,9 @@ class Factorization:
     _anorm: float
     _xp: Any
     _fields: tuple[str, ...] = ()
-    _conditioning_checked: bool = False
+    # Set by callers that apply the error policy themselves (solve(), lstsq(), refine()):
+    _conditioning_checked: bool = False  # the ill-conditioning warning (rcond)
+    _stability_checked: bool = False  # the pivot-growth warning
 
     # ---------------------------------------------------------------- subclass API
     def _solve_core(self, b: Any, trans: int) -> Any:  # pragma: no cover - abstract
@@ -199,6 +200,9 @@ class Factorization:
             machine epsilon of the factors' dtype (or NaN): the solution may
             have no correct digits.  The estimate costs a few extra solves,
             once per factorization.
+        PivotGrowthWarning
+            On the first solve with LU factors whose growth factor makes
+            their backward-error bound meaningless (see :class:`pivotal.LU`).
         """
         self._require_square("solve")
         t = normalize_trans(trans)
@@ -206,7 +210,7 @@ class Factorization:
         b = validate_rhs(b, n, check_finite=check_finite)
         self._check_backend(b)
         self._raise_if_failed("solve")
-        self._warn_if_ill_conditioned()
+        self._warn_if_unreliable()
         xp = self._xp
         dtype = self._result_dtype(b)
         vector = len(b.shape) == 1
@@ -214,15 +218,31 @@ class Factorization:
         x = apply_over_batch(lambda bb: self._solve_2d(bb, t, dtype), [(b2, 2)])
         return xp.reshape(x, (n,)) if vector else x
 
-    def _warn_if_ill_conditioned(self) -> None:
-        if self._conditioning_checked:
-            return
-        self._conditioning_checked = True
-        if self.shape[0] == 0:
-            return
+    def _warn_if_unreliable(self) -> None:
+        """Issue, once per factorization, the warnings that results computed from it are due."""
+        if not self._conditioning_checked:
+            self._conditioning_checked = True
+            warning = self._conditioning_warning()
+            if warning is not None:
+                warn_user(warning)
+        if not self._stability_checked:
+            self._stability_checked = True
+            warning = self._stability_warning()
+            if warning is not None:
+                warn_user(warning)
+
+    def _conditioning_warning(self) -> IllConditionedWarning | None:
+        """``IllConditionedWarning`` when ``rcond()`` is below machine epsilon (or NaN), else None."""
+        if min(self.shape) == 0:
+            return None
         rcond = self.rcond()
         if not rcond >= 2.0 * unit_roundoff(self.dtype):  # also NaN
-            warnings.warn(IllConditionedWarning(rcond), stacklevel=4)
+            return IllConditionedWarning(rcond)
+        return None
+
+    def _stability_warning(self) -> Warning | None:
+        """A warning that the factors themselves are inaccurate (pivot growth), else None."""
+        return None
 
     def _check_backend(self, b: Any) -> None:
         mine, theirs = backend_name(self._sample()), backend_name(b)
@@ -281,9 +301,13 @@ class Factorization:
 
     # ---------------------------------------------------------------- inverse and conditioning
     def inv(self) -> Any:
-        """Explicit inverse (prefer :meth:`solve`; an inverse is rarely needed)."""
+        """Explicit inverse (prefer :meth:`solve`; an inverse is rarely needed).
+
+        Warns as :meth:`solve` does (once per factorization).
+        """
         self._require_square("inv")
         self._raise_if_failed("invert the matrix")
+        self._warn_if_unreliable()
         xp = self._xp
         n = self.shape[0]
         eye = xp.eye(n, dtype=self.dtype, device=array_api_compat.device(self._sample()))

@@ -43,7 +43,7 @@ def cholesky_compute(work: Any, lower: bool, block_size: int | None, method: str
     n = work.shape[0]
     if method in ("auto", "vendor") and block_size is None and n:
         backend = get_backend(work)
-        factor, info = backend.vendor_potrf(work, lower=True if lower else False)
+        factor, info = backend.vendor_potrf(work, lower=bool(lower))
         low = factor if lower else conj_transpose(factor)
         low = xp.tril(low)
         name = "LAPACK potrf" if backend.name == "numpy" else "torch.linalg.cholesky_ex"

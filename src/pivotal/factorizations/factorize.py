@@ -113,6 +113,10 @@ def select_factorization(a: Any, *, assume: str = "auto") -> Selection:
         "diagonal": ("Diagonal", "assume='diagonal': divide"),
         "banded": ("Banded", "assume='banded': lapack gbtrf"),
     }
+    if assume == "banded" and backend_name(a) != "numpy":
+        return Selection(
+            "LU", ["assume='banded', but only NumPy has LAPACK's band routines: lu (partial pivoting)"]
+        )
     if assume in explicit:
         name, why = explicit[assume]
         return Selection(name, [why])

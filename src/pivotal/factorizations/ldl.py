@@ -183,7 +183,7 @@ class LDL(Factorization):
         return self._unpack()[1]
 
     def _triangular(self) -> Any:
-        lu, _, perm = self._unpack()
+        lu = self._unpack()[0]
         return lu[self.p, :]
 
     @property

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import math
-import warnings
 from dataclasses import dataclass
 from typing import Any
 
@@ -20,18 +19,23 @@ from .._array import (
 )
 from .._backends import get_backend
 from .._permutations import perm_sign, perm_to_ipiv
-from ..errors import PivotGrowthWarning, SingularMatrixError
+from ..errors import PivotGrowthWarning, SingularMatrixError, warn_user
 from ..kernels.lu import PIVOTING, lu_kernel
 from .base import Factorization, check_method, factor_input, index_array, scalar_like
 
 __all__ = [
+    "GROWTH_BOUND_LIMIT",
     "LU",
     "LUComputation",
     "check_method",
+    "growth_destroys_accuracy",
+    "growth_of",
+    "growth_warning",
     "lu_compute",
     "lu_factors",
     "lu_solve_core",
-    "warn_on_tiny_pivots",
+    "max_abs",
+    "warn_on_growth",
 ]
 
 
@@ -88,20 +92,105 @@ def lu_compute(work: Any, pivoting: str, block_size: int | None, method: str) ->
     return LUComputation(res.lu, res.perm, res.cperm, res.info, algorithm)
 
 
-def warn_on_tiny_pivots(lu: Any, stacklevel: int = 3) -> None:
-    """Warn when a multiplier exceeds ``1/sqrt(u)`` (used without pivoting)."""
+def max_abs(a: Any) -> float:
+    """``max |a_ij|`` in one pass (0 for an empty matrix; NaN propagates)."""
+    if not (a.shape[0] and a.shape[1]):
+        return 0.0
+    if backend_name(a) == "numpy" and (a.flags.c_contiguous or a.flags.f_contiguous):
+        from .._backends.numpy import norm1_and_max
+
+        return norm1_and_max(a)[1]
+    return to_float(namespace(a).max(namespace(a).abs(a)))
+
+
+def _max_abs_upper(lu: Any) -> float:
+    """``max |U|`` of compact factors, by column blocks (no ``triu`` copy of the whole matrix)."""
+    xp = namespace(lu)
+    m, n = lu.shape
+    k = min(m, n)
+    if k == 0:
+        return 0.0
+    nb = max(1, (1 << 21) // max(k * lu.dtype.itemsize, 1)) if backend_name(lu) == "numpy" else n
+    best = 0.0
+    for j in range(0, n, nb):
+        block = lu[: min(k, j + nb), j : j + nb]
+        if j < k:
+            block = xp.triu(block, k=-j) if j else xp.triu(block)
+        best = max(best, to_float(xp.max(xp.abs(block))))
+        if best != best:  # NaN
+            return best
+    return best
+
+
+def growth_of(lu: Any, amax: float) -> float:
+    """Growth factor ``max|U| / max|A|`` from compact factors and ``max|A|`` (1 for a zero matrix)."""
+    if amax == 0.0:
+        return 1.0
+    return _max_abs_upper(lu) / amax
+
+
+#: The growth warning fires when the backward-error bound ``n rho u`` of the
+#: factors reaches this fraction of ``||A||`` (see :class:`PivotGrowthWarning`).
+GROWTH_BOUND_LIMIT = 0.5
+
+
+def growth_destroys_accuracy(growth: float, n: int, dtype: Any) -> bool:
+    """True when ``n * growth * u >= 1/2``: the factors' backward-error bound certifies nothing.
+
+    Gaussian elimination computes the exact factors of ``A + dA`` with
+    ``||dA||_inf <~ n rho u ||A||_inf`` in practice (the worst-case bound,
+    Higham's Thm 9.5, has ``n^2``; observed errors grow like ``n`` or less).
+    Once that bound is half of ``||A||`` the factors may be those of a
+    singular matrix, whatever ``A``'s condition number: the same line that
+    ``rcond < eps`` draws for conditioning.  NaN growth (NaN input) is left
+    to the conditioning check.
+    """
+    return n * growth * unit_roundoff(dtype) >= GROWTH_BOUND_LIMIT
+
+
+def _tiny_pivot(lu: Any) -> tuple[int, float] | None:
+    """``(index, multiplier)`` of the first column whose multipliers exceed ``1/sqrt(u)``, or None."""
     xp = namespace(lu)
     m, n = lu.shape
     k = min(m, n)
     if m < 2 or k == 0:
-        return
+        return None
     strict = xp.abs(xp.tril(lu[:, :k], k=-1))
     colmax = xp.max(strict, axis=0)
     limit = 1.0 / math.sqrt(unit_roundoff(lu.dtype))
     bad = xp.nonzero(~(colmax <= limit))[0]  # also flags NaN/Inf
-    if bad.shape[0]:
-        j = int(bad[0])
-        warnings.warn(PivotGrowthWarning(j, float(colmax[j])), stacklevel=stacklevel)
+    if not bad.shape[0]:
+        return None
+    j = int(bad[0])
+    return j, float(colmax[j])
+
+
+def growth_warning(lu: Any, amax: float, pivoting: str = "partial") -> PivotGrowthWarning | None:
+    """The :class:`PivotGrowthWarning` due for compact LU factors of a matrix with ``max|a_ij| = amax``.
+
+    Without pivoting a multiplier above ``1/sqrt(u)`` is flagged (with its
+    index); for any pivoting, growth with ``n rho u >= 1/2``
+    (:func:`growth_destroys_accuracy`).  ``None`` when no warning is due.
+    Costs one pass over the factors.
+    """
+    k = min(lu.shape)
+    if k == 0:
+        return None
+    tiny = _tiny_pivot(lu) if pivoting == "none" else None
+    rho = growth_of(lu, amax)
+    if tiny is not None:
+        return PivotGrowthWarning(rho, index=tiny[0], multiplier=tiny[1])
+    if growth_destroys_accuracy(rho, k, lu.dtype):
+        return PivotGrowthWarning(rho)
+    return None
+
+
+def warn_on_growth(lu: Any, amax: float, pivoting: str = "partial") -> bool:
+    """Issue :func:`growth_warning`'s warning, if any, at the caller's line; True when one was issued."""
+    w = growth_warning(lu, amax, pivoting)
+    if w is not None:
+        warn_user(w)
+    return w is not None
 
 
 def lu_factors(lu: Any) -> tuple[Any, Any]:
@@ -191,8 +280,14 @@ class LU(Factorization):
     Warns
     -----
     PivotGrowthWarning
-        With ``pivoting="none"``, when a tiny pivot produced a multiplier
-        larger than ``1/sqrt(u)``.
+        With ``pivoting="none"``, at once, when a tiny pivot produced a
+        multiplier larger than ``1/sqrt(u)``.  For any pivoting, on the
+        first ``solve`` or ``inv``, when the growth factor ``rho`` makes the
+        backward-error bound of the factors meaningless: ``n rho u >= 1/2``
+        (e.g. Wilkinson's matrix from ``n = 48`` in float64, whose GEPP growth
+        is ``2^(n-1)``); ``warning.growth`` holds ``rho``.
+    IllConditionedWarning
+        On the first ``solve``, when ``rcond()`` is below machine epsilon.
 
     Notes
     -----
@@ -279,8 +374,8 @@ class LU(Factorization):
         self._fields = ("L", "U", "p", "q") if res.cperm is not None else ("L", "U", "p")
         if check and self.info:
             raise SingularMatrixError(self.info - 1)
-        if pivoting == "none":
-            warn_on_tiny_pivots(self._lu)
+        if pivoting == "none":  # checked now (a tiny pivot is the user's choice to hear about)
+            self._stability_checked = warn_on_growth(self._lu, self._amax, "none")
 
     # ---------------------------------------------------------------- factors
     def _sample(self) -> Any:
@@ -340,9 +435,10 @@ class LU(Factorization):
 
     def growth_factor(self) -> float:
         """Element growth ``max|U| / max|A|`` of this factorization (1 for a zero matrix)."""
-        if self._amax == 0.0:
-            return 1.0
-        return to_float(self._xp.max(self._xp.abs(self.U))) / self._amax
+        return growth_of(self._lu, self._amax)
+
+    def _stability_warning(self) -> PivotGrowthWarning | None:
+        return growth_warning(self._lu, self._amax)
 
     def _repr_extra(self) -> str:
         return f"pivoting={self.pivoting!r}, algorithm={self.algorithm!r}"

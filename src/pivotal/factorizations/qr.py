@@ -15,11 +15,13 @@ from .._array import (
     namespace,
     promote_dtypes,
     to_float,
+    unit_roundoff,
     working_copy,
     working_dtype,
 )
 from .._backends import get_backend
-from ..errors import NotPositiveDefiniteError, SingularMatrixError
+from .._permutations import perm_sign
+from ..errors import IllConditionedWarning, NotPositiveDefiniteError, SingularMatrixError
 from ..kernels import cholqr, gram_schmidt, householder, qrcp, rrqr, tsqr
 from ..kernels.condest import inv_onenormest, rcond_from
 from .base import Factorization, _copy_as, factor_input, index_array, scalar_like
@@ -132,14 +134,21 @@ def _auto_tall(a: Any, path: list[str]) -> QRComputation:
     condition number above 10.  Each refusal is recorded in ``path``.
     """
     for method, fn in (("cholqr2", cholqr.cholesky_qr2), ("shifted_cholqr3", cholqr.shifted_cholesky_qr3)):
-        try:
-            q, r = fn(a, check_finite=False)
-        except NotPositiveDefiniteError as err:
+        factors, err = _attempt(fn, a)
+        if err is not None:
             path.append(f"{method} refused: too ill-conditioned (failed at column {err.index})")
         else:
             path.append(method)
-            return _explicit(q, r, method, path)
+            return _explicit(*factors, method, path)
     return _householder(a, "vendor", None, path)
+
+
+def _attempt(fn, a: Any) -> tuple[Any, NotPositiveDefiniteError | None]:
+    """``(fn(a), None)``, or ``(None, error)`` when the CholeskyQR kernel ``fn`` refuses."""
+    try:
+        return fn(a, check_finite=False), None
+    except NotPositiveDefiniteError as err:
+        return None, err
 
 
 def qr_compute(
@@ -369,6 +378,10 @@ class QR(Factorization):
         return self.R[:, : min(self.shape)]
 
     def _solve_core(self, b: Any, trans: int) -> Any:
+        return self._solve_qr(b, trans)
+
+    def _solve_qr(self, b: Any, trans: int) -> Any:
+        """Solve ``op(Q R) x = b`` (square; ``b`` is (n, k) in the working dtype)."""
         xp = self._xp
         backend = get_backend(b)
         r = self._r_square()
@@ -379,7 +392,7 @@ class QR(Factorization):
             backend.trsm_inplace(r, y, lower=False)
             return y
         if trans == 1 and is_complex(self.dtype):
-            return _copy_as(xp.conj(self._solve_core(_copy_as(xp.conj(b), b.dtype, xp), 2)), b.dtype, xp)
+            return _copy_as(xp.conj(self._solve_qr(_copy_as(xp.conj(b), b.dtype, xp), 2)), b.dtype, xp)
         y = b
         backend.trsm_inplace(r, y, lower=False, trans=2 if trans else 0)
         return _copy_as(self.apply_q(y), b.dtype, xp)
@@ -404,7 +417,17 @@ class QR(Factorization):
             )
 
     def lstsq(self, b: Any) -> Any:
-        """Least-squares solution ``argmin ||A x - b||`` for full column rank ``M >= N``."""
+        """Least-squares solution ``argmin ||A x - b||`` for full column rank ``M >= N``.
+
+        Warns
+        -----
+        IllConditionedWarning
+            Once per factorization, when ``rcond()`` (of ``R``) is below
+            machine epsilon: ``A`` is numerically rank deficient and the
+            solution may be huge and meaningless -- the policy of
+            ``pivotal.lstsq(A, b, method="qr")``.  Use :class:`QRPivoted`
+            for the minimum-norm solution.
+        """
         m, n = self.shape
         if m < n:
             raise ValueError(
@@ -412,6 +435,7 @@ class QR(Factorization):
                 "QRPivoted(A).lstsq or pivotal.lstsq (minimum-norm solutions)."
             )
         self._raise_if_failed("solve the least-squares problem")
+        self._warn_if_unreliable()
         xp = self._xp
         y = self.apply_q(b, trans=True)
         vector = len(y.shape) == 1
@@ -422,6 +446,19 @@ class QR(Factorization):
             r = _copy_as(r, y2.dtype, xp)
         get_backend(y2).trsm_inplace(r, y2, lower=False)
         return xp.reshape(y2, (n,)) if vector else y2
+
+    def _conditioning_warning(self) -> IllConditionedWarning | None:
+        if min(self.shape) == 0:
+            return None
+        rc = _triangular_rcond(self._r_square())
+        if rc >= 2.0 * unit_roundoff(self.dtype):
+            return None
+        return IllConditionedWarning(
+            rc,
+            f"R is (nearly) rank deficient (rcond={rc:.3g} < eps): A is numerically rank "
+            "deficient, so the solution may be huge and has no correct digits. Use "
+            "QRPivoted(A).lstsq or pivotal.lstsq for the minimum-norm solution.",
+        )
 
     def rcond(self) -> float:
         """Reciprocal 1-norm condition estimate of ``R`` (LAPACK ``xTRCON`` style).
@@ -602,6 +639,21 @@ class QRPivoted(QR):
     def _repr_extra(self) -> str:
         return f"rank={self.rank}, algorithm={self.algorithm!r}"
 
+    # ------------------------------------------------------------------ square solves and determinant
+    def _solve_core(self, b: Any, trans: int) -> Any:
+        # A P = Q R with P = I[:, p]:  A x = b  <=>  Q R (P^T x) = b, so x[p] = (QR)^{-1} b;
+        # op(A) = P op(QR):  op(A) x = b  <=>  op(QR) x = P^T b = b[p].
+        if trans == 0:
+            y = self._solve_qr(b, 0)
+            x = self._xp.empty_like(y)
+            x[index_array(self._perm, y), :] = y
+            return x
+        return self._solve_qr(b[index_array(self._perm, b), :], trans)
+
+    def _slogdet_core(self):
+        sign, logabs = super()._slogdet_core()
+        return (-sign if perm_sign(self._perm) < 0 else sign), logabs
+
     # ------------------------------------------------------------------ complete orthogonal decomposition
     def _cod(self):
         """``[R11 R12] = T^H Z^H`` from a QR of ``[R11 R12]^H`` (n x r); cached."""
@@ -623,7 +675,7 @@ class QRPivoted(QR):
         solution is ``x = P Z T^{-H} (Q^H b)[:rank]``.
         """
         xp = self._xp
-        m, n = self.shape
+        n = self.shape[1]
         r = self.rank
         c = self.apply_q(b, trans=True)
         vector = len(c.shape) == 1
@@ -649,7 +701,7 @@ class QRPivoted(QR):
     def null_space(self) -> Any:
         """Orthonormal basis (N x (N - rank)) of the numerical null space of ``A``."""
         xp = self._xp
-        m, n = self.shape
+        n = self.shape[1]
         r = self.rank
         if r == 0:
             basis = xp.eye(n, dtype=self.dtype, device=array_api_compat.device(self._sample()))

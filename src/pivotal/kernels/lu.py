@@ -248,7 +248,7 @@ def _leaf(a: Any, pivoting: str) -> LUKernelResult:
 
 
 def _getrf_rec(a: Any, pivoting: str, leaf: int, backend) -> LUKernelResult:
-    m, n = a.shape  # n <= m
+    n = a.shape[1]  # n <= m
     if n <= leaf:
         return _leaf(a, pivoting)
     n1 = n // 2
