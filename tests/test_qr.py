@@ -13,7 +13,7 @@ import pivotal as pv
 from pivotal import gallery
 from pivotal.factorizations.qr import QR_METHODS
 
-from .helpers import BACKENDS, DTYPES, THRESH, random_matrix, to_backend, to_np, u_of
+from .helpers import BACKENDS, DTYPES, THRESH, random_matrix, solve_residual_ratio, to_backend, to_np, u_of
 
 
 def _qr_ratios(A, Q, R, dtype):
@@ -49,10 +49,13 @@ def test_qr_modes_match_scipy_shapes(mode, pivoting, shape):
     A = np.random.default_rng(0).standard_normal(shape)
     ours, theirs = pv.qr(A, mode=mode, pivoting=pivoting), sl.qr(A, mode=mode, pivoting=pivoting)
     assert len(ours) == len(theirs)
-    flat = lambda t: (
-        [x.shape for x in (t[0] if isinstance(t, tuple) else (t,))] if isinstance(t, tuple) else [t.shape]
-    )
-    for o, t in zip(ours, theirs):
+
+    def flat(t):
+        return (
+            [x.shape for x in (t[0] if isinstance(t, tuple) else (t,))] if isinstance(t, tuple) else [t.shape]
+        )
+
+    for o, t in zip(ours, theirs, strict=True):
         assert flat(o) == flat(t)
     if pivoting:
         assert ours[-1].dtype == theirs[-1].dtype
@@ -62,7 +65,7 @@ def test_qr_modes_match_scipy_shapes(mode, pivoting, shape):
         assert max(_qr_ratios(Ap, Q, R, np.float64)) < THRESH
 
 
-@pytest.mark.parametrize("method", [m for m in QR_METHODS])
+@pytest.mark.parametrize("method", list(QR_METHODS))
 @pytest.mark.parametrize("dtype", DTYPES)
 @pytest.mark.parametrize("backend", BACKENDS)
 def test_every_method_reachable_and_accurate(method, dtype, backend):
@@ -105,7 +108,7 @@ def test_hilbert_orthogonality_facts():
     A = gallery.hilbert(12)
     loss = {}
     for method in ("cgs", "mgs", "cgs2", "householder"):
-        Q, R = pv.qr(A, mode="economic", method=method)
+        Q, _R = pv.qr(A, mode="economic", method=method)
         loss[method] = np.linalg.norm(np.eye(12) - Q.T @ Q, 1)
     assert loss["cgs"] > 1e-6
     assert loss["mgs"] > 1e-8  # proportional to kappa ~ 1.7e16 * eps, far from eps
@@ -125,7 +128,7 @@ def test_qr_object(backend, dtype):
         r = np.abs(b - op @ x).sum(axis=0).max()
         assert r / (8 * np.abs(A).sum(axis=0).max() * np.abs(x).sum(axis=0).max() * u_of(dtype)) < THRESH
     s_ref, l_ref = np.linalg.slogdet(A.astype(np.complex128))
-    sign, logabs = F.slogdet()
+    sign, _logabs = F.slogdet()
     tol = 1e-3 if dtype in (np.float32, np.complex64) else 1e-10
     np.testing.assert_allclose(complex(to_np(sign)), s_ref, atol=tol)
     assert F.logabsdet == pytest.approx(l_ref, rel=tol)
@@ -232,8 +235,8 @@ def test_lstsq_rank_deficient_minimum_norm(method, shape):
     rng = np.random.default_rng(8)
     A = gallery.rank_deficient(*shape, 5, random_state=rng)
     b = rng.standard_normal(shape[0])
-    x, res, rank, s = pv.lstsq(A, b, method=method, cond=1e-10)
-    xs, ress, ranks, ss = sl.lstsq(A, b, cond=1e-10)
+    x, res, rank, _s = pv.lstsq(A, b, method=method, cond=1e-10)
+    xs, ress, ranks, _ss = sl.lstsq(A, b, cond=1e-10)
     assert rank == ranks == 5
     np.testing.assert_allclose(x, xs, rtol=1e-8, atol=1e-10)
     assert np.shape(res) == np.shape(ress) == (0,)
@@ -244,7 +247,7 @@ def test_lstsq_conventions():
     A = rng.standard_normal((6, 3))
     b = rng.standard_normal(6)
     x, res, rank, s = pv.lstsq(A, b)
-    xs, ress, _, _ = sl.lstsq(A, b)
+    _xs, ress, _, _ = sl.lstsq(A, b)
     assert np.shape(res) == np.shape(ress) == ()
     assert res == pytest.approx(ress)
     x, res, rank, s = pv.lstsq(A, b, lapack_driver="gelsy")
@@ -298,7 +301,7 @@ def test_least_squares_error_tracks_kappa_for_qr_and_kappa_squared_for_normal():
     slope_normal = np.polyfit(logk[usable], normal[usable], 1)[0]
     assert 0.6 < slope_qr < 1.4, errs["qr"]
     assert 1.6 < slope_normal < 2.4, errs["normal"]
-    assert all(e < 100 * k * 1.1e-16 for e, k in zip(errs["qr"], kappas))
+    assert all(e < 100 * k * 1.1e-16 for e, k in zip(errs["qr"], kappas, strict=True))
 
 
 def test_normal_equations_warn():
@@ -377,3 +380,43 @@ def test_qr_bad_arguments():
         pv.qr(np.array([[np.nan]]))
     with pytest.raises(ValueError, match="lwork"):
         pv.qr(A, lwork=0)
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_qr_object_lstsq_warns_on_rank_deficiency_like_lstsq(backend):
+    """Issue #11: QR(A).lstsq(b) returned ||x|| ~ 4e16 silently where lstsq(method="qr") warns."""
+    A = gallery.rank_deficient(30, 10, 4, random_state=1)
+    b = np.ones(30)
+    with pytest.warns(pv.IllConditionedWarning) as rec:
+        x = pv.QR(to_backend(A, backend)).lstsq(to_backend(b, backend))
+    ours = [w.message for w in rec if isinstance(w.message, pv.LinAlgWarning)]
+    assert len(ours) == 1 and ours[0].rcond < 2 * u_of(np.float64) and "QRPivoted" in str(ours[0])
+    assert np.linalg.norm(to_np(x)) > 1e10  # what the warning is about
+    with pytest.warns(pv.IllConditionedWarning) as rec:
+        pv.lstsq(A, b, method="qr")
+    assert len([w for w in rec if issubclass(w.category, pv.LinAlgWarning)]) == 1  # not twice
+    # The remedy it names gives the minimum-norm solution, silently.
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        x_min = pv.QRPivoted(A).lstsq(b)
+        x_full = pv.QR(gallery.randsvd(10, 1e3, m=30, random_state=2)).lstsq(b)  # full rank: quiet
+    np.testing.assert_allclose(x_min, np.linalg.lstsq(A, b, rcond=None)[0], atol=1e-10)
+    assert np.all(np.isfinite(x_full))
+
+
+def test_qrpivoted_square_solve_and_det_apply_the_permutation():
+    """QRPivoted.solve ignored the column permutation (and det its sign)."""
+    rng = np.random.default_rng(8)
+    for _ in range(5):
+        A = rng.standard_normal((6, 6))
+        b = rng.standard_normal(6)
+        F = pv.QRPivoted(A)
+        assert solve_residual_ratio(A, F.solve(b), b) < THRESH
+        assert solve_residual_ratio(A.T, F.solve(b, trans=1), b) < THRESH
+        assert float(F.det()) == pytest.approx(np.linalg.det(A), rel=1e-12)
+    # A numerically singular square matrix: the solve warns (R11's rcond alone looked fine).
+    A = gallery.rank_deficient(6, 6, 3, random_state=3)
+    F = pv.QRPivoted(A)
+    assert F.rank == 3 and F.rcond() > 1e-3
+    with pytest.warns(pv.IllConditionedWarning):
+        F.solve(np.ones(6))
