@@ -185,7 +185,7 @@ def test_ldl_unused_triangle_not_read():
 def test_ldl_wrong_factor_name():
     F = pv.LDL(np.eye(2), lower=False)
     with pytest.raises(AttributeError, match=r"\.U"):
-        F.L
+        _ = F.L
     assert np.allclose(F.U, np.eye(2))
 
 
@@ -237,10 +237,67 @@ def test_pivoted_cholesky_full_rank_solves_and_matches_cholesky():
 
 def test_pivoted_cholesky_not_psd():
     A = np.diag([3.0, 1.0, -2.0])
-    F = pv.PivotedCholesky(A)
+    with pytest.raises(pv.NotPositiveDefiniteError) as err:
+        pv.PivotedCholesky(A)
+    assert err.value.index == 2 and "-2 < -tol" in str(err.value)
+    F = pv.PivotedCholesky(A, check=False)
     assert F.stop_reason == "not_psd" and not F.issuccess() and F.rank == 2
+    for method in (F.det, F.slogdet, lambda: F.solve(np.ones(3))):
+        with pytest.raises(pv.NotPositiveDefiniteError):
+            method()
     with pytest.raises(ValueError, match="rank"):
         pv.PivotedCholesky(A, rank=-1)
+
+
+def _wilkinson_plus_transpose(n):
+    w = np.eye(n) - np.tril(np.ones((n, n)), -1)
+    w[:, -1] = 1
+    return w + w.T  # exact: eigenvalues 3 - (n - 1) < 0, 3 and 2
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+@pytest.mark.parametrize(
+    "name,A,index",
+    [
+        ("swap", np.array([[0.0, 1.0], [1.0, 0.0]]), 0),  # zero diagonal: no pivot, positive or negative
+        ("hidden negative", np.diag([0.0, -5.0]), 0),  # the largest diagonal entry is 0, another is -5
+        ("gfpp + gfpp^T", _wilkinson_plus_transpose(60), 3),
+        ("complex", np.array([[1.0, 0.0, 0.0], [0.0, 0.0, 2j], [0.0, -2j, 0.0]]), 1),
+    ],
+)
+def test_pivoted_cholesky_detects_indefinite_input(name, A, index, backend):
+    """Issue #11: these reported success (rank 0 and det 0.0, or a reconstruction error of 2.8)."""
+    with pytest.raises(pv.NotPositiveDefiniteError) as err:
+        pv.PivotedCholesky(to_backend(A, backend))
+    assert err.value.index == index and isinstance(err.value, np.linalg.LinAlgError)
+    F = pv.PivotedCholesky(to_backend(A, backend), check=False)
+    assert not F.issuccess() and F.stop_reason == "not_psd" and F.rank == index
+    with pytest.raises(pv.NotPositiveDefiniteError):
+        F.det()
+    assert np.linalg.eigvalsh(A).min() < 0  # the truth the factorization now reports
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_pivoted_cholesky_no_false_alarm_on_rounded_low_rank_gram_matrices(dtype):
+    """A computed B B^H is PSD only up to rounding; the off-diagonal test allows tol plus rounding."""
+    rng = np.random.default_rng(9)
+    big = (
+        1e150 if float(np.finfo(dtype).max) > 1e300 else 1e15
+    )  # entries near the range's ends: B B^H squares them
+    for n, r, scale in ((40, 5, 1.0), (60, 12, 1 / big), (25, 24, big)):
+        B = (random_matrix(rng, (n, r), dtype) * scale).astype(dtype)
+        A = B @ B.conj().T
+        F = pv.PivotedCholesky(A)
+        assert F.issuccess() and F.rank <= r and F.stop_reason in ("tol", "complete")
+        G = to_np(F.low_rank_factor()).astype(np.complex128)
+        assert reconstruction_ratio(A, G @ G.conj().T, dtype) < THRESH
+
+
+def test_failed_cholesky_has_no_determinant():
+    F = pv.Cholesky(np.array([[1.0, 2.0], [2.0, 1.0]]), check=False)
+    assert not F.issuccess()
+    with pytest.raises(pv.NotPositiveDefiniteError):
+        F.slogdet()
 
 
 def test_unit_roundoff_helper():

@@ -322,6 +322,28 @@ def test_not_positive_semidefinite(backend):
     assert (res.rank, res.info, res.stop_reason) == (0, 1, "not_psd")
 
 
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_indefinite_with_no_negative_pivot(backend):
+    """Diagonal pivoting stops on a negligible diagonal; the off-diagonal entries must be checked too."""
+    res = pivoted_cholesky_kernel(_to(np.array([[0.0, 1.0], [1.0, 0.0]]), backend))
+    assert (res.rank, res.info, res.stop_reason) == (0, 1, "not_psd")
+    assert "(0, 1)" in res.failure and "sqrt(S_ii S_jj)" in res.failure
+    # A negative diagonal entry below a zero maximum: the matrix-free form sees it too.
+    d = np.array([0.0, -5.0, 0.0])
+    res = pivoted_cholesky_columns(_to(d, backend), lambda j: _to(np.diag(d)[:, j], backend), 3)
+    assert (res.rank, res.stop_reason) == (0, "not_psd") and "-5 < -tol" in res.failure
+    # Off-diagonal entries just above tol + rounding are caught, just below are not.
+    n = 6
+    a = np.zeros((n, n))
+    a[0, 0] = 1.0
+    res = pivoted_cholesky_kernel(_to(a, backend))
+    limit = res.tol + 4 * 2 * 2.0**-53
+    assert (res.rank, res.stop_reason, res.failure) == (1, "tol", None)
+    for value, reason in ((1.01 * limit, "not_psd"), (0.99 * limit, "tol")):
+        a[4, 2] = value
+        assert pivoted_cholesky_kernel(_to(a, backend)).stop_reason == reason
+
+
 def test_zero_matrix_is_rank_zero():
     res = pivoted_cholesky_kernel(np.zeros((5, 5)))
     assert (res.rank, res.info, res.stop_reason, res.tol) == (0, 1, "tol", 0.0)
@@ -399,7 +421,7 @@ def test_matrix_free_conversions():
     res0 = pivoted_cholesky_columns(np.ones(20), col, 20, rank=0, dtype=np.complex64)
     assert res0.L.shape == (20, 0) and res0.L.dtype == np.complex64
     calls = []
-    pivoted_cholesky_columns(np.ones(20), lambda i: calls.append(i), 20, rank=0)
+    pivoted_cholesky_columns(np.ones(20), calls.append, 20, rank=0)
     assert calls == []
 
 

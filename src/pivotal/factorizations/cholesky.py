@@ -204,6 +204,7 @@ class Cholesky(Factorization):
     def _slogdet_core(self):
         xp = self._xp
         n = self.shape[0]
+        self._raise_if_failed("compute the determinant")  # not positive definite: not in the factors
         if n == 0:
             return scalar_like(1.0, self.dtype, self._L), scalar_like(0.0, self.dtype, self._L, real=True)
         d = xp.real(xp.linalg.diagonal(self._L)) if is_complex(self.dtype) else xp.linalg.diagonal(self._L)

@@ -9,7 +9,7 @@ import numpy as np
 
 from .._array import is_complex, namespace
 from .._backends import get_backend
-from ..errors import SingularMatrixError
+from ..errors import NotPositiveDefiniteError, SingularMatrixError
 from ..kernels.pivoted_cholesky import pivoted_cholesky_kernel
 from .base import Factorization, _copy_as, factor_input, index_array, scalar_like
 from .cholesky import hermitian_norm1
@@ -34,9 +34,27 @@ class PivotedCholesky(Factorization):
         Stop after this many columns.
     tol : float, optional
         Stop when the largest remaining diagonal entry is at most ``tol``;
-        default ``N * u * max(diag(A))`` (LAPACK's).
+        default ``N * u * max(diag(A))`` (LAPACK's).  The same tolerance
+        decides positive semidefiniteness (see Raises).
+    check : bool, optional
+        Raise :class:`NotPositiveDefiniteError` when ``A`` proves not to be
+        positive semidefinite; with ``False`` return the factorization with
+        ``issuccess() == False`` and ``stop_reason == "not_psd"``.
     check_finite : bool, optional
         Check ``a`` for NaN/Inf.
+
+    Raises
+    ------
+    NotPositiveDefiniteError
+        With ``check``, ``.index`` being the number of columns factored
+        before the evidence: a remaining diagonal entry of the Schur
+        complement ``S`` below ``-tol`` (or NaN), or, when the factorization
+        stops because every remaining diagonal entry is at most ``tol``, an
+        entry ``|S_ij| > tol + 4 (r + 1) u max|a_ii|`` -- positive
+        semidefiniteness would bound it by ``sqrt(S_ii S_jj) <= tol``; the
+        second term covers rounding.  (Diagonal pivots alone miss e.g.
+        ``[[0, 1], [1, 0]]``.)  A factorization stopped at a requested
+        ``rank`` is not checked beyond its pivots.
 
     Attributes
     ----------
@@ -56,7 +74,7 @@ class PivotedCholesky(Factorization):
     Notes
     -----
     Unpacks as ``(L, p)``.  ``issuccess()`` is False only when ``A`` proved
-    not to be positive semidefinite.  ``solve``, ``det`` and ``rcond`` need
+    not to be positive semidefinite (``check=False``).  ``solve``, ``det`` and ``rcond`` need
     the full rank ``N``; a numerically rank-deficient matrix raises
     :class:`SingularMatrixError` at the rank (use :meth:`low_rank_factor`).
 
@@ -81,7 +99,13 @@ class PivotedCholesky(Factorization):
     """
 
     def __init__(
-        self, a: Any, *, rank: int | None = None, tol: float | None = None, check_finite: bool = True
+        self,
+        a: Any,
+        *,
+        rank: int | None = None,
+        tol: float | None = None,
+        check: bool = True,
+        check_finite: bool = True,
     ):
         a = factor_input(
             a,
@@ -106,6 +130,8 @@ class PivotedCholesky(Factorization):
         self.info = int(res.info)
         self._anorm = hermitian_norm1(a, lower=True)
         self._fields = ("L", "p")
+        if check and not self.issuccess():
+            self._raise_if_failed("factor the matrix")
 
     def _sample(self) -> Any:
         return self._L
@@ -118,6 +144,13 @@ class PivotedCholesky(Factorization):
         return self.rank if self.rank < self.shape[0] else None
 
     def _raise_if_failed(self, what: str) -> None:
+        if not self.issuccess():
+            raise NotPositiveDefiniteError(
+                self.rank,
+                f"cannot {what}: the matrix is not positive semidefinite ({self._res.failure}). "
+                "For symmetric indefinite matrices use pivotal.LDL; to inspect the partial "
+                "factorization pass check=False.",
+            )
         if self.rank < self.shape[0]:
             raise SingularMatrixError(
                 self.rank,
@@ -171,6 +204,8 @@ class PivotedCholesky(Factorization):
     def _slogdet_core(self):
         xp = self._xp
         n = self.shape[0]
+        if not self.issuccess():  # the determinant of an indefinite matrix is not in the factors
+            self._raise_if_failed("compute the determinant")
         if self.stop_reason == "rank" and self.rank < n:
             raise ValueError(
                 "the determinant is not available from a factorization truncated at a "

@@ -47,9 +47,17 @@ The factorization stops at the first of:
 * ``"tol"``: the largest remaining diagonal entry ``d_max`` satisfies
   ``-tol <= d_max <= tol``: ``A`` is numerically rank deficient with
   numerical rank ``r``; ``info = 1``.
-* ``"not_psd"``: ``d_max < -tol`` or ``d_max`` is NaN: the remaining Schur
-  complement has no positive diagonal entry, so ``A`` is not positive
-  semidefinite (or holds NaN) beyond the ``r`` factored columns; ``info = 1``.
+* ``"not_psd"``: the evidence that ``A`` is not positive semidefinite (or
+  holds NaN) beyond the ``r`` factored columns, in ``failure``; ``info = 1``.
+  Either a remaining diagonal entry of the Schur complement ``S`` is below
+  ``-tol`` (or NaN) when none is above ``tol``; or -- checked by the dense
+  :func:`pivoted_cholesky_kernel`, which can read ``S`` -- a would-be
+  ``"tol"`` stop has an off-diagonal ``|S_ij| > tol + 4 (r + 1) u max|a_ii|``,
+  impossible for a positive semidefinite ``S`` with diagonal at most
+  ``tol`` (``|S_ij| <= sqrt(S_ii S_jj)``; the second term covers
+  rounding).  Pivots alone cannot see ``[[0, 1], [1, 0]]``.  The
+  matrix-free form trusts the caller's promise there, and no form checks
+  past a requested ``rank``.
 
 ``info`` mirrors ``DPSTRF``: 0 when the factorization ran to completion
 (here also when it reached the requested rank), 1 when it stopped early
@@ -90,6 +98,7 @@ acceleration", NeurIPS 2018 (pivoted Cholesky as a preconditioner).
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import operator
 from collections.abc import Callable
@@ -154,6 +163,9 @@ class PivotedCholeskyResult:
     residual_trace : float
         ``sum(residual_diag)``: for positive semidefinite ``A`` the trace
         (nuclear) norm of the residual.
+    failure : str or None
+        With ``stop_reason == "not_psd"``: the evidence, e.g. which entry of
+        the Schur complement violates positive semidefiniteness.
     """
 
     L: Any
@@ -165,6 +177,7 @@ class PivotedCholeskyResult:
     residual_diag: Any
     residual_max: float
     residual_trace: float
+    failure: str | None = None
 
 
 def _swap(x: Any, i: int, j: int) -> None:
@@ -311,13 +324,23 @@ def pivoted_cholesky_columns(
 
     r = 0
     reason = "complete" if rmax == n else "rank"
+    failure = None
     while r < rmax:
         k = r
         d = dpos[k:] - work[k:]
         rel = int(xp.argmax(d))  # NaN is selected (and then stops) by NumPy and PyTorch
         ajj = float(d[rel])
         if not ajj > tol:
-            reason = "not_psd" if (math.isnan(ajj) or ajj < -tol) else "tol"
+            # Every remaining diagonal entry is a diagonal entry of the Schur complement: for a
+            # positive semidefinite A all lie in [-tol, tol], the smallest included.
+            dmin = float(xp.min(d))
+            reason = "not_psd" if (math.isnan(ajj) or dmin < -tol) else "tol"
+            if reason == "not_psd":
+                failure = (
+                    f"the Schur complement has the diagonal entry {dmin:.3g} < -tol = {-tol:.3g} at step {k}"
+                    if not math.isnan(ajj)
+                    else f"the Schur complement has a NaN diagonal entry at step {k}"
+                )
             break
         p = k + rel
         if p != k:
@@ -378,6 +401,7 @@ def pivoted_cholesky_columns(
         residual_diag=residual,
         residual_max=residual_max,
         residual_trace=residual_trace,
+        failure=failure,
     )
 
 
@@ -465,4 +489,55 @@ def pivoted_cholesky_kernel(
         upper = a[j, :j]
         return xp.concat((xp.conj(upper) if cplx else upper, a[j:, j]))
 
-    return pivoted_cholesky_columns(diag, column, n, rank=rank, tol=tol, like=a, dtype=dt)
+    res = pivoted_cholesky_columns(diag, column, n, rank=rank, tol=tol, like=a, dtype=dt)
+    if res.stop_reason == "tol" and res.rank < n:
+        failure = _schur_complement_violation(a, res, diag)
+        if failure is not None:
+            res = dataclasses.replace(res, stop_reason="not_psd", failure=failure)
+    return res
+
+
+def _schur_complement_violation(a: Any, res: PivotedCholeskyResult, diag: Any) -> str | None:
+    """Why the remaining Schur complement ``S`` of a ``"tol"`` stop is not positive semidefinite, or None.
+
+    The stop claims ``S ~= 0``: its diagonal lies in ``[-tol, tol]``.  For a
+    positive semidefinite ``S`` that bounds every entry,
+    ``|S_ij| <= sqrt(S_ii S_jj) <= tol``, so an entry with
+    ``|S_ij| > tol + 4 (r + 1) u max_i |a_ii|`` proves ``A`` indefinite (the
+    second term covers the rounding errors in ``S = A_22 - L_2 L_2^H``, whose
+    rows of ``L`` have norms at most ``sqrt(a_ii)``).  Diagonal pivoting alone
+    cannot see this: ``[[0, 1], [1, 0]]`` has no positive pivot and no
+    negative one.  ``S`` is formed by panels of about 2M entries, reading the
+    lower triangle of ``a`` only: ``O((n - r)^2 r)`` flops, at most those of
+    one Cholesky factorization, and one pass over ``a``.
+    """
+    xp = namespace(a)
+    n, r = a.shape[0], res.rank
+    cplx = is_complex(a.dtype)
+    device = array_api_compat.device(a) if backend_name(a) != "numpy" else None
+    delta = float(xp.max(xp.abs(diag))) if n else 0.0
+    limit = res.tol + 4 * (r + 1) * unit_roundoff(a.dtype) * delta
+    q = xp.asarray(res.perm[r:].copy(), device=device)
+    rows = xp.arange(n, device=device)[:, None]
+    l2 = res.L[r:, :]
+    nb = max(1, (1 << 21) // max(n, 1))
+    for j0 in range(0, n - r, nb):
+        cols = q[j0 : j0 + nb]
+        lower = xp.take(a, cols, axis=1)  # a[i, c], right for i >= c
+        upper = xp.take(a, cols, axis=0).T  # a[c, i], to conjugate for i < c
+        panel = xp.where(rows >= cols[None, :], lower, xp.conj(upper) if cplx else upper)
+        s = xp.take(panel, q, axis=0)  # the Hermitian A[q][:, cols]
+        if r:
+            lc = l2[j0 : j0 + nb, :]
+            s = s - l2 @ (xp.conj(lc).T if cplx else lc.T)
+        worst = xp.max(xp.abs(s))
+        if not float(worst) <= limit:  # also NaN
+            flat = int(xp.argmax(xp.reshape(xp.abs(s), (-1,))))
+            i, c = divmod(flat, s.shape[1])
+            pi, pc = int(res.perm[r + i]), int(res.perm[r + j0 + c])
+            return (
+                f"after {r} pivots every remaining diagonal entry is at most tol = {res.tol:.3g}, but the "
+                f"Schur complement entry for rows/columns ({pi}, {pc}) of A is {float(worst):.3g} > "
+                f"{limit:.3g}; a positive semidefinite matrix has |S_ij| <= sqrt(S_ii S_jj)"
+            )
+    return None
