@@ -613,7 +613,7 @@ def test_compensated_residual_is_nearly_correctly_rounded(backend, dtype):
             want = [exact_re, exact_im]
         else:
             got, want = [r[:, j]], [exact_residual(A, x[:, j], np.zeros(n), b[:, j])]
-        for g, w in zip(got, want):
+        for g, w in zip(got, want, strict=True):
             # Dot2: |r - r_exact| <= u |r_exact| + gamma_{2n}^2 sum|terms|, the second term negligible here.
             scale = np.abs(A) @ np.abs(x[:, j]) + np.abs(b[:, j])
             assert np.all(np.abs(g - w) <= 2 * U * np.abs(w) + 1e-28 * scale)
@@ -653,3 +653,93 @@ def test_promoted_factors_apply_the_same_operator():
         z = F.solve(b.astype(np.float32)).astype(np.float64)
         assert np.max(pv.backward_error(M, y, b)) <= 4 * n * U
         assert np.max(pv.backward_error(M, z, b)) > 1e-10
+
+
+# ----------------------------------------------------------------------------- the error policy (issue #11)
+
+
+def _exact_solution(A, b):
+    """The exact solution of the (float) system, by Gaussian elimination in rationals."""
+    from fractions import Fraction
+
+    n = A.shape[0]
+    M = [[Fraction(float(v)) for v in row] + [Fraction(float(bi))] for row, bi in zip(A, b, strict=True)]
+    for k in range(n):
+        p = next(i for i in range(k, n) if M[i][k] != 0)
+        M[k], M[p] = M[p], M[k]
+        for i in range(k + 1, n):
+            f = M[i][k] / M[k][k]
+            M[i] = [vi - f * vk for vi, vk in zip(M[i], M[k], strict=True)]
+    x = [Fraction(0)] * n
+    for i in reversed(range(n)):
+        x[i] = (M[i][n] - sum(M[i][j] * x[j] for j in range(i + 1, n))) / M[i][i]
+    return np.array([float(v) for v in x])
+
+
+@pytest.mark.parametrize(
+    "options",
+    [{}, {"method": "gmres"}, {"precision": "fixed"}, {"precision": "fixed", "residual": "extended"}],
+    ids=["mixed", "gmres", "fixed", "extended"],
+)
+def test_hilbert_14_warns_and_does_not_claim_convergence(options):
+    """Issue #11: refine(H, b) gave forward error 17 with converged=True and no warning."""
+    A = gallery.hilbert(14)
+    b = np.ones(14)
+    with pytest.warns(IllConditionedWarning) as rec:
+        x, rep = pv.refine(A, b, return_report=True, **options)
+    assert len([w for w in rec if issubclass(w.category, LinAlgWarning)]) == 1  # one warning, the policy's
+    w = rec[0].message
+    assert w.rcond == rep.rcond < EPS and "forward error bound" in str(w)
+    assert not rep.converged
+    # The backward error is tiny all the same: only the condition number defeats refinement ...
+    assert rep.backward_errors[-1] <= 15 * U or options.get("residual") == "extended"
+    # ... and the warning is right: x has no correct digit.
+    assert forward_error(x, _exact_solution(A, b)) > 0.1
+    with pytest.warns(IllConditionedWarning):  # the policy solve() applies to the same input
+        pv.solve(A, b)
+
+
+@pytest.mark.parametrize("mode", [2, 3])
+def test_gmres_ir_estimates_rcond_in_working_precision(mode):
+    """Float32 factors cannot see kappa = 1e17 (their rcond stays near u_32): GMRES solves can."""
+    n = 60
+    A = gallery.randsvd(n, 1e17, mode=mode, random_state=1)
+    b = rhs(n, seed=0)
+    with pytest.warns(IllConditionedWarning):
+        _, rep = pv.refine(A, b, method="gmres", return_report=True)
+    # GMRES-IR itself reached a backward error at the rounding level: only rcond tells.
+    assert rep.factor_dtype == "float32" and rep.fallback is None
+    assert rep.backward_errors[-1] <= (n + 1) * U
+    assert rep.rcond < EPS and not rep.converged
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_badly_scaled_rows_are_certified_without_warning(seed):
+    """rcond < eps, but a modest componentwise condition: FERR < 1 certifies x, so no warning."""
+    n = 50
+    rng = np.random.default_rng(seed)
+    D = np.logspace(0, 14, n)
+    rng.shuffle(D)
+    A = D[:, None] * rng.standard_normal((n, n))
+    b = A @ rng.standard_normal(n)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        x, rep = pv.refine(A, b, precision="fixed", return_report=True)
+    assert rep.converged and rep.rcond > 0
+    assert forward_error(x, reference_solution(A, b)) < 1e-8
+
+
+@pytest.mark.parametrize("kappa", [1e2, 1e8, 1e13])
+def test_report_rcond_tracks_kappa_and_no_false_alarm(kappa):
+    n = 50
+    A = gallery.randsvd(n, kappa, mode=3, random_state=4)
+    b = rhs(n, seed=4)
+    for options in ({}, {"method": "gmres"}, {"precision": "fixed"}):
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            _, rep = pv.refine(A, b, return_report=True, **options)
+        assert rep.converged
+        # The 1-norm estimate is a lower bound of ||A^-1||_1, off by at most a modest factor:
+        # rcond_1 lies in [1 / kappa_1, ~ 10 n / kappa_1] (Higham, sec. 15.3).
+        k1 = np.linalg.cond(A, 1)
+        assert 1 / k1 <= 2 * rep.rcond and rep.rcond <= 10 * n / k1  # 2: GMRES solves are inexact

@@ -393,6 +393,7 @@ def _solve_core(a, b, dtype, assume, lower, transposed, refine_mode, want_report
             a, b, precision="mixed", assume=_refine_assume(assume), check_finite=False, return_report=True
         )
         F = ref.factorization
+        F._conditioning_checked = True  # refine() applied the error policy
         path = list(getattr(F, "path", None) or [type(F).__name__.lower()])
         path.append(_describe_refinement(ref))
     else:
@@ -425,7 +426,7 @@ def _solve_core(a, b, dtype, assume, lower, transposed, refine_mode, want_report
                 path.append(_describe_refinement(ref))
                 measures = None  # x changed
     rc = F.rcond()
-    if not rc >= 2 * u:
+    if ref is None and not rc >= 2 * u:  # refine() applies the policy itself, with its error bound
         warn_user(IllConditionedWarning(rc))
     if want_report:
         if measures is None:

@@ -38,6 +38,7 @@ from ._array import (
     astype,
     backend_name,
     check_finite_or_raise,
+    conj_transpose,
     dtype_name,
     is_complex,
     namespace,
@@ -49,10 +50,12 @@ from ._array import (
     validate_rhs,
     working_dtype,
 )
-from .errors import LinAlgWarning, warn_user
+from .diagnostics import ferr_columns, ferr_weights
+from .errors import IllConditionedWarning, LinAlgWarning, warn_user
 from .factorizations.base import Factorization
 from .factorizations.factorize import ASSUME, factorize
 from .factorizations.lu import LU
+from .kernels.condest import inv_onenormest, rcond_from
 from .kernels.givens import lartg_scalar
 
 __all__ = ["RefinementReport", "refine"]
@@ -94,8 +97,11 @@ class RefinementReport:
         fallback the list continues with the working-precision solution and
         its own corrections.
     converged : bool
-        Whether the returned ``x`` reached the stopping criterion (see
-        :func:`refine`).
+        Whether the returned ``x`` is the refined solution it claims to be:
+        the iteration reached its stopping criterion (backward error at most
+        ``(N + 1) u``) and ``x`` has correct digits -- ``rcond`` is at least
+        machine epsilon, or LAPACK's forward error bound (FERR) is below 1.
+        False (with a warning) otherwise; see :func:`refine`.
     fallback : str or None
         Why the mixed-precision solve was abandoned for a working-precision
         factorization, or ``None``.
@@ -104,6 +110,10 @@ class RefinementReport:
         over the columns of ``b``); empty for ``"classic"``.
     factorization : Factorization or None
         The factorization used last (``None`` for empty input).
+    rcond : float
+        Estimated reciprocal condition number of ``A`` in the 1-norm, valid
+        in the working precision (see :func:`refine`'s Notes); 1 for empty
+        input.
     """
 
     method: str
@@ -116,6 +126,7 @@ class RefinementReport:
     fallback: str | None = None
     gmres_iterations: list[int] = field(default_factory=list)
     factorization: Any = field(default=None, repr=False, compare=False)
+    rcond: float = math.nan
 
     def to_dict(self) -> dict[str, Any]:
         """The report as a plain dict (JSON-friendly; the factorization as its ``repr``)."""
@@ -504,15 +515,25 @@ def _correction_fn(prob: _Problem, F: Factorization, mixed: bool):
         if mixed:
             return lambda r: (low_precision_solve(F, r, prob.dtype), None)
         return lambda r: (_apply_inverse(F, r, prob.dtype), None)
-    P = _promote(F, prob.dtype)
+    return _gmres_solve_fn(prob, _promote(F, prob.dtype))
+
+
+def _gmres_solve_fn(prob: _Problem, P: Factorization, trans: int = 0):
+    """``r -> (d, iterations)``: solve ``op(A) d = r`` column by column by GMRES.
+
+    Preconditioned by ``op(P)^{-1}``, ``P`` being factors applied in the
+    working precision (:func:`_promote`); ``op`` is the identity (``trans=0``)
+    or the conjugate transpose (``trans=2``).
+    """
+    a_op = prob.a if trans == 0 else conj_transpose(prob.a)
     inner_tol = min(1e-2, 100.0 * math.sqrt(prob.u))
     inner_max = min(prob.n, _GMRES_MAX_INNER)
 
     def precond(v):
-        return _apply_inverse(P, v[:, None], prob.dtype)[:, 0]
+        return _apply_inverse(P, v[:, None], prob.dtype, trans)[:, 0]
 
     def matvec(v):
-        return _matmul(prob.a, v[:, None])[:, 0]
+        return _matmul(a_op, v[:, None])[:, 0]
 
     def solve(r):
         xp = namespace(r)
@@ -528,6 +549,20 @@ def _correction_fn(prob: _Problem, F: Factorization, mixed: bool):
         return d, its
 
     return solve
+
+
+def _gmres_solvers(prob: _Problem, F: Factorization):
+    """``(X -> A^{-1} X, X -> A^{-H} X)`` in the working precision: GMRES preconditioned by ``F``."""
+    P = _promote(F, prob.dtype)
+    forward, adjoint = _gmres_solve_fn(prob, P, 0), _gmres_solve_fn(prob, P, 2)
+
+    def solve(X):
+        return forward(X)[0]
+
+    def solve_h(X):
+        return adjoint(X)[0]
+
+    return solve, solve_h
 
 
 def _iterate(prob: _Problem, F: Factorization, mixed: bool, x: Any) -> _Outcome:
@@ -770,10 +805,11 @@ def refine(
         of the forward error) is at most ``tol`` or stops halving.  The
         iteration also ends when the backward error stops halving over two
         corrections and after ``maxiter`` corrections; it counts as
-        converged when the backward error is then at most ``(N + 1) u``.
+        converged when the backward error is then at most ``(N + 1) u`` and
+        ``A`` is not ill-conditioned to working precision (see Warns).
         So converged solutions have backward error ``<= (N + 1) u`` and
-        forward error of order ``kappa(A) u`` (of order ``u`` with extended
-        residuals, for ``kappa(A) u < 1``).
+        forward error of order ``kappa(A) u < 1`` (of order ``u`` with
+        extended residuals).
     maxiter : int, optional
         Largest number of corrections (per phase): default 30 for
         ``"classic"`` (LAPACK ``xSGESV``'s ``ITERMAX``; each costs ``O(N^2)``
@@ -822,6 +858,16 @@ def refine(
     LinAlgWarning
         When refinement in working precision does not converge; the best
         iterate is returned and ``report.converged`` is False.
+    IllConditionedWarning
+        The error policy of :func:`pivotal.solve`: the estimated ``rcond``
+        (``report.rcond``, in the working precision) is below machine
+        epsilon, and the forward error bound of the refined ``x`` (LAPACK
+        ``xGERFS``'s FERR) is not below 1 -- the small backward error then
+        certifies nothing about ``x`` (``kappa(A) u >= 1``; e.g. Hilbert
+        matrices from order 12).  ``report.converged`` is False.  A matrix
+        with ``rcond < eps`` but a modest componentwise condition number
+        (badly scaled rows) gets FERR below 1 and no warning: its ``x`` is
+        certified.
 
     Notes
     -----
@@ -829,6 +875,12 @@ def refine(
     raised (its factors are applied through the internal solve, which skips
     the condition estimate): an rcond below float32's epsilon is expected
     for ``kappa(A) > 1e7`` and refinement decides whether the answer is good.
+    ``report.rcond`` estimates ``A``'s conditioning in the working precision:
+    from working-precision factors directly (LAPACK ``xGECON``'s estimate,
+    computed once per factorization); from float32 factors of ``M = A + E``
+    when ``theta = n u_32 / rcond(M) < 1/2`` (then ``rcond(A)`` is within a
+    factor ``1 +- theta`` of it); otherwise by the same estimator on GMRES
+    solves in the working precision (a few solves).
     Fallbacks (``report.fallback`` says why) happen when the low-precision
     factorization fails (singular or not positive definite in float32), when
     ``||A||_inf`` is within a factor ``2**10`` of float32's overflow
@@ -891,6 +943,65 @@ def refine(
     (True, None, 'float32')
     """
     _check_options(precision, method, residual, assume, tol, maxiter)
+    system = _validate_system(a, b, x0, check_finite)
+    precision, low = _resolve_precision(precision, low_dtype, factorization, system)
+    tol = unit_roundoff(system.work) if tol is None else float(tol)
+    maxiter = _DEFAULT_MAXITER[method] if maxiter is None else int(maxiter)
+    if system.n == 0 or system.k == 0:
+        fdt = factorization.dtype if factorization is not None else (low if low is not None else system.work)
+        empty = RefinementReport(
+            method, precision, dtype_name(fdt), residual, 0, [0.0], True, None, [], factorization, 1.0
+        )
+        return _finish(system, None, empty, return_report)
+    prob = _problem(system, residual, tol, maxiter, method, check_finite)
+    if precision == "mixed":
+        run = _refine_mixed(prob, factorization, low, assume, system.x_init)
+    else:
+        run = _refine_fixed(prob, factorization, assume, system.x_init)
+    _certify(prob, run)
+    return _finish(system, run.outcome.x, _report(run, method, precision, residual), return_report)
+
+
+# ============================================================================ refine's steps
+
+
+@dataclass
+class _System:
+    """The validated system: ``a`` (n, n), ``b`` (n, k) copied to the working dtype ``work``."""
+
+    a: Any
+    b: Any
+    x_init: Any
+    n: int
+    k: int
+    vector: bool
+    work: Any
+    xp: Any
+
+
+@dataclass
+class _Run:
+    """One refinement run: the factorization it ended with and what the iteration did."""
+
+    F: Factorization
+    outcome: _Outcome
+    mixed: bool  # F is of lower precision than the working one
+    bes: list[float] = field(default_factory=list)
+    gmres: list[int] = field(default_factory=list)
+    steps: int = 0
+    fallback: str | None = None
+    rcond: float = math.nan
+
+    def record(self, out: _Outcome) -> None:
+        """Append a phase's iteration (the mixed phase, then a fallback)."""
+        self.outcome = out
+        self.bes += out.bes
+        self.gmres += out.gmres
+        self.steps += out.steps
+
+
+def _validate_system(a: Any, b: Any, x0: Any, check_finite: bool) -> _System:
+    """Check shapes and backends; copy ``b`` (and ``x0``) to the working dtype as ``(n, k)``."""
     a_shape = getattr(a, "shape", None)
     if a_shape is not None and len(a_shape) > 2:
         raise ValueError(
@@ -898,12 +1009,11 @@ def refine(
             "not supported; loop over the batch, or use pivotal.factorize per matrix."
         )
     a = validate_matrix(a, square=True, check_finite=False, batch=False)
-    shape = tuple(a.shape)
     if backend_name(a) == "jax":
         raise TypeError(
             "refine needs a NumPy array or PyTorch tensor (pivotal's factorizations mutate their input)."
         )
-    n = int(shape[0])
+    n = int(a.shape[0])
     b = validate_rhs(b, n, check_finite=check_finite)
     xp = namespace(a, b)
     vector = len(b.shape) == 1
@@ -912,43 +1022,7 @@ def refine(
             f"refine solves one system: b must be (N,) or (N, K), got shape {tuple(b.shape)}; loop over a batch."
         )
     work = promote_dtypes(working_dtype(a), working_dtype(b))
-    b2 = xp.reshape(b, (n, 1)) if vector else b
-    b2 = _copy(b2, work)
-    k = int(b2.shape[1])
-
-    # ---- the solver and the precision
-    if factorization is not None:
-        if not isinstance(factorization, Factorization):
-            raise TypeError(
-                "factorization must be a pivotal Factorization (e.g. pivotal.factorize(A) or "
-                f"pivotal.LU(A.astype(np.float32))), got {type(factorization).__name__}."
-            )
-        if tuple(factorization.shape) != (n, n):
-            raise ValueError(
-                f"the factorization is of a {factorization.shape} matrix, but a has shape {shape}."
-            )
-        factorization._check_backend(b2)
-        lower = unit_roundoff(factorization.dtype) > unit_roundoff(work)
-        if precision == "fixed" and lower:
-            raise ValueError(
-                f"precision='fixed' but the factorization is in {dtype_name(factorization.dtype)}, "
-                f"lower than the working {dtype_name(work)}; drop precision (it is inferred) or pass "
-                "a working-precision factorization."
-            )
-        if low_dtype is not None and _numpy_dtype(low_dtype) != _numpy_dtype(factorization.dtype):
-            raise ValueError(
-                f"low_dtype={low_dtype!r} conflicts with the factorization's dtype "
-                f"{dtype_name(factorization.dtype)}; drop low_dtype."
-            )
-        precision = "mixed" if lower else "fixed"
-        low = factorization.dtype if lower else None
-    elif precision == "mixed":
-        low = _resolve_low_dtype(low_dtype, a, work)
-    else:
-        if low_dtype is not None:
-            raise ValueError("low_dtype applies to precision='mixed' only; drop it or use precision='mixed'.")
-        low = None
-
+    b2 = _copy(xp.reshape(b, (n, 1)) if vector else b, work)
     x_init = None
     if x0 is not None:
         x0 = validate_rhs(x0, n, "x0", check_finite=check_finite)
@@ -956,65 +1030,111 @@ def refine(
             raise ValueError(f"x0 must have the shape of b {tuple(b.shape)}, got {tuple(x0.shape)}.")
         namespace(a, x0)
         x_init = _copy(xp.reshape(x0, (n, 1)) if vector else x0, work)
+    return _System(a, b2, x_init, n, int(b2.shape[1]), vector, work, xp)
 
-    u = unit_roundoff(work)
-    tol = u if tol is None else float(tol)
-    maxiter = _DEFAULT_MAXITER[method] if maxiter is None else int(maxiter)
 
-    def finish(x2, report):
-        x = xp.reshape(x2, (n,)) if vector else x2
-        return (x, report) if return_report else x
-
-    # ---- empty input
-    if n == 0 or k == 0:
-        x2 = xp.zeros((n, k), dtype=work, device=array_api_compat.device(a))
-        fdt = factorization.dtype if factorization is not None else (low if low is not None else work)
-        rep = RefinementReport(
-            method, precision, dtype_name(fdt), residual, 0, [0.0], True, None, [], factorization
+def _resolve_precision(precision: str, low_dtype: Any, F: Factorization | None, system: _System):
+    """``(precision, low)``: inferred from a given factorization, else the low dtype of ``"mixed"``."""
+    work = system.work
+    if F is None:
+        if precision == "mixed":
+            return precision, _resolve_low_dtype(low_dtype, system.a, work)
+        if low_dtype is not None:
+            raise ValueError("low_dtype applies to precision='mixed' only; drop it or use precision='mixed'.")
+        return precision, None
+    if not isinstance(F, Factorization):
+        raise TypeError(
+            "factorization must be a pivotal Factorization (e.g. pivotal.factorize(A) or "
+            f"pivotal.LU(A.astype(np.float32))), got {type(F).__name__}."
         )
-        return finish(x2, rep)
+    if tuple(F.shape) != (system.n, system.n):
+        raise ValueError(
+            f"the factorization is of a {F.shape} matrix, but a has shape {tuple(system.a.shape)}."
+        )
+    F._check_backend(system.b)
+    lower = unit_roundoff(F.dtype) > unit_roundoff(work)
+    if precision == "fixed" and lower:
+        raise ValueError(
+            f"precision='fixed' but the factorization is in {dtype_name(F.dtype)}, "
+            f"lower than the working {dtype_name(work)}; drop precision (it is inferred) or pass "
+            "a working-precision factorization."
+        )
+    if low_dtype is not None and _numpy_dtype(low_dtype) != _numpy_dtype(F.dtype):
+        raise ValueError(
+            f"low_dtype={low_dtype!r} conflicts with the factorization's dtype "
+            f"{dtype_name(F.dtype)}; drop low_dtype."
+        )
+    return ("mixed", F.dtype) if lower else ("fixed", None)
 
-    # ---- the working-precision matrix and its norm (also the NaN/Inf check)
+
+def _problem(system: _System, residual: str, tol: float, maxiter: int, method: str, check_finite: bool):
+    """The :class:`_Problem`: ``A`` in the working precision and its norm (which is also the NaN/Inf check)."""
+    a, work = system.a, system.work
     if a.dtype == work or (not is_complex(a.dtype) and real_dtype(work) == a.dtype):
         a_work = a  # a real matrix stays real with a complex right-hand side
     else:
         a_work = astype(a, work if is_complex(a.dtype) else real_dtype(work))
     anorm = _norm_inf(a_work, check_finite)
-    bnorm = _colmax(b2)
-    prob = _Problem(a_work, b2, anorm, bnorm, n, work, u, residual, tol, maxiter, method)
+    u = unit_roundoff(work)
+    return _Problem(
+        a_work, system.b, anorm, _colmax(system.b), system.n, work, u, residual, tol, maxiter, method
+    )
 
-    fallback: str | None = None
-    F: Factorization | None = factorization
-    out: _Outcome | None = None
-    bes: list[float] = []
-    gm: list[int] = []
-    steps = 0
 
-    if precision == "mixed":
-        if F is None:
-            F, fallback = _low_factorization(a_work, anorm, low, assume)
-        elif not F.issuccess():
-            fallback = f"the given {dtype_name(F.dtype)} factorization failed (info={F.info})"
-        if fallback is None:
-            x = x_init if x_init is not None else low_precision_solve(F, b2, work)
-            out = _iterate(prob, F, True, x)
-            bes, gm, steps = out.bes, out.gmres, out.steps
-            if not out.converged:
-                fallback = f"mixed-precision refinement ({dtype_name(F.dtype)} factors) did not converge: {out.failure}"
-        if fallback is not None:
-            F = factorize(a_work, assume=assume, check=True, check_finite=False)
-            F.path = list(getattr(F, "path", [])) + [f"refine fallback: {fallback}"]
-            out = _iterate(prob, F, False, _apply_inverse(F, b2, work))
-            bes, gm, steps = bes + out.bes, gm + out.gmres, steps + out.steps
+def _refine_fixed(prob: _Problem, F: Factorization | None, assume: str, x_init: Any) -> _Run:
+    """Working-precision factors (given, or factored now), then the iteration."""
+    if F is None:
+        F = factorize(prob.a, assume=assume, check=True, check_finite=False)
     else:
-        if F is None:
-            F = factorize(a_work, assume=assume, check=True, check_finite=False)
-        else:
-            F._raise_if_failed("refine a solution")
-        x = x_init if x_init is not None else _apply_inverse(F, b2, work)
-        out = _iterate(prob, F, False, x)
-        bes, gm, steps = out.bes, out.gmres, out.steps
+        F._raise_if_failed("refine a solution")
+    x = x_init if x_init is not None else _apply_inverse(F, prob.b, prob.dtype)
+    out = _iterate(prob, F, False, x)
+    run = _Run(F, out, mixed=False)
+    run.record(out)
+    return run
 
+
+def _refine_mixed(prob: _Problem, F: Factorization | None, low: Any, assume: str, x_init: Any) -> _Run:
+    """Low-precision factors first; a working-precision factorization when they fail or stall."""
+    fallback = None
+    if F is None:
+        F, fallback = _low_factorization(prob.a, prob.anorm, low, assume)
+    elif not F.issuccess():
+        fallback = f"the given {dtype_name(F.dtype)} factorization failed (info={F.info})"
+    run = None
+    if fallback is None:
+        x = x_init if x_init is not None else low_precision_solve(F, prob.b, prob.dtype)
+        out = _iterate(prob, F, True, x)
+        run = _Run(F, out, mixed=True)
+        run.record(out)
+        if out.converged:
+            return run
+        fallback = f"mixed-precision refinement ({dtype_name(F.dtype)} factors) did not converge: {run.outcome.failure}"
+    G = factorize(prob.a, assume=assume, check=True, check_finite=False)
+    G.path = [*getattr(G, "path", []), f"refine fallback: {fallback}"]
+    out = _iterate(prob, G, False, _apply_inverse(G, prob.b, prob.dtype))
+    if run is None:
+        run = _Run(G, out, mixed=False)
+    run.F, run.mixed, run.fallback = G, False, fallback
+    run.record(out)
+    return run
+
+
+def _certify(prob: _Problem, run: _Run) -> None:
+    """Apply the error policy to the refined solution: ``converged`` says the answer has correct digits.
+
+    * The iteration failed: ``LinAlgWarning`` (the best iterate is returned).
+    * Otherwise the backward error is at the rounding level, which bounds
+      the forward error by about ``kappa(A) (n + 1) u``.  When the estimated
+      ``rcond`` (in the working precision, :func:`_working_rcond`) is below
+      machine epsilon that bound says nothing, and LAPACK's forward error
+      bound ``FERR`` (``xGERFS``: ``|| |A^{-1}| (|r| + (n+1) u (|A||x| + |b|)) ||
+      / ||x||``, estimated with solves) decides: below 1, ``x`` is certified
+      (a badly scaled ``A`` whose componentwise condition is modest); else
+      ``IllConditionedWarning`` with ``rcond``, and ``converged`` is False.
+    """
+    out = run.outcome
+    run.rcond = _working_rcond(prob, run)
     if not out.converged:
         warn_user(
             LinAlgWarning(
@@ -1023,19 +1143,94 @@ def refine(
                 "to working precision."
             )
         )
-    report = RefinementReport(
+        return
+    if run.rcond >= 2 * prob.u:
+        return
+    ferr = _forward_error_bound(prob, run)
+    if ferr < 1:
+        return
+    out.converged = False
+    warn_user(
+        IllConditionedWarning(
+            run.rcond,
+            f"ill-conditioned matrix (rcond={run.rcond:.3g}): refinement brought the backward error "
+            f"to {out.bes[-1]:.2g}, but the forward error bound is {ferr:.2g} >= 1, so the solution may "
+            "have no correct digits (report.converged is False). Regularise the problem, or use lstsq.",
+        )
+    )
+
+
+def _working_rcond(prob: _Problem, run: _Run) -> float:
+    """Estimated ``rcond(A)`` in the 1-norm, valid in the working precision.
+
+    Working-precision factors: their estimate (cached, shared with
+    :func:`pivotal.solve`).  Low-precision factors of ``M = A + E`` with
+    ``||E|| <~ n u_low ||A||``: when ``theta = n u_low / rcond(M) < 1/2``,
+    ``rcond(A)`` is within a factor ``1 +- theta`` of ``rcond(M)``, itself at
+    least ``2 n u_low``, far above the working epsilon; otherwise (the
+    GMRES-IR regime) the Hager-Higham estimator runs on GMRES solves in the
+    working precision.
+    """
+    F = run.F
+    rc = F.rcond()
+    if not run.mixed:
+        return rc
+    theta = prob.n * unit_roundoff(F.dtype) / rc if rc > 0 else math.inf
+    if theta < 0.5:
+        return rc
+    est = inv_onenormest(*_gmres_solvers(prob, F), prob.n, dtype=prob.dtype, like=prob.b)
+    return rcond_from(_norm_inf(prob.a.T, False), est, n=prob.n)
+
+
+def _forward_error_bound(prob: _Problem, run: _Run) -> float:
+    """LAPACK's FERR of the returned ``x`` (worst column), with working-precision solves."""
+    x = run.outcome.x
+    xp = namespace(x)
+    r = prob.residual_of(x)
+    w = ferr_weights(xp, prob.a, x, prob.b, r)
+    bounds = ferr_columns(*_working_solvers(prob, run), xp, w, x)
+    return float(np.max(np.asarray(bounds, dtype=np.float64)))  # NaN propagates
+
+
+def _working_solvers(prob: _Problem, run: _Run):
+    """``(X -> A^{-1} X, X -> A^{-H} X)`` in the working precision, from the run's factors."""
+    if run.mixed:
+        return _gmres_solvers(prob, run.F)
+    F, dtype = run.F, prob.dtype
+
+    def solve(X):
+        return _apply_inverse(F, X, dtype, 0)
+
+    def solve_h(X):
+        return _apply_inverse(F, X, dtype, 2)
+
+    return solve, solve_h
+
+
+def _report(run: _Run, method: str, precision: str, residual: str) -> RefinementReport:
+    return RefinementReport(
         method=method,
         precision=precision,
-        factor_dtype=dtype_name(F.dtype),
+        factor_dtype=dtype_name(run.F.dtype),
         residual=residual,
-        steps=steps,
-        backward_errors=[float(v) for v in bes],
-        converged=bool(out.converged),
-        fallback=fallback,
-        gmres_iterations=gm if method == "gmres" else [],
-        factorization=F,
+        steps=run.steps,
+        backward_errors=[float(v) for v in run.bes],
+        converged=bool(run.outcome.converged),
+        fallback=run.fallback,
+        gmres_iterations=run.gmres if method == "gmres" else [],
+        factorization=run.F,
+        rcond=run.rcond,
     )
-    return finish(out.x, report)
+
+
+def _finish(system: _System, x2: Any, report: RefinementReport, return_report: bool):
+    """``x`` in the shape of ``b`` (zeros when ``x2`` is None: an empty system), with the report on request."""
+    if x2 is None:
+        x2 = system.xp.zeros(
+            (system.n, system.k), dtype=system.work, device=array_api_compat.device(system.b)
+        )
+    x = system.xp.reshape(x2, (system.n,)) if system.vector else x2
+    return (x, report) if return_report else x
 
 
 def _low_factorization(
