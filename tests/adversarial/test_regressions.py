@@ -1,0 +1,86 @@
+"""Regression tests for the bugs the sweep found outside the other parts of issue #11.
+
+Each was a silently wrong (or non-finite) result on well-posed input:
+
+* ``condest`` returned NaN for a well-conditioned matrix scaled to subnormal
+  size (``||A^{-1}||`` overflows, and the vendor LU flushes subnormals);
+* ``growth_factor`` of such a matrix was off by 30%;
+* ``forward_error_bound`` returned NaN for it;
+* ``orthogonality_error`` computed ``Q^H Q`` in float16 for float16 input,
+  and overflowed to inf for a basis scaled by 1e150 whose error is 5e300;
+* ``gallery.scaled`` and ``gallery.vandermonde`` dropped the mask of a
+  masked array silently.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import pivotal as pv
+from pivotal import gallery
+
+from .matrices import general, rng_for
+
+TINY = [2.0**-996, 2.0**-1050]  # about 1e-300, and subnormal
+
+
+def _scaled(a, s):
+    return (a * np.sqrt(s)) * np.sqrt(s)  # exact: s is an even power of two
+
+
+@pytest.fixture(scope="module")
+def a():
+    return general(rng_for("regressions"), "real")
+
+
+@pytest.mark.parametrize("s", TINY + [2.0**996])
+@pytest.mark.parametrize("norm", [1, np.inf])
+def test_condest_is_scale_invariant(a, s, norm):
+    # kappa(s A) = kappa(A); the estimator's arithmetic commutes with a power-of-two scaling.
+    want = pv.condest(a, norm)
+    got = pv.condest(_scaled(a, s), norm)
+    assert abs(got - want) <= 1e-12 * want
+    assert 1 <= got <= np.linalg.cond(a, norm) * (1 + 1e-12)
+
+
+@pytest.mark.parametrize("s", TINY + [2.0**996])
+def test_growth_factor_is_scale_invariant(a, s):
+    want = pv.growth_factor(a)
+    assert abs(pv.growth_factor(_scaled(a, s)) - want) <= 1e-12 * want
+
+
+@pytest.mark.parametrize("s", TINY)
+def test_forward_error_bound_of_a_tiny_system(a, s):
+    x_true = np.arange(1.0, 7.0)
+    b = a @ x_true  # integer data: exact
+    x = x_true.copy()
+    x[0] += 1.0
+    actual = np.max(np.abs(x - x_true)) / np.max(np.abs(x))
+    want = pv.forward_error_bound(a, x, b)
+    got = pv.forward_error_bound(_scaled(a, s), x, _scaled(b, s))
+    assert np.isfinite(got) and got >= actual
+    assert abs(got - want) <= 1e-12 * want
+
+
+def test_orthogonality_error_promotes_float16():
+    q = (np.eye(6)[:, :4] + np.arange(24).reshape(6, 4) / 64).astype(np.float16)
+    want = np.linalg.norm(q.astype(np.float32).T @ q.astype(np.float32) - np.eye(4))
+    assert abs(pv.orthogonality_error(q) - want) <= 1e-6 * want
+
+
+@pytest.mark.parametrize("norm", ["fro", 2, 1])
+def test_orthogonality_error_does_not_overflow(norm):
+    q, _ = np.linalg.qr(np.arange(1.0, 25.0).reshape(6, 4) ** 0.5)
+    s = 2.0**498  # Q^H Q - I has entries ~ 2^996: its norm is finite, its squares are not
+    got = pv.orthogonality_error(q * s, norm)
+    want = np.linalg.norm((q.T @ q) - np.eye(4) / s**2, norm) * s**2
+    assert np.isfinite(got) and abs(got - want) <= 1e-12 * want
+
+
+def test_gallery_refuses_masked_arrays():
+    m = np.ma.masked_array(np.eye(3), mask=np.eye(3, dtype=bool))
+    with pytest.raises(ValueError, match="masked array"):
+        gallery.scaled(m, 2.0)
+    with pytest.raises(ValueError, match="masked array"):
+        gallery.vandermonde(m[0])
