@@ -157,7 +157,7 @@ def singular_values(case, s, ref, what: str, extra=0.0) -> float:
 
 def backend_preserved(case, result) -> None:
     """Floating outputs of a torch call are torch tensors, of a NumPy call are not."""
-    want_torch = case.variant.name == "torch" and not case.spec.numpy_output
+    want_torch = case.variant.torch and not case.spec.numpy_output
     for x in _arrays(result):
         if is_torch(x) != want_torch:
             got = "torch.Tensor" if is_torch(x) else type(x).__name__

@@ -118,6 +118,7 @@ class Variant:
     needs_wide_range: bool = False
     overwrite: bool = False  # also pass overwrite_*=True where the function takes it
     needs_rhs: bool = False
+    torch: bool = False  # the result must be torch tensors
 
     def case(self, spec) -> Case:
         if self.needs_wide_range and not WIDE_RANGE:
@@ -267,6 +268,13 @@ def _torch(x, role):
     return torch.from_numpy(x.copy())
 
 
+def _torch_strided(x, role):
+    """A non-contiguous tensor view (every other row and column; the transpose for vectors' sake)."""
+    if torch is None:  # pragma: no cover
+        raise NotApplicable("torch is not installed")
+    return torch.from_numpy(_strided(x, role).base)[(slice(1, None, 2),) * x.ndim]
+
+
 #: Powers of two near 1e+-150, 1e+-300 and deep in the subnormals (even
 #: exponents, so that ``s**0.5`` is exact too).
 SCALES = {
@@ -309,6 +317,7 @@ VARIANTS: dict[str, Variant] = {
         ),
         Variant("masked", "numpy.ma masked array (one entry masked)", _masked),
         Variant("list", "nested Python lists", _tolist),
-        Variant("torch", "CPU torch tensors (float64)", _torch),
+        Variant("torch", "CPU torch tensors (float64)", _torch, torch=True),
+        Variant("torch_strided", "non-contiguous CPU torch tensor views", _torch_strided, torch=True),
     ]
 }
