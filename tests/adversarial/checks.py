@@ -73,13 +73,13 @@ def reconstruction(case, a, product, what: str, norm_scale=None) -> float:
     return r
 
 
-def orthonormal(case, q, what: str) -> float:
-    """``||I - Q^H Q||_1 / (m u)`` (LAPACK xQRT01's orthogonality test)."""
+def orthonormal(case, q, what: str, scale: float = 1.0) -> float:
+    """``||I - Q^H Q||_1 / (m u scale)`` (LAPACK xQRT01's orthogonality test; ``scale`` for Gram-Schmidt)."""
     q = columns(q)
     m, k = q.shape
     if k == 0:
         return 0.0
-    r = ratio(norm1(np.eye(k, dtype=WIDE) - ct(q) @ q), max(m, 1) * case.u)
+    r = ratio(norm1(np.eye(k, dtype=WIDE) - ct(q) @ q), max(m, 1) * case.u * scale)
     if not r <= THRESH:
         fail(f"{what}: loss of orthogonality ratio {r:.3g} > {THRESH}")
     return r

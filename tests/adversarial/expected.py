@@ -156,8 +156,21 @@ BUGS = (
     ),
     Bug(
         "QRPivoted rank tolerance underflows to 0 on subnormal data: rank 4 for exact rank 2",
-        SOLVERS,
-        _each("subnormal", "QRPivoted"),
+        SCALING,
+        _each("subnormal", "QRPivoted", "QRPivoted[kernel]"),
+    ),
+    Bug(
+        "CholeskyQR: the Gram matrix over/underflows at 1e+-300: NotPositiveDefiniteError "
+        "('too ill-conditioned') for a well-conditioned matrix",
+        SCALING,
+        _each("big300", "qr[cholqr2]", "qr[shifted_cholqr3]")
+        + _each("tiny300", "qr[cholqr2]", "qr[shifted_cholqr3]")
+        + _each("subnormal", "qr[cholqr2]", "qr[shifted_cholqr3]"),
+    ),
+    Bug(
+        "randomized CholeskyQR: LinAlgError('SVD did not converge') on subnormal data",
+        SCALING,
+        _each("subnormal", "qr[rand_cholqr]"),
     ),
     Bug(
         "Banded.det() sign: gbtrf's 0-based ipiv compared with 1..n (det(diag(2,3,4)) = -24)",
@@ -208,7 +221,7 @@ BUGS = (
     Bug(
         "ldl returns perm as a NumPy array for torch input (lu and d are tensors)",
         COMPAT,
-        (("ldl", "torch"), ("ldl", "torch_strided")),
+        _each("torch", "ldl", "ldl[kernel]") + _each("torch_strided", "ldl", "ldl[kernel]"),
     ),
 )
 

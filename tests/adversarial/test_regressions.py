@@ -84,3 +84,36 @@ def test_gallery_refuses_masked_arrays():
         gallery.scaled(m, 2.0)
     with pytest.raises(ValueError, match="masked array"):
         gallery.vandermonde(m[0])
+
+
+# Gram-Schmidt took the column norms as sqrt(sum |a_ij|^2): inf at 1e+-160 and beyond, 0 below,
+# so every column looked dependent and Q came back as the identity's columns (A != Q R).
+@pytest.mark.parametrize("method", ["cgs", "mgs", "cgs2"])
+@pytest.mark.parametrize("s", [2.0**996, 2.0**-996, 2.0**-1050])
+def test_gram_schmidt_at_extreme_scales(method, s):
+    a = np.arange(1.0, 41.0).reshape(8, 5) % 7 + np.eye(8, 5)
+    q0, r0 = pv.qr(a, mode="economic", method=method)
+    q, r = pv.qr(_scaled(a, s), mode="economic", method=method)
+    tol = 1e-12 if s > 2.0**-1000 else 1e-6  # subnormal data keep about 25 bits
+    assert np.abs(q - q0).max() <= tol
+    assert np.abs(r / np.sqrt(s) / np.sqrt(s) - r0).max() <= tol * np.abs(r0).max()
+
+
+# The LDL^T kernel scaled by 1/d (LAPACK's xSYTF2 before its SFMIN test): for a subnormal
+# pivot 1/d overflows and the multipliers came back inf/NaN; the 2x2 pivots divided by a
+# subnormal off-diagonal entry in the same way.
+@pytest.mark.parametrize("block_size", [1, 2])
+@pytest.mark.parametrize(
+    "a",
+    [
+        np.array([[4.0, 1, 2, 0], [1, -3, 1, 2], [2, 1, 5, 1], [0, 2, 1, -6]]),  # 1x1 pivots
+        np.array([[0.0, 3, 1, 2], [3, 0, 2, 1], [1, 2, 0, 3], [2, 1, 3, 1]]),  # a 2x2 pivot first
+    ],
+)
+def test_ldl_kernel_with_subnormal_pivots(a, block_size):
+    s = 2.0**-1050
+    lu0, d0, p0 = pv.ldl(a, method="kernel", block_size=block_size)
+    lu, d, p = pv.ldl(_scaled(a, s), method="kernel", block_size=block_size)
+    assert np.array_equal(p, p0)
+    assert np.isfinite(lu).all() and np.abs(lu - lu0).max() <= 1e-6
+    assert np.abs(d / np.sqrt(s) / np.sqrt(s) - d0).max() <= 1e-6 * np.abs(d0).max()

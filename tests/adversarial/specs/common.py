@@ -88,12 +88,12 @@ def lu_compact(trans=0):
         piv = np.array([rng.integers(i, n) for i in range(n)], dtype=np.int32)
         b = rhs(rng, field, n, None)
         return Problem(
-            [(lu, piv), b],
-            data=(),
-            rhs=1,
+            [lu, piv, b],  # the call packs (lu, piv)
+            data=(0, 2),
+            rhs=2,
             degrees=("upper", 1),
             kwargs={"trans": trans} if trans else {},
-            meta={"dims": (n, n), "nested": True},
+            meta={"dims": (n, n)},
         )
 
     return build
@@ -108,7 +108,8 @@ def chol_factor(rng, field, size):
         c[np.diag_indices(n)] = d
         c = c + np.tril(entries(rng, (n, n), field), -1)
     b = rhs(rng, field, n, 2)
-    return Problem([(c, False), b], data=(), rhs=1, degrees=(0.5, 1), meta={"dims": (n, n), "nested": True})
+    # the call packs (c, lower); A = c^H c scales like c**2, so c takes s**0.5
+    return Problem([c, False, b], data=(0, 2), rhs=2, degrees=(0.5, 1), meta={"dims": (n, n)})
 
 
 def qr_factors(rng, field, size, extra: str):
@@ -128,31 +129,6 @@ def qr_factors(rng, field, size, extra: str):
     else:  # delete
         args += [min(1, max(m - 1, 0))]
     return Problem(args, data=tuple(data), matrix=1, degrees=tuple(degrees), meta={"dims": (m, n)})
-
-
-def nested_data(problem: Problem) -> Problem:
-    """Mark the arrays inside a ``(factor, flag)`` / ``(lu, piv)`` first argument as data.
-
-    The variants transform top-level arguments; the factor-taking functions get
-    their factor unpacked to the top level by the builder and repacked by the call.
-    """
-    (factor, aux), b = problem.args
-    return Problem(
-        [factor, aux, b],
-        data=(0, 2),
-        matrix=0,
-        rhs=2,
-        degrees=problem.degrees,
-        kwargs=problem.kwargs,
-        meta=problem.meta,
-    )
-
-
-def unpacked(build):
-    def inner(rng, field, size):
-        return nested_data(build(rng, field, size))
-
-    return inner
 
 
 # ---------------------------------------------------------------------- reference helpers

@@ -108,6 +108,7 @@ def _check_qrp(c, res):
 
 
 spec("QRPivoted", build=matrix_only("lowrank"), call=_call_qrp, check=_check_qrp)
+spec("QRPivoted[kernel]", build=matrix_only("lowrank", method="kernel"), call=_call_qrp, check=_check_qrp)
 
 
 def _call_pchol(c):

@@ -7,6 +7,7 @@ import numpy as np
 from .. import checks as ck
 from ..arith import (
     THRESH,
+    cond2,
     ct,
     host,
     norm1,
@@ -27,15 +28,37 @@ from .registry import spec
 # ---------------------------------------------------------------------- QR and updates
 
 
-def _check_qr(c, res):
+def _check_qr(c, res, loss=0):
+    """``A = Q R``, R upper, and ``||I - Q^H Q|| = O(u kappa^loss)``.
+
+    ``loss`` is 0 for Householder, Givens, CGS2, CholeskyQR2 (kappa < u^-1/2),
+    shifted CholeskyQR3, randomized CholeskyQR and TSQR; 1 for modified and 2
+    for classical Gram-Schmidt (Higham 2002, §19.8; Giraud et al. 2005).
+    """
     q, r = res
     a = matrix_of(c)
-    ck.orthonormal(c, q, "Q")
+    ck.orthonormal(c, q, "Q", scale=cond2(a) ** loss if loss else 1.0)
     ck.upper_triangular(r, "R")
     ck.reconstruction(c, a, wide(q) @ wide(r), "Q R")
 
 
 spec("qr", build=matrix_only("tall"), check=_check_qr)
+for _method, _loss in [
+    ("householder", 0),
+    ("givens", 0),
+    ("cgs", 2),
+    ("mgs", 1),
+    ("cgs2", 0),
+    ("cholqr2", 0),
+    ("shifted_cholqr3", 0),
+    ("rand_cholqr", 0),
+    ("tsqr", 0),
+]:
+    spec(
+        f"qr[{_method}]",
+        build=matrix_only("tall", mode="economic", method=_method),
+        check=lambda c, res, loss=_loss: _check_qr(c, res, loss),
+    )
 
 
 def _check_qr_modified(name, target):

@@ -31,7 +31,6 @@ from .common import (
     perm_from_piv,
     square_rhs,
     transpose,
-    unpacked,
 )
 from .registry import spec
 
@@ -55,6 +54,7 @@ spec(
     check=_solve_check(transpose),
 )
 spec("solve_triangular", build=square_rhs("upper"), check=_solve_check())
+spec("solve_triangular[kernel]", build=square_rhs("upper", method="kernel"), check=_solve_check())
 spec("solve_triangular[trans=1]", build=square_rhs("upper", trans=1), check=_solve_check(transpose))
 spec("solve_triangular[trans=2]", build=square_rhs("upper", trans=2), check=_solve_check(conj_transpose))
 
@@ -109,7 +109,8 @@ spec("condest", build=matrix_only("general"), check=_check_condest, nonfinite="p
 
 
 def _check_lu(c, res):
-    p, l, u = res
+    """``A = P L U`` (``A = P L U Q`` with rook/complete pivoting), L unit lower with ``|L| <= 1``."""
+    p, l, u = res[:3]
     a = matrix_of(c)
     n = a.shape[0]
     pw, lw, uw = wide(p), wide(l), wide(u)
@@ -121,10 +122,19 @@ def _check_lu(c, res):
         ck.fail("L does not have a unit diagonal")
     if lw.size and not np.abs(lw).max() <= 1:
         ck.fail(f"partial pivoting gave |L| = {float(np.abs(lw).max())} > 1")
-    ck.reconstruction(c, a, pw @ lw @ uw, "P L U")
+    prod = pw @ lw @ uw
+    if len(res) == 4:
+        qw = wide(res[3])
+        if qw.size and not (np.isin(qw, (0, 1)).all() and (qw.sum(0) == 1).all() and (qw.sum(1) == 1).all()):
+            ck.fail("Q is not a permutation matrix")
+        prod = prod @ qw
+    ck.reconstruction(c, a, prod, "P L U (Q)")
 
 
 spec("lu", build=matrix_only("general"), check=_check_lu)
+spec("lu[kernel]", build=matrix_only("general", method="kernel"), check=_check_lu)
+spec("lu[rook]", build=matrix_only("general", pivoting="rook"), check=_check_lu)
+spec("lu[complete]", build=matrix_only("general", pivoting="complete"), check=_check_lu)
 
 
 def _check_lu_factor(c, res):
@@ -175,19 +185,19 @@ def _call_factor_solve(fn):
 
 spec(
     "lu_solve",
-    build=unpacked(lu_compact()),
+    build=lu_compact(),
     call=_call_factor_solve(pv.lu_solve),
     check=_lu_solve_check(lambda m: m),
 )
 spec(
     "lu_solve[trans=1]",
-    build=unpacked(lu_compact(trans=1)),
+    build=lu_compact(trans=1),
     call=_call_factor_solve(pv.lu_solve),
     check=_lu_solve_check(transpose),
 )
 spec(
     "lu_solve[trans=2]",
-    build=unpacked(lu_compact(trans=2)),
+    build=lu_compact(trans=2),
     call=_call_factor_solve(pv.lu_solve),
     check=_lu_solve_check(conj_transpose),
 )
@@ -225,6 +235,7 @@ def _check_cholesky(c, u):
 
 
 spec("cholesky", build=matrix_only("spd"), check=_check_cholesky)
+spec("cholesky[kernel]", build=matrix_only("spd", method="kernel"), check=_check_cholesky)
 
 
 def _check_cho_factor(c, res):
@@ -254,7 +265,7 @@ def _check_cho_solve(c, x):
 
 spec(
     "cho_solve",
-    build=unpacked(chol_factor),
+    build=chol_factor,
     call=_call_factor_solve(pv.cho_solve),
     check=_check_cho_solve,
 )
@@ -274,3 +285,4 @@ def _check_ldl(c, res):
 
 
 spec("ldl", build=matrix_only("hermitian_indefinite"), check=_check_ldl)
+spec("ldl[kernel]", build=matrix_only("hermitian_indefinite", method="kernel"), check=_check_ldl)
