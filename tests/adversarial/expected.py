@@ -160,8 +160,7 @@ BUGS = (
         _each("subnormal", "QRPivoted", "QRPivoted[kernel]"),
     ),
     Bug(
-        "CholeskyQR: the Gram matrix over/underflows at 1e+-300: NotPositiveDefiniteError "
-        "('too ill-conditioned') for a well-conditioned matrix",
+        "CholeskyQR at 1e+-300/subnormal: the Gram matrix over/underflows, NotPositiveDefiniteError",
         SCALING,
         _each("big300", "qr[cholqr2]", "qr[shifted_cholqr3]")
         + _each("tiny300", "qr[cholqr2]", "qr[shifted_cholqr3]")
@@ -178,7 +177,7 @@ BUGS = (
         _each("one", "Banded"),
     ),
     Bug(
-        "LinAlgError('SVD did not converge') on finite input of size 1e300",
+        "rsvd/reigh/nystrom/range_finder: LinAlgError('SVD did not converge') at 1e300",
         SCALING,
         _each("big300", "rsvd", "reigh", "nystrom", "range_finder"),
     ),
@@ -188,7 +187,7 @@ BUGS = (
         _each("tiny300", "nystrom") + _each("subnormal", "nystrom"),
     ),
     Bug(
-        "NaN factors for subnormal data",
+        "cur/interpolative: NaN factors for subnormal data",
         SCALING,
         _each("subnormal", "cur", "interpolative", "interp_decomp"),
     ),
