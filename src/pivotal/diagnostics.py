@@ -635,11 +635,17 @@ def orthogonality_error(q: Any, norm: Any = "fro") -> float:
     k = q.shape[-1]
     if k == 0:
         return 0.0
-    g = conj_transpose(q) @ q
+    with np.errstate(over="ignore", invalid="ignore"):  # an overflow is reported as inf below
+        g = conj_transpose(q) @ q
     g = g - xp.eye(
         k, dtype=g.dtype, device=getattr(g, "device", None) if backend_name(g) == "torch" else None
     )
-    g, e = _unit_scaled(to_numpy(g), safe=0)  # squaring in the norm may overflow where ||g|| does not
+    g = to_numpy(g)
+    if not np.isfinite(g).all() and np.isfinite(to_numpy(q)).all():
+        # Q^H Q overflowed (to inf, or to NaN as inf - inf inside a dot product): by Cauchy-Schwarz a
+        # diagonal entry sum |q_ij|^2 is at least as large as any partial sum, so ||Q^H Q - I|| overflows.
+        return math.inf
+    g, e = _unit_scaled(g, safe=0)  # squaring in the norm may overflow where ||g|| does not
     with np.errstate(over="ignore"):
         return float(np.ldexp(np.linalg.norm(g, norm), e))
 

@@ -117,3 +117,12 @@ def test_ldl_kernel_with_subnormal_pivots(a, block_size):
     assert np.array_equal(p, p0)
     assert np.isfinite(lu).all() and np.abs(lu - lu0).max() <= 1e-6
     assert np.abs(d / np.sqrt(s) / np.sqrt(s) - d0).max() <= 1e-6 * np.abs(d0).max()
+
+
+def test_orthogonality_error_overflow_is_inf_not_nan():
+    # Entries of size 2^996: Q^H Q overflows; some BLAS kernels (Prescott, Sandybridge) return NaN
+    # (inf - inf inside the dot products), others inf.  The true norm overflows: inf.
+    q = np.array([[1.0, 1.0], [1.0, -1.0], [0.5, 0.25]]) * 2.0**996
+    assert pv.orthogonality_error(q) == np.inf
+    q[0, 0] = np.nan
+    assert np.isnan(pv.orthogonality_error(q))
