@@ -27,7 +27,7 @@ def outcomes():
                 code = CODES[outcome]
                 if (s, v) in KNOWN_BUGS:
                     code = "!"  # xfail that passes: the bug is fixed
-                    details.append((s, v, "XPASS: " + KNOWN_BUGS[(s, v)]))
+                    details.append((s, v, "XPASS: " + KNOWN_BUGS[(s, v)].description))
                 elif detail:
                     details.append((s, v, detail))
             except NotApplicable:
