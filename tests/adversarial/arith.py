@@ -57,10 +57,6 @@ def unit_roundoff(dtype) -> float:
     return float(np.finfo(np.dtype(dtype)).eps) / 2
 
 
-def dtype_of(x):
-    return x.dtype if is_torch(x) else host(x).dtype
-
-
 def norm1(x) -> np.ndarray:
     """1-norm (max column sum of a matrix, sum of a vector), in wide arithmetic; 0 when empty."""
     x = wide(x)
@@ -164,9 +160,3 @@ def solve_ref(a, b) -> np.ndarray:
         r = wide(yb) - aw @ xw
         xw = xw + wide(np.linalg.solve(ya, r.astype(ya.dtype)))
     return np.ldexp(xw.real, eb - ea) + (1j * np.ldexp(xw.imag, eb - ea) if np.iscomplexobj(xw) else 0)
-
-
-def finite_max(dtype) -> float:
-    return float(
-        np.finfo(np.dtype(dtype) if not (torch and isinstance(dtype, torch.dtype)) else np.float64).max
-    )

@@ -105,11 +105,10 @@ def close(got, want, tol: float, what: str, scale=None) -> float:
         fail(f"{what} has shape {g.shape}, expected {w.shape}")
     if g.size == 0:
         return 0.0
-    den = np.abs(w) if scale is None else WIDE(scale)
-    err = np.max(np.abs(g - w) / np.maximum(den, np.finfo(WIDE).tiny)) if scale is None else None
-    if scale is not None:
-        err = ratio(normmax(g - w), den)
-    err = float(err)
+    if scale is None:  # entrywise relative error
+        err = float(np.max(np.abs(g - w) / np.maximum(np.abs(w), np.finfo(WIDE).tiny)))
+    else:
+        err = ratio(normmax(g - w), scale)
     if not err <= tol:
         fail(f"{what}: relative error {err:.3g} > {tol:.3g}")
     return err

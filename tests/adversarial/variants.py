@@ -59,9 +59,8 @@ class Case:
     args: list  # what the function receives
     kwargs: dict
     ref: list  # wide copies of the data arguments (auxiliary ones as built)
-    u: float  # unit roundoff of the working precision the variant calls for
+    u: float  # unit roundoff of the working precision, plus the underflow term for subnormal data
     working: np.dtype
-    scale: float = 1.0
 
     @property
     def meta(self) -> dict:
@@ -152,7 +151,6 @@ class Variant:
             ref=ref,
             u=_effective_roundoff(working, [ref[i] for i in problem.data]),
             working=working,
-            scale=self.scale,
         )
 
 
