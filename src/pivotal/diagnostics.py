@@ -26,6 +26,7 @@ from typing import Any
 import numpy as np
 
 from ._array import (
+    astype,
     backend_name,
     conj_transpose,
     namespace,
@@ -121,6 +122,34 @@ def _safe_ratio(xp, num, den):
     ratio = num / safe
     inf = xp.full_like(ratio, math.inf)
     return xp.where(zero, xp.where(num == 0, xp.zeros_like(ratio), inf), ratio)
+
+
+def _times_power_of_two(x: Any, e: int) -> Any:
+    """``x * 2**e``, exact, in two steps (``2**e`` alone may overflow when ``x`` is subnormal)."""
+    h = e // 2
+    return (x * 2.0**h) * 2.0 ** (e - h)
+
+
+def _unit_scaled(a: Any, safe: int = 500) -> tuple[Any, int]:
+    """``(s, e)`` with ``a == s * 2**e`` exactly, in the working dtype; ``e = 0`` for ordinary data.
+
+    When ``max|a|`` lies outside ``[2**-safe, 2**safe]``, ``s`` has ``max|s|``
+    in ``[0.5, 1)``.  The scale-invariant diagnostics (``kappa(A)``, the
+    growth factor, the forward error bound with ``b`` scaled alike) work on
+    ``s``: then neither ``||A^{-1}||`` overflows for tiny ``A`` (``1e-300``,
+    subnormals) nor do the vendor kernels see subnormal data, which some
+    BLAS flush to zero.  Inside the range nothing can over- or underflow
+    for a matrix that is not numerically singular, and ``a`` is left as is.
+    """
+    a = astype(a, working_dtype(a))
+    if math.prod(a.shape) == 0:
+        return a, 0
+    xp = namespace(a)
+    peak = to_float(xp.max(xp.abs(a)))
+    if not 0 < peak < math.inf:
+        return a, 0
+    e = math.frexp(peak)[1]
+    return (_times_power_of_two(a, -e), e) if abs(e) > safe else (a, 0)
 
 
 def backward_error(a: Any, x: Any, b: Any, kind: str = "normwise") -> Any:
@@ -282,10 +311,15 @@ def forward_error_bound(
 
     t = normalize_trans(trans)
     a = validate_matrix(a, square=True, check_finite=False, batch=False)
+    e = 0
+    if factorization is None:  # the bound is invariant when A and b are scaled alike
+        a, e = _unit_scaled(a)
     F = _factorization_of(a, factorization)
     if tuple(F.shape) != tuple(a.shape):
         raise ValueError(f"the factorization is of a {F.shape} matrix but a has shape {tuple(a.shape)}.")
     xp, a2, x2, b2, vector = _operands(a, x, b)
+    if e:
+        b2 = _times_power_of_two(b2, -e)
     if t == 1:
         a2 = a2.T if backend_name(a2) != "torch" else a2.mT
     elif t == 2:
@@ -461,6 +495,7 @@ def condest(a: Any, norm: Any = 1) -> float:
             )
     else:
         a = validate_matrix(a, square=True, check_finite=True, batch=False)
+        a, _ = _unit_scaled(a)  # kappa is scale invariant; ||A^{-1}|| of a tiny A would overflow
         F = _factorization_of(a, None)
     if which == 1:
         return F.cond()
@@ -595,15 +630,24 @@ def orthogonality_error(q: Any, norm: Any = "fro") -> float:
     if norm not in ("fro", 2, 1):
         raise ValueError(f"norm={norm!r} is not one of ('fro', 2, 1).")
     q = validate_matrix(q, check_finite=False, batch=False)
+    q = astype(q, working_dtype(q))  # float16, bool and integers are promoted (SciPy's rule)
     xp = namespace(q)
     k = q.shape[-1]
     if k == 0:
         return 0.0
-    g = conj_transpose(q) @ q
+    with np.errstate(over="ignore", invalid="ignore"):  # an overflow is reported as inf below
+        g = conj_transpose(q) @ q
     g = g - xp.eye(
         k, dtype=g.dtype, device=getattr(g, "device", None) if backend_name(g) == "torch" else None
     )
-    return float(np.linalg.norm(to_numpy(g), norm))
+    g = to_numpy(g)
+    if not np.isfinite(g).all() and np.isfinite(to_numpy(q)).all():
+        # Q^H Q overflowed (to inf, or to NaN as inf - inf inside a dot product): by Cauchy-Schwarz a
+        # diagonal entry sum |q_ij|^2 is at least as large as any partial sum, so ||Q^H Q - I|| overflows.
+        return math.inf
+    g, e = _unit_scaled(g, safe=0)  # squaring in the norm may overflow where ||g|| does not
+    with np.errstate(over="ignore"):
+        return float(np.ldexp(np.linalg.norm(g, norm), e))
 
 
 def growth_factor(
@@ -643,6 +687,7 @@ def growth_factor(
 
     from .errors import PivotGrowthWarning
 
+    a, _ = _unit_scaled(validate_matrix(a, check_finite=True, batch=False))  # rho is scale invariant
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", PivotGrowthWarning)
         F = LU(a, pivoting=pivoting, block_size=block_size, method=method, check=False)

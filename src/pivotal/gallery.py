@@ -101,6 +101,16 @@ def _check_order(n: Any, name: str = "n") -> int:
     return value
 
 
+def _plain_array(a: Any, name: str) -> np.ndarray:
+    """``np.asarray(a)``, refusing masked arrays (as SciPy does: their mask would be ignored)."""
+    if isinstance(a, np.ma.MaskedArray):
+        raise ValueError(
+            f"{name} is a masked array; masked arrays are not supported (the mask would be ignored). "
+            f"Pass {name}.filled(value) or a plain array."
+        )
+    return np.asarray(a)
+
+
 def _check_dtype(dtype: DTypeLike) -> np.dtype:
     try:
         dt = np.dtype(dtype)
@@ -663,8 +673,9 @@ def scaled(a: ArrayLike, scale: float) -> np.ndarray:
     Raises
     ------
     ValueError
-        If ``scale`` is not finite, or the product overflows to inf in the
-        dtype of ``a`` (a smaller ``scale`` is suggested).
+        If ``scale`` is not finite, ``a`` is a masked array, or the product
+        overflows to inf in the dtype of ``a`` (a smaller ``scale`` is
+        suggested).
 
     Notes
     -----
@@ -680,7 +691,7 @@ def scaled(a: ArrayLike, scale: float) -> np.ndarray:
     >>> bool(np.isclose(np.linalg.cond(B), np.linalg.cond(A)))
     True
     """
-    arr = np.asarray(a)
+    arr = _plain_array(a, "a")
     if arr.dtype.kind in "biu":
         arr = arr.astype(np.float64)
     elif arr.dtype.kind not in "fc":
@@ -1245,7 +1256,8 @@ def vandermonde(
     Raises
     ------
     ValueError
-        If ``x`` is neither 1-D nor a non-negative integer, or is not finite.
+        If ``x`` is neither 1-D nor a non-negative integer, is not finite,
+        or is a masked array.
 
     References
     ----------
@@ -1268,7 +1280,7 @@ def vandermonde(
     if np.ndim(x) == 0:
         pts = np.linspace(0.0, 1.0, _check_order(x, "x (the order)"))
     else:
-        pts = np.asarray(x)
+        pts = _plain_array(x, "x")
         if pts.ndim != 1:
             raise ValueError(f"x must be a 1-D array of points or an integer order, got shape {pts.shape}.")
         if pts.dtype.kind not in "biufc":

@@ -91,9 +91,21 @@ def _setup(a: Any, func: str, check_finite: bool):
     work = _column_major_copy(a)
     r = xp.zeros((n, n), dtype=a.dtype, device=dev)
     # Threshold below which a projected column counts as dependent.
-    colnorms = xp.linalg.vector_norm(work, axis=0) if n else None
+    colnorms = _norm2(work, xp, axis=0) if n else None
     tol = n * unit_roundoff(a.dtype)
     return xp, work, r, colnorms, tol, n
+
+
+def _norm2(x: Any, xp, axis: int | None = None) -> Any:
+    """2-norm(s) scaled by the largest magnitude, as LAPACK's ``xNRM2``: no overflow or underflow.
+
+    ``vector_norm`` squares the entries, so columns of size 1e+-160 (or
+    subnormal) would give ``inf`` or 0 and be taken as dependent.
+    """
+    peak = xp.max(xp.abs(x), axis=axis, keepdims=True)
+    safe = xp.where((peak > 0) & (peak < float("inf")), peak, xp.ones_like(peak))
+    norms = xp.linalg.vector_norm(x / safe, axis=axis, keepdims=True) * safe
+    return xp.reshape(norms, (-1,)) if axis is not None else xp.reshape(norms, ())
 
 
 def _herm(x: Any, xp) -> Any:
@@ -123,7 +135,7 @@ def _completion(q: Any, j: int, xp) -> Any:
 
 def _finish_column(w: Any, j: int, q: Any, r: Any, colnorms: Any, tol: float, xp) -> None:
     """Normalize the remainder ``w`` into ``q[:, j]`` and ``r[j, j]`` (or handle dependency)."""
-    nrm = xp.linalg.vector_norm(w)
+    nrm = _norm2(w, xp)
     if to_float(nrm) <= tol * to_float(colnorms[j]):
         r[j, j] = 0
         q[:, j] = _completion(q, j, xp)

@@ -162,7 +162,7 @@ class LDLKernelResult:
 class _Ctx:
     """Per-call constants: namespace, backend, conjugation mode, masks."""
 
-    __slots__ = ("_masks", "backend", "cplx", "device", "herm", "xp")
+    __slots__ = ("_masks", "backend", "cplx", "device", "herm", "sfmin", "xp")
 
     def __init__(self, a: Any, hermitian: bool):
         self.xp = namespace(a)
@@ -171,6 +171,12 @@ class _Ctx:
         self.herm = self.cplx and bool(hermitian)
         self.device = array_api_compat.device(a)
         self._masks: dict[int, Any] = {}
+        # Smallest normal number: below it 1/d overflows (LAPACK's SFMIN test in xSYTF2).
+        self.sfmin = float(self.xp.finfo(a.dtype).smallest_normal)
+
+    def divide(self, x: Any, d: complex) -> Any:
+        """``x / d`` as LAPACK's ``xSYTF2``: times ``1/d``, or by division when ``|d|`` is subnormal."""
+        return x * (1.0 / d) if abs(d) >= self.sfmin else x / d
 
     def cj(self, x: Any) -> Any:
         """``conj(x)`` for Hermitian factorizations, ``x`` otherwise."""
@@ -236,7 +242,7 @@ def _lower_update(c: Any, x: Any, y: Any, strip: int, ctx: _Ctx) -> None:
         c[j0:j1, j0:j1] -= xp.where(mask, t, xp.zeros_like(t))
 
 
-def _multipliers_2x2(w0: Any, w1: Any, e11, e21, e22, herm: bool):
+def _multipliers_2x2(w0: Any, w1: Any, e11, e21, e22, herm: bool, sfmin: float):
     """Columns ``(l0, l1)`` of ``[l0 l1] E = [w0 w1]`` for the 2x2 pivot ``E``.
 
     ``E = [[e11, conj(e21)], [e21, e22]]`` (Hermitian, real diagonal) or
@@ -251,13 +257,19 @@ def _multipliers_2x2(w0: Any, w1: Any, e11, e21, e22, herm: bool):
         d22 = e11 / d
         tt = 1.0 / (d11 * d22 - 1.0)
         u = e21 / d
+        l0, l1 = d11 * w0 - u * w1, d22 * w1 - u.conjugate() * w0
+        if d < sfmin:  # tt / d would overflow: divide the (equally tiny) numerators instead
+            return (tt * l0) / d, (tt * l1) / d
         dd = tt / d
-        return dd * (d11 * w0 - u * w1), dd * (d22 * w1 - u.conjugate() * w0)
+        return dd * l0, dd * l1
     d11 = e22 / e21
     d22 = e11 / e21
     t = 1.0 / (d11 * d22 - 1.0)
+    l0, l1 = d11 * w0 - w1, d22 * w1 - w0
+    if abs(e21) < sfmin:
+        return (t * l0) / e21, (t * l1) / e21
     d21 = t / e21
-    return d21 * (d11 * w0 - w1), d21 * (d22 * w1 - w0)
+    return d21 * l0, d21 * l1
 
 
 def _interchange(a: Any, kk: int, kp: int, ctx: _Ctx) -> None:
@@ -338,7 +350,7 @@ def _sytf2_lower(a: Any, ctx: _Ctx) -> tuple[np.ndarray, int]:
                     a[k, k] = d
                 if k < n - 1:
                     x = a[k + 1 :, k]
-                    l = x * (1.0 / d)
+                    l = ctx.divide(x, d)
                     _lower_update(a[k + 1 :, k + 1 :], x[:, None], ctx.cj(l)[None, :], _UNBLOCKED_STRIP, ctx)
                     a[k + 1 :, k] = l
             else:
@@ -349,7 +361,7 @@ def _sytf2_lower(a: Any, ctx: _Ctx) -> tuple[np.ndarray, int]:
                     a[k + 1, k + 1] = e22
                 if k < n - 2:
                     w = a[k + 2 :, k : k + 2]
-                    l0, l1 = _multipliers_2x2(w[:, 0], w[:, 1], e11, e21, e22, ctx.herm)
+                    l0, l1 = _multipliers_2x2(w[:, 0], w[:, 1], e11, e21, e22, ctx.herm, ctx.sfmin)
                     lmat = ctx.xp.stack([l0, l1], axis=1)
                     _lower_update(a[k + 2 :, k + 2 :], w, ctx.cj(lmat).T, _UNBLOCKED_STRIP, ctx)
                     a[k + 2 :, k] = l0
@@ -431,13 +443,15 @@ def _lasyf_lower(a: Any, nb: int, ctx: _Ctx) -> tuple[int, np.ndarray, int]:
                 d = w[k, k].item()
                 if ctx.herm:
                     d = d.real
-                a[k + 1 :, k] *= 1.0 / d
+                a[k + 1 :, k] = ctx.divide(a[k + 1 :, k], d)
             else:
                 e11, e21, e22 = w[k, k].item(), w[k + 1, k].item(), w[k + 1, k + 1].item()
                 if ctx.herm:
                     e11, e22 = e11.real, e22.real
                 if k < m - 2:
-                    l0, l1 = _multipliers_2x2(w[k + 2 :, k], w[k + 2 :, k + 1], e11, e21, e22, ctx.herm)
+                    l0, l1 = _multipliers_2x2(
+                        w[k + 2 :, k], w[k + 2 :, k + 1], e11, e21, e22, ctx.herm, ctx.sfmin
+                    )
                     a[k + 2 :, k] = l0
                     a[k + 2 :, k + 1] = l1
                 a[k, k] = e11
@@ -772,7 +786,7 @@ def ldl_unpack(result: LDLKernelResult) -> tuple[Any, Any, np.ndarray]:
         return _copy(c0, xp), _copy(c0, xp), np.empty(0, dtype=np.int64)
     herm = _is_herm(result)
     c, ipiv = _as_lower(result)
-    lt, sigma, ones, twos = _standard_form(c, ipiv, herm)
+    lt, sigma, _ones, twos = _standard_form(c, ipiv, herm)
     lu = lt[_index(sigma, c), :]
     d = xp.zeros_like(c)
     idx = _index(np.arange(n), c)

@@ -1,0 +1,257 @@
+"""What each (function, variant) pair must give when it is not a correct result.
+
+Rules first, then the explicit tables:
+
+* ``nan``/``inf``/``nan_rhs``: functions with ``check_finite`` (on by
+  default) raise ``ValueError`` naming the problem (SciPy's behaviour);
+  functions without it either raise that or propagate NaN/Inf into their
+  result (NumPy's ``cond``/``slogdet`` convention), or, for the diagnostics
+  that count them, report them correctly (checked).
+* ``masked``: ``ValueError`` naming masked arrays (SciPy refuses them: a
+  masked array's data would be used silently).
+* everything else: a correct result, unless ``EXPECTED_ERRORS`` documents an
+  error for the pair.
+
+``EXPECTED_ERRORS`` is the small table of documented refusals;
+``KNOWN_BUGS`` the cases this sweep found wrong whose fix belongs to another
+part of issue #11: they are ``xfail(strict=True)``, so a fix turns them into
+failures until the entry is removed.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from numpy.linalg import LinAlgError
+
+NONFINITE_MESSAGE = r"(?i)(nan|inf|finite)"
+MASKED_MESSAGE = r"(?i)masked array"
+
+
+@dataclass(frozen=True)
+class Expect:
+    """``kind``: ``"correct"``, ``"raises"`` (``error`` with ``match``) or ``"nonfinite"``."""
+
+    kind: str
+    error: type | None = None
+    match: str = ""
+    why: str = ""
+
+    def accepts(self, exc: BaseException) -> bool:
+        if self.kind == "nonfinite":
+            return isinstance(exc, ValueError) and re.search(NONFINITE_MESSAGE, str(exc)) is not None
+        return (
+            self.kind == "raises"
+            and isinstance(exc, self.error)
+            and re.search(self.match, str(exc)) is not None
+        )
+
+
+CORRECT = Expect("correct")
+
+_MIXED = (ValueError, r"precision='mixed'", "mixed precision needs a float64/complex128 working precision")
+_NO_SIZE = (ValueError, r"must be >= 1", "a sketch of a 0-dimensional space (documented: non-positive sizes)")
+
+#: (spec name, variant name) -> (error class, message pattern, why).
+EXPECTED_ERRORS: dict[tuple[str, str], tuple[type, str, str]] = {
+    ("refine", "bool"): _MIXED,
+    ("refine", "float16"): _MIXED,
+    ("refine", "float32"): _MIXED,
+    ("refine", "complex64"): _MIXED,
+    ("cond", "float16"): (TypeError, "float16", "computed by numpy.linalg.cond, which refuses float16"),
+    ("cond", "empty"): (LinAlgError, r"(?i)empty", "NumPy's cond is not defined on empty arrays"),
+    ("qr_update", "empty"): (ValueError, "rank", "SciPy's message: the update has rank 1 > 0"),
+    ("qr_delete", "empty"): (ValueError, "out of bounds", "SciPy's message: no row to delete"),
+    ("svds", "empty"): (ValueError, "empty", "SciPy's message"),
+    ("svds", "one"): (ValueError, r"0 < k < min\(A.shape\)", "SciPy's rule k < min(A.shape)"),
+    ("cur", "empty"): (ValueError, "non-empty", "no column or row to select"),
+    ("sketch", "empty"): _NO_SIZE,
+    ("GaussianSketch", "empty"): _NO_SIZE,
+    ("SRHTSketch", "empty"): _NO_SIZE,
+    ("SparseSignSketch", "empty"): _NO_SIZE,
+    ("Banded", "torch"): (TypeError, "NumPy array", "documented: LAPACK band routines, NumPy only"),
+    ("Banded", "torch_strided"): (TypeError, "NumPy array", "documented: LAPACK band routines, NumPy only"),
+}
+
+
+@dataclass(frozen=True)
+class Bug:
+    """A defect the sweep found, the part of issue #11 that owns its fix, and the cases it breaks."""
+
+    description: str
+    owner: str
+    cases: tuple[tuple[str, str], ...]
+    #: How the bug shows depends on the BLAS/LAPACK kernels (subnormal handling inside OpenBLAS): such
+    #: cases are xfail(strict=False), so that a machine whose kernels happen to get them right passes.
+    vendor_dependent: bool = False
+
+
+def _each(variant: str, *specs: str) -> tuple[tuple[str, str], ...]:
+    return tuple((s, variant) for s in specs)
+
+
+def _every_variant_but(spec: str, *exempt: str) -> tuple[tuple[str, str], ...]:
+    from .variants import VARIANTS
+
+    return tuple((spec, v) for v in VARIANTS if v not in exempt)
+
+
+def _every_spec_but(variant: str, *exempt: str) -> tuple[tuple[str, str], ...]:
+    from .specs import SPECS
+
+    return tuple((s, variant) for s in SPECS if s not in exempt)
+
+
+COMPAT = "SciPy-compat validation (linsolve/decompositions/qr_updates/_array/_svds)"
+SOLVERS = "solver correctness (factorizations/refine/triangular solves)"
+SCALING = "extreme scaling (least_squares/randomized/cholqr)"
+
+BUGS = (
+    Bug(
+        "masked array not refused (SciPy raises ValueError): mask dropped or a broadcast error",
+        COMPAT,
+        _every_spec_but("masked", "gallery.scaled", "gallery.vandermonde"),
+    ),
+    Bug(
+        "solve(assume_a='upper triangular', transposed=True) returns a wrong x",
+        SOLVERS,
+        _every_variant_but("solve[upper,transposed]", "nan", "inf", "nan_rhs", "empty", "one", "masked"),
+    ),
+    Bug(
+        "subnormal A: vendor getrf flushes the multipliers (P L U != A, NaN x, det 0, rcond NaN)",
+        SOLVERS,
+        _each(
+            "subnormal",
+            "solve",
+            "solve[transposed]",
+            "refine",
+            "inv",
+            "slogdet",
+            "lu",
+            "lu_factor",
+            "LU",
+            "factorize",
+        ),
+        vendor_dependent=True,
+    ),
+    Bug(
+        "subnormal triangular factor: vendor trsm/gbtrs/getrs(trans=2) overflow 1/diag, x is NaN",
+        SOLVERS,
+        _each(
+            "subnormal",
+            "solve_triangular",
+            "solve_triangular[trans=1]",
+            "solve_triangular[trans=2]",
+            "Triangular",
+            "lu_solve[trans=2]",
+            "Banded",
+        ),
+        vendor_dependent=True,
+    ),
+    Bug(
+        "subnormal SPD A: rcond() is NaN (||A^-1|| overflows), spurious ill-conditioning warning",
+        SOLVERS,
+        _each("subnormal", "solve[pos]", "Cholesky", "factorize[spd]"),
+    ),
+    Bug(
+        "subnormal symmetric A: vendor sytrf gives -inf pivots (NaN, or SingularMatrixError)",
+        SOLVERS,
+        _each("subnormal", "solve[sym]", "ldl", "LDL"),
+        vendor_dependent=True,
+    ),
+    Bug(
+        "QRPivoted rank tolerance underflows to 0 on subnormal data: rank 4 for exact rank 2",
+        SCALING,
+        _each("subnormal", "QRPivoted", "QRPivoted[kernel]"),
+        vendor_dependent=True,
+    ),
+    Bug(
+        "CholeskyQR at 1e+-300/subnormal: the Gram matrix over/underflows, NotPositiveDefiniteError",
+        SCALING,
+        _each("big300", "qr[cholqr2]", "qr[shifted_cholqr3]")
+        + _each("tiny300", "qr[cholqr2]", "qr[shifted_cholqr3]")
+        + _each("subnormal", "qr[cholqr2]", "qr[shifted_cholqr3]"),
+    ),
+    Bug(
+        "randomized CholeskyQR: LinAlgError('SVD did not converge') on subnormal data",
+        SCALING,
+        _each("subnormal", "qr[rand_cholqr]"),
+        vendor_dependent=True,
+    ),
+    Bug(
+        "Banded.det() sign: gbtrf's 0-based ipiv compared with 1..n (det(diag(2,3,4)) = -24)",
+        SOLVERS,
+        _each("one", "Banded"),
+    ),
+    Bug(
+        "rsvd/reigh/nystrom/range_finder: LinAlgError('SVD did not converge') at 1e300",
+        SCALING,
+        _each("big300", "rsvd", "reigh", "nystrom", "range_finder"),
+    ),
+    Bug(
+        "nystrom calls a PSD matrix of size 1e-300 or subnormal 'not positive semidefinite'",
+        SCALING,
+        _each("tiny300", "nystrom") + _each("subnormal", "nystrom"),
+    ),
+    Bug(
+        "cur/interpolative: NaN factors for subnormal data",
+        SCALING,
+        _each("subnormal", "cur", "interpolative", "interp_decomp"),
+    ),
+    Bug(
+        "reconstruct_matrix_from_id does not promote: bool gives a logical product, float16 stays",
+        SCALING,
+        _each("bool", "reconstruct_matrix_from_id") + _each("float16", "reconstruct_matrix_from_id"),
+    ),
+    Bug(
+        "matrix_rank: NaN gives LinAlgError('SVD did not converge'), Inf a finite rank",
+        SCALING,
+        (("matrix_rank", "nan"), ("matrix_rank", "inf")),
+    ),
+    Bug("cond of an empty matrix returns a number; NumPy raises LinAlgError", COMPAT, (("cond", "empty"),)),
+    Bug(
+        "lu_solve refuses an lu given as a list ('lu_and_piv must be (lu, piv)'); SciPy accepts it",
+        COMPAT,
+        _each("list", "lu_solve", "lu_solve[trans=1]", "lu_solve[trans=2]"),
+    ),
+    Bug(
+        "eigsh/svds crash with AttributeError on a list A (SciPy accepts array_like)",
+        COMPAT,
+        _each("list", "eigsh", "svds"),
+    ),
+    Bug(
+        "QR(A).lstsq(b) crashes with AttributeError on a list b (Factorization.solve accepts it)",
+        SOLVERS,
+        (("QR", "list"),),
+    ),
+    Bug(
+        "ldl returns perm as a NumPy array for torch input (lu and d are tensors)",
+        COMPAT,
+        _each("torch", "ldl", "ldl[kernel]") + _each("torch_strided", "ldl", "ldl[kernel]"),
+    ),
+)
+
+#: (spec name, variant name) -> the bug (xfail; strict unless vendor dependent).
+KNOWN_BUGS: dict[tuple[str, str], Bug] = {case: bug for bug in BUGS for case in bug.cases}
+
+
+def expected(spec, variant) -> Expect:
+    key = (spec.name, variant.name)
+    if key in EXPECTED_ERRORS:
+        error, match, why = EXPECTED_ERRORS[key]
+        return Expect("raises", error, match, why)
+    if variant.name in ("nan", "inf", "nan_rhs"):
+        if variant.name == "nan_rhs" and not spec.rhs_check_finite:
+            return Expect("nonfinite", why="the rhs method has no check_finite: NaN propagates")
+        if spec.has_check_finite or spec.nonfinite == "raise":
+            return Expect("raises", ValueError, NONFINITE_MESSAGE, "check_finite")
+        if spec.nonfinite == "propagate":
+            return Expect("nonfinite", why="no check_finite: NaN/Inf propagate (NumPy's convention)")
+        return CORRECT
+    if variant.name == "masked":
+        return Expect("raises", ValueError, MASKED_MESSAGE, "masked arrays are refused, as in SciPy")
+    return CORRECT
+
+
+__all__ = ["CORRECT", "EXPECTED_ERRORS", "KNOWN_BUGS", "Expect", "expected"]
