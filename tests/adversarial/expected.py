@@ -114,11 +114,6 @@ BUGS = (
         _every_spec_but("masked", "gallery.scaled", "gallery.vandermonde"),
     ),
     Bug(
-        "solve(assume_a='upper triangular', transposed=True) returns a wrong x",
-        SOLVERS,
-        _every_variant_but("solve[upper,transposed]", "nan", "inf", "nan_rhs", "empty", "one", "masked"),
-    ),
-    Bug(
         "subnormal A: vendor getrf flushes the multipliers (P L U != A, NaN x, det 0, rcond NaN)",
         SOLVERS,
         _each(
@@ -146,13 +141,14 @@ BUGS = (
             "Triangular",
             "lu_solve[trans=2]",
             "Banded",
+            "solve[upper,transposed]",
         ),
         vendor_dependent=True,
     ),
     Bug(
-        "subnormal SPD A: rcond() is NaN (||A^-1|| overflows), spurious ill-conditioning warning",
+        "subnormal A: rcond() is NaN (||A^-1|| overflows), spurious ill-conditioning warning (SPD solves, QR.lstsq)",
         SOLVERS,
-        _each("subnormal", "solve[pos]", "Cholesky", "factorize[spd]"),
+        _each("subnormal", "solve[pos]", "Cholesky", "factorize[spd]", "QR"),
     ),
     Bug(
         "subnormal symmetric A: vendor sytrf gives -inf pivots (NaN, or SingularMatrixError)",
