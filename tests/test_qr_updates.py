@@ -368,10 +368,20 @@ def test_dtype_promotion():
     q1, r1 = qr_update(q.astype(np.float32), r.astype(np.float32), np.ones(5, np.float32), np.ones(3) * 1j)
     assert q1.dtype == np.complex128 and r1.dtype == np.complex128
     np.testing.assert_allclose(q1 @ r1, a + np.outer(np.ones(5), -1j * np.ones(3)), atol=1e-5)
-    q2, _r2 = qr_insert(q.astype(np.float32), r.astype(np.float32), np.ones(3, np.float16), 1)
-    assert q2.dtype == np.float32
-    q3, _r3 = qr_delete(q.astype(int), r.astype(int), 0)  # integers -> float64
-    assert q3.dtype == np.float64
+    q2, _r2 = qr_insert(q.astype(np.float32), r, np.ones(3, np.float32), 1)
+    assert q2.dtype == np.float64
+
+
+@pytest.mark.parametrize("dtype", [np.int64, np.uint8, np.float16, np.longdouble, np.clongdouble, bool])
+def test_non_lapack_dtypes_are_refused(dtype):
+    """As SciPy: the factors and vectors must be float32/64 or complex64/128 (ValueError naming the input)."""
+    q, r = sl.qr(np.random.default_rng(5).standard_normal((5, 3)))
+    with pytest.raises(ValueError, match="u has dtype"):
+        qr_insert(q, r, np.ones(3, dtype), 1)
+    with pytest.raises(ValueError, match="Q has dtype"):
+        qr_delete(q.astype(dtype), r, 0)
+    with pytest.raises(ValueError, match="v has dtype"):
+        qr_update(q, r, np.ones(5), np.ones(3, dtype))
 
 
 def test_overwrite_semantics():

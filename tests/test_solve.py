@@ -130,9 +130,15 @@ def test_inputs_are_not_modified_and_any_layout_works():
     A = np.asfortranarray(rng.standard_normal((6, 6)))
     b = rng.standard_normal((6, 2))
     A0, b0 = A.copy(), b.copy()
-    pv.solve(A, b, overwrite_a=True, overwrite_b=True)
+    x = pv.solve(A, b)
     np.testing.assert_array_equal(A, A0)
     np.testing.assert_array_equal(b, b0)
+    assert solve_residual_ratio(A0, x, b0) < THRESH
+    # SciPy's overwrite rules: a Fortran-ordered A is factored in place, a C-ordered b is kept.
+    x = pv.solve(A, b, overwrite_a=True, overwrite_b=True)
+    assert not np.array_equal(A, A0)
+    np.testing.assert_array_equal(b, b0)
+    assert solve_residual_ratio(A0, x, b0) < THRESH
     big = rng.standard_normal((12, 12))
     strided = big[::2, ::2]
     strided.flags.writeable = False
