@@ -35,6 +35,7 @@ __all__ = [
     "namespace",
     "promote_dtypes",
     "real_dtype",
+    "refuse_masked",
     "result_dtype",
     "to_float",
     "to_numpy",
@@ -167,16 +168,21 @@ def unit_roundoff(dtype: Any) -> float:
 # --------------------------------------------------------------------------- validation
 
 
-def as_array(a: Any, name: str = "a"):
-    """Return ``a`` as a backend array (lists and scalars become NumPy arrays)."""
-    if backend_name(a) != "numpy":
-        return a
+def refuse_masked(a: Any, name: str = "a") -> None:
+    """``ValueError`` for a ``numpy.ma.MaskedArray``, as SciPy: the mask would be silently dropped."""
     if isinstance(a, np.ma.MaskedArray):  # SciPy's error type and words
         raise ValueError(  # noqa: TRY004
             f"masked arrays are not supported ({name} is a numpy.ma.MaskedArray): linear algebra "
             f"cannot skip entries. Pass {name}.filled(value) to choose the masked entries' values, "
             f"or {name}.data to ignore the mask."
         )
+
+
+def as_array(a: Any, name: str = "a"):
+    """Return ``a`` as a backend array (lists and scalars become NumPy arrays)."""
+    if backend_name(a) != "numpy":
+        return a
+    refuse_masked(a, name)
     if isinstance(a, np.ndarray):
         arr = a
     else:

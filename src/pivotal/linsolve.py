@@ -212,8 +212,8 @@ def factor_for_solve(a: Any, assume: str, lower: bool, overwrite_a: bool = False
     """Factor a square 2-D ``a`` for solving: ``(factorization, path)``, unchecked (``check=False``).
 
     With ``overwrite_a`` (the caller checked that ``a`` is a writable NumPy
-    array of the working dtype) LU, Cholesky and LDL factor ``a`` in its own
-    memory, as SciPy's ``overwrite_a=True`` allows.
+    array of the working dtype) LU factors ``a`` in its own memory, as
+    SciPy's ``overwrite_a=True`` allows; Cholesky and LDL get the permission.
     """
     from .factorizations import (
         LDL,
@@ -321,11 +321,12 @@ def solve(
         With ``assume_a`` ``"sym"``, ``"her"`` or ``"pos"``: use the lower
         (True) or upper (False, SciPy's default) triangle of ``a`` only.
     overwrite_a, overwrite_b : bool, optional
-        As in SciPy: with ``overwrite_a``, a 2-D Fortran-ordered writable
-        NumPy ``a`` of the working dtype (float32/64, complex64/128) is
-        factored in its own memory (LU, and Cholesky/LDL for
-        ``assume_a="pos"``/``"sym"``/``"her"``); with ``overwrite_b``, ``x``
-        is returned in the memory of such a ``b`` (1-D or 2-D).  Other
+        As in SciPy: with ``overwrite_a``, a general (LU-factored) 2-D
+        Fortran-ordered writable NumPy ``a`` of the working dtype
+        (float32/64, complex64/128) is factored in its own memory, and
+        ``assume_a="pos"``/``"sym"``/``"her"`` hand the permission on to
+        :class:`pivotal.Cholesky`/:class:`pivotal.LDL`; with ``overwrite_b``,
+        ``x`` is returned in the memory of such a ``b`` (1-D or 2-D).  Other
         inputs are left intact.  The refinement check of ``refine="auto"``
         and the report need ``a``, so they keep a copy of an overwritten
         ``a``: only ``refine=False`` saves its memory.

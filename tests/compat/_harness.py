@@ -8,11 +8,14 @@ taken from the *installed* SciPy at test time (nothing is vendored):
    pivotal provides (``scipy.linalg.solve`` -> ``pivotal.solve``, ...); the
    thin module re-exports the namespace so that pytest collects SciPy's tests
    under ``tests/compat/``.
-2. When a rebound test fails, ``conftest.py`` runs the same test from an
+2. Tests that cannot reach a rebound function (:func:`reaches_pivotal`: SciPy's
+   eigenvalue or banded-solver tests, say) are deselected: they would run
+   SciPy's code only.
+3. When a rebound test fails, ``conftest.py`` runs the same test from an
    untouched copy of the source (:func:`untouched_twin`, SciPy's own
    functions).  The failure counts only if SciPy's run passes; otherwise the
    test is reported as an expected failure "with SciPy too".
-3. The intended deviations are the table in ``docs/compat.md``
+4. The intended deviations are the table in ``docs/compat.md``
    (:func:`deviations`); the tests it names are strict ``xfail``, so a
    deviation that starts to pass (a stale entry) fails the suite, and so
    does a row that names no test (``test_deviation_table.py``).
@@ -120,8 +123,75 @@ def load(thin_module: str) -> dict[str, Any]:
     ns = rebound_namespace(module)
     out = {k: v for k, v in ns.items() if not (k.startswith("__") and k.endswith("__"))}
     out["SCIPY_SOURCE"] = module
-    out["PIVOTAL_REBOUND"] = ns["__pivotal_rebound__"]
+    out["SCIPY_NAMESPACE"] = ns
     return out
+
+
+def _code_names(code: types.CodeType) -> set[str]:
+    """Global and attribute names a code object (and the code nested in it) refers to."""
+    names = set(code.co_names)
+    for const in code.co_consts:
+        if isinstance(const, types.CodeType):
+            names |= _code_names(const)
+    return names
+
+
+def _functions_of(obj: Any) -> list[types.FunctionType]:
+    if isinstance(obj, types.FunctionType):
+        return [obj]
+    if not isinstance(obj, type):
+        return []
+    out = []
+    for klass in obj.__mro__[:-1]:
+        for value in vars(klass).values():
+            func = getattr(value, "__func__", value)  # staticmethod, classmethod
+            if isinstance(func, property):
+                out += [f for f in (func.fget, func.fset) if f is not None]
+            elif isinstance(func, types.FunctionType):
+                out.append(func)
+    return out
+
+
+def _is_pivotal(value: Any, depth: int = 2) -> bool:
+    """``value`` is one of pivotal's rebound functions (or holds one, in a tuple or list)."""
+    if any(value is ours for ours in replacements().values()):
+        return True
+    if depth and isinstance(value, (tuple, list)):
+        return any(_is_pivotal(v, depth - 1) for v in value)
+    return False
+
+
+def reaches_pivotal(obj: Any, ns: dict[str, Any], memo: dict[int, bool] | None = None) -> bool:
+    """Whether a test function or class can call one of the rebound functions of ``ns``.
+
+    Follows the names its code (and its class's methods, and the module's helper functions and
+    classes it names) refers to; a name counts whether it is read as a global or as an attribute,
+    so the answer errs on the side of "yes".  Tests that cannot reach pivotal run SciPy's code
+    only, and the harness leaves them out.
+    """
+    memo = {} if memo is None else memo
+    if id(obj) in memo:
+        return memo[id(obj)]
+    memo[id(obj)] = False  # cycles
+    rebound = set(ns["__pivotal_rebound__"])
+    functions = _functions_of(obj)
+    attrs = vars(obj).values() if isinstance(obj, type) else ()
+    names = set().union(*(_code_names(f.__code__) for f in functions)) if functions else set()
+    found = bool(names & rebound) or any(_is_pivotal(v) for v in attrs)
+    if not found:
+        found = any(
+            reaches_pivotal(ns[n], ns, memo)
+            for n in sorted(names)
+            if n in ns and isinstance(ns[n], (types.FunctionType, type)) and _defined_in(ns[n], ns)
+        )
+    memo[id(obj)] = found
+    return found
+
+
+def _defined_in(obj: Any, ns: dict[str, Any]) -> bool:
+    if isinstance(obj, types.FunctionType):
+        return obj.__globals__ is ns
+    return getattr(obj, "__module__", None) == ns["__name__"]
 
 
 @cache

@@ -88,9 +88,15 @@ def pytest_collection_modifyitems(config, items):
     state = config.stash[_STATE]
     state.whole = not any("::" in str(arg) for arg in config.args)
     rows = _harness.deviations()
+    kept, unreached = [], []
     for item in items:
         if _source(item) is None:
+            kept.append(item)
             continue
+        if not _reaches_pivotal(item):
+            unreached.append(item)
+            continue
+        kept.append(item)
         test_id = compat_id(item)
         state.collected[scipy_file(_source(item))].append(test_id)
         state.files[item.nodeid] = scipy_file(_source(item))
@@ -103,6 +109,29 @@ def pytest_collection_modifyitems(config, items):
                     )
                 )
                 break
+    if unreached:
+        config.hook.pytest_deselected(items=unreached)
+        items[:] = kept
+
+
+def _reaches_pivotal(item) -> bool:
+    """Whether the test can call a pivotal function: through its code, its class, or a parameter."""
+    ns = item.module.SCIPY_NAMESPACE
+    memo = item.config.stash.setdefault(_MEMO, {})
+    params = getattr(getattr(item, "callspec", None), "params", {})
+    if any(_harness._is_pivotal(v) for v in params.values()):
+        return True
+    fixtures = [ns[name] for name in item.fixturenames if name in ns]
+    if any(not isinstance(f, type(_harness.reaches_pivotal)) for f in fixtures):
+        return True  # a fixture of SciPy's module (pytest wraps it): keep the test, to be safe
+    return any(
+        _harness.reaches_pivotal(obj, ns, memo)
+        for obj in (item.cls or item.function, *fixtures)
+        if obj is not None
+    )
+
+
+_MEMO = pytest.StashKey[dict]()
 
 
 def collected_ids(config) -> dict[str, list[str]] | None:

@@ -50,7 +50,7 @@ import scipy.linalg
 import scipy.sparse
 import scipy.sparse.linalg
 
-from .._array import as_array, backend_name, from_numpy, to_numpy
+from .._array import backend_name, from_numpy, refuse_masked, to_numpy
 from ..errors import LinAlgWarning, warn_user
 
 __all__ = ["eigsh", "select_eigsh_method", "select_svds_method", "svds"]
@@ -282,7 +282,7 @@ def select_eigsh_method(
 
 
 def _svds_input(A: Any) -> Any:
-    """``A`` checked as SciPy's ``svds`` checks it (same errors); array-likes such as lists become arrays.
+    """``A`` checked as SciPy's ``svds`` checks it (same errors); lists and tuples become arrays (SciPy refuses them).
 
     Tensors and JAX arrays must be 2-D and numeric; everything else goes
     through ``scipy.sparse.linalg.aslinearoperator``, which gives SciPy's
@@ -292,8 +292,9 @@ def _svds_input(A: Any) -> Any:
         if len(_shape(A)) != 2:
             raise ValueError(f"expected 2-D A, got shape {_shape(A)}.")
         return A
-    if isinstance(A, np.ma.MaskedArray):
-        as_array(A, "A")  # refuses masked arrays, as every pivotal function
+    refuse_masked(A, "A")
+    if isinstance(A, (list, tuple)):  # accepted, unlike SciPy (its TypeError "type not understood")
+        A = np.asarray(A)
     # SciPy's errors: TypeError "type not understood" for a string, "array must have ndim <= 2".
     op = scipy.sparse.linalg.aslinearoperator(A)
     if not np.issubdtype(op.dtype, np.number):
@@ -798,6 +799,7 @@ def eigsh(
     True
     """
     method = _check_method(method, "eigsh")
+    refuse_masked(A, "A")
     shape = _shape(A)
     if len(shape) != 2 or shape[0] != shape[1]:
         raise ValueError(f"expected square matrix (shape={shape})")
