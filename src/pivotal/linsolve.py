@@ -362,8 +362,10 @@ def solve(
     NotPositiveDefiniteError
         With ``assume_a="pos"`` on a matrix that is not positive definite.
     ValueError
-        Shapes, NaN/Inf (with ``check_finite``), unknown ``assume_a`` or
-        ``refine``.
+        Shapes, NaN/Inf (with ``check_finite``), unknown ``assume_a`` (also
+        a ``KeyError``) or ``refine``, masked arrays, and dtypes without
+        arithmetic (text, objects, datetimes:
+        :class:`pivotal.errors.UnsupportedDTypeError`, also a ``TypeError``).
 
     Warns
     -----

@@ -35,7 +35,10 @@ reached the same residuals in 0.9-1.6 s on decaying spectra but only
 ``3e-9`` after 15 s on a Gaussian (flat-spectrum) matrix.  Randomized
 methods therefore reach machine-precision triplets only on favourable
 spectra and are never chosen by ``"auto"``; ask for them explicitly when
-the spectrum decays (or pass a larger ``tol``).
+the spectrum decays (or pass a larger ``tol``).  An option that only an
+iterative solver uses (``v0``, ``ncv``, ``maxiter``, ``rng``, ...) makes
+``"auto"`` choose ARPACK, which honours it, and a method that cannot use
+it refuses it: no option is silently ignored.
 """
 
 from __future__ import annotations
