@@ -18,19 +18,24 @@ from typing import Any
 import array_api_compat
 import numpy as np
 
+from .errors import UnsupportedDTypeError
+
 __all__ = [
     "Backend",
     "apply_over_batch",
     "as_array",
     "backend_name",
+    "check_flag",
     "conj_transpose",
     "conjugate_inplace",
     "device_of",
     "from_numpy",
     "is_complex",
+    "is_traced",
     "namespace",
     "promote_dtypes",
     "real_dtype",
+    "refuse_masked",
     "result_dtype",
     "to_float",
     "to_numpy",
@@ -39,6 +44,7 @@ __all__ = [
     "validate_rhs",
     "working_copy",
     "working_dtype",
+    "wrap_like",
     "zero_strict_upper",
 ]
 
@@ -87,7 +93,20 @@ def _numpy_working_dtype(dtype: np.dtype) -> np.dtype:
         return np.dtype(np.float32)
     if dtype.kind in "iu":
         return np.dtype(np.float64)
-    raise TypeError(f"unsupported dtype {dtype}: pass a real or complex floating-point (or integer) array.")
+    raise UnsupportedDTypeError(_dtype_message("the input", dtype))
+
+
+def _dtype_message(name: str, dtype: Any) -> str:
+    return (
+        f"{name} has dtype {dtype}, which cannot be cast to float(32, 64) or complex(64, 128); "
+        "pass a numeric array (float, complex, integer or bool)"
+        + (
+            ", for example the tick counts x.astype(np.int64) of datetimes"
+            if np.dtype(dtype).kind in "mM"
+            else ""
+        )
+        + "."
+    )
 
 
 def working_dtype(x: Any):
@@ -109,7 +128,9 @@ def working_dtype(x: Any):
             return torch.complex64
         if not dt.is_floating_point and not dt.is_complex:
             return torch.float64
-        raise TypeError(f"unsupported dtype {dt}")
+        raise UnsupportedDTypeError(
+            f"unsupported dtype {dt}: pass a floating-point, complex or integer tensor."
+        )
     if name == "jax":
         import jax.numpy as jnp
 
@@ -147,10 +168,21 @@ def unit_roundoff(dtype: Any) -> float:
 # --------------------------------------------------------------------------- validation
 
 
+def refuse_masked(a: Any, name: str = "a") -> None:
+    """``ValueError`` for a ``numpy.ma.MaskedArray``, as SciPy: the mask would be silently dropped."""
+    if isinstance(a, np.ma.MaskedArray):  # SciPy's error type and words
+        raise ValueError(  # noqa: TRY004
+            f"masked arrays are not supported ({name} is a numpy.ma.MaskedArray): linear algebra "
+            f"cannot skip entries. Pass {name}.filled(value) to choose the masked entries' values, "
+            f"or {name}.data to ignore the mask."
+        )
+
+
 def as_array(a: Any, name: str = "a"):
     """Return ``a`` as a backend array (lists and scalars become NumPy arrays)."""
     if backend_name(a) != "numpy":
         return a
+    refuse_masked(a, name)
     if isinstance(a, np.ndarray):
         arr = a
     else:
@@ -160,10 +192,10 @@ def as_array(a: Any, name: str = "a"):
                 f"array. Call {name}.toarray() first, or use scipy.sparse.linalg."
             )
         arr = np.asarray(a)
-    if isinstance(arr, np.matrix):
+    if type(arr) is not np.ndarray:  # np.matrix and other subclasses: compute on the base class
         arr = np.asarray(arr)
     if arr.dtype == object or arr.dtype.kind in "SUVMm":
-        raise TypeError(f"{name} has dtype {arr.dtype}; pass a numeric array (float, complex or integer).")
+        raise UnsupportedDTypeError(_dtype_message(name, arr.dtype))
     return arr
 
 
@@ -176,16 +208,24 @@ def _all_finite(x, name: str) -> bool:
             return bool(np.isfinite(x.detach().resolve_conj().resolve_neg().numpy()).all())
         return bool(torch.isfinite(x).all())
     if name == "jax":
-        import jax
         import jax.numpy as jnp
 
-        if isinstance(x, jax.core.Tracer):
+        if is_traced(x):
             raise ValueError(
                 "check_finite=True needs concrete values, but this JAX array is being traced "
                 "(jax.jit/vmap/grad); pass check_finite=False inside traced functions."
             )
         return bool(jnp.isfinite(x).all())
     return bool(np.isfinite(x).all())
+
+
+def is_traced(x: Any) -> bool:
+    """True for a JAX array being traced (``jax.jit``/``vmap``/``grad``): it has no values to inspect."""
+    if backend_name(x) != "jax":
+        return False
+    import jax
+
+    return isinstance(x, jax.core.Tracer)
 
 
 def check_finite_or_raise(x: Any, name: str = "a") -> None:
@@ -234,19 +274,25 @@ def validate_matrix(
     _refuse_autograd(a, name)
     ndim = len(a.shape)
     if ndim < 2 or (ndim > 2 and not batch):
-        want = "a 2-D array" if not batch else "an array of shape (M, N) or (..., M, N)"
+        want = "a 2-D array" if not batch else "at least two-dimensional, shape (M, N) or (..., M, N)"
         raise ValueError(
             f"expected {name} to be {want}, got shape {tuple(a.shape)}; "
             "reshape it (for a single row or column use a[None, :] or a[:, None])."
         )
     if square and a.shape[-1] != a.shape[-2]:
         raise ValueError(
-            f"expected square matrix {name}, got shape {tuple(a.shape)}; use lstsq "
-            "(or a QR factorization) for rectangular systems."
+            f"expected square matrix {name}: Last 2 dimensions of the array must be square, got shape "
+            f"{tuple(a.shape)}; use lstsq (or a QR factorization) for rectangular systems."
         )
     if check_finite:
         check_finite_or_raise(a, name)
     return a
+
+
+def check_flag(value: Any, name: str) -> None:
+    """``TypeError`` unless ``value`` is a bool (or an integer, as SciPy's LAPACK wrappers accept)."""
+    if not isinstance(value, (bool, int, np.bool_, np.integer)):
+        raise TypeError(f"{name} must be True or False, got {type(value).__name__} {value!r}.")
 
 
 def validate_rhs(b: Any, n: int, name: str = "b", *, check_finite: bool = True, a_name: str = "a"):
@@ -291,6 +337,16 @@ def working_copy(a: Any, *, overwrite: bool = False, dtype: Any = None):
     ):
         return a
     return np.array(a, dtype=dtype, order="C", copy=True)
+
+
+def wrap_like(x: Any, original: Any) -> Any:
+    """``x`` as the ndarray subclass of ``original`` (``np.matrix``, ...), as ``numpy.linalg`` returns it.
+
+    Other inputs (plain arrays, lists, tensors) leave ``x`` as it is.
+    """
+    if isinstance(original, np.ndarray) and type(original) is not np.ndarray and isinstance(x, np.ndarray):
+        return original.__array_wrap__(x)
+    return x
 
 
 def from_numpy(x: np.ndarray, like: Any, dtype: Any = None):
@@ -439,7 +495,7 @@ def apply_over_batch(
     results = []
     for idx in itertools.product(*(range(s) for s in batch)):
         items = []
-        for (a, nd), bshape in zip(arrays, batch_shapes):
+        for (a, _), bshape in zip(arrays, batch_shapes, strict=True):
             off = len(batch) - len(bshape)
             sub = tuple(0 if bshape[i - off] == 1 else idx[i] for i in range(off, len(batch)))
             items.append(a[sub] if sub else a)

@@ -14,6 +14,7 @@ dtype out), JAX arrays on ``jax.scipy.linalg`` where it supports the request
 
 from __future__ import annotations
 
+import math
 import warnings
 from typing import Any
 
@@ -384,6 +385,9 @@ def lu_solve(
         raise ValueError("lu_and_piv must be (lu, piv), (lu, piv, jpiv) or a pivotal.LU object.")
     lu_mat = validate_matrix(lu_mat, "lu", square=True, check_finite=check_finite)
     n = lu_mat.shape[-1]
+    piv = _validate_pivots(piv, n, "piv")
+    if jpiv is not None:
+        jpiv = _validate_pivots(jpiv, n, "jpiv")
     b = validate_rhs(b, n, check_finite=check_finite, a_name="lu")
     if backend_name(lu_mat) == "jax":
         if jpiv is None and method in ("auto", "vendor"):
@@ -416,6 +420,37 @@ def lu_solve(
     if jpiv is not None:
         arrays.append((jpiv, 1))
     return apply_over_batch(core, arrays)
+
+
+def _validate_pivots(piv: Any, n: int, name: str):
+    """LAPACK-style interchanges for an ``n x n`` LU: ``n`` integers with ``0 <= piv[i] < n``.
+
+    An empty array of any dtype stands for the ``0 x 0`` case (SciPy's tests
+    pass ``np.array([])``).  Anything else would make ``lu_solve`` read the
+    wrong rows, or fail deep inside with an ``IndexError``.  JAX arrays being
+    traced have no values: their shape and dtype are checked.
+    """
+    fix = f"pass the {name} returned by lu_factor (with the lu it came with)."
+    piv = _array.as_array(piv, name)
+    if len(piv.shape) == 0 or piv.shape[-1] != n:
+        raise ValueError(
+            f"{name} must hold {n} row interchanges (shape ({n},) for lu of shape ({n}, {n})), "
+            f"got shape {tuple(piv.shape)}; {fix}"
+        )
+    if math.prod(piv.shape) == 0:
+        return piv
+    kind = np.dtype(str(piv.dtype).replace("torch.", "")).kind
+    if kind not in "iu":
+        raise ValueError(f"{name} must be an integer array, got dtype {piv.dtype}; {fix}")
+    if _array.is_traced(piv):  # under jax.jit the values are unknown: shape and dtype only
+        return piv
+    host = _array.to_numpy(piv)
+    lo, hi = int(host.min()), int(host.max())
+    if lo < 0 or hi >= n:
+        raise ValueError(
+            f"{name} must hold 0-based row indices 0 <= {name}[i] < {n}, got values from {lo} to {hi}; {fix}"
+        )
+    return piv
 
 
 # --------------------------------------------------------------------------- Cholesky
@@ -798,6 +833,18 @@ def _qr_dask(a: Any, mode: str, pivoting: bool, method: str, block_size: Any, ch
     return (r,)
 
 
+def _check_lwork(lwork: Any, m: int, n: int, mode: str) -> None:
+    """SciPy's lower bounds on ``lwork``: ``geqrf`` needs ``N``, ``orgqr`` the columns of ``Q``."""
+    if lwork is None or lwork == -1:
+        return
+    need = max(1, n, {"full": m, "economic": min(m, n)}.get(mode, 0))
+    if lwork < need:
+        raise ValueError(
+            f"lwork={lwork} is too small for a {m} x {n} matrix with mode={mode!r}: LAPACK needs "
+            f"lwork >= {need}. Pass lwork=None (pivotal always uses LAPACK's optimal workspace)."
+        )
+
+
 def qr(
     a: Any,
     overwrite_a: bool = False,
@@ -878,6 +925,7 @@ def qr(
         raise ValueError(f"mode argument must be one of {list(_QR_MODES)}, got {mode!r}.")
     if lwork is not None and (isinstance(lwork, bool) or int(lwork) != lwork or (lwork < 1 and lwork != -1)):
         raise ValueError(f"lwork must be a positive integer, -1 or None, got {lwork!r}.")
+    _array.check_flag(overwrite_a, "overwrite_a")
     if not pivoting and (rank_reveal is not None or rank is not None or tol is not None):
         raise ValueError("rank_reveal, rank and tol need pivoting=True.")
     if pivoting and method not in ("auto", "vendor", "householder"):
@@ -895,6 +943,7 @@ def qr(
     if is_dask_array(a):
         return _qr_dask(a, mode, pivoting, method, block_size, check_finite)
     a = validate_matrix(a, check_finite=check_finite)
+    _check_lwork(lwork, a.shape[-2], a.shape[-1], mode)
     if backend_name(a) == "jax":
         if method == "auto" and block_size is None and rank_reveal is None and rank is None and tol is None:
             import jax.scipy.linalg as jsl

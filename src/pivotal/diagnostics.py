@@ -544,15 +544,22 @@ def cond(a: Any, p: Any = None) -> Any:
     Returns
     -------
     float or array
-        A float for one matrix, an array of the input's backend for a batch;
-        ``inf`` for an exactly singular matrix.
+        For one NumPy matrix a NumPy scalar of its real dtype (as
+        ``numpy.linalg.cond``), a float for one PyTorch or JAX matrix, an
+        array of the input's backend for a batch; ``inf`` for an exactly
+        singular matrix.
+
+    Raises
+    ------
+    numpy.linalg.LinAlgError
+        For an empty matrix (as NumPy).
 
     Examples
     --------
     >>> import numpy as np, pivotal as pv
-    >>> round(pv.cond(np.diag([1.0, 1e-3])), 6)
+    >>> round(float(pv.cond(np.diag([1.0, 1e-3]))), 6)
     1000.0
-    >>> pv.cond(np.array([[1.0, 1.0], [1.0, 1.0]]), 1)
+    >>> float(pv.cond(np.array([[1.0, 1.0], [1.0, 1.0]]), 1))
     inf
     """
     if p not in COND_NORMS:
@@ -560,6 +567,8 @@ def cond(a: Any, p: Any = None) -> Any:
     a = validate_matrix(a, check_finite=False)
     if p not in (None, 2, -2) and a.shape[-1] != a.shape[-2]:
         raise ValueError(f"cond with p={p!r} needs square matrices, got shape {tuple(a.shape)}; use p=2.")
+    if a.shape[-1] * a.shape[-2] == 0:  # NumPy's rule
+        raise np.linalg.LinAlgError(f"cond is not defined on empty arrays (got shape {tuple(a.shape)}).")
     name = backend_name(a)
     if name == "torch":
         import torch
@@ -583,8 +592,8 @@ def cond(a: Any, p: Any = None) -> Any:
             except np.linalg.LinAlgError:  # NaN/Inf input (SVD), or 'nuc' of a singular matrix
                 out = np.full(a.shape[:-2], np.nan)
         out = _inf_for_singular(out, a)
-    if len(a.shape) == 2:
-        return to_float(out)
+    if len(a.shape) == 2:  # NumPy returns a scalar of the input's real dtype
+        return out[()] if name == "numpy" else to_float(out)
     return out
 
 

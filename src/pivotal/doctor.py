@@ -33,7 +33,7 @@ from typing import Any
 import numpy as np
 
 from ._array import _numpy_working_dtype as _np_working_dtype
-from ._array import backend_name, dtype_name, is_complex, to_numpy, unit_roundoff
+from ._array import backend_name, dtype_name, is_complex, refuse_masked, to_numpy, unit_roundoff
 from .errors import LinAlgWarning
 
 __all__ = ["DoctorReport", "Finding", "doctor"]
@@ -544,6 +544,7 @@ def doctor(a: Any, b: Any = None, *, exact_limit: int = 2000, random_state: Any 
         raise ValueError(f"exact_limit must be a non-negative integer, got {exact_limit!r}.")
     exact_limit = int(exact_limit)
     rng = _rng(random_state)
+    refuse_masked(a, "a")
     sparse = _is_sparse(a)
     if not sparse and backend_name(a) == "torch":
         a_user = a.detach()

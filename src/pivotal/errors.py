@@ -18,6 +18,7 @@ __all__ = [
     "NotPositiveDefiniteError",
     "PivotGrowthWarning",
     "SingularMatrixError",
+    "UnsupportedDTypeError",
 ]
 
 
@@ -115,7 +116,7 @@ class IllConditionedWarning(LinAlgWarning):
         self.rcond = float(rcond)
         if message is None:
             message = (
-                f"ill-conditioned matrix (rcond={self.rcond:.3g}): the result may "
+                f"Ill-conditioned matrix (rcond={self.rcond:.3g}): the result may "
                 "have no correct digits. Regularise the problem, use lstsq, or "
                 "refine the solution."
             )
@@ -177,6 +178,17 @@ class PivotGrowthWarning(LinAlgWarning):
                     "or factor with pivoting='rook' or 'complete'."
                 )
         super().__init__(message)
+
+
+class UnsupportedDTypeError(ValueError, TypeError):
+    """An input's dtype has no linear algebra (strings, bytes, void, objects, datetimes).
+
+    Both a ``ValueError`` and a ``TypeError``: ``scipy.linalg`` raises the
+    one or the other for these dtypes depending on the function (``inv`` and
+    ``solve`` a ``ValueError``, ``det`` a ``TypeError``), so either ``except``
+    clause written for SciPy catches it (as ``numpy.exceptions.AxisError``
+    is both a ``ValueError`` and an ``IndexError``).
+    """
 
 
 def warn_user(warning: Warning) -> None:

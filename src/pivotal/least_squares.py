@@ -95,7 +95,9 @@ def _lstsq_core(a: Any, b: Any, cond: float | None, method: str, dtype: Any):
     device = device_of(a)
     if m == 0 or n == 0:
         x = xp.zeros((n, k), dtype=dtype, device=device)
-        return x, xp.zeros((0,), dtype=rdt, device=device), 0, xp.zeros((0,), dtype=rdt, device=device)
+        # rank == N < M when N == 0: the residual is b itself (SciPy's and gelsd's convention).
+        residues = xp.sum(xp.abs(b) ** 2, axis=0) if m > n else xp.zeros((0,), dtype=rdt, device=device)
+        return x, residues, 0, xp.zeros((0,), dtype=rdt, device=device)
     if method == "auto":
         if _prefer_sketch(a, m, n, k):
             method = "sketch"
@@ -383,9 +385,9 @@ def matrix_rank(
     if method not in ("svd", "qrcp"):
         raise ValueError(f"method={method!r} is not one of ('svd', 'qrcp').")
     A = _array.as_array(A, "A")
-    if len(A.shape) < 2:
+    if len(A.shape) < 2:  # NumPy's rule: rank 1 unless all zero (0-d arrays included)
         xp = namespace(A)
-        return int(bool(to_float(xp.any(A != 0)))) if A.shape and A.shape[0] else 0
+        return int(bool(to_float(xp.any(A != 0))))
     A = validate_matrix(A, "A", check_finite=False)
     if backend_name(A) == "jax":
         from ._backends import jax as jb
@@ -585,9 +587,9 @@ def _subspace(A, rcond, which, check_finite, lapack_driver, method):
     if backend_name(A) == "numpy":
         import scipy.linalg as sl
 
-        u, s, vh = sl.svd(A, full_matrices=True, lapack_driver=lapack_driver)
-    else:
-        u, s, vh = xp.linalg.svd(A, full_matrices=True)
+        u, s, vh = sl.svd(A, full_matrices=which == "null", lapack_driver=lapack_driver)
+    else:  # orth needs the thin U only: a full M x M U would not fit for tall A
+        u, s, vh = xp.linalg.svd(A, full_matrices=which == "null")
     smax = to_float(xp.max(s)) if s.shape[0] else 0.0
     rank = int(to_float(xp.sum(xp.astype(s > rc * smax, xp.int64)))) if smax > 0 else 0
     if which == "null":

@@ -50,15 +50,20 @@ import numpy as np
 
 from ._array import (
     apply_over_batch,
+    as_array,
     backend_name,
+    check_finite_or_raise,
     dtype_name,
+    from_numpy,
     is_complex,
     namespace,
     result_dtype,
+    to_numpy,
     unit_roundoff,
     validate_matrix,
     validate_rhs,
     working_copy,
+    wrap_like,
 )
 from .errors import IllConditionedWarning, SingularMatrixError, warn_user
 
@@ -171,18 +176,45 @@ class SlogdetResult(NamedTuple):
 
 
 # ----------------------------------------------------------------------------- factoring
+class UnknownStructureError(ValueError, KeyError):
+    """``assume_a`` names no structure: ``scipy.linalg.solve`` raises ``ValueError`` here, ``inv`` ``KeyError``."""
+
+    __str__ = ValueError.__str__  # not KeyError's quoted repr
+
+
 def _check_assume(assume_a: Any) -> str:
     try:
         return ASSUME_A[assume_a]
     except (KeyError, TypeError):
         names = sorted(k for k in ASSUME_A if k is not None)
-        raise ValueError(
+        raise UnknownStructureError(
             f"assume_a={assume_a!r} is not a recognized matrix structure; use one of {names} or None."
         ) from None
 
 
-def factor_for_solve(a: Any, assume: str, lower: bool):
-    """Factor a square 2-D ``a`` for solving: ``(factorization, path)``, unchecked (``check=False``)."""
+def _transposed_structure(assume: str, lower: bool, complex_: bool) -> tuple[bool, str, bool]:
+    """``(transpose, assume, lower)`` that solve ``A^T x = b`` for the structure ``assume`` of ``A``.
+
+    The matrix a structure solves with (:func:`effective_matrix`) is built
+    from one triangle of ``a``; after ``a -> a^T`` that triangle is the other
+    one.  Symmetric effective matrices (real ``sym``/``her``/``pos``, complex
+    ``sym``) equal their transpose: nothing to do.
+    """
+    if assume == "symmetric" or (assume in ("hermitian", "positive definite") and not complex_):
+        return False, assume, lower
+    if assume in ("hermitian", "positive definite"):
+        return True, assume, not lower
+    swap = {"upper triangular": "lower triangular", "lower triangular": "upper triangular"}
+    return True, swap.get(assume, assume), lower
+
+
+def factor_for_solve(a: Any, assume: str, lower: bool, overwrite_a: bool = False):
+    """Factor a square 2-D ``a`` for solving: ``(factorization, path)``, unchecked (``check=False``).
+
+    With ``overwrite_a`` (the caller checked that ``a`` is a writable NumPy
+    array of the working dtype) LU factors ``a`` in its own memory, as
+    SciPy's ``overwrite_a=True`` allows; Cholesky and LDL get the permission.
+    """
     from .factorizations import (
         LDL,
         LU,
@@ -191,9 +223,17 @@ def factor_for_solve(a: Any, assume: str, lower: bool):
         Diagonal,
         Triangular,
         factorize,
+        select_factorization,
     )
 
     xp = namespace(a)
+    if overwrite_a and assume in ("auto", "general"):
+        sel = select_factorization(a, assume=assume)
+        if sel.factorization == "LU":
+            # getrf works in place on Fortran order; pivotal's kernel on C order (a transposed a).
+            method = "auto" if a.flags.f_contiguous else "kernel"
+            F = LU(a, overwrite_a=True, method=method, check=False, check_finite=False)
+            return F, [*sel.reasons, f"lu ({F.algorithm}), in place (overwrite_a)"]
     if assume in ("auto", "general", "banded") or (assume == "triangular"):
         F = factorize(a, assume=assume, check=False, check_finite=False)
         return F, list(F.path)
@@ -211,11 +251,13 @@ def factor_for_solve(a: Any, assume: str, lower: bool):
         F = Triangular(a, lower=low, check=False, check_finite=False)
         return F, [f"assume_a={assume!r}: substitution"]
     side = "lower" if lower else "upper"
+    if overwrite_a:
+        side += ", in place (overwrite_a)"
     if assume == "positive definite":
-        F = Cholesky(a, lower=lower, check=False, check_finite=False)
+        F = Cholesky(a, lower=lower, check=False, check_finite=False, overwrite_a=overwrite_a)
         return F, [f"assume_a='positive definite': cholesky ({F.algorithm}, {side} triangle)"]
     hermitian = assume == "hermitian" or not is_complex(a.dtype)
-    F = LDL(a, lower=lower, hermitian=hermitian, check=False, check_finite=False)
+    F = LDL(a, lower=lower, hermitian=hermitian, check=False, check_finite=False, overwrite_a=overwrite_a)
     return F, [f"assume_a={assume!r}: ldl ({F.algorithm}, {side} triangle)"]
 
 
@@ -279,8 +321,15 @@ def solve(
         With ``assume_a`` ``"sym"``, ``"her"`` or ``"pos"``: use the lower
         (True) or upper (False, SciPy's default) triangle of ``a`` only.
     overwrite_a, overwrite_b : bool, optional
-        Accepted for SciPy compatibility; pivotal never modifies ``a`` or
-        ``b`` (the inputs stay valid for the residuals of the report).
+        As in SciPy: with ``overwrite_a``, a general (LU-factored) 2-D
+        Fortran-ordered writable NumPy ``a`` of the working dtype
+        (float32/64, complex64/128) is factored in its own memory, and
+        ``assume_a="pos"``/``"sym"``/``"her"`` hand the permission on to
+        :class:`pivotal.Cholesky`/:class:`pivotal.LDL`; with ``overwrite_b``,
+        ``x`` is returned in the memory of such a ``b`` (1-D or 2-D).  Other
+        inputs are left intact.  The refinement check of ``refine="auto"``
+        and the report need ``a``, so they keep a copy of an overwritten
+        ``a``: only ``refine=False`` saves its memory.
     check_finite : bool, optional
         Raise ``ValueError`` for NaN/Inf in ``a`` or ``b``.
     assume_a : str, optional
@@ -291,6 +340,8 @@ def solve(
         ``"pos"``/``"positive definite"``.
     transposed : bool, optional
         Solve ``a.T @ x = b`` (complex ``a`` is supported too, unlike SciPy).
+        With a structure ``assume_a``, the structure is that of ``a``: for
+        example ``"lower triangular"`` solves ``tril(a).T @ x = b``.
     refine : {"auto", False, True, "mixed"}, keyword-only
         Iterative refinement, see the module docs; ``"mixed"`` is the fast
         path for large well-to-moderately conditioned systems (and on GPU).
@@ -311,8 +362,10 @@ def solve(
     NotPositiveDefiniteError
         With ``assume_a="pos"`` on a matrix that is not positive definite.
     ValueError
-        Shapes, NaN/Inf (with ``check_finite``), unknown ``assume_a`` or
-        ``refine``.
+        Shapes, NaN/Inf (with ``check_finite``), unknown ``assume_a`` (also
+        a ``KeyError``) or ``refine``, masked arrays, and dtypes without
+        arithmetic (text, objects, datetimes:
+        :class:`pivotal.errors.UnsupportedDTypeError`, also a ``TypeError``).
 
     Warns
     -----
@@ -339,6 +392,12 @@ def solve(
     if refine not in REFINE or (isinstance(refine, (int, float)) and not isinstance(refine, bool)):
         raise ValueError(f"refine={refine!r} is not one of {REFINE}.")
     assume = _check_assume(assume_a)
+    b_in = b
+    a, b = _scalar_as_matrix(as_array(a, "a")), as_array(b, "b")
+    if len(b.shape) == 0:  # SciPy: b = atleast_1d(b)
+        b = namespace(b).reshape(b, (1,))
+    if len(a.shape) == 2 and a.shape == (1, 1) and _rows(b) != 1:
+        return _solve_scalar(a, b, b_in, check_finite, return_report)
     a = validate_matrix(a, square=True, check_finite=check_finite)
     n = int(a.shape[-1])
     b = validate_rhs(b, n, check_finite=check_finite)
@@ -353,20 +412,73 @@ def solve(
     vector = len(b.shape) == 1
     b2 = xp.reshape(b, (n, 1)) if vector else b
     reports: list[dict] = []
+    # SciPy's overwrite rules: 2-D, Fortran order, a LAPACK dtype (the working one), writable.
+    in_place_a = len(a.shape) == 2 and _overwritable(a, dtype, overwrite_a)
+    in_place_b = len(a.shape) == 2 and len(b.shape) <= 2 and _overwritable(b, dtype, overwrite_b)
 
     def core(a2, bb):
-        return _solve_core(a2, bb, dtype, assume, lower, transposed, refine, return_report, reports)
+        return _solve_core(
+            a2, bb, dtype, assume, lower, transposed, refine, return_report, reports, in_place_a
+        )
 
     x = apply_over_batch(core, [(a, 2), (b2, 2)])
     if vector:
         x = x[..., 0]
+    if in_place_b:
+        b[...] = x
+        x = b
+    x = wrap_like(x, b_in)
     if not return_report:
         return x
     return x, _merge_reports(reports)
 
 
-def _solve_core(a, b, dtype, assume, lower, transposed, refine_mode, want_report, reports):
-    """Solve one ``(n, n)`` system with ``(n, k)`` right-hand sides."""
+def _rows(b: Any) -> int:
+    return int(b.shape[-1] if len(b.shape) == 1 else b.shape[-2])
+
+
+def _scalar_as_matrix(a: Any) -> Any:
+    """SciPy's ``atleast_2d`` for a scalar (or one-element 1-D) ``a``: a 1x1 matrix."""
+    if len(a.shape) < 2 and math.prod(a.shape) == 1:
+        return namespace(a).reshape(a, (1, 1))
+    return a
+
+
+def _overwritable(x: Any, dtype: Any, allowed: bool) -> bool:
+    """SciPy's condition for working in the memory of ``x``."""
+    return (
+        bool(allowed)
+        and isinstance(x, np.ndarray)
+        and x.dtype == dtype
+        and x.flags.writeable
+        and x.flags.f_contiguous
+        and x.size > 0
+    )
+
+
+def _solve_scalar(a, b, b_in, check_finite, return_report):
+    """SciPy's rule for a one-element ``a`` and ``b`` with more than one row: ``x = b / a``."""
+    if return_report:
+        raise ValueError(
+            f"return_report=True needs a square a with as many rows as b; a is a scalar (shape "
+            f"{tuple(a.shape)}) and b has {_rows(b)} rows. Pass a * numpy.eye({_rows(b)}) for a report."
+        )
+    if check_finite:
+        check_finite_or_raise(a, "a")
+        check_finite_or_raise(b, "b")
+    dtype = result_dtype(a, b)
+    alpha = working_copy(a, dtype=dtype)[0, 0]
+    if alpha == 0:
+        raise SingularMatrixError(0, "singular matrix: a is the scalar 0, so a x = b has no unique solution.")
+    return wrap_like(working_copy(b, dtype=dtype) / alpha, b_in)
+
+
+def _solve_core(a, b, dtype, assume, lower, transposed, refine_mode, want_report, reports, in_place=False):
+    """Solve one ``(n, n)`` system with ``(n, k)`` right-hand sides.
+
+    ``in_place``: ``a`` (of the working dtype, Fortran order) may be factored
+    in its own memory.
+    """
     xp = namespace(a)
     n, k = b.shape
     if a.dtype != dtype:
@@ -374,8 +486,9 @@ def _solve_core(a, b, dtype, assume, lower, transposed, refine_mode, want_report
     if b.dtype != dtype:
         b = working_copy(b, dtype=dtype)
     if transposed:
-        a = _transpose(a)
-        assume, lower = _transposed_structure(assume, lower)
+        flip, assume, lower = _transposed_structure(assume, lower, is_complex(dtype))
+        if flip:
+            a = _transpose(a)
     if n == 0 or k == 0:
         if want_report:
             reports.append(_empty_report(dtype))
@@ -397,9 +510,12 @@ def _solve_core(a, b, dtype, assume, lower, transposed, refine_mode, want_report
         path = list(getattr(F, "path", None) or [type(F).__name__.lower()])
         path.append(_describe_refinement(ref))
     else:
-        F, path = factor_for_solve(a, assume, lower)
-        _raise_if_failed(F, a)
-        a = effective_matrix(a, assume, lower)  # the matrix actually solved, for residuals
+        a_eff = effective_matrix(a, assume, lower)  # the matrix actually solved, for residuals
+        if in_place and a_eff is a and (refine_mode is not False or want_report):
+            a_eff = a.copy()  # a is about to hold the factors
+        F, path = factor_for_solve(a, assume, lower, overwrite_a=in_place)
+        _raise_if_failed(F, a_eff)
+        a = a_eff
         F._conditioning_checked = True  # solve() warns below, once, at the caller's level
         F._stability_checked = refine_mode is not False  # refinement measures what pivot growth did
         x = F.solve(b, check_finite=False)
@@ -449,22 +565,10 @@ def _raise_if_failed(F: Any, a: Any, what: str = "solve") -> None:
     if F.norm1() == 0:
         raise SingularMatrixError(
             0,
-            f"cannot {what} with the zero matrix: every entry of a is 0, so A x = b has no "
-            "unique solution (check how a was built; lstsq returns the minimum-norm x = 0).",
+            f"singular matrix: cannot {what} with the zero matrix (every entry of a is 0), so "
+            "A x = b has no unique solution (check how a was built; lstsq returns the minimum-norm x = 0).",
         )
     F._raise_if_failed(f"{what} the system" if what == "solve" else f"{what} the matrix")
-
-
-def _transposed_structure(assume: str, lower: bool) -> tuple[str, bool]:
-    """``(assume, lower)`` describing ``a.T`` when they describe ``a``: the triangle a structure reads moves across.
-
-    The lower triangle of ``a`` is the upper triangle of ``a.T``, so a triangular
-    ``a`` gives the opposite triangular ``a.T``, and the triangle that
-    ``sym``/``her``/``pos`` complete (``lower``) flips; the completion of
-    ``a.T``'s triangle is then ``S.T`` (and ``H.T = conj(H)``), as required.
-    """
-    swap = {"upper triangular": "lower triangular", "lower triangular": "upper triangular"}
-    return swap.get(assume, assume), not lower
 
 
 def _refine_assume(assume: str) -> str:
@@ -638,7 +742,9 @@ def inv(
     ----------
     a : (..., N, N) array_like
     overwrite_a : bool, optional
-        Accepted for SciPy compatibility; ``a`` is not modified.
+        As in SciPy: the inverse of a 2-D Fortran-ordered writable NumPy
+        ``a`` of the working dtype (float32/64, complex64/128) is returned in
+        ``a``'s memory; other inputs are left intact.
     check_finite : bool, optional
     assume_a : str, optional
         As in :func:`solve`; ``None`` detects the structure.
@@ -647,12 +753,14 @@ def inv(
 
     Returns
     -------
-    ainv : array of the shape of ``a``.
+    ainv : array of the shape of ``a`` (and of its ndarray subclass, as NumPy).
 
     Raises
     ------
     SingularMatrixError
         Exactly singular ``a`` (with the index of the zero pivot).
+    ValueError
+        Unknown ``assume_a`` (also a ``KeyError``, which SciPy's ``inv`` raises).
 
     Warns
     -----
@@ -668,11 +776,13 @@ def inv(
            [ 1.5, -0.5]])
     """
     assume = _check_assume(assume_a)
+    a_in = a
     a = validate_matrix(a, square=True, check_finite=check_finite)
     if backend_name(a) == "jax":
         import jax.numpy as jnp
 
         return jnp.asarray(inv(np.asarray(a), check_finite=False, assume_a=assume_a, lower=lower))
+    in_place = len(a.shape) == 2 and _overwritable(a, result_dtype(a), overwrite_a)
 
     def core(a2):
         a2 = a2 if a2.dtype == result_dtype(a2) else working_copy(a2)
@@ -687,38 +797,101 @@ def inv(
         F._conditioning_checked = True
         return F.inv()
 
-    return apply_over_batch(core, [(a, 2)])
+    ainv = apply_over_batch(core, [(a, 2)])
+    if in_place:
+        a[...] = ainv
+        ainv = a
+    return wrap_like(ainv, a_in)
 
 
-def _lu_for_det(a: Any):
+def _lu_for_det(a: Any, overwrite_a: bool = False):
+    """Partial-pivoting LU of a square ``a`` for its determinant, unchecked.
+
+    With ``overwrite_a`` a writable NumPy ``a`` of the working dtype is
+    factored in its own memory (a C-ordered one as ``a.T``: same determinant).
+    """
     from .factorizations import LU
 
+    if overwrite_a and isinstance(a, np.ndarray) and a.dtype == result_dtype(a) and a.flags.writeable:
+        if a.flags.c_contiguous and not a.flags.f_contiguous:
+            a = a.T
+        if a.flags.f_contiguous:
+            return LU(a, overwrite_a=True, check=False, check_finite=False)
     a2 = a if a.dtype == result_dtype(a) else working_copy(a)
     return LU(a2, check=False, check_finite=False)
 
 
-def det(a: Any, overwrite_a: bool = False, check_finite: bool = True) -> Any:
-    """Determinant (SciPy-compatible), from an LU factorization with partial pivoting.
+def _det_dtype(a: Any) -> Any:
+    """SciPy's result dtype of ``det``: float64/complex128 for NumPy; the working dtype on PyTorch."""
+    dt = result_dtype(a)
+    if backend_name(a) == "numpy":
+        return np.dtype(np.complex128 if is_complex(dt) else np.float64)
+    return dt
 
-    A singular matrix gives ``0.0``; the product of the pivots may over- or
-    underflow for large ``N`` (use :func:`slogdet` then).
+
+def scaled_product(d: np.ndarray) -> Any:
+    """``prod(d)`` of a 1-D float64/complex128 array, over- or underflowing only if the product does.
+
+    Each factor is split exactly into ``m 2**e`` with ``|m|`` in ``[1/2, 1)``
+    (``frexp``); the mantissas are multiplied in chunks that cannot
+    underflow and renormalised, the exponents summed, and the result scaled
+    once at the end.  No logarithms: the product is as accurate as the
+    direct one (``exp(log|d|)`` loses digits, e.g. -16.000002 for -16 in
+    single precision).
+    """
+    if d.size == 0:
+        return d.dtype.type(1)
+    e = np.frexp(np.abs(d))[1]
+    m = d * np.ldexp(1.0, -e)
+    mant, expo = d.dtype.type(1), int(e.sum())
+    for i in range(0, m.size, 512):  # 512 factors >= 2**-512 each: no underflow in a chunk
+        mant = mant * np.prod(m[i : i + 512])
+        if not np.isfinite(mant) or mant == 0:
+            return mant
+        shift = int(np.frexp(abs(mant))[1])
+        mant, expo = mant * np.ldexp(1.0, -shift), expo + shift
+    with np.errstate(over="ignore", under="ignore"):
+        if np.iscomplexobj(mant):
+            return d.dtype.type(complex(np.ldexp(mant.real, expo), np.ldexp(mant.imag, expo)))
+        return d.dtype.type(np.ldexp(mant, expo))
+
+
+def det(a: Any, overwrite_a: bool = False, check_finite: bool = True) -> Any:
+    """Determinant (SciPy-compatible): the product of the pivots of an LU factorization.
+
+    As in SciPy, NumPy input gives float64 (complex128) even for single
+    precision input (the factorization runs in single precision); PyTorch
+    input keeps its working dtype.  The product of the pivots is formed
+    with exact power-of-two scaling, so it over- or underflows only when
+    the determinant itself does (use :func:`slogdet` for those).
 
     Parameters
     ----------
     a : (..., N, N) array_like
     overwrite_a : bool, optional
-        Accepted for SciPy compatibility; ``a`` is not modified.
+        As in SciPy: a writable contiguous 2-D NumPy ``a`` of a LAPACK dtype
+        (float32/64, complex64/128) is factored in its own memory.
     check_finite : bool, optional
 
     Returns
     -------
-    det : float or complex, or an array of shape ``(...)`` for a batch.
+    det : float or complex (a NumPy scalar), or an array of shape ``(...)`` for a batch.
+
+    Raises
+    ------
+    ValueError
+        For non-square or non-finite input.
+    TypeError
+        For dtypes without arithmetic (strings, objects, datetimes), as SciPy
+        (the error is also a ``ValueError``).
 
     Examples
     --------
     >>> import numpy as np, pivotal as pv
     >>> float(pv.det(np.array([[1.0, 2.0], [3.0, 4.0]])))
     -2.0
+    >>> complex(pv.det(np.array([[2 + 2j, 0], [0, 2 - 2j]], dtype=np.complex64) * 2))
+    (32+0j)
     """
     a = validate_matrix(a, square=True, check_finite=check_finite)
     if backend_name(a) == "jax":
@@ -726,11 +899,18 @@ def det(a: Any, overwrite_a: bool = False, check_finite: bool = True) -> Any:
 
         return jsl.det(a)
     xp = namespace(a)
+    out_dtype = _det_dtype(a)
+    overwrite = overwrite_a and len(a.shape) == 2
 
     def core(a2):
-        sign, logabs = _slogdet_2d(a2)
-        with np.errstate(over="ignore"):  # det overflows where slogdet does not
-            return xp.reshape(sign * xp.exp(logabs), (1,))
+        if a2.shape[0] == 0:
+            return xp.ones((1,), dtype=out_dtype)
+        F = _lu_for_det(a2, overwrite)
+        d = to_numpy(xp.linalg.diagonal(F.lu))
+        d = d.astype(np.complex128 if d.dtype.kind == "c" else np.float64)
+        swaps = int(np.count_nonzero(F.piv != np.arange(F.piv.shape[0])))
+        value = scaled_product(d) * (-1 if swaps % 2 else 1)
+        return from_numpy(np.asarray([value]), a2, out_dtype)
 
     out = apply_over_batch(core, [(a, 2)])
     out = xp.reshape(out, tuple(a.shape[:-2]))

@@ -14,12 +14,21 @@ reorthogonalization ("twice is enough", Daniel, Gragg, Kaufman & Stewart
 1976).  Like SciPy, the diagonal of the updated ``R`` is not made real or
 positive.
 
+Inputs must be float32, float64, complex64 or complex128 (LAPACK's types;
+other dtypes raise ``ValueError`` as in SciPy).  With ``overwrite_*=True``,
+2-D NumPy inputs of the working dtype with positive strides (or PyTorch
+tensors of that dtype) are consumed as SciPy consumes them: ``qr_update``
+and full ``qr_insert(..., which="col")`` return ``Q`` (and ``qr_update``
+``R``) in the input's memory, ``qr_delete`` returns views of the
+overwritten ``Q`` and ``R`` (``Q[p:, p:]``, ``R[p:, :]`` for rows,
+``R[:, :N-p]`` for columns), and a rank-1 ``qr_update`` leaves ``conj(v)``
+in ``v``.  Inputs that do not qualify are copied.
+
 Differences from SciPy (all supersets):
 
 * mixed dtypes are promoted to their common LAPACK type (SciPy raises
   ``ValueError`` unless ``Q``, ``R``, ``u`` and ``v`` share one of
-  float32/float64/complex64/complex128); integer input becomes float64 and
-  float16 becomes float32;
+  float32/float64/complex64/complex128);
 * zero-size batches return empty results (SciPy raises);
 * ``qr_insert(..., which="col")`` on an economic factorization raises
   :class:`pivotal.SingularMatrixError` (a ``LinAlgError``) also for a zero
@@ -54,6 +63,8 @@ from ._array import (
     apply_over_batch,
     as_array,
     backend_name,
+    conjugate_inplace,
+    is_complex,
     namespace,
     to_float,
     unit_roundoff,
@@ -235,7 +246,18 @@ def _validate_delete(Q: Any, R: Any, k: Any, p: Any, which: str, check_finite: b
     return Q, R, economic, k1, p1, _common_dtype(Q, R)
 
 
+_NAMES = ("Q", "R", "u", "v")
+
+
 def _common_dtype(*arrays: Any):
+    """The common LAPACK dtype of ``arrays`` (``Q, R[, u[, v]]``); other dtypes raise ``ValueError``."""
+    for name, a in zip(_NAMES, arrays, strict=False):
+        if not _is_lapack_dtype(a.dtype):
+            raise ValueError(
+                f"{name} has dtype {a.dtype}: QR updates work in float32, float64, complex64 or "
+                f"complex128 (LAPACK's types), as scipy.linalg does; convert it, for example "
+                f"{name}.astype(numpy.float64)."
+            )
     dts = [working_dtype(a) for a in arrays]
     if backend_name(arrays[0]) == "torch":
         import torch
@@ -245,6 +267,35 @@ def _common_dtype(*arrays: Any):
             out = torch.promote_types(out, d)
         return out
     return np.result_type(*dts)
+
+
+def _is_lapack_dtype(dtype: Any) -> bool:
+    if hasattr(dtype, "is_complex"):  # torch
+        import torch
+
+        return dtype in (torch.float32, torch.float64, torch.complex64, torch.complex128)
+    dtype = np.dtype(dtype)
+    return (dtype.kind, dtype.itemsize) in (("f", 4), ("f", 8), ("c", 8), ("c", 16))
+
+
+def _consumable(x: Any, dtype: Any, overwrite: bool) -> bool:
+    """Whether ``x`` may be worked on in its own memory (SciPy's rule: positive strides, the working dtype)."""
+    if not overwrite or x.dtype != dtype:
+        return False
+    if backend_name(x) == "torch":
+        return not x.requires_grad
+    return (
+        isinstance(x, np.ndarray)
+        and x.ndim <= 2
+        and x.flags.writeable
+        and x.flags.aligned
+        and all(st > 0 for st in x.strides)
+    )
+
+
+def _workspace(x: Any, dtype: Any, overwrite: bool):
+    """``x`` itself when it may be consumed, else a writable copy in ``dtype``."""
+    return x if _consumable(x, dtype, overwrite) else working_copy(x, dtype=dtype)
 
 
 def _cast(x: Any, dtype: Any):
@@ -384,31 +435,33 @@ def _eliminate_row(r: Any, q: Any, row: int, count: int) -> None:
 # --------------------------------------------------------------------------- qr_update
 
 
-def _full_update(q: Any, r: Any, U: Any, V: Any):
-    n = r.shape[1]
-    for t in range(U.shape[1]):
-        z = _host(_ch(q) @ U[:, t])
-        z0 = _reduce_to_top(z, r, q, n)
-        r[0, :] += z0 * _conj(V[:, t])
-        givens_qr(r, "hessenberg", q=q, check=False)
-    return q, r
+def _update(q: Any, r: Any, U: Any, V: Any, economic: bool):
+    """``q r + U V^H`` as ``q1 r1``, one rank-1 step per column, in place in ``q`` and ``r``.
 
-
-def _thin_update(q: Any, r: Any, U: Any, V: Any):
-    m, n = q.shape
-    qa = _zeros((m, n + 1), q)
-    qa[:, :n] = q
-    ra = _zeros((n + 1, n), r)
-    ra[:n] = r
+    Full: ``z = q^H u``.  Economic: ``u = q s + rho w`` (Gram-Schmidt) extends
+    ``q`` by the column ``w`` and ``r`` by a zero row, so that ``z = (s, rho)``;
+    the extension is dropped at the end.  Then ``z`` is rotated into its
+    first entry (``r`` becomes upper Hessenberg), ``z_0 v^H`` is added to the
+    first row and a Hessenberg Givens QR restores ``r``.
+    """
+    m, n = q.shape[0], r.shape[1]
+    qa, ra = q, r
+    if economic:
+        qa, ra = _zeros((m, n + 1), q), _zeros((n + 1, n), r)
+        qa[:, :n], ra[:n] = q, r
     for t in range(U.shape[1]):
-        s, rho, w, _, _ = _orthogonalize(qa[:, :n], U[:, t])
-        qa[:, n] = w
-        ra[n, :] = 0
-        z = _host(s) + [rho]
+        if economic:
+            s, rho, w, _, _ = _orthogonalize(qa[:, :n], U[:, t])
+            qa[:, n], ra[n, :] = w, 0
+            z = _host(s) + [rho]
+        else:
+            z = _host(_ch(qa) @ U[:, t])
         z0 = _reduce_to_top(z, ra, qa, n)
         ra[0, :] += z0 * _conj(V[:, t])
         givens_qr(ra, "hessenberg", q=qa, check=False)
-    return qa[:, :n], ra[:n, :]
+    if economic:
+        q[...], r[...] = qa[:, :n], ra[:n, :]
+    return q, r
 
 
 def qr_update(
@@ -485,13 +538,15 @@ def qr_update(
     vcore = ucore
 
     def core(q2, r2, u2, v2):
-        q = working_copy(q2, overwrite=overwrite_qruv, dtype=dtype)
-        r = working_copy(r2, overwrite=overwrite_qruv, dtype=dtype)
+        q = _workspace(q2, dtype, overwrite_qruv)
+        r = _workspace(r2, dtype, overwrite_qruv)
         U = _cast(u2[:, None] if ucore == 1 else u2, dtype)
-        V = _cast(v2[:, None] if vcore == 1 else v2, dtype)
-        if economic:
-            return _thin_update(q, r, U, V)
-        return _full_update(q, r, U, V)
+        if vcore == 1 and is_complex(dtype) and _consumable(v2, dtype, overwrite_qruv):
+            conjugate_inplace(v2)  # SciPy's rank-1 update consumes v as the workspace conj(v)
+            V = _conj(v2)[:, None]
+        else:
+            V = _cast(v2[:, None] if vcore == 1 else v2, dtype)
+        return _update(q, r, U, V, economic)
 
     return apply_over_batch(core, [(Q, 2), (R, 2), (u, ucore), (v, vcore)])
 
@@ -499,36 +554,30 @@ def qr_update(
 # --------------------------------------------------------------------------- qr_insert
 
 
-def _insert_rows_full(q: Any, r: Any, U: Any, k: int):
-    m, n = r.shape
+def _insert_rows(q: Any, r: Any, U: Any, k: int, economic: bool):
+    """Rows ``U`` inserted before row ``k``: appended below ``r``, rotated away, then ``q``'s rows permuted.
+
+    ``q`` (``(M, K)`` with ``K = M`` full or ``N`` economic) is bordered by
+    ``I_p``; the new rows of ``r`` are eliminated against its first
+    ``min(row, N)`` diagonal entries.  Economic results keep ``N`` columns
+    of ``q`` and ``N`` rows of ``r``.
+    """
+    m, kq = q.shape
+    kr, n = r.shape
     p = U.shape[0]
-    qn = _zeros((m + p, m + p), q)
-    qn[:m, :m] = q
+    qn = _zeros((m + p, kq + p), q)
+    qn[:m, :kq] = q
     for i in range(p):
-        qn[m + i, m + i] = 1
-    rn = _zeros((m + p, n), r)
-    rn[:m] = r
-    rn[m:] = U
+        qn[m + i, kq + i] = 1
+    rn = _zeros((kr + p, n), r)
+    rn[:kr] = r
+    rn[kr:] = U
     for i in range(p):
-        _eliminate_row(rn, qn, m + i, min(m + i, n))
+        _eliminate_row(rn, qn, kr + i, min(kr + i, n))
     order = list(range(k)) + list(range(m, m + p)) + list(range(k, m))
+    if economic:
+        return _take_rows(qn[:, :n], order), rn[:n]
     return _take_rows(qn, order), rn
-
-
-def _insert_rows_thin(q: Any, r: Any, U: Any, k: int):
-    m, n = q.shape
-    p = U.shape[0]
-    qn = _zeros((m + p, n + p), q)
-    qn[:m, :n] = q
-    for i in range(p):
-        qn[m + i, n + i] = 1
-    ra = _zeros((n + p, n), r)
-    ra[:n] = r
-    ra[n:] = U
-    for i in range(p):
-        _eliminate_row(ra, qn, n + i, n)
-    order = list(range(k)) + list(range(m, m + p)) + list(range(k, m))
-    return _take_rows(qn[:, :n], order), ra[:n]
 
 
 def _insert_cols_full(q: Any, r: Any, U: Any, k: int):
@@ -663,14 +712,24 @@ def qr_insert(
     Q, R, u, economic, ucore, k1, rc0, dtype = _validate_insert(Q, R, u, k, which, rcond, check_finite)
 
     def core(q2, r2, u2):
-        q = working_copy(q2, overwrite=overwrite_qru, dtype=dtype)
-        r = working_copy(r2, overwrite=overwrite_qru, dtype=dtype)
+        # Rows and economic columns make new, larger factors; full columns rotate Q in place.
+        q = _workspace(q2, dtype, overwrite_qru and which == "col" and not economic)
+        r = working_copy(r2, dtype=dtype)
         if which == "row":
             U = _cast(u2[None, :] if ucore == 1 else u2, dtype)
-            if economic:
-                return _insert_rows_thin(q, r, U, k1)
-            return _insert_rows_full(q, r, U, k1)
-        U = _cast(u2[:, None] if ucore == 1 else u2, dtype)
+            return _insert_rows(q, r, U, k1, economic)
+        if (
+            ucore == 1
+            and not economic
+            and is_complex(dtype)
+            and _consumable(u2, dtype, overwrite_qru)
+            and getattr(q2, "flags", None) is not None
+            and q2.flags.c_contiguous
+        ):
+            conjugate_inplace(u2)  # SciPy's rank-1 insertion into a C-ordered Q consumes u as conj(u)
+            U = _conj(u2)[:, None]
+        else:
+            U = _cast(u2[:, None] if ucore == 1 else u2, dtype)
         if economic:
             return _insert_cols_thin(q, r, U, k1, rc0)
         return _insert_cols_full(q, r, U, k1)
@@ -682,9 +741,10 @@ def qr_insert(
 
 
 def _delete_rows_full(q: Any, r: Any, k: int, p: int):
+    """Rows ``k..k+p-1`` of a full factorization deleted, in place: returns views ``q[p:, p:]``, ``r[p:, :]``."""
     m, n = r.shape
     order = list(range(k, k + p)) + list(range(k)) + list(range(k + p, m))
-    q = _take_rows(q, order)
+    q[...] = _take_rows(q, order)
     for i in range(p):
         z = [_cconj(x) for x in _host(q[i, :])]
         g = z[m - 1]
@@ -749,9 +809,10 @@ def _delete_rows_thin(q: Any, r: Any, k: int, p: int):
 
 
 def _delete_cols(q: Any, r: Any, k: int, p: int, economic: bool):
+    """Columns ``k..k+p-1`` deleted in place: the later columns of ``r`` move left, a Givens QR restores it."""
     n = r.shape[1]
-    xp = namespace(r)
-    r = xp.concat([r[:, :k], r[:, k + p :]], axis=1)
+    r[:, k : n - p] = r[:, k + p :] + 0  # "+ 0": a copy, the column ranges overlap
+    r = r[:, : n - p]
     if p == 1:
         givens_qr(r[k:, k:], "hessenberg", q=q[:, k:], check=False)
     else:
@@ -841,8 +902,8 @@ def qr_delete(
     Q, R, economic, k1, p1, dtype = _validate_delete(Q, R, k, p, which, check_finite)
 
     def core(q2, r2):
-        q = working_copy(q2, overwrite=overwrite_qr, dtype=dtype)
-        r = working_copy(r2, overwrite=overwrite_qr, dtype=dtype)
+        q = _workspace(q2, dtype, overwrite_qr)
+        r = _workspace(r2, dtype, overwrite_qr)
         if which == "col":
             return _delete_cols(q, r, k1, p1, economic)
         if economic:

@@ -35,7 +35,10 @@ reached the same residuals in 0.9-1.6 s on decaying spectra but only
 ``3e-9`` after 15 s on a Gaussian (flat-spectrum) matrix.  Randomized
 methods therefore reach machine-precision triplets only on favourable
 spectra and are never chosen by ``"auto"``; ask for them explicitly when
-the spectrum decays (or pass a larger ``tol``).
+the spectrum decays (or pass a larger ``tol``).  An option that only an
+iterative solver uses (``v0``, ``ncv``, ``maxiter``, ``rng``, ...) makes
+``"auto"`` choose ARPACK, which honours it, and a method that cannot use
+it refuses it: no option is silently ignored.
 """
 
 from __future__ import annotations
@@ -50,7 +53,7 @@ import scipy.linalg
 import scipy.sparse
 import scipy.sparse.linalg
 
-from .._array import backend_name, from_numpy, to_numpy
+from .._array import backend_name, from_numpy, refuse_masked, to_numpy
 from ..errors import LinAlgWarning, warn_user
 
 __all__ = ["eigsh", "select_eigsh_method", "select_svds_method", "svds"]
@@ -116,8 +119,24 @@ def _resolve_rng(rng: Any, random_state: Any) -> Any:
 # --------------------------------------------------------------------------- selection
 
 
-def select_svds_method(A: Any, k: int = 6, *, which: str = "LM", solver: str = "arpack") -> tuple[str, str]:
-    """The method ``svds(A, k, which=which, solver=solver, method="auto")`` uses, and why.
+def _iterative_options(**options: Any) -> list[str]:
+    """Names of the given options that only an iterative solver (ARPACK, PROPACK, LOBPCG) uses."""
+    return [name for name, value in options.items() if value is not None]
+
+
+def select_svds_method(
+    A: Any,
+    k: int = 6,
+    *,
+    which: str = "LM",
+    solver: str = "arpack",
+    ncv: Any = None,
+    v0: Any = None,
+    maxiter: Any = None,
+    rng: Any = None,
+    options: Any = None,
+) -> tuple[str, str]:
+    """The method ``svds(A, k, which=which, solver=solver, ..., method="auto")`` uses, and why.
 
     Parameters
     ----------
@@ -129,6 +148,10 @@ def select_svds_method(A: Any, k: int = 6, *, which: str = "LM", solver: str = "
         Largest or smallest singular values.
     solver : {"arpack", "propack", "lobpcg"}, optional
         SciPy's solver; a non-default one always selects ``"lanczos"``.
+    ncv, v0, maxiter, rng, options : optional
+        The iterative solver's options: any of them given (not None)
+        selects ``"lanczos"``, which honours them (the exact dense SVD
+        has no use for a start vector, an iteration limit or a seed).
 
     Returns
     -------
@@ -146,12 +169,20 @@ def select_svds_method(A: Any, k: int = 6, *, which: str = "LM", solver: str = "
     ('dense', 'dense input with min(M, N) = 80 <= 500: LAPACK SVD')
     >>> select_svds_method(np.ones((3000, 2000)), 10)[0]
     'lanczos'
+    >>> select_svds_method(np.ones((100, 80)), 5, rng=0)
+    ('lanczos', 'rng given: an option of the iterative solver, scipy.sparse.linalg.svds (ARPACK)')
     """
     kind = _kind(A)
     shape = _shape(A)
     p = min(shape) if len(shape) == 2 else 0
     if str(solver).lower() != "arpack":
         return "lanczos", f"solver={solver!r} requested: scipy.sparse.linalg.svds"
+    given = _iterative_options(ncv=ncv, v0=v0, maxiter=maxiter, rng=rng, options=options)
+    if given:
+        return (
+            "lanczos",
+            f"{', '.join(given)} given: an option of the iterative solver, scipy.sparse.linalg.svds (ARPACK)",
+        )
     if kind == "linop":
         return "lanczos", "LinearOperator input: ARPACK (products only)"
     if p <= DENSE_MAX:
@@ -184,6 +215,10 @@ def select_eigsh_method(
     Minv: Any = None,
     OPinv: Any = None,
     mode: str = "normal",
+    v0: Any = None,
+    ncv: Any = None,
+    maxiter: Any = None,
+    rng: Any = None,
 ) -> tuple[str, str]:
     """The method ``eigsh(A, k, ..., method="auto")`` uses, and why.
 
@@ -196,6 +231,9 @@ def select_eigsh_method(
     which, M, sigma, Minv, OPinv, mode
         As in :func:`eigsh`; any of ``M``, ``sigma``, ``Minv``, ``OPinv``
         or ``mode != "normal"`` selects ``"lanczos"`` (SciPy).
+    v0, ncv, maxiter, rng
+        ARPACK's options: any of them given (not None) selects
+        ``"lanczos"``, which honours them.
 
     Returns
     -------
@@ -221,6 +259,9 @@ def select_eigsh_method(
             "lanczos",
             "generalized or shift-invert problem: scipy.sparse.linalg.eigsh",
         )
+    given = _iterative_options(v0=v0, ncv=ncv, maxiter=maxiter, rng=rng)
+    if given:
+        return "lanczos", f"{', '.join(given)} given: an option of ARPACK, scipy.sparse.linalg.eigsh"
     if kind == "linop":
         return "lanczos", "LinearOperator input: ARPACK (products only)"
     if n <= DENSE_MAX:
@@ -243,18 +284,41 @@ def select_eigsh_method(
 # --------------------------------------------------------------------------- svds
 
 
+def _svds_input(A: Any) -> Any:
+    """``A`` checked as SciPy's ``svds`` checks it (same errors); lists and tuples become arrays (SciPy refuses them).
+
+    Tensors and JAX arrays must be 2-D and numeric; everything else goes
+    through ``scipy.sparse.linalg.aslinearoperator``, which gives SciPy's
+    errors for strings, objects and arrays of the wrong dimension.
+    """
+    if _kind(A) != "dense" or backend_name(A) != "numpy":
+        if len(_shape(A)) != 2:
+            raise ValueError(f"expected 2-D A, got shape {_shape(A)}.")
+        return A
+    refuse_masked(A, "A")
+    if isinstance(A, (list, tuple)):  # accepted, unlike SciPy (its TypeError "type not understood")
+        A = np.asarray(A)
+    # SciPy's errors: TypeError "type not understood" for a string, "array must have ndim <= 2".
+    op = scipy.sparse.linalg.aslinearoperator(A)
+    if not np.issubdtype(op.dtype, np.number):
+        raise ValueError("`A` must be of numeric data type.")
+    return np.asarray(A)
+
+
 def _svds_check(A, k, ncv, tol, which, v0, maxiter, return_singular_vectors, solver):
-    """SciPy's argument checks (same messages and error types) for the non-SciPy paths."""
+    """SciPy's argument checks (same messages and error types), whatever the method.
+
+    Returns ``(A, k, which, solver)`` with ``A`` converted by :func:`_svds_input`.
+    """
     solver = str(solver).lower()
     if solver not in {"arpack", "lobpcg", "propack"}:
         raise ValueError(f"solver must be one of { ({'arpack', 'lobpcg', 'propack'}) }.")
+    A = _svds_input(A)
     shape = _shape(A)
-    if len(shape) != 2:
-        raise ValueError(f"expected 2-D A, got shape {shape}.")
     if math.prod(shape) == 0:
         raise ValueError("`A` must not be empty.")
     kmax = min(shape) if solver == "propack" else min(shape) - 1
-    if isinstance(k, bool) or not isinstance(k, numbers.Real) or int(k) != k or not (0 < k <= kmax):
+    if int(k) != k or not (0 < k <= kmax):  # int(k): SciPy's TypeError/ValueError for [] and "hi"
         raise ValueError("`k` must be an integer satisfying `0 < k < min(A.shape)`.")
     k = int(k)
     if solver == "arpack" and ncv is not None and (int(ncv) != ncv or not (k < ncv < min(shape))):
@@ -264,11 +328,33 @@ def _svds_check(A, k, ncv, tol, which, v0, maxiter, return_singular_vectors, sol
     which = str(which).upper()
     if which not in {"LM", "SM"}:
         raise ValueError(f"`which` must be in { ({'LM', 'SM'}) }.")
+    if v0 is not None:
+        v0 = np.atleast_1d(to_numpy(v0) if backend_name(v0) != "numpy" else v0)
+        if not (np.issubdtype(v0.dtype, np.complexfloating) or np.issubdtype(v0.dtype, np.floating)):
+            raise ValueError("`v0` must be of floating or complex floating data type.")
+        want = (shape[0],) if solver == "propack" else (min(shape),)
+        if v0.shape != want:
+            raise ValueError(f"`v0` must have shape {want}.")
     if maxiter is not None and (int(maxiter) != maxiter or maxiter <= 0):
         raise ValueError("`maxiter` must be a positive integer.")
     if return_singular_vectors not in {True, False, "vh", "u"}:
         raise ValueError(f"`return_singular_vectors` must be in { ({True, False, 'vh', 'u'}) }.")
-    return k, which, solver
+    return A, k, which, solver
+
+
+def _refuse_unused(method: str, func: str, **options: Any) -> None:
+    """``ValueError`` naming the options that ``method`` has no use for (none may silently do nothing)."""
+    unused = _iterative_options(**options)
+    if unused:
+        why = {
+            "dense": "computes the exact decomposition with LAPACK and needs no",
+            "randomized": "(block Krylov) takes its seed from rng and its step limit from maxiter, and has no",
+        }[method]
+        raise ValueError(
+            f"{func}: method={method!r} {why} {', '.join(unused)}; drop "
+            f"{'it' if len(unused) == 1 else 'them'}, or use method='lanczos' (or 'auto'), whose "
+            "iterative solver honours them."
+        )
 
 
 def _keep_vectors(shape, rsv, u, vh):
@@ -426,7 +512,8 @@ def svds(
         Number of triplets, ``1 <= k < min(M, N)`` (``<= min(M, N)`` for
         ``solver="propack"``), as in SciPy whatever the method.
     ncv : int, optional
-        ARPACK's number of Lanczos vectors (``"lanczos"`` only).
+        ARPACK's number of Lanczos vectors (``"lanczos"`` only: given, it
+        makes ``"auto"`` choose ``"lanczos"``, and the other methods refuse it).
     tol : float, optional
         ``0`` (default): machine precision.  ``"lanczos"`` passes it to
         SciPy; ``"randomized"`` stops at the relative residual ``tol``;
@@ -434,11 +521,11 @@ def svds(
     which : {"LM", "SM"}, optional
         Largest (default) or smallest singular values.
     v0 : (min(M, N),) ndarray, optional
-        ARPACK's starting vector (``"lanczos"`` only; the other methods
-        need none).
+        ARPACK's starting vector (``"lanczos"`` only, as ``ncv``).
     maxiter : int, optional
         Iteration limit: ARPACK's for ``"lanczos"``, the largest number of
-        block Krylov steps for ``"randomized"`` (default 32).
+        block Krylov steps for ``"randomized"`` (default 32); given, it
+        makes ``"auto"`` choose ``"lanczos"``, and ``"dense"`` refuses it.
     return_singular_vectors : {True, False, "u", "vh"}, optional
         As in SciPy 1.17: ``False`` returns only ``s``; ``"u"`` returns
         ``vh=None`` and ``"vh"`` returns ``u=None`` (for either shape, as
@@ -448,15 +535,19 @@ def svds(
         ``"auto"`` choose ``"lanczos"``, and is refused by the other methods.
     rng : None, int or numpy.random.Generator, optional
         Seed of ARPACK's start vector, or of the randomized test matrices
-        (which also accept a ``torch.Generator``).
+        (which also accept a ``torch.Generator``); given, it makes
+        ``"auto"`` choose ``"lanczos"``, and ``"dense"`` refuses it.
     options : dict, optional
-        Reserved by SciPy (passed on for ``"lanczos"``).
+        The solver's options, passed on to SciPy (``"lanczos"`` only, as
+        ``ncv``).
     random_state : optional
         SciPy's legacy name of ``rng`` (keyword-only); give one of the two.
     method : {"auto", "dense", "lanczos", "randomized"}, optional
         Algorithm (see the module notes); ``"auto"`` follows
-        :func:`select_svds_method`.  ``"randomized"`` supports
-        ``which="LM"`` only.
+        :func:`select_svds_method`: the exact dense SVD only when none of
+        the iterative solver's options (``ncv``, ``v0``, ``maxiter``,
+        ``rng``/``random_state``, ``options``) is given.
+        ``"randomized"`` supports ``which="LM"`` only.
 
     Returns
     -------
@@ -474,11 +565,14 @@ def svds(
     Raises
     ------
     ValueError
-        Bad ``k``, ``ncv``, ``tol``, ``which``, ``maxiter``,
-        ``return_singular_vectors``, ``solver`` or ``method``, empty ``A``
-        (SciPy's messages), or ``"randomized"`` with ``which="SM"``.
+        Bad ``A`` (empty, not numeric, not 2-D, masked), ``k``, ``ncv``,
+        ``tol``, ``which``, ``v0``, ``maxiter``,
+        ``return_singular_vectors``, ``solver`` or ``method`` (SciPy's
+        messages), ``"randomized"`` with ``which="SM"``, or an option the
+        chosen ``method`` does not use.
     TypeError
-        Both ``rng`` and ``random_state`` given.
+        Both ``rng`` and ``random_state`` given; ``A`` of no array type (a
+        string), or ``k``/``maxiter`` that is not a number (as SciPy).
 
     See Also
     --------
@@ -502,13 +596,19 @@ def svds(
     """
     method = _check_method(method, "svds")
     seed = _resolve_rng(rng, random_state)
-    k, which_u, solver_l = _svds_check(A, k, ncv, tol, which, v0, maxiter, return_singular_vectors, solver)
+    A, k, which_u, solver_l = _svds_check(A, k, ncv, tol, which, v0, maxiter, return_singular_vectors, solver)
     if method == "auto":
-        method, _ = select_svds_method(A, k, which=which_u, solver=solver_l)
+        method, _ = select_svds_method(
+            A, k, which=which_u, solver=solver_l, ncv=ncv, v0=v0, maxiter=maxiter, rng=seed, options=options
+        )
     elif method != "lanczos" and solver_l != "arpack":
         raise ValueError(
             f"svds: solver={solver!r} is used by method='lanczos' only; drop it or use that method."
         )
+    elif method == "dense":
+        _refuse_unused("dense", "svds", ncv=ncv, v0=v0, maxiter=maxiter, rng=seed, options=options)
+    elif method == "randomized":
+        _refuse_unused("randomized", "svds", ncv=ncv, v0=v0, options=options)
     rsv = return_singular_vectors
     if method == "lanczos":
         a = _host_dense(A) if _kind(A) == "dense" else A
@@ -647,9 +747,9 @@ def eigsh(
         ``RuntimeWarning`` and returns all ``N`` eigenpairs of a dense ``A``
         (a ``TypeError`` for sparse and LinearOperator ``A``).
     M, sigma, v0, ncv, Minv, OPinv, mode
-        As in SciPy; any of ``M``, ``sigma``, ``Minv``, ``OPinv`` or
-        ``mode != "normal"`` selects ``"lanczos"``.  ``v0`` and ``ncv`` are
-        used by ``"lanczos"`` only.
+        As in SciPy; any of them given (or ``mode != "normal"``) selects
+        ``"lanczos"``, and the other methods refuse them (``"randomized"``
+        uses ``rng`` and ``maxiter``; ``"dense"`` none of the iterative options).
     which : {"LM", "SM", "LA", "SA", "BE"}, optional
         Largest / smallest magnitude, largest / smallest algebraic, or both
         ends (``k // 2`` from the low end, the rest from the high end).
@@ -663,8 +763,9 @@ def eigsh(
     rng : None, int or numpy.random.Generator, optional
         Seed of ARPACK's start vector or of the randomized test matrices.
     method : {"auto", "dense", "lanczos", "randomized"}, optional
-        Algorithm; ``"auto"`` follows :func:`select_eigsh_method`.
-        ``"randomized"`` supports ``which="LM"`` only.
+        Algorithm; ``"auto"`` follows :func:`select_eigsh_method` (dense
+        only when no ARPACK option, ``v0``, ``ncv``, ``maxiter`` or ``rng``,
+        is given).  ``"randomized"`` supports ``which="LM"`` only.
 
     Returns
     -------
@@ -701,6 +802,7 @@ def eigsh(
     True
     """
     method = _check_method(method, "eigsh")
+    refuse_masked(A, "A")
     shape = _shape(A)
     if len(shape) != 2 or shape[0] != shape[1]:
         raise ValueError(f"expected square matrix (shape={shape})")
@@ -717,11 +819,16 @@ def eigsh(
     special = M is not None or sigma is not None or Minv is not None or OPinv is not None or mode != "normal"
     if method == "auto":
         method, _ = select_eigsh_method(
-            A, k, which=which_u, M=M, sigma=sigma, Minv=Minv, OPinv=OPinv, mode=mode
-        )
+            A, k, which=which_u, M=M, sigma=sigma, Minv=Minv, OPinv=OPinv, mode=mode,
+            v0=v0, ncv=ncv, maxiter=maxiter, rng=rng,
+        )  # fmt: skip
     elif special and method != "lanczos":
         raise ValueError(f"eigsh: M, sigma, Minv, OPinv and mode are supported by method='lanczos' only, "
                          f"not {method!r}; drop method= or use 'lanczos'.")  # fmt: skip
+    elif method == "dense":
+        _refuse_unused("dense", "eigsh", v0=v0, ncv=ncv, maxiter=maxiter, rng=rng)
+    elif method == "randomized":
+        _refuse_unused("randomized", "eigsh", v0=v0, ncv=ncv)
     if k >= n and method != "lanczos":
         warnings.warn(
             "k >= N for N * N square matrix. Attempting to use scipy.linalg.eigh instead.",
