@@ -39,7 +39,15 @@ from array_api_compat import is_dask_array
 
 from ._array import backend_name, check_finite_or_raise, distinct_entries, real_dtype, to_float
 
-__all__ = ["ldexp", "max_abs", "safe_range", "safe_scale", "scale_exponent"]
+__all__ = [
+    "ldexp",
+    "max_abs",
+    "safe_range",
+    "safe_scale",
+    "scale_exponent",
+    "scale_least_squares",
+    "unscale_solution",
+]
 
 #: Rows per block of :func:`max_abs` on complex NumPy input (a block of ``|A|`` stays in cache).
 _BLOCK_ROWS = 4096
@@ -203,15 +211,37 @@ def ldexp(x: Any, e: int, *, inplace: bool = False) -> Any:
     fi = _finfo(real_dtype(x.dtype))
     step = math.frexp(float(fi.max))[1] - 2  # 2**step and 2**-step are normal numbers of the dtype
     out = x
-    while e:
-        k = max(-step, min(step, e))
-        f = 2.0**k
-        if inplace:
-            out *= f
-        else:
-            out = out * f
-            inplace = backend_name(out) in ("numpy", "torch") and not hasattr(out, "nnz") and not (
-                is_dask_array(out)
-            )
-        e -= k
+    # Results beyond the range are what they are (Inf, or subnormal and 0): not worth a warning.
+    with np.errstate(over="ignore", under="ignore"):
+        while e:
+            k = max(-step, min(step, e))
+            f = 2.0**k
+            if inplace:
+                out *= f
+            else:
+                out = out * f
+                inplace = backend_name(out) in ("numpy", "torch") and not (
+                    hasattr(out, "nnz") or is_dask_array(out)
+                )
+            e -= k
     return out
+
+
+def scale_least_squares(a: Any, b: Any, *, check_finite: bool = False) -> tuple[Any, Any, int, int]:
+    """``(2**ea A, 2**eb b, ea, eb)``: ``A`` and ``b`` each scaled into the safe range (``xGELSD``).
+
+    ``A`` and ``b`` are returned themselves (not copied) when they need no
+    scaling.  Undo with :func:`unscale_solution` (``x``), ``2**-eb`` (residual
+    norms) and ``2**-ea`` (singular values).
+    """
+    ea, _ = safe_scale(a, "a", check_finite=check_finite)
+    eb, _ = safe_scale(b, "b", check_finite=check_finite)
+    return ldexp(a, ea), ldexp(b, eb), ea, eb
+
+
+def unscale_solution(x: Any, ea: int, eb: int) -> Any:
+    """``x`` of ``min ||A x - b||`` from that of the problem scaled by :func:`scale_least_squares`.
+
+    ``(2**ea A) x_s = 2**eb b`` gives ``x = 2**(ea - eb) x_s``.
+    """
+    return ldexp(x, ea - eb)
