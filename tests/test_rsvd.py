@@ -21,7 +21,8 @@ from pivotal.randomized import nystrom, range_finder, reigh, rsvd
 
 from .helpers import random_matrix, to_np, torch
 
-rf_module = importlib.import_module("pivotal.randomized._range_finder")
+rf_module = importlib.import_module("pivotal.randomized._subspace")
+op_module = importlib.import_module("pivotal.randomized._operator")
 needs_torch = pytest.mark.skipif(torch is None, reason="torch not installed")
 
 M, N, K = 1000, 400, 20
@@ -85,13 +86,13 @@ def _check_signs(U):
 def _count_products(monkeypatch, method: str = "matmat") -> list[int]:
     """Record the width of every product ``A @ X`` (or ``A^H @ X`` for "rmatmat")."""
     counts: list[int] = []
-    orig = getattr(rf_module._Operator, method)
+    orig = getattr(op_module._Operator, method)
 
     def counting(self, x):
         counts.append(x.shape[1])
         return orig(self, x)
 
-    monkeypatch.setattr(rf_module._Operator, method, counting)
+    monkeypatch.setattr(op_module._Operator, method, counting)
     return counts
 
 
@@ -297,7 +298,7 @@ def test_reigh_matches_eigh(complex_):
     assert np.allclose(w, [5.0, -4.0, 3.0, -2.5, 2.0], atol=1e-10)
     _check_signs(V)
     # Same vectors as eigh's once both follow the sign convention.
-    from pivotal.randomized._rsvd import fix_signs
+    from pivotal.randomized._signs import fix_signs
 
     ref, _ = fix_signs(EV[:, order])
     assert np.allclose(V, ref, atol=1e-8)
@@ -461,7 +462,7 @@ def test_sign_convention_and_seed_independence():
     _check_signs(U0)
     # The singular vectors are unique up to sign; the convention fixes the sign.
     assert np.allclose(U0, U1, atol=1e-8) and np.allclose(Vh0, Vh1, atol=1e-8)
-    from pivotal.randomized._rsvd import fix_signs
+    from pivotal.randomized._signs import fix_signs
 
     Uf, Vhf = fix_signs(-U0, -Vh0)
     assert np.array_equal(Uf, U0) and np.array_equal(Vhf, Vh0)
@@ -687,16 +688,16 @@ def test_auto_stops_early_inside_a_plateau(monkeypatch):
 def test_column_peaks_match_argmax(monkeypatch, complex_):
     # The blocked scan of fix_signs picks the entry np.argmax(np.abs(U), axis=0)
     # picks, the first one on ties, also across blocks.
-    rsvd_module = importlib.import_module("pivotal.randomized._rsvd")
-    monkeypatch.setattr(rsvd_module, "_PEAK_ROWS", 64)
+    signs_module = importlib.import_module("pivotal.randomized._signs")
+    monkeypatch.setattr(signs_module, "_PEAK_ROWS", 64)
     rng = np.random.default_rng(0)
     U = random_matrix(rng, (1000, 6), np.complex128 if complex_ else np.float64)
     U[[10, 700], 0] = 9.0, -9.0  # a tie across blocks: the first wins
     U[[3, 5], 1] = -7.0, 7.0  # a tie inside a block
     U[:, 2] = 0.0  # an all-zero column
     expect = U[np.argmax(np.abs(U), axis=0), np.arange(6)]
-    assert np.array_equal(rsvd_module._column_peaks(U), expect)
-    V, _ = rsvd_module.fix_signs(U.copy(), overwrite=True)
+    assert np.array_equal(signs_module.column_peaks(U), expect)
+    V, _ = signs_module.fix_signs(U.copy(), overwrite=True)
     assert V[10, 0] == 9.0 and V[5, 1] == -7.0 and V[3, 1] == 7.0
     _check_signs(np.delete(V, 2, axis=1))
 

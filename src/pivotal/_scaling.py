@@ -37,9 +37,11 @@ from typing import Any
 import numpy as np
 from array_api_compat import is_dask_array
 
-from ._array import backend_name, check_finite_or_raise, distinct_entries, real_dtype, to_float
+from ._array import backend_name, distinct_entries, real_dtype, to_float
 
 __all__ = [
+    "abs_max_parts",
+    "largest",
     "ldexp",
     "max_abs",
     "safe_range",
@@ -100,14 +102,12 @@ def max_abs(x: Any) -> float:
     >>> max_abs(np.broadcast_to(-2.0, (10**6, 10**6)))   # scans one entry
     2.0
     """
-    if hasattr(x, "nnz") and hasattr(x, "tocsr"):  # scipy.sparse
-        x = x.tocsr().data if not hasattr(x, "data") else x.data
+    if hasattr(x, "nnz") and hasattr(x, "tocsr"):  # scipy.sparse: the stored entries
+        x = x.data if x.format in ("csr", "csc", "coo", "bsr", "dia") else x.tocsr().data
     if is_dask_array(x):
         import dask
 
-        if x.size == 0:
-            return 0.0
-        return _max_of_parts(x, dask.compute)
+        return largest(dask.compute(*abs_max_parts(x)))
     name = backend_name(x)
     if name == "torch":
         x = distinct_entries(x.detach())
@@ -125,7 +125,7 @@ def max_abs(x: Any) -> float:
     if x.size == 0:
         return 0.0
     if x.dtype.kind != "c":
-        return _max_of_parts(x, lambda *v: v)
+        return largest(abs_max_parts(x))
     flat = x.reshape(x.shape[0], -1) if x.ndim > 1 else x.reshape(1, -1)
     out = 0.0
     for i in range(0, flat.shape[0], _BLOCK_ROWS):
@@ -136,15 +136,24 @@ def max_abs(x: Any) -> float:
     return out
 
 
-def _max_of_parts(x: Any, evaluate) -> float:
-    """``max(max x, -min x)`` (real) or ``max |x|`` (complex), NaN-propagating; ``evaluate`` computes."""
+def abs_max_parts(x: Any) -> tuple:
+    """Reductions of ``x`` whose largest value is ``max |x_ij|``: ``(max x, -min x)``, or ``(max |x|,)`` if complex.
+
+    Lazy for a Dask array, so that a caller can compute them in the same pass
+    as other reductions (``dask.compute(*parts, ...)``); ``()`` when ``x``
+    is empty.  Combine the computed values with :func:`largest`.
+    """
+    if x.size == 0:
+        return ()
     if np.dtype(x.dtype).kind == "c":
-        (v,) = evaluate(abs(x).max())
-        return float(v)
-    hi, lo = (float(v) for v in evaluate(x.max(), x.min()))
-    if math.isnan(hi) or math.isnan(lo):
-        return math.nan
-    return max(abs(hi), abs(lo))
+        return (abs(x).max(),)
+    return (x.max(), -x.min())
+
+
+def largest(values) -> float:
+    """The largest of ``values`` as a float (0 for none), NaN if one of them is NaN."""
+    values = [float(v) for v in values]
+    return math.nan if any(math.isnan(v) for v in values) else max(values, default=0.0)
 
 
 def scale_exponent(anrm: float, dtype: Any) -> int:
@@ -185,12 +194,15 @@ def safe_scale(x: Any, name: str = "a", *, check_finite: bool = False) -> tuple[
     """``(e, anrm)``: ``anrm = max |x_ij|`` and its :func:`scale_exponent`, in one pass over ``x``.
 
     With ``check_finite`` a NaN or Inf in ``x`` raises the ``ValueError`` of
-    :func:`pivotal._array.check_finite_or_raise` (naming ``name``), so a
-    caller that scales needs no separate finiteness scan.
+    :func:`pivotal._array.check_finite_or_raise` (same message, naming
+    ``name``), so a caller that scales needs no separate finiteness scan.
     """
     anrm = max_abs(x)
     if check_finite and not math.isfinite(anrm):
-        check_finite_or_raise(x, name)
+        raise ValueError(
+            f"array must not contain infs or NaNs (found in {name}); clean the input, "
+            "or pass check_finite=False if non-finite values are intended."
+        )
     return scale_exponent(anrm, x.dtype), anrm
 
 

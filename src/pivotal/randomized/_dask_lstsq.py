@@ -79,7 +79,7 @@ from array_api_compat import is_dask_array
 
 from .._array import promote_dtypes, validate_rhs, working_dtype
 from .._direct_lstsq import rank_from_s, svd_solve
-from .._scaling import ldexp
+from .._scaling import abs_max_parts, largest, ldexp
 from ._dask import _prepare
 from ._spir import Ops, check_tall, set_cols
 from .sketches import SketchingOperator
@@ -110,11 +110,6 @@ def _merge_block(x: np.ndarray, val: np.ndarray, idx: np.ndarray) -> np.ndarray:
     out = x.copy()
     out[:, idx] = val
     return out
-
-
-def _peak(values: list[float]) -> float:
-    """The largest of ``values`` (0 for none), NaN if one is NaN."""
-    return math.nan if any(math.isnan(v) for v in values) else max(values, default=0.0)
 
 
 # --------------------------------------------------------------------------- products with A
@@ -240,14 +235,9 @@ class _DaskOps(Ops):
         """``(max |a_ij|, max |b_ij|)`` in one pass over ``A`` and ``b`` (NaN if either holds a NaN)."""
         import dask
 
-        def parts(x):  # reductions whose largest value is max |x_ij|
-            if x.size == 0:
-                return ()
-            return (abs(x).max(),) if self.complex else (x.max(), -x.min())
-
-        pa, pb = parts(self.a), parts(b2)
-        vals = [float(v) for v in dask.compute(*pa, *pb)]
-        return _peak(vals[: len(pa)]), _peak(vals[len(pa) :])
+        pa, pb = abs_max_parts(self.a), abs_max_parts(b2)
+        vals = dask.compute(*pa, *pb)
+        return largest(vals[: len(pa)]), largest(vals[len(pa) :])
 
     def rescaled(self, e: int) -> _DaskOps:
         """The operations on the lazy ``2**e A`` (each pass scales the chunks it reads)."""
