@@ -66,11 +66,16 @@ def _finfo(dtype: Any):
     return np.finfo(np.dtype(dtype))
 
 
-def safe_range(dtype: Any) -> tuple[float, float]:
-    """LAPACK's ``(smlnum, bignum)`` for ``dtype``: ``sqrt(safmin / eps)`` and its reciprocal.
+def safe_range(dtype: Any, degree: int = 2) -> tuple[float, float]:
+    """``(smlnum, bignum) = ((safmin / eps)**(1 / degree), its reciprocal)`` for ``dtype``.
 
     ``safmin`` is the smallest normalised number and ``eps`` the machine
-    epsilon (``dlamch('S')``, ``dlamch('P')``), as in ``xGELSD``.
+    epsilon (``dlamch('S')``, ``dlamch('P')``).  ``degree=2`` is LAPACK's
+    range (``xGELSD``): squares of numbers in it stay clear of overflow and,
+    up to a factor ``eps``, of underflow.  An algorithm whose intermediate
+    quantities are of higher degree in ``A`` needs a narrower range: the
+    randomized range finders form ``||A A^H Q||_F^2`` (degree 4), so they use
+    ``degree=4`` (about ``[1e-73, 1e73]`` in float64).
 
     Examples
     --------
@@ -79,9 +84,11 @@ def safe_range(dtype: Any) -> tuple[float, float]:
     >>> lo, hi = safe_range(np.float64)
     >>> f"{lo:.3g}", f"{hi:.3g}"
     ('1e-146', '9.99e+145')
+    >>> f"{safe_range(np.float64, degree=4)[0]:.3g}"
+    '1e-73'
     """
     fi = _finfo(real_dtype(dtype))
-    smlnum = math.sqrt(float(fi.tiny) / float(fi.eps))
+    smlnum = (float(fi.tiny) / float(fi.eps)) ** (1.0 / degree)
     return smlnum, 1.0 / smlnum
 
 
@@ -156,7 +163,7 @@ def largest(values) -> float:
     return math.nan if any(math.isnan(v) for v in values) else max(values, default=0.0)
 
 
-def scale_exponent(anrm: float, dtype: Any) -> int:
+def scale_exponent(anrm: float, dtype: Any, degree: int = 2) -> int:
     """The ``e`` with ``anrm * 2**e`` in ``[smlnum, bignum]`` (:func:`safe_range`), nearest the bound it crossed.
 
     0 when ``anrm`` already lies in the range, is 0 (nothing to scale) or is
@@ -175,7 +182,7 @@ def scale_exponent(anrm: float, dtype: Any) -> int:
     """
     if not (anrm > 0 and math.isfinite(anrm)):
         return 0
-    lo, hi = safe_range(dtype)
+    lo, hi = safe_range(dtype, degree)
     if lo <= anrm <= hi:
         return 0
     _, ea = math.frexp(anrm)  # anrm = f 2**ea, f in [0.5, 1)
@@ -190,7 +197,7 @@ def scale_exponent(anrm: float, dtype: Any) -> int:
     return e
 
 
-def safe_scale(x: Any, name: str = "a", *, check_finite: bool = False) -> tuple[int, float]:
+def safe_scale(x: Any, name: str = "a", *, check_finite: bool = False, degree: int = 2) -> tuple[int, float]:
     """``(e, anrm)``: ``anrm = max |x_ij|`` and its :func:`scale_exponent`, in one pass over ``x``.
 
     With ``check_finite`` a NaN or Inf in ``x`` raises the ``ValueError`` of
@@ -203,7 +210,7 @@ def safe_scale(x: Any, name: str = "a", *, check_finite: bool = False) -> tuple[
             f"array must not contain infs or NaNs (found in {name}); clean the input, "
             "or pass check_finite=False if non-finite values are intended."
         )
-    return scale_exponent(anrm, x.dtype), anrm
+    return scale_exponent(anrm, x.dtype, degree), anrm
 
 
 def ldexp(x: Any, e: int, *, inplace: bool = False) -> Any:

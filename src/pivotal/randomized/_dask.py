@@ -66,12 +66,12 @@ Results are NumPy arrays.
 
 Scaling
 -------
-As in memory, ``A`` is scaled by a power of two into LAPACK's safe range
-(:mod:`pivotal._scaling`) and the singular values and eigenvalues are
-unscaled.  The largest entry of ``A`` is computed in the pass that needs
+As in memory, ``A`` is scaled by a power of two into the safe range of
+:mod:`pivotal.randomized._operator` and the singular values and eigenvalues
+are unscaled.  The largest entry of ``A`` is computed in the pass that needs
 ``A`` first (the first product ``A @ Omega``, or the operator's checks),
 which is also the NaN/Inf check; only when ``A`` must be scaled (entries
-beyond about ``1e146``, below about ``1e-146``) is that pass repeated on the
+beyond about ``1e73``, below about ``1e-73``) is that pass repeated on the
 lazily scaled ``A``, whose chunks are then scaled as they are read.
 """
 
@@ -86,7 +86,7 @@ import scipy.sparse.linalg
 from .._array import namespace, unit_roundoff
 from .._scaling import abs_max_parts, largest, ldexp, scale_exponent
 from ..kernels.tsqr import normalize_qr_signs
-from ._operator import _Draw, _Operator
+from ._operator import SCALE_DEGREE, _Draw, _Operator
 from ._random import RandomState
 from ._signs import column_peaks, fix_signs
 from ._subspace import (
@@ -202,7 +202,7 @@ class _DaskSteps:
         Q, _, peaks = _tall_orth(self.A @ omega, also=abs_max_parts(self.A))
         anrm = largest(peaks)
         _refuse_non_finite(anrm, self.check_finite)
-        e = scale_exponent(anrm, self.A.dtype)
+        e = scale_exponent(anrm, self.A.dtype, SCALE_DEGREE)
         if e:  # the first product again, from the scaled A
             self.A, self.scale_exp = ldexp(self.A, e), e
             Q, _, _ = _tall_orth(self.A @ omega)
@@ -287,12 +287,13 @@ class _ClientOperator(_Operator):
     "linop"``; the public functions accept it in place of ``A``), and they
     unscale what they return through :meth:`_Operator.unscaled`.  One pass
     over ``A`` finds its largest entry (the NaN/Inf check and the scale),
-    ``||A||_F^2`` and, for a Hermitian operator (``reigh``, ``nystrom``,
+    ``||2**e A||_F^2`` and, for a Hermitian operator (``reigh``, ``nystrom``,
     which name themselves in ``func``), the symmetry defect ``||A x - A^H
-    x||`` for a random ``x``, checked as in memory; the pass is repeated on
-    the scaled ``A`` only when ``A`` had to be scaled.  So ``tol=`` stops on
-    the exact Frobenius norm as for NumPy input, not on the probe estimate
-    of a LinearOperator.
+    x||`` for a random ``x``, checked as in memory: each chunk reports its
+    largest entry and its sum of squares relative to it (LAPACK ``xLASSQ``'s
+    pair), so nothing overflows before the scale is known.  So ``tol=``
+    stops on the exact Frobenius norm as for NumPy input, not on the probe
+    estimate of a LinearOperator.
     """
 
     def __init__(self, A: Any, dt: np.dtype, check_finite: bool, *, hermitian: bool = False, func: str = ""):
@@ -308,28 +309,20 @@ class _ClientOperator(_Operator):
         if hermitian and self.shape[0] != self.shape[1]:
             raise ValueError(f"{func}: A must be square ({_WHAT[func]}), got shape {self.shape}.")
         x = np.random.default_rng(12345).standard_normal((self.shape[1], 1)).astype(dt)
-        anrm, self._fro2, defect = self._measure(A, x)
-        _refuse_non_finite(anrm, check_finite)
-        e = scale_exponent(anrm, dt)
-        if e:
-            A, self.scale_exp = ldexp(A, e), e
-            _, self._fro2, defect = self._measure(A, x)
-        if hermitian:
-            self._check_symmetric(defect, x, func)
-        self.a = _as_linop(A, dt, hermitian=hermitian)
-
-    def _measure(self, A: Any, x: np.ndarray) -> tuple[float, float, float]:
-        """``(max |a_ij|, ||A||_F^2, ||A x - A^H x||)`` in one pass (the defect only if Hermitian)."""
         import dask
 
-        peaks = abs_max_parts(A)
-        extra = [(abs(A @ x - A.conj().T @ x) ** 2).sum()] if self.hermitian else []
-        values = dask.compute(*peaks, (abs(A) ** 2).sum(), *extra)
-        defect = math.sqrt(float(values[-1])) if self.hermitian else 0.0
-        return largest(values[: len(peaks)]), float(values[len(peaks)]), defect
+        parts = [A] + ([A @ x - A.conj().T @ x] if hermitian else [])
+        sums = [np.asarray(p).reshape(-1, 2) for p in dask.compute(*(_chunk_sums(p) for p in parts))]
+        anrm = largest(sums[0][:, 0])
+        _refuse_non_finite(anrm, check_finite)
+        self.scale_exp = e = scale_exponent(anrm, dt, SCALE_DEGREE)
+        self._fro2 = _scaled_sum_of_squares(sums[0], e)
+        if hermitian:
+            self._check_symmetric(math.sqrt(_scaled_sum_of_squares(sums[1], e)), x, func)
+        self.a = _as_linop(ldexp(A, e), dt, hermitian=hermitian)
 
     def _check_symmetric(self, defect: float, x: np.ndarray, func: str) -> None:
-        """The in-memory path's symmetry check (:func:`pivotal.randomized._rsvd.check_hermitian`)."""
+        """The in-memory path's symmetry check (:func:`pivotal.randomized._rsvd.check_hermitian`) on ``2**e A``."""
         n = self.shape[1]
         fro, xn = math.sqrt(self._fro2), float(np.linalg.norm(x))
         if n and math.isfinite(fro) and defect > 100 * unit_roundoff(self.dtype) * math.sqrt(n) * fro * xn:
@@ -341,6 +334,24 @@ class _ClientOperator(_Operator):
 
     def fro2(self) -> float:
         return self._fro2
+
+
+def _block_sums(block: np.ndarray) -> np.ndarray:
+    """``[[s, sum |block / s|^2]]`` with ``s = max |block|`` (LAPACK ``xLASSQ``'s pair; NaN propagates)."""
+    s = float(np.max(np.abs(block))) if block.size else 0.0
+    ssq = float(np.sum(np.abs(block / s) ** 2)) if s > 0 and math.isfinite(s) else 0.0
+    return np.array([[s, ssq]])
+
+
+def _chunk_sums(x: Any) -> Any:
+    """The ``(s, ssq)`` pairs of the chunks of a 2-D ``x``, lazily (each chunk's pair side by side)."""
+    rows, cols = x.numblocks
+    return x.map_blocks(_block_sums, chunks=((1,) * rows, (2,) * cols), dtype=np.float64)
+
+
+def _scaled_sum_of_squares(sums: np.ndarray, e: int) -> float:
+    """``||2**e x||_F^2`` from the chunks' ``(s, ssq)`` pairs."""
+    return float(sum(math.ldexp(s, e) ** 2 * ssq for s, ssq in sums if s > 0))
 
 
 #: What each Hermitian caller requires of ``A``, for the messages.

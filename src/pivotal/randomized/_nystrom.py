@@ -66,7 +66,7 @@ def nystrom(
         ``A @ X`` is used) or a ``dask.array.Array`` chunked by rows (used
         through distributed products; the results are then NumPy arrays).
         Dense and sparse input is checked for symmetry with one random
-        product, and scaled by a power of two into LAPACK's safe range (any
+        product, and scaled by a power of two into a safe range (any
         finite scale works; ``lam`` is unscaled); a broadcast view (a
         stride-0 axis) is multiplied through its distinct row or column.
     k : int

@@ -7,11 +7,13 @@ PyTorch array, a JAX array (computed on as NumPy), a ``scipy.sparse``
 matrix, a ``scipy.sparse.linalg.LinearOperator``, or a broadcast view.
 
 Scaling.  With ``scale=True`` (the public entry points) a dense or sparse
-``A`` is scaled by a power of two ``2**e`` into LAPACK's safe range
+``A`` is scaled by a power of two ``2**e`` into a safe range
 (:mod:`pivotal._scaling`) before any product: the algorithms form Gram
-matrices (CholeskyQR, the implicit steps) and sums of squares
-(``||A||_F^2``), which would overflow from about ``1e154`` and underflow
-below ``1e-154``, and products of subnormal numbers lose their digits.
+matrices (CholeskyQR, the implicit steps, block Krylov's ``W^H W``) and
+sums of squares of power iterates (``||A A^H Q||_F^2``, degree 4 in
+``A``), so the range is that of degree 4, about ``[1e-73, 1e73]`` in
+float64 (LAPACK's ``[1e-146, 1e146]`` is that of degree 2); and products of
+subnormal numbers lose their digits.
 The callers unscale what carries the scale (singular values and
 eigenvalues by ``2**-e``; bases do not).  The scan that finds ``e`` is also
 the NaN/Inf check.  A LinearOperator is used as given.
@@ -48,7 +50,10 @@ from .._backends import _blas
 from .._scaling import ldexp, safe_scale
 from ._random import RandomState, _kind, as_generator, standard_normal
 
-__all__ = ["mm"]
+__all__ = ["SCALE_DEGREE", "mm"]
+
+#: The highest degree in ``A`` of the quantities the randomized algorithms form (module notes).
+SCALE_DEGREE = 4
 
 
 class _Operator:
@@ -127,7 +132,7 @@ class _Operator:
         """``a`` (or ``2**e a`` with ``scale``), after the scan that refuses NaN/Inf (``check_finite``)."""
         if not (check_finite or scale):
             return a
-        e, _ = safe_scale(a, name, check_finite=check_finite)
+        e, _ = safe_scale(a, name, check_finite=check_finite, degree=SCALE_DEGREE)
         if not scale or e == 0:
             return a
         self.scale_exp = e

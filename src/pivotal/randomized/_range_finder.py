@@ -41,7 +41,7 @@ def range_finder(
         NumPy array, PyTorch tensor (any device), JAX array, ``scipy.sparse``
         matrix or array, or a ``scipy.sparse.linalg.LinearOperator`` (used
         matrix-free through ``matmat`` and ``rmatmat`` only).  Dense and
-        sparse ``A`` are first scaled by a power of two into LAPACK's safe
+        sparse ``A`` are first scaled by a power of two into a safe
         range, so any finite scale works (subnormal entries included); a
         broadcast view (a stride-0 axis) is multiplied through its distinct
         row or column.  Or a ``dask.array.Array`` (see

@@ -8,7 +8,7 @@ Z^H`` comes free from the last half-step of the range finder, so
 same way and ``eigh(T)`` gives the Ritz pairs.  With ``n_iter="auto"`` the
 number of products with ``A`` is chosen from the convergence of the Ritz
 values (see :mod:`pivotal.randomized._subspace`).  ``A`` is scaled by a
-power of two into LAPACK's safe range first (:mod:`pivotal.randomized._operator`)
+power of two into a safe range first (:mod:`pivotal.randomized._operator`)
 and the singular values and eigenvalues unscaled at the end.
 
 Sign convention
@@ -77,7 +77,7 @@ def rsvd(
         matrix-free, through ``matmat`` and ``rmatmat`` only), or a
         ``dask.array.Array`` chunked by rows (never gathered on one worker;
         see :mod:`pivotal.randomized._dask`).  Real or complex.  Any finite
-        scale works: ``A`` is scaled by a power of two into LAPACK's safe
+        scale works: ``A`` is scaled by a power of two into a safe
         range first, and ``s`` unscaled.  A broadcast view (a stride-0 axis)
         is multiplied through its distinct row or column.
     k : int or None

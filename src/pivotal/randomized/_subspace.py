@@ -65,7 +65,8 @@ iterations), are appended until the *error indicator*
 ``||A||_F^2 - ||B||_F^2 = ||A - Q B||_F^2`` (``B = Q^H A``, exact in exact
 arithmetic) falls below ``tol^2 ||A||_F^2``.  The indicator loses accuracy
 below ``~sqrt(u) ||A||_F`` through cancellation; for tolerances that small
-the stop is confirmed by Gaussian probes of the residual
+the stop is decided, once the indicator reaches its cancellation floor
+``1e3 u ||A||_F^2``, by Gaussian probes of the residual
 ``||(I - Q Q^H) A omega||`` (HMT 2011, section 4.3), which do not cancel.
 For a matrix-free ``LinearOperator`` ``||A||_F`` is unknown; both it and
 the residual are then estimated from the Gaussian samples (unbiased, about
@@ -756,11 +757,13 @@ def adaptive_qb(op: _Operator, tol: float, kmax: int, q: int | None, draw: _Draw
         qs.append(Qi)
         bs.append(Bi)
         captured += _fro2(Bi)
-        if not estimated and fro2 - captured <= tol**2 * fro2:
-            if tol**2 >= 1e3 * u:
+        floor = 1e3 * u  # the indicator's own cancellation level (relative to fro2)
+        if not estimated and fro2 - captured <= max(tol**2, floor) * fro2:
+            if tol**2 >= floor:
                 resid2 = fro2 - captured
                 break
-            # Below ~sqrt(u) the indicator is mostly cancellation: ask the probes.
+            # Below ~sqrt(u) the indicator is mostly cancellation (it may never reach
+            # tol^2 fro2, or reach it by chance): once it is at its floor, ask the probes.
             resid2 = _probe_resid2(op, qs, bs, draw)
             if resid2 <= tol**2 * fro2:
                 break
