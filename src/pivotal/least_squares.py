@@ -7,7 +7,9 @@
 ``"svd"``    SVD of ``A`` (LAPACK ``gesdd``): minimum-norm, rank by ``cond``.
 ``"qr"``     Householder QR; assumes full rank (warns when ``R`` says otherwise).
 ``"qrcp"``   Column-pivoted QR + complete orthogonal decomposition:
-             minimum-norm solution of rank-deficient problems (like ``gelsy``).
+             minimum-norm solution of rank-deficient problems, the rank
+             decided as LAPACK's ``gelsy`` does (incremental condition
+             estimation of the leading blocks of ``R``).
 ``"normal"`` Normal equations ``A^H A x = A^H b`` by Cholesky -- for comparison
              only; squares the condition number (warns when that loses more
              than half the digits).
@@ -29,6 +31,15 @@
              minimum-norm answer and singular values as ``gelsd`` at a
              fraction of its cost.  Otherwise ``"svd"``.
 ============ ================================================================
+
+As LAPACK's drivers do (``xGELSD``, ``xGELSY``), every method first scales
+``A`` and ``b`` by powers of two into the safe range (largest entry between
+about ``1e-146`` and ``1e146`` in float64, :mod:`pivotal._scaling`) and
+unscales ``x``, the residues and ``s``: the normal equations and the sketch
+square their input, and subnormal entries would lose digits at every
+operation.  Results that are themselves beyond the range (residues of a
+``1e300``-sized problem, ``x`` of a subnormal ``A`` with a normal ``b``)
+overflow to ``inf`` or underflow, as LAPACK's do.
 """
 
 from __future__ import annotations
@@ -231,8 +242,11 @@ def lstsq(
     a : (..., M, N) array_like
     b : (..., M) or (..., M, K) array_like
     cond : float, optional
-        Singular values (or ``|R_kk|`` for QR methods) below
-        ``cond * largest`` count as zero; default machine epsilon.  With
+        Singular values below ``cond * largest`` count as zero; default
+        machine epsilon.  ``"qrcp"`` (``gelsy``): the rank is the largest
+        ``k`` whose leading ``k x k`` block of ``R`` has an estimated
+        condition number below ``1 / cond`` (LAPACK's rule); ``"qr"`` warns
+        when ``R``'s condition estimate is below ``cond``.  With
         ``"sketch"`` the sketch's ``s_min / s_max`` (accurate to the sketch's
         distortion) is screened against ``max(4 cond, 10 max(N, 10) eps/2)``
         and, below it, the direct solver decides the rank with ``cond``.
