@@ -40,6 +40,13 @@ repair, :class:`pivotal.errors.NotPositiveDefiniteError` is raised with the
 column index and a message naming the method to use instead; no function
 returns an inaccurate ``Q`` silently.
 
+Scaling: the Gram matrix squares the entries of ``A``, so it would overflow
+from about ``1e154`` and lose everything below about ``1e-154``.  Every
+function first scales ``A`` by a power of two into LAPACK's safe range
+(largest entry between about ``1e-146`` and ``1e146``; :mod:`pivotal._scaling`)
+and unscales ``R`` at the end; ``Q`` does not depend on the scaling.  The
+scan that finds the scale is also the NaN/Inf check.
+
 Implementation: the Gram matrix is formed with the backend's ``herk_update``
 (BLAS ``?syrk``/``?herk`` on NumPy, called on the transpose without a
 copy; about half the flops of a general product), the Cholesky factor with
@@ -328,8 +335,8 @@ def cholesky_qr(a: Any, *, check_finite: bool = True, overwrite_a: bool = False)
         Raise ``ValueError`` for NaN or Inf in ``a`` (default True).
     overwrite_a : bool, optional
         Allow ``Q`` to be computed in ``a``'s memory (no ``m x n`` copy)
-        when ``a`` is a writable C-ordered array of the working dtype;
-        otherwise ``a`` is copied as usual.  When the Cholesky factorization
+        when ``a`` is a writable C-ordered array of the working dtype and
+        needs no scaling; otherwise ``a`` is copied as usual.  When the Cholesky factorization
         fails ``a`` is left intact (the failure precedes any write).
 
     Returns
@@ -386,9 +393,9 @@ def cholesky_qr2(a: Any, *, check_finite: bool = True, overwrite_a: bool = False
         Raise ``ValueError`` for NaN or Inf in ``a`` (default True).
     overwrite_a : bool, optional
         Allow ``Q`` to be computed in ``a``'s memory (no ``m x n`` copy)
-        when ``a`` is a writable C-ordered array of the working dtype.  Its
-        contents are then lost, also when an error is raised after the
-        first pass.
+        when ``a`` is a writable C-ordered array of the working dtype and
+        needs no scaling.  Its contents are then lost, also when an error is
+        raised after the first pass.
 
     {RETURNS_ORTHONORMAL}
 
