@@ -222,8 +222,8 @@ def test_block_krylov_filling_the_space_is_exact(backend, shape, complex_):
         A = _filling_matrix(m, n, spectrum, complex_)
         sigma = np.linalg.svd(A, compute_uv=False)
         Ain = torch.as_tensor(A) if backend == "torch" else A
-        for k, p, q in _FILLING:
-            k = min(k, kmax // 2)
+        for k_max, p, q in _FILLING:
+            k = min(k_max, kmax // 2)
             U, s, Vh = rsvd(Ain, k, n_oversamples=p, n_iter=q, method="block_krylov", random_state=0)
             if backend == "torch":
                 assert isinstance(s, torch.Tensor)
@@ -369,7 +369,7 @@ def test_sparse_and_linear_operator_inputs():
     ):
         U, s, Vh = rsvd(op, 10, n_iter=3, random_state=0)
         assert isinstance(U, np.ndarray)
-        for a, b in zip((U, s, Vh), ref):
+        for a, b in zip((U, s, Vh), ref, strict=True):
             assert np.allclose(a, b, atol=1e-10)
     sigma = np.linalg.svd(dense, compute_uv=False)
     U, s, Vh = rsvd(scipy.sparse.linalg.aslinearoperator(A), 10, random_state=0)
@@ -415,7 +415,7 @@ def test_torch_equals_numpy_for_fixed_seed():
         ref = rsvd(A, K, random_state=5, **kw)
         out = rsvd(t, K, random_state=5, **kw)
         assert all(isinstance(x, torch.Tensor) for x in out)
-        for a, b in zip(out, ref):
+        for a, b in zip(out, ref, strict=True):
             assert to_np(a).shape == b.shape
             assert np.allclose(to_np(a), b, atol=1e-9), kw
     Q = range_finder(t, K, random_state=2)
@@ -432,7 +432,7 @@ def test_torch_equals_numpy_for_fixed_seed():
     Ac, _ = _matrix("fast", complex_=True)
     out = rsvd(torch.from_numpy(Ac.copy()), 5, random_state=1)
     ref = rsvd(Ac, 5, random_state=1)
-    assert all(np.allclose(to_np(a), b, atol=1e-9) for a, b in zip(out, ref))
+    assert all(np.allclose(to_np(a), b, atol=1e-9) for a, b in zip(out, ref, strict=True))
 
 
 @needs_torch
@@ -441,7 +441,7 @@ def test_torch_generator_random_state():
     t = torch.from_numpy(A.copy())
     out1 = rsvd(t, K, random_state=torch.Generator().manual_seed(0))
     out2 = rsvd(t, K, random_state=torch.Generator().manual_seed(0))
-    assert all(torch.equal(a, b) for a, b in zip(out1, out2))
+    assert all(torch.equal(a, b) for a, b in zip(out1, out2, strict=True))
     assert np.linalg.norm(A - (to_np(out1[0]) * to_np(out1[1])) @ to_np(out1[2]), 2) <= 1.05 * sigma[K]
 
 
@@ -472,7 +472,7 @@ def test_reproducible_for_fixed_seed():
     A, _ = _matrix("slow")
     a = rsvd(A, K, random_state=3)
     b = rsvd(A, K, random_state=3)
-    assert all(np.array_equal(x, y) for x, y in zip(a, b))
+    assert all(np.array_equal(x, y) for x, y in zip(a, b, strict=True))
 
 
 def test_empty_and_k_zero():
