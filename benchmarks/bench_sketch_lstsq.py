@@ -119,14 +119,14 @@ def bench(m: int, n: int, kappas, repeat: int, sketch_size: int | None) -> None:
 
 
 def crossover(shapes, repeat: int) -> None:
-    from pivotal.least_squares import _lstsq_core  # the direct path of method="auto"
+    from pivotal._direct_lstsq import solve_qr_svd  # the direct path of method="auto"
 
     for m, n in shapes:
         A, b = make_problem(m, n, 1e6, seed=1)
         b2 = b[:, None]
         t_direct, t_sketch = paired_medians(
             [
-                lambda A=A, b2=b2: _lstsq_core(A, b2, None, "rsvd", A.dtype),
+                lambda A=A, b2=b2: solve_qr_svd(A, b2, float(np.finfo(A.dtype).eps)),
                 lambda A=A, b=b: pv.lstsq(A, b, method="sketch", check_finite=False),
             ],
             repeat,

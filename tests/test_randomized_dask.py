@@ -18,7 +18,7 @@ import pytest
 from pivotal.randomized import nystrom, range_finder, reigh, rsvd
 from pivotal.randomized._random import root_key, tile_normal
 
-rf_module = importlib.import_module("pivotal.randomized._range_finder")
+rf_module = importlib.import_module("pivotal.randomized._subspace")
 
 da = pytest.importorskip("dask.array")
 

@@ -21,7 +21,8 @@ from pivotal.randomized import nystrom, range_finder, reigh, rsvd
 
 from .helpers import random_matrix, to_np, torch
 
-rf_module = importlib.import_module("pivotal.randomized._range_finder")
+rf_module = importlib.import_module("pivotal.randomized._subspace")
+op_module = importlib.import_module("pivotal.randomized._operator")
 needs_torch = pytest.mark.skipif(torch is None, reason="torch not installed")
 
 M, N, K = 1000, 400, 20
@@ -85,13 +86,13 @@ def _check_signs(U):
 def _count_products(monkeypatch, method: str = "matmat") -> list[int]:
     """Record the width of every product ``A @ X`` (or ``A^H @ X`` for "rmatmat")."""
     counts: list[int] = []
-    orig = getattr(rf_module._Operator, method)
+    orig = getattr(op_module._Operator, method)
 
     def counting(self, x):
         counts.append(x.shape[1])
         return orig(self, x)
 
-    monkeypatch.setattr(rf_module._Operator, method, counting)
+    monkeypatch.setattr(op_module._Operator, method, counting)
     return counts
 
 
@@ -221,8 +222,8 @@ def test_block_krylov_filling_the_space_is_exact(backend, shape, complex_):
         A = _filling_matrix(m, n, spectrum, complex_)
         sigma = np.linalg.svd(A, compute_uv=False)
         Ain = torch.as_tensor(A) if backend == "torch" else A
-        for k, p, q in _FILLING:
-            k = min(k, kmax // 2)
+        for k_max, p, q in _FILLING:
+            k = min(k_max, kmax // 2)
             U, s, Vh = rsvd(Ain, k, n_oversamples=p, n_iter=q, method="block_krylov", random_state=0)
             if backend == "torch":
                 assert isinstance(s, torch.Tensor)
@@ -297,7 +298,7 @@ def test_reigh_matches_eigh(complex_):
     assert np.allclose(w, [5.0, -4.0, 3.0, -2.5, 2.0], atol=1e-10)
     _check_signs(V)
     # Same vectors as eigh's once both follow the sign convention.
-    from pivotal.randomized._rsvd import fix_signs
+    from pivotal.randomized._signs import fix_signs
 
     ref, _ = fix_signs(EV[:, order])
     assert np.allclose(V, ref, atol=1e-8)
@@ -368,7 +369,7 @@ def test_sparse_and_linear_operator_inputs():
     ):
         U, s, Vh = rsvd(op, 10, n_iter=3, random_state=0)
         assert isinstance(U, np.ndarray)
-        for a, b in zip((U, s, Vh), ref):
+        for a, b in zip((U, s, Vh), ref, strict=True):
             assert np.allclose(a, b, atol=1e-10)
     sigma = np.linalg.svd(dense, compute_uv=False)
     U, s, Vh = rsvd(scipy.sparse.linalg.aslinearoperator(A), 10, random_state=0)
@@ -414,7 +415,7 @@ def test_torch_equals_numpy_for_fixed_seed():
         ref = rsvd(A, K, random_state=5, **kw)
         out = rsvd(t, K, random_state=5, **kw)
         assert all(isinstance(x, torch.Tensor) for x in out)
-        for a, b in zip(out, ref):
+        for a, b in zip(out, ref, strict=True):
             assert to_np(a).shape == b.shape
             assert np.allclose(to_np(a), b, atol=1e-9), kw
     Q = range_finder(t, K, random_state=2)
@@ -431,7 +432,7 @@ def test_torch_equals_numpy_for_fixed_seed():
     Ac, _ = _matrix("fast", complex_=True)
     out = rsvd(torch.from_numpy(Ac.copy()), 5, random_state=1)
     ref = rsvd(Ac, 5, random_state=1)
-    assert all(np.allclose(to_np(a), b, atol=1e-9) for a, b in zip(out, ref))
+    assert all(np.allclose(to_np(a), b, atol=1e-9) for a, b in zip(out, ref, strict=True))
 
 
 @needs_torch
@@ -440,7 +441,7 @@ def test_torch_generator_random_state():
     t = torch.from_numpy(A.copy())
     out1 = rsvd(t, K, random_state=torch.Generator().manual_seed(0))
     out2 = rsvd(t, K, random_state=torch.Generator().manual_seed(0))
-    assert all(torch.equal(a, b) for a, b in zip(out1, out2))
+    assert all(torch.equal(a, b) for a, b in zip(out1, out2, strict=True))
     assert np.linalg.norm(A - (to_np(out1[0]) * to_np(out1[1])) @ to_np(out1[2]), 2) <= 1.05 * sigma[K]
 
 
@@ -461,7 +462,7 @@ def test_sign_convention_and_seed_independence():
     _check_signs(U0)
     # The singular vectors are unique up to sign; the convention fixes the sign.
     assert np.allclose(U0, U1, atol=1e-8) and np.allclose(Vh0, Vh1, atol=1e-8)
-    from pivotal.randomized._rsvd import fix_signs
+    from pivotal.randomized._signs import fix_signs
 
     Uf, Vhf = fix_signs(-U0, -Vh0)
     assert np.array_equal(Uf, U0) and np.array_equal(Vhf, Vh0)
@@ -471,7 +472,7 @@ def test_reproducible_for_fixed_seed():
     A, _ = _matrix("slow")
     a = rsvd(A, K, random_state=3)
     b = rsvd(A, K, random_state=3)
-    assert all(np.array_equal(x, y) for x, y in zip(a, b))
+    assert all(np.array_equal(x, y) for x, y in zip(a, b, strict=True))
 
 
 def test_empty_and_k_zero():
@@ -687,16 +688,16 @@ def test_auto_stops_early_inside_a_plateau(monkeypatch):
 def test_column_peaks_match_argmax(monkeypatch, complex_):
     # The blocked scan of fix_signs picks the entry np.argmax(np.abs(U), axis=0)
     # picks, the first one on ties, also across blocks.
-    rsvd_module = importlib.import_module("pivotal.randomized._rsvd")
-    monkeypatch.setattr(rsvd_module, "_PEAK_ROWS", 64)
+    signs_module = importlib.import_module("pivotal.randomized._signs")
+    monkeypatch.setattr(signs_module, "_PEAK_ROWS", 64)
     rng = np.random.default_rng(0)
     U = random_matrix(rng, (1000, 6), np.complex128 if complex_ else np.float64)
     U[[10, 700], 0] = 9.0, -9.0  # a tie across blocks: the first wins
     U[[3, 5], 1] = -7.0, 7.0  # a tie inside a block
     U[:, 2] = 0.0  # an all-zero column
     expect = U[np.argmax(np.abs(U), axis=0), np.arange(6)]
-    assert np.array_equal(rsvd_module._column_peaks(U), expect)
-    V, _ = rsvd_module.fix_signs(U.copy(), overwrite=True)
+    assert np.array_equal(signs_module.column_peaks(U), expect)
+    V, _ = signs_module.fix_signs(U.copy(), overwrite=True)
     assert V[10, 0] == 9.0 and V[5, 1] == -7.0 and V[3, 1] == 7.0
     _check_signs(np.delete(V, 2, axis=1))
 

@@ -29,6 +29,7 @@ __all__ = [
     "conj_transpose",
     "conjugate_inplace",
     "device_of",
+    "distinct_entries",
     "from_numpy",
     "is_complex",
     "is_traced",
@@ -199,7 +200,28 @@ def as_array(a: Any, name: str = "a"):
     return arr
 
 
+def distinct_entries(x: Any) -> Any:
+    """A view of ``x`` holding each entry once: every axis of stride 0 cut to length 1.
+
+    Broadcast views (``numpy.broadcast_to``, ``torch.expand``) repeat their
+    entries along the axes of stride 0; a scan of the view (finiteness, the
+    largest entry) needs only this view, whose size is that of the memory
+    behind it rather than the product of the shape (``10**12`` entries for
+    ``numpy.broadcast_to(1.0, (10**6, 10**6))``).  Other arrays are
+    returned unchanged.
+    """
+    name = backend_name(x)
+    if name == "jax" or not hasattr(x, "shape") or len(x.shape) == 0:
+        return x
+    strides = x.stride() if name == "torch" else np.asarray(x).strides
+    if all(s != 0 for s in strides):
+        return x
+    keep = [slice(0, 1) if s == 0 and d > 1 else slice(None) for s, d in zip(strides, x.shape, strict=True)]
+    return x[tuple(keep)]
+
+
 def _all_finite(x, name: str) -> bool:
+    x = distinct_entries(x)
     if name == "torch":
         import torch
 

@@ -366,6 +366,33 @@ def _host_dense(a: Any) -> np.ndarray:
     return x
 
 
+#: Largest dense size (entries) of a broadcast (stride-0) view that doctor materialises: 2 GiB in float64.
+BROADCAST_LIMIT = 2**28
+
+
+def _dense_copy_of_broadcast(x: np.ndarray) -> np.ndarray:
+    """``x``, or a dense copy of a broadcast view; a ``ValueError`` when that copy would be too large.
+
+    A view with a stride-0 axis (``numpy.broadcast_to``, ``torch.expand``)
+    holds one row or column however large its shape; doctor's analyses
+    factor the dense matrix, which for ``broadcast_to(1.0, (10**6, 10**6))``
+    would need 8 TB (and the entrywise counts alone scan ``10**12`` entries).
+    Views up to :data:`BROADCAST_LIMIT` entries are copied and examined like
+    any matrix; larger ones are refused before anything is scanned.
+    """
+    if x.ndim != 2 or all(st != 0 for st in x.strides) or x.size <= 1:
+        return x
+    if x.size > BROADCAST_LIMIT:
+        m, n = x.shape
+        raise ValueError(
+            f"a is a broadcast (stride-0) view of shape {m} x {n}: its {x.size:.3g} entries repeat one "
+            f"row or column, but doctor factors the dense matrix ({x.size * x.itemsize / 2**30:.3g} GiB), "
+            f"which is refused beyond {BROADCAST_LIMIT:.3g} entries. Examine the distinct part "
+            "(a[:1] or a[:, :1]), or a smaller matrix."
+        )
+    return np.ascontiguousarray(x)
+
+
 def _check_2d(shape: tuple, what: str = "a") -> tuple[int, int]:
     if len(shape) != 2:
         raise ValueError(
@@ -512,8 +539,10 @@ def doctor(a: Any, b: Any = None, *, exact_limit: int = 2000, random_state: Any 
     Raises
     ------
     ValueError
-        ``a`` is not 2-D, ``b`` does not match ``a``'s rows, or a bad
-        ``exact_limit``/``random_state``.
+        ``a`` is not 2-D, ``b`` does not match ``a``'s rows, a bad
+        ``exact_limit``/``random_state``, or ``a`` is a broadcast (stride-0)
+        view of more than :data:`BROADCAST_LIMIT` entries (its dense form,
+        which the analyses factor, would not fit).
     TypeError
         Non-numeric ``a``.
 
@@ -562,7 +591,7 @@ def doctor(a: Any, b: Any = None, *, exact_limit: int = 2000, random_state: Any 
     if sparse:
         in_dtype = np.dtype(a.dtype)
     else:
-        A0 = _host_dense(a_user)
+        A0 = _dense_copy_of_broadcast(_host_dense(a_user))
         in_dtype = A0.dtype
     wdt = _working(np.dtype(in_dtype))
     u = unit_roundoff(wdt)

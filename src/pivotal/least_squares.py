@@ -7,7 +7,9 @@
 ``"svd"``    SVD of ``A`` (LAPACK ``gesdd``): minimum-norm, rank by ``cond``.
 ``"qr"``     Householder QR; assumes full rank (warns when ``R`` says otherwise).
 ``"qrcp"``   Column-pivoted QR + complete orthogonal decomposition:
-             minimum-norm solution of rank-deficient problems (like ``gelsy``).
+             minimum-norm solution of rank-deficient problems, the rank
+             decided as LAPACK's ``gelsy`` does (incremental condition
+             estimation of the leading blocks of ``R``).
 ``"normal"`` Normal equations ``A^H A x = A^H b`` by Cholesky -- for comparison
              only; squares the condition number (warns when that loses more
              than half the digits).
@@ -29,11 +31,19 @@
              minimum-norm answer and singular values as ``gelsd`` at a
              fraction of its cost.  Otherwise ``"svd"``.
 ============ ================================================================
+
+As LAPACK's drivers do (``xGELSD``, ``xGELSY``), every method first scales
+``A`` and ``b`` by powers of two into the safe range (largest entry between
+about ``1e-146`` and ``1e146`` in float64, :mod:`pivotal._scaling`) and
+unscales ``x``, the residues and ``s``: the normal equations and the sketch
+square their input, and subnormal entries would lose digits at every
+operation.  Results that are themselves beyond the range (residues of a
+``1e300``-sized problem, ``x`` of a subnormal ``A`` with a normal ``b``)
+overflow to ``inf`` or underflow, as LAPACK's do.
 """
 
 from __future__ import annotations
 
-import warnings
 from typing import Any
 
 import numpy as np
@@ -52,169 +62,144 @@ from ._array import (
     working_copy,
     working_dtype,
 )
-from .errors import IllConditionedWarning, LinAlgWarning
+from ._direct_lstsq import (
+    LstsqSolution,
+    solve_normal,
+    solve_qr,
+    solve_qr_svd,
+    solve_qrcp,
+    solve_svd,
+)
+from ._scaling import ldexp, scale_least_squares, unscale_solution
 
 __all__ = ["LSTSQ_METHODS", "lstsq", "matrix_rank", "null_space", "orth", "pinv"]
 
 LSTSQ_METHODS = ("auto", "svd", "qr", "qrcp", "normal", "sketch")
+# (``"auto"`` may also resolve to ``"qr_svd"``: Householder QR, then the SVD of R.)
 
 #: Seed of the sketch behind ``method="sketch"`` (fixed, so that ``lstsq`` is deterministic).
 SKETCH_SEED = 0
 _DRIVERS = {"gelsd": "svd", "gelss": "svd", "gelsy": "qrcp"}
 
 
-def _svd_solve(u: Any, s: Any, vh: Any, b: Any, rank: int) -> Any:
-    """``x = V_r diag(1/s_r) U_r^H b`` for the leading ``rank`` singular triplets."""
-    xp = namespace(b)
-    c = conj_transpose(u[:, :rank]) @ b
-    c = c / xp.reshape(xp.astype(s[:rank], c.dtype), (rank, 1))
-    return conj_transpose(vh[:rank, :]) @ c
-
-
-def _rank_from_s(s: Any, cond: float) -> int:
-    xp = namespace(s)
-    if s.shape[0] == 0:
-        return 0
-    smax = to_float(s[0])
-    return int(to_float(xp.sum(xp.astype(s > cond * smax, xp.int64)))) if smax > 0 else 0
-
-
 def _lstsq_core(a: Any, b: Any, cond: float | None, method: str, dtype: Any):
-    """2-D core: ``a`` (m, n), ``b`` (m, k).  Returns ``(x, residues, rank, s)``."""
-    from .factorizations.cholesky import Cholesky
-    from .factorizations.qr import QR, QRPivoted
+    """2-D core: ``a`` (m, n), ``b`` (m, k).  Returns ``(x, residues, rank, s)``.
 
-    xp = namespace(a)
+    The steps of LAPACK's least-squares drivers: the working dtype and the
+    ``cond`` threshold, the method (``"auto"`` resolved), ``A`` and ``b``
+    scaled by powers of two into the safe range (``xGELSD``'s ``anrm`` /
+    ``bnrm`` step, :mod:`pivotal._scaling`), the solve, the residues, and
+    the scaling undone on ``x``, the residues and ``s``.
+    """
+    a, b = _in_dtype(a, dtype), _in_dtype(b, dtype)
     m, n = a.shape
     k = b.shape[1]
-    a = a if a.dtype == dtype else working_copy(a, dtype=dtype)
-    b = b if b.dtype == dtype else working_copy(b, dtype=dtype)
-    rdt = _array.real_dtype(dtype)
-    eps = 2 * _array.unit_roundoff(dtype)
-    cond = eps if cond is None or cond < 0 else float(cond)
-    device = device_of(a)
+    cond = _default_cond(cond, dtype)
     if m == 0 or n == 0:
-        x = xp.zeros((n, k), dtype=dtype, device=device)
-        # rank == N < M when N == 0: the residual is b itself (SciPy's and gelsd's convention).
-        residues = xp.sum(xp.abs(b) ** 2, axis=0) if m > n else xp.zeros((0,), dtype=rdt, device=device)
-        return x, residues, 0, xp.zeros((0,), dtype=rdt, device=device)
+        return _empty_solution(a, b, n, dtype)
+    method = _resolve_method(method, a, m, n, k)
+    a_s, b_s, ea, eb = scale_least_squares(a, b)
+    sol = _solve(method, a_s, b_s, cond, dtype)
+    residues = sol.residues if sol.residues is not None else _residues(a_s, b_s, sol.x, sol.rank, dtype)
+    return _unscaled(sol, residues, ea, eb)
+
+
+def _in_dtype(x: Any, dtype: Any) -> Any:
+    return x if x.dtype == dtype else working_copy(x, dtype=dtype)
+
+
+def _default_cond(cond: float | None, dtype: Any) -> float:
+    """``cond``, or machine epsilon (``2u``) when it is None or negative (SciPy's rule)."""
+    return 2 * _array.unit_roundoff(dtype) if cond is None or cond < 0 else float(cond)
+
+
+def _empty_solution(a: Any, b: Any, n: int, dtype: Any):
+    xp = namespace(a)
+    m, k = b.shape
+    device, rdt = device_of(a), _array.real_dtype(dtype)
+    x = xp.zeros((n, k), dtype=dtype, device=device)
+    # rank == N < M when N == 0: the residual is b itself (SciPy's and gelsd's convention).
+    residues = xp.sum(xp.abs(b) ** 2, axis=0) if m > n else xp.zeros((0,), dtype=rdt, device=device)
+    return x, residues, 0, xp.zeros((0,), dtype=rdt, device=device)
+
+
+def _resolve_method(method: str, a: Any, m: int, n: int, k: int) -> str:
+    """``"auto"`` resolved (see the module table); ``"sketch"`` refused for wide ``A``."""
     if method == "auto":
         if _prefer_sketch(a, m, n, k):
-            method = "sketch"
-        else:
-            method = "rsvd" if m >= 2 * n else "svd"
-    s = None
-    if method == "svd":
-        u, s, vh = xp.linalg.svd(a, full_matrices=False)
-        rank = _rank_from_s(s, cond)
-        x = _svd_solve(u, s, vh, b, rank)
-    elif method == "rsvd":
-        # A = Q R (Householder), then the SVD of the small R (Chan's R-SVD).
-        from .factorizations.qr import qr_compute
-        from .kernels.householder import apply_q
-
-        comp = qr_compute(a, "vendor" if backend_name(a) == "numpy" else "householder")
-        y = _array_copy(b, dtype)
-        apply_q(comp.qr, comp.tau, y, side="left", trans=True)  # full Q^H b
-        u, s, vh = xp.linalg.svd(xp.triu(comp.qr[:n, :]), full_matrices=False)
-        rank = _rank_from_s(s, cond)
-        x = _svd_solve(u, s, vh, y[:n, :], rank)
-        if rank == n:
-            # ||b - A x||^2 = ||(Q^H b)[n:]||^2 exactly, without forming the residual.
-            return x, xp.sum(xp.abs(y[n:, :]) ** 2, axis=0), rank, s
-    elif method == "qr":
-        if m >= n:
-            F = QR(a, method="vendor" if backend_name(a) == "numpy" else "householder", check_finite=False)
-            F._conditioning_checked = True  # warned below, against cond
-            x = F.lstsq(b)
-        else:
-            # Minimum-norm solution of a full-row-rank system via A^H = Q R.
-            F = QR(
-                conj_transpose(a),
-                method="vendor" if backend_name(a) == "numpy" else "householder",
-                check_finite=False,
-            )
-            y = _array_copy(b, dtype)
-            from ._backends import get_backend
-
-            F._raise_if_failed("solve the underdetermined system")
-            get_backend(y).trsm_inplace(F._r_square(), y, lower=False, trans=2)
-            x = F.apply_q(y)
-        rc = F.rcond()
-        rank = min(m, n)
-        if rc < cond:
-            warnings.warn(
-                IllConditionedWarning(
-                    rc,
-                    f"R is (nearly) rank deficient (rcond={rc:.3g} < cond={cond:.3g}); the QR "
-                    "solution is not the minimum-norm one. Use method='qrcp' or 'svd'.",
-                ),
-                stacklevel=4,
-            )
-    elif method == "qrcp":
-        F = QRPivoted(a, tol=None, check_finite=False)
-        diag = xp.abs(xp.linalg.diagonal(F.R[: min(m, n), : min(m, n)]))
-        r00 = to_float(diag[0]) if diag.shape[0] else 0.0
-        rank = int(to_float(xp.sum(xp.astype(diag > cond * r00, xp.int64)))) if r00 > 0 else 0
-        F.rank = rank
-        x = F.lstsq(b)
-    elif method == "sketch":
-        if m < n:
-            raise ValueError(
-                f"method='sketch' needs a tall matrix (M >= N), got {m}x{n}; use method='auto' "
-                "or 'svd' for the minimum-norm solution of underdetermined problems."
-            )
-        from .randomized._sketch_lstsq import _default_sketch_size, _solve
-
-        x, info = _solve(
-            a,
-            b,
-            sketch="sparse_sign",
-            d=_default_sketch_size(m, n),
-            tol=4 * _array.unit_roundoff(dtype),
-            maxiter=None,
-            refine=True,
-            random_state=SKETCH_SEED,
-            rank_tol=4 * cond,
-            fallback_cond=cond,
+            return "sketch"
+        return "qr_svd" if m >= 2 * n else "svd"
+    if method == "sketch" and m < n:
+        raise ValueError(
+            f"method='sketch' needs a tall matrix (M >= N), got {m}x{n}; use method='auto' "
+            "or 'svd' for the minimum-norm solution of underdetermined problems."
         )
-        rank = info.rank
-        if rank == n and m > n:
-            rn = _array.from_numpy(info.residual_norms, a, dtype=rdt)
-            return x, rn * rn, rank, None
-        return x, xp.zeros((0,), dtype=rdt, device=device), rank, None
-    elif method == "normal":
-        ah = conj_transpose(a)
-        G = Cholesky(ah @ a, lower=True, check=False, check_finite=False)
-        if not G.issuccess():
-            from .errors import NotPositiveDefiniteError
+    return method
 
-            raise NotPositiveDefiniteError(
-                G.info - 1,
-                "the normal equations A^H A are not numerically positive definite (A is "
-                "rank deficient or kappa(A)^2 exceeds 1/eps); use method='qrcp' or 'svd'.",
-            )
-        rc = G.rcond()
-        if rc < eps**0.5:
-            warnings.warn(
-                LinAlgWarning(
-                    f"normal equations square the condition number: rcond(A^H A) = {rc:.3g}, "
-                    f"so expect a relative error near {eps / max(rc, 1e-300):.1g}; use method='qr'."
-                ),
-                stacklevel=4,
-            )
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", IllConditionedWarning)
-            x = G.solve(ah @ b, check_finite=False)
-        rank = n
-    else:  # pragma: no cover - validated by the caller
-        raise ValueError(method)
+
+#: ``lstsq``'s stack depth at the solvers' warnings, so that they point at the caller of ``lstsq``.
+_WARN_DEPTH = 5
+
+
+def _solve(method: str, a: Any, b: Any, cond: float, dtype: Any) -> LstsqSolution:
+    """The solver of ``method`` on the scaled problem."""
+    if method == "svd":
+        return solve_svd(a, b, cond)
+    if method == "qr_svd":
+        return solve_qr_svd(a, b, cond)
+    if method == "qr":
+        return solve_qr(a, b, cond, stacklevel=_WARN_DEPTH)
+    if method == "qrcp":
+        return solve_qrcp(a, b, cond)
+    if method == "normal":
+        return solve_normal(a, b, cond, stacklevel=_WARN_DEPTH)
+    if method == "sketch":
+        return _solve_sketch(a, b, cond, dtype)
+    raise ValueError(method)  # pragma: no cover - validated by lstsq
+
+
+def _solve_sketch(a: Any, b: Any, cond: float, dtype: Any) -> LstsqSolution:
+    """SPIR (:mod:`pivotal.randomized._spir`) with a fixed seed; ``s`` is None (as for gelsy).
+
+    The residues come from the solver's last residual evaluation when ``A``
+    has full rank.
+    """
+    from .randomized._spir import default_sketch_size, solve
+
+    m, n = a.shape
+    x, info = solve(
+        a,
+        b,
+        sketch="sparse_sign",
+        d=default_sketch_size(m, n),
+        tol=4 * _array.unit_roundoff(dtype),
+        maxiter=None,
+        refine=True,
+        random_state=SKETCH_SEED,
+        rank_tol=4 * cond,
+        fallback_cond=cond,
+        scale=False,  # done by _lstsq_core
+    )
+    residues = None
+    if info.rank == n and m > n:
+        rn = _array.from_numpy(info.residual_norms, a, dtype=_array.real_dtype(dtype))
+        residues = rn * rn
+    return LstsqSolution(x, info.rank, None, residues)
+
+
+def _residues(a: Any, b: Any, x: Any, rank: int, dtype: Any) -> Any:
+    """``||b - A x||^2`` per column when ``rank == N < M`` (SciPy's rule), else an empty array."""
+    xp = namespace(a)
+    m, n = a.shape
     if rank == n and m > n:
-        resid = b - a @ x
-        residues = xp.sum(xp.abs(resid) ** 2, axis=0)
-    else:
-        residues = xp.zeros((0,), dtype=rdt, device=device)
-    return x, residues, rank, s
+        return xp.sum(xp.abs(b - a @ x) ** 2, axis=0)
+    return xp.zeros((0,), dtype=_array.real_dtype(dtype), device=device_of(a))
+
+
+def _unscaled(sol: LstsqSolution, residues: Any, ea: int, eb: int):
+    """``(x, residues, rank, s)`` of the problem before scaling (``A 2**ea``, ``b 2**eb``)."""
+    s = None if sol.s is None else ldexp(sol.s, -ea)
+    return unscale_solution(sol.x, ea, eb), ldexp(residues, -2 * eb), sol.rank, s
 
 
 #: ``method="auto"`` uses the sketch (SPIR) where it measured faster than Householder
@@ -242,12 +227,6 @@ def _prefer_sketch(a: Any, m: int, n: int, k: int) -> bool:
     )
 
 
-def _array_copy(x: Any, dtype: Any):
-    from .factorizations.base import _copy_as
-
-    return _copy_as(x, dtype, namespace(x))
-
-
 def lstsq(
     a: Any,
     b: Any,
@@ -266,8 +245,11 @@ def lstsq(
     a : (..., M, N) array_like
     b : (..., M) or (..., M, K) array_like
     cond : float, optional
-        Singular values (or ``|R_kk|`` for QR methods) below
-        ``cond * largest`` count as zero; default machine epsilon.  With
+        Singular values below ``cond * largest`` count as zero; default
+        machine epsilon.  ``"qrcp"`` (``gelsy``): the rank is the largest
+        ``k`` whose leading ``k x k`` block of ``R`` has an estimated
+        condition number below ``1 / cond`` (LAPACK's rule); ``"qr"`` warns
+        when ``R``'s condition estimate is below ``cond``.  With
         ``"sketch"`` the sketch's ``s_min / s_max`` (accurate to the sketch's
         distortion) is screened against ``max(4 cond, 10 max(N, 10) eps/2)``
         and, below it, the direct solver decides the rank with ``cond``.

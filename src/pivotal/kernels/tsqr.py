@@ -23,6 +23,18 @@ The leaf and node factorizations use the backend's reduced Householder QR
 (``numpy.linalg.qr`` / ``torch.linalg.qr``, i.e. LAPACK ``geqrf``+``orgqr``
 or cuSOLVER), through the array-API namespace.
 
+Scaling
+-------
+Each leaf scales its block by a power of two ``2**e_i`` into LAPACK's safe
+range (:mod:`pivotal._scaling`) before its QR, so that subnormal or huge
+blocks are factored at full precision; the triangles travel up the tree as
+pairs ``(r, e)`` standing for ``R = 2**-e r``, a node brings its two children
+to the common exponent ``min(e_a, e_b)`` (the larger triangle keeps its
+scale; the other can only lose what lies below the larger's rounding level)
+and the root is unscaled once.  ``Q`` does not depend on the scales.  This
+needs no pass over ``A`` beyond the leaves' own, so the Dask path stays one
+pass.
+
 Dask
 ----
 When ``a`` is a ``dask.array.Array`` chunked by rows only (one chunk along
@@ -66,12 +78,12 @@ import array_api_compat
 import numpy as np
 
 from .._array import (
-    check_finite_or_raise,
     is_complex,
     namespace,
     validate_matrix,
     working_dtype,
 )
+from .._scaling import ldexp, safe_scale
 
 __all__ = ["default_block_rows", "normalize_qr_signs", "tsqr"]
 
@@ -174,18 +186,25 @@ def _qr(x: Any):
 
 
 def _leaf_qr(block: Any, dtype: Any = None, check_finite: bool = False):
-    """QR of one row block (Dask leaves convert and check their chunk here)."""
+    """QR of one row block, scaled into the safe range: ``(Q_i, (r_i, e_i))`` with ``R_i = 2**-e_i r_i``.
+
+    Dask leaves convert their chunk here; the scan that finds the scale also
+    refuses NaN/Inf (``check_finite``).
+    """
     if dtype is not None and block.dtype != dtype:
         block = np.asarray(block, dtype=dtype)
-    if check_finite:
-        check_finite_or_raise(block, "a")
-    return _qr(block)
+    e, _ = safe_scale(block, check_finite=check_finite)
+    q, r = _qr(ldexp(block, e))
+    return q, (r, e)
 
 
-def _node_qr(ra: Any, rb: Any):
-    """QR of two stacked triangles: ``[R_a; R_b] = Q R``."""
+def _node_qr(ta: tuple[Any, int], tb: tuple[Any, int]):
+    """QR of two stacked scaled triangles ``(r, e)`` at their common exponent: ``(Q, (r, e))``."""
+    (ra, ea), (rb, eb) = ta, tb
+    e = min(ea, eb)
     xp = namespace(ra, rb)
-    return _qr(xp.concat([ra, rb], axis=0))
+    q, r = _qr(xp.concat([ldexp(ra, e - ea), ldexp(rb, e - eb)], axis=0))
+    return q, (r, e)
 
 
 def _split_down(q_node: Any, c: Any, ka: int):
@@ -198,8 +217,10 @@ def _leaf_q(q_leaf: Any, c: Any):
     return q_leaf @ c
 
 
-def _root_signs(r: Any):
-    """``(D^H R, D)`` for the root triangle, ``D`` the diagonal phase matrix."""
+def _root_signs(tri: tuple[Any, int]):
+    """``(D^H R, D)`` for the root's scaled triangle ``(r, e)``, ``D`` the diagonal phase matrix."""
+    r, e = tri
+    r = ldexp(r, -e)
     xp = namespace(r)
     ph = _diag_phases(r, xp)
     eye_k = xp.eye(int(ph.shape[0]), dtype=r.dtype, device=array_api_compat.device(r))
@@ -210,7 +231,7 @@ def _root_signs(r: Any):
 
 @dataclass
 class _Node:
-    r: Any
+    r: Any  # the scaled triangle (r, e): R = 2**-e r
     rows: int  # height of r (its number of rows), known without computing
     q: Any = None  # None for leaves that have not been split (leaf Q lives in `leaf_q`)
     children: list = field(default_factory=list)
@@ -334,7 +355,7 @@ def tsqr(
                 "row chunk. Rechunk instead, e.g. a.rechunk({0: 10000, 1: -1})."
             )
         return _tsqr_dask(a, check_finite)
-    a = _tall_input(a, "tsqr", check_finite, require_tall=False)
+    a = _tall_input(a, "tsqr", False, require_tall=False)  # the leaves check their blocks
     m, n = (int(s) for s in a.shape)
     xp = namespace(a)
     k = min(m, n)
@@ -349,8 +370,8 @@ def tsqr(
     ranges = _split_rows(m, block_rows) if m > n else [(0, m)]
     leaves = []
     for r0, r1 in ranges:
-        q, r = _qr(a[r0:r1])
-        leaves.append((q, r, min(r1 - r0, n)))
+        q, tri = _leaf_qr(a[r0:r1], check_finite=check_finite)
+        leaves.append((q, tri, min(r1 - r0, n)))
     root, leaf_qs = _build_tree(leaves, _eager2, n)
     r_final, d = _root_signs(root.r)
     incoming: dict[int, Any] = {}
@@ -391,7 +412,7 @@ def _tsqr_dask(a: Any, check_finite: bool):
 
     blocks = a.to_delayed().ravel().tolist()
     leaves = []
-    for blk, rows in zip(blocks, row_chunks):
+    for blk, rows in zip(blocks, row_chunks, strict=True):
         q, r = call2(_leaf_qr, blk, dt, check_finite)
         leaves.append((q, r, min(int(rows), n)))
     root, leaf_qs = _build_tree(leaves, call2, n)

@@ -49,38 +49,49 @@ cluster's memory.
 Only fixed rank with ``method="subspace"`` has this distributed form.  With
 ``tol=`` or ``method="block_krylov"`` the basis is built by the in-memory
 code with ``A`` seen as an operator whose products are computed on the
-cluster, so the ``m x l`` basis is gathered on the client and **all results
-are NumPy arrays** (for ``tol=``, ``||A||_F`` is computed exactly in one
-extra pass, so the tolerance means what it means for NumPy input).
+cluster (:func:`client_operator`), so the ``m x l`` basis is gathered on the
+client and **all results are NumPy arrays** (for ``tol=``, ``||A||_F`` is
+computed exactly in one extra pass, so the tolerance means what it means
+for NumPy input).
 
 Square ``A`` (``reigh``, ``nystrom``)
 -------------------------------------
 A symmetric ``n x n`` ``A`` (chunked by rows) is far larger than the
 ``n x l`` blocks it multiplies, so those are NumPy arrays on the client and
 each product ``A @ X`` is one pass over ``A`` computed to NumPy.  The
-in-memory algorithms run unchanged on a ``LinearOperator`` view of ``A``;
-the symmetry check of the NumPy path (one random product with ``A`` and
-``A^H``) and the finiteness check (through ``||A||_F^2``) are done in one
-pass beforehand.  Results are NumPy arrays.
+in-memory algorithms run unchanged on :func:`client_operator`'s view of
+``A``; the symmetry check of the NumPy path (one random product with ``A``
+and ``A^H``) and the finiteness check are done in one pass beforehand.
+Results are NumPy arrays.
+
+Scaling
+-------
+As in memory, ``A`` is scaled by a power of two into the safe range of
+:mod:`pivotal.randomized._operator` and the singular values and eigenvalues
+are unscaled.  The largest entry of ``A`` is computed in the pass that needs
+``A`` first (the first product ``A @ Omega``, or the operator's checks),
+which is also the NaN/Inf check; only when ``A`` must be scaled (entries
+beyond about ``1e73``, below about ``1e-73``) is that pass repeated on the
+lazily scaled ``A``, whose chunks are then scaled as they are read.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 import scipy.sparse.linalg
 
 from .._array import namespace, unit_roundoff
+from .._scaling import abs_max_parts, largest, ldexp, scale_exponent
 from ..kernels.tsqr import normalize_qr_signs
+from ._operator import SCALE_DEGREE, _Draw, _Operator
 from ._random import RandomState
-from ._range_finder import (
+from ._signs import column_peaks, fix_signs
+from ._subspace import (
     Basis,
     Implicit,
-    _Draw,
-    _Operator,
     _right_divide,
     _svdvals,
     adaptive_qb,
@@ -90,7 +101,7 @@ from ._range_finder import (
     try_implicit,
 )
 
-__all__ = ["hermitian_via_operator", "range_finder", "rsvd"]
+__all__ = ["client_operator", "range_finder", "rsvd"]
 
 
 class _Shape:
@@ -135,12 +146,14 @@ def _leaf_q(y: np.ndarray, c: np.ndarray) -> np.ndarray:
     return q @ c
 
 
-def _tall_orth(Y: Any, *, check_finite: bool = False) -> tuple[Any, np.ndarray]:
-    """TSQR of a lazy tall ``Y``: ``(Q, R)``, ``Q`` lazy (chunks of ``Y``), ``R`` NumPy with ``diag(R) >= 0``.
+def _tall_orth(Y: Any, *, also: tuple = ()) -> tuple[Any, np.ndarray, list]:
+    """TSQR of a lazy tall ``Y``: ``(Q, R, values)``, ``Q`` lazy (chunks of ``Y``), ``R`` NumPy with ``diag(R) >= 0``.
 
-    One pass over ``Y`` computes the chunks' triangles; ``Q`` recomputes each
-    chunk's QR when it is evaluated (see the module notes).
+    One pass over ``Y`` computes the chunks' triangles, together with the
+    dask reductions ``also`` (their values are returned); ``Q`` recomputes
+    each chunk's QR when it is evaluated (see the module notes).
     """
+    import dask
     import dask.array as da
 
     if Y.numblocks[1] != 1:
@@ -148,17 +161,12 @@ def _tall_orth(Y: Any, *, check_finite: bool = False) -> tuple[Any, np.ndarray]:
     ell = int(Y.shape[1])
     rows = Y.chunks[0]
     heights = tuple(min(int(r), ell) for r in rows)
-    stacked = Y.map_blocks(_leaf_r, chunks=(heights, (ell,)), dtype=Y.dtype).compute()
-    if check_finite and not np.isfinite(stacked).all():
-        raise ValueError(
-            "A must not contain infs or NaNs (A @ Omega is not finite); clean the input, or pass "
-            "check_finite=False if non-finite values are intended."
-        )
+    stacked, *values = dask.compute(Y.map_blocks(_leaf_r, chunks=(heights, (ell,)), dtype=Y.dtype), *also)
     C, R = normalize_qr_signs(*np.linalg.qr(stacked))
     Cd = da.from_array(C, chunks=(heights, (ell,)))
     # Block i of Q from block i of Y and of C (whose rows differ: no chunk alignment).
     Q = da.blockwise(_leaf_q, "ij", Y, "ij", Cd, "ij", dtype=Y.dtype, align_arrays=False)
-    return Q, R
+    return Q, R, values
 
 
 def _rmatmat(A: Any, Q: Any) -> np.ndarray:
@@ -166,13 +174,12 @@ def _rmatmat(A: Any, Q: Any) -> np.ndarray:
     return np.asarray((A.conj().T @ Q).compute())
 
 
-def _subspace_iteration(A: Any, k: int, ell: int, q: int | None, draw: _Draw, check_finite: bool):
-    """Dask form of :func:`range_finder.subspace_iteration`: ``(Q lazy, Z, R)``, ``Q^H A = R^H Z^H``.
-
-    The same iteration (:func:`iterate`), Ritz values and ``n_iter="auto"``
-    decisions, on :class:`_DaskSteps`.
-    """
-    return iterate(_DaskSteps(A, check_finite), int(A.shape[1]), k, ell, q, draw)
+def _refuse_non_finite(anrm: float, check_finite: bool) -> None:
+    if check_finite and not math.isfinite(anrm):
+        raise ValueError(
+            "A must not contain infs or NaNs; clean the input, or pass check_finite=False if "
+            "non-finite values are intended."
+        )
 
 
 class _DaskSteps:
@@ -181,15 +188,25 @@ class _DaskSteps:
     Every explicit basis is a TSQR (exact).  An implicit step ``W = A^H (A Z)``
     (see :func:`implicit_factor`) is one pass over ``A`` (each task
     multiplies one chunk by ``Z`` and then by its own transpose), where an
-    explicit one is two (a TSQR of ``A Z``, then ``A^H Q``).
+    explicit one is two (a TSQR of ``A Z``, then ``A^H Q``).  The first pass
+    also finds the largest entry of ``A``: ``A`` becomes ``2**scale_exp A``,
+    in the safe range (module notes).
     """
 
     def __init__(self, A: Any, check_finite: bool):
         self.A = A
         self.check_finite = check_finite
+        self.scale_exp = 0
 
     def start(self, omega: np.ndarray, exact: bool) -> Basis:
-        return Basis(_tall_orth(self.A @ omega, check_finite=self.check_finite)[0], True)
+        Q, _, peaks = _tall_orth(self.A @ omega, also=abs_max_parts(self.A))
+        anrm = largest(peaks)
+        _refuse_non_finite(anrm, self.check_finite)
+        e = scale_exponent(anrm, self.A.dtype, SCALE_DEGREE)
+        if e:  # the first product again, from the scaled A
+            self.A, self.scale_exp = ldexp(self.A, e), e
+            Q, _, _ = _tall_orth(self.A @ omega)
+        return Basis(Q, True)
 
     def rmatmat(self, Q: Any) -> np.ndarray:
         return _rmatmat(self.A, Q)
@@ -201,31 +218,29 @@ class _DaskSteps:
             if found is not None:
                 RY, sv = found
                 return Basis(None, True, Implicit(Z, RY, W)), sv
-        Q, R2 = _tall_orth(self.A @ Z)
+        Q, R2, _ = _tall_orth(self.A @ Z)
         return Basis(Q, True), _svdvals(R2)
 
     def finish(self, basis: Basis, R: np.ndarray) -> tuple[Any, np.ndarray]:
         if basis.implicit is None:
             return basis.Q, R
         # Q_t R_t = A Z_p = Q R_Y, so A^H Q_t = Z (R R_Y R_t^{-1}).
-        Q, Rt = _tall_orth(self.A @ basis.implicit.source)
+        Q, Rt, _ = _tall_orth(self.A @ basis.implicit.source)
         return Q, _right_divide(R @ basis.implicit.RY, Rt)
 
 
 def _col_extremes(u: np.ndarray) -> np.ndarray:
     """``[max |u_ij| over i; u at the first such i]`` for each column (a ``2 x k`` block)."""
-    from ._rsvd import _column_peaks
-
     out = np.zeros((2, u.shape[1]), dtype=u.dtype)
     if u.shape[0]:
-        vals = _column_peaks(u)
+        vals = column_peaks(u)
         out[0] = np.abs(vals)
         out[1] = vals
     return out
 
 
 def _fix_signs_dask(U: Any, Vh: np.ndarray) -> tuple[Any, np.ndarray]:
-    """:func:`rsvd.fix_signs` for a lazy tall ``U`` (one pass), same tie rule (first largest entry)."""
+    """:func:`fix_signs` for a lazy tall ``U`` (one pass), same tie rule (first largest entry)."""
     k = int(U.shape[1])
     if k == 0 or U.shape[0] == 0:
         return U, Vh
@@ -240,7 +255,7 @@ def _fix_signs_dask(U: Any, Vh: np.ndarray) -> tuple[Any, np.ndarray]:
     return U * phase.conj()[None, :], Vh * phase[:, None]
 
 
-# --------------------------------------------------------------------------- LinearOperator view
+# --------------------------------------------------------------------------- the client-side operator
 
 
 def _as_linop(A: Any, dt: np.dtype, *, hermitian: bool = False) -> scipy.sparse.linalg.LinearOperator:
@@ -266,38 +281,167 @@ def _as_linop(A: Any, dt: np.dtype, *, hermitian: bool = False) -> scipy.sparse.
 
 
 class _ClientOperator(_Operator):
-    """The in-memory operator, with products computed on the cluster and the exact ``||A||_F^2``.
+    """The in-memory operator on ``2**e A``, products computed on the cluster, the exact ``||A||_F^2``.
 
-    Used for ``tol=``: the adaptive range finder then stops on the exact
-    Frobenius norm (one pass over ``A``) as for NumPy input, not on the probe
+    The algorithms of the in-memory path run on it unchanged (``kind ==
+    "linop"``; the public functions accept it in place of ``A``), and they
+    unscale what they return through :meth:`_Operator.unscaled`.  One pass
+    over ``A`` finds its largest entry (the NaN/Inf check and the scale),
+    ``||2**e A||_F^2`` and, for a Hermitian operator (``reigh``, ``nystrom``,
+    which name themselves in ``func``), the symmetry defect ``||A x - A^H
+    x||`` for a random ``x``, checked as in memory: each chunk reports its
+    largest entry and its sum of squares relative to it (LAPACK ``xLASSQ``'s
+    pair), so nothing overflows before the scale is known.  So ``tol=``
+    stops on the exact Frobenius norm as for NumPy input, not on the probe
     estimate of a LinearOperator.
     """
 
-    def __init__(self, A: Any, dt: np.dtype, check_finite: bool):
+    def __init__(self, A: Any, dt: np.dtype, check_finite: bool, *, hermitian: bool = False, func: str = ""):
         self.jax = False
         self.n_products = 0
-        self.hermitian = False
+        self.hermitian = hermitian
         self.kind = "linop"
-        self.a = _as_linop(A, dt)
         self.dtype = dt
         self.like = None
         self.shape = (int(A.shape[0]), int(A.shape[1]))
         self.xp = namespace(np.empty(0))
-        self._fro2 = float((abs(A) ** 2).sum().compute())
-        if check_finite and not math.isfinite(self._fro2):
+        self.scale_exp = 0
+        if hermitian and self.shape[0] != self.shape[1]:
+            raise ValueError(f"{func}: A must be square ({_WHAT[func]}), got shape {self.shape}.")
+        x = np.random.default_rng(12345).standard_normal((self.shape[1], 1)).astype(dt)
+        import dask
+
+        parts = [A] + ([A @ x - A.conj().T @ x] if hermitian else [])
+        sums = [np.asarray(p).reshape(-1, 2) for p in dask.compute(*(_chunk_sums(p) for p in parts))]
+        anrm = largest(sums[0][:, 0])
+        _refuse_non_finite(anrm, check_finite)
+        self.scale_exp = e = scale_exponent(anrm, dt, SCALE_DEGREE)
+        self._fro2 = _scaled_sum_of_squares(sums[0], e)
+        if hermitian:
+            self._check_symmetric(math.sqrt(_scaled_sum_of_squares(sums[1], e)), x, func)
+        self.a = _as_linop(ldexp(A, e), dt, hermitian=hermitian)
+
+    def _check_symmetric(self, defect: float, x: np.ndarray, func: str) -> None:
+        """The in-memory path's symmetry check (:func:`pivotal.randomized._rsvd.check_hermitian`) on ``2**e A``."""
+        n = self.shape[1]
+        fro, xn = math.sqrt(self._fro2), float(np.linalg.norm(x))
+        if n and math.isfinite(fro) and defect > 100 * unit_roundoff(self.dtype) * math.sqrt(n) * fro * xn:
             raise ValueError(
-                "A must not contain infs or NaNs; clean the input, or pass check_finite=False if "
-                "non-finite values are intended."
+                f"{func}: A is not {_WHAT[func]} (||A x - A^H x|| / (||A||_F ||x||) = "
+                f"{defect / (fro * xn):.2e} for a random x); use rsvd for general matrices, or "
+                "symmetrize with (A + A^H) / 2."
             )
 
     def fro2(self) -> float:
         return self._fro2
 
 
-def _rsvd_tol(A, dt, k, tol, n_oversamples, q, random_state, check_finite):
-    """The ``tol=`` branch of :func:`pivotal.randomized._rsvd` on a :class:`_ClientOperator` (NumPy results)."""
-    from ._rsvd import fix_signs
+def _block_sums(block: np.ndarray) -> np.ndarray:
+    """``[[s, sum |block / s|^2]]`` with ``s = max |block|`` (LAPACK ``xLASSQ``'s pair; NaN propagates)."""
+    s = float(np.max(np.abs(block))) if block.size else 0.0
+    ssq = float(np.sum(np.abs(block / s) ** 2)) if s > 0 and math.isfinite(s) else 0.0
+    return np.array([[s, ssq]])
 
+
+def _chunk_sums(x: Any) -> Any:
+    """The ``(s, ssq)`` pairs of the chunks of a 2-D ``x``, lazily (each chunk's pair side by side)."""
+    rows, cols = x.numblocks
+    return x.map_blocks(_block_sums, chunks=((1,) * rows, (2,) * cols), dtype=np.float64)
+
+
+def _scaled_sum_of_squares(sums: np.ndarray, e: int) -> float:
+    """``||2**e x||_F^2`` from the chunks' ``(s, ssq)`` pairs."""
+    return float(sum(math.ldexp(s, e) ** 2 * ssq for s, ssq in sums if s > 0))
+
+
+#: What each Hermitian caller requires of ``A``, for the messages.
+_WHAT = {"reigh": "symmetric (Hermitian)", "nystrom": "symmetric (Hermitian) positive semidefinite"}
+
+
+def client_operator(
+    A: Any, check_finite: bool, *, hermitian: bool = False, func: str = ""
+) -> _ClientOperator:
+    """``A`` (a dask array) as an operator for the in-memory algorithms, after one pass (module notes).
+
+    ``hermitian`` (``func`` is ``"reigh"`` or ``"nystrom"``): ``A`` must be
+    square and pass the in-memory path's symmetry check, measured in the
+    same pass.
+    """
+    A, dt = _prepare(A)
+    return _ClientOperator(A, dt, check_finite, hermitian=hermitian, func=func)
+
+
+# --------------------------------------------------------------------------- public (dispatched)
+
+
+def range_finder(
+    A: Any,
+    k: int | None,
+    tol: float | None,
+    n_oversamples: int,
+    q: int | None,
+    random_state: RandomState,
+    check_finite: bool,
+) -> Any:
+    """:func:`pivotal.randomized.range_finder` for a dask array: subspace iteration or ``tol=`` (module notes)."""
+    import dask.array as da
+
+    A, dt = _prepare(A)
+    m, n = (int(s) for s in A.shape)
+    shape = _Shape((m, n), dt)
+    k = check_rank(k, shape, allow_none=tol is not None, func="range_finder")
+    if tol is not None:
+        op = _ClientOperator(A, dt, check_finite)
+        kmax = min(m, n) if k is None else min(k + n_oversamples, m, n)
+        return adaptive_qb(op, tol, kmax, q, _Draw(random_state, op))[0]
+    ell = min(k + n_oversamples, m, n)
+    if k == 0 or ell == 0:
+        return da.zeros((m, 0), dtype=dt, chunks=(A.chunks[0], (0,)))
+    steps = _DaskSteps(A, check_finite)
+    Q, _, _ = iterate(steps, n, k, ell, q, _Draw(random_state, shape))
+    return Q
+
+
+def rsvd(
+    A: Any,
+    k: int | None,
+    tol: float | None,
+    n_oversamples: int,
+    q: int | None,
+    random_state: RandomState,
+    check_finite: bool,
+) -> tuple[Any, np.ndarray, np.ndarray]:
+    """:func:`pivotal.randomized.rsvd` for a dask array: subspace iteration or ``tol=``.
+
+    ``U`` lazy (rows chunked like ``A``), ``s`` and ``Vh`` NumPy (module notes).
+    """
+    import dask.array as da
+
+    A, dt = _prepare(A)
+    m, n = (int(s) for s in A.shape)
+    shape = _Shape((m, n), dt)
+    k = check_rank(k, shape, allow_none=tol is not None, func="rsvd")
+    rdt = np.finfo(dt).dtype
+    if tol is not None:
+        return _rsvd_tol(A, dt, k, tol, n_oversamples, q, random_state, check_finite)
+    if k == 0:
+        return (
+            da.zeros((m, 0), dtype=dt, chunks=(A.chunks[0], (0,))),
+            np.zeros((0,), dtype=rdt),
+            np.zeros((0, n), dtype=dt),
+        )
+    ell = min(k + n_oversamples, m, n)
+    steps = _DaskSteps(A, check_finite)
+    Q, Z, R = iterate(steps, n, k, ell, q, _Draw(random_state, shape))
+    Ur, s, Wh = np.linalg.svd(R.conj().T, full_matrices=False)  # Q^H A = R^H Z^H
+    U = Q @ Ur[:, :k]
+    Vh = Wh[:k] @ Z.conj().T
+    U, Vh = _fix_signs_dask(U, Vh)
+    return U, ldexp(s[:k].astype(rdt, copy=False), -steps.scale_exp), Vh
+
+
+def _rsvd_tol(A, dt, k, tol, n_oversamples, q, random_state, check_finite):
+    """The ``tol=`` branch of :func:`pivotal.randomized.rsvd` on a :class:`_ClientOperator` (NumPy results)."""
     op = _ClientOperator(A, dt, check_finite)
     m, n = op.shape
     kmax = min(m, n) if k is None else min(k + n_oversamples, m, n)
@@ -313,148 +457,4 @@ def _rsvd_tol(A, dt, k, tol, n_oversamples, q, random_state, check_finite):
     if k is not None:
         r = min(r, k)
     U, Vh = fix_signs(Q @ Ub[:, :r], Vh[:r])
-    return U, s[:r], Vh
-
-
-def _check_square_hermitian(A: Any, dt: np.dtype, func: str, what: str, check_finite: bool) -> None:
-    """Square, finite (``||A||_F^2``) and ``A x = A^H x`` for a random ``x``, in one pass over ``A``."""
-    import dask
-
-    m, n = (int(s) for s in A.shape)
-    if m != n:
-        raise ValueError(f"{func}: A must be square ({what}), got shape {A.shape}.")
-    if n == 0:
-        return
-    x = np.random.default_rng(12345).standard_normal((n, 1)).astype(dt)
-    d = A @ x - A.conj().T @ x
-    fro2, dn2 = dask.compute((abs(A) ** 2).sum(), (abs(d) ** 2).sum())
-    fro2, dn2 = float(fro2), float(dn2)
-    if not math.isfinite(fro2):
-        if check_finite:
-            raise ValueError(
-                "A must not contain infs or NaNs; clean the input, or pass check_finite=False if "
-                "non-finite values are intended."
-            )
-        return
-    fro, dn, xn = math.sqrt(fro2), math.sqrt(dn2), float(np.linalg.norm(x))
-    if dn > 100 * unit_roundoff(dt) * math.sqrt(n) * fro * xn:
-        raise ValueError(
-            f"{func}: A is not {what} (||A x - A^H x|| / (||A||_F ||x||) = {dn / (fro * xn):.2e} for a random x); "
-            "use rsvd for general matrices, or symmetrize with (A + A^H) / 2."
-        )
-
-
-# --------------------------------------------------------------------------- public (dispatched)
-
-
-def _n_iter(q: int | None) -> int | str:
-    """The ``n_iter`` argument that ``check_options`` turned into ``q``."""
-    return "auto" if q is None else q
-
-
-def range_finder(
-    A: Any,
-    k: int | None,
-    tol: float | None,
-    n_oversamples: int,
-    q: int | None,
-    method: str,
-    random_state: RandomState,
-    check_finite: bool,
-) -> Any:
-    """:func:`pivotal.randomized.range_finder` for a dask array, options already checked (module notes)."""
-    import dask.array as da
-
-    A, dt = _prepare(A)
-    m, n = (int(s) for s in A.shape)
-    shape = _Shape((m, n), dt)
-    k = check_rank(k, shape, allow_none=tol is not None, func="range_finder")
-    if tol is not None:
-        op = _ClientOperator(A, dt, check_finite)
-        kmax = min(m, n) if k is None else min(k + n_oversamples, m, n)
-        return adaptive_qb(op, tol, kmax, q, _Draw(random_state, op))[0]
-    if method != "subspace":
-        from ._range_finder import range_finder as _rf
-
-        return _rf(
-            _as_linop(A, dt),
-            k,
-            n_oversamples=n_oversamples,
-            n_iter=_n_iter(q),
-            method=method,
-            random_state=random_state,
-            check_finite=False,
-        )
-    ell = min(k + n_oversamples, m, n)
-    if k == 0 or ell == 0:
-        return da.zeros((m, 0), dtype=dt, chunks=(A.chunks[0], (0,)))
-    draw = _Draw(random_state, shape)
-    Q, _, _ = _subspace_iteration(A, k, ell, q, draw, check_finite)
-    return Q
-
-
-def rsvd(
-    A: Any,
-    k: int | None,
-    tol: float | None,
-    n_oversamples: int,
-    q: int | None,
-    method: str,
-    random_state: RandomState,
-    check_finite: bool,
-) -> tuple[Any, np.ndarray, np.ndarray]:
-    """:func:`pivotal.randomized.rsvd` for a dask array, options already checked.
-
-    ``U`` lazy (rows chunked like ``A``), ``s`` and ``Vh`` NumPy (module notes).
-    """
-    import dask.array as da
-
-    A, dt = _prepare(A)
-    m, n = (int(s) for s in A.shape)
-    shape = _Shape((m, n), dt)
-    k = check_rank(k, shape, allow_none=tol is not None, func="rsvd")
-    rdt = np.finfo(dt).dtype
-    if tol is not None:
-        return _rsvd_tol(A, dt, k, tol, n_oversamples, q, random_state, check_finite)
-    if method != "subspace":
-        from ._rsvd import rsvd as _rsvd
-
-        return _rsvd(
-            _as_linop(A, dt),
-            k,
-            n_oversamples=n_oversamples,
-            n_iter=_n_iter(q),
-            method=method,
-            random_state=random_state,
-            check_finite=False,
-        )
-    if k == 0:
-        return (
-            da.zeros((m, 0), dtype=dt, chunks=(A.chunks[0], (0,))),
-            np.zeros((0,), dtype=rdt),
-            np.zeros((0, n), dtype=dt),
-        )
-    ell = min(k + n_oversamples, m, n)
-    draw = _Draw(random_state, shape)
-    Q, Z, R = _subspace_iteration(A, k, ell, q, draw, check_finite)
-    Ur, s, Wh = np.linalg.svd(R.conj().T, full_matrices=False)  # Q^H A = R^H Z^H
-    U = Q @ Ur[:, :k]
-    Vh = Wh[:k] @ Z.conj().T
-    U, Vh = _fix_signs_dask(U, Vh)
-    return U, s[:k].astype(rdt, copy=False), Vh
-
-
-def hermitian_via_operator(
-    func: Callable[..., Any], A: Any, k: int, what: str, check_finite: bool, **options: Any
-) -> Any:
-    """``func(A, k, **options)`` (``reigh`` or ``nystrom``) for a square dask ``A``; NumPy results.
-
-    Checks ``k``, squareness, finiteness and symmetry (one pass over ``A``),
-    then runs the in-memory ``func`` on a LinearOperator view whose products
-    are computed on the cluster (module notes).
-    """
-    name = func.__name__
-    A, dt = _prepare(A)
-    check_rank(k, _Shape((int(A.shape[0]), int(A.shape[1])), dt), allow_none=False, func=name)
-    _check_square_hermitian(A, dt, name, what, check_finite)
-    return func(_as_linop(A, dt, hermitian=True), k, check_finite=False, **options)
+    return U, op.unscaled(s[:r]), Vh

@@ -3,14 +3,15 @@
 :func:`pivotal.randomized.sketch_lstsq` validates a ``dask.array.Array``
 ``A`` here (:func:`_validate`) and then runs its one driver on the
 :class:`_DaskOps` of it.  The algorithm, its constants and its stopping rules
-are those of the in-memory solver (:mod:`pivotal.randomized._sketch_lstsq`),
-whose driver ``_solve`` runs them on Dask as well: the control flow, the
-sketch's QR and SVD (``_factor_sketch``), the preconditioner and the
-Karlson-Walden estimate (``_Precond``), the batched LSQR recurrences
-(``_lsqr``) and the fallback bookkeeping are shared.  Only the steps that
-touch ``A`` differ, through :class:`_DaskOps`, a subclass of the in-memory
-``_Ops``: the products with ``A``, the sketch ``S [A, b]`` and the direct
-solver of the fallbacks (TSQR instead of Householder QR).
+are those of the in-memory solver (:mod:`pivotal.randomized._spir`), whose
+driver ``solve`` runs them on Dask as well: the scaling into the safe range,
+the control flow, the sketch's QR and SVD (``_factor_sketch``), the
+preconditioner and the Karlson-Walden estimate (``_Precond``), the batched
+LSQR recurrences (``_lsqr``) and the fallback bookkeeping are shared.  Only
+the steps that touch ``A`` differ, through :class:`_DaskOps`, a subclass of
+the in-memory ``Ops``: the products with ``A``, the largest entries of
+``A`` and ``b``, the sketch ``S [A, b]`` and the direct solver of the
+fallbacks (TSQR instead of Householder QR).
 
 Where the data live
 -------------------
@@ -27,6 +28,10 @@ LSQR scalars -- is a NumPy array on the client.
 
 Passes over ``A``
 -----------------
+* the largest entries of ``A`` and ``b``: one pass (two reductions computed
+  together), which finds the powers of two that scale them into LAPACK's
+  safe range (the scaled ``A`` stays lazy: each later pass scales the
+  chunks it reads) and refuses NaN/Inf with ``check_finite``;
 * the sketch ``S A`` and ``S b``: one pass (per chunk, the chunk's own
   columns of ``S`` are generated from the seed, so the sketch is the
   in-memory one whatever the chunking, see :mod:`pivotal.randomized._random`),
@@ -73,8 +78,10 @@ import scipy.linalg as sl
 from array_api_compat import is_dask_array
 
 from .._array import promote_dtypes, validate_rhs, working_dtype
+from .._direct_lstsq import rank_from_s, svd_solve
+from .._scaling import abs_max_parts, largest, ldexp
 from ._dask import _prepare
-from ._sketch_lstsq import _check_tall, _Ops, _set_cols
+from ._spir import Ops, check_tall, set_cols
 from .sketches import SketchingOperator
 
 __all__: list[str] = []  # used by pivotal.randomized.sketch_lstsq through _validate
@@ -108,8 +115,8 @@ def _merge_block(x: np.ndarray, val: np.ndarray, idx: np.ndarray) -> np.ndarray:
 # --------------------------------------------------------------------------- products with A
 
 
-class _DaskOps(_Ops):
-    """The in-memory solver's ``_Ops`` with ``A`` a row-chunked dask array.
+class _DaskOps(Ops):
+    """The in-memory solver's ``Ops`` with ``A`` a row-chunked dask array.
 
     ``n x k`` arrays are NumPy arrays (the inherited helpers handle them);
     ``m x k`` arrays are dask arrays chunked like ``A``'s rows, with one
@@ -121,9 +128,8 @@ class _DaskOps(_Ops):
     #: The direct solver of the fallbacks, as the ``info.path`` messages name it.
     direct_name = "TSQR"
 
-    def __init__(self, a: Any, check_finite: bool = True):
+    def __init__(self, a: Any):
         self.a = a
-        self.check_finite = check_finite
         self.torch = False
         self.xp = np
         self.m, self.n = int(a.shape[0]), int(a.shape[1])
@@ -153,7 +159,7 @@ class _DaskOps(_Ops):
     def set_cols(self, x: Any, idx: np.ndarray, val: Any) -> Any:
         """``x`` with columns ``idx`` replaced by ``val`` (a new lazy array for dask ``x``)."""
         if not is_dask_array(x):
-            return _set_cols(self, x, idx, val)
+            return set_cols(self, x, idx, val)
         import dask.array as da
 
         out = da.blockwise(
@@ -216,21 +222,26 @@ class _DaskOps(_Ops):
         return t, sums[: self.n]
 
     def _products(self, S: SketchingOperator | None, b2: Any) -> tuple[np.ndarray, np.ndarray]:
-        """``S A`` and ``S b`` as NumPy arrays in one pass (``A`` and ``b`` gathered for ``S=None``);
-        ``check_finite`` is checked on them (a non-finite entry of ``A`` or ``b`` makes them so)."""
+        """``S A`` and ``S b`` as NumPy arrays in one pass (``A`` and ``b`` gathered for ``S=None``)."""
         import dask
 
         if S is None:
             sa, sb = dask.compute(self.a, b2)
         else:
             sa, sb = dask.compute(S.apply_left(self.a), S.apply_left(b2))
-        sa, sb = np.asarray(sa, dtype=self.dtype), np.asarray(sb, dtype=self.dtype)
-        if self.check_finite and not (np.isfinite(sa).all() and np.isfinite(sb).all()):
-            raise ValueError(
-                "A or b contains infs or NaNs (the sketch S [A, b] is not finite); clean the input, "
-                "or pass check_finite=False if non-finite values are intended."
-            )
-        return sa, sb
+        return np.asarray(sa, dtype=self.dtype), np.asarray(sb, dtype=self.dtype)
+
+    def max_abs(self, b2: Any) -> tuple[float, float]:
+        """``(max |a_ij|, max |b_ij|)`` in one pass over ``A`` and ``b`` (NaN if either holds a NaN)."""
+        import dask
+
+        pa, pb = abs_max_parts(self.a), abs_max_parts(b2)
+        vals = dask.compute(*pa, *pb)
+        return largest(vals[: len(pa)]), largest(vals[len(pa) :])
+
+    def rescaled(self, e: int) -> _DaskOps:
+        """The operations on the lazy ``2**e A`` (each pass scales the chunks it reads)."""
+        return self if e == 0 else _DaskOps(ldexp(self.a, e))
 
     def direct(self, bsub: Any, cond: float | None) -> tuple[np.ndarray, int]:
         """TSQR least squares of the columns ``bsub``: ``x = R^{-1} Q^H b``, or with ``cond`` the
@@ -241,7 +252,6 @@ class _DaskOps(_Ops):
         import dask
 
         from ..kernels.tsqr import tsqr
-        from ..least_squares import _rank_from_s, _svd_solve
 
         Q, R = tsqr(self.a, check_finite=False)
         qb, r = dask.compute(Q.conj().T @ bsub, R)
@@ -249,8 +259,8 @@ class _DaskOps(_Ops):
         if cond is None:
             return sl.solve_triangular(r, qb, check_finite=False), self.n
         uu, s, vh = np.linalg.svd(r, full_matrices=False)
-        rank = _rank_from_s(s, cond)
-        return _svd_solve(uu, s, vh, qb, rank), rank
+        rank = rank_from_s(s, cond)
+        return svd_solve(uu, s, vh, qb, rank), rank
 
 
 # --------------------------------------------------------------------------- validation
@@ -293,9 +303,8 @@ def _validate(A: Any, b: Any, check_finite: bool) -> tuple[_DaskOps, Any, bool]:
     Returns the ``_DaskOps`` of ``A`` and a dask ``b2`` (``m x k``) in one
     working dtype, rows chunked alike, and whether ``b`` was 1-D; the options
     are checked by the caller, which runs the in-memory driver on them.
-    ``check_finite`` is checked on the sketch ``S [A, b]`` (free: a
-    non-finite entry of ``A`` or ``b`` makes it non-finite), so no extra
-    pass is made for it.
+    ``check_finite`` is checked by the driver's first pass, which scales
+    ``A`` and ``b`` (a NumPy ``b`` is checked here).
     """
     if not is_dask_array(A):
         raise TypeError(
@@ -309,7 +318,7 @@ def _validate(A: Any, b: Any, check_finite: bool) -> tuple[_DaskOps, Any, bool]:
             f"(chunks {A.chunks[1]}); rechunk it with A.rechunk({{1: -1}})."
         )
     m, n = int(A.shape[0]), int(A.shape[1])
-    _check_tall(m, n)
+    check_tall(m, n)
     b = _as_dask_rhs(b, A, check_finite)
     vector = b.ndim == 1
     dtype = promote_dtypes(np.dtype(A.dtype), working_dtype(np.empty(0, dtype=b.dtype)))
@@ -318,4 +327,4 @@ def _validate(A: Any, b: Any, check_finite: bool) -> tuple[_DaskOps, Any, bool]:
     b2 = b2 if b2.dtype == dtype else b2.astype(dtype)
     if b2.chunks[0] != A.chunks[0] or b2.numblocks[1] != 1:
         b2 = b2.rechunk({0: A.chunks[0], 1: -1})
-    return _DaskOps(A, check_finite), b2, vector
+    return _DaskOps(A), b2, vector

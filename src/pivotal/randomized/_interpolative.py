@@ -73,6 +73,7 @@ import numpy as np
 from .._array import (
     backend_name,
     conj_transpose,
+    dtype_name,
     from_numpy,
     namespace,
     to_float,
@@ -80,6 +81,7 @@ from .._array import (
     working_copy,
 )
 from .._backends import get_backend
+from .._scaling import ldexp, safe_scale
 from ..kernels import householder
 from ..kernels.qrcp import column_norms, numerical_rank
 from ._random import _kind as _check_random_state
@@ -346,6 +348,9 @@ def interpolative(
         *head, idx, proj = out
         return (*head, from_numpy(np.asarray(idx), a), from_numpy(np.asarray(proj), a))
     work = working_copy(a)
+    # The coefficients and the skeleton do not depend on the scale of A: solve in the safe range
+    # (subnormal or huge entries would lose digits in the sketch and the triangular solves).
+    ldexp(work, safe_scale(work)[0], inplace=True)
     if kmax == 0:
         kk, perm = 0, np.arange(n, dtype=np.int64)
         proj = householder._zeros((0, n), work, namespace(work))
@@ -565,15 +570,23 @@ def cur(
         )
     work = working_copy(a)
     xp = namespace(work)
+    # The skeleton and U are computed from 2**e A in the safe range: U = V R^+ scales like
+    # 1 / ||A||, and the pseudo-inverse of a subnormal R overflows.
+    e, anrm = safe_scale(work)
+    scaled = ldexp(work, e)
     idx, proj = interpolative(
-        work, k, rand=rand, random_state=random_state, n_oversamples=n_oversamples, check_finite=False
+        scaled, k, rand=rand, random_state=random_state, n_oversamples=n_oversamples, check_finite=False
     )
     cols = idx[:k]
-    c = work[:, cols]
     v = reconstruct_interp_matrix(idx, proj)  # (k, n)
     # rows: QRCP of C^H (k x m) picks k rows of C
-    _, _, rperm = _qrcp_of(working_copy(conj_transpose(c)), get_backend(work))
+    _, _, rperm = _qrcp_of(working_copy(conj_transpose(scaled[:, cols])), get_backend(work))
     rows = _host_perm(rperm[:k], work)
-    r = work[rows, :]
-    u = v @ xp.linalg.pinv(r)
-    return CURResult(c, u, r, cols=cols, rows=rows)
+    u = ldexp(v @ xp.linalg.pinv(scaled[rows, :]), e)
+    if not bool(xp.all(xp.isfinite(u))):
+        raise ValueError(
+            f"cur: U = V R^+ overflows: U scales like 1 / ||A||, and the largest entry of A, {anrm:.3g}, "
+            f"is too small for U to be representable in {dtype_name(work.dtype)}. Decompose A * 2**k "
+            "instead (its U is U / 2**k)."
+        )
+    return CURResult(work[:, cols], u, work[rows, :], cols=cols, rows=rows)

@@ -25,9 +25,11 @@ from array_api_compat import is_dask_array
 from .._array import backend_name, conj_transpose, to_float
 from .._backends import get_backend
 from . import _dask
+from ._operator import _Draw, _Operator
 from ._random import RandomState
-from ._range_finder import _Draw, _Operator, _orth, check_rank
-from ._rsvd import check_hermitian, fix_signs
+from ._rsvd import check_hermitian
+from ._signs import fix_signs
+from ._subspace import _orth, check_rank
 
 __all__ = ["nystrom"]
 
@@ -64,7 +66,9 @@ def nystrom(
         ``A @ X`` is used) or a ``dask.array.Array`` chunked by rows (used
         through distributed products; the results are then NumPy arrays).
         Dense and sparse input is checked for symmetry with one random
-        product.
+        product, and scaled by a power of two into a safe range (any
+        finite scale works; ``lam`` is unscaled); a broadcast view (a
+        stride-0 axis) is multiplied through its distinct row or column.
     k : int
         Rank of the approximation, ``0 <= k <= n``.
     n_oversamples : int, optional
@@ -121,18 +125,9 @@ def nystrom(
         raise TypeError(f"nystrom: n_iter must be an int >= 0, got {n_iter!r}.")
     if n_iter < 0:
         raise ValueError(f"nystrom: n_iter must be an int >= 0, got {n_iter}.")
-    if is_dask_array(A):  # NumPy results: see pivotal.randomized._dask
-        return _dask.hermitian_via_operator(
-            nystrom,
-            A,
-            k,
-            _WHAT,
-            check_finite,
-            n_oversamples=n_oversamples,
-            n_iter=n_iter,
-            random_state=random_state,
-        )
-    op = _Operator(A, "A", check_finite=check_finite, hermitian=True)
+    if is_dask_array(A):  # products on the cluster, NumPy results: see pivotal.randomized._dask
+        A = _dask.client_operator(A, check_finite, hermitian=True, func="nystrom")
+    op = _Operator.of(A, check_finite=check_finite, hermitian=True, scale=True)
     check_hermitian(op, "nystrom", _WHAT)
     k = check_rank(k, op, allow_none=False, func="nystrom")
     n = op.shape[0]
@@ -152,7 +147,7 @@ def nystrom(
     eps = _eps(op.dtype)
     nu = eps * math.sqrt(_fro2(Y))
     backend = get_backend(Y)
-    for attempt in range(4):
+    for _ in range(4):
         Ynu = Y + nu * omega
         B = conj_transpose(omega) @ Ynu
         B = (B + conj_transpose(B)) / 2
@@ -179,7 +174,7 @@ def nystrom(
         U, S, _ = np.linalg.svd(F, full_matrices=False)
         lam = np.maximum(S[:k] ** 2 - nu, 0)
     U, _ = fix_signs(U[:, :k])
-    return op.out(U), op.out(lam)
+    return op.out(U), op.out(op.unscaled(lam))
 
 
 def _fro2(x: Any) -> float:

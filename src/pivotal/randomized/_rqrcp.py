@@ -107,6 +107,7 @@ from .._array import (
     working_dtype,
 )
 from .._backends import get_backend
+from .._scaling import ldexp, safe_scale
 from ..kernels import householder
 from ..kernels.qrcp import numerical_rank, qrcp
 from ._random import _kind as _check_random_state
@@ -306,6 +307,32 @@ def _hqrrp(work: Any, b: int, d: int, random_state: Any) -> tuple[Any, np.ndarra
     else:
         algorithm = f"qrcp (min(m, n) = {kmax} <= 2 * block_size = {2 * b}: nothing to block)"
     return tau, perm, algorithm
+
+
+def _scale_into_safe_range(work: Any) -> int:
+    """Scale the working copy in place by ``2**e`` into LAPACK's safe range; returns ``e``.
+
+    Householder QR itself copes with any finite scale, but not the sketch's
+    products or a subnormal ``A``, whose every operation loses digits
+    (:mod:`pivotal._scaling`); ``R`` is unscaled at the end, ``Q`` and the
+    pivots do not depend on the scaling.
+    """
+    e, _ = safe_scale(work)
+    ldexp(work, e, inplace=True)
+    return e
+
+
+def _unscale_upper(x: Any, e: int, block: int = 256) -> None:
+    """``2**-e`` times the upper trapezoid (``R``) of compact factors, in place; the reflectors stay."""
+    if e == 0:
+        return
+    xp = namespace(x)
+    k = min(x.shape)
+    for i0 in range(0, k, block):
+        i1 = min(i0 + block, k)
+        diag = x[i0:i1, i0:i1]
+        x[i0:i1, i0:i1] = ldexp(xp.triu(diag), -e) + xp.tril(diag, k=-1)
+        x[i0:i1, i1:] = ldexp(x[i0:i1, i1:], -e)
 
 
 def _zero_below_diagonal(x: Any, block: int = 256) -> None:
@@ -533,19 +560,23 @@ def rqrcp(
         work = (
             np.array(a, dtype=working_dtype(a), order="F") if backend_name(a) == "numpy" else working_copy(a)
         )
+        e = _scale_into_safe_range(work)
         tau, perm, algorithm = _hqrrp(work, b, d, random_state)
         q = qr_ = tau_out = None
         if mode == "economic":
             q = _form_q(work, tau, kmax)
         if mode == "raw":
+            _unscale_upper(work, e)
             qr_, tau_out = work, tau
             r = xp.triu(work[:kmax, :])
         else:  # R in place: the reflectors below the diagonal are no longer needed
             r = work if (mode == "r" or m == kmax) else xp.asarray(work[:kmax, :], copy=True)
             _zero_below_diagonal(r)
+            r = ldexp(r, -e, inplace=True)
         rank_k = kmax
     else:
         work = working_copy(a)
+        e = _scale_into_safe_range(work)
         if k == 0:
             q = householder._zeros((m, 0), work, xp)
             r = householder._zeros((0, n), work, xp)
@@ -555,6 +586,9 @@ def rqrcp(
             algorithm = "truncated rqrcp (k=0)"
         else:
             q, qr_, tau_out, r, perm, algorithm = _truncated(work, k, d, mode, random_state)
+            r = ldexp(r, -e, inplace=True)
+            if qr_ is not None:
+                _unscale_upper(qr_, e)
         if mode != "economic":
             q = None
         rank_k = k

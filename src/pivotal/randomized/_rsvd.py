@@ -1,22 +1,22 @@
 """Randomized SVD (:func:`rsvd`) and randomized Hermitian eigendecomposition (:func:`reigh`).
 
-Both project ``A`` onto a basis from :mod:`pivotal.randomized._range_finder`
+Both project ``A`` onto a basis from :mod:`pivotal.randomized._subspace`
 and finish with a small dense factorization: for the SVD, ``Q^H A = R^H
 Z^H`` comes free from the last half-step of the range finder, so
 ``svd(R^H)`` (an ``l x l`` matrix) gives ``U = Q U_R``, ``V = Z V_R``; for
 ``reigh`` the Rayleigh-Ritz matrix ``T = Q^H A Q = Q^H Z R`` is formed the
 same way and ``eigh(T)`` gives the Ritz pairs.  With ``n_iter="auto"`` the
 number of products with ``A`` is chosen from the convergence of the Ritz
-values (see :mod:`pivotal.randomized._range_finder`).
+values (see :mod:`pivotal.randomized._subspace`).  ``A`` is scaled by a
+power of two into a safe range first (:mod:`pivotal.randomized._operator`)
+and the singular values and eigenvalues unscaled at the end.
 
 Sign convention
 ---------------
-Singular vectors and eigenvectors are unique only up to a unit scalar per
-column.  Here the entry of largest absolute value of each column of ``U``
-(``V`` for :func:`reigh`; the first such entry on ties) is made real and
-positive, and the rows of ``Vh`` get the matching conjugate factor, so
-``U @ diag(s) @ Vh`` is unchanged and results are reproducible across
-backends.
+The entry of largest absolute value of each column of ``U`` (``V`` for
+:func:`reigh`; the first such entry on ties) is made real and positive, and
+the rows of ``Vh`` get the matching conjugate factor
+(:func:`pivotal.randomized._signs.fix_signs`).
 """
 
 from __future__ import annotations
@@ -29,75 +29,12 @@ from array_api_compat import is_dask_array
 
 from .._array import backend_name, conj_transpose, to_float, unit_roundoff
 from . import _dask
+from ._operator import _Draw, _Operator, mm
 from ._random import RandomState
-from ._range_finder import (
-    _Draw,
-    _Operator,
-    adaptive_qb,
-    block_krylov,
-    check_options,
-    check_rank,
-    mm,
-    subspace_iteration,
-)
+from ._signs import fix_signs
+from ._subspace import adaptive_qb, block_krylov, check_options, check_rank, subspace_iteration
 
 __all__ = ["reigh", "rsvd"]
-
-
-def fix_signs(U: Any, Vh: Any = None, *, overwrite: bool = False) -> tuple[Any, Any]:
-    """Make the largest-``|.|`` entry of each column of ``U`` real positive (and adjust ``Vh``'s rows).
-
-    The first of equally large entries decides.  ``overwrite=True`` scales a
-    NumPy ``U`` in place (the callers' own temporaries).
-    """
-    if U.shape[1] == 0 or U.shape[0] == 0:
-        return U, Vh
-    if backend_name(U) == "torch":
-        import torch
-
-        idx = torch.argmax(U.abs(), dim=0)
-        vals = U.gather(0, idx[None, :])[0]
-        mag = vals.abs()
-        phase = torch.where(
-            mag > 0, vals / torch.where(mag > 0, mag, torch.ones_like(mag)), torch.ones_like(vals)
-        )
-        U = U * phase.conj()[None, :]
-    else:
-        vals = _column_peaks(U)
-        mag = np.abs(vals)
-        phase = np.where(mag > 0, vals / np.where(mag > 0, mag, 1), 1).astype(U.dtype)
-        if overwrite and U.flags.writeable:
-            U *= phase.conj()[None, :]
-        else:
-            U = U * phase.conj()[None, :]
-    if Vh is not None:
-        Vh = Vh * phase[:, None]
-    return U, Vh
-
-
-#: Rows per block of :func:`_column_peaks` (a block of ``|U|`` stays in cache).
-_PEAK_ROWS = 2048
-
-
-def _column_peaks(U: np.ndarray) -> np.ndarray:
-    """The entry of largest modulus of each column of ``U`` (the first one on ties).
-
-    Row block by row block: ``np.argmax(np.abs(U), axis=0)`` on a tall
-    C-ordered ``U`` would allocate a copy of ``|U|`` and then scan it
-    column-wise, several times slower than the memory traffic needs.
-    """
-    cols = np.arange(U.shape[1])
-    best = np.full(U.shape[1], -1.0)
-    vals = np.zeros(U.shape[1], dtype=U.dtype)
-    for i in range(0, U.shape[0], _PEAK_ROWS):
-        block = U[i : i + _PEAK_ROWS]
-        a = np.abs(block)
-        j = np.argmax(a, axis=0)
-        peak = a[j, cols]
-        better = peak > best  # strict: an earlier block wins ties
-        best[better] = peak[better]
-        vals[better] = block[j[better], cols[better]]
-    return vals
 
 
 def _small_svd(x: Any):
@@ -139,7 +76,10 @@ def rsvd(
         matrix or array, or a ``scipy.sparse.linalg.LinearOperator`` (used
         matrix-free, through ``matmat`` and ``rmatmat`` only), or a
         ``dask.array.Array`` chunked by rows (never gathered on one worker;
-        see :mod:`pivotal.randomized._dask`).  Real or complex.
+        see :mod:`pivotal.randomized._dask`).  Real or complex.  Any finite
+        scale works: ``A`` is scaled by a power of two into a safe
+        range first, and ``s`` unscaled.  A broadcast view (a stride-0 axis)
+        is multiplied through its distinct row or column.
     k : int or None
         Rank of the approximation, ``0 <= k <= min(m, n)``.  With ``tol`` it
         is an upper limit on the rank (None: no limit).
@@ -224,9 +164,11 @@ def rsvd(
     n_oversamples, q, method, tol = check_options(
         n_oversamples=n_oversamples, n_iter=n_iter, method=method, tol=tol, func="rsvd"
     )
-    if is_dask_array(A):  # U lazy (rows chunked like A), s and Vh NumPy: see pivotal.randomized._dask
-        return _dask.rsvd(A, k, tol, n_oversamples, q, method, random_state, check_finite)
-    op = _Operator(A, "A", check_finite=check_finite)
+    if is_dask_array(A):  # see pivotal.randomized._dask
+        if method == "subspace" or tol is not None:  # U lazy (rows chunked like A), s and Vh NumPy
+            return _dask.rsvd(A, k, tol, n_oversamples, q, random_state, check_finite)
+        A = _dask.client_operator(A, check_finite)  # block Krylov: products on the cluster, NumPy results
+    op = _Operator.of(A, check_finite=check_finite, scale=True)
     k = check_rank(k, op, allow_none=tol is not None, func="rsvd")
     m, n = op.shape
     draw = _Draw(random_state, op)
@@ -256,7 +198,7 @@ def rsvd(
         Vh = mm(Wh[:k], conj_transpose(Z))
         s = s[:k]
     U, Vh = fix_signs(U, Vh, overwrite=True)
-    return op.out(U), op.out(s), op.out(Vh)
+    return op.out(U), op.out(op.unscaled(s)), op.out(Vh)
 
 
 def _host(x: Any) -> np.ndarray:
@@ -283,9 +225,7 @@ def check_hermitian(op: _Operator, func: str, what: str = "symmetric (Hermitian)
         x = torch.as_tensor(x, dtype=op.dtype, device=op.like.device)
     else:
         x = x.astype(op.dtype)
-    a = op.a
-    ah = a.conj().T if op.kind == "sparse" else conj_transpose(a)
-    d = a @ x - ah @ x
+    d = op.symmetry_defect(x)
     if backend_name(d) == "torch":
         dn, xn = to_float(d.norm()), to_float(x.norm())
     else:
@@ -323,7 +263,8 @@ def reigh(
         Dense and sparse input is checked with one random product (a
         ``ValueError`` if ``A x != A^H x``); a LinearOperator is trusted.  A
         ``dask.array.Array`` (chunked by rows) is used through distributed
-        products; the results are then NumPy arrays.
+        products; the results are then NumPy arrays.  Scaled into the safe
+        range and multiplied as :func:`rsvd` does.
     k : int
         Number of eigenpairs, ``0 <= k <= n``.
     n_oversamples, n_iter, method, random_state, check_finite
@@ -361,19 +302,9 @@ def reigh(
     n_oversamples, q, method, _ = check_options(
         n_oversamples=n_oversamples, n_iter=n_iter, method=method, tol=None, func="reigh"
     )
-    if is_dask_array(A):  # NumPy results: see pivotal.randomized._dask
-        return _dask.hermitian_via_operator(
-            reigh,
-            A,
-            k,
-            "symmetric (Hermitian)",
-            check_finite,
-            n_oversamples=n_oversamples,
-            n_iter=n_iter,
-            method=method,
-            random_state=random_state,
-        )
-    op = _Operator(A, "A", check_finite=check_finite, hermitian=True)
+    if is_dask_array(A):  # products on the cluster, NumPy results: see pivotal.randomized._dask
+        A = _dask.client_operator(A, check_finite, hermitian=True, func="reigh")
+    op = _Operator.of(A, check_finite=check_finite, hermitian=True, scale=True)
     check_hermitian(op, "reigh")
     k = check_rank(k, op, allow_none=False, func="reigh")
     n = op.shape[0]
@@ -396,4 +327,4 @@ def reigh(
         order = np.argsort(-np.abs(w), kind="stable")[:k]
     w, W = w[order], W[:, order]
     V, _ = fix_signs(mm(Q, W), overwrite=True)
-    return op.out(w), op.out(V)
+    return op.out(op.unscaled(w)), op.out(V)
