@@ -239,7 +239,7 @@ def test_pivoted_cholesky_not_psd():
     A = np.diag([3.0, 1.0, -2.0])
     with pytest.raises(pv.NotPositiveDefiniteError) as err:
         pv.PivotedCholesky(A)
-    assert err.value.index == 2 and "-2 < -tol" in str(err.value)
+    assert err.value.index == 2 and "-2 < -(tol + rounding)" in str(err.value)
     F = pv.PivotedCholesky(A, check=False)
     assert F.stop_reason == "not_psd" and not F.issuccess() and F.rank == 2
     for method in (F.det, F.slogdet, lambda: F.solve(np.ones(3))):
@@ -275,6 +275,20 @@ def test_pivoted_cholesky_detects_indefinite_input(name, A, index, backend):
     with pytest.raises(pv.NotPositiveDefiniteError):
         F.det()
     assert np.linalg.eigvalsh(A).min() < 0  # the truth the factorization now reports
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_pivoted_cholesky_checks_at_a_requested_rank(backend):
+    """A requested rank no longer stops before looking: the remaining diagonal and the next pivot's
+    column of the Schur complement are checked (issue #11)."""
+    for A, index in ((np.diag([3.0, 1.0, -2.0]), 2), (np.array([[4.0, 0, 0], [0, 1, 2], [0, 2, 1]]), 1)):
+        with pytest.raises(pv.NotPositiveDefiniteError) as err:
+            pv.PivotedCholesky(to_backend(A, backend), rank=index)
+        assert err.value.index == index
+        F = pv.PivotedCholesky(to_backend(A, backend), rank=index, check=False)
+        assert not F.issuccess() and F.stop_reason == "not_psd" and F.rank == index
+    F = pv.PivotedCholesky(to_backend(np.diag([3.0, 1.0, 0.0]), backend), rank=2)
+    assert F.issuccess() and F.stop_reason == "rank"
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
