@@ -339,3 +339,23 @@ def test_well_conditioned_solve_is_quiet():
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         pv.LU(A).solve(np.ones(20))
+
+
+@pytest.mark.parametrize("kind", ["LU", "Banded", "Triangular", "QR"])
+@pytest.mark.parametrize("dtype,n", [(np.float32, 70), (np.float64, 520)])
+def test_overflowing_solves_give_rcond_zero_and_warn(kind, dtype, n):
+    """A = I + 4 * superdiagonal (exact): A^-1 has entries 4^(j-i), so every solve overflows once
+    4^(n-1) exceeds the largest float (n = 70 in float32, 520 in float64).  The Hager-Higham estimator
+    compared NaNs and returned rcond = 0.2; the rcond is 0 (LAPACK xGECON's answer when its scaled
+    solves would overflow) and the Inf/NaN solution comes with a warning."""
+    import warnings
+
+    A = (np.eye(n) + 4 * np.eye(n, k=1)).astype(dtype)
+    F = pv.QR(A) if kind == "QR" else getattr(pv, kind)(A)
+    with warnings.catch_warnings(record=True) as rec:
+        warnings.simplefilter("always")
+        x = F.lstsq(np.ones(n, dtype)) if kind == "QR" else F.solve(np.ones(n, dtype))
+    assert not np.isfinite(to_np(x)).all()  # what the warning is about
+    assert any(isinstance(w.message, pv.IllConditionedWarning) for w in rec)
+    if kind != "QR":
+        assert F.rcond() == 0.0
