@@ -239,7 +239,7 @@ def test_pivoted_cholesky_not_psd():
     A = np.diag([3.0, 1.0, -2.0])
     with pytest.raises(pv.NotPositiveDefiniteError) as err:
         pv.PivotedCholesky(A)
-    assert err.value.index == 2 and "-2 < -tol" in str(err.value)
+    assert err.value.index == 2 and "-2 < -(tol + rounding)" in str(err.value)
     F = pv.PivotedCholesky(A, check=False)
     assert F.stop_reason == "not_psd" and not F.issuccess() and F.rank == 2
     for method in (F.det, F.slogdet, lambda: F.solve(np.ones(3))):
@@ -275,6 +275,20 @@ def test_pivoted_cholesky_detects_indefinite_input(name, A, index, backend):
     with pytest.raises(pv.NotPositiveDefiniteError):
         F.det()
     assert np.linalg.eigvalsh(A).min() < 0  # the truth the factorization now reports
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_pivoted_cholesky_checks_at_a_requested_rank(backend):
+    """A requested rank no longer stops before looking: the remaining diagonal and the next pivot's
+    column of the Schur complement are checked (issue #11)."""
+    for A, index in ((np.diag([3.0, 1.0, -2.0]), 2), (np.array([[4.0, 0, 0], [0, 1, 2], [0, 2, 1]]), 1)):
+        with pytest.raises(pv.NotPositiveDefiniteError) as err:
+            pv.PivotedCholesky(to_backend(A, backend), rank=index)
+        assert err.value.index == index
+        F = pv.PivotedCholesky(to_backend(A, backend), rank=index, check=False)
+        assert not F.issuccess() and F.stop_reason == "not_psd" and F.rank == index
+    F = pv.PivotedCholesky(to_backend(np.diag([3.0, 1.0, 0.0]), backend), rank=2)
+    assert F.issuccess() and F.stop_reason == "rank"
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
@@ -325,3 +339,23 @@ def test_well_conditioned_solve_is_quiet():
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         pv.LU(A).solve(np.ones(20))
+
+
+@pytest.mark.parametrize("kind", ["LU", "Banded", "Triangular", "QR"])
+@pytest.mark.parametrize("dtype,n", [(np.float32, 70), (np.float64, 520)])
+def test_overflowing_solves_give_rcond_zero_and_warn(kind, dtype, n):
+    """A = I + 4 * superdiagonal (exact): A^-1 has entries 4^(j-i), so every solve overflows once
+    4^(n-1) exceeds the largest float (n = 70 in float32, 520 in float64).  The Hager-Higham estimator
+    compared NaNs and returned rcond = 0.2; the rcond is 0 (LAPACK xGECON's answer when its scaled
+    solves would overflow) and the Inf/NaN solution comes with a warning."""
+    import warnings
+
+    A = (np.eye(n) + 4 * np.eye(n, k=1)).astype(dtype)
+    F = pv.QR(A) if kind == "QR" else getattr(pv, kind)(A)
+    with warnings.catch_warnings(record=True) as rec:
+        warnings.simplefilter("always")
+        x = F.lstsq(np.ones(n, dtype)) if kind == "QR" else F.solve(np.ones(n, dtype))
+    assert not np.isfinite(to_np(x)).all()  # what the warning is about
+    assert any(isinstance(w.message, pv.IllConditionedWarning) for w in rec)
+    if kind != "QR":
+        assert F.rcond() == 0.0

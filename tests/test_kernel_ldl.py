@@ -34,6 +34,7 @@ from pivotal.errors import LinAlgError, SingularMatrixError
 from pivotal.kernels.ldl import (
     ALPHA,
     LDLKernelResult,
+    ldl_abs_product_norm,
     ldl_inertia,
     ldl_kernel,
     ldl_slogdet,
@@ -155,7 +156,7 @@ def test_ratios(backend, dtype, hermitian, lower, block_size):
             assert res.ipiv.dtype == np.int64 and res.ipiv.shape == (n,)
             singular = kind == "zero_diag" and n == 1  # the 1x1 zero matrix
             assert res.info == (1 if singular else 0), (kind, n)
-            lu, d, perm = ldl_unpack(res)
+            lu, d, _perm = ldl_unpack(res)
             assert type(lu) is type(work) and type(d) is type(work)
             ratio = recon_ratio(a, to_np(lu), to_np(d), herm, dtype)
             assert ratio < THRESH, (kind, n, ratio)
@@ -385,11 +386,16 @@ def test_multipliers_are_unbounded():
     _, res = _factor(a, "numpy", block_size=1)
     _, lipiv, _ = _lapack_factor(a, True, True)
     np.testing.assert_array_equal(res.lapack_ipiv(), lipiv)
-    growth, lmax = _check_bunch_kaufman(a, res, True)
+    _growth, lmax = _check_bunch_kaufman(a, res, True)
     assert lmax == pytest.approx(1000.0)
     assert lmax > 1 / (1 - ALPHA)
     lu, d, _ = ldl_unpack(res)
     assert recon_ratio(a, lu, d, True, np.float64) < THRESH
+    # A large |L| is not growth: |L||D||L^T| (what the backward error is proportional to; at most
+    # 36 n rho_n ||A||_M, Higham ch. 11) stays of the size of A here.
+    direct = (np.abs(lu) @ np.abs(d) @ np.abs(lu).T).sum(axis=1).max()
+    assert ldl_abs_product_norm(res) == pytest.approx(direct, rel=1e-14)
+    assert direct < 4 * np.abs(a).sum(axis=0).max()
 
 
 @pytest.mark.parametrize("backend", BACKENDS)
@@ -400,7 +406,7 @@ def test_indefinite_matrices_that_need_pivoting(backend, block_size):
     _, res = _factor(a, backend, block_size=block_size)
     assert res.info == 0
     np.testing.assert_array_equal(res.ipiv, [-2, -2])  # one 2x2 block, no interchange
-    lu, d, perm = ldl_unpack(res)
+    lu, d, _ = ldl_unpack(res)
     np.testing.assert_array_equal(to_np(d), a)
     np.testing.assert_array_equal(to_np(lu), np.eye(2))
     x = to_np(ldl_solve(res, to_backend(np.array([[1.0], [2.0]]), backend)))
@@ -412,7 +418,7 @@ def test_indefinite_matrices_that_need_pivoting(backend, block_size):
     a3 = np.array([[0.0, 1.0, 2.0], [1.0, 0.0, 3.0], [2.0, 3.0, 0.0]])
     _, res3 = _factor(a3, backend, block_size=block_size)
     np.testing.assert_array_equal(res3.ipiv, [-3, -3, 2])
-    lu, d, perm = ldl_unpack(res3)
+    lu, d, _perm = ldl_unpack(res3)
     assert recon_ratio(a3, to_np(lu), to_np(d), True, np.float64) < THRESH
     assert ldl_inertia(res3) == (1, 2, 0)
 
@@ -439,7 +445,7 @@ def test_singular_matrices(backend, block_size, lower):
         if expected is not None and lower:
             assert res.info == expected
         # D(info, info) is exactly zero (LAPACK's convention)
-        lu, d, perm = ldl_unpack(res)
+        lu, d, _perm = ldl_unpack(res)
         assert to_np(res.factors)[res.info - 1, res.info - 1] == 0
         assert recon_ratio(a, to_np(lu), to_np(d), True, np.float64) < THRESH  # still completed
         with pytest.raises(SingularMatrixError) as err:
@@ -624,7 +630,7 @@ def test_property_known_spectrum(n, seed, block_size, lower, complex_, data):
     a = _known_spectrum_matrix(lam, rng, dtype, True)
     _, res = _factor(a, "numpy", lower=lower, block_size=block_size)
     assert res.info == 0
-    lu, d, perm = ldl_unpack(res)
+    lu, d, _perm = ldl_unpack(res)
     assert recon_ratio(a, lu, d, True, dtype) < THRESH
     assert ldl_inertia(res) == (int((lam > 0).sum()), int((lam < 0).sum()), 0)
     sign, logdet = ldl_slogdet(res)

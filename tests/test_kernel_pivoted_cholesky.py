@@ -331,7 +331,7 @@ def test_indefinite_with_no_negative_pivot(backend):
     # A negative diagonal entry below a zero maximum: the matrix-free form sees it too.
     d = np.array([0.0, -5.0, 0.0])
     res = pivoted_cholesky_columns(_to(d, backend), lambda j: _to(np.diag(d)[:, j], backend), 3)
-    assert (res.rank, res.stop_reason) == (0, "not_psd") and "-5 < -tol" in res.failure
+    assert (res.rank, res.stop_reason) == (0, "not_psd") and "-5 < -(tol + rounding)" in res.failure
     # Off-diagonal entries just above tol + rounding are caught, just below are not.
     n = 6
     a = np.zeros((n, n))
@@ -342,6 +342,113 @@ def test_indefinite_with_no_negative_pivot(backend):
     for value, reason in ((1.01 * limit, "not_psd"), (0.99 * limit, "tol")):
         a[4, 2] = value
         assert pivoted_cholesky_kernel(_to(a, backend)).stop_reason == reason
+
+
+def _free(a, backend, **kw):
+    """The matrix-free form on a dense Hermitian ``a`` (columns read on demand)."""
+    return pivoted_cholesky_columns(
+        _to(np.real(np.diag(a)).copy(), backend),
+        lambda j: _to(np.ascontiguousarray(a[:, j]), backend),
+        a.shape[0],
+        **kw,
+    )
+
+
+def _dense(a, backend, **kw):
+    return pivoted_cholesky_kernel(_to(a, backend), **kw)
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+@pytest.mark.parametrize("form", [_dense, _free])
+def test_rank_stop_checks_the_remaining_diagonal(backend, form):
+    """Issue #11: a requested rank used to stop before looking.  A negative trailing diagonal entry
+    of the Schur complement is proof of indefiniteness, and it is free."""
+    a = np.diag([3.0, 1.0, -2.0])
+    res = form(a, backend, rank=2)
+    assert (res.rank, res.info, res.stop_reason) == (2, 1, "not_psd")
+    assert "-2 < -(tol + rounding)" in res.failure and "after 2 pivots" in res.failure
+    res = form(a, backend, rank=0)  # even without any column
+    assert (res.rank, res.stop_reason) == (0, "not_psd")
+    res = form(np.diag([3.0, 1.0, 0.0]), backend, rank=2)  # semidefinite: no alarm
+    assert (res.rank, res.info, res.stop_reason, res.failure) == (2, 0, "rank", None)
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+@pytest.mark.parametrize("form", [_dense, _free])
+def test_early_stop_checks_the_next_pivots_column(backend, form):
+    """A positive diagonal everywhere, an indefinite 2x2 block: the column of S at the next pivot shows
+    |S_12| = 2 > sqrt(S_11 S_22) = 1, the test the next step would have made."""
+    a = np.array([[4.0, 0.0, 0.0], [0.0, 1.0, 2.0], [0.0, 2.0, 1.0]])
+    res = form(a, backend, rank=1)
+    assert (res.rank, res.info, res.stop_reason) == (1, 1, "not_psd")
+    assert "(1, 2)" in res.failure and "sqrt(S_ii S_jj)" in res.failure
+    # Just inside the bound (|S_12| = sqrt(S_11 S_22)): semidefinite, no alarm; just outside: caught.
+    for value, reason in ((1.0, "rank"), (1.0 + 1e-6, "not_psd")):
+        a[1, 2] = a[2, 1] = value
+        assert form(a, backend, rank=1).stop_reason == reason
+    # The matrix-free form now sees the off-diagonal evidence of a "tol" stop too (issue #11's cases).
+    for b, index in (
+        (np.array([[0.0, 1.0], [1.0, 0.0]]), 0),
+        (np.array([[1, 0, 0], [0, 0, 2j], [0, -2j, 0]]), 1),
+    ):
+        res = form(b, backend)
+        assert (res.rank, res.stop_reason) == (index, "not_psd") and "sqrt(S_ii S_jj)" in res.failure
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_matrix_free_check_reads_one_column_at_the_stop(backend):
+    n = 30
+    x = np.linspace(0.0, 1.0, n)
+    k = np.exp(-(((x[:, None] - x[None, :]) / 0.5) ** 2))
+    calls = []
+
+    def column(j):
+        calls.append(j)
+        return _to(k[:, j].copy(), backend)
+
+    res = pivoted_cholesky_columns(_to(np.ones(n), backend), column, n, rank=5)
+    assert res.stop_reason == "rank" and len(calls) == 6  # five pivots and the check
+    assert calls[5] == res.perm[5 + int(np.argmax(_np(res.residual_diag)))]
+    # NaN in the checked column is evidence too (the matrix "holds NaN").
+    k2 = k.copy()
+    j = calls[5]
+    i = next(int(q) for q in res.perm[5:] if q != j)  # a row of S, off the diagonal
+    k2[i, j] = k2[j, i] = np.nan
+    res = pivoted_cholesky_columns(
+        _to(np.ones(n), backend), lambda i: _to(k2[:, i].copy(), backend), n, rank=5
+    )
+    assert res.stop_reason == "not_psd"
+
+
+@pytest.mark.parametrize("form", [_dense, _free])
+@pytest.mark.parametrize("tol", [None, 0.0, 1e-300])
+def test_no_false_alarm_on_semidefinite_matrices_at_any_stop(form, tol):
+    """Rounded Gram matrices and smooth kernels are PSD up to rounding: no stop may call them indefinite,
+    at a requested rank below, at or above the numerical rank, whatever tol (tol = 0 lets the
+    factorization pivot on rounding noise; the checks are made before the first such pivot)."""
+    rng = np.random.default_rng(21)
+    for trial in range(30):
+        n = int(rng.integers(3, 90))
+        r = int(rng.integers(1, n))
+        if trial % 3 == 2:
+            x = np.sort(rng.uniform(0, 1, n))
+            a = np.exp(-(((x[:, None] - x[None, :]) / rng.uniform(0.05, 1.0)) ** 2))
+        else:
+            b = _random(rng, (n, r), np.complex128 if trial % 3 else np.float64) * rng.uniform(0.1, 10, r)
+            a = b @ b.conj().T
+        for rank in (r - 1, r, r + 1, None):
+            res = form(a, "numpy", rank=rank, tol=tol)
+            assert res.stop_reason != "not_psd", (trial, rank, res.failure)
+
+
+def test_tol_below_the_rounding_level_checks_before_the_noise():
+    """tol = 0 pivots on 1e-17 (below n u max(diag) = 4.4e-16, rounding noise for this matrix); the
+    checks are made after the pivot before it, and the indefinite 2x2 block is caught there."""
+    a = np.array([[1.0, 0, 0, 0], [0, 1e-17, 0, 0], [0, 0, 0, 1], [0, 0, 1, 0]])
+    res = pivoted_cholesky_kernel(a, tol=0.0)
+    assert (res.rank, res.stop_reason, res.tol) == (1, "not_psd", 0.0) and res.L.shape == (4, 1)
+    assert "after 1 pivots" in res.failure and "(2, 3)" in res.failure
+    assert _np(res.residual_diag).shape == (3,)
 
 
 def test_zero_matrix_is_rank_zero():
@@ -395,7 +502,9 @@ def test_matrix_free_matches_dense(backend):
     res = pivoted_cholesky_columns(diag, column, n, rank=12)
     dense = pivoted_cholesky_kernel(_to(k, backend), rank=12)
     assert (res.rank, res.info, res.stop_reason) == (12, 0, "rank")
-    assert calls == list(res.perm[:12])  # one column per step, the pivots
+    # one column per step, the pivots, and at the stop the would-be next pivot's (the PSD check)
+    next_pivot = res.perm[12 + int(np.argmax(_np(res.residual_diag)))]
+    assert calls == [*res.perm[:12], next_pivot]
     np.testing.assert_array_equal(res.perm, dense.perm)
     np.testing.assert_allclose(_np(res.L), _np(dense.L), rtol=0, atol=1e-13)
     resid = _residual(k, res)

@@ -712,7 +712,7 @@ def ldl(
 
     def core(a2):
         work = working_copy(a2, overwrite=overwrite_a)
-        res, _ = ldl_compute(work, lower, hermitian, block_size, method)
+        res, _ = ldl_compute(work, lower, hermitian, block_size, method, warn_growth=True)
         return ldl_unpack(res)
 
     return apply_over_batch(core, [(A, 2)])

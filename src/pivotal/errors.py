@@ -124,30 +124,46 @@ class IllConditionedWarning(LinAlgWarning):
 
 
 class PivotGrowthWarning(LinAlgWarning):
-    """Element growth in Gaussian elimination may have destroyed the accuracy of the factors.
+    """Element growth in the factorization may have destroyed the accuracy of the factors.
 
-    LU factors computed in precision ``u`` are the exact factors of
-    ``A + dA`` with ``||dA|| <~ n rho u ||A||``, ``rho = max|U| / max|A|``
-    being the growth factor (Higham, *Accuracy and Stability of Numerical
-    Algorithms*, 2nd ed., Thm 9.5 and sec. 9.4).  pivotal warns when that
-    bound reaches half of ``||A||`` (``n rho u >= 1/2``: it then certifies
-    nothing, as ``rcond < eps`` does for conditioning), and, without
-    pivoting, when a pivot produced a multiplier above ``1/sqrt(u)``.
+    Factors computed in precision ``u`` are the exact factors of ``A + dA``
+    with ``||dA|| <~ m g u ||A||``, ``g`` a measure of the element growth and
+    ``m`` the length of the inner products (Higham, *Accuracy and Stability
+    of Numerical Algorithms*, 2nd ed.).  pivotal warns when that bound
+    reaches half of ``||A||`` (``m g u >= 1/2``: it then certifies nothing,
+    as ``rcond < eps`` does for conditioning), and, without pivoting, when a
+    pivot produced a multiplier above ``1/sqrt(u)``.  What ``growth`` measures
+    depends on the factorization:
+
+    ``"LU"``
+        ``max|U| / max|A|``, with ``m = n`` (Thm 9.5 and sec. 9.4).
+    ``"Banded"``
+        ``max|U| / max|A|`` of the band LU, with ``m = min(n, kl + ku + 1)``,
+        the number of entries in a row of the band (sec. 9.5).
+    ``"LDL"``
+        ``|| |L| |D| |L|^H ||_inf / ||A||_inf`` of Bunch-Kaufman, the
+        quantity the backward error ``p(n) u (|A| + |L| |D| |L|^T)`` of ch. 11
+        contains (``|L|`` is not bounded by Bunch-Kaufman pivoting, so
+        ``max|D|`` alone would miss growth).  It measures the terms that
+        cancel rather than the largest one, so ``m = 1`` and ``g`` is
+        ``1 + growth``: the error of one rounding per term.
 
     Parameters
     ----------
     growth : float
-        The growth factor ``max|U| / max|A|`` of the factorization.
+        The growth measure of the factorization (above).
     message : str, optional
         Overrides the default message.
     index : int, optional
         Zero-based index of the tiny pivot (factorizations without pivoting).
     multiplier : float, optional
         Magnitude of the largest multiplier that pivot produced.
+    factorization : {"LU", "Banded", "LDL"}, optional
+        Which factorization grew (default ``"LU"``).
 
     Attributes
     ----------
-    growth, index, multiplier
+    growth, index, multiplier, factorization
         As given (``index`` and ``multiplier`` are ``None`` for a growth warning).
     """
 
@@ -158,10 +174,12 @@ class PivotGrowthWarning(LinAlgWarning):
         *,
         index: int | None = None,
         multiplier: float | None = None,
+        factorization: str = "LU",
     ):
         self.growth = float(growth)
         self.index = None if index is None else int(index)
         self.multiplier = None if multiplier is None else float(multiplier)
+        self.factorization = str(factorization)
         if message is None:
             if self.index is not None:
                 message = (
@@ -170,12 +188,23 @@ class PivotGrowthWarning(LinAlgWarning):
                     "may have destroyed the accuracy of the factors. Use pivoting='partial' "
                     "(the default), 'rook' or 'complete'."
                 )
-            else:
+            elif self.factorization == "LU":
                 message = (
                     f"pivot growth factor {self.growth:.3g}: the LU factors may be those of a "
                     "matrix far from A, so solutions computed with them may have no correct "
                     "digits. Refine the solution (pivotal.refine, or solve(..., refine='auto')), "
                     "or factor with pivoting='rook' or 'complete'."
+                )
+            else:
+                measure = (
+                    "growth || |L||D||L^H| ||/||A|| = " if self.factorization == "LDL" else "growth factor "
+                )
+                message = (
+                    f"pivot {measure}{self.growth:.3g}: the {self.factorization} factors may be those "
+                    "of a matrix far from A, so solutions computed with them may have no correct "
+                    "digits. Refine the solution (pivotal.refine, or solve(..., refine='auto')), "
+                    "or factor with pivotal.LU(A, pivoting='rook') or 'complete', whose growth "
+                    "stays small."
                 )
         super().__init__(message)
 

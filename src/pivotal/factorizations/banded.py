@@ -9,10 +9,12 @@ import numpy as np
 from scipy.linalg import lapack
 
 from .._array import backend_name, to_numpy, working_dtype
+from ..errors import PivotGrowthWarning
 from ..structure import detect_structure
 from .base import Factorization, factor_input
+from .lu import growth_destroys_accuracy
 
-__all__ = ["Banded", "to_band_storage"]
+__all__ = ["Banded", "banded_growth_warning", "to_band_storage"]
 
 
 def to_band_storage(a: np.ndarray, kl: int, ku: int) -> np.ndarray:
@@ -41,6 +43,26 @@ def to_band_storage(a: np.ndarray, kl: int, ku: int) -> np.ndarray:
     return ab
 
 
+def banded_growth_warning(growth: float, n: int, kl: int, ku: int, dtype: Any) -> PivotGrowthWarning | None:
+    """The :class:`PivotGrowthWarning` due for band LU factors with growth ``max|U| / max|A|``.
+
+    Gaussian elimination on a band matrix computes the exact factors of
+    ``A + dA`` with ``|dA| <= gamma_(kl+1) |L| |U|``: every entry of ``L U``
+    is an inner product of at most ``kl + 1`` terms, ``|L| <= 1`` (partial
+    pivoting) and every row of ``U`` has at most ``kl + ku + 1`` entries
+    (Higham, ch. 9, sec. 9.5).  The band thus takes the place of ``n`` in
+    LU's policy (:func:`pivotal.factorizations.lu.growth_destroys_accuracy`):
+    the warning is due when ``m rho u >= 1/2`` with
+    ``m = min(n, kl + ku + 1)``, which is LU's ``n rho u`` for a full band.
+    A priori ``rho <= 2^(2m' - 1) - (m' - 1) 2^(m' - 2)`` with
+    ``m' = max(kl, ku)`` (Bohte's bound, sec. 9.5), so narrow bands cannot
+    grow much; ``None`` when no warning is due (or ``rho`` is NaN).
+    """
+    if n == 0 or not growth_destroys_accuracy(growth, min(n, kl + ku + 1), dtype):
+        return None
+    return PivotGrowthWarning(growth, factorization="Banded")
+
+
 class Banded(Factorization):
     """LU factorization of a banded matrix (LAPACK ``xGBTRF``), ``O(n kl (kl + ku))`` work.
 
@@ -54,6 +76,17 @@ class Banded(Factorization):
     check : bool, optional
         Raise :class:`SingularMatrixError` for an exactly zero pivot.
     check_finite : bool, optional
+
+    Warns
+    -----
+    PivotGrowthWarning
+        On the first ``solve`` or ``inv``, when the growth factor
+        ``rho = max|U| / max|A|`` (:meth:`growth_factor`) makes the
+        backward-error bound of the factors meaningless:
+        ``min(n, kl + ku + 1) rho u >= 1/2`` (see
+        :func:`banded_growth_warning`).  ``warning.growth`` holds ``rho``.
+    IllConditionedWarning
+        On the first ``solve``, when ``rcond()`` is below machine epsilon.
 
     Notes
     -----
@@ -103,8 +136,9 @@ class Banded(Factorization):
         self._xp = np
         self.shape = (n, n)
         self.dtype = x.dtype
-        band_only = np.triu(np.tril(x, ku), -kl)
-        self._anorm = float(np.abs(band_only).sum(axis=0).max()) if n else 0.0
+        band_only = np.abs(np.triu(np.tril(x, ku), -kl))
+        self._anorm = float(band_only.sum(axis=0).max()) if n else 0.0
+        self._amax = float(band_only.max()) if n else 0.0
         self.algorithm = "LAPACK gbtrf"
         self._fields = ("ab", "ipiv")
         if n == 0:
@@ -132,6 +166,26 @@ class Banded(Factorization):
     def ipiv(self) -> np.ndarray:
         """LAPACK's 1-based row interchanges."""
         return self._ipiv
+
+    def growth_factor(self) -> float:
+        """Element growth ``max|U| / max|A|`` of the band LU (1 for a zero matrix).
+
+        ``U`` (upper bandwidth ``kl + ku``) fills the first ``kl + ku + 1``
+        rows of :attr:`ab`; one pass over them.
+        """
+        if self._amax == 0.0:
+            return 1.0
+        kl, ku = self.lower_bandwidth, self.upper_bandwidth
+        # Row kl + ku - k of ab holds the k-th superdiagonal of U; the unused top-left corner of
+        # each row is the zero of to_band_storage, never written by gbtrf.
+        return float(np.abs(self._ab[: kl + ku + 1, :]).max()) / self._amax
+
+    def _stability_warning(self) -> PivotGrowthWarning | None:
+        n = self.shape[0]
+        if n == 0:
+            return None
+        kl, ku = self.lower_bandwidth, self.upper_bandwidth
+        return banded_growth_warning(self.growth_factor(), n, kl, ku, self.dtype)
 
     def _repr_extra(self) -> str:
         return f"kl={self.lower_bandwidth}, ku={self.upper_bandwidth}"

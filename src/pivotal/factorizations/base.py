@@ -44,6 +44,7 @@ __all__ = [
     "check_method",
     "factor_input",
     "index_array",
+    "inverse_norm1_estimate",
     "normalize_trans",
     "scalar_like",
 ]
@@ -335,7 +336,7 @@ class Factorization:
         if cached is not None:
             return cached
         with _no_grad(self._sample()):
-            est = inv_onenormest(
+            est = inverse_norm1_estimate(
                 lambda x: self._solve_core(x, 0),
                 lambda x: self._solve_core(x, 2),
                 n,
@@ -349,6 +350,36 @@ class Factorization:
         """Estimated condition number in the 1-norm, ``1 / rcond()``."""
         r = self.rcond()
         return math.inf if r == 0 else 1.0 / r
+
+
+def inverse_norm1_estimate(solve, solve_h, n: int, *, dtype: Any, like: Any) -> float:
+    """Hager-Higham estimate of ``||A^{-1}||_1`` from solves; ``inf`` when a solve overflowed.
+
+    :func:`pivotal.kernels.condest.inv_onenormest` on finite products.  Its
+    probe vectors have entries of modulus at most 2, so a solve that returns
+    Inf or NaN from finite factors overflowed: ``||A^{-1}||_1`` is then beyond
+    the overflow threshold over ``2n``, and ``rcond`` is 0 as LAPACK's
+    ``xGECON`` makes it when its scaled solves would overflow.  (Without the
+    check the estimator's comparisons with NaN returned a finite, wrong
+    estimate: ``rcond = 0.2`` for ``I + 4 * superdiag`` of order 70 in
+    float32, whose ``rcond`` is ``4^-69``, and no warning for solutions full
+    of Inf and NaN.)
+    """
+    overflowed = False
+
+    def watched(f):
+        def apply(x):
+            nonlocal overflowed
+            y = f(x)
+            if not overflowed:
+                xp = namespace(y)
+                overflowed = not bool(xp.all(xp.isfinite(y)))
+            return y
+
+        return apply
+
+    est = inv_onenormest(watched(solve), watched(solve_h), n, dtype=dtype, like=like)
+    return math.inf if overflowed else est
 
 
 def _no_grad(like: Any):

@@ -47,14 +47,19 @@ class PivotedCholesky(Factorization):
     ------
     NotPositiveDefiniteError
         With ``check``, ``.index`` being the number of columns factored
-        before the evidence: a remaining diagonal entry of the Schur
-        complement ``S`` below ``-tol`` (or NaN), or, when the factorization
-        stops because every remaining diagonal entry is at most ``tol``, an
-        entry ``|S_ij| > tol + 4 (r + 1) u max|a_ii|`` -- positive
-        semidefiniteness would bound it by ``sqrt(S_ii S_jj) <= tol``; the
-        second term covers rounding.  (Diagonal pivots alone miss e.g.
-        ``[[0, 1], [1, 0]]``.)  A factorization stopped at a requested
-        ``rank`` is not checked beyond its pivots.
+        before the evidence.  Every early stop checks the Schur complement
+        ``S`` of the factored columns, with ``tau = max(tol, N u max diag A)``
+        and the rounding allowance ``e = 4 (r + 1) u max|a_ii|``: a remaining
+        diagonal entry below ``-(tau + e)`` (or NaN); in the column of ``S``
+        at the would-be next pivot ``j`` (one more column of ``A``), an entry
+        ``|S_ij| > max(sqrt((S_ii + e)(S_jj + e)), tau + e)``; and, when the
+        factorization stops because every remaining diagonal entry is at
+        most ``tol``, every entry of ``S`` against ``tau + e`` -- a positive
+        semidefinite ``S`` has ``|S_ij| <= sqrt(S_ii S_jj)``.  (Diagonal
+        pivots alone miss e.g. ``[[0, 1], [1, 0]]``.)  A factorization
+        stopped at a requested ``rank`` checks the diagonal and that one
+        column, not the rest of ``S``, whose ``O((N - r)^2 r)`` cost would
+        dwarf the truncated factorization's ``O(N r^2)``.
 
     Attributes
     ----------

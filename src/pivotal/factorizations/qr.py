@@ -23,8 +23,8 @@ from .._backends import get_backend
 from .._permutations import perm_sign
 from ..errors import IllConditionedWarning, NotPositiveDefiniteError, SingularMatrixError
 from ..kernels import cholqr, gram_schmidt, householder, qrcp, rrqr, tsqr
-from ..kernels.condest import inv_onenormest, rcond_from
-from .base import Factorization, _copy_as, factor_input, index_array, scalar_like
+from ..kernels.condest import rcond_from
+from .base import Factorization, _copy_as, factor_input, index_array, inverse_norm1_estimate, scalar_like
 
 __all__ = ["QR", "QR_METHODS", "QRComputation", "QRPivoted", "qr_compute", "select_qr_method"]
 
@@ -120,7 +120,7 @@ def _triangular_rcond(r: Any) -> float:
         backend.trsm_inplace(r, y, lower=False, trans=trans)
         return y
 
-    est = inv_onenormest(lambda x: solve(x, 0), lambda x: solve(x, 2), n, dtype=r.dtype, like=r)
+    est = inverse_norm1_estimate(lambda x: solve(x, 0), lambda x: solve(x, 2), n, dtype=r.dtype, like=r)
     anorm = to_float(xp.max(xp.sum(xp.abs(xp.triu(r)), axis=0)))
     return rcond_from(anorm, est, n=n)
 

@@ -42,22 +42,41 @@ Stopping and status
 The factorization stops at the first of:
 
 * ``"complete"``: all ``n`` columns factored (``rank == n``); ``info = 0``.
-* ``"rank"``: the requested ``rank`` columns factored (``rank < n``);
-  ``info = 0``.
-* ``"tol"``: the largest remaining diagonal entry ``d_max`` satisfies
-  ``-tol <= d_max <= tol``: ``A`` is numerically rank deficient with
+* ``"rank"``: the requested ``rank`` columns factored (``rank < n``) and
+  the checks below found nothing; ``info = 0``.
+* ``"tol"``: the largest remaining diagonal entry is at most ``tol`` and
+  the checks below found nothing: ``A`` is numerically rank deficient with
   numerical rank ``r``; ``info = 1``.
-* ``"not_psd"``: the evidence that ``A`` is not positive semidefinite (or
-  holds NaN) beyond the ``r`` factored columns, in ``failure``; ``info = 1``.
-  Either a remaining diagonal entry of the Schur complement ``S`` is below
-  ``-tol`` (or NaN) when none is above ``tol``; or -- checked by the dense
-  :func:`pivoted_cholesky_kernel`, which can read ``S`` -- a would-be
-  ``"tol"`` stop has an off-diagonal ``|S_ij| > tol + 4 (r + 1) u max|a_ii|``,
-  impossible for a positive semidefinite ``S`` with diagonal at most
-  ``tol`` (``|S_ij| <= sqrt(S_ii S_jj)``; the second term covers
-  rounding).  Pivots alone cannot see ``[[0, 1], [1, 0]]``.  The
-  matrix-free form trusts the caller's promise there, and no form checks
-  past a requested ``rank``.
+* ``"not_psd"``: a check below found evidence that ``A`` is not positive
+  semidefinite (or holds NaN) beyond the ``r`` factored columns; it is in
+  ``failure``; ``info = 1``.
+
+Every early stop (``"rank"`` or ``"tol"``, ``r < n``) checks what it can
+afford.  After ``r`` pivots the Schur complement ``S`` of a positive
+semidefinite ``A`` is positive semidefinite, so each of these is proof of
+the contrary, up to the tolerance ``tau = max(tol, n u max(diag A))`` and
+the rounding allowance ``e = 4 (r + 1) u max|a_ii|`` of an entry of ``S``:
+
+* a remaining diagonal entry ``S_ii < -(tau + e)``, or NaN (free: the
+  updated diagonal is at hand);
+* in the column of ``S`` at the would-be next pivot ``j`` (one more
+  ``column`` call and ``O(n r)`` flops, skipped only for ``rank=0``), an
+  entry ``|S_ij| > max(sqrt((S_ii+ + e)(S_jj+ + e)), tau + e)``: the 2x2
+  minor test that the next step would make;
+* when the stop claims ``S ~= 0`` (``"tol"``), the dense
+  :func:`pivoted_cholesky_kernel` forms all of ``S`` (``O((n - r)^2 r)``
+  flops, at most one Cholesky's) and applies the bound to every entry.
+  Pivots alone cannot see ``[[0, 1], [1, 0]]``.
+
+What stays unchecked: the entries of ``S`` outside that column in the
+matrix-free form (reading them would cost ``(n - r)^2`` entries of ``A``,
+which that form exists to avoid), and the same at a ``"rank"`` stop of the
+dense form (``O((n - r)^2 r)`` flops against the ``O(n r^2)`` of the
+truncated factorization).  A ``tol`` below ``n u max(diag A)`` (LAPACK's
+rounding level) lets the factorization go on through pivots that are
+rounding noise; their Schur complements prove nothing, so the checks are
+then made after the first such pivot (and a ``"not_psd"`` result keeps only
+the columns before it).
 
 ``info`` mirrors ``DPSTRF``: 0 when the factorization ran to completion
 (here also when it reached the requested rank), 1 when it stopped early
@@ -98,7 +117,6 @@ acceleration", NeurIPS 2018 (pivoted Cholesky as a preconditioner).
 
 from __future__ import annotations
 
-import dataclasses
 import math
 import operator
 from collections.abc import Callable
@@ -200,7 +218,10 @@ def pivoted_cholesky_columns(
     The matrix-free form: ``A`` is never formed, and ``column`` is called
     once per factored column, with the pivot's index (not for the last
     column of a complete factorization, which needs no entries below the
-    diagonal, and never when ``rank == 0`` or the first pivot fails).
+    diagonal), and once more when the factorization stops early, for the
+    column of the would-be next pivot: it checks that the rest of ``A`` is
+    consistent with positive semidefiniteness (module notes).  Never when
+    ``rank == 0``.
 
     Parameters
     ----------
@@ -263,6 +284,21 @@ def pivoted_cholesky_columns(
     >>> bool(err < 1e-3), bool(res.residual_max < 1e-3)  # residual_max bounds err
     (True, True)
     """
+    return _pivoted_cholesky(diag, column, n, rank=rank, tol=tol, like=like, dtype=dtype)
+
+
+def _pivoted_cholesky(
+    diag: Any,
+    column: Callable[[int], Any],
+    n: int,
+    *,
+    rank: int | None,
+    tol: float | None,
+    like: Any,
+    dtype: Any,
+    schur_check: Callable[..., str | None] | None = None,
+) -> PivotedCholeskyResult:
+    """:func:`pivoted_cholesky_columns`; ``schur_check`` is the dense kernel's full Schur complement test."""
     try:
         n = operator.index(n)
     except TypeError:
@@ -312,10 +348,11 @@ def pivoted_cholesky_columns(
     if backend_name(ref) != "numpy":
         perm_dev = xp.asarray(perm, device=device, copy=True)
 
+    # LAPACK's default tolerance n u max(diag A): the rounding level of the pivots.
+    dmax0 = float(xp.max(dpos)) if n else 0.0
+    tol_round = n * unit_roundoff(dtype if dtype is not None else ddtype) * dmax0 if dmax0 > 0 else 0.0
     if tol is None or tol < 0:
-        dmax0 = float(xp.max(dpos)) if n else 0.0
-        u = unit_roundoff(dtype if dtype is not None else ddtype)
-        tol = n * u * dmax0 if dmax0 > 0 else 0.0
+        tol = tol_round
 
     L = None
     if dtype is not None:
@@ -324,23 +361,16 @@ def pivoted_cholesky_columns(
 
     r = 0
     reason = "complete" if rmax == n else "rank"
-    failure = None
+    k_round = None  # the first step whose pivot candidate is at the rounding level
     while r < rmax:
         k = r
         d = dpos[k:] - work[k:]
         rel = int(xp.argmax(d))  # NaN is selected (and then stops) by NumPy and PyTorch
         ajj = float(d[rel])
+        if k_round is None and not ajj > tol_round:
+            k_round = k
         if not ajj > tol:
-            # Every remaining diagonal entry is a diagonal entry of the Schur complement: for a
-            # positive semidefinite A all lie in [-tol, tol], the smallest included.
-            dmin = float(xp.min(d))
-            reason = "not_psd" if (math.isnan(ajj) or dmin < -tol) else "tol"
-            if reason == "not_psd":
-                failure = (
-                    f"the Schur complement has the diagonal entry {dmin:.3g} < -tol = {-tol:.3g} at step {k}"
-                    if not math.isnan(ajj)
-                    else f"the Schur complement has a NaN diagonal entry at step {k}"
-                )
+            reason = "tol"
             break
         p = k + rel
         if p != k:
@@ -382,9 +412,22 @@ def pivoted_cholesky_columns(
 
     if L is None:
         L = xp.zeros((n, rmax), dtype=ddtype, device=device)
+    residual = dpos[r:] - work[r:]
+    failure = None
+    if r < n:  # an early stop: is the rest of A consistent with positive semidefiniteness?
+        check = _PSDCheck(dpos, work, L, perm, perm_dev, max(tol, tol_round), float(xp.max(xp.abs(dpos))), r)
+        kc = r if k_round is None else min(r, k_round)
+        failure = check.verdict(
+            kc,
+            column if rmax > 0 else None,  # rank=0 asks for no column at all
+            schur_check if (reason == "tol" or kc < r) else None,
+        )
+        if failure is not None:
+            reason = "not_psd"
+            if kc < r:  # the pivots after kc were rounding noise: report what was sound
+                r, residual = kc, check.diagonal_after(kc)
     if r < rmax:
         L = xp.asarray(L[:, :r], copy=True)
-    residual = dpos[r:] - work[r:]
     if r < n:
         residual_max = float(xp.max(residual))
         residual_trace = float(xp.sum(residual))
@@ -403,6 +446,126 @@ def pivoted_cholesky_columns(
         residual_trace=residual_trace,
         failure=failure,
     )
+
+
+def _rounding_allowance(r: int, dtype: Any, diag_scale: float) -> float:
+    """``4 (r + 1) u max|a_ii|``: the rounding error of a Schur complement entry after ``r`` pivots.
+
+    ``S_ij = a_ij - sum_k l_ik conj(l_jk)`` sums ``r + 1`` terms, and for a
+    positive semidefinite ``A`` the rows of ``L`` have norms at most
+    ``sqrt(a_ii)``, so every term is at most ``max|a_ii|``.
+    """
+    return 4.0 * (r + 1) * unit_roundoff(dtype) * diag_scale
+
+
+def _negative_diagonal(d: Any, r: int, tol: float, eta: float) -> str | None:
+    """Why the remaining diagonal ``d`` of the Schur complement after ``r`` pivots is not PSD, or None.
+
+    A positive semidefinite Schur complement has a nonnegative diagonal; an
+    entry below ``-(tol + eta)`` (``eta`` the rounding allowance), or NaN,
+    is proof that ``A`` is not positive semidefinite (or holds NaN).
+    """
+    xp = namespace(d)
+    if not d.shape[0]:
+        return None
+    dmin = float(xp.min(d))
+    if math.isnan(dmin) or bool(xp.any(xp.isnan(d))):
+        return f"the Schur complement has a NaN diagonal entry after {r} pivots"
+    if dmin < -(tol + eta):
+        return (
+            f"the Schur complement has the diagonal entry {dmin:.3g} < -(tol + rounding) = "
+            f"{-(tol + eta):.3g} after {r} pivots; a positive semidefinite matrix has none below 0"
+        )
+    return None
+
+
+def _next_column_violation(
+    column: Callable[[int], Any],
+    d: Any,
+    lr: Any,
+    perm: np.ndarray,
+    perm_dev: Any,
+    tol: float,
+    eta: float,
+) -> str | None:
+    """Check the Schur complement column of the next pivot after an early stop; the evidence or None.
+
+    After ``r`` pivots (``lr = L[:, :r]``, ``d`` the remaining diagonal), the
+    column ``s`` of ``S`` at the largest remaining diagonal entry ``j`` is
+    ``A[perm[r:], perm[r + j]] - L[r:, :r] conj(L[r + j, :r])``.  Positive
+    semidefiniteness bounds ``|s_i| <= sqrt(S_ii S_jj)``; allowing ``eta``
+    for the rounding errors of ``S`` and the tolerance (entries up to ``tol``
+    count as zero, as at a ``"tol"`` stop), an entry with
+    ``|s_i| > max(sqrt((d_i+ + eta)(d_j+ + eta)), tol + eta)`` (``d+`` the
+    positive part) is proof that ``A`` is not positive semidefinite.  The
+    column is the one the next step would read: this is the 2x2 minor test
+    that step would make on its diagonal update, made without factoring.
+    """
+    xp = namespace(d)
+    n, r = perm.shape[0], lr.shape[1]
+    j = int(xp.argmax(d))
+    pj = int(perm[r + j])
+    col = xp.reshape(column(pj), (n,))
+    s = xp.take(col, perm_dev[r:], axis=0)
+    if r:
+        lj = lr[r + j, :]
+        s = s - lr[r:, :] @ (xp.conj(lj) if is_complex(lr.dtype) else lj)
+    dpos = xp.where(d > 0, d, xp.zeros_like(d))
+    limit = xp.sqrt(dpos + eta) * xp.sqrt(dpos[j] + eta)  # no overflow for huge diagonals
+    limit = xp.where(limit > tol + eta, limit, xp.zeros_like(limit) + (tol + eta))
+    bad = ~(xp.abs(s) <= limit)  # NaN too
+    bad[j] = False  # the diagonal entry itself
+    if not bool(xp.any(bad)):
+        return None
+    i = int(xp.argmax(xp.astype(bad, xp.int8)))
+    pi = int(perm[r + i])
+    first, second = sorted((pi, pj))
+    return (
+        f"after {r} pivots the Schur complement entry for rows/columns ({first}, {second}) of A is "
+        f"{float(xp.abs(s[i])):.3g} > max(sqrt((S_ii + e)(S_jj + e)), tol + e) = {float(limit[i]):.3g} "
+        f"(e = {eta:.2g} allows for rounding); a positive semidefinite matrix has |S_ij| <= sqrt(S_ii S_jj)"
+    )
+
+
+class _PSDCheck:
+    """The evidence against positive semidefiniteness that an early stop gathers cheaply.
+
+    After ``r`` pivots the Schur complement ``S`` of a positive semidefinite
+    ``A`` is positive semidefinite.  Its diagonal is known (free); one more
+    column of ``A`` gives the column of ``S`` at the would-be next pivot
+    (``O(n r)``); the dense kernel can form all of ``S`` (``schur_check``,
+    ``O((n - r)^2 r)``, only when ``S ~= 0`` is claimed).  The tolerance is
+    ``max(tol, n u max(diag A))``: a ``tol`` below LAPACK's rounding level
+    lets the factorization go on through pivots that are rounding noise,
+    whose Schur complements prove nothing, so the verdict is then taken
+    after ``kc`` pivots, the first of those (``kc < r``).
+    """
+
+    def __init__(self, dpos, work, L, perm, perm_dev, tol: float, diag_scale: float, r: int):
+        self.dpos, self.work, self.L, self.perm, self.perm_dev = dpos, work, L, perm, perm_dev
+        self.tol, self.diag_scale, self.r = tol, diag_scale, r
+
+    def diagonal_after(self, k: int) -> Any:
+        """Diagonal of the Schur complement after ``k <= r`` pivots, rows ``k:`` in pivoted order."""
+        if k == self.r:
+            return self.dpos[k:] - self.work[k:]
+        xp = namespace(self.dpos)
+        lk = self.L[k:, :k]
+        sq = (xp.real(lk) ** 2 + xp.imag(lk) ** 2) if is_complex(lk.dtype) else lk * lk
+        return self.dpos[k:] - xp.astype(xp.sum(sq, axis=1), self.dpos.dtype)
+
+    def verdict(self, kc: int, column, schur_check) -> str | None:
+        """The evidence after ``kc`` pivots, or None."""
+        d = self.diagonal_after(kc)
+        eta = _rounding_allowance(kc, self.L.dtype, self.diag_scale)
+        failure = _negative_diagonal(d, kc, self.tol, eta)
+        if failure is None and column is not None:
+            failure = _next_column_violation(
+                column, d, self.L[:, :kc], self.perm, self.perm_dev, self.tol, eta
+            )
+        if failure is None and schur_check is not None:
+            failure = schur_check(self.L[:, :kc], self.perm, self.tol + eta, self.tol)
+        return failure
 
 
 def pivoted_cholesky_kernel(
@@ -489,37 +652,35 @@ def pivoted_cholesky_kernel(
         upper = a[j, :j]
         return xp.concat((xp.conj(upper) if cplx else upper, a[j:, j]))
 
-    res = pivoted_cholesky_columns(diag, column, n, rank=rank, tol=tol, like=a, dtype=dt)
-    if res.stop_reason == "tol" and res.rank < n:
-        failure = _schur_complement_violation(a, res, diag)
-        if failure is not None:
-            res = dataclasses.replace(res, stop_reason="not_psd", failure=failure)
-    return res
+    def schur_check(lk: Any, perm: np.ndarray, limit: float, tol: float) -> str | None:
+        return _schur_complement_violation(a, lk, perm, limit, tol)
+
+    return _pivoted_cholesky(diag, column, n, rank=rank, tol=tol, like=a, dtype=dt, schur_check=schur_check)
 
 
-def _schur_complement_violation(a: Any, res: PivotedCholeskyResult, diag: Any) -> str | None:
-    """Why the remaining Schur complement ``S`` of a ``"tol"`` stop is not positive semidefinite, or None.
+def _schur_complement_violation(a: Any, lk: Any, perm: np.ndarray, limit: float, tol: float) -> str | None:
+    """Why the Schur complement ``S`` after the pivots of ``lk`` is not positive semidefinite, or None.
 
-    The stop claims ``S ~= 0``: its diagonal lies in ``[-tol, tol]``.  For a
-    positive semidefinite ``S`` that bounds every entry,
-    ``|S_ij| <= sqrt(S_ii S_jj) <= tol``, so an entry with
-    ``|S_ij| > tol + 4 (r + 1) u max_i |a_ii|`` proves ``A`` indefinite (the
-    second term covers the rounding errors in ``S = A_22 - L_2 L_2^H``, whose
-    rows of ``L`` have norms at most ``sqrt(a_ii)``).  Diagonal pivoting alone
-    cannot see this: ``[[0, 1], [1, 0]]`` has no positive pivot and no
-    negative one.  ``S`` is formed by panels of about 2M entries, reading the
-    lower triangle of ``a`` only: ``O((n - r)^2 r)`` flops, at most those of
-    one Cholesky factorization, and one pass over ``a``.
+    Called when the factorization claims ``S ~= 0``: every diagonal entry is
+    at most ``tol``.  For a positive semidefinite ``S`` that bounds every
+    entry, ``|S_ij| <= sqrt(S_ii S_jj) <= tol``, so an entry with
+    ``|S_ij| > limit = tol + 4 (r + 1) u max_i |a_ii|`` proves ``A``
+    indefinite (the second term covers the rounding errors in
+    ``S = A_22 - L_2 L_2^H``, whose rows of ``L`` have norms at most
+    ``sqrt(a_ii)``).  Diagonal pivoting alone cannot see this:
+    ``[[0, 1], [1, 0]]`` has no positive pivot and no negative one.  ``S``
+    is formed by panels of about 2M entries, reading the lower triangle of
+    ``a`` only: ``O((n - r)^2 r)`` flops, at most those of one Cholesky
+    factorization, and one pass over ``a``.  ``lk`` is ``L[:, :r]`` with its
+    rows in the order of ``perm``.
     """
     xp = namespace(a)
-    n, r = a.shape[0], res.rank
+    n, r = a.shape[0], lk.shape[1]
     cplx = is_complex(a.dtype)
     device = array_api_compat.device(a) if backend_name(a) != "numpy" else None
-    delta = float(xp.max(xp.abs(diag))) if n else 0.0
-    limit = res.tol + 4 * (r + 1) * unit_roundoff(a.dtype) * delta
-    q = xp.asarray(res.perm[r:].copy(), device=device)
+    q = xp.asarray(perm[r:].copy(), device=device)
     rows = xp.arange(n, device=device)[:, None]
-    l2 = res.L[r:, :]
+    l2 = lk[r:, :]
     nb = max(1, (1 << 21) // max(n, 1))
     for j0 in range(0, n - r, nb):
         cols = q[j0 : j0 + nb]
@@ -534,9 +695,9 @@ def _schur_complement_violation(a: Any, res: PivotedCholeskyResult, diag: Any) -
         if not float(worst) <= limit:  # also NaN
             flat = int(xp.argmax(xp.reshape(xp.abs(s), (-1,))))
             i, c = divmod(flat, s.shape[1])
-            pi, pc = int(res.perm[r + i]), int(res.perm[r + j0 + c])
+            pi, pc = int(perm[r + i]), int(perm[r + j0 + c])
             return (
-                f"after {r} pivots every remaining diagonal entry is at most tol = {res.tol:.3g}, but the "
+                f"after {r} pivots every remaining diagonal entry is at most tol = {tol:.3g}, but the "
                 f"Schur complement entry for rows/columns ({pi}, {pc}) of A is {float(worst):.3g} > "
                 f"{limit:.3g}; a positive semidefinite matrix has |S_ij| <= sqrt(S_ii S_jj)"
             )
