@@ -4,6 +4,7 @@ matrices against known values, reproducibility and argument checking."""
 from __future__ import annotations
 
 import math
+from fractions import Fraction
 
 import numpy as np
 import pytest
@@ -234,12 +235,55 @@ def test_near_overflow_and_underflow(dtype, n, pd):
 # --------------------------------------------------------------------------- gfpp, kahan
 
 
-def test_gfpp_structure():
-    a = gallery.gfpp(5)
-    expected = np.tril(-np.ones((5, 5)), -1) + np.eye(5)
-    expected[:, -1] = 1
-    np.testing.assert_array_equal(a, expected)
-    np.testing.assert_array_equal(gallery.gfpp(1), [[1.0]])
+def _gfpp_closed_form(n: int, theta: float) -> np.ndarray:
+    """gfpp without T: 1 on the diagonal, -theta below it, ones in the last column (exact)."""
+    expected = np.eye(n) - theta * np.tril(np.ones((n, n)), -1)
+    expected[:, -1] = 1.0
+    return expected
+
+
+@pytest.mark.parametrize("n", [1, 2, 5, 60, 200])
+@pytest.mark.parametrize("theta", [1.0, 0.5, 0.3, 0.0])
+@pytest.mark.parametrize("dtype", FLOAT_DTYPES)
+def test_gfpp_is_exactly_its_closed_form(n, theta, dtype):
+    # Built entry by entry, not as L @ U: a BLAS product would round the last column
+    # (its exact entries are 2**i - sum_{k<i} 2**k = 1, whose partial sums need 60 bits at
+    # n = 60) in a kernel-dependent way.
+    a = gallery.gfpp(n, theta=theta, dtype=dtype)
+    assert a.dtype == dtype
+    np.testing.assert_array_equal(a, _gfpp_closed_form(n, theta).astype(dtype))
+
+
+def _exact_gfpp_with_T(t: np.ndarray, theta: float) -> list[list[Fraction]]:
+    """The first n-1 columns of L @ [[T], [0]] in rational arithmetic (the definition)."""
+    m = t.shape[0]
+    th = Fraction(theta)
+    out = []
+    for i in range(m + 1):
+        row = []
+        for j in range(m):
+            own = Fraction(float(t[i, j])) if i < m else Fraction(0)
+            row.append(own - th * sum((Fraction(float(t[k, j])) for k in range(i)), Fraction(0)))
+        out.append(row)
+    return out
+
+
+def test_gfpp_with_T_is_the_rounded_exact_product():
+    rng = np.random.default_rng(3)
+    n = 12
+    t = np.triu(rng.standard_normal((n - 1, n - 1)), 1) + np.diag(rng.uniform(1, 2, n - 1))
+    for theta in (0.5, 0.3):
+        a = gallery.gfpp(n, theta=theta, T=t)
+        exact = _exact_gfpp_with_T(t, theta)
+        np.testing.assert_array_equal(a[:, :-1], np.array([[float(v) for v in row] for row in exact]))
+        big = np.abs(a[:, :-1]).max()
+        np.testing.assert_array_equal(a[:, -1], np.full(n, max(1.0, big)))
+    z = gallery.gfpp(n, theta=0.5, T=t + 1j * np.triu(t, 1), dtype=np.complex128)
+    np.testing.assert_array_equal(z.real[:, :-1], gallery.gfpp(n, theta=0.5, T=t)[:, :-1])
+    exact_imag = _exact_gfpp_with_T(np.triu(t, 1), 0.5)
+    np.testing.assert_array_equal(z.imag[:, :-1], np.array([[float(v) for v in row] for row in exact_imag]))
+    with pytest.raises(ValueError, match="finite"):
+        gallery.gfpp(3, T=np.array([[1.0, np.inf], [0.0, 1.0]]))
 
 
 @pytest.mark.parametrize("theta", [1.0, 0.5, 0.0])
@@ -247,11 +291,12 @@ def test_gfpp_growth(theta):
     n = 20
     a = gallery.gfpp(n, theta=theta)
     p, _, u = scipy.linalg.lu(a)
-    np.testing.assert_array_equal(p, np.eye(n))  # no interchanges
+    np.testing.assert_array_equal(p, np.eye(n))  # no interchanges: |-theta| <= 1, ties keep the first row
+    # Exact in any summation order: every entry of U and every partial sum is an integer
+    # multiple of 2**-19 smaller than 2**12 (theta = 1/2: (3/2)**i = 3**i / 2**i), so fewer
+    # than 53 bits, and the multipliers are -theta exactly.
     growth = np.abs(u).max() / np.abs(a).max()
-    assert growth == pytest.approx((1 + theta) ** (n - 1), rel=1e-12)
-    if theta == 1.0:
-        assert growth == 2.0 ** (n - 1)
+    assert growth == (1 + theta) ** (n - 1)
 
 
 def test_gfpp_with_T():
@@ -261,7 +306,13 @@ def test_gfpp_with_T():
     a = gallery.gfpp(n, theta=0.5, T=t, dtype=np.complex128)
     p, _, u = scipy.linalg.lu(a)
     np.testing.assert_array_equal(p, np.eye(n))
-    assert np.abs(u).max() / np.abs(a).max() == pytest.approx(1.5 ** (n - 1), rel=1e-10)
+    # The rounded A is within u|A| of the exact L U; GEPP's backward error is n u rho |L||U|
+    # with rho = 1.5**(n-1) ~ 300, so the growth (the last pivot) moves by at most about
+    # n u kappa(T) 1.5**(n-1) relative: the tolerance takes a margin of 10 over that bound.
+    kappa_t = np.linalg.cond(t, 1)
+    rel = 10 * n * _u(np.float64) * kappa_t * 1.5 ** (n - 1)
+    assert rel < 1e-3  # the check below still pins the growth down
+    assert np.abs(u).max() / np.abs(a).max() == pytest.approx(1.5 ** (n - 1), rel=rel)
     with pytest.raises(ValueError, match="upper triangular"):
         gallery.gfpp(n, T=t.T)
     with pytest.raises(ValueError, match=r"shape \(n-1, n-1\)"):
@@ -289,13 +340,25 @@ def test_kahan_defeats_plain_qrcp(dtype):
 
 def test_kahan_definition():
     theta, n = 0.7, 6
+    u = _u(np.float64)
     s, c = math.sin(theta), math.cos(theta)
     a = gallery.kahan(n, theta=theta, pert=0.0)
-    expected = np.diag(s ** np.arange(n)) @ (np.eye(n) - c * np.triu(np.ones((n, n)), 1))
-    np.testing.assert_allclose(a, expected, rtol=1e-15, atol=0)
-    np.testing.assert_allclose(np.linalg.norm(a, axis=0), 1.0, rtol=1e-14)
+    # The definition diag(s**i) (I - c triu(ones, 1)) in rational arithmetic (from the
+    # floats s and c); each entry of a is s**i (libm pow, within 1 ulp = 2u) times -c,
+    # rounded once more: relative error below 3u + O(u**2).
+    exact = np.zeros((n, n))
+    for i in range(n):
+        si = Fraction(s) ** i
+        exact[i, i] = float(si)
+        exact[i, i + 1 :] = float(-Fraction(c) * si)
+    np.testing.assert_allclose(a, exact, rtol=4 * u, atol=0)
+    # Column norms are 1 in exact arithmetic; s and c carry one rounding each (s**2 + c**2
+    # = 1 + O(u)), the entries 3u, and the computed norm adds gamma_n: within 10 n u.
+    np.testing.assert_allclose(np.linalg.norm(a, axis=0), 1.0, rtol=10 * n * u)
+    # The perturbation pert * eps * (n - i) is exact; adding it to s**i <= 1 rounds by at
+    # most half an ulp of 1 (u), which the difference (exact by Sterbenz) keeps.
     d = gallery.kahan(n, theta=theta) - a
-    np.testing.assert_allclose(np.diagonal(d), 25 * np.finfo(float).eps * np.arange(n, 0, -1))
+    np.testing.assert_allclose(np.diagonal(d), 25 * np.finfo(float).eps * np.arange(n, 0, -1), rtol=0, atol=u)
     assert gallery.kahan(5, m=3).shape == (3, 5)
     b = gallery.kahan(5, m=7)
     assert b.shape == (7, 5) and np.all(b[5:] == 0)
@@ -360,12 +423,27 @@ def test_moler(alpha):
     n = 7
     a = gallery.moler(n, alpha=alpha)
     u = np.eye(n) + alpha * np.triu(np.ones((n, n)), 1)
-    np.testing.assert_allclose(np.linalg.cholesky(a), u.T, atol=1e-12)
+    # Exact: the entries alpha**2 min(i, j) + (1 or alpha) are small dyadic rationals, and so
+    # is every quantity Cholesky forms (square roots of 1): no rounding in any order.
+    np.testing.assert_array_equal(np.linalg.cholesky(a), u.T)
     if alpha == -1.0:
         i = np.arange(n)
         expected = np.minimum(i[:, None], i[None, :]) - 1.0
         np.fill_diagonal(expected, i + 1)
         np.testing.assert_array_equal(a, expected)
+
+
+@pytest.mark.parametrize("alpha", [-1.0, 0.3, 1e-5])
+def test_moler_is_the_rounded_exact_product(alpha):
+    # U^T U formed in rational arithmetic and rounded once, not by a (kernel-dependent) BLAS product.
+    n = 40
+    al = Fraction(alpha)
+    expected = np.array(
+        [[float(al * al * min(i, j) + (1 if i == j else al)) for j in range(n)] for i in range(n)]
+    )
+    np.testing.assert_array_equal(gallery.moler(n, alpha=alpha), expected)
+    with pytest.raises(ValueError, match="finite"):
+        gallery.moler(3, alpha=np.nan)
 
 
 @pytest.mark.parametrize("kind", ["symmetric", "lower", "upper"])
