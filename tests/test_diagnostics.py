@@ -288,6 +288,25 @@ def _types():
     return [(name, make) for name, make in gallery.MATRIX_TYPES.items() if not name.startswith("zerocol")]
 
 
+def _assert_condest_bounds(est: float, ref: float, n: int, dtype) -> None:
+    """What Hager-Higham guarantees, against a reference that is itself computed.
+
+    In exact arithmetic the estimate is ||A||_1 ||A^{-1} x||_1 for a unit vector x, so it
+    never exceeds kappa_1(A).  Computed, it is that quantity for a backward-perturbed
+    A + dA (LU solves, ||dA|| <~ 3 n u ||A||), and the reference ``np.linalg.cond`` (an
+    explicit inverse) carries the same kind of error: both are kappa_1 (1 + O(delta)) with
+    delta = 3 n u kappa_1, so est <= ref (1 + delta) / (1 - delta) while delta < 1.  Past
+    that (kappa_1 ~ 1/(n u), e.g. the 4.5e14 types) neither number has a correct digit and
+    only the lower side is asserted.  The factor 3 below the true value is the estimator's
+    behaviour on these matrix types (Higham 1988), not a theorem: test_kernel_condest covers
+    that distinction on random input.
+    """
+    delta = 3 * n * u_of(dtype) * ref
+    if delta < 0.5:
+        assert est <= ref * (1 + delta) / (1 - delta), (est, ref, delta)
+    assert est >= ref / (3 * (1 + delta)), (est, ref, delta)
+
+
 @pytest.mark.parametrize("dtype", [np.float64, np.complex128])
 def test_condest_within_a_factor_3_of_kappa(dtype):
     n = 20
@@ -297,7 +316,8 @@ def test_condest_within_a_factor_3_of_kappa(dtype):
             for norm in (1, np.inf):
                 exact = np.linalg.cond(A, norm)
                 est = pv.condest(A, norm)
-                assert exact / 3 <= est <= exact * (1 + 1e-10), (name, seed, norm, est, exact)
+                assert math.isfinite(est), (name, seed, norm)
+                _assert_condest_bounds(est, exact, n, dtype)
 
 
 def test_condest_factorization_input_and_argument_errors():
@@ -318,9 +338,10 @@ def test_condest_factorization_input_and_argument_errors():
     S = gallery.random_spd(12, 1e4, 3, random_state=0)
     FS = pv.factorize(S)
     assert type(FS).__name__ == "Cholesky"
-    assert np.linalg.cond(S, 1) / 3 <= pv.condest(FS) <= np.linalg.cond(S, 1) * (1 + 1e-10)
+    _assert_condest_bounds(pv.condest(FS), np.linalg.cond(S, 1), 12, np.float64)
+    # Each backend's estimate is exact for its own perturbed LU: they agree to 2 delta.
     At = torch.from_numpy(A)
-    assert pv.condest(At) == pytest.approx(pv.condest(A), rel=1e-6)
+    assert pv.condest(At) == pytest.approx(pv.condest(A), rel=6 * 30 * u_of(np.float64) * pv.condest(A))
 
 
 def test_condest_singular_and_empty():
@@ -369,7 +390,17 @@ def test_cond_torch_and_jax_match_numpy():
 
 def test_cond_singular_is_inf_and_nan_is_nan_on_every_backend():
     jnp = pytest.importorskip("jax.numpy")
-    singular = [np.zeros((3, 3)), np.ones((2, 2)), np.diag([1.0, 0.0, 2.0])]
+    # The promise covers matrices whose LU meets an exactly zero pivot in any summation order
+    # (a zero column stays zero; [[1, 2], [2, 4]] eliminates to 2 - 0.5 * 4 = 0 exactly),
+    # not every singular matrix: the SVD alone gives ~6e16 for ones((2, 2)) on some kernels.
+    singular = [
+        np.zeros((3, 3)),
+        np.ones((2, 2)),
+        np.diag([1.0, 0.0, 2.0]),
+        np.array([[1.0, 2.0], [2.0, 4.0]]),
+        gallery.zero_column(6, 2, random_state=0),
+        gallery.zero_column(5, 4, random_state=1).T,
+    ]
     nan = np.array([[1.0, np.nan], [0.0, 1.0]])
     for backend, convert in (("numpy", np.asarray), ("torch", torch.from_numpy), ("jax", jnp.asarray)):
         norms = (
@@ -382,7 +413,8 @@ def test_cond_singular_is_inf_and_nan_is_nan_on_every_backend():
             assert math.isnan(pv.cond(convert(nan), p)), (backend, p)
         batch = np.stack([np.zeros((3, 3)), np.eye(3)])
         np.testing.assert_array_equal(np.asarray(pv.cond(convert(batch))), [np.inf, 1.0])
-    assert pv.cond(np.diag([1.0, 0.0, 2.0]), -2) == 0.0  # sigma_min / sigma_max, as NumPy
+    for M in singular:  # sigma_min / sigma_max, as NumPy; exactly 0 when a pivot is
+        assert pv.cond(M, -2) == 0.0
 
 
 # ----------------------------------------------------------------------------- orthogonality_error
@@ -421,7 +453,7 @@ def test_orthogonality_error_values_and_norms():
 def test_growth_factor_gfpp_and_pivoting():
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # the PivotGrowthWarning is suppressed: growth is the answer
-        for n in (5, 20, 40):
+        for n in (5, 20, 40):  # exact: U's entries 2**i and their partial sums fit in 53 bits
             assert pv.growth_factor(gallery.gfpp(n)) == 2.0 ** (n - 1)
     G = gallery.gfpp(40)
     assert pv.growth_factor(G, "complete") < 3

@@ -131,9 +131,18 @@ def test_gmres_ir_with_float32_factors_beyond_single_precision(kappa, mode):
     with warnings.catch_warnings():
         warnings.simplefilter("error", LinAlgWarning)  # no IllConditionedWarning from the float32 factors
         x, rep = pv.refine(A, b, method="gmres", return_report=True)
-    assert (rep.method, rep.factor_dtype, rep.fallback, rep.converged) == ("gmres", "float32", None, True)
-    assert len(rep.gmres_iterations) == rep.steps >= 1
-    assert all(1 <= k <= n for k in rep.gmres_iterations)
+    # kappa u_32 > 1 here: rounding A to float32 can leave it numerically singular, so its
+    # float32 LU need not exist (Carson & Higham's analysis assumes it runs to completion) and
+    # whether GEPP meets a zero pivot depends on the BLAS kernel's rounding.  Guaranteed: the
+    # answer is accurate either way, and the report says which route produced it.
+    assert rep.method == "gmres" and rep.converged
+    if rep.fallback is None:  # the float32 factors worked: GMRES-IR did the work
+        assert rep.factor_dtype == "float32"
+        assert len(rep.gmres_iterations) == rep.steps >= 1
+        assert all(1 <= k <= n for k in rep.gmres_iterations)
+    else:  # the float32 factorization failed (or GMRES-IR stalled): float64 took over
+        assert "float32" in rep.fallback and rep.factor_dtype == "float64"
+        assert "refine fallback" in rep.factorization.path[-1]
     assert forward_error(x, reference_solution(A, b)) <= 10 * kappa * EPS
     assert exact_backward_error(A, x, b) <= (n + 1) * EPS
 

@@ -509,16 +509,24 @@ def cond(a: Any, p: Any = None) -> Any:
     Returns
     -------
     float or array
-        A float for one matrix, an array of the input's backend for a batch;
-        ``inf`` for an exactly singular matrix.
+        A float for one matrix, an array of the input's backend for a batch.
+        ``inf`` (``0`` for ``p=-2``) when LU with partial pivoting of the
+        square matrix meets an exactly zero pivot: a zero row or column,
+        equal rows, and every other singularity that elimination exposes
+        exactly.  A singular matrix whose pivots are only rounded to tiny
+        nonzero values gets a finite result of order ``1/u`` or more, as
+        from NumPy: the SVD of a singular matrix need not return an exactly
+        zero ``sigma_min``, and how close it comes depends on the BLAS
+        kernel.  Rectangular input (``p`` in ``None, 2, -2``) gets the SVD's
+        ratio only.
 
     Examples
     --------
     >>> import numpy as np, pivotal as pv
     >>> round(pv.cond(np.diag([1.0, 1e-3])), 6)
     1000.0
-    >>> pv.cond(np.array([[1.0, 1.0], [1.0, 1.0]]), 1)
-    inf
+    >>> pv.cond(np.array([[1.0, 1.0], [1.0, 1.0]]), 1), pv.cond(np.ones((2, 2)))
+    (inf, inf)
     """
     if p not in COND_NORMS:
         raise ValueError(f"p={p!r} is not one of {COND_NORMS}.")
@@ -548,9 +556,32 @@ def cond(a: Any, p: Any = None) -> Any:
             except np.linalg.LinAlgError:  # NaN/Inf input (SVD), or 'nuc' of a singular matrix
                 out = np.full(a.shape[:-2], np.nan)
         out = _inf_for_singular(out, a)
+    out = _exactly_singular(out, a, p)
     if len(a.shape) == 2:
         return to_float(out)
     return out
+
+
+def _exactly_singular(value: Any, a: Any, p: Any) -> Any:
+    """``inf`` (``0`` for ``p=-2``) where LU with partial pivoting of ``a`` has an exactly zero pivot.
+
+    The SVD rarely returns an exactly zero ``sigma_min`` for a singular matrix
+    (``cond(ones((2, 2)))`` is ``inf`` or ``6e16`` depending on the BLAS
+    kernel), but a zero pivot is exact in any summation order for the
+    singular matrices it detects, so the promise rests on it: ``slogdet``'s
+    sign is 0 exactly when ``getrf`` reports a zero pivot.
+    """
+    if a.shape[-1] != a.shape[-2] or a.shape[-1] == 0:
+        return value
+    xp = namespace(a)
+    import warnings
+
+    with warnings.catch_warnings(), np.errstate(all="ignore"):
+        warnings.simplefilter("ignore", RuntimeWarning)
+        sign = xp.linalg.slogdet(a)[0]
+    singular = (sign == 0) & xp.all(xp.isfinite(a), axis=(-2, -1))  # torch's sign of NaN is 0
+    fill = xp.zeros_like(value) if p == -2 else xp.full_like(value, math.inf)
+    return xp.where(singular, fill, value)
 
 
 def _inf_for_singular(value: Any, a: Any) -> Any:
