@@ -139,3 +139,31 @@ def assert_lstsq_close(x, x_ref, a, b, dtype, rank=None) -> None:
     for j in range(x.shape[1]):
         err = np.linalg.norm(x[:, j] - x_ref[:, j])
         assert err <= bound * np.linalg.norm(x_ref[:, j]), (j, err / np.linalg.norm(x_ref[:, j]), bound)
+
+
+def assert_solve_close(x, x_ref, a, dtype=None) -> None:
+    """Two backward-stable solutions of ``A x = b`` agree to ``2 THRESH n u kappa_1(A)``.
+
+    Each solution is exact for a system perturbed by ``THRESH n u`` relative (the ratio
+    :func:`solve_residual_ratio` bounds), so each is within ``THRESH n u kappa_1(A)`` of the
+    true solution to first order (Higham 2002, Thm. 7.2); compared normwise per column, so
+    a small component is not held to a relative accuracy nothing guarantees.  ``a`` may be
+    a batch ``(..., n, n)`` matching ``x``'s leading dimensions.
+    """
+    a = widen(a)
+    x = widen(x)
+    x_ref = widen(x_ref)
+    dtype = dtype or np.asarray(to_np(x)).dtype
+    if a.ndim > 2:
+        x, x_ref = np.broadcast_arrays(x, x_ref)
+        for idx in np.ndindex(a.shape[:-2]):
+            assert_solve_close(x[idx], x_ref[idx], a[idx], dtype)
+        return
+    n = max(a.shape[0], 1)
+    kappa = np.linalg.cond(a, 1) if a.size else 1.0
+    tol = 2 * THRESH * n * u_of(dtype) * kappa
+    x = x.reshape(a.shape[1], -1)
+    x_ref = x_ref.reshape(x.shape)
+    for j in range(x.shape[1]):
+        ref = norm1(x_ref[:, j])
+        assert norm1(x[:, j] - x_ref[:, j]) <= tol * ref, (j, norm1(x[:, j] - x_ref[:, j]) / ref, tol)
