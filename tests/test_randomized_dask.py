@@ -93,7 +93,7 @@ def _tols(values, next_value: float, m: int, dtype=np.float64) -> tuple[float, f
 def _assert_same(values, values_ref, vectors, vectors_ref, next_value, m, dtype=np.float64):
     val_tol, vec_tol = _tols(values_ref, next_value, m, dtype)
     assert np.max(np.abs(np.asarray(values) - values_ref)) <= val_tol
-    for a, b in zip(vectors, vectors_ref):  # columns of U (or V), or rows of Vh given as columns
+    for a, b in zip(vectors, vectors_ref, strict=True):  # columns of U (or V), or rows of Vh given as columns
         assert np.max(np.linalg.norm(np.asarray(a) - np.asarray(b), axis=0)) <= vec_tol
 
 
