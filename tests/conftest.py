@@ -1,8 +1,42 @@
-"""Fixtures shared by the test modules under tests/ (the root conftest.py sets up the session)."""
+"""Fixtures and markers shared by the test modules under tests/ (the root conftest.py sets up the session)."""
 
 from __future__ import annotations
 
+import pathlib
+
 import pytest
+
+# Modules whose assertions do not depend on rounding, so that re-running them under
+# another BLAS kernel checks nothing new: the command line and the README tour (their
+# numerics are the library's, tested below them), exact structure detection, and the
+# Dask-cluster modules (their numerics are the in-memory algorithms' on row blocks, tested
+# in test_rsvd, test_sketch_lstsq and test_kernel_tsqr; starting clusters costs a quarter
+# of the suite's time).  Every other test module, and every doctest under src/, is marked
+# ``numerics``: .ci/run runs ``pytest -m numerics`` again under OPENBLAS_CORETYPE=Prescott
+# and =Sandybridge (see the README's test section).
+NOT_NUMERICS = frozenset(
+    {
+        "test_cli.py",
+        "test_readme.py",
+        "test_structure.py",
+        "test_randomized_dask.py",
+        "test_randomized_dask_lstsq.py",
+    }
+)
+
+
+def pytest_configure(config):
+    config.addinivalue_line(
+        "markers",
+        "numerics: the assertion depends on floating-point rounding; CI reruns these tests under "
+        "other OpenBLAS kernels (tests/conftest.py lists the modules left out)",
+    )
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        if pathlib.Path(str(item.fspath)).name not in NOT_NUMERICS:
+            item.add_marker(pytest.mark.numerics)
 
 
 @pytest.fixture(scope="module")

@@ -19,7 +19,7 @@ from pivotal import gallery
 from pivotal.diagnostics import _safe_ratio
 from pivotal.kernels.gram_schmidt import cgs, mgs
 
-from .helpers import u_of
+from .helpers import THRESH, u_of
 
 torch = pytest.importorskip("torch")
 
@@ -45,6 +45,16 @@ def _omega(A, x, b) -> float:
     return float(np.max(np.abs(b - A @ x) / (np.abs(A) @ np.abs(x) + np.abs(b))))
 
 
+def _formula_rel(n: int, eta: float, dtype=np.float64) -> float:
+    """Relative difference of two evaluations of a backward error ``eta`` of an ``n``-column system.
+
+    Each entry of ``b - A x`` carries ``gamma_{n+1} (|b| + |A||x|)``, which is ``(n + 1) u / eta``
+    relative to the residual that ``eta`` measures; the norms and the division add a few ``u``.
+    Complex products count twice.
+    """
+    return 2 * 2 * (n + 4) * u_of(dtype) / eta
+
+
 # ----------------------------------------------------------------------------- backward_error
 
 
@@ -56,7 +66,7 @@ def test_normwise_backward_error_formula_and_attaining_perturbation(dtype, shape
     A, x, b = _rand(rng, (m, n), dtype), _rand(rng, n, dtype), _rand(rng, m, dtype)
     eta = pv.backward_error(A, x, b)
     assert isinstance(eta, float)
-    assert eta == pytest.approx(_eta(A, x, b), rel=1e-13)
+    assert eta == pytest.approx(_eta(A, x, b), rel=_formula_rel(n, eta))
     # Rigal-Gaches: dA = ||A|| / d * r z^H, db = -||b|| / d * r with d = ||A|| ||x|| + ||b|| and
     # z^H x = ||x||_inf, ||z||_1 = 1 (z = e_k x_k / |x_k| at the largest |x_k|) attains eta.
     r = b - A @ x
@@ -66,9 +76,11 @@ def test_normwise_backward_error_formula_and_attaining_perturbation(dtype, shape
     z[k] = x[k] / abs(x[k])
     dA = (_ninf(A) / d) * np.outer(r, z.conj())
     db = -(_ninf(b) / d) * r
-    assert np.abs((A + dA) @ x - (b + db)).max() <= 1e-13 * d
-    assert _ninf(dA) == pytest.approx(eta * _ninf(A), rel=1e-12)
-    assert _ninf(db) == pytest.approx(eta * _ninf(b), rel=1e-12)
+    # exact in exact arithmetic; computed, each entry sums n + 2 products of size <= d
+    tol = 4 * (n + 4) * u_of(dtype)
+    assert np.abs((A + dA) @ x - (b + db)).max() <= tol * d
+    assert _ninf(dA) == pytest.approx(eta * _ninf(A), rel=tol + _formula_rel(n, eta))
+    assert _ninf(db) == pytest.approx(eta * _ninf(b), rel=tol + _formula_rel(n, eta))
     # ... and no perturbation that makes x exact is smaller: r = dA x - db forces
     # ||r|| <= max(||dA||/||A||, ||db||/||b||) * d.
     for _ in range(20):
@@ -76,7 +88,7 @@ def test_normwise_backward_error_formula_and_attaining_perturbation(dtype, shape
         E = E * (eta * _ninf(A) / _ninf(E)) * rng.uniform(0.1, 2.0)
         f = E @ x - r  # (A + E) x = b + f
         worst = max(_ninf(E) / _ninf(A), _ninf(f) / _ninf(b))
-        assert worst >= eta * (1 - 1e-12)
+        assert worst >= eta * (1 - tol - _formula_rel(n, eta))
 
 
 @pytest.mark.parametrize("dtype", [np.float64, np.complex128])
@@ -86,7 +98,7 @@ def test_componentwise_backward_error_formula_and_attaining_perturbation(dtype):
     A, x, b = _rand(rng, (n, n), dtype), _rand(rng, n, dtype), _rand(rng, n, dtype)
     A[0, 3] = 0.0  # zeros in A stay unperturbed
     omega = pv.backward_error(A, x, b, "componentwise")
-    assert omega == pytest.approx(_omega(A, x, b), rel=1e-13)
+    assert omega == pytest.approx(_omega(A, x, b), rel=_formula_rel(n, omega))
     # Oettli-Prager: with t_i = r_i / (|A||x| + |b|)_i, dA_ij = t_i |a_ij| conj(sgn x_j) and
     # db_i = -t_i |b_i| give (A + dA) x = b + db with |dA| <= omega |A|, |db| <= omega |b|.
     r = b - A @ x
@@ -94,13 +106,15 @@ def test_componentwise_backward_error_formula_and_attaining_perturbation(dtype):
     sgn = np.conj(x) / np.abs(x)
     dA = t[:, None] * np.abs(A) * sgn[None, :]
     db = -t * np.abs(b)
-    assert np.abs((A + dA) @ x - (b + db)).max() <= 1e-13 * _ninf(np.abs(A) @ np.abs(x) + np.abs(b))
-    assert np.all(np.abs(dA) <= omega * np.abs(A) * (1 + 1e-12))
-    assert np.all(np.abs(db) <= omega * np.abs(b) * (1 + 1e-12))
+    tol = 4 * (n + 4) * u_of(dtype) + _formula_rel(n, omega)
+    assert np.abs((A + dA) @ x - (b + db)).max() <= tol * _ninf(np.abs(A) @ np.abs(x) + np.abs(b))
+    assert np.all(np.abs(dA) <= omega * np.abs(A) * (1 + tol))
+    assert np.all(np.abs(db) <= omega * np.abs(b) * (1 + tol))
     assert max(
         np.max(np.abs(dA) / np.where(A == 0, 1, np.abs(A))), np.max(np.abs(db) / np.abs(b))
-    ) == pytest.approx(omega, rel=1e-12)
-    assert omega >= pv.backward_error(A, x, b) * (1 - 1e-12)  # componentwise is the stronger measure
+    ) == pytest.approx(omega, rel=tol)
+    eta = pv.backward_error(A, x, b)
+    assert omega >= eta * (1 - tol - _formula_rel(n, eta))  # componentwise is the stronger measure
 
 
 def test_backward_error_of_a_backward_stable_solve_is_of_order_u():
@@ -108,8 +122,10 @@ def test_backward_error_of_a_backward_stable_solve_is_of_order_u():
     b = np.random.default_rng(0).standard_normal(40)
     x = pv.LU(A).solve(b)
     u = u_of(np.float64)
-    assert pv.backward_error(A, x, b) < 10 * u
-    assert pv.backward_error(A, x, b, "componentwise") < 40 * 10 * u
+    # LAPACK's xGET02 ratio eta / (n u) < THRESH, for both measures here (GEPP on a dense
+    # random matrix is componentwise stable in practice, and n u bounds its constant)
+    assert pv.backward_error(A, x, b) < THRESH * 40 * u
+    assert pv.backward_error(A, x, b, "componentwise") < THRESH * 40 * u
     # (a relative change along x itself would barely move eta here: ||A|| ||x|| >> ||b||)
     x_bad = x + 1e-6 * np.abs(x).max() * np.random.default_rng(1).standard_normal(40)
     assert pv.backward_error(A, x_bad, b) > 1e-8
@@ -152,10 +168,13 @@ def test_backward_error_multiple_rhs_shapes():
     for kind, ref in (("normwise", _eta), ("componentwise", _omega)):
         out = pv.backward_error(A, X, B, kind)
         assert isinstance(out, np.ndarray) and out.shape == (3,)
-        np.testing.assert_allclose(out, [ref(A, X[:, j], B[:, j]) for j in range(3)], rtol=1e-13)
+        want = np.array([ref(A, X[:, j], B[:, j]) for j in range(3)])
+        np.testing.assert_allclose(out, want, rtol=_formula_rel(4, want.min()))
         one = pv.backward_error(A, X[:, :1], B[:, :1], kind)
         assert isinstance(one, np.ndarray) and one.shape == (1,)
-        assert pv.backward_error(A, X[:, 0], B[:, 0], kind) == pytest.approx(one[0], rel=1e-15)
+        assert pv.backward_error(A, X[:, 0], B[:, 0], kind) == pytest.approx(
+            one[0], rel=_formula_rel(4, one[0])
+        )
         assert pv.backward_error(A, X[:, :0], B[:, :0], kind).shape == (0,)
     with pytest.raises(ValueError):
         pv.backward_error(A, np.ones(5), np.ones(6))
@@ -170,18 +189,21 @@ def test_backward_error_batches():
         out = pv.backward_error(A, X, B, kind)
         assert out.shape == (2, 3, 2)
         for i, j, k in np.ndindex(2, 3, 2):
-            assert out[i, j, k] == pytest.approx(ref(A[i, j], X[i, j, :, k], B[i, j, :, k]), rel=1e-13)
+            want = ref(A[i, j], X[i, j, :, k], B[i, j, :, k])
+            assert out[i, j, k] == pytest.approx(want, rel=_formula_rel(5, want))
 
 
 def test_residual():
     rng = np.random.default_rng(5)
     A, x, b = rng.standard_normal((5, 3)), rng.standard_normal(3), rng.standard_normal(5)
-    np.testing.assert_allclose(pv.residual(A, x, b), b - A @ x, rtol=1e-15, atol=1e-15)
+    # two evaluations of b - A x: each entry within gamma_{n+1} (|b| + |A||x|)
+    scale = 2 * (3 + 1) * u_of(np.float64) * (np.abs(b) + np.abs(A) @ np.abs(x))
+    np.testing.assert_allclose(pv.residual(A, x, b), b - A @ x, rtol=0, atol=scale.max())
     X, B = rng.standard_normal((3, 2)), rng.standard_normal((5, 2))
     assert pv.residual(A, X, B).shape == (5, 2)
     r = pv.residual(torch.from_numpy(A), torch.from_numpy(x), torch.from_numpy(b))
     assert isinstance(r, torch.Tensor)
-    np.testing.assert_allclose(r.numpy(), b - A @ x, rtol=1e-15, atol=1e-15)
+    np.testing.assert_allclose(r.numpy(), b - A @ x, rtol=0, atol=scale.max())
     # mixed dtypes promote: float32 A, float64 x
     assert pv.residual(A.astype(np.float32), x, b).dtype == np.float64
 
@@ -194,11 +216,11 @@ def test_backward_error_torch_matches_numpy():
             ref = pv.backward_error(A, X, B, kind)
             got = pv.backward_error(torch.from_numpy(A), torch.from_numpy(X), torch.from_numpy(B), kind)
             assert isinstance(got, np.ndarray)
-            np.testing.assert_allclose(got, ref, rtol=1e-13)
+            np.testing.assert_allclose(got, ref, rtol=_formula_rel(6, ref.min(), dtype))
             one = pv.backward_error(
                 torch.from_numpy(A), torch.from_numpy(X[:, 0]), torch.from_numpy(B[:, 0]), kind
             )
-            assert isinstance(one, float) and one == pytest.approx(ref[0], rel=1e-13)
+            assert isinstance(one, float) and one == pytest.approx(ref[0], rel=_formula_rel(6, ref[0], dtype))
     with pytest.raises(TypeError, match="same backend"):
         pv.backward_error(torch.from_numpy(A), X, B)
 
@@ -210,7 +232,8 @@ def test_backward_error_jax_matches_numpy():
     for kind in ("normwise", "componentwise"):
         got = pv.backward_error(jnp.asarray(A), jnp.asarray(x), jnp.asarray(b), kind)
         assert isinstance(got, float)
-        assert got == pytest.approx(pv.backward_error(A, x, b, kind), rel=1e-5)
+        want = pv.backward_error(A, x, b, kind)
+        assert got == pytest.approx(want, rel=_formula_rel(6, want, np.float32))
 
 
 # ----------------------------------------------------------------------------- forward_error_bound
@@ -288,6 +311,25 @@ def _types():
     return [(name, make) for name, make in gallery.MATRIX_TYPES.items() if not name.startswith("zerocol")]
 
 
+def _assert_condest_bounds(est: float, ref: float, n: int, dtype) -> None:
+    """What Hager-Higham guarantees, against a reference that is itself computed.
+
+    In exact arithmetic the estimate is ||A||_1 ||A^{-1} x||_1 for a unit vector x, so it
+    never exceeds kappa_1(A).  Computed, it is that quantity for a backward-perturbed
+    A + dA (LU solves, ||dA|| <~ 3 n u ||A||), and the reference ``np.linalg.cond`` (an
+    explicit inverse) carries the same kind of error: both are kappa_1 (1 + O(delta)) with
+    delta = 3 n u kappa_1, so est <= ref (1 + delta) / (1 - delta) while delta < 1.  Past
+    that (kappa_1 ~ 1/(n u), e.g. the 4.5e14 types) neither number has a correct digit and
+    only the lower side is asserted.  The factor 3 below the true value is the estimator's
+    behaviour on these matrix types (Higham 1988), not a theorem: test_kernel_condest covers
+    that distinction on random input.
+    """
+    delta = 3 * n * u_of(dtype) * ref
+    if delta < 0.5:
+        assert est <= ref * (1 + delta) / (1 - delta), (est, ref, delta)
+    assert est >= ref / (3 * (1 + delta)), (est, ref, delta)
+
+
 @pytest.mark.parametrize("dtype", [np.float64, np.complex128])
 def test_condest_within_a_factor_3_of_kappa(dtype):
     n = 20
@@ -297,7 +339,8 @@ def test_condest_within_a_factor_3_of_kappa(dtype):
             for norm in (1, np.inf):
                 exact = np.linalg.cond(A, norm)
                 est = pv.condest(A, norm)
-                assert exact / 3 <= est <= exact * (1 + 1e-10), (name, seed, norm, est, exact)
+                assert math.isfinite(est), (name, seed, norm)
+                _assert_condest_bounds(est, exact, n, dtype)
 
 
 def test_condest_factorization_input_and_argument_errors():
@@ -318,9 +361,10 @@ def test_condest_factorization_input_and_argument_errors():
     S = gallery.random_spd(12, 1e4, 3, random_state=0)
     FS = pv.factorize(S)
     assert type(FS).__name__ == "Cholesky"
-    assert np.linalg.cond(S, 1) / 3 <= pv.condest(FS) <= np.linalg.cond(S, 1) * (1 + 1e-10)
+    _assert_condest_bounds(pv.condest(FS), np.linalg.cond(S, 1), 12, np.float64)
+    # Each backend's estimate is exact for its own perturbed LU: they agree to 2 delta.
     At = torch.from_numpy(A)
-    assert pv.condest(At) == pytest.approx(pv.condest(A), rel=1e-6)
+    assert pv.condest(At) == pytest.approx(pv.condest(A), rel=6 * 30 * u_of(np.float64) * pv.condest(A))
 
 
 def test_condest_singular_and_empty():
@@ -336,6 +380,14 @@ def test_condest_singular_and_empty():
 # ----------------------------------------------------------------------------- cond
 
 
+def _cond_rel(M, dtype=np.float64) -> float:
+    """Two computations of a condition number (SVD or inverse, any library, and for float32 the
+    rounding of M itself) are exact for perturbations of THRESH n u relative: they differ by
+    twice that times kappa (first order)."""
+    p = 1 if M.shape[0] == M.shape[1] else None  # kappa_1 bounds kappa_2 within n; rectangular: 2
+    return 2 * THRESH * max(M.shape) * u_of(dtype) * np.linalg.cond(M.astype(np.complex128), p)
+
+
 def test_cond_matches_numpy():
     rng = np.random.default_rng(8)
     A = gallery.randsvd(10, 1e5, 5, random_state=2)
@@ -345,11 +397,11 @@ def test_cond_matches_numpy():
         for p in (None, 1, -1, 2, -2, np.inf, -np.inf, "fro", "nuc"):
             got = pv.cond(M, p)
             assert isinstance(got, float)
-            assert got == pytest.approx(np.linalg.cond(M, p), rel=1e-8)
-    assert pv.cond(R) == pytest.approx(np.linalg.cond(R), rel=1e-12)
-    assert pv.cond(A) == pytest.approx(1e5, rel=1e-6)  # randsvd's promise
+            assert got == pytest.approx(np.linalg.cond(M, p), rel=_cond_rel(M))
+    assert pv.cond(R) == pytest.approx(np.linalg.cond(R), rel=_cond_rel(R))
+    assert pv.cond(A) == pytest.approx(1e5, rel=_cond_rel(A))  # randsvd's promise (sqrt(n) u kappa)
     batch = np.stack([A, 2 * A, gallery.hilbert(10)])
-    np.testing.assert_allclose(pv.cond(batch, 1), np.linalg.cond(batch, 1), rtol=1e-8)
+    np.testing.assert_allclose(pv.cond(batch, 1), np.linalg.cond(batch, 1), rtol=max(map(_cond_rel, batch)))
     with pytest.raises(ValueError, match="square"):
         pv.cond(R, 1)
     with pytest.raises(ValueError, match="p="):
@@ -361,15 +413,27 @@ def test_cond_torch_and_jax_match_numpy():
     A = gallery.randsvd(8, 1e3, 3, random_state=4)
     for p in (None, 1, np.inf, "fro"):
         ref = np.linalg.cond(A, p)
-        assert pv.cond(torch.from_numpy(A), p) == pytest.approx(ref, rel=1e-10)
-        assert pv.cond(jnp.asarray(A.astype(np.float32)), p) == pytest.approx(ref, rel=1e-3)
+        assert pv.cond(torch.from_numpy(A), p) == pytest.approx(ref, rel=_cond_rel(A))
+        assert pv.cond(jnp.asarray(A.astype(np.float32)), p) == pytest.approx(
+            ref, rel=_cond_rel(A, np.float32)
+        )
     out = pv.cond(torch.from_numpy(np.stack([A, A])))
     assert isinstance(out, torch.Tensor) and out.shape == (2,)
 
 
 def test_cond_singular_is_inf_and_nan_is_nan_on_every_backend():
     jnp = pytest.importorskip("jax.numpy")
-    singular = [np.zeros((3, 3)), np.ones((2, 2)), np.diag([1.0, 0.0, 2.0])]
+    # The promise covers matrices whose LU meets an exactly zero pivot in any summation order
+    # (a zero column stays zero; [[1, 2], [2, 4]] eliminates to 2 - 0.5 * 4 = 0 exactly),
+    # not every singular matrix: the SVD alone gives ~6e16 for ones((2, 2)) on some kernels.
+    singular = [
+        np.zeros((3, 3)),
+        np.ones((2, 2)),
+        np.diag([1.0, 0.0, 2.0]),
+        np.array([[1.0, 2.0], [2.0, 4.0]]),
+        gallery.zero_column(6, 2, random_state=0),
+        gallery.zero_column(5, 4, random_state=1).T,
+    ]
     nan = np.array([[1.0, np.nan], [0.0, 1.0]])
     for backend, convert in (("numpy", np.asarray), ("torch", torch.from_numpy), ("jax", jnp.asarray)):
         norms = (
@@ -382,7 +446,8 @@ def test_cond_singular_is_inf_and_nan_is_nan_on_every_backend():
             assert math.isnan(pv.cond(convert(nan), p)), (backend, p)
         batch = np.stack([np.zeros((3, 3)), np.eye(3)])
         np.testing.assert_array_equal(np.asarray(pv.cond(convert(batch))), [np.inf, 1.0])
-    assert pv.cond(np.diag([1.0, 0.0, 2.0]), -2) == 0.0  # sigma_min / sigma_max, as NumPy
+    for M in singular:  # sigma_min / sigma_max, as NumPy; exactly 0 when a pivot is
+        assert pv.cond(M, -2) == 0.0
 
 
 # ----------------------------------------------------------------------------- orthogonality_error
@@ -409,8 +474,9 @@ def test_orthogonality_error_values_and_norms():
     assert pv.orthogonality_error(np.eye(4)[:, :2]) == 0.0
     assert pv.orthogonality_error(np.zeros((3, 0))) == 0.0
     Z = np.exp(2j * np.pi * np.outer(np.arange(4), np.arange(4)) / 4) / 2  # unitary DFT
-    assert pv.orthogonality_error(Z) < 1e-15
-    assert pv.orthogonality_error(torch.from_numpy(Z)) < 1e-15
+    # entries exp(i pi k / 2) / 2 rounded (cos(pi/2) ~ 6e-17): LAPACK's THRESH m u
+    assert pv.orthogonality_error(Z) < THRESH * 4 * u_of(np.float64)
+    assert pv.orthogonality_error(torch.from_numpy(Z)) < THRESH * 4 * u_of(np.float64)
     with pytest.raises(ValueError, match="norm"):
         pv.orthogonality_error(Q, "nuc")
 
@@ -421,7 +487,7 @@ def test_orthogonality_error_values_and_norms():
 def test_growth_factor_gfpp_and_pivoting():
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # the PivotGrowthWarning is suppressed: growth is the answer
-        for n in (5, 20, 40):
+        for n in (5, 20, 40):  # exact: U's entries 2**i and their partial sums fit in 53 bits
             assert pv.growth_factor(gallery.gfpp(n)) == 2.0 ** (n - 1)
     G = gallery.gfpp(40)
     assert pv.growth_factor(G, "complete") < 3

@@ -8,7 +8,7 @@ import pytest
 import pivotal as pv
 from pivotal import gallery
 
-from .helpers import THRESH, random_matrix, solve_residual_ratio, to_backend
+from .helpers import THRESH, random_matrix, solve_residual_ratio, to_backend, u_of
 
 
 def _check_solve(A, F):
@@ -69,7 +69,9 @@ def test_row_tridiagonal_and_banded():
     for trans, op in [(1, B.T), (2, B.T)]:
         x = F.solve(np.ones(n), trans=trans)
         assert solve_residual_ratio(op, x, np.ones(n)) < THRESH
-    np.testing.assert_allclose(F.slogdet()[1], np.linalg.slogdet(B)[1], rtol=1e-10)
+    # log|det| moves by n kappa THRESH n u under each factorization's backward error
+    ldtol = 2 * n * np.linalg.cond(B, 2) * THRESH * n * u_of(np.float64)
+    np.testing.assert_allclose(F.slogdet()[1], np.linalg.slogdet(B)[1], rtol=0, atol=ldtol)
     assert F.slogdet()[0] == np.linalg.slogdet(B)[0]
     exact = 1 / np.linalg.cond(B, 1)
     assert exact * 0.3 <= F.rcond() <= 10 * exact
@@ -95,12 +97,12 @@ def test_row_permuted_triangular_and_general():
     np.testing.assert_array_equal(P[F.p], F.T)
     for trans in (1, 2):
         b = np.arange(1.0, 7.0)
-        np.testing.assert_allclose(P.T @ F.solve(b, trans=trans), b, rtol=1e-13)
+        assert solve_residual_ratio(P.T, F.solve(b, trans=trans), b) < THRESH
     sign, logabs = F.slogdet()
     s_ref, l_ref = np.linalg.slogdet(P)
     assert sign == s_ref and np.isclose(logabs, l_ref)
     exact = 1 / np.linalg.cond(P, 1)  # the estimate is a lower bound of ||A^-1||_1
-    assert exact * (1 - 1e-12) <= F.rcond() <= 3 * exact
+    assert exact * (1 - 2 * 10 * 6 * u_of(np.float64) / exact) <= F.rcond() <= 3 * exact
     U = np.triu(np.arange(1.0, 26.0).reshape(5, 5)) + 1j * np.eye(5)
     Fu = pv.factorize(U[[4, 2, 0, 1, 3]])
     assert isinstance(Fu, pv.Triangular) and not Fu.lower
@@ -108,7 +110,7 @@ def test_row_permuted_triangular_and_general():
     for trans in (0, 1, 2):
         b = np.arange(5.0) + 1j
         op = {0: Pu, 1: Pu.T, 2: Pu.conj().T}[trans]
-        np.testing.assert_allclose(op @ Fu.solve(b, trans=trans), b, rtol=1e-12, atol=1e-12)
+        assert solve_residual_ratio(op, Fu.solve(b, trans=trans), b) < THRESH
     with pytest.raises(ValueError, match="permutation of range"):
         pv.Triangular(P, row_permutation=[0, 0, 1, 2, 3, 4])
     G = pv.Triangular(P, row_permutation=F.p, lower=True)

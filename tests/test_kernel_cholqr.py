@@ -72,27 +72,36 @@ def test_matches_householder_with_positive_diagonal(name):
     assert np.linalg.norm(q - q_ref) <= 1e4 * 1e4 * u_of(np.float64)
 
 
+def _orthogonal_to_working_precision(q, dtype=np.float64) -> bool:
+    """``||I - Q^H Q||_2 < THRESH n u``: orthogonal to working precision, independently of ``m``.
+
+    The rigorous bounds for CholeskyQR2 and its shifted and randomized variants carry
+    ``m n u`` (Yamamoto et al. 2015; qr_ratios checks LAPACK's ``m u`` ratio beside this),
+    but the Gram matrix's rounding does not grow with ``m`` in practice: the property the
+    tests claim is the ``n``-scaled LAPACK-style ratio, never a constant fitted to one machine.
+    """
+    return orth_error(q) < THRESH * q.shape[1] * u_of(dtype)
+
+
 def test_one_pass_loses_orthogonality_like_cond_squared():
     """The baseline CholeskyQR2 repairs: one pass gives ||I - Q^T Q|| ~ u cond(A)^2."""
     u = u_of(np.float64)
     for kappa in (1e3, 1e5, 1e7):
         A = gallery.randsvd(30, kappa, m=1000, random_state=2)
         e1 = orth_error(cholesky_qr(A)[0])
-        e2 = orth_error(cholesky_qr2(A)[0])
         assert 1e-2 * u * kappa**2 < e1 < 1e2 * u * kappa**2
-        assert e2 < 50 * u
+        assert _orthogonal_to_working_precision(cholesky_qr2(A)[0])
 
 
 @pytest.mark.parametrize("backend", BACKENDS)
 @pytest.mark.parametrize("dtype", [np.float64, np.complex128])
 def test_cholesky_qr2_orthogonal_up_to_1e7_and_raises_at_1e9(backend, dtype):
-    u = u_of(dtype)
     for kappa in (1e2, 1e5, 1e7):
         for mode in (2, 3, 5):
             A = gallery.randsvd(50, kappa, mode=mode, m=2000, dtype=dtype, random_state=mode)
             Q, R = cholesky_qr2(to_backend(A, backend))
             q, r = to_np(Q), to_np(R)
-            assert orth_error(q) < 50 * u, (kappa, mode)
+            assert _orthogonal_to_working_precision(q, dtype), (kappa, mode)
             resid, orth = qr_ratios(A, q, r, dtype)
             assert resid < THRESH and orth < THRESH
     A = gallery.randsvd(50, 1e9, mode=3, m=2000, dtype=dtype, random_state=0)
@@ -106,7 +115,6 @@ def test_cholesky_qr2_orthogonal_up_to_1e7_and_raises_at_1e9(backend, dtype):
 
 def test_cholesky_qr2_never_returns_a_non_orthogonal_q_near_its_limit():
     """Around cond ~ u^{-1/2} every outcome is either O(u)-orthogonal or an exception."""
-    u = u_of(np.float64)
     raised = 0
     for kappa in (3e8, 1e9, 5e9):
         for mode in (1, 2, 3, 5):
@@ -117,7 +125,7 @@ def test_cholesky_qr2_never_returns_a_non_orthogonal_q_near_its_limit():
                 except pv.NotPositiveDefiniteError:
                     raised += 1
                     continue
-                assert orth_error(q) < 200 * u, (kappa, mode, seed)
+                assert _orthogonal_to_working_precision(q), (kappa, mode, seed)
     assert raised > 0
 
 
@@ -145,7 +153,7 @@ def test_shifted_cholesky_qr3_handles_cond_1e12(backend, dtype):
                 cholesky_qr2(A)
         Q, R = shifted_cholesky_qr3(to_backend(A, backend))
         q, r = to_np(Q), to_np(R)
-        assert orth_error(q) < 50 * u, kappa
+        assert _orthogonal_to_working_precision(q, dtype), kappa
         resid, orth = qr_ratios(A, q, r, dtype)
         assert resid < THRESH and orth < THRESH, (kappa, resid, orth)
         anorm = np.linalg.norm(A, 2)
@@ -180,12 +188,11 @@ def test_shifted_cholesky_qr3_gives_up_beyond_1_over_u():
 @pytest.mark.parametrize("backend", BACKENDS)
 @pytest.mark.parametrize("dtype", [np.float64, np.complex128])
 def test_rand_cholesky_qr_orthogonal_up_to_1e12(backend, dtype):
-    u = u_of(dtype)
     for kappa in (1e2, 1e8, 1e12):
         A = gallery.randsvd(50, kappa, m=2000, dtype=dtype, random_state=8)
         Q, R = rand_cholesky_qr(to_backend(A, backend), random_state=1)
         q, r = to_np(Q), to_np(R)
-        assert orth_error(q) < 100 * u, kappa
+        assert _orthogonal_to_working_precision(q, dtype), kappa
         resid, orth = qr_ratios(A, q, r, dtype)
         assert resid < THRESH and orth < THRESH
 
@@ -204,10 +211,13 @@ def test_rand_cholesky_qr_is_reproducible(backend):
     q5, _ = rand_cholesky_qr(A, random_state=torch.Generator().manual_seed(5))
     q6, _ = rand_cholesky_qr(A, random_state=torch.Generator().manual_seed(5))
     np.testing.assert_array_equal(to_np(q5), to_np(q6))
-    # Different sketches give the same factorization up to rounding.
-    np.testing.assert_allclose(to_np(q1), to_np(q3), atol=1e-10)
+    # Different sketches give the same factorization up to rounding: Q (positive diag(R)) is
+    # unique, and moves by kappa(A) times the backward error THRESH m u of each.
+    a_np = to_np(A)
+    tol = 2 * THRESH * a_np.shape[0] * u_of(np.float64) * np.linalg.cond(a_np)
+    np.testing.assert_allclose(to_np(q1), to_np(q3), rtol=0, atol=tol)
     q7, _ = rand_cholesky_qr(A)  # fresh entropy is accepted too
-    assert orth_error(to_np(q7)) < 100 * u_of(np.float64)
+    assert _orthogonal_to_working_precision(to_np(q7))
 
 
 def test_rand_cholesky_qr_sketch_size_and_second_pass():
@@ -218,7 +228,7 @@ def test_rand_cholesky_qr_sketch_size_and_second_pass():
         q, r = rand_cholesky_qr(A, sketch_size=s, random_state=3)
         resid, orth = qr_ratios(A, q, r, np.float64)
         assert resid < THRESH and orth < THRESH, s
-        assert orth_error(q) < 100 * u_of(np.float64), s
+        assert _orthogonal_to_working_precision(q), s
     with pytest.raises(ValueError, match="sketch_size"):
         rand_cholesky_qr(A, sketch_size=39)
     with pytest.raises(ValueError, match="sketch_size"):
@@ -249,7 +259,8 @@ def test_rank_deficient_raises(name):
         return
     resid, orth = qr_ratios(B, q, r, np.float64)
     assert resid < THRESH and orth < THRESH
-    assert abs(r[4, 4]) < 1e-12 * abs(r[0, 0])
+    # column 4 is dependent up to one rounding per entry: R[4, 4] is rounding, O(m u ||B||)
+    assert abs(r[4, 4]) < THRESH * B.shape[0] * u_of(np.float64) * np.linalg.norm(B, 2)
 
 
 @pytest.mark.parametrize("name", list(METHODS) + ["cholesky_qr"])

@@ -29,6 +29,14 @@ from .helpers import (
     u_of,
 )
 
+U64 = u_of(np.float64)
+U32 = u_of(np.float32)
+# lartg forms r = sqrt(|f|^2 + |g|^2) with scaling: two squares, a sum and a square root
+# (and a division for c and s) each round once, so r, c and s are within 4u of the exact
+# values of the rounded inputs; complex moduli (hypot) add one rounding more.
+LARTG_REL = 4 * U64
+LARTG_REL_COMPLEX = 8 * U64
+
 LAPACK_LARTG = {
     np.float32: lapack.slartg,
     np.float64: lapack.dlartg,
@@ -126,9 +134,9 @@ def test_lartg_no_overflow_or_underflow_float64(f, g):
     c, s, r = lartg(f, g)
     true_r = np.sign(f) * np.hypot(f, g)
     assert np.isfinite(r) and np.isfinite(c) and np.isfinite(s)
-    assert r == pytest.approx(true_r, rel=4e-16)
-    assert c == pytest.approx(abs(f) / abs(true_r), rel=4e-16)
-    assert s == pytest.approx(g / true_r, rel=4e-16)
+    assert r == pytest.approx(true_r, rel=LARTG_REL)
+    assert c == pytest.approx(abs(f) / abs(true_r), rel=LARTG_REL)
+    assert s == pytest.approx(g / true_r, rel=LARTG_REL)
     assert lartg_scalar(f, g) == (c, s, r)
 
 
@@ -144,9 +152,9 @@ def test_lartg_float32_extremes():
         c, _s, r = lartg(np.float32(f), np.float32(g))
         assert r.dtype == np.float32 and np.isfinite(r)
         assert float(r) == pytest.approx(
-            np.hypot(np.float64(np.float32(f)), np.float64(np.float32(g))), rel=1e-6
+            np.hypot(np.float64(np.float32(f)), np.float64(np.float32(g))), rel=4 * U32
         )
-        assert float(c) == pytest.approx(np.sqrt(0.5), rel=1e-6)
+        assert float(c) == pytest.approx(np.sqrt(0.5), rel=4 * U32)
 
 
 def test_lartg_special_cases_complex():
@@ -155,16 +163,16 @@ def test_lartg_special_cases_complex():
     for g in (-4j, 3 + 4j, -2.0 + 0j, 1e300 + 1e300j, 1e-300 - 1e-300j):
         c, s, r = lartg(0j, g)
         assert c == 0.0 and r.imag == 0.0 and r.real > 0
-        assert r.real == pytest.approx(abs(g), rel=1e-15)
-        assert s == pytest.approx(np.conj(g) / abs(g), rel=1e-15)
+        assert r.real == pytest.approx(abs(g), rel=LARTG_REL_COMPLEX)
+        assert s == pytest.approx(np.conj(g) / abs(g), rel=LARTG_REL_COMPLEX)
         assert lartg_scalar(0j, g) == (c, s, r)
     # general: c real >= 0, r = sgn(f) sqrt(|f|^2 + |g|^2)
     for f, g in [(3 + 1j, 4 - 2j), (1e300 + 1e300j, 1e-300j), (1e-300 + 1e-300j, 1e300j), (-1e-170j, 1e170)]:
         c, s, r = lartg(f, g)
         assert 0 <= c <= 1 and np.isfinite(r)
-        assert abs(r) == pytest.approx(np.hypot(abs(f), abs(g)), rel=1e-15)
-        assert r / abs(r) == pytest.approx(f / abs(f), rel=1e-15)
-        assert lartg_scalar(f, g) == pytest.approx((c, s, r), rel=1e-15)
+        assert abs(r) == pytest.approx(np.hypot(abs(f), abs(g)), rel=LARTG_REL_COMPLEX)
+        assert r / abs(r) == pytest.approx(f / abs(f), rel=LARTG_REL_COMPLEX)
+        assert lartg_scalar(f, g) == pytest.approx((c, s, r), rel=LARTG_REL_COMPLEX)
 
 
 def test_lartg_scalar_matches_vectorized():
@@ -174,9 +182,10 @@ def test_lartg_scalar_matches_vectorized():
         c, s, r = lartg(f, g)
         for k in range(f.shape[0]):
             cs, ss, rs = lartg_scalar(f[k].item(), g[k].item())
-            assert cs == pytest.approx(c[k], rel=4e-16, abs=0)
-            assert ss == pytest.approx(s[k], rel=4e-16, abs=1e-300)
-            assert rs == pytest.approx(r[k], rel=4e-16, abs=0)
+            # The same formulas in two evaluation orders (NumPy's ufuncs, Python floats).
+            assert cs == pytest.approx(c[k], rel=LARTG_REL, abs=0)
+            assert ss == pytest.approx(s[k], rel=LARTG_REL, abs=1e-300)  # s may be subnormal
+            assert rs == pytest.approx(r[k], rel=LARTG_REL, abs=0)
 
 
 @pytest.mark.skipif(torch is None, reason="needs torch")
@@ -214,8 +223,11 @@ def test_rot_in_place_on_views(backend):
     rot(work[1], work[3], c, s)
     expect = a.copy()
     expect[1], expect[3] = c * a[1] + s * a[3], c * a[3] - np.conj(s) * a[1]
-    np.testing.assert_allclose(to_np(work), expect, atol=1e-14)
-    assert abs(to_np(work)[3, 0]) < 1e-15
+    # Each entry is c x + s y: a complex product rounds within 2 sqrt(2) u and the sum once
+    # more, in rot and in the reference: 8 u max|a| covers both.
+    tol = 8 * U64 * np.abs(a).max()
+    np.testing.assert_allclose(to_np(work), expect, rtol=0, atol=tol)
+    assert abs(to_np(work)[3, 0]) <= tol  # zero in exact arithmetic
     # columns (strided views) and vectorized (c, s) arrays
     b = to_backend(a.copy(), backend)
     cc = np.array([0.6, 0.8, 1.0, 0.0])
@@ -224,8 +236,8 @@ def test_rot_in_place_on_views(backend):
         cc, ss = torch.from_numpy(cc), torch.from_numpy(ss)
     rot(b[:, 0], b[:, 2], cc, ss)
     cn, sn = to_np(cc), to_np(ss)
-    np.testing.assert_allclose(to_np(b)[:, 0], cn * a[:, 0] + sn * a[:, 2], atol=1e-14)
-    np.testing.assert_allclose(to_np(b)[:, 2], cn * a[:, 2] - np.conj(sn) * a[:, 0], atol=1e-14)
+    np.testing.assert_allclose(to_np(b)[:, 0], cn * a[:, 0] + sn * a[:, 2], rtol=0, atol=tol)
+    np.testing.assert_allclose(to_np(b)[:, 2], cn * a[:, 2] - np.conj(sn) * a[:, 0], rtol=0, atol=tol)
 
 
 # --------------------------------------------------------------------------- Givens QR
@@ -259,9 +271,13 @@ def test_givens_qr_matches_lapack_reconstruction():
     a = random_matrix(rng, (8, 5), np.complex128)
     r, rots = givens_qr(a.copy())
     qs, rs = sl.qr(a)
-    # R is unique up to a unitary diagonal: compare |R| and Q R, never Q/R signs.
-    np.testing.assert_allclose(np.abs(r), np.abs(rs), atol=1e-13)
-    np.testing.assert_allclose(form_q(rots) @ r, qs @ rs, atol=1e-13)
+    # R is unique up to a unitary diagonal: compare |R| and Q R, never Q/R signs.  Both
+    # factorizations are backward stable (ratio < THRESH: error < THRESH m u ||A||); R
+    # moves by at most kappa(A) times that (QR perturbation theory).
+    m = a.shape[0]
+    backward = THRESH * m * U64 * np.linalg.norm(a, 2)
+    np.testing.assert_allclose(np.abs(r), np.abs(rs), rtol=0, atol=2 * np.linalg.cond(a) * backward)
+    np.testing.assert_allclose(form_q(rots) @ r, qs @ rs, rtol=0, atol=2 * backward)
 
 
 @pytest.mark.parametrize("backend", BACKENDS)
@@ -359,7 +375,8 @@ def test_givens_qr_accumulates_into_q():
     q0 = np.linalg.qr(rng.standard_normal((6, 6)))[0]
     q = q0.copy()
     r, _ = givens_qr(a.copy(), q=q)
-    np.testing.assert_allclose(q @ r, q0 @ a, atol=1e-13)
+    # q = q0 G^H: q r = q0 a up to the backward error of the rotations, THRESH m u ||A||.
+    np.testing.assert_allclose(q @ r, q0 @ a, rtol=0, atol=THRESH * 6 * U64 * np.linalg.norm(a, 2))
 
 
 @pytest.mark.parametrize("backend", BACKENDS)
@@ -371,15 +388,18 @@ def test_apply_rotations_all_ops(backend):
     c_left = random_matrix(rng, (6, 3), np.complex128)
     c_right = random_matrix(rng, (3, 6), np.complex128)
     ops = {"N": q, "T": q.T, "C": q.conj().T}
+    # Applying the rotations and multiplying by the formed Q each err by THRESH m u ||C||
+    # (LAPACK's xQRT02-style bound for applying an orthogonal factor).
+    tol = 2 * THRESH * 6 * U64 * max(np.linalg.norm(c_left, 2), np.linalg.norm(c_right, 2))
     for trans, op in ops.items():
         got = apply_rotations(rots, to_backend(c_left.copy(), backend), trans=trans)
-        np.testing.assert_allclose(to_np(got), op @ c_left, atol=1e-13)
+        np.testing.assert_allclose(to_np(got), op @ c_left, rtol=0, atol=tol)
         got = apply_rotations(rots, to_backend(c_right.copy(), backend), trans=trans, side="right")
-        np.testing.assert_allclose(to_np(got), c_right @ op, atol=1e-13)
+        np.testing.assert_allclose(to_np(got), c_right @ op, rtol=0, atol=tol)
     np.testing.assert_allclose(
-        apply_rotations(rots, c_left.copy(), trans="H"), q.conj().T @ c_left, atol=1e-13
+        apply_rotations(rots, c_left.copy(), trans="H"), q.conj().T @ c_left, rtol=0, atol=tol
     )
-    np.testing.assert_allclose(form_q(rots, ncols=4), q[:, :4], atol=1e-14)
+    np.testing.assert_allclose(form_q(rots, ncols=4), q[:, :4], rtol=0, atol=THRESH * 6 * U64)
     with pytest.raises(ValueError, match="trans"):
         apply_rotations(rots, c_left.copy(), trans="X")
     with pytest.raises(ValueError, match="side"):

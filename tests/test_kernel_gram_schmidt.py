@@ -81,8 +81,10 @@ def test_hilbert_cgs_loses_orthogonality_cgs2_and_householder_do_not():
     q_hh, _ = np.linalg.qr(H)  # Householder (LAPACK geqrf/orgqr) as the reference
     assert orth_error(q_cgs) > 1e-2  # >> 1e-6: CGS has lost orthogonality completely
     assert orth_error(q_mgs) > 1e-6  # MGS: ~ u cond(H), also lost here
-    assert orth_error(q_cgs2) < 50 * u
-    assert orth_error(q_hh) < 50 * u
+    # LAPACK's ratio ||I - Q^H Q|| / (m u) < THRESH (the 2-norm is below the 1-norm); for
+    # CGS2 the theorem needs cond(H) u < 1 (here ~2), so this is the textbook observation.
+    assert orth_error(q_cgs2) < THRESH * 12 * u
+    assert orth_error(q_hh) < THRESH * 12 * u
     for q, r in ((q_cgs, r_cgs), (q_cgs2, r_cgs2)):
         assert qr_ratios(H, q, r, np.float64)[0] < THRESH
 
@@ -130,7 +132,7 @@ def test_zero_matrix_and_empty(name):
     f = METHODS[name]
     Q, R = f(np.zeros((6, 3)))
     np.testing.assert_array_equal(R, 0)
-    np.testing.assert_allclose(Q.T @ Q, np.eye(3), atol=1e-15)
+    np.testing.assert_allclose(Q.T @ Q, np.eye(3), rtol=0, atol=THRESH * 6 * u_of(np.float64))
     Q, R = f(np.zeros((0, 0)))
     assert Q.shape == (0, 0) and R.shape == (0, 0)
     Q, R = f(np.ones((5, 0)))

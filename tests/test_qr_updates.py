@@ -27,6 +27,18 @@ FUNCTIONS = {"qr_update": qr_update, "qr_insert": qr_insert, "qr_delete": qr_del
 MODES = ["full", "economic"]
 
 
+def _atol(x, dtype=np.float64) -> float:
+    """Entrywise tolerance for comparing two updated products ``Q R`` that should equal ``x``.
+
+    Each update is backward stable, ``||QR - x|| <= THRESH m u ||x||`` (the ratio that
+    ``_ratios`` checks), so two of them differ by twice that (max over a batch).
+    """
+    x = np.asarray(x)
+    if x.size == 0:
+        return 0.0
+    return 2 * THRESH * max(x.shape[-2:]) * u_of(dtype) * float(np.max(np.linalg.norm(x, 2, axis=(-2, -1))))
+
+
 def _ld(x) -> np.ndarray:
     """Extended-precision copy (the reference arithmetic for the ratios)."""
     x = to_np(x)
@@ -150,8 +162,12 @@ def test_mode_transitions_like_scipy(mode):
         theirs = theirs_f(q, r, *args)
         assert [x.shape for x in ours] == [x.shape for x in theirs], args
         if all(x.size for x in ours):
-            np.testing.assert_allclose(ours[0] @ ours[1], theirs[0] @ theirs[1], atol=1e-12)
-            np.testing.assert_allclose(ours[0].T @ ours[0], np.eye(ours[0].shape[1]), atol=1e-13)
+            ref = theirs[0] @ theirs[1]
+            np.testing.assert_allclose(ours[0] @ ours[1], ref, rtol=0, atol=_atol(ref))
+            k = ours[0].shape[1]
+            np.testing.assert_allclose(
+                ours[0].T @ ours[0], np.eye(k), rtol=0, atol=THRESH * 7 * u_of(np.float64)
+            )
 
 
 def test_wide_matrices():
@@ -343,7 +359,8 @@ def test_empty_and_tiny_like_scipy(m, n):
             continue
         ours = FUNCTIONS[name](*args)
         assert [x.shape for x in ours] == [x.shape for x in theirs], (name, args)
-        np.testing.assert_allclose(ours[0] @ ours[1], theirs[0] @ theirs[1], atol=1e-13)
+        ref = theirs[0] @ theirs[1]
+        np.testing.assert_allclose(ours[0] @ ours[1], ref, rtol=0, atol=_atol(ref))
 
 
 def test_k_semantics_like_scipy():
@@ -354,10 +371,12 @@ def test_k_semantics_like_scipy():
     for k in (-5, -1, 0, 5, 1.5, 2.9, -0.5, True, np.int64(2), np.float64(3.0)):
         ours = qr_insert(q, r, row, k)
         theirs = sl.qr_insert(q, r, row, k)
-        np.testing.assert_allclose(ours[0] @ ours[1], theirs[0] @ theirs[1], atol=1e-13)
+        ref = theirs[0] @ theirs[1]
+        np.testing.assert_allclose(ours[0] @ ours[1], ref, rtol=0, atol=_atol(ref))
     ours = qr_delete(q, r, -2, 1.0)
     theirs = sl.qr_delete(q, r, -2, 1)
-    np.testing.assert_allclose(ours[0] @ ours[1], theirs[0] @ theirs[1], atol=1e-13)
+    ref = theirs[0] @ theirs[1]
+    np.testing.assert_allclose(ours[0] @ ours[1], ref, rtol=0, atol=_atol(ref))
 
 
 def test_dtype_promotion():
@@ -367,7 +386,9 @@ def test_dtype_promotion():
     # SciPy requires one dtype for all inputs; pivotal promotes to the common LAPACK type.
     q1, r1 = qr_update(q.astype(np.float32), r.astype(np.float32), np.ones(5, np.float32), np.ones(3) * 1j)
     assert q1.dtype == np.complex128 and r1.dtype == np.complex128
-    np.testing.assert_allclose(q1 @ r1, a + np.outer(np.ones(5), -1j * np.ones(3)), atol=1e-5)
+    target = a + np.outer(np.ones(5), -1j * np.ones(3))
+    # q and r were rounded to float32: the starting factorization is only float32-accurate.
+    np.testing.assert_allclose(q1 @ r1, target, rtol=0, atol=_atol(target, np.float32))
     q2, _r2 = qr_insert(q.astype(np.float32), r, np.ones(3, np.float32), 1)
     assert q2.dtype == np.float64
 
@@ -393,7 +414,7 @@ def test_overwrite_semantics():
     assert np.array_equal(qc, q) and np.array_equal(rc, r)  # inputs untouched by default
     q2, r2 = qr_update(qc, rc, np.ones(6), np.ones(4), overwrite_qruv=True)
     assert q2 is qc and r2 is rc  # full update in place, like SciPy
-    np.testing.assert_allclose(q2 @ r2, q1 @ r1, atol=1e-13)
+    np.testing.assert_allclose(q2 @ r2, q1 @ r1, rtol=0, atol=_atol(q1 @ r1))
     qc, rc = q.copy(), r.copy()
     qr_delete(qc, rc, 1, 2, "col")
     qr_insert(qc, rc, np.ones(6), 1, "col")
@@ -410,13 +431,16 @@ def test_batches_match_loop_and_broadcast():
     u, v = rng.standard_normal((2, 3, 6, 2)), rng.standard_normal((2, 3, 4, 2))
     q1, r1 = qr_update(q, r, u, v)
     assert q1.shape == q.shape and r1.shape == r.shape
-    np.testing.assert_allclose(q1 @ r1, a + u @ v.transpose(0, 1, 3, 2), atol=1e-12)
+    target = a + u @ v.transpose(0, 1, 3, 2)
+    np.testing.assert_allclose(q1 @ r1, target, rtol=0, atol=_atol(target))
     q2, r2 = qr_update(q, r, u[0, 0, :, 0], v[0, 0, :, 0])  # 1-D u, v broadcast over the batch
-    np.testing.assert_allclose(q2 @ r2, a + np.outer(u[0, 0, :, 0], v[0, 0, :, 0]), atol=1e-12)
+    target = a + np.outer(u[0, 0, :, 0], v[0, 0, :, 0])
+    np.testing.assert_allclose(q2 @ r2, target, rtol=0, atol=_atol(target))
     q3, r3 = qr_insert(q, r, rng.standard_normal((3, 1, 4)), 2)  # batch of (1, N) rows, broadcast
     assert q3.shape == (2, 3, 7, 7) and r3.shape == (2, 3, 7, 4)
     q4, r4 = qr_delete(q, r, 1, 2, "col")
-    np.testing.assert_allclose(q4 @ r4, np.delete(a, [1, 2], axis=-1), atol=1e-12)
+    target = np.delete(a, [1, 2], axis=-1)
+    np.testing.assert_allclose(q4 @ r4, target, rtol=0, atol=_atol(target))
     q5, r5 = qr_delete(q[:0], r[:0], 0)  # SciPy raises for zero-size batches; we return empties
     assert q5.shape == (0, 3, 5, 5) and r5.shape == (0, 3, 5, 4)
 
@@ -443,6 +467,9 @@ def test_jax_arrays_round_trip_on_host():
     q, r = sl.qr(a)
     q1, r1 = qr_delete(jnp.asarray(q), jnp.asarray(r), 1)
     assert "jax" in type(q1).__module__ or hasattr(q1, "device")
-    np.testing.assert_allclose(np.asarray(q1) @ np.asarray(r1), np.delete(a, 1, 0), atol=1e-5)
+    target = np.delete(a, 1, 0)
+    np.testing.assert_allclose(
+        np.asarray(q1) @ np.asarray(r1), target, rtol=0, atol=_atol(target, np.float32)
+    )
     q2, r2 = qr_update(jnp.asarray(q), jnp.asarray(r), jnp.ones(3, jnp.float32), jnp.ones(2, jnp.float32))
-    np.testing.assert_allclose(np.asarray(q2) @ np.asarray(r2), a + 1, atol=1e-5)
+    np.testing.assert_allclose(np.asarray(q2) @ np.asarray(r2), a + 1, rtol=0, atol=_atol(a + 1, np.float32))

@@ -24,6 +24,9 @@ def test_readme_tour_runs(capsys):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # the tour deliberately shows ill-conditioned matrices
         exec(compile(code, str(README), "exec"), namespace)
-    assert namespace["info"].backward_error <= 10 * 2.0**-52
+    info = namespace["info"]
+    # sketch_lstsq stops once its backward-error estimate is below tol (4u); a fallback to
+    # Householder QR is backward stable to LAPACK's THRESH m u (m = 100000 rows here)
+    assert info.backward_error <= (info.tol if info.converged else 30 * 100_000 * 2.0**-53)
     assert namespace["s"].shape == (10,)
     assert "condition" in capsys.readouterr().out.lower()  # the doctor report was printed

@@ -563,7 +563,7 @@ def doctor(a: Any, b: Any = None, *, exact_limit: int = 2000, random_state: Any 
     >>> r = pv.doctor(S, np.ones(3))
     >>> r.recommendation, r.structure, r.float32_safe
     ('Cholesky', ['tridiagonal', 'symmetric', 'positive diagonal'], True)
-    >>> r.solve["backward_error"] < 1e-15 and bool(np.allclose(S @ r.solution, 1.0))
+    >>> r.solve["backward_error"] < 30 * 3 * 2**-53 and bool(np.allclose(S @ r.solution, 1.0))
     True
     >>> print(r)  # doctest: +ELLIPSIS
     pivotal doctor: 3 x 3 float64 matrix

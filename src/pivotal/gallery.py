@@ -24,6 +24,13 @@ are float32, float64, complex64 and complex128.  Random generators take
 ``random_state`` (``None``, an int seed or a :class:`numpy.random.Generator`):
 the same seed gives the same matrix.
 
+A named matrix defined by exact arithmetic (:func:`gfpp`, :func:`moler`,
+:func:`pascal`, ...) is formed entry by entry and rounded once, never through
+a BLAS product, whose rounding varies with the kernel OpenBLAS picks for the
+CPU; transcendental entries (:func:`kahan`, :func:`kms`) use scalar ``pow``.
+The random matrices are products of random orthogonal factors: their
+documented properties hold up to rounding, as each one's Notes quantify.
+
 References
 ----------
 .. [1] N. J. Higham, *Accuracy and Stability of Numerical Algorithms*, 2nd ed.,
@@ -41,6 +48,7 @@ from __future__ import annotations
 import math
 import operator
 from collections.abc import Callable
+from fractions import Fraction
 from typing import Any, Union
 
 import numpy as np
@@ -868,6 +876,15 @@ def near_underflow(
     return _finish(base * p, dt)
 
 
+def _powers(x: complex, n: int) -> np.ndarray:
+    """``[x**0, ..., x**(n-1)]``, each by Python's scalar ``pow`` (libm for real ``x``).
+
+    Not ``x ** np.arange(n)``: NumPy's vectorised ``power`` may use an
+    ISA-specific SIMD routine whose last bits differ from one CPU to another.
+    """
+    return np.array([x**k for k in range(n)], dtype=np.complex128 if isinstance(x, complex) else np.float64)
+
+
 # --------------------------------------------------------------------------- named matrices
 
 
@@ -896,9 +913,16 @@ def gfpp(
       and ``d = [(1+theta)**0, ..., (1+theta)**(n-2)]``;
 
     after which the last column is rescaled so that its largest entry has
-    the magnitude of the largest entry of the rest of ``A`` (for ``T = I``
-    the last column of ``L @ U`` is already all ones, so nothing changes).
+    the magnitude of the largest entry of the rest of ``A`` (the last column
+    of ``L @ U`` is all ones, so for ``T = I`` nothing changes).
     GEPP then has growth factor ``(1+theta)**(n-1)``.
+
+    The matrix is built entry by entry from this definition in exact
+    arithmetic and rounded once, never as a floating-point product ``L @ U``
+    (whose rounding depends on the BLAS kernel: at ``n = 60`` the exact last
+    column ``2**i - (2**i - 1) = 1`` needs 60-bit partial sums).  With
+    ``T = None`` every entry is exact: 1, ``-theta`` or 0, and ones in the
+    last column.
 
     Parameters
     ----------
@@ -962,9 +986,7 @@ def gfpp(
         )
     dt = _check_dtype(dtype)
     work = _work_dtype(dt)
-    if T is None:
-        t = np.eye(n - 1, dtype=work)
-    else:
+    if T is not None:
         t = np.asarray(T)
         if t.shape != (n - 1, n - 1):
             raise ValueError(f"T must have shape (n-1, n-1) = ({n - 1}, {n - 1}), got {t.shape}.")
@@ -975,16 +997,54 @@ def gfpp(
             )
         t = t.astype(np.result_type(t.dtype, work))
         work = t.dtype
-    d = 1.0 + theta
-    lower = np.eye(n) - theta * np.tril(np.ones((n, n)), -1)
-    upper = np.zeros((n, n), dtype=work)
-    upper[: n - 1, : n - 1] = t
-    upper[:, n - 1] = d ** np.arange(n)
-    a = lower @ upper
-    if T is not None and n > 1:
-        big = np.max(np.abs(a))
-        a[:, n - 1] *= big / np.max(np.abs(a[:, n - 1]))
+        if not np.all(np.isfinite(t)):
+            raise ValueError("T must be finite (no NaN or inf entries).")
+    a = np.zeros((n, n), dtype=work)
+    if T is None:
+        # L @ [[I, d], [0, d_n]]: the left block is L's, the last column is all ones.
+        a[:, : n - 1] = np.eye(n, n - 1) - theta * np.tril(np.ones((n, n - 1)), -1)
+        a[:, n - 1] = 1.0
+    elif n > 1:
+        a[:, : n - 1] = _gfpp_left_block(t, theta)
+        a[:, n - 1] = max(1.0, float(np.max(np.abs(a[:, : n - 1]))))
+    else:
+        a[0, 0] = 1.0
     return _finish(a, dt)
+
+
+def _exact_round(numerators: np.ndarray, denominator: int) -> np.ndarray:
+    """``numerators / denominator`` (Python ints) each rounded once to float64 (CPython's int ``/``)."""
+    try:
+        values = [v / denominator for v in numerators.ravel().tolist()]
+    except OverflowError:
+        raise ValueError(
+            "gfpp's entries overflow float64 for this T; pass a T with smaller entries."
+        ) from None
+    return np.array(values, dtype=np.float64).reshape(numerators.shape)
+
+
+def _gfpp_left_block(t: np.ndarray, theta: float) -> np.ndarray:
+    """The first ``n - 1`` columns of ``L @ U`` in exact arithmetic, each entry rounded once.
+
+    With ``L = I - theta * tril(ones, -1)`` and ``T`` upper triangular,
+    ``A[i, j] = T[i, j] - theta * sum(T[k, j] for k < i)`` (``T[n-1, :] = 0``).
+    Every float is an integer times a power of two, so the sums are formed
+    exactly in Python integers over a common denominator; no BLAS product
+    (whose rounding depends on the kernel) defines the matrix.
+    """
+    if np.iscomplexobj(t):  # theta is real: the real and imaginary parts are independent
+        out = np.empty((t.shape[0] + 1, t.shape[1]), dtype=np.complex128)
+        out.real = _gfpp_left_block(t.real, theta)
+        out.imag = _gfpp_left_block(t.imag, theta)
+        return out
+    ratios = [float(v).as_integer_ratio() for v in t.ravel().tolist()]
+    den = max(q for _, q in ratios)
+    num = np.array([p * (den // q) for p, q in ratios], dtype=object).reshape(t.shape)
+    zero_row = np.zeros((1, t.shape[1]), dtype=object)
+    above = np.vstack([zero_row, np.cumsum(num, axis=0)])  # above[i, j] = sum_{k < i} T[k, j]
+    own = np.vstack([num, zero_row])
+    tp, tq = float(theta).as_integer_ratio()
+    return _exact_round(own * tq - above * tp, den * tq)
 
 
 def kahan(
@@ -1086,7 +1146,7 @@ def kahan(
     dt = _check_dtype(dtype)
     s, c = math.sin(theta), math.cos(theta)
     a = np.eye(n) - c * np.triu(np.ones((n, n)), 1)
-    a *= (s ** np.arange(n))[:, None]
+    a *= _powers(s, n)[:, None]
     a += pert * float(np.finfo(dt).eps) * np.diag(np.arange(n, 0, -1, dtype=np.float64))
     if m <= n:
         a = a[:m]
@@ -1327,7 +1387,8 @@ def wilkinson(n: int, *, dtype: DTypeLike = np.float64) -> np.ndarray:
     >>> import numpy as np
     >>> from pivotal import gallery
     >>> lam = np.linalg.eigvalsh(gallery.wilkinson(21))
-    >>> bool(np.isclose(lam[-1], 10.746194182903393)), bool(lam[-1] - lam[-2] < 1e-12)
+    >>> err = 30 * 21 * 2**-53 * np.linalg.norm(gallery.wilkinson(21), 2)  # eigvalsh: THRESH n u ||W||
+    >>> bool(np.isclose(lam[-1], 10.746194182903393)), bool(lam[-1] - lam[-2] < 1e-13 + 2 * err)
     (True, True)
     """
     n = _check_order(n)
@@ -1346,7 +1407,9 @@ def moler(n: int, *, alpha: float = -1.0, dtype: DTypeLike = np.float64) -> np.n
     Symmetric positive definite.  For ``alpha = -1`` (default)
     ``A[i, j] = min(i, j) - 1`` off the diagonal and ``A[i, i] = i + 1``
     (zero-based), and ``A`` has one tiny eigenvalue; its Cholesky factor is
-    exactly ``U`` (integers), which makes it a classic Cholesky test.
+    exactly ``U`` (integers), which makes it a classic Cholesky test.  The
+    entries ``alpha**2 * min(i, j) + (1 if i == j else alpha)`` are formed in
+    exact arithmetic and rounded once (not by a floating-point product).
 
     Parameters
     ----------
@@ -1382,9 +1445,20 @@ def moler(n: int, *, alpha: float = -1.0, dtype: DTypeLike = np.float64) -> np.n
         alpha = float(alpha)
     except (TypeError, ValueError):
         raise ValueError(f"alpha must be a real number, got {alpha!r}.") from None
+    if not math.isfinite(alpha):
+        raise ValueError(f"alpha must be finite, got {alpha!r}.")
     dt = _check_dtype(dtype)
-    u = np.eye(n) + alpha * np.triu(np.ones((n, n)), 1)
-    return _finish(u.T @ u, dt)
+    # (U^T U)[i, j] = alpha**2 * min(i, j) + (1 if i == j else alpha), formed exactly and
+    # rounded once (a BLAS product's rounding would depend on the kernel).
+    al = Fraction(alpha)
+    on = [float(al * al * k + 1) for k in range(n)]
+    off = [float(al * al * k + al) for k in range(n)]
+    i = np.arange(n)
+    low = np.minimum(i[:, None], i[None, :])
+    a = np.where(
+        i[:, None] == i[None, :], np.array(on, dtype=np.float64)[low], np.array(off, dtype=np.float64)[low]
+    )
+    return _finish(a, dt)
 
 
 def pascal(n: int, *, kind: str = "symmetric", dtype: DTypeLike = np.float64) -> np.ndarray:
@@ -1541,8 +1615,7 @@ def kms(n: int, rho: complex = 0.5, *, dtype: DTypeLike | None = None) -> np.nda
         )
     i = np.arange(n)
     p = np.abs(i[:, None] - i[None, :])
-    r = np.asarray(rho, dtype=_work_dtype(dt))
-    a = r**p
+    a = _powers(complex(rho) if is_c else float(rho), n).astype(_work_dtype(dt))[p]
     if is_c:
         a = np.triu(a) + np.conj(np.tril(a, -1))
     return _finish(a, dt)
@@ -1681,7 +1754,7 @@ def _diagonal(
 def _triangular(
     n: int, dtype: DTypeLike = np.float64, rng: RandomState = None, *, lower: bool = False
 ) -> np.ndarray:
-    """Triangular with singular values exactly those of randsvd(n, 2): R of its QR."""
+    """Triangular with the singular values of randsvd(n, 2) (up to rounding): R of its QR."""
     dt = _check_dtype(dtype)
     a = randsvd(n, 2.0, 3, dtype=_work_dtype(dt), random_state=rng)
     r = np.linalg.qr(a, mode="r") if n else a
@@ -1742,8 +1815,8 @@ MATRIX_TYPES: dict[str, MatrixType] = _build_matrix_types()
 Modelled on LAPACK ``xCHKGE`` / ``xLATB4``:
 
 * ``"diag"``: diagonal, cond 2, random signs (phases) and order;
-* ``"upper"``, ``"lower"``: triangular, singular values exactly those of
-  ``randsvd(n, 2)`` (the ``R`` factor of its QR);
+* ``"upper"``, ``"lower"``: triangular, with the singular values of
+  ``randsvd(n, 2)`` up to rounding (the computed ``R`` factor of its QR);
 * ``"randsvd{mode}_{k}"`` for ``mode`` in 1-5 and ``k`` in ``k2``, ``k2e7``,
   ``k4.5e14`` (``kappa = 2, 2e7, 4.5e14``; LAPACK's double-precision
   ``2``, ``sqrt(0.1/eps)`` and ``0.1/eps``; in float32 the last two are beyond

@@ -130,6 +130,29 @@ def _abssq(z: complex) -> float:
     return z.real * z.real + z.imag * z.imag
 
 
+def _zlartg_from_squares(f: complex, g: complex, f2: float, h2: float) -> tuple[float, complex, complex]:
+    """``zlartg``'s common step, for ``f`` and ``g`` already in range (scaled or not).
+
+    ``f2 = |f|**2`` and ``h2 = |f|**2 + |g|**2`` as the caller formed them
+    (the scaled branch weighs ``|f|**2`` by ``w**2`` in ``h2``); returns
+    ``(c, s, r)``.
+    """
+    rtmax = _D_RTMAX4
+    if f2 >= h2 * _D_SAFMIN:
+        c = math.sqrt(f2 / h2)
+        r = _cdiv(f, c)
+        if f2 > _D_RTMIN and h2 < rtmax * 2:
+            s = _cdiv(f, math.sqrt(f2)) * _cdiv(g.conjugate(), math.sqrt(h2))
+        else:
+            s = g.conjugate() * _cdiv(r, h2)
+    else:
+        d = math.sqrt(f2 * h2)
+        c = f2 / d
+        r = _cdiv(f, c) if c >= _D_SAFMIN else _cmul(f, h2 / d)
+        s = _cdiv(f, math.sqrt(f2)) * _cdiv(g.conjugate(), math.sqrt(h2))
+    return c, s, r
+
+
 def _zlartg_py(f: complex, g: complex) -> tuple[float, complex, complex]:
     """LAPACK 3.10 ``zlartg`` on Python complex numbers."""
     if g == 0:
@@ -155,21 +178,7 @@ def _zlartg_py(f: complex, g: complex) -> tuple[float, complex, complex]:
     if _D_RTMIN < f1 < rtmax and _D_RTMIN < g1 < rtmax:
         # unscaled algorithm
         f2 = _abssq(f)
-        g2 = _abssq(g)
-        h2 = f2 + g2
-        if f2 >= h2 * _D_SAFMIN:
-            c = math.sqrt(f2 / h2)
-            r = _cdiv(f, c)
-            if f2 > _D_RTMIN and h2 < rtmax * 2:
-                s = _cdiv(f, math.sqrt(f2)) * _cdiv(g.conjugate(), math.sqrt(h2))
-            else:
-                s = g.conjugate() * _cdiv(r, h2)
-        else:
-            d = math.sqrt(f2 * h2)
-            c = f2 / d
-            r = _cdiv(f, c) if c >= _D_SAFMIN else _cmul(f, h2 / d)
-            s = _cdiv(f, math.sqrt(f2)) * _cdiv(g.conjugate(), math.sqrt(h2))
-        return c, s, r
+        return _zlartg_from_squares(f, g, f2, f2 + _abssq(g))
     # scaled algorithm
     u = min(_D_SAFMAX, max(_D_SAFMIN, f1, g1))
     gs = _cdiv(g, u)
@@ -185,18 +194,7 @@ def _zlartg_py(f: complex, g: complex) -> tuple[float, complex, complex]:
         fs = _cdiv(f, u)
         f2 = _abssq(fs)
         h2 = f2 + g2
-    if f2 >= h2 * _D_SAFMIN:
-        c = math.sqrt(f2 / h2)
-        r = _cdiv(fs, c)
-        if f2 > _D_RTMIN and h2 < rtmax * 2:
-            s = _cdiv(fs, math.sqrt(f2)) * _cdiv(gs.conjugate(), math.sqrt(h2))
-        else:
-            s = gs.conjugate() * _cdiv(r, h2)
-    else:
-        d = math.sqrt(f2 * h2)
-        c = f2 / d
-        r = _cdiv(fs, c) if c >= _D_SAFMIN else _cmul(fs, h2 / d)
-        s = _cdiv(fs, math.sqrt(f2)) * _cdiv(gs.conjugate(), math.sqrt(h2))
+    c, s, r = _zlartg_from_squares(fs, gs, f2, h2)
     return c * w, s, _cmul(r, u)
 
 
