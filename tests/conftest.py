@@ -11,7 +11,9 @@ import pytest
 # numerics are the library's, tested below them), exact structure detection, and the
 # Dask-cluster modules (their numerics are the in-memory algorithms' on row blocks, tested
 # in test_rsvd, test_sketch_lstsq and test_kernel_tsqr; starting clusters costs a quarter
-# of the suite's time).  Every other test module, and every doctest under src/, is marked
+# of the suite's time).  SciPy's own test files (tests/compat/) are left out too: their
+# tolerances are SciPy's, chosen and checked by SciPy across BLAS kernels, and re-running
+# them twice would cost more than a third of CI.  Every other test module, and every doctest under src/, is marked
 # ``numerics``: .ci/run runs ``pytest -m numerics`` again under OPENBLAS_CORETYPE=Prescott
 # and =Sandybridge (see the README's test section).
 NOT_NUMERICS = frozenset(
@@ -35,7 +37,8 @@ def pytest_configure(config):
 
 def pytest_collection_modifyitems(config, items):
     for item in items:
-        if pathlib.Path(str(item.fspath)).name not in NOT_NUMERICS:
+        path = pathlib.Path(str(item.fspath))
+        if path.name not in NOT_NUMERICS and path.parent.name != "compat":
             item.add_marker(pytest.mark.numerics)
 
 
