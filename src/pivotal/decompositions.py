@@ -381,6 +381,8 @@ def lu_solve(
     if len(rest) > 1:
         raise ValueError("lu_and_piv must be (lu, piv), (lu, piv, jpiv) or a pivotal.LU object.")
     jpiv = rest[0] if rest else None
+    if isinstance(lu_mat, (list, tuple)):  # array_like, as SciPy
+        lu_mat = _array.as_array(lu_mat, "lu")
     if len(getattr(lu_mat, "shape", ())) < 2:
         raise ValueError("lu_and_piv must be (lu, piv), (lu, piv, jpiv) or a pivotal.LU object.")
     lu_mat = validate_matrix(lu_mat, "lu", square=True, check_finite=check_finite)
@@ -670,7 +672,8 @@ def ldl(
     d : (..., N, N) array
         Block diagonal with 1x1 and 2x2 blocks.
     perm : (..., N) int array
-        Row permutation bringing ``lu`` to triangular form.
+        Row permutation bringing ``lu`` to triangular form (int64, of the
+        input's array type and device, like ``lu`` and ``d``).
 
     Warns
     -----
@@ -713,7 +716,8 @@ def ldl(
     def core(a2):
         work = working_copy(a2, overwrite=overwrite_a)
         res, _ = ldl_compute(work, lower, hermitian, block_size, method)
-        return ldl_unpack(res)
+        lu, d, perm = ldl_unpack(res)
+        return lu, d, _array.from_numpy(perm, a2)  # the input's array type and device, like lu and d
 
     return apply_over_batch(core, [(A, 2)])
 

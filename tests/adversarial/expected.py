@@ -187,19 +187,9 @@ BUGS = (
         (("matrix_rank", "nan"), ("matrix_rank", "inf")),
     ),
     Bug(
-        "lu_solve refuses an lu given as a list ('lu_and_piv must be (lu, piv)'); SciPy accepts it",
-        COMPAT,
-        _each("list", "lu_solve", "lu_solve[trans=1]", "lu_solve[trans=2]"),
-    ),
-    Bug(
         "QR(A).lstsq(b) crashes with AttributeError on a list b (Factorization.solve accepts it)",
         SOLVERS,
         (("QR", "list"),),
-    ),
-    Bug(
-        "ldl returns perm as a NumPy array for torch input (lu and d are tensors)",
-        COMPAT,
-        _each("torch", "ldl", "ldl[kernel]") + _each("torch_strided", "ldl", "ldl[kernel]"),
     ),
 )
 
