@@ -510,7 +510,12 @@ def cholesky(
     a : (..., M, M) array_like
     lower : bool, optional
         Compute the lower factor from the lower triangle.
-    overwrite_a, check_finite : bool, optional
+    overwrite_a : bool, optional
+        As in SciPy: a writable Fortran-ordered NumPy ``a`` of a LAPACK
+        dtype is factored in its own memory and holds the factor afterwards
+        (pivotal's kernels, ``method="kernel"``, may also work in the memory
+        of a C-ordered array or a tensor).
+    check_finite : bool, optional
     block_size : int, keyword-only
         Selects pivotal's kernel (1 unblocked, ``nb`` blocked, None recursive).
     method : {"auto", "kernel", "vendor"}, keyword-only
@@ -658,7 +663,10 @@ def ldl(
         Factor the lower triangle (``lu[perm]`` lower triangular) or the upper one.
     hermitian : bool, optional
         For complex input: ``A = lu d lu^H`` (default) or ``A = lu d lu^T``.
-    overwrite_a, check_finite : bool, optional
+    overwrite_a : bool, optional
+        As in SciPy: a writable Fortran-ordered NumPy ``A`` of a LAPACK
+        dtype holds LAPACK's compact Bunch-Kaufman factors afterwards.
+    check_finite : bool, optional
     block_size : int, keyword-only
         Selects pivotal's kernel: 1 unblocked, ``nb`` blocked.
     method : {"auto", "kernel", "vendor"}, keyword-only
