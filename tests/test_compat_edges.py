@@ -162,15 +162,75 @@ def test_solve_overwrite_follows_scipy():
     np.testing.assert_array_equal(b, b0)
 
 
+@pytest.mark.parametrize("refine", ["auto", False])
 @pytest.mark.parametrize("assume_a", ["pos", "sym", "her"])
-def test_solve_overwrite_with_symmetric_structures(assume_a):
+def test_solve_overwrite_with_symmetric_structures(assume_a, refine):
+    """potrf/sytrf work in a Fortran-ordered a, as SciPy's (the flag once did nothing there)."""
     rng = np.random.default_rng(2)
     r = rng.standard_normal((5, 5))
     a0 = r @ r.T + 5 * np.eye(5)
     b = np.ones(5)
     a = np.asfortranarray(a0)
-    x = pv.solve(a, b, assume_a=assume_a, overwrite_a=True)  # a may be overwritten (SciPy's contract)
+    x = pv.solve(a, b, assume_a=assume_a, overwrite_a=True, refine=refine)
     assert solve_residual_ratio(a0, x, b) < THRESH
+    assert not np.array_equal(a, a0), "factored in a's memory"
+    for kept in (np.ascontiguousarray(a0), np.asfortranarray(np.round(a0)).astype(np.int64)):
+        before = kept.copy()
+        pv.solve(kept, b, assume_a=assume_a, overwrite_a=True)  # C order, integers: copied, as SciPy
+        np.testing.assert_array_equal(kept, before)
+
+
+def _spd(dtype, n=6, seed=3):
+    rng = np.random.default_rng(seed)
+    r = rng.standard_normal((n, n)) + (1j * rng.standard_normal((n, n)) if np.dtype(dtype).kind == "c" else 0)
+    g = r @ r.conj().T
+    return ((g + g.conj().T) / 2 + n * np.eye(n)).astype(dtype)  # an exactly real diagonal
+
+
+@pytest.mark.parametrize("lower", [False, True])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64, np.complex64, np.complex128])
+def test_cholesky_overwrite_a_leaves_the_factor_in_a(dtype, lower):
+    """As SciPy: a Fortran-ordered ``a`` of a LAPACK dtype holds the factor afterwards."""
+    a0 = _spd(dtype)
+    a = np.asfortranarray(a0)
+    c = pv.cholesky(a, lower=lower, overwrite_a=True)
+    np.testing.assert_array_equal(a, c)  # the factor, the other triangle zeroed (potrf's clean)
+    product = c @ c.conj().T if lower else c.conj().T @ c
+    assert reconstruction_ratio(a0, product) < THRESH
+    a = np.asfortranarray(a0)
+    c, low = pv.cho_factor(a, lower=lower, overwrite_a=True)
+    tri = np.tril if low else np.triu
+    np.testing.assert_array_equal(tri(a), tri(c))
+    x = pv.cho_solve((c, low), np.ones(6))
+    assert solve_residual_ratio(a0, x, np.ones(6), dtype=dtype) < THRESH  # a single-precision factor
+    # Not overwritten: without the flag, C order, read-only, another dtype (as SciPy).
+    ro = np.asfortranarray(a0)
+    ro.flags.writeable = False
+    for a, kw in ((np.asfortranarray(a0), {}), (np.ascontiguousarray(a0), {"overwrite_a": True}),
+                  (ro, {"overwrite_a": True}), (np.asfortranarray(a0.astype(np.complex128)), {})):  # fmt: skip
+        before = a.copy()
+        pv.cholesky(a, lower=lower, **kw)
+        pv.cho_factor(a, lower=lower, **kw)
+        np.testing.assert_array_equal(a, before)
+
+
+@pytest.mark.parametrize("lower", [False, True])
+@pytest.mark.parametrize("dtype", [np.float64, np.complex128])
+def test_ldl_overwrite_a_leaves_the_compact_factors_in_a(dtype, lower):
+    """As SciPy's ``ldl``: ``a`` holds LAPACK's compact Bunch-Kaufman factors (``?sytrf``/``?hetrf``)."""
+    a0 = _spd(dtype) - 8 * np.eye(6)  # indefinite
+    ours, theirs = np.asfortranarray(a0), np.asfortranarray(a0)
+    lu_, d, _ = pv.ldl(ours, lower=lower, overwrite_a=True)
+    sl.ldl(theirs, lower=lower, overwrite_a=True)
+    tri = np.tril if lower else np.triu
+    # Same LAPACK routine on the same data; the bound covers a different blocking of its updates.
+    tol = THRESH * 6 * np.finfo(dtype).eps / 2 * np.abs(theirs).max()
+    np.testing.assert_allclose(tri(ours), tri(theirs), rtol=0, atol=tol)
+    assert np.abs(tri(ours) - tri(a0)).max() > 1  # really overwritten
+    assert reconstruction_ratio(a0, lu_ @ d @ lu_.conj().T) < THRESH
+    kept = np.ascontiguousarray(a0)
+    pv.ldl(kept, lower=lower, overwrite_a=True)
+    np.testing.assert_array_equal(kept, a0)
 
 
 def test_inv_and_det_overwrite_follow_scipy():

@@ -107,6 +107,60 @@ def test_det_neither_overflows_nor_underflows_in_between():
         assert np.isinf(pv.det(big))
 
 
+_EXACT = np.array([[2.0, 1.0], [4.0, -6.0]])  # det -16; every step of its LU is exact (see above)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.complex128])
+@pytest.mark.parametrize("overwrite", [False, True])
+def test_det_of_subnormal_and_huge_rows_is_exact(dtype, overwrite):
+    """Rows scaled by 2**-1060 (subnormal) and 2**1000: det = -16 * 2**-60 exactly.
+
+    Unscaled, the elimination computes on subnormal numbers (and some getrf kernels flush
+    their multipliers); with each row brought to [1/2, 1) by a power of two every step is
+    exact again, and the exponents are folded into the product.
+    """
+    a = np.asfortranarray((_EXACT * np.array([[2.0**-1060], [2.0**1000]])).astype(dtype))
+    assert np.abs(a[0]).max() < np.finfo(np.float64).smallest_normal  # really subnormal
+    assert pv.det(a[::-1].copy()) == 16 * 2.0**-60
+    assert pv.det(a, overwrite_a=overwrite) == -16 * 2.0**-60
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64, np.complex64, np.complex128])
+def test_det_of_a_subnormal_matrix(dtype):
+    """det(2**-k A) = -16 * 2**(-2k): 0 in float64 (it was inf), exact for float32 input (det is float64)."""
+    k = 1060 if np.dtype(dtype) in (np.float64, np.complex128) else 140
+    a = (_EXACT * 2.0**-k).astype(dtype)
+    assert 0 < np.abs(a).max() < np.finfo(dtype).smallest_normal
+    assert pv.det(a) == -16 * 2.0 ** (-2 * k)
+    sign, logabs = pv.slogdet(a)
+    assert sign == -1
+    assert logabs == pytest.approx(np.log(16.0) - 2 * k * np.log(2.0), rel=4 * float(np.finfo(dtype).eps))
+
+
+def test_det_whose_factors_would_overflow_is_finite():
+    """[[M, M, 0], [-M, M, 0], [0, 0, t]] with M = 2**1020, t = 2**-1040: det = 2 M**2 t = 2**1001.
+
+    Unscaled, the second pivot M + M overflows (det inf); the row-scaled elimination is exact.
+    """
+    m, t = 2.0**1020, 2.0**-1040
+    a = np.array([[m, m, 0], [-m, m, 0], [0, 0, t]])
+    assert pv.det(a) == 2.0**1001
+    sign, logabs = pv.slogdet(a)
+    assert sign == 1 and logabs == pytest.approx(1001 * np.log(2.0), rel=4 * np.finfo(float).eps)
+
+
+def test_det_does_not_scale_the_whole_matrix():
+    """A global factor into the safe range would flush 1e-300 * 2**-500 to 0 and give det 0."""
+    assert pv.det(np.diag([1e300, 1e-300])) == pytest.approx(1.0, rel=4 * np.finfo(float).eps)
+
+
+def test_det_of_a_subnormal_torch_matrix():
+    torch = pytest.importorskip("torch")
+    a = torch.tensor(_EXACT * np.array([[2.0**-1060], [2.0**1000]]), dtype=torch.float64)
+    d = pv.det(a)
+    assert isinstance(d, torch.Tensor) and float(d) == -16 * 2.0**-60
+
+
 def test_det_of_a_singular_matrix_is_zero():
     d = pv.det(np.ones((3, 3)))
     assert d == 0.0 and isinstance(d, np.float64)

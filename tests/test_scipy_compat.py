@@ -136,6 +136,23 @@ def test_lu_solve_accepts_scipy_factors_and_objects():
     assert_solve_close(sl.lu_solve(pv.lu_factor(A), b), sl.solve(A, b), A)
 
 
+@pytest.mark.parametrize("trans", [0, 1, 2])
+def test_lu_solve_accepts_factors_given_as_lists(trans):
+    """SciPy converts ``lu`` and ``piv`` with asarray; ``lu`` as a list was refused."""
+    A = gallery.randsvd(6, 100.0, 3, random_state=2)
+    lu_, piv = sl.lu_factor(A)
+    b = np.arange(1.0, 7.0)
+    x = pv.lu_solve((lu_.tolist(), piv.tolist()), b.tolist(), trans=trans)
+    ref = sl.lu_solve((lu_, piv), b, trans=trans)
+    kappa = np.linalg.cond(A, 1)  # both forward errors are within n kappa u (same factors)
+    assert np.linalg.norm(x - ref, 1) <= 2 * THRESH * 6 * kappa * np.finfo(float).eps / 2 * np.linalg.norm(
+        ref, 1
+    )
+    assert solve_residual_ratio(A.T if trans else A, x, b) < THRESH
+    with pytest.raises(ValueError, match=r"must be \(lu, piv\)"):
+        pv.lu_solve(A.tolist(), b)  # a bare matrix: its rows would unpack as (lu, piv)
+
+
 def test_lu_factor_singular_warns_like_scipy_and_solve_refuses():
     A = np.array([[1.0, 2.0], [2.0, 4.0]])
     with pytest.warns(sl.LinAlgWarning, match="Diagonal number 2 is exactly zero"):
@@ -224,7 +241,7 @@ def test_batched_inputs():
     T = np.triu(rng.standard_normal((3, 4, 4))) + 4 * np.eye(4)
     x = pv.solve_triangular(T, np.ones((3, 4, 1)))
     assert_solve_close(x, sl.solve_triangular(T, np.ones((3, 4, 1))), T)
-    lu_, d, perm = pv.ldl(S + np.swapaxes(S, -1, -2) - 3 * np.eye(4))
+    lu_, _, perm = pv.ldl(S + np.swapaxes(S, -1, -2) - 3 * np.eye(4))
     assert lu_.shape == (3, 4, 4) and perm.shape == (3, 4)
 
 
@@ -291,7 +308,7 @@ def test_shape_errors_are_value_errors_with_fix():
         pv.cholesky(np.ones((2, 3)))
     with pytest.raises(ValueError, match="rows"):
         pv.solve_triangular(np.eye(3), np.ones(4))
-    with pytest.raises(ValueError, match="2-D|shape"):
+    with pytest.raises(ValueError, match=r"2-D|shape"):
         pv.lu(np.ones(3))
     with pytest.raises(TypeError, match="numeric"):
         pv.lu(np.array([["a", "b"], ["c", "d"]]))
@@ -323,6 +340,22 @@ def test_ldl_matches_scipy_conventions():
 # --------------------------------------------------------------------------- torch and JAX
 
 
+@pytest.mark.parametrize("method", ["auto", "kernel"])
+@pytest.mark.parametrize("batch", [(), (2,)])
+def test_ldl_returns_torch_perm_for_torch_input(method, batch):
+    """lu, d and perm all of the input's type and device (perm was a NumPy array)."""
+    torch = pytest.importorskip("torch")
+    X = random_matrix(np.random.default_rng(7), (*batch, 5, 5), np.float64)
+    A = torch.as_tensor(X + np.swapaxes(X, -1, -2))
+    lu_, d, perm = pv.ldl(A, method=method)
+    assert all(isinstance(t, torch.Tensor) and t.device == A.device for t in (lu_, d, perm))
+    assert perm.dtype == torch.int64 and perm.shape == A.shape[:-1]
+    for i in np.ndindex(*batch):
+        L, P = lu_[i], perm[i]
+        assert torch.equal(torch.tril(L[P]), L[P])
+        assert reconstruction_ratio(A[i].numpy(), (L @ d[i] @ L.T).numpy()) < THRESH
+
+
 def test_torch_in_torch_out():
     torch = pytest.importorskip("torch")
     A = torch.tensor([[4.0, 1.0], [1.0, 3.0]], dtype=torch.float64)
@@ -337,8 +370,8 @@ def test_torch_in_torch_out():
     assert c.dtype == torch.float32
     x = pv.cho_solve((c, False), torch.ones(2, dtype=torch.float32))
     assert torch.allclose(A.float() @ x, torch.ones(2))
-    lu_, d, perm = pv.ldl(A)
-    assert isinstance(lu_, torch.Tensor)
+    lu_, _, perm = pv.ldl(A)
+    assert isinstance(lu_, torch.Tensor) and isinstance(perm, torch.Tensor)
     x = pv.solve_triangular(torch.triu(A), torch.ones(2, 3, dtype=torch.float64))
     assert x.shape == (2, 3)
     batch = torch.randn(3, 4, 4, dtype=torch.float64)
@@ -386,7 +419,7 @@ def test_jax_in_jax_out():
     assert isinstance(q, jax.Array)
     _recon(A, np.asarray(p @ l @ u @ q), np.float32)
     lu_, d, perm = pv.ldl(Aj)
-    assert isinstance(d, jax.Array)
+    assert isinstance(d, jax.Array) and isinstance(perm, jax.Array)
     with pytest.raises(pv.NotPositiveDefiniteError):
         pv.cholesky(jnp.asarray(-A))
     with pytest.raises(ValueError, match="infs or NaNs"):
@@ -405,7 +438,7 @@ def test_jax_traceable_under_jit():
     x = f(A, jnp.ones(2))
     _resid(np.asarray(A), np.asarray(x), np.ones(2), np.asarray(A).dtype)
     with pytest.raises(ValueError, match="check_finite=False"):
-        jax.jit(lambda a: pv.cholesky(a))(A)
+        jax.jit(pv.cholesky)(A)
 
 
 def test_no_warning_for_regular_input():

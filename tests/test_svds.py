@@ -335,3 +335,108 @@ def test_no_warnings_on_default_paths():
         warnings.simplefilter("error")
         svds(A, 3)
         eigsh(_symmetric(20), 3)
+
+
+# --------------------------------------------------------------------------- non-finite and extreme-scale input
+
+#: Powers of two (exact scalings): ARPACK's relative threshold (1e-20), 1e+-300, subnormal.
+SCALES = {"2**-66": 2.0**-66, "2**-996": 2.0**-996, "2**996": 2.0**996, "2**-1040": 2.0**-1040}
+U64 = EPS / 2
+
+
+def _unit(A):
+    """``(2**e A, e)`` with ``max |2**e a_ij|`` in ``[1/2, 1)``: exact for these matrices."""
+    e = -np.frexp(np.abs(A).max())[1]
+    return np.ldexp(A.real, e) + (1j * np.ldexp(A.imag, e) if np.iscomplexobj(A) else 0), e
+
+
+def _subnormal_rounding(e: int) -> float:
+    """Half a unit of the subnormal range, ``2**-1075``, after rescaling by ``2**e``."""
+    return float(np.ldexp(1.0, e - 1075))
+
+
+@pytest.mark.parametrize("scale", list(SCALES))
+@pytest.mark.parametrize("kind", ["dense", "sparse", "torch"])
+@pytest.mark.parametrize("method", ["lanczos", "randomized"])
+def test_svds_at_extreme_scale(scale, kind, method):
+    """Accurate triplets where ARPACK alone fails (1e+-300: ArpackError) or stops at once (2e-11 error).
+
+    Singular values of ``2**k A`` are ``2**k`` those of ``A``; judged on the exactly rescaled
+    matrix against LAPACK: a backward-stable partial SVD gives ``|s - s_ref| <= c n u ||A||``
+    and residuals ``||A v - s u||, ||A^H u - s v|| <= c n u ||A||`` (ARPACK's tol=0 is eps),
+    plus, at the subnormal scale, the rounding of the returned ``s`` to a subnormal number
+    (``2**-1075``, i.e. ``q = 2**(e - 1075)`` after rescaling by ``2**e``).
+    """
+    A0 = np.random.default_rng(3).standard_normal((60, 40))  # flat spectrum: at 2**-66 SciPy's error is 2e-9
+    A = A0 * SCALES[scale]  # a power of two: exact, also for the subnormal scale (few bits kept)
+    if kind == "sparse":
+        A = sp.csr_array(A)
+    elif kind == "torch":
+        torch = pytest.importorskip("torch")
+        A = torch.as_tensor(A)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", LinAlgWarning)
+        u, s, vh = svds(A, k=3, method=method, rng=0)
+    u, s, vh = (np.asarray(x) for x in (u, s, vh))
+    An, e = _unit(A0 * SCALES[scale])
+    sn = np.ldexp(s, e)
+    norm2 = np.linalg.norm(An, 2)
+    sref = np.linalg.svd(An, compute_uv=False)[:3][::-1]
+    q = _subnormal_rounding(e)
+    assert np.max(np.abs(sn - sref)) <= 30 * 60 * U64 * norm2 + q
+    r = max(np.linalg.norm(An @ vh.conj().T - u * sn), np.linalg.norm(An.conj().T @ u - vh.conj().T * sn))
+    assert r <= 1000 * 60 * U64 * norm2 + 3 * q  # randomized: its own target 1000 u (module notes)
+
+
+@pytest.mark.parametrize("scale", list(SCALES))
+@pytest.mark.parametrize("kind", ["dense", "sparse"])
+@pytest.mark.parametrize("shift", [False, True])
+def test_eigsh_arpack_at_extreme_scale(scale, kind, shift):
+    """As :func:`test_svds_at_extreme_scale`, for eigsh's ARPACK path (also shift-invert: sigma is scaled)."""
+    S0 = _symmetric(40, seed=4, decay=True)
+    S = S0 * SCALES[scale]
+    kw = {"sigma": 9.0 * SCALES[scale]} if shift else {}
+    w, v = eigsh(sp.csr_array(S) if kind == "sparse" else S, 3, rng=0, **kw)
+    Sn, e = _unit(S)
+    wn = np.ldexp(w, e)
+    lam = np.linalg.eigvalsh(Sn)
+    key = np.abs(lam - np.ldexp(9.0 * SCALES[scale], e)) if shift else -np.abs(lam)
+    want = np.sort(lam[np.argsort(key)][:3])
+    norm2, q = np.abs(lam).max(), _subnormal_rounding(e)
+    assert np.max(np.abs(np.sort(wn) - want)) <= 30 * 40 * U64 * norm2 + q
+    assert np.linalg.norm(Sn @ v - v * wn) <= 30 * 40 * U64 * norm2 + 3 * q
+
+
+@pytest.mark.parametrize("bad", [np.nan, np.inf])
+@pytest.mark.parametrize("kind", ["dense", "sparse", "torch", "broadcast"])
+@pytest.mark.parametrize("method", ["auto", "dense", "lanczos", "randomized"])
+def test_nonfinite_input_raises_valueerror_on_every_path(bad, kind, method):
+    """ARPACK has no finiteness check (ArpackError, or NaN out): every path raises the ValueError."""
+    A = _matrix(30, 20)
+    A[3, 4] = bad
+    S = _symmetric(20)
+    S[2, 5] = S[5, 2] = bad
+    if kind == "sparse":
+        A, S = sp.csr_array(A), sp.csr_array(S)
+    elif kind == "torch":
+        torch = pytest.importorskip("torch")
+        A, S = torch.as_tensor(A), torch.as_tensor(S)
+    elif kind == "broadcast":  # stride-0: scanned once per distinct entry
+        A, S = np.broadcast_to(bad, (30, 20)), np.broadcast_to(bad, (20, 20))
+    # rng selects ARPACK under "auto" (a seeded call), and seeds the other iterative methods; the
+    # dense path (torch.linalg.eigh returned a wrong answer silently) takes no seed.
+    with pytest.raises(ValueError, match="infs or NaNs"):
+        svds(A, 3, method=method, **_seed(method))
+    with pytest.raises(ValueError, match="infs or NaNs"):
+        eigsh(S, 3, method=method, **_seed(method))
+
+
+def test_eigsh_accepts_array_like():
+    """SciPy 1.17's eigsh fails with AttributeError on a list; ours computes (docs/compat.md)."""
+    S = _symmetric(12, decay=True)
+    for method in ("auto", "dense", "lanczos"):
+        w, v = eigsh(S.tolist(), 3, method=method, **_seed(method))
+        np.testing.assert_allclose(w, eigsh(S, 3, method="dense")[0], rtol=1e-12)
+        assert isinstance(w, np.ndarray) and np.linalg.norm(S @ v - v * w) <= 30 * 12 * U64 * 10
+    w = eigsh(tuple(map(tuple, S)), 2, return_eigenvectors=False)
+    assert w.shape == (2,)

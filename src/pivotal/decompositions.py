@@ -381,6 +381,8 @@ def lu_solve(
     if len(rest) > 1:
         raise ValueError("lu_and_piv must be (lu, piv), (lu, piv, jpiv) or a pivotal.LU object.")
     jpiv = rest[0] if rest else None
+    if isinstance(lu_mat, (list, tuple)):  # array_like, as SciPy
+        lu_mat = _array.as_array(lu_mat, "lu")
     if len(getattr(lu_mat, "shape", ())) < 2:
         raise ValueError("lu_and_piv must be (lu, piv), (lu, piv, jpiv) or a pivotal.LU object.")
     lu_mat = validate_matrix(lu_mat, "lu", square=True, check_finite=check_finite)
@@ -508,7 +510,12 @@ def cholesky(
     a : (..., M, M) array_like
     lower : bool, optional
         Compute the lower factor from the lower triangle.
-    overwrite_a, check_finite : bool, optional
+    overwrite_a : bool, optional
+        As in SciPy: a writable Fortran-ordered NumPy ``a`` of a LAPACK
+        dtype is factored in its own memory and holds the factor afterwards
+        (pivotal's kernels, ``method="kernel"``, may also work in the memory
+        of a C-ordered array or a tensor).
+    check_finite : bool, optional
     block_size : int, keyword-only
         Selects pivotal's kernel (1 unblocked, ``nb`` blocked, None recursive).
     method : {"auto", "kernel", "vendor"}, keyword-only
@@ -656,7 +663,10 @@ def ldl(
         Factor the lower triangle (``lu[perm]`` lower triangular) or the upper one.
     hermitian : bool, optional
         For complex input: ``A = lu d lu^H`` (default) or ``A = lu d lu^T``.
-    overwrite_a, check_finite : bool, optional
+    overwrite_a : bool, optional
+        As in SciPy: a writable Fortran-ordered NumPy ``A`` of a LAPACK
+        dtype holds LAPACK's compact Bunch-Kaufman factors afterwards.
+    check_finite : bool, optional
     block_size : int, keyword-only
         Selects pivotal's kernel: 1 unblocked, ``nb`` blocked.
     method : {"auto", "kernel", "vendor"}, keyword-only
@@ -670,7 +680,8 @@ def ldl(
     d : (..., N, N) array
         Block diagonal with 1x1 and 2x2 blocks.
     perm : (..., N) int array
-        Row permutation bringing ``lu`` to triangular form.
+        Row permutation bringing ``lu`` to triangular form (int64, of the
+        input's array type and device, like ``lu`` and ``d``).
 
     Warns
     -----
@@ -713,7 +724,8 @@ def ldl(
     def core(a2):
         work = working_copy(a2, overwrite=overwrite_a)
         res, _ = ldl_compute(work, lower, hermitian, block_size, method, warn_growth=True)
-        return ldl_unpack(res)
+        lu, d, perm = ldl_unpack(res)
+        return lu, d, _array.from_numpy(perm, a2)  # the input's array type and device, like lu and d
 
     return apply_over_batch(core, [(A, 2)])
 

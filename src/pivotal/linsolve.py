@@ -57,6 +57,7 @@ from ._array import (
     from_numpy,
     is_complex,
     namespace,
+    real_dtype,
     result_dtype,
     to_numpy,
     unit_roundoff,
@@ -65,6 +66,7 @@ from ._array import (
     working_copy,
     wrap_like,
 )
+from ._scaling import safe_range
 from .errors import IllConditionedWarning, SingularMatrixError, warn_user
 
 __all__ = ["ASSUME_A", "REFINE", "SlogdetResult", "SolveReport", "det", "inv", "slogdet", "solve"]
@@ -804,21 +806,69 @@ def inv(
     return wrap_like(ainv, a_in)
 
 
-def _lu_for_det(a: Any, overwrite_a: bool = False):
-    """Partial-pivoting LU of a square ``a`` for its determinant, unchecked.
+def _lu_for_det(a: Any, overwrite_a: bool = False) -> tuple[Any, int]:
+    """``(F, shift)``: an unchecked partial-pivoting LU ``F`` with ``det(a) = det(F) * 2**shift``.
+
+    When a row's largest entry lies outside the safe range
+    (:func:`pivotal._scaling.safe_range`), each row is first scaled by a
+    power of two that brings its largest entry into ``[1/2, 1)``: the
+    factorization then neither overflows (entries near ``1e308``, where the
+    elimination's growth overflows) nor computes on subnormal numbers (which
+    lose relative accuracy at every operation, and whose multipliers some
+    vendor ``getrf`` kernels flush to zero).  Scaling a row up is exact;
+    scaling one down rounds only entries below ``2**-1074`` of the row's
+    largest, which a partial-pivoting LU's row-wise backward error does not
+    resolve either.  A global factor would not do: ``diag(1e300, 1e-300)``
+    scaled by ``1e-154`` is singular.  Rows inside the range are not scaled,
+    so ordinary matrices are factored exactly as by ``scipy.linalg.det``.
 
     With ``overwrite_a`` a writable NumPy ``a`` of the working dtype is
-    factored in its own memory (a C-ordered one as ``a.T``: same determinant).
+    factored (and scaled) in its own memory; a C-ordered one as ``a.T``,
+    which has the same determinant.
     """
     from .factorizations import LU
 
-    if overwrite_a and isinstance(a, np.ndarray) and a.dtype == result_dtype(a) and a.flags.writeable:
-        if a.flags.c_contiguous and not a.flags.f_contiguous:
-            a = a.T
-        if a.flags.f_contiguous:
-            return LU(a, overwrite_a=True, check=False, check_finite=False)
+    if (
+        overwrite_a
+        and isinstance(a, np.ndarray)
+        and a.dtype == result_dtype(a)
+        and a.flags.writeable
+        and (a.flags.c_contiguous or a.flags.f_contiguous)
+    ):
+        a_mem = a.T if a.flags.c_contiguous and not a.flags.f_contiguous else a
+        a_mem, shift = _equilibrate_rows(a_mem, inplace=True)
+        return LU(a_mem, overwrite_a=True, check=False, check_finite=False), shift
     a2 = a if a.dtype == result_dtype(a) else working_copy(a)
-    return LU(a2, check=False, check_finite=False)
+    a2, shift = _equilibrate_rows(a2, inplace=a2 is not a)
+    return LU(a2, check=False, check_finite=False), shift
+
+
+def _equilibrate_rows(a: Any, inplace: bool) -> tuple[Any, int]:
+    """``(R a, -sum r)`` with ``R = diag(2**r)`` when a row max lies outside the safe range, else ``(a, 0)``.
+
+    ``r_i`` brings row ``i``'s largest entry into ``[1/2, 1)``; zero and
+    non-finite rows are left alone.  Exact but for entries that leave the
+    subnormal range downwards (see :func:`_lu_for_det`).
+    """
+    xp = namespace(a)
+    rowmax = to_numpy(xp.max(xp.abs(a), axis=1)).astype(np.float64)
+    lo, hi = safe_range(a.dtype)
+    keep = (rowmax == 0) | ~np.isfinite(rowmax)
+    if np.all(keep | ((rowmax >= lo) & (rowmax <= hi))):
+        return a, 0
+    r = np.where(keep, 0, -np.frexp(np.where(keep, 1.0, rowmax))[1])
+    shift = -int(r.sum())
+    step = math.frexp(hi)[1] - 1  # 2**+-step are normal numbers: scale in steps (monotone, so exact)
+    with np.errstate(over="ignore", under="ignore"):
+        while np.any(r):
+            k = np.clip(r, -step, step)
+            f = from_numpy(np.ldexp(1.0, k)[:, None], a, real_dtype(a.dtype))
+            if inplace:
+                a *= f
+            else:
+                a, inplace = a * f, True
+            r = r - k
+    return a, shift
 
 
 def _det_dtype(a: Any) -> Any:
@@ -829,8 +879,12 @@ def _det_dtype(a: Any) -> Any:
     return dt
 
 
-def scaled_product(d: np.ndarray) -> Any:
-    """``prod(d)`` of a 1-D float64/complex128 array, over- or underflowing only if the product does.
+#: Beyond this binary exponent every float format over- or underflows (keeps ``ldexp``'s argument an int32).
+_EXPONENT_CLAMP = 1 << 20
+
+
+def scaled_product(d: np.ndarray, exponent: int = 0) -> Any:
+    """``prod(d) * 2**exponent`` for a 1-D float64/complex128 ``d``, over- or underflowing only if it does.
 
     Each factor is split exactly into ``m 2**e`` with ``|m|`` in ``[1/2, 1)``
     (``frexp``); the mantissas are multiplied in chunks that cannot
@@ -838,18 +892,32 @@ def scaled_product(d: np.ndarray) -> Any:
     once at the end.  No logarithms: the product is as accurate as the
     direct one (``exp(log|d|)`` loses digits, e.g. -16.000002 for -16 in
     single precision).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from pivotal.linsolve import scaled_product
+    >>> float(scaled_product(np.full(8, 2.0**-1070), exponent=8 * 1070))   # each factor subnormal
+    1.0
+    >>> complex(scaled_product(np.array([1e300j, 1e-300, 2.0])))
+    2j
     """
     if d.size == 0:
-        return d.dtype.type(1)
+        return d.dtype.type(math.ldexp(1.0, max(-_EXPONENT_CLAMP, min(_EXPONENT_CLAMP, exponent))))
     e = np.frexp(np.abs(d))[1]
-    m = d * np.ldexp(1.0, -e)
-    mant, expo = d.dtype.type(1), int(e.sum())
+    # ldexp of the factor itself: a factor 2**-e would overflow for subnormal d (e < -1022).
+    if d.dtype.kind == "c":
+        m = np.ldexp(d.real, -e) + 1j * np.ldexp(d.imag, -e)
+    else:
+        m = np.ldexp(d, -e)
+    mant, expo = d.dtype.type(1), int(e.sum()) + int(exponent)
     for i in range(0, m.size, 512):  # 512 factors >= 2**-512 each: no underflow in a chunk
         mant = mant * np.prod(m[i : i + 512])
         if not np.isfinite(mant) or mant == 0:
             return mant
         shift = int(np.frexp(abs(mant))[1])
         mant, expo = mant * np.ldexp(1.0, -shift), expo + shift
+    expo = max(-_EXPONENT_CLAMP, min(_EXPONENT_CLAMP, expo))
     with np.errstate(over="ignore", under="ignore"):
         if np.iscomplexobj(mant):
             return d.dtype.type(complex(np.ldexp(mant.real, expo), np.ldexp(mant.imag, expo)))
@@ -863,7 +931,10 @@ def det(a: Any, overwrite_a: bool = False, check_finite: bool = True) -> Any:
     precision input (the factorization runs in single precision); PyTorch
     input keeps its working dtype.  The product of the pivots is formed
     with exact power-of-two scaling, so it over- or underflows only when
-    the determinant itself does (use :func:`slogdet` for those).
+    the determinant itself does (use :func:`slogdet` for those); a matrix
+    with a row beyond the safe range (subnormal, or near the overflow
+    threshold) is factored with its rows scaled by powers of two, which
+    are folded back into the product.
 
     Parameters
     ----------
@@ -905,11 +976,11 @@ def det(a: Any, overwrite_a: bool = False, check_finite: bool = True) -> Any:
     def core(a2):
         if a2.shape[0] == 0:
             return xp.ones((1,), dtype=out_dtype)
-        F = _lu_for_det(a2, overwrite)
+        F, shift = _lu_for_det(a2, overwrite)
         d = to_numpy(xp.linalg.diagonal(F.lu))
         d = d.astype(np.complex128 if d.dtype.kind == "c" else np.float64)
         swaps = int(np.count_nonzero(F.piv != np.arange(F.piv.shape[0])))
-        value = scaled_product(d) * (-1 if swaps % 2 else 1)
+        value = scaled_product(d, shift) * (-1 if swaps % 2 else 1)
         return from_numpy(np.asarray([value]), a2, out_dtype)
 
     out = apply_over_batch(core, [(a, 2)])
@@ -924,7 +995,9 @@ def _slogdet_2d(a2):
         from .factorizations.base import scalar_like
 
         return scalar_like(1.0, dt, a2), scalar_like(0.0, dt, a2, real=True)
-    return _lu_for_det(a2).slogdet()
+    F, shift = _lu_for_det(a2)
+    sign, logabs = F.slogdet()
+    return sign, logabs + shift * math.log(2.0) if shift else logabs
 
 
 def slogdet(a: Any) -> SlogdetResult:

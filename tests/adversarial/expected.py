@@ -132,7 +132,6 @@ BUGS = (
             "solve[transposed]",
             "refine",
             "inv",
-            "slogdet",
             "lu",
             "lu_factor",
             "LU",
@@ -188,39 +187,9 @@ BUGS = (
         (("matrix_rank", "nan"), ("matrix_rank", "inf")),
     ),
     Bug(
-        "lu_solve refuses an lu given as a list ('lu_and_piv must be (lu, piv)'); SciPy accepts it",
-        COMPAT,
-        _each("list", "lu_solve", "lu_solve[trans=1]", "lu_solve[trans=2]"),
-    ),
-    Bug(
-        "eigsh crashes with AttributeError on a list A (SciPy accepts array_like)",
-        COMPAT,
-        _each("list", "eigsh"),
-    ),
-    Bug(
         "QR(A).lstsq(b) crashes with AttributeError on a list b (Factorization.solve accepts it)",
         SOLVERS,
         (("QR", "list"),),
-    ),
-    Bug(
-        "det of a subnormal matrix whose determinant underflows returns inf instead of 0",
-        COMPAT,
-        (("det", "subnormal"),),
-    ),
-    Bug(
-        "svds/eigsh on the ARPACK path (chosen when a seed is given): NaN/Inf and 1e+-300/subnormal A give "
-        "ArpackError instead of a ValueError / a correct result (no finiteness check, no scaling)",
-        COMPAT,
-        _each("nan", "svds", "eigsh")
-        + _each("inf", "svds", "eigsh")
-        + _each("big300", "svds")
-        + _each("tiny300", "svds")
-        + _each("subnormal", "svds"),
-    ),
-    Bug(
-        "ldl returns perm as a NumPy array for torch input (lu and d are tensors)",
-        COMPAT,
-        _each("torch", "ldl", "ldl[kernel]") + _each("torch_strided", "ldl", "ldl[kernel]"),
     ),
 )
 

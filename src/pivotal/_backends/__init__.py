@@ -2,7 +2,10 @@
 
 Each backend module (``numpy``, ``torch``) offers the same functions; the
 in-place ones overwrite their first argument, which may be a strided view
-of a larger matrix:
+of a larger matrix.  The ``vendor_*`` factorizations may overwrite theirs
+(NumPy: when it is a writable Fortran-ordered array of a LAPACK dtype, where
+SciPy's ``overwrite_a=True`` works in place), so callers pass an array they
+no longer need:
 
 ``trsm_inplace(t, b, *, lower, trans=0, unit_diagonal=False, side="left")``
     Overwrite ``b`` with the solution of ``op(t) x = b`` (``side="left"``) or

@@ -95,9 +95,15 @@ def norm1_and_max(a, block_bytes: int = 1 << 21):
 
 
 def vendor_potrf(a, lower):
-    """LAPACK ``?potrf``; returns ``(factor, info)`` with the other triangle zeroed."""
+    """LAPACK ``?potrf``; returns ``(factor, info)`` with the other triangle zeroed.
+
+    Like :func:`vendor_getrf`, it works in ``a``'s memory when LAPACK can (a
+    writable Fortran-ordered array of a LAPACK dtype, SciPy's rule for
+    ``overwrite_a=True``): ``factor`` is then ``a`` itself.  Callers pass
+    their working array (a private copy, or the user's with ``overwrite_a``).
+    """
     fn = lapack.get_lapack_funcs("potrf", (a,))
-    c, info = fn(a, lower=int(bool(lower)), clean=1, overwrite_a=False)
+    c, info = fn(a, lower=int(bool(lower)), clean=1, overwrite_a=True)
     if info < 0:  # pragma: no cover
         raise ValueError(f"illegal value in argument {-info} of internal potrf")
     return c, int(info)
@@ -107,11 +113,12 @@ def vendor_sytrf(a, lower, hermitian):
     """LAPACK ``?sytrf``/``?hetrf`` (Bunch-Kaufman).
 
     Returns ``(factors, ipiv, info, name)`` with LAPACK's 1-based ``ipiv``.
+    Works in ``a``'s memory when LAPACK can, as :func:`vendor_potrf`.
     """
     kind = "hetrf" if hermitian and np.iscomplexobj(a) else "sytrf"
     fn, lwork_fn = lapack.get_lapack_funcs((kind, kind + "_lwork"), (a,))
     lwork = lapack._compute_lwork(lwork_fn, a.shape[0], lower=int(bool(lower)))
-    factors, ipiv, info = fn(a, lower=int(bool(lower)), lwork=lwork, overwrite_a=False)
+    factors, ipiv, info = fn(a, lower=int(bool(lower)), lwork=lwork, overwrite_a=True)
     if info < 0:  # pragma: no cover
         raise ValueError(f"illegal value in argument {-info} of internal {kind}")
     return factors, np.asarray(ipiv, dtype=np.int64), int(info), f"LAPACK {kind}"

@@ -53,7 +53,8 @@ import scipy.linalg
 import scipy.sparse
 import scipy.sparse.linalg
 
-from .._array import backend_name, from_numpy, refuse_masked, to_numpy
+from .._array import backend_name, from_numpy, refuse_masked, to_numpy, unit_roundoff
+from .._scaling import ldexp, max_abs, safe_range
 from ..errors import LinAlgWarning, warn_user
 
 __all__ = ["eigsh", "select_eigsh_method", "select_svds_method", "svds"]
@@ -114,6 +115,73 @@ def _resolve_rng(rng: Any, random_state: Any) -> Any:
     if rng is not None and random_state is not None:
         raise TypeError("svds: pass the seed as rng= only (random_state= is SciPy's legacy alias of rng).")
     return rng if rng is not None else random_state
+
+
+def _scaled_input(A: Any, *, arpack: bool, scale: bool = True) -> tuple[Any, int]:
+    """``(2**e A, e)``: an explicit ``A`` checked for NaN/Inf and scaled (``A`` itself when ``e = 0``).
+
+    The iterative solvers have no finiteness check: on NaN or Inf ARPACK
+    ends in an ``ArpackError`` or a NaN result, so they raise the
+    ``ValueError`` of the dense path instead.  Nor are they scale-invariant:
+
+    * near ``1e+-300`` or on subnormal data ARPACK's norms and Gram
+      products over- or underflow ("Could not build an Arnoldi
+      factorization", "Starting vector is zero"), and the products with a
+      subnormal ``A`` that refine and check a randomized answer lose their
+      relative accuracy;
+    * ARPACK's convergence test ``|r| <= tol max(eps**(2/3), |theta|)``
+      accepts any Ritz value ``theta`` (``s**2`` for :func:`svds`) below
+      ``eps**(2/3)`` at once: SciPy's ``svds`` of a Gaussian matrix scaled
+      by ``1e-20`` has relative errors of ``2e-11``.
+
+    So unless ``max |a_ij|`` lies in ``[lo, bignum]`` (``bignum`` of
+    :func:`pivotal._scaling.safe_range`; ``lo = eps**(1/4)`` for ARPACK
+    (``arpack=True``), ``smlnum`` otherwise), ``A`` is scaled by the power
+    of two that brings it into ``[1/2, 1)``: exact, but for entries below
+    ``2**-1074 max |a_ij|`` of a huge matrix.  Then ARPACK's largest Ritz
+    values are at least ``eps**(1/2)``, far above its threshold, and their
+    squares far from overflow.  Singular values and eigenvalues scale with
+    ``A`` (multiply them by ``2**-e``), singular and eigenvectors do not.
+
+    Dense (NumPy, PyTorch, JAX) and ``scipy.sparse`` input (the stored
+    entries) is scanned once (:func:`pivotal._scaling.max_abs`, each entry of
+    a broadcast view once).  A ``LinearOperator`` is returned as it is: only
+    products with it are known, so neither check nor scaling is possible,
+    and ARPACK's errors on a non-finite or badly scaled operator are SciPy's.
+    ``scale=False``: check only.
+    """
+    if _kind(A) == "linop":
+        return A, 0
+    if backend_name(A) == "torch":
+        import torch
+
+        if not (A.is_floating_point() or A.is_complex()):
+            A = A.to(torch.float64)
+    elif not np.issubdtype(A.dtype, np.inexact):  # integers: computed in float64, as SciPy
+        A = A.astype(np.float64)
+    anrm = max_abs(A)
+    if not math.isfinite(anrm):
+        raise ValueError(
+            "array must not contain infs or NaNs (found in A): the iterative solvers cannot work "
+            "with them; clean the input (for example numpy.nan_to_num, or drop those rows and columns)."
+        )
+    lo, hi = safe_range(A.dtype)
+    if arpack:
+        lo = (2 * unit_roundoff(A.dtype)) ** 0.25
+    if not scale or anrm == 0 or lo <= anrm <= hi:
+        return A, 0
+    e = -math.frexp(anrm)[1]
+    return ldexp(A, e), e
+
+
+def _scaled_shift(sigma: Any, e: int) -> Any:
+    """``sigma * 2**e`` (the shift of the problem scaled by :func:`_scaled_input`)."""
+    if sigma is None or e == 0:
+        return sigma
+    with np.errstate(over="ignore", under="ignore"):
+        if np.iscomplexobj(sigma):
+            return complex(np.ldexp(np.real(sigma), e), np.ldexp(np.imag(sigma), e))
+        return float(np.ldexp(float(sigma), e))
 
 
 # --------------------------------------------------------------------------- selection
@@ -371,6 +439,7 @@ def _svds_dense(A, k, which, vectors):
     if _is_torch(A):
         import torch
 
+        A, _ = _scaled_input(A, arpack=False, scale=False)  # torch.linalg has no finiteness check
         a = A if (A.is_floating_point() or A.is_complex()) else A.to(torch.float64)
         if not vectors:
             s = torch.linalg.svdvals(a)
@@ -406,10 +475,13 @@ def _rel_residual(A, U, s, Vh) -> float:
     av = to_numpy(op.matmat(_ct(Vh)))
     ahu = to_numpy(op.rmatmat(U))
     Un, sn, Vn = to_numpy(U), to_numpy(s), to_numpy(Vh)
-    r1 = np.linalg.norm(av - Un * sn, axis=0)
-    r2 = np.linalg.norm(ahu - Vn.conj().T * sn, axis=0)
     smax = float(np.max(np.abs(sn))) if sn.size else 0.0
-    return float(max(r1.max(), r2.max()) / smax) if smax > 0 else 0.0
+    if smax == 0:
+        return 0.0
+    # Divided by smax before the norms, which square: at 1e300 the squares of the residuals overflow.
+    r1 = np.linalg.norm(av / smax - Un * (sn / smax), axis=0)
+    r2 = np.linalg.norm(ahu / smax - Vn.conj().T * (sn / smax), axis=0)
+    return float(max(r1.max(), r2.max()))
 
 
 def _ct(x):
@@ -468,6 +540,7 @@ def _svds_randomized(A, k, tol, maxiter, seed):
     from ._range_finder import _Operator
     from ._rsvd import rsvd
 
+    A, e = _scaled_input(A, arpack=False)
     op = _Operator(A, "A", check_finite=False)
 
     def run(q):
@@ -476,6 +549,7 @@ def _svds_randomized(A, k, tol, maxiter, seed):
         return (U, s, Vh), _rel_residual(A, U, s, Vh)
 
     U, s, Vh = _randomized_loop(run, A, tol, maxiter, "svds")
+    s = ldexp(s, -e)
     if backend_name(s) == "torch":
         import torch
 
@@ -507,7 +581,12 @@ def svds(
     Parameters
     ----------
     A : (M, N) array_like, torch.Tensor, scipy.sparse matrix or LinearOperator
-        Real or complex matrix.  Integer input is computed in float64.
+        Real or complex matrix.  Integer input is computed in float64.  A
+        dense or sparse ``A`` is checked for NaN/Inf and, for the iterative
+        methods, scaled by a power of two when its largest entry is tiny or
+        huge (see :func:`_scaled_input`; the dense path is LAPACK's, which
+        scales itself).  A LinearOperator cannot be checked or scaled (only
+        products with it are known): ARPACK's errors come through.
     k : int, optional
         Number of triplets, ``1 <= k < min(M, N)`` (``<= min(M, N)`` for
         ``solver="propack"``), as in SciPy whatever the method.
@@ -568,8 +647,8 @@ def svds(
         Bad ``A`` (empty, not numeric, not 2-D, masked), ``k``, ``ncv``,
         ``tol``, ``which``, ``v0``, ``maxiter``,
         ``return_singular_vectors``, ``solver`` or ``method`` (SciPy's
-        messages), ``"randomized"`` with ``which="SM"``, or an option the
-        chosen ``method`` does not use.
+        messages), NaN or Inf in a dense or sparse ``A``, ``"randomized"``
+        with ``which="SM"``, or an option the chosen ``method`` does not use.
     TypeError
         Both ``rng`` and ``random_state`` given; ``A`` of no array type (a
         string), or ``k``/``maxiter`` that is not a number (as SciPy).
@@ -611,15 +690,16 @@ def svds(
         _refuse_unused("randomized", "svds", ncv=ncv, v0=v0, options=options)
     rsv = return_singular_vectors
     if method == "lanczos":
-        a = _host_dense(A) if _kind(A) == "dense" else A
+        a, e = _scaled_input(_host_dense(A) if _kind(A) == "dense" else A, arpack=True)
         kw = {"rng": rng} if random_state is None else {"random_state": random_state}
         res = scipy.sparse.linalg.svds(
             a, k, ncv=ncv, tol=tol, which=which, v0=v0, maxiter=maxiter,
             return_singular_vectors=rsv, solver=solver, options=options, **kw,
         )  # fmt: skip
         if not rsv:
-            return _out(res, A)
-        return tuple(_out(x, A) for x in res)
+            return _out(ldexp(res, -e), A)
+        u, s, vh = res
+        return _out(u, A), _out(ldexp(s, -e), A), _out(vh, A)
     if method == "randomized":
         if which_u != "LM":
             raise ValueError("svds: method='randomized' finds the largest singular values only; use which='LM' "
@@ -665,6 +745,7 @@ def _eigsh_dense(A, k, which, vectors):
     if _is_torch(A):
         import torch
 
+        A, _ = _scaled_input(A, arpack=False, scale=False)  # torch.linalg.eigh returns garbage on NaN
         a = A if (A.is_floating_point() or A.is_complex()) else A.to(torch.float64)
         w, v = torch.linalg.eigh(a) if vectors else (torch.linalg.eigvalsh(a), None)
         idx = _eigsh_select(to_numpy(w), k, which)
@@ -692,6 +773,8 @@ def _eigsh_dense(A, k, which, vectors):
 def _eigsh_randomized(A, k, tol, maxiter, seed):
     from ._rsvd import reigh
 
+    A, e = _scaled_input(A, arpack=False)
+
     def run(q):
         w, V = reigh(A, k, method="block_krylov", n_iter=q, random_state=seed)
         from ._range_finder import _Operator
@@ -699,10 +782,11 @@ def _eigsh_randomized(A, k, tol, maxiter, seed):
         av = to_numpy(_Operator(A, "A", check_finite=False).matmat(V))
         wn, vn = to_numpy(w), to_numpy(V)
         wmax = float(np.max(np.abs(wn)))
-        res = float(np.linalg.norm(av - vn * wn, axis=0).max() / wmax) if wmax > 0 else 0.0
+        res = float(np.linalg.norm(av / wmax - vn * (wn / wmax), axis=0).max()) if wmax > 0 else 0.0
         return (w, V), res
 
     w, V = _randomized_loop(run, A, tol, maxiter, "eigsh")
+    w = ldexp(w, -e)
     order = np.argsort(to_numpy(w), kind="stable")
     if backend_name(w) == "torch":
         import torch
@@ -741,7 +825,10 @@ def eigsh(
     ----------
     A : (N, N) array_like, torch.Tensor, scipy.sparse matrix or LinearOperator
         Symmetric (Hermitian) matrix.  Only one triangle is trusted by
-        ``"dense"``; ``"lanczos"`` and ``"randomized"`` use products.
+        ``"dense"``; ``"lanczos"`` and ``"randomized"`` use products.  NaN/Inf
+        and extreme scales are handled as in :func:`svds` (a dense or sparse
+        ``A`` is checked and scaled, a LinearOperator cannot be; generalized
+        and ``OPinv`` problems are checked only).
     k : int, optional
         Number of eigenpairs, ``k >= 1``.  As in SciPy, ``k >= N`` issues a
         ``RuntimeWarning`` and returns all ``N`` eigenpairs of a dense ``A``
@@ -781,8 +868,9 @@ def eigsh(
     ------
     ValueError
         ``k <= 0``, bad ``which`` or ``method``, non-square ``A``, ``"BE"``
-        with complex ``A`` (SciPy's messages), or ``"randomized"`` with a
-        ``which`` other than ``"LM"`` or with ``M``/``sigma``.
+        with complex ``A`` (SciPy's messages), NaN or Inf in a dense or
+        sparse ``A``, or ``"randomized"`` with a ``which`` other than
+        ``"LM"`` or with ``M``/``sigma``.
 
     See Also
     --------
@@ -803,6 +891,8 @@ def eigsh(
     """
     method = _check_method(method, "eigsh")
     refuse_masked(A, "A")
+    if _kind(A) == "dense" and backend_name(A) == "numpy" and not isinstance(A, np.ndarray):
+        A = np.asarray(A)  # array_like (SciPy 1.17's eigsh fails with AttributeError on a list)
     shape = _shape(A)
     if len(shape) != 2 or shape[0] != shape[1]:
         raise ValueError(f"expected square matrix (shape={shape})")
@@ -842,14 +932,18 @@ def eigsh(
             raise TypeError("Cannot use scipy.linalg.eigh for LinearOperator A with k >= N.")
         method, k = "dense", n
     if method == "lanczos":
-        a = _host_dense(A) if _kind(A) == "dense" else A
+        # A generalized problem or an OPinv ties A's scale to M's or OPinv's: those are only checked.
+        scalable = M is None and Minv is None and OPinv is None and mode == "normal"
+        a, e = _scaled_input(_host_dense(A) if _kind(A) == "dense" else A, arpack=True, scale=scalable)
         res = scipy.sparse.linalg.eigsh(
-            a, k, M=M, sigma=sigma, which=which, v0=v0, ncv=ncv, maxiter=maxiter, tol=tol,
-            return_eigenvectors=return_eigenvectors, Minv=Minv, OPinv=OPinv, mode=mode, rng=rng,
+            a, k, M=M, sigma=_scaled_shift(sigma, e), which=which, v0=v0, ncv=ncv,
+            maxiter=maxiter, tol=tol, return_eigenvectors=return_eigenvectors, Minv=Minv, OPinv=OPinv,
+            mode=mode, rng=rng,
         )  # fmt: skip
         if not return_eigenvectors:
-            return _out(res, A)
-        return tuple(_out(x, A) for x in res)
+            return _out(ldexp(res, -e), A)
+        w, v = res
+        return _out(ldexp(w, -e), A), _out(v, A)
     if method == "randomized":
         if which_u != "LM":
             raise ValueError("eigsh: method='randomized' finds the largest-magnitude eigenvalues only; use "
