@@ -245,8 +245,8 @@ def test_near_overflow_and_underflow(dtype, n, pd):
         # (squares of the small entries of `small` may underflow: that is the point)
         assert np.isfinite(np.linalg.norm(big)) and np.linalg.norm(small) > 0
         for a in (big, small):
-            p, l, u = scipy.linalg.lu(a)
-            q, r = scipy.linalg.qr(a)
+            _p, _l, u = scipy.linalg.lu(a)
+            _q, r = scipy.linalg.qr(a)
             assert np.isfinite(u).all() and np.isfinite(r).all()
             if pd:
                 assert np.isfinite(scipy.linalg.cholesky(a)).all()

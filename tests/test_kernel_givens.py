@@ -81,7 +81,7 @@ def test_lartg_matches_lapack_over_the_whole_range(dtype):
     c, s, r = lartg(f, g)
     assert c.dtype == np.finfo(dtype).dtype and s.dtype == dtype and r.dtype == dtype
     eps = np.finfo(dtype).eps
-    lap = np.array([LAPACK_LARTG[dtype](fk, gk) for fk, gk in zip(f, g)], dtype=object)
+    lap = np.array([LAPACK_LARTG[dtype](fk, gk) for fk, gk in zip(f, g, strict=True)], dtype=object)
     cl = lap[:, 0].astype(c.dtype)
     sl_ = lap[:, 1].astype(dtype)
     rl = lap[:, 2].astype(dtype)

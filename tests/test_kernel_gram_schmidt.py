@@ -105,7 +105,7 @@ def test_mgs_loses_orthogonality_in_proportion_to_cond():
     assert 1.6 < slope_cgs < 2.6, slope_cgs
     assert max(errs["cgs2"]) < 50 * u_of(np.float64)
     # MGS's error is also bounded by a modest multiple of u cond(A).
-    assert all(e < 1e3 * u_of(np.float64) * k for e, k in zip(errs["mgs"], kappas))
+    assert all(e < 1e3 * u_of(np.float64) * k for e, k in zip(errs["mgs"], kappas, strict=True))
 
 
 @pytest.mark.parametrize("backend", BACKENDS)
@@ -146,7 +146,7 @@ def test_errors_and_dtype_promotion(name):
         f(np.ones((2, 3)))
     with pytest.raises(ValueError, match="infs or NaNs"):
         f(np.array([[1.0], [np.nan]]))
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="2-D array"):
         f(np.ones(3))
     Q, R = f(np.array([[3, 1], [4, 2], [0, 2]]))  # integers -> float64
     assert Q.dtype == np.float64 and R[0, 0] == 5.0

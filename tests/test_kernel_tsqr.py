@@ -157,9 +157,7 @@ def test_dask_graph_never_holds_all_rows():
 
     def posttask(key, result, dsk, state, worker_id):
         items = result if isinstance(result, (tuple, list)) else (result,)
-        for x in items:
-            if hasattr(x, "shape") and len(x.shape) == 2:
-                largest.append(int(x.shape[0]))
+        largest.extend(int(x.shape[0]) for x in items if hasattr(x, "shape") and len(x.shape) == 2)
 
     # Compute Q's chunks separately: dask.compute(Q) would end by concatenating
     # them on the client, which is the caller's choice, not part of the algorithm.

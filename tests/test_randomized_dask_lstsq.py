@@ -183,7 +183,7 @@ def test_arguments(sync):
         sketch_lstsq(A, da.ones(2999, chunks=1000))
     with pytest.raises(TypeError, match="dask array"):
         sketch_lstsq(np.ones((3000, 20)), da.ones(3000, chunks=1000))
-    with pytest.raises(TypeError, match="srht|SparseSignSketch"):
+    with pytest.raises(TypeError, match=r"srht|SparseSignSketch"):
         sketch_lstsq(A, b, sketch="srht")
     with pytest.raises(ValueError, match="maxiter"):
         sketch_lstsq(A, b, maxiter=0)

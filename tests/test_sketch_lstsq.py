@@ -71,7 +71,8 @@ def wks_backward_error(A: np.ndarray, b: np.ndarray, x: np.ndarray, dps: int = 6
         rn, xn = mp.norm(r), mp.norm(mp.matrix(x.tolist()))
         w = rn / xn
         basis = []
-        for v in [Am[:, j] for j in range(n)] + [r]:
+        for column in [Am[:, j] for j in range(n)] + [r]:
+            v = column
             for _ in range(2):  # Gram-Schmidt, twice
                 for q in basis:
                     v = v - (q.T * v)[0] * q
@@ -285,7 +286,7 @@ def test_failed_backward_error_check_falls_back_to_qr():
 
 def test_bad_arguments():
     A, b, _ = ls_problem(500, 10, 10.0, 1.0, seed=12)
-    with pytest.raises(ValueError, match="tall.*lstsq"):
+    with pytest.raises(ValueError, match=r"tall.*lstsq"):
         sketch_lstsq(A.T, b[:10])
     with pytest.raises(ValueError, match="rows"):
         sketch_lstsq(A, b[:-1])
@@ -293,9 +294,9 @@ def test_bad_arguments():
         sketch_lstsq(A, np.ones((2, 500, 1)))
     bad = A.copy()
     bad[3, 4] = np.nan
-    with pytest.raises(ValueError, match="(?i)nan|inf"):
+    with pytest.raises(ValueError, match=r"(?i)nan|inf"):
         sketch_lstsq(bad, b)
-    with pytest.raises(ValueError, match="(?i)nan|inf"):
+    with pytest.raises(ValueError, match=r"(?i)nan|inf"):
         sketch_lstsq(A, np.full(500, np.inf))
     with pytest.raises(ValueError, match="smaller than n"):
         sketch_lstsq(A, b, sketch_size=5)

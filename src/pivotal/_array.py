@@ -172,7 +172,7 @@ def unit_roundoff(dtype: Any) -> float:
 def refuse_masked(a: Any, name: str = "a") -> None:
     """``ValueError`` for a ``numpy.ma.MaskedArray``, as SciPy: the mask would be silently dropped."""
     if isinstance(a, np.ma.MaskedArray):  # SciPy's error type and words
-        raise ValueError(  # noqa: TRY004
+        raise ValueError(
             f"masked arrays are not supported ({name} is a numpy.ma.MaskedArray): linear algebra "
             f"cannot skip entries. Pass {name}.filled(value) to choose the masked entries' values, "
             f"or {name}.data to ignore the mask."

@@ -1457,8 +1457,7 @@ def _render(r: DoctorReport) -> str:
         lines.append("")
         lines.append("Findings")
         width = max(len(f.level) for f in r.findings) + 2
-        for f in r.findings:
-            lines.append(_wrap(f"  {'[' + f.level + ']':<{width}}  ", f.message))
+        lines.extend(_wrap(f"  {'[' + f.level + ']':<{width}}  ", f.message) for f in r.findings)
     else:
         lines.append("")
         lines.append("Findings")

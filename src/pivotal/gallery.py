@@ -49,7 +49,7 @@ import math
 import operator
 from collections.abc import Callable
 from fractions import Fraction
-from typing import Any, Union
+from typing import Any
 
 import numpy as np
 from numpy.typing import ArrayLike, DTypeLike
@@ -80,7 +80,7 @@ __all__ = [
     "zero_column",
 ]
 
-RandomState = Union[int, np.random.Generator, None]
+RandomState = int | np.random.Generator | None
 
 _SUPPORTED_DTYPES = (
     np.dtype(np.float32),
@@ -1515,7 +1515,7 @@ def pascal(n: int, *, kind: str = "symmetric", dtype: DTypeLike = np.float64) ->
     elif kind == "lower":
         mat = low
     else:
-        mat = [list(row) for row in zip(*low)]
+        mat = [list(row) for row in zip(*low, strict=True)]
     out = np.array([[float(v) for v in row] for row in mat], dtype=np.float64).reshape(n, n)
     return _finish(out, dt)
 

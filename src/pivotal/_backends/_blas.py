@@ -51,7 +51,7 @@ def _function(name: str, nargs: int):
 
         capsule = cython_blas.__pyx_capi__[name]
         address = _get_pointer(capsule, _get_name(capsule))
-    except Exception:  # pragma: no cover - SciPy without the C API
+    except (ImportError, AttributeError, KeyError, TypeError, ValueError):  # pragma: no cover - no C API
         return None
     proto = ctypes.CFUNCTYPE(None, *([ctypes.c_void_p] * nargs))
     return proto(address)

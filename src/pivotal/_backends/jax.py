@@ -46,7 +46,10 @@ def _lu_2d(a, permute_l: bool, p_indices: bool):
 
 def lu(a, permute_l: bool = False, p_indices: bool = False):
     """``jax.scipy.linalg.lu`` with SciPy's ``p_indices`` and batching."""
-    fn = lambda m: _lu_2d(m, permute_l, p_indices)
+
+    def fn(m):
+        return _lu_2d(m, permute_l, p_indices)
+
     for _ in range(a.ndim - 2):
         fn = jax.vmap(fn)
     return fn(a)
