@@ -48,7 +48,7 @@ from .factorizations.lu import (
     warn_on_growth,
 )
 from .kernels.ldl import ldl_unpack
-from .kernels.triangular import first_zero_diagonal, trsm_blocked
+from .kernels.triangular import first_zero_diagonal, solve_in_range, trsm_blocked
 
 __all__ = [
     "cho_factor",
@@ -114,7 +114,10 @@ def _triangular_solver(method: str, block_size: int | None, like: Any):
     backend = get_backend(like)
 
     def solve(t, b, *, lower, trans=0, unit_diagonal=False):
-        return backend.trsm_inplace(t, b, lower=lower, trans=trans, unit_diagonal=unit_diagonal)
+        # BLAS trsm inverts the diagonal: a subnormal one is solved with in the safe range.
+        return solve_in_range(
+            backend.trsm_inplace, t, b, lower=lower, trans=trans, unit_diagonal=unit_diagonal
+        )
 
     return solve
 

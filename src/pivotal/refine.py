@@ -390,6 +390,16 @@ def low_precision_solve(F: Factorization, r: Any, work_dtype: Any, trans: int = 
     return astype(d, work_dtype) * scale
 
 
+def _smallest_subnormal(dtype: Any) -> float:
+    dtype = real_dtype(dtype)
+    if hasattr(dtype, "is_floating_point"):  # a torch dtype
+        import torch
+
+        fi = torch.finfo(dtype)
+        return float(fi.tiny) * float(fi.eps)
+    return float(np.finfo(np.dtype(dtype)).smallest_subnormal)
+
+
 def _like_kind(dtype: Any, kind_of: Any) -> Any:
     """``dtype``'s precision with ``kind_of``'s kind: a real ``dtype`` made complex for a complex ``kind_of``."""
     if is_complex(kind_of) and not is_complex(dtype):
@@ -498,6 +508,21 @@ class _Problem:
     def residual_of(self, x: Any) -> Any:
         return _residual(self.a, x, self.b, self.residual)
 
+    def floor(self, x: Any) -> float:
+        """The rounding level of a computed residual's backward error: ``(n + 1) (u + lambda / d)``.
+
+        Each of the ``n + 1`` terms of ``b_i - sum_j a_ij x_j`` carries a
+        relative error ``u`` and, under gradual underflow, an absolute one up
+        to ``lambda``, the smallest subnormal number (Higham 2002, eq.
+        (2.8)); relative to ``d = ||A|| ||x|| + ||b||`` (the smallest over
+        the columns) the latter is negligible unless the data are nearly
+        subnormal, where no refinement can go below it.
+        """
+        den = self.anorm * _colmax(x) + self.bnorm
+        den = float(np.min(den)) if den.size else 0.0
+        lam = _smallest_subnormal(self.dtype)
+        return (self.n + 1) * (self.u + (lam / den if den > 0 else 0.0))
+
 
 @dataclass
 class _Outcome:
@@ -568,7 +593,9 @@ def _gmres_solvers(prob: _Problem, F: Factorization):
 def _iterate(prob: _Problem, F: Factorization, mixed: bool, x: Any) -> _Outcome:
     """Refine ``x`` with ``F``; stop on convergence, stagnation, divergence or ``maxiter``.
 
-    ``floor = (n + 1) u`` is the rounding level of a computed residual.
+    ``floor = (n + 1) u`` is the rounding level of a computed residual
+    (plus the gradual-underflow term of :meth:`_Problem.floor` for nearly
+    subnormal data).
 
     * Working residuals: success when the backward error reaches ``tol``;
       or, with the backward error at most ``floor``, when the correction
@@ -583,7 +610,7 @@ def _iterate(prob: _Problem, F: Factorization, mixed: bool, x: Any) -> _Outcome:
       or, above ``floor``, does not halve over two corrections.
     """
     correct = _correction_fn(prob, F, mixed)
-    floor = (prob.n + 1) * prob.u
+    floor = prob.floor(x)
     extended = prob.residual == "extended"
     r = prob.residual_of(x)
     be = float(np.max(prob.backward_errors(r, x)))
@@ -626,7 +653,8 @@ def _iterate(prob: _Problem, F: Factorization, mixed: bool, x: Any) -> _Outcome:
             out.converged = be <= floor
             if not out.converged:
                 out.failure = (
-                    f"the corrections vanished with the backward error at {be:.3g} > (n+1)u = {floor:.3g}"
+                    f"the corrections vanished with the backward error at {be:.3g} above the rounding "
+                    f"level (n+1)u = {floor:.3g}"
                 )
             break
         h = out.bes
@@ -639,14 +667,18 @@ def _iterate(prob: _Problem, F: Factorization, mixed: bool, x: Any) -> _Outcome:
                 why = "grew" if be >= h[-3] else "did not halve"
                 trail = " -> ".join(f"{v:.2g}" for v in h[-3:])
                 out.failure = (
-                    f"the backward error {why} over two corrections ({trail}), above (n+1)u = {floor:.2g}"
+                    f"the backward error {why} over two corrections ({trail}), above the rounding level "
+                    f"(n+1)u = {floor:.2g}"
                 )
             break
     else:
         if best_be <= floor:
             out.converged = True
         else:
-            out.failure = f"maxiter={prob.maxiter} corrections left the backward error at {best_be:.3g} > (n+1)u = {floor:.3g}"
+            out.failure = (
+                f"maxiter={prob.maxiter} corrections left the backward error at {best_be:.3g} above the "
+                f"rounding level (n+1)u = {floor:.3g}"
+            )
     if not (out.converged and out.bes[-1] <= floor):
         out.x = best_x
     return out

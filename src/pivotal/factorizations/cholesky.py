@@ -18,8 +18,9 @@ from .._backends import get_backend
 from ..errors import NotPositiveDefiniteError
 from ..kernels.cholesky import cholesky_kernel
 from .base import Factorization, _copy_as, check_method, factor_input, scalar_like
+from .scaling import scale_into_range
 
-__all__ = ["Cholesky", "CholeskyComputation", "cholesky_compute", "hermitian_norm1"]
+__all__ = ["Cholesky", "CholeskyComputation", "cholesky_compute", "hermitian_norm1", "hermitian_norms"]
 
 
 @dataclass
@@ -72,13 +73,23 @@ def hermitian_norm1(a: Any, lower: bool) -> float:
 
     The other triangle is not read and imaginary parts on the diagonal are ignored.
     """
+    return hermitian_norms(a, lower)[0]
+
+
+def hermitian_norms(a: Any, lower: bool, *, hermitian: bool = True) -> tuple[float, float]:
+    """``(||A||_1, max |a_ij|)`` of the symmetric matrix stored in one triangle of ``a``, in one pass.
+
+    Hermitian (``hermitian``, or real): imaginary parts on the diagonal are
+    ignored; complex symmetric otherwise.  The other triangle is not read.
+    """
     xp = namespace(a)
     if a.shape[0] == 0:
-        return 0.0
+        return 0.0, 0.0
     strict = xp.abs(xp.tril(a, k=-1) if lower else xp.triu(a, k=1))
-    diag = xp.abs(xp.real(xp.linalg.diagonal(a)))
+    d = xp.linalg.diagonal(a)
+    diag = xp.abs(xp.real(d) if hermitian else d)
     colsums = xp.sum(strict, axis=0) + xp.sum(strict, axis=1) + diag
-    return to_float(xp.max(colsums))
+    return to_float(xp.max(colsums)), max(to_float(xp.max(strict)), to_float(xp.max(diag)))
 
 
 class Cholesky(Factorization):
@@ -153,7 +164,8 @@ class Cholesky(Factorization):
         self.shape = (int(work.shape[0]), int(work.shape[1]))
         self.dtype = work.dtype
         self.lower = bool(lower)
-        self._anorm = hermitian_norm1(work, self.lower)
+        # The factored matrix is 2^e A (e even), inside LAPACK's safe range: L L^H = 2^e A.
+        self._scale, self._anorm, _ = scale_into_range(work, lambda w: hermitian_norms(w, self.lower))
         res = cholesky_compute(work, self.lower, block_size, method)
         self._L = res.lower_factor
         self.info = res.info
@@ -175,17 +187,17 @@ class Cholesky(Factorization):
     @property
     def L(self) -> Any:
         """Lower triangular factor, ``A = L @ L^H``."""
-        return self._L
+        return self._unscaled(self._L, halve=True)
 
     @property
     def U(self) -> Any:
         """Upper triangular factor, ``A = U^H @ U``."""
-        return conj_transpose(self._L)
+        return conj_transpose(self.L)
 
     @property
     def c(self) -> Any:
         """The stored factor: ``L`` if ``lower`` else ``U`` (other triangle zero)."""
-        return self._L if self.lower else self.U
+        return self.L if self.lower else self.U
 
     def _repr_extra(self) -> str:
         return f"lower={self.lower}, algorithm={self.algorithm!r}"
