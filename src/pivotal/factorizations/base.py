@@ -268,6 +268,12 @@ class Factorization:
         return promote_dtypes(self.dtype, working_dtype(b))
 
     def _solve_2d(self, b: Any, trans: int, dtype: Any) -> Any:
+        """``op(A)^{-1} b`` for a 2-D ``b``, in ``dtype`` (a new array)."""
+        # op(2^e A) y = b  <=>  op(A) (2^e y) = b.
+        return ldexp(self._solve_scaled(b, trans, dtype), self._scale, inplace=True)
+
+    def _solve_scaled(self, b: Any, trans: int, dtype: Any) -> Any:
+        """``op(2**e A)^{-1} b`` with the factors as they are (``e = self._scale``), in ``dtype``."""
         xp = self._xp
         if b.shape[1] == 0 or b.shape[0] == 0:
             return xp.zeros(b.shape, dtype=dtype, device=array_api_compat.device(b))
@@ -275,11 +281,8 @@ class Factorization:
             # Real factors, complex right-hand side: solve the two parts.
             re = self._solve_core(_copy_as(xp.real(b), self.dtype, xp), trans)
             im = self._solve_core(_copy_as(xp.imag(b), self.dtype, xp), trans)
-            x = _copy_as(re, dtype, xp) + 1j * _copy_as(im, dtype, xp)
-        else:
-            x = self._solve_core(_copy_as(b, dtype, xp), trans)
-        # op(2^e A) y = b  <=>  op(A) (2^e y) = b.
-        return ldexp(x, self._scale, inplace=True)
+            return _copy_as(re, dtype, xp) + 1j * _copy_as(im, dtype, xp)
+        return self._solve_core(_copy_as(b, dtype, xp), trans)
 
     # ---------------------------------------------------------------- determinants
     def slogdet(self) -> tuple[Any, Any]:

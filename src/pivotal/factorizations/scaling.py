@@ -34,6 +34,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+import numpy as np
+
 from .._scaling import ldexp, scale_exponent
 
 __all__ = ["factor_exponent", "scale_into_range", "scale_upper"]
@@ -71,7 +73,8 @@ def scale_into_range(work: Any, norms: Callable[[Any], tuple[float, float]]) -> 
     and measured again (the norm of a huge matrix may have overflowed).
     NaN or Inf entries give ``e = 0``: nothing is scaled.
     """
-    anorm, amax = norms(work)
+    with np.errstate(over="ignore"):  # the norm of a huge matrix may overflow: it is measured again below
+        anorm, amax = norms(work)
     e = factor_exponent(amax, work.dtype)
     if e:
         ldexp(work, e, inplace=True)
