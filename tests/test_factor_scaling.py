@@ -176,7 +176,10 @@ def test_determinant_is_unscaled(dtype, k):
 
 @pytest.mark.parametrize("dtype,k", _cases())
 def test_scipy_compatible_factors_are_exactly_equivariant(dtype, k):
-    """lu, lu_factor and ldl return the factors of A itself: L scale free, U and D times 2^k."""
+    """lu, lu_factor, cholesky, cho_factor and ldl return the factors of A itself.
+
+    L of LU and LDL is scale free, U and D are times 2^k, Cholesky's factor times 2^(k/2).
+    """
     a0 = _matrix("general", dtype)
     a = _scaled(a0, k)
     p0, l0, u0 = pv.lu(a0)
@@ -189,6 +192,13 @@ def test_scipy_compatible_factors_are_exactly_equivariant(dtype, k):
     _same(piv, piv0, "piv")
     _same(np.tril(lu, -1), np.tril(lu0, -1), "multipliers")
     _same(np.triu(lu), _scaled(np.triu(lu0), k), "U of lu_factor")
+    c0 = _matrix("spd", dtype)
+    for lower in (True, False):  # the Cholesky factor of a subnormal matrix is normal: exact too
+        _same(pv.cholesky(_scaled(c0, k), lower=lower), _scaled(pv.cholesky(c0, lower=lower), k // 2), "chol")
+        cf, _ = pv.cho_factor(_scaled(c0, k), lower=lower)
+        cf0, _ = pv.cho_factor(c0, lower=lower)
+        tri = np.tril if lower else np.triu
+        _same(tri(cf), _scaled(tri(cf0), k // 2), "cho_factor")
     s0 = _matrix("hermitian", dtype)
     for lower in (True, False):
         f0, d0, perm0 = pv.ldl(s0, lower=lower)

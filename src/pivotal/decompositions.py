@@ -220,7 +220,7 @@ def lu(
         m, n = a2.shape
         work = working_copy(a2, overwrite=overwrite_a)
         amax = max_abs(work)
-        res = lu_compute(work, pivoting, block_size, method)
+        res = lu_compute(work, pivoting, block_size, method, amax=amax)
         warn_on_growth(res.lu, amax, pivoting)
         l_factor, u_factor = lu_factors(res.lu)
         # A[perm][:, cperm] = L U  ->  A = P L U Q with P = I[:, perm], Q = I[cperm, :]
@@ -320,7 +320,7 @@ def lu_factor(
         k = min(a2.shape)
         work = working_copy(a2, overwrite=overwrite_a)
         amax = max_abs(work)  # lu_solve cannot know the growth: lu_factor warns about it now
-        res = lu_compute(work, pivoting, block_size, method)
+        res = lu_compute(work, pivoting, block_size, method, amax=amax)
         if res.info:
             _warn_singular_u(res.info)
         warn_on_growth(res.lu, amax, pivoting)

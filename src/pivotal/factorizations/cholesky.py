@@ -15,10 +15,11 @@ from .._array import (
     zero_strict_upper,
 )
 from .._backends import get_backend
+from .._scaling import ldexp
 from ..errors import NotPositiveDefiniteError
 from ..kernels.cholesky import cholesky_kernel
 from .base import Factorization, _copy_as, check_method, factor_input, scalar_like
-from .scaling import scale_into_range
+from .scaling import factor_exponent, scale_into_range
 
 __all__ = ["Cholesky", "CholeskyComputation", "cholesky_compute", "hermitian_norm1", "hermitian_norms"]
 
@@ -32,13 +33,30 @@ class CholeskyComputation:
     algorithm: str
 
 
-def cholesky_compute(work: Any, lower: bool, block_size: int | None, method: str) -> CholeskyComputation:
+def cholesky_compute(
+    work: Any, lower: bool, block_size: int | None, method: str, *, amax: float | None = None
+) -> CholeskyComputation:
     """Factor the ``lower`` (or upper) triangle of ``work``; returns the lower factor.
 
     The other triangle of ``work`` is never read.  ``method="auto"`` uses the
     vendor routine (LAPACK ``potrf`` / ``torch.linalg.cholesky_ex``) unless a
     ``block_size`` is given.
+
+    A matrix outside LAPACK's safe range (``amax``, the largest entry of the
+    triangle read, is measured here when not given) is factored as
+    ``2**e A`` with ``e`` even, and the factor is multiplied back by
+    ``2**(-e/2)``.  The Cholesky factor of a subnormal matrix has entries of
+    order ``1e-158``, in the normal range: scaled, it is accurate to working
+    precision, where the subnormal arithmetic of an unscaled factorization
+    leaves about half the digits.  See :mod:`pivotal.factorizations.scaling`.
     """
+    e = factor_exponent(hermitian_norms(work, lower)[1] if amax is None else amax, work.dtype)
+    res = _cholesky_compute(ldexp(work, e, inplace=True), lower, block_size, method)
+    ldexp(res.lower_factor, -(e // 2), inplace=True)
+    return res
+
+
+def _cholesky_compute(work: Any, lower: bool, block_size: int | None, method: str) -> CholeskyComputation:
     check_method(method, block_size)
     xp = namespace(work)
     n = work.shape[0]
@@ -165,8 +183,8 @@ class Cholesky(Factorization):
         self.dtype = work.dtype
         self.lower = bool(lower)
         # The factored matrix is 2^e A (e even), inside LAPACK's safe range: L L^H = 2^e A.
-        self._scale, self._anorm, _ = scale_into_range(work, lambda w: hermitian_norms(w, self.lower))
-        res = cholesky_compute(work, self.lower, block_size, method)
+        self._scale, self._anorm, amax = scale_into_range(work, lambda w: hermitian_norms(w, self.lower))
+        res = cholesky_compute(work, self.lower, block_size, method, amax=amax)
         self._L = res.lower_factor
         self.info = res.info
         self.algorithm = res.algorithm
