@@ -449,3 +449,23 @@ def test_qr_lstsq_accepts_lists_and_checks_b(cls):
         F.lstsq(np.ones((2, 9, 1)))
     with pytest.raises(TypeError, match="same type"):
         F.lstsq(torch.ones(9, dtype=torch.float64))
+
+
+@pytest.mark.parametrize("lower", [True, False])
+def test_raw_cholesky_measures_only_the_triangle_it_reads(lower):
+    """NaN or huge values in the unread triangle change neither the scaling nor the factor."""
+    from pivotal.factorizations.cholesky import triangle_max
+
+    c0 = _matrix("spd", np.float64)
+    k = -1060
+    want = _scaled(pv.cholesky(c0, lower=lower), k // 2)
+    for junk in (np.nan, 1e300):
+        a = _scaled(c0, k)
+        other = np.triu_indices(N, 1) if lower else np.tril_indices(N, -1)
+        a[other] = junk
+        assert triangle_max(a, lower) == np.abs(_scaled(c0, k)).max()
+        _same(pv.cholesky(a, lower=lower, check_finite=False), want, "cholesky")
+    big = np.random.default_rng(1).standard_normal((1100, 1100))  # several blocks, both kinds of input
+    for x in (big, big + 1j * big.T, torch.from_numpy(big)):
+        tri = np.tril(to_np(x)) if lower else np.triu(to_np(x))
+        assert triangle_max(x, lower, block=256) == np.abs(tri).max()

@@ -15,13 +15,20 @@ from .._array import (
     zero_strict_upper,
 )
 from .._backends import get_backend
-from .._scaling import ldexp
+from .._scaling import largest, ldexp, max_abs
 from ..errors import NotPositiveDefiniteError
 from ..kernels.cholesky import cholesky_kernel
 from .base import Factorization, _copy_as, check_method, factor_input, scalar_like
 from .scaling import factor_exponent, scale_into_range
 
-__all__ = ["Cholesky", "CholeskyComputation", "cholesky_compute", "hermitian_norm1", "hermitian_norms"]
+__all__ = [
+    "Cholesky",
+    "CholeskyComputation",
+    "cholesky_compute",
+    "hermitian_norm1",
+    "hermitian_norms",
+    "triangle_max",
+]
 
 
 @dataclass
@@ -50,7 +57,7 @@ def cholesky_compute(
     precision, where the subnormal arithmetic of an unscaled factorization
     leaves about half the digits.  See :mod:`pivotal.factorizations.scaling`.
     """
-    e = factor_exponent(hermitian_norms(work, lower)[1] if amax is None else amax, work.dtype)
+    e = factor_exponent(triangle_max(work, lower) if amax is None else amax, work.dtype)
     res = _cholesky_compute(ldexp(work, e, inplace=True), lower, block_size, method)
     ldexp(res.lower_factor, -(e // 2), inplace=True)
     return res
@@ -84,6 +91,28 @@ def _cholesky_compute(work: Any, lower: bool, block_size: int | None, method: st
     else:
         algorithm = f"kernel (blocked, block_size={block_size})"
     return CholeskyComputation(low, info, algorithm)
+
+
+def triangle_max(a: Any, lower: bool, block: int = 512) -> float:
+    """``max |a_ij|`` over the ``lower`` (or upper) triangle of a square ``a``; the other is not read.
+
+    By row (column) blocks: the rectangle left of (above) each diagonal block
+    is reduced without a temporary on real NumPy input (``max`` and ``-min``,
+    :func:`pivotal._scaling.max_abs`), the small diagonal block through its
+    triangle.  NaN propagates; 0 for an empty matrix.
+    """
+    xp = namespace(a)
+    n = a.shape[0]
+    best = 0.0
+    for i0 in range(0, n, block):
+        i1 = min(i0 + block, n)
+        off = a[i0:i1, :i0] if lower else a[:i0, i0:i1]
+        diag = a[i0:i1, i0:i1]
+        diag = xp.tril(diag) if lower else xp.triu(diag)
+        best = largest((best, max_abs(off), max_abs(diag)))
+        if best != best:  # NaN
+            return best
+    return best
 
 
 def hermitian_norm1(a: Any, lower: bool) -> float:
