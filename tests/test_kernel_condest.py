@@ -115,11 +115,11 @@ def test_matches_lapack_gecon(cplx):
 
         # xGECON estimates ||U^{-1} L^{-1}||_1 (the row permutation does not
         # change the norm); use exactly that operator.
-        def solve(x):
+        def solve(x, lower=lower, upper=upper):
             y = sl.solve_triangular(lower, x, lower=True, unit_diagonal=True)
             return sl.solve_triangular(upper, y)
 
-        def solve_h(x):
+        def solve_h(x, lower=lower, upper=upper):
             y = sl.solve_triangular(upper, x, trans=2)
             return sl.solve_triangular(lower, y, lower=True, unit_diagonal=True, trans=2)
 
@@ -141,8 +141,8 @@ def test_matches_lapack_trcon(cplx):
         rcond, info = trcon(t, norm="1", uplo="U", diag="N")
         assert info == 0
         est = inv_onenormest(
-            lambda x: sl.solve_triangular(t, x),
-            lambda x: sl.solve_triangular(t, x, trans=2),
+            lambda x, t=t: sl.solve_triangular(t, x),
+            lambda x, t=t: sl.solve_triangular(t, x, trans=2),
             n,
             dtype=t.dtype,
         )
@@ -218,8 +218,8 @@ def test_triangular(cplx):
         t[np.diag_indices(n)] += 1.0  # unit-ish diagonal: typically very ill conditioned
         exact = _norm1(sl.solve_triangular(t, np.eye(n), lower=True))
         est = inv_onenormest(
-            lambda x: sl.solve_triangular(t, x, lower=True),
-            lambda x: sl.solve_triangular(t, x, lower=True, trans=2),
+            lambda x, t=t: sl.solve_triangular(t, x, lower=True),
+            lambda x, t=t: sl.solve_triangular(t, x, lower=True, trans=2),
             n,
             dtype=t.dtype,
         )
@@ -283,11 +283,11 @@ def test_product_budget():
             b = rng.standard_normal((20, 20))
             calls = {"apply": 0, "apply_h": 0}
 
-            def apply(x, b=b):
+            def apply(x, b=b, calls=calls):
                 calls["apply"] += 1
                 return b @ x
 
-            def apply_h(x, b=b):
+            def apply_h(x, b=b, calls=calls):
                 calls["apply_h"] += 1
                 return b.T @ x
 
@@ -416,11 +416,11 @@ def test_rcond_conventions():
     assert np.isnan(rcond_from(np.nan, 1.0))
     assert np.isnan(rcond_from(1.0, np.nan))
     assert rcond_from(1e-300, 1e-300) == np.inf  # (1/est)/anorm overflows as in LAPACK
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="anorm must be a norm"):
         rcond_from(-1.0, 1.0)
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="inv_norm_est must be"):
         rcond_from(1.0, -1.0)
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="n must be nonnegative"):
         rcond_from(1.0, 1.0, n=-1)
 
 
@@ -429,14 +429,70 @@ def test_rcond_matches_dgecon():
     for _ in range(10):
         n = int(rng.integers(2, 20))
         a = rng.standard_normal((n, n))
-        lu, piv, _ = lapack.dgetrf(a)
+        lu, _, _ = lapack.dgetrf(a)
         anorm = _norm1(a)
         ref, _ = lapack.dgecon(lu, anorm)
         lower = np.tril(lu, -1) + np.eye(n)
         upper = np.triu(lu)
         est = inv_onenormest(
-            lambda x: sl.solve_triangular(upper, sl.solve_triangular(lower, x, lower=True)),
-            lambda x: sl.solve_triangular(lower, sl.solve_triangular(upper, x, trans=1), lower=True, trans=1),
+            lambda x, lower=lower, upper=upper: sl.solve_triangular(
+                upper, sl.solve_triangular(lower, x, lower=True)
+            ),
+            lambda x, lower=lower, upper=upper: sl.solve_triangular(
+                lower, sl.solve_triangular(upper, x, trans=1), lower=True, trans=1
+            ),
             n,
         )
         assert rcond_from(anorm, est, n=n) == pytest.approx(ref, rel=_solves(n, 1.0 / ref))
+
+
+# --------------------------------------------------------------------------- products that overflow
+
+
+def _superdiagonal(n: int, dtype):
+    """``I + 4 * superdiagonal`` (exact): ``A^{-1}`` has entries ``(-4)^(j-i)``, ``||A^{-1}||_1 > 4^(n-1)``."""
+    return (np.eye(n) + 4 * np.eye(n, k=1)).astype(dtype)
+
+
+@pytest.mark.parametrize("t", [1, 2, 200])
+@pytest.mark.parametrize("dtype,n", [(np.float32, 70), (np.float64, 520), (np.complex64, 70)])
+def test_overflowing_products_give_an_infinite_estimate(t, dtype, n):
+    """``||A^{-1}||_1 >= 4^(n-1)`` exceeds the largest number: every solve overflows somewhere.
+
+    The estimate is inf (so ``rcond_from`` gives LAPACK's ``rcond = 0``) for
+    the LAPACK algorithm (``t=1``), the block algorithm and the exact
+    ``t >= n`` path alike; comparing the NaNs instead stopped the iteration
+    early with a finite estimate (``rcond = 0.2`` in float32).
+    """
+    a = _superdiagonal(n, dtype)
+
+    def solve(x, trans=0):
+        with np.errstate(all="ignore"):
+            return sl.solve_triangular(a, x.astype(dtype), trans=trans, check_finite=False)
+
+    kw = {"random_state": 0} if t == 2 else {}
+    est = inv_onenormest(solve, lambda x: solve(x, 2), n, dtype=dtype, t=t, **kw)
+    assert est == np.inf
+    assert rcond_from(_norm1(a), est, n=n) == 0.0
+
+
+def test_a_nan_product_gives_an_infinite_estimate_not_a_finite_one():
+    b = np.array([[1.0, np.nan], [0.0, 1.0]])
+    assert onenormest(lambda x: b @ x, lambda x: b.T @ x, 2) == np.inf
+    assert onenormest(lambda x: b @ x, lambda x: b.T @ x, 2, t=2, random_state=0) == np.inf
+
+
+def test_callers_of_the_estimator_see_the_overflow():
+    """The guard is in the kernel, so every caller has it: condest (1- and inf-norm), rcond, refine."""
+    import warnings
+
+    import pivotal as pv
+
+    a = _superdiagonal(70, np.float32)
+    assert pv.condest(a) == np.inf
+    assert pv.condest(a, norm=np.inf) == np.inf
+    assert pv.LU(a).rcond() == 0.0
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        _, rep = pv.refine(a.astype(np.float64), np.ones(70), precision="fixed", return_report=True)
+    assert rep.rcond < np.finfo(np.float64).eps  # the float64 system is merely ill-conditioned (4^69)

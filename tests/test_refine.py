@@ -497,16 +497,42 @@ def test_no_ill_conditioning_warning_from_internal_solves():
 # ----------------------------------------------------------------------------- fallbacks and failures
 
 
-def test_float32_overflow_falls_back():
+@pytest.mark.parametrize("k", [133, -200, -1050])
+def test_float32_factors_of_a_matrix_outside_float32s_range(k):
+    """A float32 copy of A would overflow (2^133 ~ 1e40) or flush to zero: it is of 2^e A (exact scaling).
+
+    The reference solves the exactly scaled-back system ``A0 x = 2^-k b``.
+    For subnormal data the attainable backward error includes the
+    gradual-underflow term ``(n+1) lambda / (||A|| ||x|| + ||b||)``.
+    """
     n = 40
-    A = gallery.randsvd(n, 1e3, random_state=21) * 1e40  # entries up to ~1e39
-    b = rhs(n, 14)
+    A0 = gallery.randsvd(n, 1e3, random_state=21)
+    A = np.ldexp(A0, k)
+    b = A @ rhs(n, 14)
+    with np.errstate(over="ignore", under="ignore"):
+        a32 = A.astype(np.float32)
+    assert np.isinf(a32).any() or np.count_nonzero(a32) == 0
+    x, rep = pv.refine(A, b, return_report=True)
+    assert rep.fallback is None and rep.factor_dtype == "float32" and rep.converged
+    assert rep.factorization._scale != 0
+    den = np.abs(A).sum(axis=1).max() * np.abs(x).max() + np.abs(b).max()
+    floor = (n + 1) * (U + float(np.finfo(np.float64).smallest_subnormal) / den)
+    assert min(rep.backward_errors) <= floor
+    assert forward_error(x, reference_solution(A0, np.ldexp(b, -k))) <= 10 * 1e3 * (EPS + floor)
+
+
+def test_float32_overflow_falls_back():
+    """||A||_inf itself overflows (the entries do not): no scaling helps, float64 factors are used."""
+    n = 40
+    A = gallery.randsvd(n, 1e3, random_state=21)
+    A = np.ldexp(A / np.abs(A).max(), 1023)  # largest entry 2^1023 ~ 9e307
+    b = np.ldexp(rhs(n, 14), 1000)
     with np.errstate(over="ignore"):
-        assert np.isinf(A.astype(np.float32)).any()
+        assert np.isinf(np.abs(A).sum(axis=1).max())
     x, rep = pv.refine(A, b, return_report=True)
     assert "overflow" in rep.fallback and rep.factor_dtype == "float64" and rep.converged
     assert rep.steps == 0 or len(rep.backward_errors) == rep.steps + 1
-    assert forward_error(x, reference_solution(A, b)) <= 10 * 1e3 * EPS
+    assert forward_error(x, reference_solution(np.ldexp(A, -1023), np.ldexp(b, -1023))) <= 10 * 1e3 * EPS
 
 
 def test_float32_singular_falls_back():

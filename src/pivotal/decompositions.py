@@ -48,7 +48,7 @@ from .factorizations.lu import (
     warn_on_growth,
 )
 from .kernels.ldl import ldl_unpack
-from .kernels.triangular import first_zero_diagonal, trsm_blocked
+from .kernels.triangular import first_zero_diagonal, solve_in_range, trsm_blocked
 
 __all__ = [
     "cho_factor",
@@ -114,7 +114,10 @@ def _triangular_solver(method: str, block_size: int | None, like: Any):
     backend = get_backend(like)
 
     def solve(t, b, *, lower, trans=0, unit_diagonal=False):
-        return backend.trsm_inplace(t, b, lower=lower, trans=trans, unit_diagonal=unit_diagonal)
+        # BLAS trsm inverts the diagonal: a subnormal one is solved with in the safe range.
+        return solve_in_range(
+            backend.trsm_inplace, t, b, lower=lower, trans=trans, unit_diagonal=unit_diagonal
+        )
 
     return solve
 
@@ -217,7 +220,7 @@ def lu(
         m, n = a2.shape
         work = working_copy(a2, overwrite=overwrite_a)
         amax = max_abs(work)
-        res = lu_compute(work, pivoting, block_size, method)
+        res = lu_compute(work, pivoting, block_size, method, amax=amax)
         warn_on_growth(res.lu, amax, pivoting)
         l_factor, u_factor = lu_factors(res.lu)
         # A[perm][:, cperm] = L U  ->  A = P L U Q with P = I[:, perm], Q = I[cperm, :]
@@ -317,7 +320,7 @@ def lu_factor(
         k = min(a2.shape)
         work = working_copy(a2, overwrite=overwrite_a)
         amax = max_abs(work)  # lu_solve cannot know the growth: lu_factor warns about it now
-        res = lu_compute(work, pivoting, block_size, method)
+        res = lu_compute(work, pivoting, block_size, method, amax=amax)
         if res.info:
             _warn_singular_u(res.info)
         warn_on_growth(res.lu, amax, pivoting)

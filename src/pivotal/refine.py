@@ -50,11 +50,13 @@ from ._array import (
     validate_rhs,
     working_dtype,
 )
+from ._scaling import ldexp
 from .diagnostics import ferr_columns, ferr_weights
 from .errors import IllConditionedWarning, LinAlgWarning, warn_user
 from .factorizations.base import Factorization
 from .factorizations.factorize import ASSUME, factorize
 from .factorizations.lu import LU
+from .factorizations.scaling import factor_exponent
 from .kernels.condest import inv_onenormest, rcond_from
 from .kernels.givens import lartg_scalar
 
@@ -67,7 +69,6 @@ RESIDUALS = ("working", "extended")
 _DEFAULT_MAXITER = {"classic": 30, "gmres": 10}  # classic: LAPACK dsgesv's ITERMAX
 _GMRES_MAX_INNER = 100  # Krylov dimension cap (no restarts): min(n, 100)
 _BLOCK_ELEMENTS = 1 << 20  # row blocks of ~1M entries for the compensated residual
-_OVERFLOW_MARGIN = 1024  # ||A||_inf must stay 2**10 below the low precision's overflow threshold
 
 
 # ============================================================================ report
@@ -99,7 +100,8 @@ class RefinementReport:
     converged : bool
         Whether the returned ``x`` is the refined solution it claims to be:
         the iteration reached its stopping criterion (backward error at most
-        ``(N + 1) u``) and ``x`` has correct digits -- ``rcond`` is at least
+        ``(N + 1) u``, plus the gradual-underflow term for nearly subnormal
+        data, see :func:`refine`) and ``x`` has correct digits -- ``rcond`` is at least
         machine epsilon, or LAPACK's forward error bound (FERR) is below 1.
         False (with a warning) otherwise; see :func:`refine`.
     fallback : str or None
@@ -379,15 +381,40 @@ def low_precision_solve(F: Factorization, r: Any, work_dtype: Any, trans: int = 
     """Apply low-precision factors in low precision: scale, cast down, solve ``op(A) d = r``, cast up.
 
     Each column of ``r`` is divided by its largest entry before the cast so
-    that nothing overflows or underflows in the narrower exponent range.
+    that nothing overflows or underflows in the narrower exponent range; the
+    factors are those of ``2**e A`` (``e = F._scale``, see
+    :mod:`pivotal.factorizations.scaling`), in the low precision's safe
+    range, and ``2**e`` is applied in the working precision.
     """
     s = _colmax(r)
     s[~(s > 0) | ~np.isfinite(s)] = 1.0
-    scale = _from_host(s[None, :], r, real_dtype(work_dtype))
+    e = np.frexp(s)[1]  # 2**e >= s > 2**(e-1): a power of two, so the scaling is exact
     low = _like_kind(F.dtype, r.dtype)
-    rl = astype(r / scale, low)
-    d = _apply_inverse(F, rl, low, trans)
-    return astype(d, work_dtype) * scale
+    rl = astype(_times_powers_of_two(r, -e, work_dtype), low)
+    d = F._solve_scaled(rl, trans, low)
+    return _times_powers_of_two(astype(d, work_dtype), e + F._scale, work_dtype)
+
+
+def _times_powers_of_two(x: Any, e: np.ndarray, dtype: Any) -> Any:
+    """``x[:, j] * 2**e[j]`` by multiplications (no division: complex division by a subnormal overflows).
+
+    Two factors of at most ``2**(|e|/2 + 1)`` each, so that none overflows
+    for the exponents of subnormal or huge columns.
+    """
+    h = e // 2
+    f1 = _from_host(np.ldexp(1.0, h)[None, :], x, real_dtype(dtype))
+    f2 = _from_host(np.ldexp(1.0, e - h)[None, :], x, real_dtype(dtype))
+    return (x * f1) * f2
+
+
+def _smallest_subnormal(dtype: Any) -> float:
+    dtype = real_dtype(dtype)
+    if hasattr(dtype, "is_floating_point"):  # a torch dtype
+        import torch
+
+        fi = torch.finfo(dtype)
+        return float(fi.tiny) * float(fi.eps)
+    return float(np.finfo(np.dtype(dtype)).smallest_subnormal)
 
 
 def _like_kind(dtype: Any, kind_of: Any) -> Any:
@@ -498,6 +525,21 @@ class _Problem:
     def residual_of(self, x: Any) -> Any:
         return _residual(self.a, x, self.b, self.residual)
 
+    def floor(self, x: Any) -> float:
+        """The rounding level of a computed residual's backward error: ``(n + 1) (u + lambda / d)``.
+
+        Each of the ``n + 1`` terms of ``b_i - sum_j a_ij x_j`` carries a
+        relative error ``u`` and, under gradual underflow, an absolute one up
+        to ``lambda``, the smallest subnormal number (Higham 2002, eq.
+        (2.8)); relative to ``d = ||A|| ||x|| + ||b||`` (the smallest over
+        the columns) the latter is negligible unless the data are nearly
+        subnormal, where no refinement can go below it.
+        """
+        den = self.anorm * _colmax(x) + self.bnorm
+        den = float(np.min(den)) if den.size else 0.0
+        lam = _smallest_subnormal(self.dtype)
+        return (self.n + 1) * (self.u + (lam / den if den > 0 else 0.0))
+
 
 @dataclass
 class _Outcome:
@@ -568,7 +610,9 @@ def _gmres_solvers(prob: _Problem, F: Factorization):
 def _iterate(prob: _Problem, F: Factorization, mixed: bool, x: Any) -> _Outcome:
     """Refine ``x`` with ``F``; stop on convergence, stagnation, divergence or ``maxiter``.
 
-    ``floor = (n + 1) u`` is the rounding level of a computed residual.
+    ``floor = (n + 1) u`` is the rounding level of a computed residual
+    (plus the gradual-underflow term of :meth:`_Problem.floor` for nearly
+    subnormal data).
 
     * Working residuals: success when the backward error reaches ``tol``;
       or, with the backward error at most ``floor``, when the correction
@@ -583,7 +627,7 @@ def _iterate(prob: _Problem, F: Factorization, mixed: bool, x: Any) -> _Outcome:
       or, above ``floor``, does not halve over two corrections.
     """
     correct = _correction_fn(prob, F, mixed)
-    floor = (prob.n + 1) * prob.u
+    floor = prob.floor(x)
     extended = prob.residual == "extended"
     r = prob.residual_of(x)
     be = float(np.max(prob.backward_errors(r, x)))
@@ -626,7 +670,8 @@ def _iterate(prob: _Problem, F: Factorization, mixed: bool, x: Any) -> _Outcome:
             out.converged = be <= floor
             if not out.converged:
                 out.failure = (
-                    f"the corrections vanished with the backward error at {be:.3g} > (n+1)u = {floor:.3g}"
+                    f"the corrections vanished with the backward error at {be:.3g} above the rounding "
+                    f"level (n+1)u = {floor:.3g}"
                 )
             break
         h = out.bes
@@ -639,14 +684,18 @@ def _iterate(prob: _Problem, F: Factorization, mixed: bool, x: Any) -> _Outcome:
                 why = "grew" if be >= h[-3] else "did not halve"
                 trail = " -> ".join(f"{v:.2g}" for v in h[-3:])
                 out.failure = (
-                    f"the backward error {why} over two corrections ({trail}), above (n+1)u = {floor:.2g}"
+                    f"the backward error {why} over two corrections ({trail}), above the rounding level "
+                    f"(n+1)u = {floor:.2g}"
                 )
             break
     else:
         if best_be <= floor:
             out.converged = True
         else:
-            out.failure = f"maxiter={prob.maxiter} corrections left the backward error at {best_be:.3g} > (n+1)u = {floor:.3g}"
+            out.failure = (
+                f"maxiter={prob.maxiter} corrections left the backward error at {best_be:.3g} above the "
+                f"rounding level (n+1)u = {floor:.3g}"
+            )
     if not (out.converged and out.bes[-1] <= floor):
         out.x = best_x
     return out
@@ -881,11 +930,17 @@ def refine(
     when ``theta = n u_32 / rcond(M) < 1/2`` (then ``rcond(A)`` is within a
     factor ``1 +- theta`` of it); otherwise by the same estimator on GMRES
     solves in the working precision (a few solves).
+    A matrix outside float32's range (entries of 1e40, or of 1e-60, which
+    a float32 copy would flush to zero) is copied as ``2**e A``, exactly
+    scaled into float32's safe range, and the factorization carries ``e``
+    (:mod:`pivotal.factorizations.scaling`).  On nearly subnormal data the
+    attainable backward error includes what gradual underflow costs in the
+    residual, ``(N + 1) lambda / (||A|| ||x|| + ||b||)`` with ``lambda`` the
+    smallest subnormal number; refinement stops there.
     Fallbacks (``report.fallback`` says why) happen when the low-precision
     factorization fails (singular or not positive definite in float32), when
-    ``||A||_inf`` is within a factor ``2**10`` of float32's overflow
-    threshold, or when refinement does not converge; the working-precision
-    factorization then starts afresh from its own solution.
+    ``||A||_inf`` overflows, or when refinement does not converge; the
+    working-precision factorization then starts afresh from its own solution.
 
     Cost of ``precision="mixed"`` on a dense general NumPy matrix: one pass
     for ``||A||_inf`` (LAPACK ``xLANGE``, which doubles as the NaN/Inf
@@ -1236,15 +1291,21 @@ def _finish(system: _System, x2: Any, report: RefinementReport, return_report: b
 def _low_factorization(
     a: Any, anorm: float, low: Any, assume: str
 ) -> tuple[Factorization | None, str | None]:
-    """Cast ``a`` to ``low`` and factor it; ``(F, None)``, or ``(None, reason)`` for a fallback."""
-    big = float(np.finfo(_numpy_dtype(real_dtype(low))).max)
-    limit = big / _OVERFLOW_MARGIN
-    if not anorm <= limit:
+    """Cast ``2**e a`` to ``low`` and factor it; ``(F, None)``, or ``(None, reason)`` for a fallback.
+
+    ``e`` brings ``||A||_inf`` inside the safe range of ``low``
+    (:func:`pivotal.factorizations.scaling.factor_exponent`), so that the
+    cast neither overflows nor flushes a tiny ``A`` to zero; the factors are
+    those of ``2**e A`` and ``F._scale`` says so (solves with ``F`` give
+    solutions of ``A x = b``).
+    """
+    if not math.isfinite(anorm):
         return None, (
-            f"||A||_inf = {anorm:.3g} is too close to the {dtype_name(low)} overflow threshold "
-            f"({big:.3g} / {_OVERFLOW_MARGIN} = {limit:.3g}); factored in the working precision instead"
+            f"||A||_inf overflows in {dtype_name(real_dtype(a.dtype))}; factored in the working "
+            "precision instead"
         )
-    a_low = _copy(a, low)
+    e = factor_exponent(anorm, low)
+    a_low = _copy(ldexp(a, e), low)
     if assume == "auto" and _surely_general(a_low):
         F = LU(a_low, overwrite_a=True, check=False, check_finite=False)
         F.path = [
@@ -1254,6 +1315,7 @@ def _low_factorization(
         ]
     else:
         F = factorize(a_low, assume=assume, check=False, check_finite=False)
+    F._scale += e  # F factors 2^F._scale a_low = 2^(F._scale + e) A
     if not F.issuccess():
         idx = F._failure_index()
         return None, (

@@ -124,57 +124,10 @@ SCALING = "extreme scaling (least_squares/randomized/cholqr)"
 
 BUGS = (
     Bug(
-        "subnormal A: vendor getrf flushes the multipliers (P L U != A, NaN x, det 0, rcond NaN)",
-        SOLVERS,
-        _each(
-            "subnormal",
-            "solve",
-            "solve[transposed]",
-            "refine",
-            "inv",
-            "lu",
-            "lu_factor",
-            "LU",
-            "factorize",
-        ),
-        vendor_dependent=True,
-    ),
-    Bug(
-        "subnormal triangular factor: vendor trsm/gbtrs/getrs(trans=2) overflow 1/diag, x is NaN",
-        SOLVERS,
-        _each(
-            "subnormal",
-            "solve_triangular",
-            "solve_triangular[trans=1]",
-            "solve_triangular[trans=2]",
-            "Triangular",
-            "lu_solve[trans=2]",
-            "Banded",
-            "solve[upper,transposed]",
-        ),
-        vendor_dependent=True,
-    ),
-    Bug(
-        "subnormal A: rcond() is NaN (||A^-1|| overflows), spurious ill-conditioning warning (SPD solves, QR.lstsq)",
-        SOLVERS,
-        _each("subnormal", "solve[pos]", "Cholesky", "factorize[spd]", "QR"),
-    ),
-    Bug(
-        "subnormal symmetric A: vendor sytrf gives -inf pivots (NaN, or SingularMatrixError)",
-        SOLVERS,
-        _each("subnormal", "solve[sym]", "ldl", "LDL"),
-        vendor_dependent=True,
-    ),
-    Bug(
         "QRPivoted rank tolerance underflows to 0 on subnormal data: rank 4 for exact rank 2",
         SCALING,
         _each("subnormal", "QRPivoted", "QRPivoted[kernel]"),
         vendor_dependent=True,
-    ),
-    Bug(
-        "Banded.det() sign: gbtrf's 0-based ipiv compared with 1..n (det(diag(2,3,4)) = -24)",
-        SOLVERS,
-        _each("one", "Banded"),
     ),
     Bug(
         "reconstruct_matrix_from_id does not promote: bool gives a logical product, float16 stays",
@@ -185,11 +138,6 @@ BUGS = (
         "matrix_rank: NaN gives LinAlgError('SVD did not converge'), Inf a finite rank",
         SCALING,
         (("matrix_rank", "nan"), ("matrix_rank", "inf")),
-    ),
-    Bug(
-        "QR(A).lstsq(b) crashes with AttributeError on a list b (Factorization.solve accepts it)",
-        SOLVERS,
-        (("QR", "list"),),
     ),
 )
 

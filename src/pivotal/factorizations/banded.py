@@ -9,12 +9,20 @@ import numpy as np
 from scipy.linalg import lapack
 
 from .._array import backend_name, to_numpy, working_dtype
+from .._scaling import ldexp
 from ..errors import PivotGrowthWarning
 from ..structure import detect_structure
 from .base import Factorization, factor_input
 from .lu import growth_destroys_accuracy
+from .scaling import scale_into_range
 
 __all__ = ["Banded", "banded_growth_warning", "to_band_storage"]
+
+
+def _norm1_and_max(ab: np.ndarray) -> tuple[float, float]:
+    """``(||A||_1, max |a_ij|)`` from the band storage of ``A`` (each column holds A's column band)."""
+    absab = np.abs(ab)
+    return float(absab.sum(axis=0).max()), float(absab.max())
 
 
 def to_band_storage(a: np.ndarray, kl: int, ku: int) -> np.ndarray:
@@ -136,18 +144,21 @@ class Banded(Factorization):
         self._xp = np
         self.shape = (n, n)
         self.dtype = x.dtype
-        band_only = np.abs(np.triu(np.tril(x, ku), -kl))
-        self._anorm = float(band_only.sum(axis=0).max()) if n else 0.0
-        self._amax = float(band_only.max()) if n else 0.0
         self.algorithm = "LAPACK gbtrf"
         self._fields = ("ab", "ipiv")
         if n == 0:
             self._ab = np.zeros((2 * kl + ku + 1, 0), dtype=x.dtype, order="F")
             self._ipiv = np.zeros(0, dtype=np.int32)
+            self._anorm = self._amax = 0.0
             self.info = 0
             return
+        # Column j of the band storage holds the band of column j of A (and zeros): its column sums
+        # and entries are A's.  The factored matrix is 2^e A, inside LAPACK's safe range (gbtrf
+        # inverts its pivots; the base class undoes e).
+        ab = to_band_storage(x, kl, ku)
+        self._scale, self._anorm, self._amax = scale_into_range(ab, _norm1_and_max)
         gbtrf = lapack.get_lapack_funcs("gbtrf", (x,))
-        ab, ipiv, info = gbtrf(to_band_storage(x, kl, ku), kl, ku, overwrite_ab=True)
+        ab, ipiv, info = gbtrf(ab, kl, ku, overwrite_ab=True)
         if info < 0:  # pragma: no cover - our arguments are valid
             raise ValueError(f"illegal value in argument {-info} of internal gbtrf")
         self._ab, self._ipiv, self.info = ab, ipiv, int(info)
@@ -159,12 +170,20 @@ class Banded(Factorization):
 
     @property
     def ab(self) -> np.ndarray:
-        """The factors in LAPACK band storage (``2 kl + ku + 1`` rows)."""
-        return self._ab
+        """The factors in LAPACK band storage (``2 kl + ku + 1`` rows).
+
+        ``U`` (upper bandwidth ``kl + ku``) fills the first ``kl + ku + 1``
+        rows, the multipliers of ``L`` the last ``kl``.
+        """
+        if not self._scale:
+            return self._ab
+        ab = self._ab.copy(order="F")
+        ldexp(ab[: self.lower_bandwidth + self.upper_bandwidth + 1], -self._scale, inplace=True)
+        return ab
 
     @property
     def ipiv(self) -> np.ndarray:
-        """LAPACK's 1-based row interchanges."""
+        """Row interchanges, 0-based (as SciPy's ``gbtrf`` returns and ``gbtrs`` takes them)."""
         return self._ipiv
 
     def growth_factor(self) -> float:
@@ -208,6 +227,6 @@ class Banded(Factorization):
         absd = np.abs(d)
         if np.any(absd == 0):
             return np.asarray(0.0, dtype=self.dtype), np.asarray(-math.inf)
-        swaps = int(np.count_nonzero(self._ipiv != np.arange(1, n + 1)))
+        swaps = int(np.count_nonzero(self._ipiv != np.arange(n)))  # row i swapped with ipiv[i] (0-based)
         sign = (-1.0) ** swaps * np.prod(d / absd)
         return np.asarray(sign, dtype=self.dtype), np.sum(np.log(absd))

@@ -13,6 +13,14 @@ A subclass stores compact factors and implements three small methods:
 
 and the base class provides ``solve``, ``det``, ``slogdet``, ``logdet``,
 ``inv``, ``rcond``, ``cond``, ``issuccess`` and tuple unpacking.
+
+A subclass that factored ``2**e A`` instead of ``A`` (a matrix outside
+LAPACK's safe range, see :mod:`pivotal.factorizations.scaling`) sets
+``self._scale = e``; its ``_solve_core`` and ``_slogdet_core`` work with
+the scaled factors and ``self._anorm`` is the norm of ``2**e A``.  The base
+class undoes the scaling once, for every factorization: solutions are
+multiplied by ``2**e``, ``log|det|`` is reduced by ``n e log 2``, and
+``rcond`` (scale invariant) needs nothing.
 """
 
 from __future__ import annotations
@@ -35,6 +43,7 @@ from .._array import (
     validate_rhs,
     working_dtype,
 )
+from .._scaling import ldexp
 from ..errors import IllConditionedWarning, SingularMatrixError, warn_user
 from ..kernels.condest import inv_onenormest, rcond_from
 
@@ -44,7 +53,6 @@ __all__ = [
     "check_method",
     "factor_input",
     "index_array",
-    "inverse_norm1_estimate",
     "normalize_trans",
     "scalar_like",
 ]
@@ -103,7 +111,8 @@ class Factorization:
 
     Subclasses set ``self.shape``, ``self.dtype``, ``self.info`` (0 on
     success, LAPACK's convention otherwise), ``self._anorm`` (the 1-norm of
-    the factored matrix) and ``self._xp`` (its array namespace).
+    the factored matrix, ``2**_scale A``), ``self._xp`` (its array
+    namespace) and, when they factored ``2**e A``, ``self._scale = e``.
     """
 
     shape: tuple[int, int]
@@ -112,6 +121,8 @@ class Factorization:
     _anorm: float
     _xp: Any
     _fields: tuple[str, ...] = ()
+    #: The factors are those of ``2**_scale A`` (see :mod:`pivotal.factorizations.scaling`).
+    _scale: int = 0
     # Set by callers that apply the error policy themselves (solve(), lstsq(), refine()):
     _conditioning_checked: bool = False  # the ill-conditioning warning (rcond)
     _stability_checked: bool = False  # the pivot-growth warning
@@ -257,6 +268,12 @@ class Factorization:
         return promote_dtypes(self.dtype, working_dtype(b))
 
     def _solve_2d(self, b: Any, trans: int, dtype: Any) -> Any:
+        """``op(A)^{-1} b`` for a 2-D ``b``, in ``dtype`` (a new array)."""
+        # op(2^e A) y = b  <=>  op(A) (2^e y) = b.
+        return ldexp(self._solve_scaled(b, trans, dtype), self._scale, inplace=True)
+
+    def _solve_scaled(self, b: Any, trans: int, dtype: Any) -> Any:
+        """``op(2**e A)^{-1} b`` with the factors as they are (``e = self._scale``), in ``dtype``."""
         xp = self._xp
         if b.shape[1] == 0 or b.shape[0] == 0:
             return xp.zeros(b.shape, dtype=dtype, device=array_api_compat.device(b))
@@ -275,7 +292,10 @@ class Factorization:
         for complex matrices the sign has modulus 1.
         """
         self._require_square("slogdet")
-        return self._slogdet_core()
+        sign, logabs = self._slogdet_core()
+        if self._scale:  # det(2^e A) = 2^(n e) det(A)
+            logabs = logabs - self.shape[0] * self._scale * math.log(2.0)
+        return sign, logabs
 
     def det(self) -> Any:
         """Determinant, computed from the factors (may over- or underflow)."""
@@ -316,7 +336,17 @@ class Factorization:
 
     def norm1(self) -> float:
         """1-norm of the factored matrix, recorded when it was factored."""
-        return float(self._anorm)
+        with np.errstate(over="ignore", under="ignore"):
+            return float(np.ldexp(np.float64(self._anorm), -self._scale))
+
+    def _unscaled(self, factor: Any, halve: bool = False) -> Any:
+        """A factor of ``2**e A`` as the factor of ``A``: times ``2**-e`` (``2**(-e/2)`` with ``halve``).
+
+        A new array when ``e != 0`` (``factor`` itself otherwise), exact
+        unless its entries are subnormal in the scale of ``A``.
+        """
+        e = self._scale // 2 if halve else self._scale
+        return ldexp(factor, -e)
 
     def rcond(self) -> float:
         """Estimate of the reciprocal condition number in the 1-norm.
@@ -336,13 +366,14 @@ class Factorization:
         if cached is not None:
             return cached
         with _no_grad(self._sample()):
-            est = inverse_norm1_estimate(
+            est = inv_onenormest(
                 lambda x: self._solve_core(x, 0),
                 lambda x: self._solve_core(x, 2),
                 n,
                 dtype=self.dtype,
                 like=self._sample(),
             )
+        # Both of the factored matrix 2^e A: rcond is scale invariant.
         self._rcond = rcond_from(self._anorm, est, n=n)  # the factors never change: estimate once
         return self._rcond
 
@@ -350,36 +381,6 @@ class Factorization:
         """Estimated condition number in the 1-norm, ``1 / rcond()``."""
         r = self.rcond()
         return math.inf if r == 0 else 1.0 / r
-
-
-def inverse_norm1_estimate(solve, solve_h, n: int, *, dtype: Any, like: Any) -> float:
-    """Hager-Higham estimate of ``||A^{-1}||_1`` from solves; ``inf`` when a solve overflowed.
-
-    :func:`pivotal.kernels.condest.inv_onenormest` on finite products.  Its
-    probe vectors have entries of modulus at most 2, so a solve that returns
-    Inf or NaN from finite factors overflowed: ``||A^{-1}||_1`` is then beyond
-    the overflow threshold over ``2n``, and ``rcond`` is 0 as LAPACK's
-    ``xGECON`` makes it when its scaled solves would overflow.  (Without the
-    check the estimator's comparisons with NaN returned a finite, wrong
-    estimate: ``rcond = 0.2`` for ``I + 4 * superdiag`` of order 70 in
-    float32, whose ``rcond`` is ``4^-69``, and no warning for solutions full
-    of Inf and NaN.)
-    """
-    overflowed = False
-
-    def watched(f):
-        def apply(x):
-            nonlocal overflowed
-            y = f(x)
-            if not overflowed:
-                xp = namespace(y)
-                overflowed = not bool(xp.all(xp.isfinite(y)))
-            return y
-
-        return apply
-
-    est = inv_onenormest(watched(solve), watched(solve_h), n, dtype=dtype, like=like)
-    return math.inf if overflowed else est
 
 
 def _no_grad(like: Any):

@@ -15,11 +15,20 @@ from .._array import (
     zero_strict_upper,
 )
 from .._backends import get_backend
+from .._scaling import largest, ldexp, max_abs
 from ..errors import NotPositiveDefiniteError
 from ..kernels.cholesky import cholesky_kernel
 from .base import Factorization, _copy_as, check_method, factor_input, scalar_like
+from .scaling import factor_exponent, scale_into_range
 
-__all__ = ["Cholesky", "CholeskyComputation", "cholesky_compute", "hermitian_norm1"]
+__all__ = [
+    "Cholesky",
+    "CholeskyComputation",
+    "cholesky_compute",
+    "hermitian_norm1",
+    "hermitian_norms",
+    "triangle_max",
+]
 
 
 @dataclass
@@ -31,13 +40,30 @@ class CholeskyComputation:
     algorithm: str
 
 
-def cholesky_compute(work: Any, lower: bool, block_size: int | None, method: str) -> CholeskyComputation:
+def cholesky_compute(
+    work: Any, lower: bool, block_size: int | None, method: str, *, amax: float | None = None
+) -> CholeskyComputation:
     """Factor the ``lower`` (or upper) triangle of ``work``; returns the lower factor.
 
     The other triangle of ``work`` is never read.  ``method="auto"`` uses the
     vendor routine (LAPACK ``potrf`` / ``torch.linalg.cholesky_ex``) unless a
     ``block_size`` is given.
+
+    A matrix outside LAPACK's safe range (``amax``, the largest entry of the
+    triangle read, is measured here when not given) is factored as
+    ``2**e A`` with ``e`` even, and the factor is multiplied back by
+    ``2**(-e/2)``.  The Cholesky factor of a subnormal matrix has entries of
+    order ``1e-158``, in the normal range: scaled, it is accurate to working
+    precision, where the subnormal arithmetic of an unscaled factorization
+    leaves about half the digits.  See :mod:`pivotal.factorizations.scaling`.
     """
+    e = factor_exponent(triangle_max(work, lower) if amax is None else amax, work.dtype)
+    res = _cholesky_compute(ldexp(work, e, inplace=True), lower, block_size, method)
+    ldexp(res.lower_factor, -(e // 2), inplace=True)
+    return res
+
+
+def _cholesky_compute(work: Any, lower: bool, block_size: int | None, method: str) -> CholeskyComputation:
     check_method(method, block_size)
     xp = namespace(work)
     n = work.shape[0]
@@ -67,18 +93,50 @@ def cholesky_compute(work: Any, lower: bool, block_size: int | None, method: str
     return CholeskyComputation(low, info, algorithm)
 
 
+def triangle_max(a: Any, lower: bool, block: int = 512) -> float:
+    """``max |a_ij|`` over the ``lower`` (or upper) triangle of a square ``a``; the other is not read.
+
+    By row (column) blocks: the rectangle left of (above) each diagonal block
+    is reduced without a temporary on real NumPy input (``max`` and ``-min``,
+    :func:`pivotal._scaling.max_abs`), the small diagonal block through its
+    triangle.  NaN propagates; 0 for an empty matrix.
+    """
+    xp = namespace(a)
+    n = a.shape[0]
+    best = 0.0
+    for i0 in range(0, n, block):
+        i1 = min(i0 + block, n)
+        off = a[i0:i1, :i0] if lower else a[:i0, i0:i1]
+        diag = a[i0:i1, i0:i1]
+        diag = xp.tril(diag) if lower else xp.triu(diag)
+        best = largest((best, max_abs(off), max_abs(diag)))
+        if best != best:  # NaN
+            return best
+    return best
+
+
 def hermitian_norm1(a: Any, lower: bool) -> float:
     """1-norm of the Hermitian matrix whose ``lower`` (or upper) triangle is stored in ``a``.
 
     The other triangle is not read and imaginary parts on the diagonal are ignored.
     """
+    return hermitian_norms(a, lower)[0]
+
+
+def hermitian_norms(a: Any, lower: bool, *, hermitian: bool = True) -> tuple[float, float]:
+    """``(||A||_1, max |a_ij|)`` of the symmetric matrix stored in one triangle of ``a``, in one pass.
+
+    Hermitian (``hermitian``, or real): imaginary parts on the diagonal are
+    ignored; complex symmetric otherwise.  The other triangle is not read.
+    """
     xp = namespace(a)
     if a.shape[0] == 0:
-        return 0.0
+        return 0.0, 0.0
     strict = xp.abs(xp.tril(a, k=-1) if lower else xp.triu(a, k=1))
-    diag = xp.abs(xp.real(xp.linalg.diagonal(a)))
+    d = xp.linalg.diagonal(a)
+    diag = xp.abs(xp.real(d) if hermitian else d)
     colsums = xp.sum(strict, axis=0) + xp.sum(strict, axis=1) + diag
-    return to_float(xp.max(colsums))
+    return to_float(xp.max(colsums)), max(to_float(xp.max(strict)), to_float(xp.max(diag)))
 
 
 class Cholesky(Factorization):
@@ -153,8 +211,9 @@ class Cholesky(Factorization):
         self.shape = (int(work.shape[0]), int(work.shape[1]))
         self.dtype = work.dtype
         self.lower = bool(lower)
-        self._anorm = hermitian_norm1(work, self.lower)
-        res = cholesky_compute(work, self.lower, block_size, method)
+        # The factored matrix is 2^e A (e even), inside LAPACK's safe range: L L^H = 2^e A.
+        self._scale, self._anorm, amax = scale_into_range(work, lambda w: hermitian_norms(w, self.lower))
+        res = cholesky_compute(work, self.lower, block_size, method, amax=amax)
         self._L = res.lower_factor
         self.info = res.info
         self.algorithm = res.algorithm
@@ -175,17 +234,17 @@ class Cholesky(Factorization):
     @property
     def L(self) -> Any:
         """Lower triangular factor, ``A = L @ L^H``."""
-        return self._L
+        return self._unscaled(self._L, halve=True)
 
     @property
     def U(self) -> Any:
         """Upper triangular factor, ``A = U^H @ U``."""
-        return conj_transpose(self._L)
+        return conj_transpose(self.L)
 
     @property
     def c(self) -> Any:
         """The stored factor: ``L`` if ``lower`` else ``U`` (other triangle zero)."""
-        return self._L if self.lower else self.U
+        return self.L if self.lower else self.U
 
     def _repr_extra(self) -> str:
         return f"lower={self.lower}, algorithm={self.algorithm!r}"

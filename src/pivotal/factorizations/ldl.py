@@ -11,7 +11,6 @@ from .._array import (
     from_numpy,
     is_complex,
     namespace,
-    to_float,
     to_numpy,
     unit_roundoff,
     working_copy,
@@ -23,6 +22,7 @@ from ..kernels.ldl import (
     ldl_abs_product_norm,
     ldl_inertia,
     ldl_kernel,
+    ldl_scale_d,
     ldl_slogdet,
     ldl_solve,
     ldl_unpack,
@@ -34,8 +34,9 @@ from .base import (
     factor_input,
     index_array,
 )
-from .cholesky import hermitian_norm1
+from .cholesky import hermitian_norms
 from .lu import GROWTH_BOUND_LIMIT
+from .scaling import scale_into_range
 
 __all__ = ["LDL", "ldl_compute", "ldl_growth", "ldl_growth_warning", "symmetric_norm1"]
 
@@ -81,14 +82,7 @@ def ldl_growth_warning(res: LDLKernelResult, anorm: float) -> PivotGrowthWarning
 
 def symmetric_norm1(a: Any, lower: bool, hermitian: bool) -> float:
     """1-norm (= inf-norm) of the symmetric or Hermitian matrix stored in one triangle of ``a``."""
-    if hermitian or not is_complex(a.dtype):
-        return hermitian_norm1(a, lower)
-    xp = namespace(a)
-    if a.shape[0] == 0:
-        return 0.0
-    strict = xp.abs(xp.tril(a, k=-1) if lower else xp.triu(a, k=1))
-    diag = xp.abs(xp.linalg.diagonal(a))
-    return to_float(xp.max(xp.sum(strict, axis=0) + xp.sum(strict, axis=1) + diag))
+    return hermitian_norms(a, lower, hermitian=hermitian)[0]
 
 
 def ldl_compute(
@@ -108,20 +102,25 @@ def ldl_compute(
     ``warn_growth`` the :class:`PivotGrowthWarning` of
     :func:`ldl_growth_warning` is issued at the caller's line (for
     :func:`pivotal.ldl`, whose SciPy-style result cannot carry it).
+
+    A matrix outside LAPACK's safe range is factored as ``2**e A``
+    (``sytrf`` turns subnormal pivots into ``-inf``), and ``D`` is
+    multiplied back by ``2**-e``: the factors returned are those of ``A``
+    (``L`` is scale free).  See :mod:`pivotal.factorizations.scaling`.
     """
-    check_method(method, block_size)
     hermitian = bool(hermitian) or not is_complex(work.dtype)
-    if not warn_growth:
-        return _ldl_compute(work, lower, hermitian, block_size, method)
-    anorm = symmetric_norm1(work, lower, hermitian)  # before the factors overwrite work
+    e, anorm, _ = scale_into_range(work, lambda w: hermitian_norms(w, lower, hermitian=hermitian))
     res, algorithm = _ldl_compute(work, lower, hermitian, block_size, method)
-    warning = ldl_growth_warning(res, anorm)
-    if warning is not None:
-        warn_user(warning)
-    return res, algorithm
+    if warn_growth:
+        warning = ldl_growth_warning(res, anorm)  # both of 2^e A: the growth is scale invariant
+        if warning is not None:
+            warn_user(warning)
+    return ldl_scale_d(res, -e), algorithm
 
 
 def _ldl_compute(work: Any, lower: bool, hermitian: bool, block_size: int | None, method: str):
+    """Factor ``work`` as it is (``hermitian`` already resolved)."""
+    check_method(method, block_size)
     n = work.shape[0]
     if method in ("auto", "vendor") and block_size is None and n:
         backend = get_backend(work)
@@ -243,8 +242,11 @@ class LDL(Factorization):
         self.dtype = work.dtype
         self.lower = bool(lower)
         self.hermitian = bool(hermitian) or not is_complex(work.dtype)
-        self._anorm = symmetric_norm1(work, self.lower, self.hermitian)
-        self._res, self.algorithm = ldl_compute(work, self.lower, self.hermitian, block_size, method)
+        # The factored matrix is 2^e A, inside LAPACK's safe range (the base class undoes e).
+        self._scale, self._anorm, _ = scale_into_range(
+            work, lambda w: hermitian_norms(w, self.lower, hermitian=self.hermitian)
+        )
+        self._res, self.algorithm = _ldl_compute(work, self.lower, self.hermitian, block_size, method)
         self.info = int(self._res.info)
         self._unpacked = None
         self._fields = ("L" if self.lower else "U", "D", "p")
@@ -273,7 +275,7 @@ class LDL(Factorization):
     @property
     def D(self) -> Any:
         """Block diagonal factor with 1x1 and 2x2 blocks."""
-        return self._unpack()[1]
+        return self._unscaled(self._unpack()[1])
 
     def _triangular(self) -> Any:
         lu = self._unpack()[0]

@@ -19,9 +19,12 @@ from .._array import (
 )
 from .._backends import get_backend
 from .._permutations import perm_sign, perm_to_ipiv
+from .._scaling import ldexp
 from ..errors import PivotGrowthWarning, SingularMatrixError, warn_user
 from ..kernels.lu import PIVOTING, lu_kernel
-from .base import Factorization, check_method, factor_input, index_array, scalar_like
+from ..kernels.triangular import solve_in_range
+from .base import Factorization, _copy_as, check_method, factor_input, index_array, scalar_like
+from .scaling import factor_exponent, scale_into_range, scale_upper
 
 __all__ = [
     "GROWTH_BOUND_LIMIT",
@@ -60,13 +63,29 @@ class LUComputation:
     algorithm: str
 
 
-def lu_compute(work: Any, pivoting: str, block_size: int | None, method: str) -> LUComputation:
+def lu_compute(
+    work: Any, pivoting: str, block_size: int | None, method: str, *, amax: float | None = None
+) -> LUComputation:
     """Factor the working copy ``work`` in place with the selected algorithm.
 
     ``method="auto"`` uses the vendor routine (LAPACK ``getrf`` or
     ``torch.linalg.lu_factor``) when it supports the request, i.e. partial
     pivoting with no explicit ``block_size``; it is faster than our kernel.
+
+    A matrix outside LAPACK's safe range (``amax = max |a_ij|``, measured
+    here when not given) is factored as ``2**e A``: ``getrf`` flushes the
+    multipliers of a subnormal matrix to zero.  The factors returned are
+    those of ``A``: ``L`` is scale free and ``U`` is multiplied back by
+    ``2**-e`` (it has the size of ``A``, so it is representable).  See
+    :mod:`pivotal.factorizations.scaling`.
     """
+    e = factor_exponent(max_abs(work) if amax is None else amax, work.dtype)
+    res = _lu_compute(ldexp(work, e, inplace=True), pivoting, block_size, method)
+    scale_upper(res.lu, -e)
+    return res
+
+
+def _lu_compute(work: Any, pivoting: str, block_size: int | None, method: str) -> LUComputation:
     _check_pivoting(pivoting, block_size)
     vendor_ok = pivoting == "partial" and block_size is None
     if method == "vendor" and not vendor_ok:
@@ -90,6 +109,19 @@ def lu_compute(work: Any, pivoting: str, block_size: int | None, method: str) ->
     else:
         algorithm = f"kernel (blocked, block_size={block_size})"
     return LUComputation(res.lu, res.perm, res.cperm, res.info, algorithm)
+
+
+def _norm1_and_max(a: Any) -> tuple[float, float]:
+    """``(||a||_1, max |a_ij|)`` in one pass (zeros for an empty matrix; NaN propagates)."""
+    if not (a.shape[0] and a.shape[1]):
+        return 0.0, 0.0
+    if backend_name(a) == "numpy" and (a.flags.c_contiguous or a.flags.f_contiguous):
+        from .._backends.numpy import norm1_and_max
+
+        return norm1_and_max(a)
+    xp = namespace(a)
+    absa = xp.abs(a)
+    return to_float(xp.max(xp.sum(absa, axis=0))), to_float(xp.max(absa))
 
 
 def max_abs(a: Any) -> float:
@@ -206,14 +238,17 @@ def lu_solve_core(lu: Any, perm: np.ndarray, cperm: np.ndarray | None, b: Any, t
     """Solve ``op(A) x = b`` with ``A[perm][:, cperm] = L U``; ``b`` (n, k) is overwritten.
 
     ``solver(t, b, lower=, trans=, unit_diagonal=)`` is an in-place
-    triangular solver (BLAS ``trsm`` or pivotal's substitution kernel).
+    triangular solver (BLAS ``trsm`` or pivotal's substitution kernel).  A
+    ``U`` with subnormal pivots (factors of a subnormal matrix given by the
+    caller) is solved with in the safe range
+    (:func:`pivotal.kernels.triangular.solve_in_range`).
     """
     xp = namespace(lu)
     if trans == 0:
         # L U (Q^T x) = P b
         y = b[index_array(perm, b), :]
         solver(lu, y, lower=True, unit_diagonal=True)
-        solver(lu, y, lower=False)
+        solve_in_range(solver, lu, y, lower=False)
         if cperm is None:
             return y
         x = xp.empty_like(y)
@@ -221,7 +256,7 @@ def lu_solve_core(lu: Any, perm: np.ndarray, cperm: np.ndarray | None, b: Any, t
         return x
     # op(U) op(L) (P x) = Q^T b
     y = b if cperm is None else b[index_array(cperm, b), :]
-    solver(lu, y, lower=False, trans=trans)
+    solve_in_range(solver, lu, y, lower=False, trans=trans)
     solver(lu, y, lower=True, trans=trans, unit_diagonal=True)
     x = xp.empty_like(y)
     x[index_array(perm, b), :] = y
@@ -349,23 +384,13 @@ class LU(Factorization):
             work = np.array(a, dtype=working_dtype(a), order="F", copy=True)
         else:
             work = working_copy(a, overwrite=overwrite_a)
-        xp = namespace(work)
-        self._xp = xp
+        self._xp = namespace(work)
         self.shape = (int(work.shape[0]), int(work.shape[1]))
         self.dtype = work.dtype
         self.pivoting = pivoting
-        if not (work.shape[0] and work.shape[1]):
-            self._anorm = self._amax = 0.0
-        elif backend_name(work) == "numpy" and (work.flags.c_contiguous or work.flags.f_contiguous):
-            from .._backends.numpy import norm1_and_max
-
-            self._anorm, self._amax = norm1_and_max(work)
-        else:
-            absw = xp.abs(work)
-            self._amax = to_float(xp.max(absw))
-            self._anorm = to_float(xp.max(xp.sum(absw, axis=0)))
-            del absw
-        res = lu_compute(work, pivoting, block_size, method)
+        # The factored matrix is 2^e A, inside LAPACK's safe range (the base class undoes e).
+        self._scale, self._anorm, self._amax = scale_into_range(work, _norm1_and_max)
+        res = lu_compute(work, pivoting, block_size, method, amax=self._amax)
         self._lu = res.lu
         self._perm = res.perm
         self._cperm = res.cperm
@@ -383,8 +408,10 @@ class LU(Factorization):
 
     @property
     def lu(self) -> Any:
-        """Compact factors: ``U`` on and above the diagonal, ``L`` strictly below."""
-        return self._lu
+        """Compact factors: ``U`` on and above the diagonal, ``L`` strictly below (``lu_factor``'s form)."""
+        if not self._scale:
+            return self._lu
+        return scale_upper(_copy_as(self._lu, self.dtype, self._xp), -self._scale)
 
     @property
     def piv(self) -> np.ndarray:
@@ -406,7 +433,7 @@ class LU(Factorization):
     @property
     def U(self) -> Any:
         """Upper trapezoidal factor, shape ``(K, N)``."""
-        return lu_factors(self._lu)[1]
+        return self._unscaled(lu_factors(self._lu)[1])
 
     @property
     def p(self) -> Any:

@@ -16,6 +16,7 @@ from .._array import (
     promote_dtypes,
     to_float,
     unit_roundoff,
+    validate_rhs,
     working_copy,
     working_dtype,
 )
@@ -23,8 +24,10 @@ from .._backends import get_backend
 from .._permutations import perm_sign
 from ..errors import IllConditionedWarning, NotPositiveDefiniteError, SingularMatrixError
 from ..kernels import cholqr, gram_schmidt, householder, qrcp, rrqr, tsqr
-from ..kernels.condest import rcond_from
-from .base import Factorization, _copy_as, factor_input, index_array, inverse_norm1_estimate, scalar_like
+from ..kernels.condest import inv_onenormest, rcond_from
+from ..kernels.triangular import solve_in_range
+from .base import Factorization, _copy_as, factor_input, index_array, scalar_like
+from .scaling import scale_into_range
 
 __all__ = ["QR", "QR_METHODS", "QRComputation", "QRPivoted", "qr_compute", "select_qr_method"]
 
@@ -105,7 +108,12 @@ def _householder(
 
 
 def _triangular_rcond(r: Any) -> float:
-    """1-norm reciprocal condition estimate of a square upper triangular ``r``."""
+    """1-norm reciprocal condition estimate of a square upper triangular ``r``.
+
+    Estimated on ``2**e R`` when ``R`` lies outside the safe range
+    (:mod:`pivotal.factorizations.scaling`; ``rcond`` is scale invariant):
+    the inverse of a subnormal ``R`` overflows.
+    """
     n = r.shape[0]
     if n == 0:
         return 1.0
@@ -115,13 +123,19 @@ def _triangular_rcond(r: Any) -> float:
         return 0.0
     backend = get_backend(r)
 
+    def norms(t):
+        abst = xp.abs(t)
+        return to_float(xp.max(xp.sum(abst, axis=0))), to_float(xp.max(abst))
+
+    r = xp.triu(r)  # a copy, which may be scaled
+    _, anorm, _ = scale_into_range(r, norms)
+
     def solve(x, trans):
         y = _copy_as(x, r.dtype, xp)
         backend.trsm_inplace(r, y, lower=False, trans=trans)
         return y
 
-    est = inverse_norm1_estimate(lambda x: solve(x, 0), lambda x: solve(x, 2), n, dtype=r.dtype, like=r)
-    anorm = to_float(xp.max(xp.sum(xp.abs(xp.triu(r)), axis=0)))
+    est = inv_onenormest(lambda x: solve(x, 0), lambda x: solve(x, 2), n, dtype=r.dtype, like=r)
     return rcond_from(anorm, est, n=n)
 
 
@@ -389,12 +403,12 @@ class QR(Factorization):
             r = _copy_as(r, b.dtype, xp)
         if trans == 0:
             y = _copy_as(self.apply_q(b, trans=True), b.dtype, xp)
-            backend.trsm_inplace(r, y, lower=False)
+            solve_in_range(backend.trsm_inplace, r, y, lower=False)
             return y
         if trans == 1 and is_complex(self.dtype):
             return _copy_as(xp.conj(self._solve_qr(_copy_as(xp.conj(b), b.dtype, xp), 2)), b.dtype, xp)
         y = b
-        backend.trsm_inplace(r, y, lower=False, trans=2 if trans else 0)
+        solve_in_range(backend.trsm_inplace, r, y, lower=False, trans=2 if trans else 0)
         return _copy_as(self.apply_q(y), b.dtype, xp)
 
     def _failure_index(self) -> int | None:
@@ -434,6 +448,7 @@ class QR(Factorization):
                 f"QR.lstsq needs M >= N (got {m}x{n}); for underdetermined systems use "
                 "QRPivoted(A).lstsq or pivotal.lstsq (minimum-norm solutions)."
             )
+        b = self._lstsq_rhs(b)
         self._raise_if_failed("solve the least-squares problem")
         self._warn_if_unreliable()
         xp = self._xp
@@ -444,8 +459,20 @@ class QR(Factorization):
         r = self._r_square()
         if r.dtype != y2.dtype:
             r = _copy_as(r, y2.dtype, xp)
-        get_backend(y2).trsm_inplace(r, y2, lower=False)
+        solve_in_range(get_backend(y2).trsm_inplace, r, y2, lower=False)
         return xp.reshape(y2, (n,)) if vector else y2
+
+    def _lstsq_rhs(self, b: Any) -> Any:
+        """``b`` of ``lstsq`` as an array of the factors' backend: ``(M,)`` or ``(M, K)`` (lists accepted)."""
+        m = self.shape[0]
+        b = validate_rhs(b, m, check_finite=False)
+        if len(b.shape) > 2:
+            raise ValueError(
+                f"lstsq takes b of shape ({m},) or ({m}, K), got {tuple(b.shape)}; "
+                "solve the problems one at a time, or use pivotal.lstsq for a batch."
+            )
+        self._check_backend(b)
+        return b
 
     def _conditioning_warning(self) -> IllConditionedWarning | None:
         if min(self.shape) == 0:
@@ -677,7 +704,7 @@ class QRPivoted(QR):
         xp = self._xp
         n = self.shape[1]
         r = self.rank
-        c = self.apply_q(b, trans=True)
+        c = self.apply_q(self._lstsq_rhs(b), trans=True)
         vector = len(c.shape) == 1
         c2 = xp.reshape(c, (c.shape[0], 1)) if vector else c
         k = c2.shape[1]
@@ -689,7 +716,7 @@ class QRPivoted(QR):
             if t.dtype != dtype:
                 t = _copy_as(t, dtype, xp)
             z = _copy_as(c2[:r, :], dtype, xp)
-            get_backend(z).trsm_inplace(t, z, lower=False, trans=2)
+            solve_in_range(get_backend(z).trsm_inplace, t, z, lower=False, trans=2)
             y[:r, :] = z
             wq_d = wq if wq.dtype == dtype else _copy_as(wq, dtype, xp)
             tau_d = tau if tau.dtype == dtype else _copy_as(tau, dtype, xp)

@@ -17,6 +17,7 @@ from .._backends import get_backend
 from .._permutations import perm_sign
 from ..structure import detect_structure
 from .base import Factorization, _copy_as, factor_input, index_array, scalar_like
+from .scaling import scale_into_range
 
 __all__ = ["Diagonal", "Triangular"]
 
@@ -29,6 +30,15 @@ def _diag_slogdet(d: Any, dtype: Any, like: Any):
     if bool(xp.any(absd == 0)):
         return scalar_like(0.0, dtype, like), scalar_like(-math.inf, dtype, like, real=True)
     return xp.prod(d / absd), xp.sum(xp.log(absd))
+
+
+def _norm1_and_max(t: Any) -> tuple[float, float]:
+    """``(||t||_1, max |t_ij|)`` (zeros for an empty matrix)."""
+    if t.shape[0] == 0:
+        return 0.0, 0.0
+    xp = namespace(t)
+    abst = xp.abs(t)
+    return to_float(xp.max(xp.sum(abst, axis=0))), to_float(xp.max(abst))
 
 
 def _first_zero(d: Any) -> int:
@@ -212,12 +222,16 @@ class Triangular(Factorization):
         self.shape = (n, n)
         self.dtype = work.dtype
         if self.unit_diagonal:
-            # The diagonal is not read (it may hold anything, NaN included).
+            # The diagonal is not read (it may hold anything, NaN included).  Nothing is scaled:
+            # no pivot is inverted, and 2^e T would not have a unit diagonal.
             strict = xp.tril(work, k=-1) if self.lower else xp.triu(work, k=1)
             self._t = strict + xp.eye(n, dtype=work.dtype, device=device_of(work))
+            self._anorm = _norm1_and_max(self._t)[0]
         else:
+            # T itself is factored: 2^e T when T lies outside LAPACK's safe range (trsm inverts its
+            # diagonal; the base class undoes e).
             self._t = xp.tril(work) if self.lower else xp.triu(work)
-        self._anorm = to_float(xp.max(xp.sum(xp.abs(self._t), axis=0))) if n else 0.0
+            self._scale, self._anorm, _ = scale_into_range(self._t, _norm1_and_max)
         self.info = 0 if self.unit_diagonal else _first_zero(xp.linalg.diagonal(self._t))
         self.algorithm = "triangular"
         self._fields = ("T",)
@@ -230,7 +244,7 @@ class Triangular(Factorization):
     @property
     def T(self) -> Any:
         """The triangular matrix (the other triangle zero); ``a[p] == T``."""
-        return self._t
+        return self._unscaled(self._t)
 
     @property
     def p(self) -> Any:

@@ -36,6 +36,16 @@ arbitrarily poor (Higham 1988, sec. 4; Higham 2002, sec. 15.3), although in
 practice it is almost always within a factor 3 of ``||B||_1`` and often
 exact.
 
+A product that is not finite ends the estimate with ``inf``.  The probe
+vectors are finite, with entries of modulus at most 2, so Inf or NaN in a
+product means that it overflowed -- ``||B||_1`` is then beyond the overflow
+threshold over ``2n`` -- or that ``B`` itself is not finite.  For
+``B = A^{-1}`` this is what LAPACK's ``xGECON`` reports as ``rcond = 0``
+when its scaled solves would overflow.  (Carrying on would compare NaNs:
+the iteration then stops early with a finite, wrong estimate, for example
+``rcond = 0.2`` for ``I + 4 * superdiag`` of order 70 in float32, whose
+``rcond`` is ``4^-69``.)
+
 All vectors live in the backend and on the device of ``like`` (NumPy
 arrays or PyTorch tensors); only scalars and, for the block algorithm,
 ``n``-vectors of row maxima travel to the host.
@@ -118,7 +128,14 @@ class _Space:
         return self.xp.asarray(values, dtype=self.dtype if dtype is None else dtype, device=self.device)
 
     def call(self, fn: Apply, x: Any, what: str):
-        """Apply ``fn`` and check the shape of its result."""
+        """Apply ``fn``, check the shape of its result, and stop the estimate if it is not finite.
+
+        The probes are finite (entries of modulus at most 2), so a product
+        holding Inf or NaN overflowed (or ``B`` itself is not finite): the
+        norm is beyond what the dtype represents, and :class:`_NotFinite`
+        ends the estimate with ``inf``.  Going on would compare NaNs, which
+        ends the iteration early with a finite, wrong estimate.
+        """
         y = fn(x)
         if tuple(y.shape) != tuple(x.shape):
             raise ValueError(
@@ -130,11 +147,17 @@ class _Space:
                 f"{what} returned a {backend_name(y)} array for a {backend_name(x)} input; "
                 "return arrays of the backend of `like`."
             )
+        if not bool(self.xp.all(self.xp.isfinite(y))):
+            raise _NotFinite
         return y
 
     def col_norms1(self, y) -> np.ndarray:
         """1-norms of the columns of ``y`` (host float64)."""
         return to_numpy(self.xp.sum(self.xp.abs(y), axis=0)).astype(np.float64)
+
+
+class _NotFinite(Exception):
+    """A product ``B @ X`` or ``B^H @ X`` was not finite (raised by :meth:`_Space.call`)."""
 
 
 def _backend_of_dtype(dtype: Any) -> str:
@@ -417,7 +440,8 @@ def onenormest(
     -------
     float
         The estimate ``est <= ||B||_1`` (a lower bound, see the module
-        notes); ``0.0`` when ``n == 0``.
+        notes); ``0.0`` when ``n == 0``; ``inf`` when a product is not
+        finite (it overflowed).
 
     Raises
     ------
@@ -478,11 +502,14 @@ def onenormest(
     space = _Space(n, dtype, like)
     if n == 0:
         return 0.0
-    if t == 1:
-        return _lacn2(apply, apply_h, space, max_iter)
-    if t >= n:
-        return _exact(apply, space)
-    return _block(apply, apply_h, space, t, max_iter, _rng(random_state))
+    try:
+        if t == 1:
+            return _lacn2(apply, apply_h, space, max_iter)
+        if t >= n:
+            return _exact(apply, space)
+        return _block(apply, apply_h, space, t, max_iter, _rng(random_state))
+    except _NotFinite:
+        return math.inf
 
 
 def inv_onenormest(
@@ -506,7 +533,9 @@ def inv_onenormest(
     Returns
     -------
     float
-        A lower bound of ``||A^{-1}||_1``; ``0.0`` when ``n == 0``.
+        A lower bound of ``||A^{-1}||_1``; ``0.0`` when ``n == 0``; ``inf``
+        when a solve returned Inf or NaN (it overflowed: ``rcond_from``
+        then gives 0).
 
     References
     ----------

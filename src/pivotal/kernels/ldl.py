@@ -100,6 +100,7 @@ import numpy as np
 
 from .._array import namespace, to_numpy
 from .._backends import get_backend
+from .._scaling import ldexp
 from ..errors import SingularMatrixError
 
 __all__ = [
@@ -109,6 +110,7 @@ __all__ = [
     "ldl_abs_product_norm",
     "ldl_inertia",
     "ldl_kernel",
+    "ldl_scale_d",
     "ldl_slogdet",
     "ldl_solve",
     "ldl_unpack",
@@ -807,6 +809,37 @@ def ldl_unpack(result: LDLKernelResult) -> tuple[Any, Any, np.ndarray]:
         d = _copy(xp.flip(d, axis=(0, 1)), xp)
         perm = (n - 1 - perm[::-1]).astype(np.int64)
     return lu, d, perm
+
+
+def ldl_scale_d(result: LDLKernelResult, e: int) -> LDLKernelResult:
+    """Multiply ``D`` of compact factors by ``2**e`` in place: the factors of ``2**e A`` from those of ``A``.
+
+    ``L`` is scale free; ``D`` is the diagonal and, for each 2x2 block, the
+    entry below (above, for ``lower=False``) its first diagonal entry.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from pivotal.kernels.ldl import ldl_kernel, ldl_scale_d, ldl_unpack
+    >>> A = np.array([[0.0, 1.0, 2.0], [1.0, 0.0, 3.0], [2.0, 3.0, 0.0]])
+    >>> lu, d, perm = ldl_unpack(ldl_scale_d(ldl_kernel(A.copy(), lower=False), -3))
+    >>> np.allclose(lu @ d @ lu.T, A / 8)
+    True
+    """
+    c = result.factors
+    n = c.shape[0]
+    if not e or n == 0:
+        return result
+    idx = _index(np.arange(n), c)
+    c[idx, idx] = ldexp(c[idx, idx], e)
+    ipiv = np.asarray(result.ipiv, dtype=np.int64)
+    _, twos, _ = _steps(ipiv if result.lower else _reverse_ipiv(ipiv))
+    if twos:  # in the coordinates of the lower factorization (of J A J for lower=False)
+        t = np.asarray(twos, dtype=np.int64)
+        rows, cols = (t + 1, t) if result.lower else (n - 2 - t, n - 1 - t)
+        ri, ci = _index(rows, c), _index(cols, c)
+        c[ri, ci] = ldexp(c[ri, ci], e)
+    return result
 
 
 def ldl_abs_product_norm(result: LDLKernelResult) -> float:

@@ -9,12 +9,22 @@ sides with one matrix product (BLAS-3).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
-from .._array import namespace
+import numpy as np
+
+from .._array import namespace, real_dtype, to_float
+from .._scaling import ldexp, max_abs, scale_exponent
 from ..errors import SingularMatrixError
 
-__all__ = ["DEFAULT_TRSM_BLOCK", "first_zero_diagonal", "trsm_blocked", "trsv_unblocked"]
+__all__ = [
+    "DEFAULT_TRSM_BLOCK",
+    "first_zero_diagonal",
+    "solve_in_range",
+    "trsm_blocked",
+    "trsv_unblocked",
+]
 
 DEFAULT_TRSM_BLOCK = 64
 
@@ -123,3 +133,63 @@ def trsm_blocked(
         elif j0 > 0:
             b[:j0, :] -= tt[:j0, j0:j1] @ b[j0:j1, :]
     return b
+
+
+def _smallest_normal(dtype: Any) -> float:
+    dtype = real_dtype(dtype)
+    if hasattr(dtype, "is_floating_point"):  # a torch dtype
+        import torch
+
+        return float(torch.finfo(dtype).tiny)
+    return float(np.finfo(np.dtype(dtype)).tiny)
+
+
+def solve_in_range(
+    solver: Callable[..., Any], t: Any, b: Any, *, lower: bool, trans: int = 0, unit_diagonal: bool = False
+) -> Any:
+    """``solver(t, b, ...)``, done on ``2**e t`` when the diagonal of ``t`` is subnormal; overwrites ``b``.
+
+    BLAS ``xTRSM`` (and LAPACK's ``xGETRS``/``xGBTRS``, which call it)
+    multiplies by the reciprocals of the diagonal entries; for a subnormal
+    entry the reciprocal overflows and the solution is NaN, although the
+    system may be perfectly well conditioned (``t`` of order ``1e-310``).
+    When a diagonal entry is nonzero and below the smallest normal number,
+    the triangle is copied and scaled by ``2**e``
+    (:func:`pivotal._scaling.scale_exponent`: ``max |t_ij|`` just inside the
+    safe range, an exact scaling for such a ``t``), the system
+    ``op(2**e t) y = b`` is solved and ``x = 2**e y``, which is in range
+    whenever ``x`` is (see :mod:`pivotal.factorizations.scaling`).  A
+    diagonal in the normal range costs one pass over the diagonal and
+    nothing else.
+
+    ``solver(t, b, *, lower, trans, unit_diagonal)`` is an in-place
+    triangular solver (BLAS ``trsm`` or :func:`trsm_blocked`); only the
+    ``lower`` (or upper) triangle of ``t`` is read, so ``t`` may hold other
+    data in the other triangle (compact LU factors).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from scipy.linalg import solve_triangular
+    >>> from pivotal.kernels.triangular import solve_in_range
+    >>> def blas(t, b, *, lower, trans=0, unit_diagonal=False):
+    ...     b[...] = solve_triangular(t, b, lower=lower, trans=trans, unit_diagonal=unit_diagonal)
+    ...     return b
+    >>> t = np.array([[2.0, 1.0], [0.0, 4.0]]) * 2.0**-1060
+    >>> b = t.T @ np.ones((2, 1))
+    >>> solve_in_range(blas, t, b, lower=False, trans=1).ravel()
+    array([1., 1.])
+    """
+    n = t.shape[0]
+    if unit_diagonal or n == 0 or 0 in b.shape:
+        return solver(t, b, lower=lower, trans=trans, unit_diagonal=unit_diagonal)
+    xp = namespace(t)
+    dmin = to_float(xp.min(xp.abs(xp.linalg.diagonal(t))))
+    if not 0 < dmin < _smallest_normal(t.dtype):  # also NaN: nothing to rescue
+        return solver(t, b, lower=lower, trans=trans)
+    tri = xp.tril(t) if lower else xp.triu(t)  # a new array, the other triangle zero
+    e = scale_exponent(max_abs(tri), t.dtype)
+    if e == 0:  # max |t_ij| in range, a pivot below it by 1e162 or more: nothing scaling can do
+        return solver(t, b, lower=lower, trans=trans)
+    solver(ldexp(tri, e, inplace=True), b, lower=lower, trans=trans)
+    return ldexp(b, e, inplace=True)
