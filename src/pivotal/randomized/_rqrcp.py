@@ -264,7 +264,7 @@ def _hqrrp(work: Any, b: int, d: int, random_state: Any) -> tuple[Any, np.ndarra
     blocked = kmax > 2 * b
     if blocked:
         g = standard_normal((d, m), like=work, dtype=work.dtype, random_state=random_state)
-        y = householder._product(g, work, xp, backend)  # d x n
+        y = _sketch(g, work, backend)  # d x n
         while kmax - j > 2 * b:
             # (a) b pivots from QRCP of the trailing sketch, swapped to the front
             _, _, piv = _qrcp_of(y[:, j:], backend)
@@ -307,6 +307,16 @@ def _hqrrp(work: Any, b: int, d: int, random_state: Any) -> tuple[Any, np.ndarra
     else:
         algorithm = f"qrcp (min(m, n) = {kmax} <= 2 * block_size = {2 * b}: nothing to block)"
     return tau, perm, algorithm
+
+
+def _sketch(g: Any, work: Any, backend) -> Any:
+    """``Y = G A``; column-major on NumPy, so that LAPACK's QRCP of ``Y[:, j:]`` reads it in place."""
+    if isinstance(work, np.ndarray):
+        y = np.zeros((g.shape[0], work.shape[1]), dtype=work.dtype, order="F")
+        backend.gemm_update(y, g, work)  # y = -G A
+        np.negative(y, out=y)
+        return y
+    return householder._product(g, work, namespace(work), backend)
 
 
 def _scale_into_safe_range(work: Any) -> int:
