@@ -102,10 +102,10 @@ __all__ = [
 DEFAULT_BLOCK_SIZE = 128
 """Panel width of the hybrid recursive QR (:func:`geqrf_recursive`)."""
 
-RECURSIVE_LEAF = 16
+RECURSIVE_LEAF = 32
 """Recursive panels at most this wide are factored by the unblocked algorithm."""
 
-BLOCKED_NB = 32
+BLOCKED_NB = 64
 """Panel width of :func:`geqrf_blocked` when the default picks it."""
 
 UNBLOCKED_MAX_SIZE = 200 * 200
@@ -668,7 +668,7 @@ def default_qr_variant(m: int, n: int) -> tuple[str, int]:
     --------
     >>> from pivotal.kernels.householder import default_qr_variant
     >>> default_qr_variant(100, 100), default_qr_variant(20000, 200), default_qr_variant(4000, 4000)
-    (('geqr2', 1), ('geqrf_blocked', 32), ('geqrf_recursive', 128))
+    (('geqr2', 1), ('geqrf_blocked', 64), ('geqrf_recursive', 128))
     """
     if m * n <= UNBLOCKED_MAX_SIZE:
         return "geqr2", 1
@@ -689,7 +689,7 @@ def householder_qr(a: Any, block_size: int | None = None) -> Any:
     block_size : int or None, optional
         ``None`` (default): the fastest variant for the shape
         (:func:`default_qr_variant`): :func:`geqr2` for small matrices,
-        :func:`geqrf_blocked` with ``nb = 32`` up to ``min(m, n) ~ 1000``,
+        :func:`geqrf_blocked` with ``nb = 64`` up to ``min(m, n) ~ 1000``,
         the hybrid recursive :func:`geqrf_recursive` beyond.  ``1``: the
         textbook algorithm (:func:`geqr2`).  ``nb > 1``: LAPACK's blocked
         algorithm with panels of ``nb`` columns (:func:`geqrf_blocked`).
