@@ -488,6 +488,91 @@ def breakdown_qr(n: int, repeat: int) -> None:
     )
 
 
+def breakdown_lu(n: int, repeat: int) -> None:
+    """Our LU kernel at ``n``: leaves, row interchanges, triangular solves and updates, and what surrounds them."""
+    import pivotal.decompositions as dec
+    from pivotal.kernels import lu as klu
+
+    a = np.random.default_rng(0).standard_normal((n, n))
+    t_peer = _median_time(lambda: sl.lu_factor(a, check_finite=False), repeat)
+    t_total = _median_time(lambda: pv.lu_factor(a, check_finite=False, method="kernel"), repeat)
+    tm = _Timer()
+    tm.wrap(klu, "_leaf", "leaves: our unblocked LU (Python loop, dger)")
+    tm.wrap(klu, "_permute_rows", "row interchanges outside the leaves")
+    tm.wrap(klu, "_panel_update", "trsm + gemm updates (BLAS-3)")
+    for name, label in (
+        ("working_copy", "working copy of A"),
+        ("max_abs", "max |a_ij| pass (scaling, growth)"),
+        ("warn_on_growth", "growth check on U"),
+        ("lu_compute", None),
+    ):
+        if label is not None and hasattr(dec, name):
+            tm.wrap(dec, name, label)
+    t0 = time.perf_counter()
+    pv.lu_factor(a, check_finite=False, method="kernel")
+    t_instr = time.perf_counter() - t0
+    tm.restore()
+    print(
+        f"\nlu_factor(A, method='kernel'), {n}x{n}: median {t_total:.3f}s; scipy lu_factor {t_peer:.3f}s "
+        f"(ratio {t_total / t_peer:.2f}); one instrumented run:"
+    )
+    tm.report(t_instr, "  lu_factor")
+
+
+def breakdown_mixed(n: int, kappa: float = 1e3, top: int = 18) -> None:
+    """``solve(A, b, refine="mixed")`` at ``n`` under cProfile: the functions that take the time (cumulative)."""
+    import cProfile
+    import pstats
+
+    rng = np.random.default_rng(0)
+    a = pv.gallery.randsvd(n, kappa, 3, random_state=rng)
+    b = a @ rng.standard_normal(n)
+    t_peer = _median_time(lambda: sl.solve(a, b), 3)
+    t_ours = _median_time(lambda: pv.solve(a, b, refine="mixed"), 3)
+    a32 = a.astype(np.float32)
+    t_sgetrf = _median_time(lambda: lapack.sgetrf(a32), 3)
+    t_dgetrf = _median_time(lambda: lapack.dgetrf(a), 3)
+    prof = cProfile.Profile()
+    prof.enable()
+    pv.solve(a, b, refine="mixed")
+    prof.disable()
+    print(
+        f"\nsolve(A, b, refine='mixed'), {n}x{n}, kappa {kappa:.0e}: median {t_ours:.3f}s; scipy solve "
+        f"{t_peer:.3f}s (speed-up {t_peer / t_ours:.2f}); LAPACK alone: sgetrf {t_sgetrf:.3f}s, "
+        f"dgetrf {t_dgetrf:.3f}s (dgetrf/sgetrf {t_dgetrf / t_sgetrf:.2f}); ours beyond sgetrf "
+        f"{t_ours - t_sgetrf:.3f}s. Under cProfile (cumulative, pivotal and LAPACK/BLAS frames):"
+    )
+    stats = pstats.Stats(prof)
+    rows = []
+    for (file, line, func), (_, ncalls, tt, ct, _) in stats.stats.items():
+        if "pivotal" in file or "scipy" in file or file == "~":
+            rows.append((ct, tt, ncalls, f"{os.path.basename(file)}:{line}({func})" if file != "~" else func))
+    for ct, tt, ncalls, name in sorted(rows, reverse=True)[:top]:
+        print(f"    {name[:70]:70s} cum {ct:7.3f}s  own {tt:7.3f}s  ({ncalls} calls)")
+    refine_mod = sys.modules.get("pivotal.refine")
+    if refine_mod is not None and hasattr(refine_mod, "_working_rcond"):
+        # diagnostic only: the same solve when the working-precision rcond is taken from the
+        # float32 factors (what the certificate costs, not a proposal to drop it)
+        orig = refine_mod._working_rcond
+
+        def without():
+            refine_mod._working_rcond = lambda prob, run: run.F.rcond()
+            try:
+                return pv.solve(a, b, refine="mixed")
+            finally:
+                refine_mod._working_rcond = orig
+
+        t_peer2, t_with, t_without = paired_medians(
+            [lambda: sl.solve(a, b), lambda: pv.solve(a, b, refine="mixed"), without], 3
+        )
+        print(
+            f"  paired: scipy {t_peer2:.3f}s, mixed {t_with:.3f}s (speed-up {t_peer2 / t_with:.2f}), mixed with "
+            f"refine._working_rcond replaced by the float32 factors' rcond {t_without:.3f}s (speed-up "
+            f"{t_peer2 / t_without:.2f}); rcond(float32 LU) = {pv.LU(a32).rcond():.2e}, "
+            f"theta = n u_32 / rcond = {n * 2.0**-24 / pv.LU(a32).rcond():.3g}"
+        )
+
+
 # --------------------------------------------------------------------------- sweep over BLAS kernels
 
 
@@ -555,8 +640,14 @@ def main() -> None:
             print(json.dumps({"row": "gemm", **rates}) if args.json else f"dgemm GFLOP/s: {rates}")
         table(args.rows, args.repeat, sizes, args.json, not args.no_accuracy)
     elif args.which == "breakdown":
-        breakdown_qr(sizes["qr"], args.repeat)
-        breakdown_rqrcp(sizes["rqrcp"], max(1, args.repeat - 2))
+        if "qr" in args.rows:
+            breakdown_qr(sizes["qr"], args.repeat)
+        if "rqrcp" in args.rows:
+            breakdown_rqrcp(sizes["rqrcp"], max(1, args.repeat - 2))
+        if "lu" in args.rows:
+            breakdown_lu(sizes["lu"], args.repeat)
+        if "mixed" in args.rows:
+            breakdown_mixed(sizes["mixed"])
     else:
         sweep(args.coretypes, args.threads, args.rows, args.repeat, sizes)
 
