@@ -191,20 +191,20 @@ def row_mixed(n: int, repeat: int, kappa: float = 1e3) -> dict[str, Any]:
     }
 
 
-def row_rqrcp(n: int, repeat: int, accuracy: bool = True) -> dict[str, Any]:
+def row_rqrcp(n: int, repeat: int, accuracy: bool = True, block_size: int | None = None) -> dict[str, Any]:
     a = np.random.default_rng(0).standard_normal((n, n))
     t_geqrf, t_peer, t_ours = paired_medians(
         [
             lambda: sl.qr(a, mode="r", check_finite=False),
             lambda: sl.qr(a, pivoting=True, mode="r", check_finite=False),
-            lambda: rqrcp(a, mode="r", random_state=0, check_finite=False),
+            lambda: rqrcp(a, mode="r", block_size=block_size, random_state=0, check_finite=False),
         ],
         repeat,
     )
     out = {
         "row": "rqrcp",
         "n": n,
-        "what": "scipy qr(pivoting=True, mode='r') / rqrcp(mode='r')",
+        "what": f"scipy qr(pivoting=True, mode='r') / rqrcp(mode='r', block_size={block_size})",
         "peer": t_peer,
         "ours": t_ours,
         "ratio": t_peer / t_ours,
@@ -214,7 +214,7 @@ def row_rqrcp(n: int, repeat: int, accuracy: bool = True) -> dict[str, Any]:
     }
     if accuracy:
         (qr_s, tau_s), _, p_s = sl.qr(a, pivoting=True, mode="raw", check_finite=False)
-        res = rqrcp(a, mode="raw", random_state=0, check_finite=False)
+        res = rqrcp(a, mode="raw", block_size=block_size, random_state=0, check_finite=False)
         out["acc_peer"] = _qr_probe(a[:, p_s], qr_s, tau_s)
         out["acc_ours"] = _qr_probe(a[:, res.P], res.qr, res.tau)
         out["rank_peer"] = _rank(np.diag(qr_s), a.shape)
@@ -240,7 +240,9 @@ def _print_row(r: dict[str, Any]) -> None:
     )
 
 
-def table(rows, repeat: int, sizes: dict[str, int], as_json: bool, accuracy: bool) -> list[dict]:
+def table(
+    rows, repeat: int, sizes: dict[str, int], as_json: bool, accuracy: bool, block_size: int | None = None
+) -> list[dict]:
     out = []
     for name in rows:
         n = sizes[name]
@@ -251,7 +253,7 @@ def table(rows, repeat: int, sizes: dict[str, int], as_json: bool, accuracy: boo
         elif name == "mixed":
             r = row_mixed(n, repeat)
         else:
-            r = row_rqrcp(n, max(1, repeat - 2), accuracy)
+            r = row_rqrcp(n, max(1, repeat - 2), accuracy, block_size)
         r["load"] = os.getloadavg() if hasattr(os, "getloadavg") else None
         out.append(r)
         print(json.dumps(r) if as_json else "", end="\n" if as_json else "", flush=True)
@@ -576,7 +578,9 @@ def breakdown_mixed(n: int, kappa: float = 1e3, top: int = 18) -> None:
 # --------------------------------------------------------------------------- sweep over BLAS kernels
 
 
-def sweep(coretypes, threads, rows, repeat: int, sizes: dict[str, int]) -> None:
+def sweep(
+    coretypes, threads, rows, repeat: int, sizes: dict[str, int], block_size: int | None = None
+) -> None:
     print(
         f"{'kernel':12s} {'threads':>7s} {'rank-64 GF/s':>12s} {'gemm GF/s':>10s}  ratios (as in the table)"
     )
@@ -597,6 +601,8 @@ def sweep(coretypes, threads, rows, repeat: int, sizes: dict[str, int]) -> None:
                 str(repeat),
             ]
             cmd += ["--rows", *rows] + [f"--n-{r}={sizes[r]}" for r in rows] + ["--gemm"]
+            if block_size is not None:
+                cmd += ["--block-size", str(block_size)]
             out = subprocess.run(cmd, env=env, capture_output=True, text=True, check=False)
             if out.returncode:
                 print(f"{core:12s} {nt:>7d}  failed: {out.stderr.strip().splitlines()[-1:]}")
@@ -628,6 +634,7 @@ def main() -> None:
     parser.add_argument("--json", action="store_true", help="table: one JSON object per row")
     parser.add_argument("--no-accuracy", action="store_true", help="table: skip rqrcp's accuracy calls")
     parser.add_argument("--gemm", action="store_true", help="table: also print the dgemm rates")
+    parser.add_argument("--block-size", type=int, default=None, help="rqrcp's block_size (default: its own)")
     parser.add_argument("--coretypes", nargs="+", default=["Prescott", "Sandybridge", "Haswell"])
     parser.add_argument("--threads", type=int, nargs="+", default=[1])
     args = parser.parse_args()
@@ -638,7 +645,7 @@ def main() -> None:
         if args.gemm:
             rates = gemm_rates()
             print(json.dumps({"row": "gemm", **rates}) if args.json else f"dgemm GFLOP/s: {rates}")
-        table(args.rows, args.repeat, sizes, args.json, not args.no_accuracy)
+        table(args.rows, args.repeat, sizes, args.json, not args.no_accuracy, args.block_size)
     elif args.which == "breakdown":
         if "qr" in args.rows:
             breakdown_qr(sizes["qr"], args.repeat)
@@ -649,7 +656,7 @@ def main() -> None:
         if "mixed" in args.rows:
             breakdown_mixed(sizes["mixed"])
     else:
-        sweep(args.coretypes, args.threads, args.rows, args.repeat, sizes)
+        sweep(args.coretypes, args.threads, args.rows, args.repeat, sizes, args.block_size)
 
 
 if __name__ == "__main__":
