@@ -36,9 +36,13 @@ Algorithms
   products.
 
 ``block_size=None`` picks the fastest of these for the shape
-(:func:`default_qr_variant`); with NumPy on a 2-core x86 VM (OpenBLAS) it
-took 0.9x the time of ``scipy.linalg.qr(mode='raw')`` (LAPACK ``dgeqrf``)
-for square ``n = 2000`` and ``4000``, and 1.1-1.3x for ``20000 x 200``.
+(:func:`default_qr_variant`); with NumPy on one x86 core (OpenBLAS Haswell
+kernels) it took 1.0-1.3x the time of ``scipy.linalg.qr(mode='raw')``
+(LAPACK ``dgeqrf``) for square ``n = 2000``, 0.8x for ``n = 4000`` and
+0.85x for ``20000 x 600``.  What does not run at ``gemm`` speed is mostly
+the Python loop of the unblocked leaves (about 60 us per column), so the
+ratio grows on machines with faster BLAS-3 (``benchmarks/RESULTS.md``,
+issue 11).
 
 NumPy panels are factored in a column-major copy (the kernels usually see
 row-major arrays, whose columns are strided); the trailing updates work in

@@ -62,14 +62,18 @@ matrices preconditions CholeskyQR with the sketch's ``R`` instead of running
 Householder updates; HQRRP handles tall matrices at the cost of blocked
 Householder QR.
 
-Speed.  On a shared 2-core x86 VM (NumPy, single-threaded OpenBLAS,
-``benchmarks/bench_rqrcp.py``) the full factorization of a 4000 x 4000
-matrix took 0.32-0.41x the time of ``scipy.linalg.qr(A, pivoting=True,
-mode="r")`` (LAPACK ``dgeqp3``), 1.0-1.3x that of unpivoted ``dgeqrf``
-(the natural lower bound for a pivoted Householder QR); with ``mode="economic"`` both
-also form ``Q`` (``?orgqr``), and the ratio was 0.5-0.6x.  At ``n = 2000``
-the gap to ``dgeqp3`` is smaller (0.47-0.63x), as its matrix-vector
-products still run from cache.
+Speed.  On one core of a shared x86 VM (NumPy, OpenBLAS Haswell kernels,
+``benchmarks/bench_rqrcp.py`` and ``bench_overheads.py``) the full
+factorization of a 4000 x 4000 Gaussian matrix (``mode="r"``) took
+0.34-0.40x the time of ``scipy.linalg.qr(A, pivoting=True, mode="r")``
+(LAPACK ``dgeqp3``) and 0.93-1.11x that of unpivoted ``dgeqrf`` (under
+three OpenBLAS kernels; the
+natural lower bound for a pivoted Householder QR); with ``mode="economic"``
+both also form ``Q`` (``?orgqr``), and the ratio was 0.5-0.6x.  About 77%
+of the time is BLAS-3 (72% the trailing update) and 14% LAPACK's QRCP of the
+sketch and of the panels (BLAS-2 on small operands), which does not speed
+up with more cores or wider SIMD as ``dgeqrf`` does: the ratio to ``dgeqrf``
+grows on such machines (``benchmarks/RESULTS.md``, issue 11).
 
 Backends: NumPy arrays and PyTorch tensors (CPU or GPU) are computed in
 place; JAX arrays are computed on the host and converted back.  The small
