@@ -66,14 +66,14 @@ Speed.  On one core of a shared x86 VM (NumPy, OpenBLAS Haswell kernels,
 ``benchmarks/bench_rqrcp.py`` and ``bench_overheads.py``) the full
 factorization of a 4000 x 4000 Gaussian matrix (``mode="r"``) took
 0.34-0.40x the time of ``scipy.linalg.qr(A, pivoting=True, mode="r")``
-(LAPACK ``dgeqp3``) and 0.93-1.11x that of unpivoted ``dgeqrf`` (under
-three OpenBLAS kernels; the
-natural lower bound for a pivoted Householder QR); with ``mode="economic"``
-both also form ``Q`` (``?orgqr``), and the ratio was 0.5-0.6x.  About 77%
-of the time is BLAS-3 (72% the trailing update) and 14% LAPACK's QRCP of the
-sketch and of the panels (BLAS-2 on small operands), which does not speed
-up with more cores or wider SIMD as ``dgeqrf`` does: the ratio to ``dgeqrf``
-grows on such machines (``benchmarks/RESULTS.md``, issue 11).
+(LAPACK ``dgeqp3``) and, under three OpenBLAS kernels, 0.93-1.11x that of
+unpivoted ``dgeqrf`` (the natural lower bound for a pivoted Householder
+QR); with ``mode="economic"`` both also form ``Q`` (``?orgqr``), and the
+ratio was 0.5-0.6x.  About 77% of the time is BLAS-3 (72% the trailing
+update) and 14% LAPACK's QRCP of the sketch and of the panels (BLAS-2 on
+small operands), which does not speed up with more cores or wider SIMD as
+``dgeqrf`` does: the ratio to ``dgeqrf`` grows on such machines
+(``benchmarks/RESULTS.md``, issue 11).
 
 Backends: NumPy arrays and PyTorch tensors (CPU or GPU) are computed in
 place; JAX arrays are computed on the host and converted back.  The small
