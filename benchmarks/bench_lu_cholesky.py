@@ -106,8 +106,8 @@ def bench_blocking(n: int, repeat: int, rng) -> None:
     for label, bs in (("block_size=1 ", 1), ("block_size=64", 64), ("recursive    ", None)):
         t_lu, t_ch = paired_medians(
             [
-                lambda: pv.lu_factor(A, method="kernel", block_size=bs),
-                lambda: pv.cholesky(S, method="kernel", block_size=bs),
+                lambda bs=bs: pv.lu_factor(A, method="kernel", block_size=bs),
+                lambda bs=bs: pv.cholesky(S, method="kernel", block_size=bs),
             ],
             repeat,
         )

@@ -50,8 +50,8 @@ def bench_tall(sizes, m: int, repeat: int, kappa: float) -> None:
         A = pv.gallery.randsvd(n, kappa, 3, m=m, random_state=rng)
         t_s, t_o = paired_medians(
             [
-                lambda: sl.qr(A, mode="economic", check_finite=False),
-                lambda: pv.qr(A, mode="economic", check_finite=False),
+                lambda A=A: sl.qr(A, mode="economic", check_finite=False),
+                lambda A=A: pv.qr(A, mode="economic", check_finite=False),
             ],
             repeat,
         )
@@ -72,8 +72,8 @@ def bench_square(sizes, repeat: int) -> None:
         A = rng.standard_normal((n, n))
         t_s, t_o = paired_medians(
             [
-                lambda: sl.qr(A, mode="raw", check_finite=False),
-                lambda: pv.qr(A, mode="raw", method="householder", check_finite=False),
+                lambda A=A: sl.qr(A, mode="raw", check_finite=False),
+                lambda A=A: pv.qr(A, mode="raw", method="householder", check_finite=False),
             ],
             repeat,
         )
@@ -94,17 +94,20 @@ def bench_lstsq(shapes, repeat: int, kappa: float) -> None:
         b = A @ x_true + 1e-6 * rng.standard_normal(m)
         x_ref = np.linalg.lstsq(A, b, rcond=None)[0]
         t_s, t_o = paired_medians(
-            [lambda: sl.lstsq(A, b, check_finite=False), lambda: pv.lstsq(A, b, check_finite=False)],
+            [
+                lambda A=A, b=b: sl.lstsq(A, b, check_finite=False),
+                lambda A=A, b=b: pv.lstsq(A, b, check_finite=False),
+            ],
             repeat,
         )
         xs = sl.lstsq(A, b)[0]
         xo = pv.lstsq(A, b)[0]
 
-        def berr(x):
+        def berr(x, A=A, b=b):
             r = b - A @ x
             return float(np.linalg.norm(A.T @ r) / (np.linalg.norm(A, 2) ** 2 * np.linalg.norm(x)))
 
-        def ferr(x):
+        def ferr(x, x_ref=x_ref):
             return float(np.linalg.norm(x - x_ref) / np.linalg.norm(x_ref))
 
         print(

@@ -184,7 +184,7 @@ def bench_case(
     fns = [fn for _, fn in ours + peers]
     times = paired_medians(fns, repeat)
     results = {}
-    for (name, fn), t in zip(ours + peers, times):
+    for (name, fn), t in zip(ours + peers, times, strict=True):
         U, s, Vh = fn()
         e2 = (spectral_error(A, U, s, Vh) if gram is None else spectral_error_gram(A, gram, U, s, Vh)) / opt2
         ef = frobenius_error(A, U, s, Vh) / optf

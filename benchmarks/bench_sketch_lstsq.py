@@ -107,7 +107,7 @@ def bench(m: int, n: int, kappas, repeat: int, sketch_size: int | None) -> None:
         _, info = sketch_lstsq(A, b, sketch_size=sketch_size, random_state=0, return_info=True)
         t_gelsd = times[0]
         print(f"{m}x{n} kappa={kappa:.0e}  (problem + reference SVD {setup:.1f}s)")
-        for (name, fn), t in zip(solvers.items(), times):
+        for (name, fn), t in zip(solvers.items(), times, strict=True):
             print(
                 f"  {name:13s} {t:8.3f}s  speed-up vs gelsd {t_gelsd / t:5.2f}x  "
                 f"backward error {be(fn()) / U:6.2f} u"

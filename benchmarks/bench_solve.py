@@ -54,7 +54,11 @@ def bench_report(sizes, repeats):
     for n in sizes:
         A, b, x_true = _problem(n, 1e3)
         t_sp, t_plain, t_rep = paired_medians(
-            [lambda: sl.solve(A, b), lambda: pv.solve(A, b), lambda: pv.solve(A, b, return_report=True)],
+            [
+                lambda A=A, b=b: sl.solve(A, b),
+                lambda A=A, b=b: pv.solve(A, b),
+                lambda A=A, b=b: pv.solve(A, b, return_report=True),
+            ],
             repeats,
         )
         x_sp = sl.solve(A, b)
@@ -76,7 +80,7 @@ def bench_mixed(sizes, kappas, repeats):
         for kappa in kappas:
             A, b, x_true = _problem(n, kappa)
             t_sp, t_mx = paired_medians(
-                [lambda: sl.solve(A, b), lambda: pv.solve(A, b, refine="mixed")], repeats
+                [lambda A=A, b=b: sl.solve(A, b), lambda A=A, b=b: pv.solve(A, b, refine="mixed")], repeats
             )
             x_sp = sl.solve(A, b)
             x, rep = pv.solve(A, b, refine="mixed", return_report=True)

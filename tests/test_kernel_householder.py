@@ -109,7 +109,7 @@ def test_recursive_and_blocked_paths_with_many_panels(backend, dtype, shape):
         lambda a: geqrf_recursive(a, block_size=16, leaf=2),
         lambda a: geqrf_recursive(a, block_size=37, leaf=5),
         lambda a: geqrf_blocked(a, 12),
-        lambda a: householder_qr(a),
+        householder_qr,
     ):
         qr = to_backend(A.copy(), backend)
         tau = run(qr)
@@ -133,7 +133,7 @@ def test_variants_agree_to_roundoff(dtype, shape):
     for run in (
         lambda a: geqrf_blocked(a, 4),
         lambda a: geqrf_recursive(a, 8, 3),
-        lambda a: householder_qr(a),
+        householder_qr,
     ):
         qr = A.copy()
         tau = run(qr)
@@ -239,16 +239,16 @@ def test_form_q_fewer_columns_and_errors():
         np.testing.assert_allclose(
             form_q(qr, tau, ncols), Q[:, :ncols], rtol=0, atol=2 * THRESH * 8 * u_of(np.float64)
         )
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="ncols must satisfy"):
         form_q(qr, tau, 9)
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="ncols must satisfy"):
         form_q(qr, tau, -1)
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="c has shape"):
         apply_q(qr, tau, np.eye(7))
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="side must be"):
         apply_q(qr, tau, np.eye(8), side="middle")
     for bad in (0, -2, 2.5, "4"):
-        with pytest.raises(ValueError):
+        with pytest.raises(ValueError, match="block_size must be a positive integer"):
             householder_qr(A.copy(), bad)
 
 
@@ -319,23 +319,32 @@ def test_larfg_tiny_column_is_rescaled(dtype):
     assert np.isfinite(beta) and abs(abs(beta) / big - np.sqrt(2)) < 8 * fi.eps
 
 
+def _reflectors(seed, shape, dtype, backend):
+    """Compact reflectors ``(v, tau)`` of a random matrix, from :func:`geqr2`."""
+    v = to_backend(random_matrix(np.random.default_rng(seed), shape, dtype), backend)
+    return v, geqr2(v)
+
+
+def _reflector_product(v, tau):
+    """``(V, H_0 ... H_{k-1})`` in wide precision from compact reflectors ``v`` and host ``tau``."""
+    m, k = v.shape
+    V = np.tril(widen(to_np(v)), -1) + np.eye(m, k)
+    H = np.eye(m, dtype=V.dtype)
+    for j in range(k):
+        H = H @ (np.eye(m) - tau[j] * np.outer(V[:, j], V[:, j].conj()))
+    return V, H
+
+
 @pytest.mark.parametrize("backend", BACKENDS)
 @pytest.mark.parametrize("dtype", DTYPES)
 def test_larft_larfb_represent_the_product(backend, dtype):
-    rng = np.random.default_rng(12)
-    A = random_matrix(rng, (9, 4), dtype)
-    v = to_backend(A.copy(), backend)
-    tau = geqr2(v)
+    v, tau = _reflectors(12, (9, 4), dtype, backend)
     t = larft(v, tau)
-    V = np.tril(widen(to_np(v)), -1) + np.eye(9, 4)
-    tn = widen(to_np(tau))
-    H = np.eye(9, dtype=V.dtype)
-    for j in range(4):
-        H = H @ (np.eye(9) - tn[j] * np.outer(V[:, j], V[:, j].conj()))
+    V, H = _reflector_product(v, widen(to_np(tau)))
     T = widen(to_np(t))
     assert np.allclose(np.tril(T, -1), 0)
     assert diff_ratio(np.eye(9) - V @ T @ V.conj().T, H, dtype) < THRESH
-    C = random_matrix(rng, (9, 3), dtype)
+    C = random_matrix(np.random.default_rng(13), (9, 3), dtype)
     for trans, op in ((False, H), (True, H.conj().T)):
         c = to_backend(C.copy(), backend)
         larfb(v, t, c, side="left", trans=trans)
@@ -343,6 +352,23 @@ def test_larft_larfb_represent_the_product(backend, dtype):
         d = to_backend(np.ascontiguousarray(C.T), backend)
         larfb(v, t, d, side="right", trans=trans)
         assert diff_ratio(d, C.T @ op, dtype, norm1(C)) < THRESH
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_larft_with_identity_reflectors(backend, dtype):
+    """tau_j = 0 (nothing to annihilate) makes row and column j of T zero, as LAPACK's larft."""
+    v, tau = _reflectors(14, (8, 5), dtype, backend)
+    tn = widen(to_np(tau)).copy()
+    tn[[1, 3]] = 0  # the same V with two identity reflectors
+    tau0 = to_backend(tn.astype(dtype), backend)
+    t = widen(to_np(larft(v, tau0)))
+    V, H = _reflector_product(v, tn)
+    assert np.all(t[[1, 3], :] == 0) and np.all(t[:, [1, 3]] == 0)
+    assert diff_ratio(np.eye(8) - V @ t @ V.conj().T, H, dtype) < THRESH
+    # all identity: T = 0
+    zero = to_backend(np.zeros(5, dtype=dtype), backend)
+    assert np.all(to_np(larft(v, zero)) == 0)
 
 
 # --------------------------------------------------------------------------- vendor interop

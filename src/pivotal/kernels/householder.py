@@ -26,7 +26,7 @@ Algorithms
 * :func:`geqrf_blocked`: LAPACK's blocked algorithm (``?geqrf``).  A panel of
   ``nb`` columns is factored by :func:`geqr2`, its reflectors are aggregated
   into the compact WY form ``H_j ... H_{j+nb-1} = I - V T V^H``
-  (Schreiber–Van Loan; :func:`larft` forms the upper triangular ``T``), and
+  (Schreiber-Van Loan; :func:`larft` forms the upper triangular ``T``), and
   the trailing matrix is updated by ``I - V T^H V^H`` with three matrix
   products (:func:`larfb`, BLAS-3).
 * :func:`geqrf_recursive`: Elmroth and Gustavson's hybrid recursive QR: the
@@ -36,9 +36,13 @@ Algorithms
   products.
 
 ``block_size=None`` picks the fastest of these for the shape
-(:func:`default_qr_variant`); with NumPy on a 2-core x86 VM (OpenBLAS) it
-took 0.9x the time of ``scipy.linalg.qr(mode='raw')`` (LAPACK ``dgeqrf``)
-for square ``n = 2000`` and ``4000``, and 1.1-1.3x for ``20000 x 200``.
+(:func:`default_qr_variant`); with NumPy on one x86 core (OpenBLAS Haswell
+kernels) it took 1.0-1.3x the time of ``scipy.linalg.qr(mode='raw')``
+(LAPACK ``dgeqrf``) for square ``n = 2000``, 0.8x for ``n = 4000`` and
+0.85x for ``20000 x 600``.  What does not run at ``gemm`` speed is mostly
+the Python loop of the unblocked leaves (about 60 us per column), so the
+ratio grows on machines with faster BLAS-3 (``benchmarks/RESULTS.md``,
+issue 11).
 
 NumPy panels are factored in a column-major copy (the kernels usually see
 row-major arrays, whose columns are strided); the trailing updates work in
@@ -102,10 +106,10 @@ __all__ = [
 DEFAULT_BLOCK_SIZE = 128
 """Panel width of the hybrid recursive QR (:func:`geqrf_recursive`)."""
 
-RECURSIVE_LEAF = 16
+RECURSIVE_LEAF = 32
 """Recursive panels at most this wide are factored by the unblocked algorithm."""
 
-BLOCKED_NB = 32
+BLOCKED_NB = 64
 """Panel width of :func:`geqrf_blocked` when the default picks it."""
 
 UNBLOCKED_MAX_SIZE = 200 * 200
@@ -171,6 +175,22 @@ def _product(a: Any, b: Any, xp, backend) -> Any:
     out = _neg_product(a, b, xp, backend)
     out *= -1
     return out
+
+
+def _host(x: Any) -> np.ndarray:
+    """A 1-D array or tensor as a host NumPy array."""
+    if _is_numpy(x):
+        return x
+    return x.detach().cpu().numpy()
+
+
+def _like_index(idx: np.ndarray, like: Any) -> Any:
+    """Host indices in ``like``'s backend (and device)."""
+    if _is_numpy(like):
+        return idx
+    import torch
+
+    return torch.as_tensor(idx, dtype=torch.int64, device=like.device)
 
 
 def _unit_lower(v: Any, xp) -> Any:
@@ -309,6 +329,7 @@ def _geqr2(a: Any, tau: Any, xp, backend) -> None:
     """Unblocked Householder QR of ``a`` in place, writing ``tau``."""
     m, n = a.shape
     cplx = is_complex(a.dtype)
+    matvec, ger_update = backend.matvec, backend.ger_update
     for j in range(min(m, n)):
         beta, t = _larfg(a[j, j], a[j + 1 :, j], backend)
         tau[j] = t
@@ -316,9 +337,11 @@ def _geqr2(a: Any, tau: Any, xp, backend) -> None:
             a[j, j] = 1
             v = a[j:, j]
             c = a[j:, j + 1 :]
-            # C <- H^H C = C - conj(tau) v (v^H C),  v^H C = C^T conj(v)
-            w = backend.matvec(c, xp.conj(v) if cplx else v, 1)
-            backend.ger_update(c, v * (t.conjugate() if cplx else t), w)
+            # C <- H^H C = C - v (conj(tau) v^H C),  v^H C = (C^T conj(v))^T; the short
+            # vector w (n - j - 1 entries) is scaled rather than v
+            w = matvec(c, xp.conj(v) if cplx else v, 1)
+            w *= t.conjugate() if cplx else t
+            ger_update(c, v, w)
         a[j, j] = beta
 
 
@@ -387,8 +410,19 @@ def larft(v: Any, tau: Any) -> Any:
 
     Notes
     -----
-    The Gram matrix ``G = V^H V`` is formed by one matrix product and ``T``
-    column by column from ``T[:j, j] = -tau_j T[:j, :j] G[:j, j]``.
+    The UT transform (Joffrain et al. 2006): ``T^{-1} = diag(1 / tau) +
+    striu(V^H V)``, so one matrix product forms the Gram matrix ``V^H V`` and
+    one triangular solve inverts ``T^{-1}`` (the column recurrence
+    ``T[:j, j] = -tau_j T[:j, :j] V[:, :j]^H v_j`` of LAPACK's ``?larft`` is
+    the same substitution, one column at a time).  A reflector with
+    ``tau_j = 0`` is the identity: row and column ``j`` of ``T`` are zero and
+    the others are those of the remaining reflectors.
+
+    References
+    ----------
+    .. [1] T. Joffrain, T. M. Low, E. S. Quintana-Ortí, R. van de Geijn and
+       F. G. Van Zee, "Accumulating Householder transformations, revisited",
+       ACM Trans. Math. Softw. 32(2), 2006.
 
     Examples
     --------
@@ -406,15 +440,34 @@ def larft(v: Any, tau: Any) -> Any:
     """
     xp = namespace(v)
     k = tau.shape[0]
-    t = _zeros((k, k), v, xp)
     if k == 0:
+        return _zeros((0, 0), v, xp)
+    backend = get_backend(v)
+    tinv = xp.triu(_gram(v[:, :k], xp, backend), k=1)
+    keep = np.flatnonzero(_host(tau) != 0)
+    if keep.shape[0] < k:  # identity reflectors: T restricted to the others
+        t = _zeros((k, k), v, xp)
+        if keep.shape[0]:
+            idx = _like_index(keep, v)
+            t[idx[:, None], idx[None, :]] = _larft_inverse(
+                tinv[idx[:, None], idx[None, :]], tau[idx], backend
+            )
         return t
-    g = _gram(v[:, :k], xp, get_backend(v))
-    for j in range(k):
-        tj = tau[j]
-        t[j, j] = tj
-        if j:
-            t[:j, j] = xp.matmul(t[:j, :j], g[:j, j]) * (-tj)
+    return _larft_inverse(tinv, tau, backend)
+
+
+def _larft_inverse(tinv: Any, tau: Any, backend) -> Any:
+    """``T`` from ``striu(V^H V)`` (overwritten with ``T^{-1}``) and nonzero ``tau``, by one solve."""
+    k = tau.shape[0]
+    if _is_numpy(tinv):
+        tinv[np.diag_indices(k)] = 1 / tau
+        t = np.eye(k, dtype=tinv.dtype)
+    else:
+        tinv.diagonal().copy_(1 / tau)
+        import torch
+
+        t = torch.eye(k, dtype=tinv.dtype, device=tinv.device)
+    backend.trsm_inplace(tinv, t, lower=False)
     return t
 
 
@@ -567,7 +620,7 @@ def geqrf_blocked(a: Any, block_size: int) -> Any:
 
 
 def geqrf_recursive(a: Any, block_size: int = DEFAULT_BLOCK_SIZE, leaf: int = RECURSIVE_LEAF) -> Any:
-    """Hybrid recursive Householder QR in place (Elmroth–Gustavson).
+    """Hybrid recursive Householder QR in place (Elmroth-Gustavson).
 
     The blocked algorithm with panels of ``block_size`` columns, each panel
     factored by recursive QR (split in halves down to ``leaf`` columns,
@@ -619,7 +672,7 @@ def default_qr_variant(m: int, n: int) -> tuple[str, int]:
     --------
     >>> from pivotal.kernels.householder import default_qr_variant
     >>> default_qr_variant(100, 100), default_qr_variant(20000, 200), default_qr_variant(4000, 4000)
-    (('geqr2', 1), ('geqrf_blocked', 32), ('geqrf_recursive', 128))
+    (('geqr2', 1), ('geqrf_blocked', 64), ('geqrf_recursive', 128))
     """
     if m * n <= UNBLOCKED_MAX_SIZE:
         return "geqr2", 1
@@ -640,7 +693,7 @@ def householder_qr(a: Any, block_size: int | None = None) -> Any:
     block_size : int or None, optional
         ``None`` (default): the fastest variant for the shape
         (:func:`default_qr_variant`): :func:`geqr2` for small matrices,
-        :func:`geqrf_blocked` with ``nb = 32`` up to ``min(m, n) ~ 1000``,
+        :func:`geqrf_blocked` with ``nb = 64`` up to ``min(m, n) ~ 1000``,
         the hybrid recursive :func:`geqrf_recursive` beyond.  ``1``: the
         textbook algorithm (:func:`geqr2`).  ``nb > 1``: LAPACK's blocked
         algorithm with panels of ``nb`` columns (:func:`geqrf_blocked`).

@@ -62,14 +62,18 @@ matrices preconditions CholeskyQR with the sketch's ``R`` instead of running
 Householder updates; HQRRP handles tall matrices at the cost of blocked
 Householder QR.
 
-Speed.  On a shared 2-core x86 VM (NumPy, single-threaded OpenBLAS,
-``benchmarks/bench_rqrcp.py``) the full factorization of a 4000 x 4000
-matrix took 0.32-0.41x the time of ``scipy.linalg.qr(A, pivoting=True,
-mode="r")`` (LAPACK ``dgeqp3``), 1.0-1.3x that of unpivoted ``dgeqrf``
-(the natural lower bound for a pivoted Householder QR); with ``mode="economic"`` both
-also form ``Q`` (``?orgqr``), and the ratio was 0.5-0.6x.  At ``n = 2000``
-the gap to ``dgeqp3`` is smaller (0.47-0.63x), as its matrix-vector
-products still run from cache.
+Speed.  On one core of a shared x86 VM (NumPy, OpenBLAS Haswell kernels,
+``benchmarks/bench_rqrcp.py`` and ``bench_overheads.py``) the full
+factorization of a 4000 x 4000 Gaussian matrix (``mode="r"``) took
+0.34-0.40x the time of ``scipy.linalg.qr(A, pivoting=True, mode="r")``
+(LAPACK ``dgeqp3``) and, under three OpenBLAS kernels, 0.93-1.11x that of
+unpivoted ``dgeqrf`` (the natural lower bound for a pivoted Householder
+QR); with ``mode="economic"`` both also form ``Q`` (``?orgqr``), and the
+ratio was 0.5-0.6x.  About 77% of the time is BLAS-3 (72% the trailing
+update) and 14% LAPACK's QRCP of the sketch and of the panels (BLAS-2 on
+small operands), which does not speed up with more cores or wider SIMD as
+``dgeqrf`` does: the ratio to ``dgeqrf`` grows on such machines
+(``benchmarks/RESULTS.md``, issue 11).
 
 Backends: NumPy arrays and PyTorch tensors (CPU or GPU) are computed in
 place; JAX arrays are computed on the host and converted back.  The small
@@ -264,7 +268,7 @@ def _hqrrp(work: Any, b: int, d: int, random_state: Any) -> tuple[Any, np.ndarra
     blocked = kmax > 2 * b
     if blocked:
         g = standard_normal((d, m), like=work, dtype=work.dtype, random_state=random_state)
-        y = householder._product(g, work, xp, backend)  # d x n
+        y = _sketch(g, work, backend)  # d x n
         while kmax - j > 2 * b:
             # (a) b pivots from QRCP of the trailing sketch, swapped to the front
             _, _, piv = _qrcp_of(y[:, j:], backend)
@@ -307,6 +311,16 @@ def _hqrrp(work: Any, b: int, d: int, random_state: Any) -> tuple[Any, np.ndarra
     else:
         algorithm = f"qrcp (min(m, n) = {kmax} <= 2 * block_size = {2 * b}: nothing to block)"
     return tau, perm, algorithm
+
+
+def _sketch(g: Any, work: Any, backend) -> Any:
+    """``Y = G A``; column-major on NumPy, so that LAPACK's QRCP of ``Y[:, j:]`` reads it in place."""
+    if isinstance(work, np.ndarray):
+        y = np.zeros((g.shape[0], work.shape[1]), dtype=work.dtype, order="F")
+        backend.gemm_update(y, g, work)  # y = -G A
+        np.negative(y, out=y)
+        return y
+    return householder._product(g, work, namespace(work), backend)
 
 
 def _scale_into_safe_range(work: Any) -> int:
