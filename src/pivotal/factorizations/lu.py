@@ -23,7 +23,7 @@ from .._scaling import ldexp
 from ..errors import PivotGrowthWarning, SingularMatrixError, warn_user
 from ..kernels.lu import PIVOTING, lu_kernel
 from ..kernels.triangular import solve_in_range
-from .base import Factorization, _copy_as, check_method, factor_input, index_array, scalar_like
+from .base import Factorization, _copy_as, check_method, det_parts, factor_input, index_array
 from .scaling import factor_exponent, scale_into_range, scale_upper
 
 __all__ = [
@@ -474,17 +474,6 @@ class LU(Factorization):
     def _solve_core(self, b: Any, trans: int) -> Any:
         return lu_solve_core(self._lu, self._perm, self._cperm, b, trans, get_backend(self._lu).trsm_inplace)
 
-    def _slogdet_core(self):
-        xp = self._xp
-        n = self.shape[0]
-        if n == 0:
-            return scalar_like(1.0, self.dtype, self._lu), scalar_like(0.0, self.dtype, self._lu, real=True)
-        d = xp.linalg.diagonal(self._lu)
-        sign0 = perm_sign(self._perm) * (perm_sign(self._cperm) if self._cperm is not None else 1)
-        absd = xp.abs(d)
-        if bool(xp.any(absd == 0)):
-            return scalar_like(0.0, self.dtype, self._lu), scalar_like(
-                -math.inf, self.dtype, self._lu, real=True
-            )
-        phase = xp.prod(d / absd)
-        return sign0 * phase, xp.sum(xp.log(absd))
+    def _det_parts(self) -> tuple[np.ndarray, int]:
+        sign = perm_sign(self._perm) * (perm_sign(self._cperm) if self._cperm is not None else 1)
+        return det_parts(self._xp.linalg.diagonal(self._lu), sign=sign), 0
