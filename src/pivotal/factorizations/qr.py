@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import math
-import sys
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -608,7 +607,7 @@ class QRPivoted(QR):
         # keep the accuracy that subnormal factors would lose.
         e = factor_exponent(max_abs(work), work.dtype)
         ldexp(work, e, inplace=True)
-        tol_e = _scaled_tol(tol, e)
+        tol_e = _scaled_tol(tol, e, work)
         if rank_reveal == "strong":
             if method == "vendor":
                 raise ValueError("strong RRQR is pivotal's own algorithm; use method='auto' or 'kernel'.")
@@ -758,19 +757,20 @@ class QRPivoted(QR):
         return _triangular_rcond(self._r_factor()[:r, :r])
 
 
-def _scaled_tol(tol: Any, e: int) -> Any:
+def _scaled_tol(tol: Any, e: int, like: Any) -> Any:
     """The absolute rank tolerance ``tol`` for the factored ``2**e A``: ``tol * 2**e``.
 
     ``None`` stays ``None``, and anything ``numerical_rank`` refuses (negative,
     NaN, Inf) stays refused; a finite ``tol`` whose scaled value overflows
-    becomes the largest float (every ``|R_kk|`` is below it).
+    ``like``'s dtype becomes its largest number (every ``|R_kk|`` is below it).
     """
     if tol is None or not e:
         return tol
     t = float(tol)
     with np.errstate(over="ignore", under="ignore"):
         scaled = float(np.ldexp(t, e))
-    return sys.float_info.max if math.isinf(scaled) and math.isfinite(t) else scaled
+    biggest = float(namespace(like).finfo(like.dtype).max)
+    return min(scaled, biggest) if math.isfinite(t) and t >= 0 else scaled
 
 
 def _reflectors_det(qr_: Any, tau: Any) -> Any:
