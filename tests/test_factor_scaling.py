@@ -482,7 +482,7 @@ def _lowrank(dtype) -> np.ndarray:
 
 
 _QRP = {
-    "vendor": lambda a, **kw: pv.QRPivoted(a, **kw),
+    "vendor": pv.QRPivoted,
     "kernel": lambda a, **kw: pv.QRPivoted(a, method="kernel", **kw),
     "strong": lambda a, **kw: pv.QRPivoted(a, rank_reveal="strong", **kw),
     "torch": lambda a, **kw: pv.QRPivoted(torch.from_numpy(a), **kw),

@@ -437,7 +437,8 @@ def scalar_like(value: float, dtype: Any, like: Any, real: bool = False) -> Any:
 def _scalar(value: Any, dtype: Any, like: Any, real: bool = False) -> Any:
     """A host scalar as ``like``'s kind of scalar: a NumPy scalar of ``dtype``, or a 0-d tensor."""
     if backend_name(like) == "numpy":
-        return np.dtype(real_dtype(dtype) if real else dtype).type(value)
+        with np.errstate(over="ignore", under="ignore"):  # beyond single precision's range: Inf or 0
+            return np.dtype(real_dtype(dtype) if real else dtype).type(value)
     return scalar_like(value, dtype, like, real=real)
 
 
