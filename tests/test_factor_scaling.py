@@ -223,6 +223,30 @@ def test_scipy_compatible_factors_are_exactly_equivariant(dtype, k):
             assert _backward_ratio(plu, x, bt, _u_eff(dtype, lu, bt), _OPS[trans]) <= THRESH
 
 
+@pytest.mark.parametrize("method", ["auto", "kernel"])
+@pytest.mark.parametrize("dtype,k", _cases())
+def test_lu_solve_of_an_lu_object_is_exactly_equivariant(dtype, k, method):
+    """lu_solve(F, b) solves with F's factors of 2^e A: F.lu, rounded to subnormals, lost digits."""
+    a0 = _matrix("general", dtype)
+    F0, F = pv.LU(a0), pv.LU(_scaled(a0, k))
+    b0 = _ints(5, (N, 2), dtype)
+    j = _shift(dtype, k)
+    b = _scaled(b0, k + j)
+    before = b.copy()
+    kw = {} if method == "auto" else {"method": method}
+    for trans in (0, 1, 2, "T"):
+        want = _scaled(F0.solve(b0, trans=trans, **kw), j)
+        _same(pv.lu_solve(F, b, trans=trans, method=method, overwrite_b=True), want, "lu_solve(LU)")
+        want = _scaled(F0.solve(b0[:, 0].tolist(), trans=trans, **kw), j)
+        _same(pv.lu_solve(F, b[:, 0].tolist(), trans=trans, method=method), want, "lu_solve(LU, list)")
+    assert np.array_equal(b, before)  # overwrite_b permits, it does not oblige
+    bad = b.copy()
+    bad[0, 0] = np.nan
+    with pytest.raises(ValueError, match="infs or NaNs"):
+        pv.lu_solve(F, bad)
+    assert np.isnan(pv.lu_solve(F, bad, check_finite=False)[:, 0]).any()
+
+
 @pytest.mark.parametrize("dtype,k", _cases())
 @pytest.mark.parametrize("lower", [False, True])
 @pytest.mark.parametrize("trans", [0, 1, 2])

@@ -228,6 +228,10 @@ class Factorization:
             On the first solve with LU factors whose growth factor makes
             their backward-error bound meaningless (see :class:`pivotal.LU`).
         """
+        return self._solve_with(self._solve_core, b, trans, check_finite)
+
+    def _solve_with(self, core, b: Any, trans: Any, check_finite: bool) -> Any:
+        """:meth:`solve` with ``core`` (``_solve_core``'s signature) doing the solves with the factors."""
         self._require_square("solve")
         t = normalize_trans(trans)
         n = self.shape[0]
@@ -239,7 +243,7 @@ class Factorization:
         dtype = self._result_dtype(b)
         vector = len(b.shape) == 1
         b2 = xp.reshape(b, (n, 1)) if vector else b
-        x = apply_over_batch(lambda bb: self._solve_2d(bb, t, dtype), [(b2, 2)])
+        x = apply_over_batch(lambda bb: self._solve_2d(bb, t, dtype, core), [(b2, 2)])
         return xp.reshape(x, (n,)) if vector else x
 
     def _warn_if_unreliable(self) -> None:
@@ -279,22 +283,26 @@ class Factorization:
     def _result_dtype(self, b: Any):
         return promote_dtypes(self.dtype, working_dtype(b))
 
-    def _solve_2d(self, b: Any, trans: int, dtype: Any) -> Any:
+    def _solve_2d(self, b: Any, trans: int, dtype: Any, core=None) -> Any:
         """``op(A)^{-1} b`` for a 2-D ``b``, in ``dtype`` (a new array)."""
         # op(2^e A) y = b  <=>  op(A) (2^e y) = b.
-        return ldexp(self._solve_scaled(b, trans, dtype), self._scale, inplace=True)
+        return ldexp(self._solve_scaled(b, trans, dtype, core), self._scale, inplace=True)
 
-    def _solve_scaled(self, b: Any, trans: int, dtype: Any) -> Any:
-        """``op(2**e A)^{-1} b`` with the factors as they are (``e = self._scale``), in ``dtype``."""
+    def _solve_scaled(self, b: Any, trans: int, dtype: Any, core=None) -> Any:
+        """``op(2**e A)^{-1} b`` with the factors as they are (``e = self._scale``), in ``dtype``.
+
+        ``core`` replaces :meth:`_solve_core` (an LU solved with pivotal's substitution kernel).
+        """
+        core = self._solve_core if core is None else core
         xp = self._xp
         if b.shape[1] == 0 or b.shape[0] == 0:
             return xp.zeros(b.shape, dtype=dtype, device=array_api_compat.device(b))
         if is_complex(dtype) and not is_complex(self.dtype):
             # Real factors, complex right-hand side: solve the two parts.
-            re = self._solve_core(_copy_as(xp.real(b), self.dtype, xp), trans)
-            im = self._solve_core(_copy_as(xp.imag(b), self.dtype, xp), trans)
+            re = core(_copy_as(xp.real(b), self.dtype, xp), trans)
+            im = core(_copy_as(xp.imag(b), self.dtype, xp), trans)
             return _copy_as(re, dtype, xp) + 1j * _copy_as(im, dtype, xp)
-        return self._solve_core(_copy_as(b, dtype, xp), trans)
+        return core(_copy_as(b, dtype, xp), trans)
 
     # ---------------------------------------------------------------- determinants
     def _det_factors(self) -> tuple[np.ndarray, int]:

@@ -22,7 +22,7 @@ from .._permutations import perm_sign, perm_to_ipiv
 from .._scaling import ldexp
 from ..errors import PivotGrowthWarning, SingularMatrixError, warn_user
 from ..kernels.lu import PIVOTING, lu_kernel
-from ..kernels.triangular import solve_in_range
+from ..kernels.triangular import solve_in_range, trsm_blocked
 from .base import Factorization, _copy_as, check_method, det_parts, factor_input, index_array
 from .scaling import factor_exponent, scale_into_range, scale_upper
 
@@ -263,6 +263,11 @@ def lu_solve_core(lu: Any, perm: np.ndarray, cperm: np.ndarray | None, b: Any, t
     return x
 
 
+def _substitution(t: Any, b: Any, *, lower: bool, trans: int = 0, unit_diagonal: bool = False) -> Any:
+    """pivotal's blocked substitution kernel, with BLAS ``trsm``'s in-place signature."""
+    return trsm_blocked(t, b, lower=lower, trans=trans, unit_diagonal=unit_diagonal)
+
+
 class LU(Factorization):
     """LU factorization with partial, rook, complete or no pivoting.
 
@@ -471,6 +476,31 @@ class LU(Factorization):
         return f"pivoting={self.pivoting!r}, algorithm={self.algorithm!r}"
 
     # ---------------------------------------------------------------- solving
+    def solve(self, b: Any, trans: Any = False, *, check_finite: bool = True, method: str = "auto") -> Any:
+        """Solve ``op(A) x = b`` reusing the factors: :meth:`Factorization.solve`, plus ``method``.
+
+        ``method="kernel"`` runs the triangular solves with pivotal's
+        blocked substitution kernel; ``"auto"`` and ``"vendor"`` with BLAS
+        ``trsm`` (``torch.linalg.solve_triangular`` for PyTorch).  Warns as
+        :meth:`Factorization.solve` does (pivot growth, ill-conditioning),
+        once per factorization.
+
+        Examples
+        --------
+        >>> import numpy as np, pivotal as pv
+        >>> F = pv.LU(np.array([[4.0, 3.0], [6.0, 3.0]]))
+        >>> F.solve(np.array([10.0, 12.0]), method="kernel")
+        array([1., 2.])
+        """
+        check_method(method)
+        if method != "kernel":
+            return super().solve(b, trans, check_finite=check_finite)
+
+        def core(bb: Any, t: int) -> Any:
+            return lu_solve_core(self._lu, self._perm, self._cperm, bb, t, _substitution)
+
+        return self._solve_with(core, b, trans, check_finite)
+
     def _solve_core(self, b: Any, trans: int) -> Any:
         return lu_solve_core(self._lu, self._perm, self._cperm, b, trans, get_backend(self._lu).trsm_inplace)
 
