@@ -107,6 +107,8 @@ def test_matrix_rank_threshold_does_not_underflow(method, k):
     assert pv.matrix_rank(a, method=method) == 3
     assert pv.matrix_rank(a, rtol=1e-8, method=method) == 3
     assert pv.matrix_rank(a, hermitian=False, tol=0.0, method=method) >= 3
+    assert pv.null_space(a, method=method).shape == (7, 4)  # the same relative rule
+    assert pv.orth(a, method=method).shape == (9, 3)
 
 
 # --------------------------------------------------------------------------- det

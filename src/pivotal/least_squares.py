@@ -594,7 +594,8 @@ def _subspace(A, rcond, which, check_finite, lapack_driver, method):
         F = QRPivoted(A, check_finite=False)
         diag = xp.abs(xp.linalg.diagonal(F.R[:k, :k])) if k else None
         r00 = to_float(diag[0]) if k else 0.0
-        F.rank = int(to_float(xp.sum(xp.astype(diag > rc * r00, xp.int64)))) if r00 > 0 else 0
+        # |R_kk| / |R_00| > rc: rc |R_00| underflows for subnormal data (see matrix_rank)
+        F.rank = int(to_float(xp.sum(xp.astype(diag / r00 > rc, xp.int64)))) if r00 > 0 else 0
         return F.null_space() if which == "null" else F.orth()
     if backend_name(A) == "numpy":
         import scipy.linalg as sl
@@ -603,7 +604,7 @@ def _subspace(A, rcond, which, check_finite, lapack_driver, method):
     else:  # orth needs the thin U only: a full M x M U would not fit for tall A
         u, s, vh = xp.linalg.svd(A, full_matrices=which == "null")
     smax = to_float(xp.max(s)) if s.shape[0] else 0.0
-    rank = int(to_float(xp.sum(xp.astype(s > rc * smax, xp.int64)))) if smax > 0 else 0
+    rank = int(to_float(xp.sum(xp.astype(s / smax > rc, xp.int64)))) if smax > 0 else 0
     if which == "null":
         return conj_transpose(vh[rank:, :])
     return u[:, :rank]
