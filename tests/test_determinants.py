@@ -168,8 +168,15 @@ CASES = [
     ("Cholesky-upper", lambda a: pv.Cholesky(a, lower=False, method="kernel"), chol_matrix),
     ("PivotedCholesky", pv.PivotedCholesky, pivoted_chol_matrix),
     ("LDL", pv.LDL, ldl_matrix),
+    ("LDL-upper", lambda a: pv.LDL(a, lower=False), ldl_matrix),
+    ("LDL-kernel", lambda a: pv.LDL(a, method="kernel"), ldl_matrix),
     ("LDL-upper-kernel", lambda a: pv.LDL(a, lower=False, method="kernel"), ldl_matrix),
     ("LDL-symmetric", lambda a: pv.LDL(a, hermitian=False), lambda dt: ldl_matrix(dt, hermitian=False)),
+    (
+        "LDL-symmetric-upper",
+        lambda a: pv.LDL(a, hermitian=False, lower=False),
+        lambda dt: ldl_matrix(dt, hermitian=False),
+    ),
     ("Triangular", pv.Triangular, triangular_matrix),
     ("Triangular-permuted", pv.Triangular, lambda dt: _rows_permuted(*triangular_matrix(dt))),
     (
@@ -197,7 +204,7 @@ def _rows_permuted(t, det):
 
 
 def _applies(name, dtype) -> bool:
-    return not (name == "LDL-symmetric" and not _cplx(dtype))
+    return not (name.startswith("LDL-symmetric") and not _cplx(dtype))
 
 
 @pytest.mark.parametrize("dtype", DTYPES, ids=lambda d: np.dtype(d).name)
@@ -207,6 +214,8 @@ def test_det_of_exactly_factored_integer_matrices_is_exact(name, make, matrix, d
         pytest.skip("complex symmetric LDL needs complex input")
     a, det = matrix(dtype)
     F = make(a)
+    if name.startswith("LDL"):  # the 2x2 pivots the matrix was built for
+        assert np.count_nonzero(np.tril(to_np(F.D), -1)) == 2
     got = F.det()
     assert isinstance(got, np.generic) and got.dtype == np.dtype(dtype)
     assert got == _exact(det, dtype), f"{name}: det {got!r}, expected {det}"
@@ -227,7 +236,7 @@ def test_det_of_the_examples_of_issue_11_is_exact():
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64, np.complex64])
-@pytest.mark.parametrize("name,make,matrix", CASES[:10], ids=[c[0] for c in CASES[:10]])
+@pytest.mark.parametrize("name,make,matrix", CASES[:14], ids=[c[0] for c in CASES[:14]])
 def test_torch_det_is_exact_and_a_tensor(name, make, matrix, dtype):
     if not _applies(name, dtype):
         pytest.skip("complex symmetric LDL needs complex input")

@@ -79,36 +79,50 @@ def ldl_growth_warning(res: LDLKernelResult, anorm: float) -> PivotGrowthWarning
     return None
 
 
-def block_det_parts(d: Any, herm: bool) -> tuple[np.ndarray, int]:
-    """``(f, k)`` with ``det(D) = prod(f) * 2**k`` for a block diagonal ``D`` with 1x1 and 2x2 blocks.
+def block_det_parts(res: LDLKernelResult) -> tuple[np.ndarray, int]:
+    """``(f, k)`` with ``det(D) = prod(f) * 2**k`` for the block diagonal ``D`` of Bunch-Kaufman factors.
 
-    ``D`` is Bunch-Kaufman's (any backend; a 2x2 block is where the
-    subdiagonal is nonzero).  A 1x1 block contributes its pivot; a 2x2 block
-    ``[[a, b'], [b, c]]`` (``b' = conj(b)`` when ``herm``, else ``b``) its
-    determinant ``a c - b b'``, evaluated from the exact splits ``a = m_a
-    2**e_a``, ... (:func:`pivotal._scaling.split_exponent`) as ``2**E (m_a
-    m_c 2**(e_a + e_c - E) - m_b m_b' 2**(2 e_b - E))`` with ``E`` the larger
-    of the two exponents: no product over- or underflows, and since
-    Bunch-Kaufman's 2x2 pivots have ``|a c| < alpha^2 |b|^2`` (``alpha^2 ~
-    0.41``) the subtraction does not cancel, so each block's determinant is
-    accurate to a few units in the last place, and exact where its
-    products and difference are representable (small integers).
+    Read from the compact factors: ``D``'s diagonal, and for each 2x2 block
+    (a pair of negative ``ipiv`` entries) the entry below (above, for
+    ``lower=False``) its first diagonal entry.  A 1x1 block contributes its
+    pivot; a 2x2 block ``[[a, b'], [b, c]]`` (``b' = conj(b)`` when
+    Hermitian, else ``b``) its determinant ``a c - b b'``, evaluated from the
+    exact splits ``a = m_a 2**e_a``, ... (:func:`pivotal._scaling.split_exponent`)
+    as ``2**E (m_a m_c 2**(e_a + e_c - E) - m_b m_b' 2**(2 e_b - E))`` with
+    ``E`` the larger of the two exponents: no product over- or underflows,
+    and since Bunch-Kaufman's 2x2 pivots have ``|a c| < alpha^2 |b|^2``
+    (``alpha^2 ~ 0.41``) the subtraction does not cancel, so each block's
+    determinant is accurate to a few units in the last place, and exact
+    where its products and difference are representable (small integers).
     """
-    xp = namespace(d)
-    n = int(d.shape[0])
-    diag = det_parts(xp.linalg.diagonal(d))
-    sub = det_parts(xp.linalg.diagonal(d, offset=-1)) if n > 1 else diag[:0]
+    c = res.factors
+    xp = namespace(c)
+    n = int(c.shape[0])
+    herm = bool(res.hermitian) and is_complex(c.dtype)
+    diag = det_parts(xp.linalg.diagonal(c))
     if herm:
-        diag = diag.real
-    t = np.flatnonzero(sub != 0)  # the 2x2 blocks' first indices (blocks do not overlap)
+        diag = diag.real  # the diagonal of a Hermitian D is real
+    ipiv = np.asarray(res.ipiv).tolist()
+    starts, k = [], 0
+    while k < n:  # a 2x2 block: two equal negative entries
+        if ipiv[k] < 0:
+            starts.append(k)
+            k += 2
+        else:
+            k += 1
+    t = np.asarray(starts, dtype=np.int64)
     single = np.ones(n, dtype=bool)
     single[t] = single[t + 1] = False
-    (ma, ea), (mc, ec), (mb, eb) = (split_exponent(x) for x in (diag[t], diag[t + 1], sub[t]))
-    p1, e1 = ma * mc, ea + ec
-    p2, e2 = mb * (np.conj(mb) if herm else mb), 2 * eb
-    e1 = np.where(p1 == 0, e2, e1)  # a zero a c does not set the scale
-    top = np.maximum(e1, e2)
-    blocks = _times_powers_of_two(p1, e1 - top) - _times_powers_of_two(p2, e2 - top)
+    if t.size:
+        off = det_parts(xp.linalg.diagonal(c, offset=-1 if res.lower else 1))[t]
+        (ma, ea), (mc, ec), (mb, eb) = (split_exponent(x) for x in (diag[t], diag[t + 1], off))
+        p1, e1 = ma * mc, ea + ec
+        p2, e2 = mb * (np.conj(mb) if herm else mb), 2 * eb
+        e1 = np.where(p1 == 0, e2, e1)  # a zero a c does not set the scale
+        top = np.maximum(e1, e2)
+        blocks = _times_powers_of_two(p1, e1 - top) - _times_powers_of_two(p2, e2 - top)
+    else:
+        blocks, top = diag[:0], np.zeros(0, dtype=np.int64)
     return np.concatenate([diag[single], blocks]), int(top.sum(dtype=np.int64))
 
 
@@ -379,5 +393,4 @@ class LDL(Factorization):
         return _copy_as(xp.conj(y), b.dtype, xp)
 
     def _det_parts(self) -> tuple[np.ndarray, int]:
-        d = (self._unpacked or ldl_unpack(self._res))[1]  # det(A) = det(D): P and the unit L cancel
-        return block_det_parts(d, herm=self.hermitian and is_complex(self.dtype))
+        return block_det_parts(self._res)  # det(A) = det(D): P and the unit L cancel
