@@ -10,7 +10,7 @@ import pytest
 
 import pivotal as pv
 
-from .helpers import THRESH, solve_residual_ratio
+from .helpers import THRESH, solve_residual_ratio, torch
 
 DTYPES = [np.float32, np.float64, np.complex64, np.complex128, np.int64]
 
@@ -76,6 +76,39 @@ def test_matrix_rank_of_scalars_and_vectors(x):
 
 def test_matrix_rank_of_a_float64_scalar_is_one():
     assert pv.matrix_rank(np.float64(2.0)) == 1
+
+
+@pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf])
+@pytest.mark.parametrize("method", ["svd", "qrcp"])
+@pytest.mark.parametrize("hermitian", [False, True])
+def test_matrix_rank_refuses_nan_and_inf(bad, method, hermitian):
+    """A documented deviation: NumPy raises LinAlgError('SVD did not converge') for NaN, 0 for [[inf]]."""
+    if hermitian and method == "qrcp":
+        pytest.skip("hermitian applies to method='svd' only")
+    a = np.eye(4)
+    a[1, 2] = a[2, 1] = bad
+    tensors = () if torch is None else (torch.from_numpy(a),)
+    for x in (a, a.astype(np.complex64), *tensors, a[None], a[1], np.float64(bad)):
+        with pytest.raises(ValueError, match="NaN or Inf"):
+            pv.matrix_rank(x, hermitian=hermitian, method=method)
+    with pytest.raises(ValueError, match="NaN or Inf"):
+        pv.matrix_rank(np.array([[bad]]), tol=1.0)
+    assert pv.matrix_rank(np.where(np.isfinite(a), a, 0.0), hermitian=hermitian, method=method) == 4
+
+
+@pytest.mark.parametrize("method", ["svd", "qrcp"])
+@pytest.mark.parametrize("k", [-1070, -1060, -1000, -600, 600, 1000])
+def test_matrix_rank_threshold_does_not_underflow(method, k):
+    """S.max() * max(M, N) * eps underflowed to 0 for subnormal data, so rounding errors counted as rank."""
+    rng = np.random.default_rng(3)
+    a0 = rng.integers(-4, 5, (9, 3)).astype(float) @ rng.integers(-4, 5, (3, 7))  # exact rank 3
+    a = np.ldexp(a0, k)
+    assert np.array_equal(np.ldexp(a, -k), a0)  # exactly representable
+    assert pv.matrix_rank(a, method=method) == 3
+    assert pv.matrix_rank(a, rtol=1e-8, method=method) == 3
+    assert pv.matrix_rank(a, hermitian=False, tol=0.0, method=method) >= 3
+    assert pv.null_space(a, method=method).shape == (7, 4)  # the same relative rule
+    assert pv.orth(a, method=method).shape == (9, 3)
 
 
 # --------------------------------------------------------------------------- det

@@ -223,6 +223,30 @@ def test_scipy_compatible_factors_are_exactly_equivariant(dtype, k):
             assert _backward_ratio(plu, x, bt, _u_eff(dtype, lu, bt), _OPS[trans]) <= THRESH
 
 
+@pytest.mark.parametrize("method", ["auto", "kernel"])
+@pytest.mark.parametrize("dtype,k", _cases())
+def test_lu_solve_of_an_lu_object_is_exactly_equivariant(dtype, k, method):
+    """lu_solve(F, b) solves with F's factors of 2^e A: F.lu, rounded to subnormals, lost digits."""
+    a0 = _matrix("general", dtype)
+    F0, F = pv.LU(a0), pv.LU(_scaled(a0, k))
+    b0 = _ints(5, (N, 2), dtype)
+    j = _shift(dtype, k)
+    b = _scaled(b0, k + j)
+    before = b.copy()
+    kw = {} if method == "auto" else {"method": method}
+    for trans in (0, 1, 2, "T"):
+        want = _scaled(F0.solve(b0, trans=trans, **kw), j)
+        _same(pv.lu_solve(F, b, trans=trans, method=method, overwrite_b=True), want, "lu_solve(LU)")
+        want = _scaled(F0.solve(b0[:, 0].tolist(), trans=trans, **kw), j)
+        _same(pv.lu_solve(F, b[:, 0].tolist(), trans=trans, method=method), want, "lu_solve(LU, list)")
+    assert np.array_equal(b, before)  # overwrite_b permits, it does not oblige
+    bad = b.copy()
+    bad[0, 0] = np.nan
+    with pytest.raises(ValueError, match="infs or NaNs"):
+        pv.lu_solve(F, bad)
+    assert np.isnan(pv.lu_solve(F, bad, check_finite=False)[:, 0]).any()
+
+
 @pytest.mark.parametrize("dtype,k", _cases())
 @pytest.mark.parametrize("lower", [False, True])
 @pytest.mark.parametrize("trans", [0, 1, 2])
@@ -469,3 +493,83 @@ def test_raw_cholesky_measures_only_the_triangle_it_reads(lower):
     for x in (big, big + 1j * big.T, torch.from_numpy(big)):
         tri = np.tril(to_np(x)) if lower else np.triu(to_np(x))
         assert triangle_max(x, lower, block=256) == np.abs(tri).max()
+
+
+# --------------------------------------------------------------------------- QR with column pivoting
+
+#: An exactly rank-3 integer matrix: B C with small integer B (9 x 3) and C (3 x 7).
+_RANK = 3
+
+
+def _lowrank(dtype) -> np.ndarray:
+    return (_ints(11, (9, _RANK), dtype) @ _ints(12, (_RANK, 7), dtype)).astype(dtype)
+
+
+_QRP = {
+    "vendor": pv.QRPivoted,
+    "kernel": lambda a, **kw: pv.QRPivoted(a, method="kernel", **kw),
+    "strong": lambda a, **kw: pv.QRPivoted(a, rank_reveal="strong", **kw),
+    "torch": lambda a, **kw: pv.QRPivoted(torch.from_numpy(a), **kw),
+}
+
+
+@needs_wide
+@pytest.mark.parametrize("how", list(_QRP))
+@pytest.mark.parametrize("dtype,k", _cases())
+def test_qrpivoted_rank_and_factors_at_extreme_scales(how, dtype, k):
+    """The default tolerance max(m, n) u |R_00| underflowed to 0 on subnormal data (rank 7 for rank 3).
+
+    2^k A0 is exact (A0's entries are small integers), so its rank is A0's. The factors reconstruct A
+    with a backward error of order u_eff (the factors of A are those of 2^e A rounded once, subnormal
+    ones included), and the minimum-norm least-squares solution of a consistent system is that of A0,
+    scaled, to the accuracy its condition number sigma_1 / sigma_r allows.
+    """
+    a0 = _lowrank(dtype)
+    a = _scaled(a0, k)
+    F = _QRP[how](a)
+    assert F.rank == _RANK
+    if how == "strong":
+        return  # strong RRQR's factors and lstsq are checked in test_kernel_qrcp.py
+    q, r, p = (to_np(f) for f in F)
+    aw = wide(a)[:, p]
+    norm = np.abs(aw).sum(axis=0).max()
+    assert float(np.abs(aw - wide(q) @ wide(r)).sum(axis=0).max() / (9 * norm * _u_eff(dtype, a))) <= THRESH
+    x0 = _ints(13, (7, 2), dtype)
+    b0 = a0.astype(np.float64 if a0.dtype.kind == "f" else np.complex128) @ x0  # exact: integers
+    j = _shift(dtype, k)
+    b = _scaled(b0.astype(dtype), k + j)
+    x = to_np(F.lstsq(torch.from_numpy(b) if how == "torch" else b))
+    want = _scaled(np.linalg.pinv(a0.astype(b0.dtype)) @ b0, j)
+    s = np.linalg.svd(a0.astype(b0.dtype), compute_uv=False)
+    tol = THRESH * 9 * u_of(dtype) * s[0] / s[_RANK - 1]
+    assert np.linalg.norm(x - want) <= tol * np.linalg.norm(want)
+
+
+@pytest.mark.parametrize("how", ["vendor", "kernel", "strong"])
+@pytest.mark.parametrize("dtype,k", _cases((np.float64, np.float32)))
+def test_qrpivoted_absolute_tol_is_in_the_scale_of_a(how, dtype, k):
+    """tol is compared with |R_kk| of A: the factored 2^e A compares with tol 2^e."""
+    a0 = _lowrank(dtype)
+    d = np.abs(np.diag(to_np(_QRP[how](a0).R)))
+    tol0 = math.sqrt(d[0] * d[1])  # between |R_00| and |R_11|, far from both
+    assert _QRP[how](a0, tol=tol0).rank == 1
+    assert _QRP[how](_scaled(a0, k), tol=math.ldexp(tol0, k)).rank == 1
+    assert _QRP[how](_scaled(a0, k), tol=0.0).rank >= _RANK
+    huge = float(np.finfo(np.float64).max)  # tol 2^e may overflow: nothing exceeds it
+    assert _QRP[how](_scaled(a0, k), tol=huge).rank == 0
+
+
+@needs_wide
+@pytest.mark.parametrize("dtype,k", _cases())
+def test_qr_raw_mode_with_pivoting_returns_the_factors_of_a(dtype, k):
+    """pivotal.qr(..., pivoting=True, mode='raw') exposes the compact factors: those of A, not of 2^e A."""
+    import scipy.linalg as sl
+
+    a = _scaled(_lowrank(dtype), k)
+    (qr_, tau), r, p = pv.qr(a, pivoting=True, mode="raw")
+    assert np.array_equal(r, np.triu(qr_[: r.shape[0]]))
+    orgqr = sl.lapack.get_lapack_funcs("ungqr" if np.iscomplexobj(a) else "orgqr", (qr_,))
+    q = orgqr(qr_[:, : len(tau)], tau)[0]
+    aw = wide(a)[:, p]
+    norm = np.abs(aw).sum(axis=0).max()
+    assert float(np.abs(aw - wide(q) @ wide(r)).sum(axis=0).max() / (9 * norm * _u_eff(dtype, a))) <= THRESH

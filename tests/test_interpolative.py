@@ -157,6 +157,30 @@ def test_reconstruction_helpers_match_scipy():
     assert np.allclose(B @ P, reconstruct_matrix_from_id(B, idx, proj))
 
 
+@pytest.mark.parametrize(
+    "dtype,working",
+    [(np.bool_, np.float32), (np.float16, np.float32), (np.int64, np.float64), (np.int8, np.float64)],
+)
+def test_reconstruct_matrix_from_id_computes_in_the_working_precision(dtype, working):
+    """bool @ bool was a logical product, float16 @ float16 a half-precision one (SciPy refuses both).
+
+    pivotal computes B P in the working precision (float32 for bool and float16, float64 for
+    integers), and the entries here are small integers, so the product is exact there.
+    """
+    rng = np.random.default_rng(1)
+    idx = rng.permutation(6)
+    b = rng.integers(0, 2, (5, 2)) if dtype is np.bool_ else rng.integers(-3, 4, (5, 2))
+    proj = rng.integers(0, 2, (2, 4)) if dtype is np.bool_ else rng.integers(-3, 4, (2, 4))
+    want = b @ reconstruct_interp_matrix(idx, proj.astype(np.float64))  # integers: exact
+    got = reconstruct_matrix_from_id(b.astype(dtype), idx, proj.astype(dtype))
+    assert got.dtype == working
+    assert np.array_equal(got, want)
+    if torch is not None and dtype in (np.bool_, np.float16):
+        tb, tp = torch.from_numpy(b.astype(dtype)), torch.from_numpy(proj.astype(dtype))
+        got = reconstruct_matrix_from_id(tb, torch.from_numpy(idx), tp)
+        assert got.dtype == torch.float32 and np.array_equal(to_np(got), want)
+
+
 def test_interp_decomp_is_scipy_compatible():
     assert list(inspect.signature(interp_decomp).parameters) == list(
         inspect.signature(sli.interp_decomp).parameters

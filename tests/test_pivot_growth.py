@@ -92,6 +92,21 @@ def test_lu_factor_warns_at_factor_time_and_lu_solve_cannot_know(system):
         pv.lu_factor(np.stack([np.eye(60), a]))
 
 
+@pytest.mark.parametrize("method", ["auto", "kernel"])
+def test_lu_solve_of_an_lu_object_warns_like_its_solve(system, method):
+    """An LU object knows max|A|: lu_solve(F, b) issues F's growth warning, once per factorization."""
+    a, _, b = system
+    F = pv.LU(a)
+    with pytest.warns(pv.PivotGrowthWarning) as rec:
+        x = pv.lu_solve(F, b, method=method)
+    assert _growth_warning(rec).growth == 2.0**59
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # already said, by F.solve or lu_solve alike
+        assert np.array_equal(pv.lu_solve(F, b, method=method), x)
+        F.solve(b)
+    assert np.array_equal(F.solve(b, method=method), x)
+
+
 def test_solve_warns_without_refinement_and_refines_otherwise(system):
     a, x_true, b = system
     with pytest.warns(pv.PivotGrowthWarning):

@@ -347,13 +347,19 @@ def lu_solve(
     ----------
     lu_and_piv : tuple or LU
         ``(lu, piv)`` from :func:`lu_factor`, ``(lu, piv, jpiv)`` for rook or
-        complete pivoting, or a :class:`pivotal.LU` object.
+        complete pivoting, or a :class:`pivotal.LU` object.  An ``LU`` object
+        is solved with :meth:`pivotal.LU.solve`: with the factors it holds
+        (those of ``2**e A`` for a matrix outside LAPACK's safe range, which
+        its ``.lu`` can only give rounded), and with its warnings.
     b : (..., N) or (..., N, K) array_like
         Right-hand side(s).
     trans : {0, 1, 2}, optional
         Solve ``A x = b`` (0), ``A^T x = b`` (1) or ``A^H x = b`` (2).
     overwrite_b, check_finite : bool, optional
-        As in SciPy.
+        As in SciPy.  With an ``LU`` object ``b`` is not overwritten (SciPy's
+        ``overwrite_b`` permits it, it does not require it), and
+        ``check_finite`` checks ``b`` (the object checked ``a`` when it was
+        built).
     method : {"auto", "kernel", "vendor"}, keyword-only
         ``"kernel"`` uses pivotal's substitution kernel; otherwise BLAS ``trsm``.
 
@@ -366,6 +372,13 @@ def lu_solve(
     SingularMatrixError
         If ``U`` has an exactly zero diagonal entry (SciPy would return inf/NaN).
 
+    Warns
+    -----
+    PivotGrowthWarning, IllConditionedWarning
+        With an ``LU`` object, on its first solve, as :meth:`pivotal.LU.solve`
+        (the ``(lu, piv)`` tuple of SciPy's convention carries no record of
+        ``A``, so it is solved silently, as in SciPy).
+
     Examples
     --------
     >>> import numpy as np, pivotal as pv
@@ -376,7 +389,7 @@ def lu_solve(
     """
     t = normalize_trans(trans)
     if isinstance(lu_and_piv, LU):
-        lu_and_piv = lu_and_piv.lu, lu_and_piv.piv, *(() if lu_and_piv.jpiv is None else (lu_and_piv.jpiv,))
+        return lu_and_piv.solve(b, t, check_finite=check_finite, method=method)
     try:
         lu_mat, piv, *rest = lu_and_piv
     except (TypeError, ValueError):

@@ -44,6 +44,7 @@ overflow to ``inf`` or underflow, as LAPACK's do.
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
@@ -70,7 +71,7 @@ from ._direct_lstsq import (
     solve_qrcp,
     solve_svd,
 )
-from ._scaling import ldexp, scale_least_squares, unscale_solution
+from ._scaling import ldexp, max_abs, scale_least_squares, unscale_solution
 
 __all__ = ["LSTSQ_METHODS", "lstsq", "matrix_rank", "null_space", "orth", "pinv"]
 
@@ -327,6 +328,16 @@ def lstsq(
     return apply_over_batch(core, [(a, 2), (b, 1 if vector else 2)])
 
 
+def _refuse_nonfinite(A: Any) -> None:
+    """The ``ValueError`` of :func:`matrix_rank` for NaN or Inf in ``A``."""
+    xp = namespace(A)
+    if xp.isdtype(A.dtype, ("real floating", "complex floating")) and not math.isfinite(max_abs(A)):
+        raise ValueError(
+            "matrix_rank: A contains NaN or Inf, and a matrix with such entries has no numerical "
+            "rank; remove or replace them first (numpy.nan_to_num, for instance)."
+        )
+
+
 def matrix_rank(
     A: Any,
     tol: float | None = None,
@@ -355,12 +366,29 @@ def matrix_rank(
     -------
     int (or an integer array for batched input)
 
+    Raises
+    ------
+    ValueError
+        When ``A`` contains NaN or Inf: such a matrix has no numerical rank.
+        (NumPy's ``matrix_rank`` raises ``LinAlgError("SVD did not
+        converge")`` from inside LAPACK for NaN, and returns a meaningless
+        rank, 0 for ``[[inf]]``, for Inf.)
+
+    Notes
+    -----
+    The default and ``rtol`` thresholds are applied as ``S / S.max() >
+    rtol`` rather than ``S > rtol * S.max()``, which is the same except that
+    the product underflows to 0 for subnormal data and every rounding error
+    would then count as rank.
+
     Examples
     --------
     >>> import numpy as np, pivotal as pv
     >>> A = np.outer(np.arange(1.0, 5.0), np.arange(1.0, 4.0))
     >>> pv.matrix_rank(A), pv.matrix_rank(A, method="qrcp")
     (1, 1)
+    >>> pv.matrix_rank(A * 2.0**-1070)   # subnormal entries: still rank 1
+    1
     """
     if tol is not None and rtol is not None:
         raise ValueError("`tol` and `rtol` can't be both set.")
@@ -368,9 +396,11 @@ def matrix_rank(
         raise ValueError(f"method={method!r} is not one of ('svd', 'qrcp').")
     A = _array.as_array(A, "A")
     if len(A.shape) < 2:  # NumPy's rule: rank 1 unless all zero (0-d arrays included)
+        _refuse_nonfinite(A)
         xp = namespace(A)
         return int(bool(to_float(xp.any(A != 0))))
     A = validate_matrix(A, "A", check_finite=False)
+    _refuse_nonfinite(A)
     if backend_name(A) == "jax":
         from ._backends import jax as jb
 
@@ -393,15 +423,15 @@ def matrix_rank(
             F = QRPivoted(a2, check_finite=False)
             k = min(m, n)
             s = xp.abs(xp.linalg.diagonal(F.R[:k, :k]))
-        smax = to_float(xp.max(s))
-        eps = 2 * _array.unit_roundoff(working_dtype(a2))
         if tol is not None:
-            thresh = float(tol)
-        elif rtol is not None:
-            thresh = float(rtol) * smax
+            keep = s > float(tol)
         else:
-            thresh = smax * max(m, n) * eps
-        return int(to_float(xp.sum(xp.astype(s > thresh, xp.int64))))
+            smax = to_float(xp.max(s))
+            if smax == 0:
+                return 0
+            eps = 2 * _array.unit_roundoff(working_dtype(a2))
+            keep = s / smax > (float(rtol) if rtol is not None else max(m, n) * eps)
+        return int(to_float(xp.sum(xp.astype(keep, xp.int64))))
 
     if len(A.shape) == 2:
         return core(A)
@@ -564,7 +594,8 @@ def _subspace(A, rcond, which, check_finite, lapack_driver, method):
         F = QRPivoted(A, check_finite=False)
         diag = xp.abs(xp.linalg.diagonal(F.R[:k, :k])) if k else None
         r00 = to_float(diag[0]) if k else 0.0
-        F.rank = int(to_float(xp.sum(xp.astype(diag > rc * r00, xp.int64)))) if r00 > 0 else 0
+        # |R_kk| / |R_00| > rc: rc |R_00| underflows for subnormal data (see matrix_rank)
+        F.rank = int(to_float(xp.sum(xp.astype(diag / r00 > rc, xp.int64)))) if r00 > 0 else 0
         return F.null_space() if which == "null" else F.orth()
     if backend_name(A) == "numpy":
         import scipy.linalg as sl
@@ -573,7 +604,7 @@ def _subspace(A, rcond, which, check_finite, lapack_driver, method):
     else:  # orth needs the thin U only: a full M x M U would not fit for tall A
         u, s, vh = xp.linalg.svd(A, full_matrices=which == "null")
     smax = to_float(xp.max(s)) if s.shape[0] else 0.0
-    rank = int(to_float(xp.sum(xp.astype(s > rc * smax, xp.int64)))) if smax > 0 else 0
+    rank = int(to_float(xp.sum(xp.astype(s / smax > rc, xp.int64)))) if smax > 0 else 0
     if which == "null":
         return conj_transpose(vh[rank:, :])
     return u[:, :rank]

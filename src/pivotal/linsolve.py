@@ -66,7 +66,7 @@ from ._array import (
     working_copy,
     wrap_like,
 )
-from ._scaling import safe_range
+from ._scaling import safe_range, scaled_product
 from .errors import IllConditionedWarning, SingularMatrixError, warn_user
 
 __all__ = ["ASSUME_A", "REFINE", "SlogdetResult", "SolveReport", "det", "inv", "slogdet", "solve"]
@@ -877,51 +877,6 @@ def _det_dtype(a: Any) -> Any:
     if backend_name(a) == "numpy":
         return np.dtype(np.complex128 if is_complex(dt) else np.float64)
     return dt
-
-
-#: Beyond this binary exponent every float format over- or underflows (keeps ``ldexp``'s argument an int32).
-_EXPONENT_CLAMP = 1 << 20
-
-
-def scaled_product(d: np.ndarray, exponent: int = 0) -> Any:
-    """``prod(d) * 2**exponent`` for a 1-D float64/complex128 ``d``, over- or underflowing only if it does.
-
-    Each factor is split exactly into ``m 2**e`` with ``|m|`` in ``[1/2, 1)``
-    (``frexp``); the mantissas are multiplied in chunks that cannot
-    underflow and renormalised, the exponents summed, and the result scaled
-    once at the end.  No logarithms: the product is as accurate as the
-    direct one (``exp(log|d|)`` loses digits, e.g. -16.000002 for -16 in
-    single precision).
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> from pivotal.linsolve import scaled_product
-    >>> float(scaled_product(np.full(8, 2.0**-1070), exponent=8 * 1070))   # each factor subnormal
-    1.0
-    >>> complex(scaled_product(np.array([1e300j, 1e-300, 2.0])))
-    2j
-    """
-    if d.size == 0:
-        return d.dtype.type(math.ldexp(1.0, max(-_EXPONENT_CLAMP, min(_EXPONENT_CLAMP, exponent))))
-    e = np.frexp(np.abs(d))[1]
-    # ldexp of the factor itself: a factor 2**-e would overflow for subnormal d (e < -1022).
-    if d.dtype.kind == "c":
-        m = np.ldexp(d.real, -e) + 1j * np.ldexp(d.imag, -e)
-    else:
-        m = np.ldexp(d, -e)
-    mant, expo = d.dtype.type(1), int(e.sum()) + int(exponent)
-    for i in range(0, m.size, 512):  # 512 factors >= 2**-512 each: no underflow in a chunk
-        mant = mant * np.prod(m[i : i + 512])
-        if not np.isfinite(mant) or mant == 0:
-            return mant
-        shift = int(np.frexp(abs(mant))[1])
-        mant, expo = mant * np.ldexp(1.0, -shift), expo + shift
-    expo = max(-_EXPONENT_CLAMP, min(_EXPONENT_CLAMP, expo))
-    with np.errstate(over="ignore", under="ignore"):
-        if np.iscomplexobj(mant):
-            return d.dtype.type(complex(np.ldexp(mant.real, expo), np.ldexp(mant.imag, expo)))
-        return d.dtype.type(np.ldexp(mant, expo))
 
 
 def det(a: Any, overwrite_a: bool = False, check_finite: bool = True) -> Any:

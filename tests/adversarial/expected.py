@@ -13,9 +13,9 @@ Rules first, then the explicit tables:
   error for the pair.
 
 ``EXPECTED_ERRORS`` is the small table of documented refusals;
-``KNOWN_BUGS`` the cases this sweep found wrong whose fix belongs to another
-part of issue #11: they are ``xfail(strict=True)``, so a fix turns them into
-failures until the entry is removed.
+``KNOWN_BUGS`` the cases this sweep found wrong and that are not fixed yet
+(``BUGS``, empty now): they are ``xfail(strict=True)``, so a fix turns them
+into failures until the entry is removed.
 """
 
 from __future__ import annotations
@@ -118,28 +118,12 @@ def _every_spec_but(variant: str, *exempt: str) -> tuple[tuple[str, str], ...]:
     return tuple((s, variant) for s in SPECS if s not in exempt)
 
 
-COMPAT = "SciPy-compat validation (linsolve/decompositions/qr_updates/_array/_svds)"
-SOLVERS = "solver correctness (factorizations/refine/triangular solves)"
-SCALING = "extreme scaling (least_squares/randomized/cholqr)"
-
-BUGS = (
-    Bug(
-        "QRPivoted rank tolerance underflows to 0 on subnormal data: rank 4 for exact rank 2",
-        SCALING,
-        _each("subnormal", "QRPivoted", "QRPivoted[kernel]"),
-        vendor_dependent=True,
-    ),
-    Bug(
-        "reconstruct_matrix_from_id does not promote: bool gives a logical product, float16 stays",
-        SCALING,
-        _each("bool", "reconstruct_matrix_from_id") + _each("float16", "reconstruct_matrix_from_id"),
-    ),
-    Bug(
-        "matrix_rank: NaN gives LinAlgError('SVD did not converge'), Inf a finite rank",
-        SCALING,
-        (("matrix_rank", "nan"), ("matrix_rank", "inf")),
-    ),
-)
+#: Defects the sweep has found and that are not fixed yet, each a ``Bug`` naming its cases (say
+#: ``Bug("what is wrong", "the part of the work that owns the fix", _each("subnormal", "QRPivoted"))``):
+#: they run as xfails, strict unless ``vendor_dependent``, so a fix turns them into failures until its
+#: entry is deleted here.  Empty: every defect found so far has been fixed, each with a regression test
+#: (issue #11).
+BUGS: tuple[Bug, ...] = ()
 
 #: (spec name, variant name) -> the bug (xfail; strict unless vendor dependent).
 KNOWN_BUGS: dict[tuple[str, str], Bug] = {case: bug for bug in BUGS for case in bug.cases}

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
 import numpy as np
@@ -12,7 +11,7 @@ from .._array import backend_name, to_numpy, working_dtype
 from .._scaling import ldexp
 from ..errors import PivotGrowthWarning
 from ..structure import detect_structure
-from .base import Factorization, factor_input
+from .base import Factorization, det_parts, factor_input
 from .lu import growth_destroys_accuracy
 from .scaling import scale_into_range
 
@@ -219,14 +218,8 @@ class Banded(Factorization):
             raise ValueError(f"illegal value in argument {-info} of internal gbtrs")
         return x
 
-    def _slogdet_core(self):
+    def _det_parts(self) -> tuple[np.ndarray, int]:
         n = self.shape[0]
-        if n == 0:
-            return np.asarray(1.0, dtype=self.dtype), np.asarray(0.0)
-        d = self._ab[self.lower_bandwidth + self.upper_bandwidth, :]
-        absd = np.abs(d)
-        if np.any(absd == 0):
-            return np.asarray(0.0, dtype=self.dtype), np.asarray(-math.inf)
-        swaps = int(np.count_nonzero(self._ipiv != np.arange(n)))  # row i swapped with ipiv[i] (0-based)
-        sign = (-1.0) ** swaps * np.prod(d / absd)
-        return np.asarray(sign, dtype=self.dtype), np.sum(np.log(absd))
+        d = self._ab[self.lower_bandwidth + self.upper_bandwidth, :]  # the diagonal of U
+        swaps = int(np.count_nonzero(self._ipiv[:n] != np.arange(n)))  # row i swapped with ipiv[i] (0-based)
+        return det_parts(d, sign=-1 if swaps % 2 else 1), 0

@@ -5,8 +5,11 @@ A subclass stores compact factors and implements three small methods:
 ``_solve_core(b, trans)``
     Solve ``op(A) x = b`` for a 2-D ``b`` of shape ``(n, k)`` in the working
     dtype, ``trans`` being 0 (``A``), 1 (``A^T``) or 2 (``A^H``).
-``_slogdet_core()``
-    ``(sign, logabsdet)`` of ``A`` from the factors.
+``_det_parts()``
+    ``(f, k)``: the determinant of the factored matrix is
+    ``prod(f) * 2**k``, with ``f`` a host 1-D float64/complex128 array of
+    what the factors contribute (pivots, ``-1`` for an odd permutation, the
+    determinant of a unitary factor, ...).
 ``_failure_index()``
     Zero-based index of the numerical failure (for error messages), or
     ``None`` when the factorization succeeded.
@@ -16,11 +19,17 @@ and the base class provides ``solve``, ``det``, ``slogdet``, ``logdet``,
 
 A subclass that factored ``2**e A`` instead of ``A`` (a matrix outside
 LAPACK's safe range, see :mod:`pivotal.factorizations.scaling`) sets
-``self._scale = e``; its ``_solve_core`` and ``_slogdet_core`` work with
+``self._scale = e``; its ``_solve_core`` and ``_det_parts`` work with
 the scaled factors and ``self._anorm`` is the norm of ``2**e A``.  The base
 class undoes the scaling once, for every factorization: solutions are
-multiplied by ``2**e``, ``log|det|`` is reduced by ``n e log 2``, and
-``rcond`` (scale invariant) needs nothing.
+multiplied by ``2**e``, the determinant by ``2**(-n e)``, and ``rcond``
+(scale invariant) needs nothing.
+
+Determinants are exactly scaled products of the factors' contributions
+(:func:`pivotal._scaling.scaled_product`), never ``exp(log|det|)``: ``det``
+over- or underflows only where the determinant does, and is exact where
+the factors and the product are (the determinant of an integer matrix
+whose factorization is exact in binary is that integer).
 """
 
 from __future__ import annotations
@@ -38,12 +47,14 @@ from .._array import (
     is_complex,
     namespace,
     promote_dtypes,
+    real_dtype,
+    to_numpy,
     unit_roundoff,
     validate_matrix,
     validate_rhs,
     working_dtype,
 )
-from .._scaling import ldexp
+from .._scaling import ldexp, log_product, scaled_product
 from ..errors import IllConditionedWarning, SingularMatrixError, warn_user
 from ..kernels.condest import inv_onenormest, rcond_from
 
@@ -51,6 +62,7 @@ __all__ = [
     "METHODS",
     "Factorization",
     "check_method",
+    "det_parts",
     "factor_input",
     "index_array",
     "normalize_trans",
@@ -131,7 +143,7 @@ class Factorization:
     def _solve_core(self, b: Any, trans: int) -> Any:  # pragma: no cover - abstract
         raise NotImplementedError
 
-    def _slogdet_core(self) -> tuple[Any, Any]:  # pragma: no cover - abstract
+    def _det_parts(self) -> tuple[np.ndarray, int]:  # pragma: no cover - abstract
         raise NotImplementedError
 
     def _failure_index(self) -> int | None:
@@ -216,6 +228,10 @@ class Factorization:
             On the first solve with LU factors whose growth factor makes
             their backward-error bound meaningless (see :class:`pivotal.LU`).
         """
+        return self._solve_with(self._solve_core, b, trans, check_finite)
+
+    def _solve_with(self, core, b: Any, trans: Any, check_finite: bool) -> Any:
+        """:meth:`solve` with ``core`` (``_solve_core``'s signature) doing the solves with the factors."""
         self._require_square("solve")
         t = normalize_trans(trans)
         n = self.shape[0]
@@ -227,7 +243,7 @@ class Factorization:
         dtype = self._result_dtype(b)
         vector = len(b.shape) == 1
         b2 = xp.reshape(b, (n, 1)) if vector else b
-        x = apply_over_batch(lambda bb: self._solve_2d(bb, t, dtype), [(b2, 2)])
+        x = apply_over_batch(lambda bb: self._solve_2d(bb, t, dtype, core), [(b2, 2)])
         return xp.reshape(x, (n,)) if vector else x
 
     def _warn_if_unreliable(self) -> None:
@@ -267,40 +283,56 @@ class Factorization:
     def _result_dtype(self, b: Any):
         return promote_dtypes(self.dtype, working_dtype(b))
 
-    def _solve_2d(self, b: Any, trans: int, dtype: Any) -> Any:
+    def _solve_2d(self, b: Any, trans: int, dtype: Any, core=None) -> Any:
         """``op(A)^{-1} b`` for a 2-D ``b``, in ``dtype`` (a new array)."""
         # op(2^e A) y = b  <=>  op(A) (2^e y) = b.
-        return ldexp(self._solve_scaled(b, trans, dtype), self._scale, inplace=True)
+        return ldexp(self._solve_scaled(b, trans, dtype, core), self._scale, inplace=True)
 
-    def _solve_scaled(self, b: Any, trans: int, dtype: Any) -> Any:
-        """``op(2**e A)^{-1} b`` with the factors as they are (``e = self._scale``), in ``dtype``."""
+    def _solve_scaled(self, b: Any, trans: int, dtype: Any, core=None) -> Any:
+        """``op(2**e A)^{-1} b`` with the factors as they are (``e = self._scale``), in ``dtype``.
+
+        ``core`` replaces :meth:`_solve_core` (an LU solved with pivotal's substitution kernel).
+        """
+        core = self._solve_core if core is None else core
         xp = self._xp
         if b.shape[1] == 0 or b.shape[0] == 0:
             return xp.zeros(b.shape, dtype=dtype, device=array_api_compat.device(b))
         if is_complex(dtype) and not is_complex(self.dtype):
             # Real factors, complex right-hand side: solve the two parts.
-            re = self._solve_core(_copy_as(xp.real(b), self.dtype, xp), trans)
-            im = self._solve_core(_copy_as(xp.imag(b), self.dtype, xp), trans)
+            re = core(_copy_as(xp.real(b), self.dtype, xp), trans)
+            im = core(_copy_as(xp.imag(b), self.dtype, xp), trans)
             return _copy_as(re, dtype, xp) + 1j * _copy_as(im, dtype, xp)
-        return self._solve_core(_copy_as(b, dtype, xp), trans)
+        return core(_copy_as(b, dtype, xp), trans)
 
     # ---------------------------------------------------------------- determinants
+    def _det_factors(self) -> tuple[np.ndarray, int]:
+        """``(f, k)`` with ``det(A) = prod(f) * 2**k``: the subclass's parts, the scaling undone."""
+        self._require_square("the determinant")
+        f, k = self._det_parts()
+        return f, k - self.shape[0] * self._scale  # det(2^e A) = 2^(n e) det(A)
+
     def slogdet(self) -> tuple[Any, Any]:
         """Sign and natural log of the absolute value of the determinant.
 
         Follows ``numpy.linalg.slogdet``: a singular matrix gives ``(0, -inf)``;
-        for complex matrices the sign has modulus 1.
+        for complex matrices the sign has modulus 1.  The logarithms are of
+        the mantissas of the factors' contributions, so subnormal or huge
+        pivots lose nothing.
         """
-        self._require_square("slogdet")
-        sign, logabs = self._slogdet_core()
-        if self._scale:  # det(2^e A) = 2^(n e) det(A)
-            logabs = logabs - self.shape[0] * self._scale * math.log(2.0)
-        return sign, logabs
+        phase, logabs = log_product(*self._det_factors())
+        like = self._sample()
+        return _scalar(phase, self.dtype, like), _scalar(logabs, self.dtype, like, real=True)
 
     def det(self) -> Any:
-        """Determinant, computed from the factors (may over- or underflow)."""
-        sign, logabs = self.slogdet()
-        return sign * self._xp.exp(logabs)
+        """Determinant, the exactly scaled product of the factors' pivots.
+
+        Over- or underflows only where the determinant itself does (use
+        :meth:`slogdet` then), and is exact where the factors are (an integer
+        matrix whose factorization is exact in binary gives that integer,
+        in single precision too).  A scalar of the factors' dtype (a 0-d
+        tensor for PyTorch).
+        """
+        return _scalar(scaled_product(*self._det_factors()), self.dtype, self._sample())
 
     def logdet(self) -> Any:
         """Natural log of the determinant.
@@ -405,11 +437,29 @@ def index_array(idx: np.ndarray, like: Any) -> Any:
 
 def scalar_like(value: float, dtype: Any, like: Any, real: bool = False) -> Any:
     """A 0-d array of ``like``'s backend holding ``value`` (real dtype if ``real``)."""
-    from .._array import real_dtype
-
     xp = namespace(like)
     dt = real_dtype(dtype) if real else dtype
     return xp.asarray(value, dtype=dt, device=array_api_compat.device(like))
+
+
+def _scalar(value: Any, dtype: Any, like: Any, real: bool = False) -> Any:
+    """A host scalar as ``like``'s kind of scalar: a NumPy scalar of ``dtype``, or a 0-d tensor."""
+    if backend_name(like) == "numpy":
+        with np.errstate(over="ignore", under="ignore"):  # beyond single precision's range: Inf or 0
+            return np.dtype(real_dtype(dtype) if real else dtype).type(value)
+    return scalar_like(value, dtype, like, real=real)
+
+
+def det_parts(*parts: Any, sign: Any = 1) -> np.ndarray:
+    """The host float64/complex128 factors of a determinant: ``parts`` (arrays of any backend), then ``sign``.
+
+    ``sign`` (``+-1``, or a unit-modulus complex number) is left out when it is 1.
+    """
+    arrays = [np.asarray(to_numpy(p)).reshape(-1) for p in parts]
+    if sign != 1:
+        arrays.append(np.asarray([to_numpy(sign)]).reshape(-1))
+    f = np.concatenate(arrays) if arrays else np.empty(0)
+    return f.astype(np.complex128 if f.dtype.kind == "c" else np.float64, copy=False)
 
 
 def _copy_as(x: Any, dtype: Any, xp) -> Any:

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
+
 from .._array import (
     conj_transpose,
     conjugate_inplace,
@@ -18,7 +20,7 @@ from .._backends import get_backend
 from .._scaling import largest, ldexp, max_abs
 from ..errors import NotPositiveDefiniteError
 from ..kernels.cholesky import cholesky_kernel
-from .base import Factorization, _copy_as, check_method, factor_input, scalar_like
+from .base import Factorization, _copy_as, check_method, det_parts, factor_input
 from .scaling import factor_exponent, scale_into_range
 
 __all__ = [
@@ -260,12 +262,7 @@ class Cholesky(Factorization):
         backend.trsm_inplace(self._L, b, lower=True, trans=2)
         return b
 
-    def _slogdet_core(self):
-        xp = self._xp
-        n = self.shape[0]
+    def _det_parts(self) -> tuple[np.ndarray, int]:
         self._raise_if_failed("compute the determinant")  # not positive definite: not in the factors
-        if n == 0:
-            return scalar_like(1.0, self.dtype, self._L), scalar_like(0.0, self.dtype, self._L, real=True)
-        d = xp.real(xp.linalg.diagonal(self._L)) if is_complex(self.dtype) else xp.linalg.diagonal(self._L)
-        logabs = 2.0 * xp.sum(xp.log(d))
-        return scalar_like(1.0, self.dtype, self._L), logabs
+        d = det_parts(self._xp.linalg.diagonal(self._L)).real  # det(A) = prod(L_ii)^2
+        return np.concatenate([d, d]), 0

@@ -22,8 +22,8 @@ from .._permutations import perm_sign, perm_to_ipiv
 from .._scaling import ldexp
 from ..errors import PivotGrowthWarning, SingularMatrixError, warn_user
 from ..kernels.lu import PIVOTING, lu_kernel
-from ..kernels.triangular import solve_in_range
-from .base import Factorization, _copy_as, check_method, factor_input, index_array, scalar_like
+from ..kernels.triangular import solve_in_range, trsm_blocked
+from .base import Factorization, _copy_as, check_method, det_parts, factor_input, index_array
 from .scaling import factor_exponent, scale_into_range, scale_upper
 
 __all__ = [
@@ -263,6 +263,11 @@ def lu_solve_core(lu: Any, perm: np.ndarray, cperm: np.ndarray | None, b: Any, t
     return x
 
 
+def _substitution(t: Any, b: Any, *, lower: bool, trans: int = 0, unit_diagonal: bool = False) -> Any:
+    """pivotal's blocked substitution kernel, with BLAS ``trsm``'s in-place signature."""
+    return trsm_blocked(t, b, lower=lower, trans=trans, unit_diagonal=unit_diagonal)
+
+
 class LU(Factorization):
     """LU factorization with partial, rook, complete or no pivoting.
 
@@ -471,20 +476,34 @@ class LU(Factorization):
         return f"pivoting={self.pivoting!r}, algorithm={self.algorithm!r}"
 
     # ---------------------------------------------------------------- solving
+    def solve(self, b: Any, trans: Any = False, *, check_finite: bool = True, method: str = "auto") -> Any:
+        """Solve ``op(A) x = b`` reusing the factors: :meth:`Factorization.solve`, plus ``method``.
+
+        ``method="kernel"`` runs the triangular solves with pivotal's
+        blocked substitution kernel; ``"auto"`` and ``"vendor"`` with BLAS
+        ``trsm`` (``torch.linalg.solve_triangular`` for PyTorch).  Warns as
+        :meth:`Factorization.solve` does (pivot growth, ill-conditioning),
+        once per factorization.
+
+        Examples
+        --------
+        >>> import numpy as np, pivotal as pv
+        >>> F = pv.LU(np.array([[4.0, 3.0], [6.0, 3.0]]))
+        >>> F.solve(np.array([10.0, 12.0]), method="kernel")
+        array([1., 2.])
+        """
+        check_method(method)
+        if method != "kernel":
+            return super().solve(b, trans, check_finite=check_finite)
+
+        def core(bb: Any, t: int) -> Any:
+            return lu_solve_core(self._lu, self._perm, self._cperm, bb, t, _substitution)
+
+        return self._solve_with(core, b, trans, check_finite)
+
     def _solve_core(self, b: Any, trans: int) -> Any:
         return lu_solve_core(self._lu, self._perm, self._cperm, b, trans, get_backend(self._lu).trsm_inplace)
 
-    def _slogdet_core(self):
-        xp = self._xp
-        n = self.shape[0]
-        if n == 0:
-            return scalar_like(1.0, self.dtype, self._lu), scalar_like(0.0, self.dtype, self._lu, real=True)
-        d = xp.linalg.diagonal(self._lu)
-        sign0 = perm_sign(self._perm) * (perm_sign(self._cperm) if self._cperm is not None else 1)
-        absd = xp.abs(d)
-        if bool(xp.any(absd == 0)):
-            return scalar_like(0.0, self.dtype, self._lu), scalar_like(
-                -math.inf, self.dtype, self._lu, real=True
-            )
-        phase = xp.prod(d / absd)
-        return sign0 * phase, xp.sum(xp.log(absd))
+    def _det_parts(self) -> tuple[np.ndarray, int]:
+        sign = perm_sign(self._perm) * (perm_sign(self._cperm) if self._cperm is not None else 1)
+        return det_parts(self._xp.linalg.diagonal(self._lu), sign=sign), 0

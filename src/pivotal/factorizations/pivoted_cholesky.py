@@ -11,7 +11,7 @@ from .._array import is_complex, namespace
 from .._backends import get_backend
 from ..errors import NotPositiveDefiniteError, SingularMatrixError
 from ..kernels.pivoted_cholesky import pivoted_cholesky_kernel
-from .base import Factorization, _copy_as, factor_input, index_array, scalar_like
+from .base import Factorization, _copy_as, det_parts, factor_input, index_array
 from .cholesky import hermitian_norm1
 
 __all__ = ["PivotedCholesky"]
@@ -206,8 +206,7 @@ class PivotedCholesky(Factorization):
         x[idx, :] = y
         return x
 
-    def _slogdet_core(self):
-        xp = self._xp
+    def _det_parts(self) -> tuple[np.ndarray, int]:
         n = self.shape[0]
         if not self.issuccess():  # the determinant of an indefinite matrix is not in the factors
             self._raise_if_failed("compute the determinant")
@@ -217,11 +216,9 @@ class PivotedCholesky(Factorization):
                 "requested rank; factor without rank= to get it."
             )
         if self.rank < n:
-            return scalar_like(0.0, self.dtype, self._L), scalar_like(-np.inf, self.dtype, self._L, real=True)
-        if n == 0:
-            return scalar_like(1.0, self.dtype, self._L), scalar_like(0.0, self.dtype, self._L, real=True)
-        d = xp.real(xp.linalg.diagonal(self._L)) if is_complex(self.dtype) else xp.linalg.diagonal(self._L)
-        return scalar_like(1.0, self.dtype, self._L), 2.0 * xp.sum(xp.log(d))
+            return np.zeros(1), 0
+        d = det_parts(self._xp.linalg.diagonal(self._L)).real  # det(A) = prod(L_ii)^2
+        return np.concatenate([d, d]), 0
 
     def rcond(self) -> float:
         """Estimated reciprocal 1-norm condition number; 0 when rank-deficient."""

@@ -15,6 +15,7 @@ from .._array import (
     namespace,
     promote_dtypes,
     to_float,
+    to_numpy,
     unit_roundoff,
     validate_rhs,
     working_copy,
@@ -22,12 +23,13 @@ from .._array import (
 )
 from .._backends import get_backend
 from .._permutations import perm_sign
+from .._scaling import ldexp, max_abs
 from ..errors import IllConditionedWarning, NotPositiveDefiniteError, SingularMatrixError
 from ..kernels import cholqr, gram_schmidt, householder, qrcp, rrqr, tsqr
 from ..kernels.condest import inv_onenormest, rcond_from
 from ..kernels.triangular import solve_in_range
-from .base import Factorization, _copy_as, factor_input, index_array, scalar_like
-from .scaling import scale_into_range
+from .base import Factorization, _copy_as, det_parts, factor_input, index_array, scalar_like
+from .scaling import factor_exponent, scale_into_range, scale_upper
 
 __all__ = ["QR", "QR_METHODS", "QRComputation", "QRPivoted", "qr_compute", "select_qr_method"]
 
@@ -318,15 +320,14 @@ class QR(Factorization):
 
     @property
     def _anorm(self) -> float:
-        """``||A||_1``, recomputed from the factors on demand (QR's own estimates use R)."""
+        """``||2**_scale A||_1``, recomputed from the factors on demand (QR's own estimates use R)."""
         if "anorm" not in self._cache:
-            self._cache["anorm"] = _norm1(self.Q @ self.R) if min(self.shape) else 0.0
+            self._cache["anorm"] = _norm1(self.Q @ self._r_factor()) if min(self.shape) else 0.0
         return self._cache["anorm"]
 
     # ------------------------------------------------------------------ factors
-    @property
-    def R(self) -> Any:
-        """Upper triangular (trapezoidal) factor, ``K x N``."""
+    def _r_factor(self) -> Any:
+        """``R`` of the factored matrix ``2**_scale A`` (cached): the one solves, ranks and determinants use."""
         if "R" not in self._cache:
             c = self._comp
             if c.kind == "compact":
@@ -335,6 +336,13 @@ class QR(Factorization):
             else:
                 self._cache["R"] = c.r
         return self._cache["R"]
+
+    @property
+    def R(self) -> Any:
+        """Upper triangular (trapezoidal) factor of ``A``, ``K x N``."""
+        if "R of A" not in self._cache:
+            self._cache["R of A"] = self._unscaled(self._r_factor())
+        return self._cache["R of A"]
 
     @property
     def Q(self) -> Any:
@@ -389,7 +397,7 @@ class QR(Factorization):
 
     # ------------------------------------------------------------------ solving
     def _r_square(self) -> Any:
-        return self.R[:, : min(self.shape)]
+        return self._r_factor()[:, : min(self.shape)]
 
     def _solve_core(self, b: Any, trans: int) -> Any:
         return self._solve_qr(b, trans)
@@ -460,6 +468,7 @@ class QR(Factorization):
         if r.dtype != y2.dtype:
             r = _copy_as(r, y2.dtype, xp)
         solve_in_range(get_backend(y2).trsm_inplace, r, y2, lower=False)
+        ldexp(y2, self._scale, inplace=True)  # (2^e A) y = b: x = 2^e y
         return xp.reshape(y2, (n,)) if vector else y2
 
     def _lstsq_rhs(self, b: Any) -> Any:
@@ -498,23 +507,10 @@ class QR(Factorization):
     @property
     def logabsdet(self) -> float:
         """``log |det A|`` for square ``A`` (``sum(log |R_ii|)``)."""
-        self._require_square("logabsdet")
-        xp = self._xp
-        d = xp.abs(xp.linalg.diagonal(self.R))
-        return to_float(xp.sum(xp.log(d))) if self.shape[0] else 0.0
+        return to_float(self.slogdet()[1])
 
-    def _slogdet_core(self):
-        xp = self._xp
-        like = self._sample()
-        n = self.shape[0]
-        if n == 0:
-            return scalar_like(1.0, self.dtype, like), scalar_like(0.0, self.dtype, like, real=True)
-        d = xp.linalg.diagonal(self.R)
-        absd = xp.abs(d)
-        if bool(xp.any(absd == 0)):
-            return scalar_like(0.0, self.dtype, like), scalar_like(-math.inf, self.dtype, like, real=True)
-        sign_q = self._det_q()
-        return sign_q * xp.prod(d / absd), xp.sum(xp.log(absd))
+    def _det_parts(self) -> tuple[np.ndarray, int]:
+        return det_parts(self._xp.linalg.diagonal(self._r_factor()), sign=to_numpy(self._det_q())), 0
 
     def _det_q(self) -> Any:
         """det(Q) (modulus 1) of the square orthogonal factor."""
@@ -606,10 +602,16 @@ class QRPivoted(QR):
         self._init_common(a)
         m, n = self.shape
         work = working_copy(a, overwrite=overwrite_a)
+        # 2^e A is factored when A lies outside LAPACK's safe range (see .scaling): the numerical-rank
+        # tolerance, of the order u |R_00|, must not underflow (it does for subnormal A), and the solves
+        # keep the accuracy that subnormal factors would lose.
+        e = factor_exponent(max_abs(work), work.dtype)
+        ldexp(work, e, inplace=True)
+        tol_e = _scaled_tol(tol, e, work)
         if rank_reveal == "strong":
             if method == "vendor":
                 raise ValueError("strong RRQR is pivotal's own algorithm; use method='auto' or 'kernel'.")
-            qr_, tau, perm, rk = rrqr.strong_rrqr(work, rank=rank, tol=tol, f=f)
+            qr_, tau, perm, rk = rrqr.strong_rrqr(work, rank=rank, tol=tol_e, f=f)
             algorithm = f"strong rrqr (f={f})"
         else:
             use_vendor = method == "vendor" or (
@@ -647,8 +649,14 @@ class QRPivoted(QR):
             elif k == 0:
                 rk = 0
             else:
-                rk = qrcp.numerical_rank(xp.abs(xp.linalg.diagonal(qr_[:k, :k])), m, n, tol=tol)
+                rk = qrcp.numerical_rank(xp.abs(xp.linalg.diagonal(qr_[:k, :k])), m, n, tol=tol_e)
         self.rank = int(rk)
+        if e:
+            # Solves, ranks and determinants use R of 2^e A; the compact factors kept are those of A
+            # (the reflectors are scale free), as pivotal.qr(..., mode="raw") returns them.
+            self._cache["R"] = xp.triu(qr_[:k, :])
+            scale_upper(qr_, -e)
+            self._scale = e
         self._fields = ("Q", "R", "p")
 
     @property
@@ -677,9 +685,9 @@ class QRPivoted(QR):
             return x
         return self._solve_qr(b[index_array(self._perm, b), :], trans)
 
-    def _slogdet_core(self):
-        sign, logabs = super()._slogdet_core()
-        return (-sign if perm_sign(self._perm) < 0 else sign), logabs
+    def _det_parts(self) -> tuple[np.ndarray, int]:
+        f, k = super()._det_parts()
+        return (np.append(f, -1.0) if perm_sign(self._perm) < 0 else f), k
 
     # ------------------------------------------------------------------ complete orthogonal decomposition
     def _cod(self):
@@ -687,7 +695,7 @@ class QRPivoted(QR):
         if "cod" not in self._cache:
             xp = self._xp
             r = self.rank
-            w = self.R[:r, :]
+            w = self._r_factor()[:r, :]
             w = xp.conj(w).T if is_complex(w.dtype) else w.T
             wq = working_copy(_copy_as(w, w.dtype, xp))
             tau = householder.householder_qr(wq)
@@ -722,7 +730,7 @@ class QRPivoted(QR):
             tau_d = tau if tau.dtype == dtype else _copy_as(tau, dtype, xp)
             householder.apply_q(wq_d, tau_d, y, side="left", trans=False)
         x = xp.empty_like(y)
-        x[index_array(self._perm, y), :] = y
+        x[index_array(self._perm, y), :] = ldexp(y, self._scale)  # (2^e A) y = b: x = 2^e y
         return xp.reshape(x, (n,)) if vector else x
 
     def null_space(self) -> Any:
@@ -746,7 +754,23 @@ class QRPivoted(QR):
     def rcond(self) -> float:
         """Reciprocal condition estimate of ``R11`` (the leading ``rank x rank`` block)."""
         r = self.rank
-        return _triangular_rcond(self.R[:r, :r])
+        return _triangular_rcond(self._r_factor()[:r, :r])
+
+
+def _scaled_tol(tol: Any, e: int, like: Any) -> Any:
+    """The absolute rank tolerance ``tol`` for the factored ``2**e A``: ``tol * 2**e``.
+
+    ``None`` stays ``None``, and anything ``numerical_rank`` refuses (negative,
+    NaN, Inf) stays refused; a finite ``tol`` whose scaled value overflows
+    ``like``'s dtype becomes its largest number (every ``|R_kk|`` is below it).
+    """
+    if tol is None or not e:
+        return tol
+    t = float(tol)
+    with np.errstate(over="ignore", under="ignore"):
+        scaled = float(np.ldexp(t, e))
+    biggest = float(namespace(like).finfo(like.dtype).max)
+    return min(scaled, biggest) if math.isfinite(t) and t >= 0 else scaled
 
 
 def _reflectors_det(qr_: Any, tau: Any) -> Any:

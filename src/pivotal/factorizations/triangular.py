@@ -7,7 +7,6 @@ work the same way whatever the matrix turned out to be.
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
 import numpy as np
@@ -16,20 +15,10 @@ from .._array import device_of, is_complex, namespace, to_float, working_copy
 from .._backends import get_backend
 from .._permutations import perm_sign
 from ..structure import detect_structure
-from .base import Factorization, _copy_as, factor_input, index_array, scalar_like
+from .base import Factorization, _copy_as, det_parts, factor_input, index_array
 from .scaling import scale_into_range
 
 __all__ = ["Diagonal", "Triangular"]
-
-
-def _diag_slogdet(d: Any, dtype: Any, like: Any):
-    xp = namespace(d)
-    if d.shape[0] == 0:
-        return scalar_like(1.0, dtype, like), scalar_like(0.0, dtype, like, real=True)
-    absd = xp.abs(d)
-    if bool(xp.any(absd == 0)):
-        return scalar_like(0.0, dtype, like), scalar_like(-math.inf, dtype, like, real=True)
-    return xp.prod(d / absd), xp.sum(xp.log(absd))
 
 
 def _norm1_and_max(t: Any) -> tuple[float, float]:
@@ -121,8 +110,8 @@ class Diagonal(Factorization):
             d = xp.conj(d)
         return b / xp.reshape(d, (d.shape[0], 1))
 
-    def _slogdet_core(self):
-        return _diag_slogdet(self._d, self.dtype, self._d)
+    def _det_parts(self) -> tuple[np.ndarray, int]:
+        return det_parts(self._d), 0
 
     def rcond(self) -> float:
         """Exact reciprocal condition number ``min |d| / max |d|`` (1 for N = 0)."""
@@ -268,8 +257,6 @@ class Triangular(Factorization):
             return x
         return b
 
-    def _slogdet_core(self):
-        sign, logabs = _diag_slogdet(self._xp.linalg.diagonal(self._t), self.dtype, self._t)
-        if self._perm is not None and perm_sign(self._perm) < 0:
-            sign = -sign
-        return sign, logabs
+    def _det_parts(self) -> tuple[np.ndarray, int]:
+        sign = 1 if self._perm is None else perm_sign(self._perm)  # det(a) = det(P^T T)
+        return det_parts(self._xp.linalg.diagonal(self._t), sign=sign), 0

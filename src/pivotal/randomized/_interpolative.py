@@ -76,6 +76,7 @@ from .._array import (
     dtype_name,
     from_numpy,
     namespace,
+    result_dtype,
     to_float,
     validate_matrix,
     working_copy,
@@ -453,9 +454,20 @@ def reconstruct_matrix_from_id(B: Any, idx: Any, proj: Any) -> Any:
     >>> idx, proj = interpolative(A, 1, rand=False)
     >>> bool(np.allclose(reconstruct_matrix_from_id(A[:, idx[:1]], idx, proj), A))
     True
+
+    The product is formed in the working precision of ``B`` and ``proj``
+    (bool and float16 in float32, integers in float64, as everywhere in
+    pivotal), where SciPy accepts float64 and complex128 only:
+
+    >>> reconstruct_matrix_from_id(np.array([[True], [False]]), np.array([0, 1]), np.array([[True]]))
+    array([[1., 1.],
+           [0., 0.]], dtype=float32)
     """
     B = validate_matrix(B, "B", check_finite=False, batch=False)
-    return B @ reconstruct_interp_matrix(idx, proj)
+    P = reconstruct_interp_matrix(idx, proj)
+    dtype = result_dtype(B, P)  # bool @ bool would be a logical product, float16 @ float16 half precision
+    xp = namespace(B)
+    return xp.astype(B, dtype) @ xp.astype(P, dtype)
 
 
 # --------------------------------------------------------------------------- CUR
