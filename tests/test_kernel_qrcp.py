@@ -277,7 +277,7 @@ def test_numerical_rank_default_tolerance():
     if torch is not None:
         assert numerical_rank(torch.tensor([1.0, 1e-30]), 2, 2) == 1
     for bad in (-1.0, np.inf, np.nan):
-        with pytest.raises(ValueError):
+        with pytest.raises(ValueError, match="tol must be a finite number"):
             numerical_rank(d, 3, 3, tol=bad)
 
 
@@ -332,7 +332,7 @@ def test_strong_rrqr_bounds_on_rank_deficient(dtype, f):
         m, n, r = [(40, 30, 12), (30, 40, 12), (35, 35, 20), (50, 20, 5)][trial]
         A = gallery.rank_deficient(m, n, r, kappa=1e4, mode=trial + 1, dtype=dtype, random_state=trial)
         A = A + 1e-8 * random_matrix(rng, (m, n), dtype)  # a graded tail below the gap
-        for k in (r // 2, r, min(r + 3, min(m, n))):
+        for k in (r // 2, r, min(r + 3, m, n)):
             qr, tau, perm, kk = strong_rrqr(A.copy(), rank=k, f=f)
             assert kk == k
             _check_strong_bounds(A, qr, perm, k, f, dtype)
@@ -362,16 +362,16 @@ def test_strong_rrqr_rank_from_tolerance(backend):
 def test_strong_rrqr_validation():
     A = np.eye(4)
     for f in (1.0, 0.5, -2.0, np.nan, np.inf, "two"):
-        with pytest.raises(ValueError):
+        with pytest.raises(ValueError, match="f must be a"):
             strong_rrqr(A.copy(), rank=2, f=f)
     for rank in (-1, 5, 2.5):
-        with pytest.raises(ValueError):
+        with pytest.raises(ValueError, match="rank must be an integer"):
             strong_rrqr(A.copy(), rank=rank)
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="either rank or tol"):
         strong_rrqr(A.copy(), rank=2, tol=1e-3)
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="k must satisfy"):
         rrqr_interchanges(np.eye(3), 4)
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="f must be a finite number"):
         rrqr_interchanges(np.eye(3), 1, f=1.0)
 
 

@@ -103,8 +103,7 @@ def test_diagonal_non_increasing_within_blocks():
 def _rank_cases():
     cases = []
     for seed in range(3):
-        for rank in (1, 7, 16, 33, 60):
-            cases.append(("rank_deficient", seed, rank))
+        cases.extend(("rank_deficient", seed, rank) for rank in (1, 7, 16, 33, 60))
         cases.append(("randsvd1", seed, 1))
         cases.append(("randsvd2", seed, 99))
         cases.append(("outer", seed, 3))
