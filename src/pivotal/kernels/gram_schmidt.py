@@ -33,10 +33,13 @@ dot products and vector updates.
 Dependent columns
 -----------------
 Column ``j`` is treated as linearly dependent on the columns before it when
-its projected remainder ``w`` satisfies ``||w||_2 <= n u ||a_j||_2`` (this
-includes zero columns): below that size ``w`` consists of rounding errors
-and carries no information about ``A``.  Then ``R[j, j] = 0`` (the
-remainder is dropped, a backward error of at most ``n u ||a_j||``) and
+its projected remainder ``w`` satisfies ``||w||_2 <= max(m, n) u ||a_j||_2``
+(this includes zero columns): each projection is an inner product of
+length ``m`` whose rounding error is bounded by about ``m u ||a_j||``, so
+below that size ``w`` consists of rounding errors and carries no
+information about ``A`` (the threshold is NumPy's ``matrix_rank``
+convention).  Then ``R[j, j] = 0`` (the remainder is dropped, a backward
+error of at most ``max(m, n) u ||a_j||``) and
 ``Q[:, j]`` is still a unit vector orthogonal to the previous columns: the
 standard basis vector ``e_i`` with the smallest component in the span so
 far, orthogonalized twice and normalized.  So, as with Householder QR,
@@ -118,9 +121,10 @@ def _setup(a: Any, func: str, check_finite: bool):
     dev = array_api_compat.device(a)
     work = _column_major_copy(a)
     r = xp.zeros((n, n), dtype=a.dtype, device=dev)
-    # Threshold below which a projected column counts as dependent.
+    # Threshold below which a projected column counts as dependent: the
+    # rounding error of length-m inner products (see "Dependent columns").
     colnorms = _norm2(work, xp, axis=0) if n else None
-    tol = n * unit_roundoff(a.dtype)
+    tol = max(int(a.shape[0]), n) * unit_roundoff(a.dtype)
     return xp, work, r, colnorms, tol, n
 
 
