@@ -782,3 +782,86 @@ def test_report_rcond_tracks_kappa_and_no_false_alarm(kappa):
         # rcond_1 lies in [1 / kappa_1, ~ 10 n / kappa_1] (Higham, sec. 15.3).
         k1 = np.linalg.cond(A, 1)
         assert 1 / k1 <= 2 * rep.rcond and rep.rcond <= 10 * n / k1  # 2: GMRES solves are inexact
+
+
+# ----------------------------------------------------------------------------- the certificate's cost (issue #11 sec. 5)
+
+
+def _count_rcond_paths(monkeypatch):
+    """Wrap the probe and the GMRES-based estimate; return the log of what ran (probe results, "gmres")."""
+    log = []
+    probe, gmres = R._probe_contraction, R._gmres_solvers
+
+    def counted_probe(prob, F):
+        log.append(probe(prob, F))
+        return log[-1]
+
+    def counted_gmres(prob, F, *args):
+        log.append("gmres")
+        return gmres(prob, F, *args)
+
+    monkeypatch.setattr(R, "_probe_contraction", counted_probe)
+    monkeypatch.setattr(R, "_gmres_solvers", counted_gmres)
+    return log
+
+
+@pytest.mark.parametrize("backend", ["numpy", "torch"])
+@pytest.mark.parametrize(
+    ("kappa", "mode", "dtype"), [(1e5, 3, np.float64), (1e6, 2, np.float64), (1e5, 3, np.complex128)]
+)
+def test_mixed_certificate_is_cheap_on_moderately_conditioned_systems(
+    monkeypatch, backend, kappa, mode, dtype
+):
+    """kappa_1 above 1 / (2 n u_32): the float32 rcond alone proves nothing, the probe certifies, no GMRES."""
+    if backend == "torch":
+        pytest.importorskip("torch")
+    n = 80
+    A = gallery.randsvd(n, kappa, mode=mode, random_state=2)
+    if dtype == np.complex128:
+        A = A * np.exp(2j * np.pi * np.random.default_rng(3).random(n))  # times a unitary diagonal
+    b = A @ rhs(n, seed=2)
+    rc32 = pv.LU(A.astype(np.complex64 if dtype == np.complex128 else np.float32)).rcond()
+    assert n * 2.0**-24 / rc32 >= 0.5  # theta: the float32 rcond is not a proof here
+    log = _count_rcond_paths(monkeypatch)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        x, rep = pv.refine(to_backend(A, backend), to_backend(b, backend), return_report=True)
+    assert rep.converged and rep.fallback is None and rep.factor_dtype in ("float32", "complex64")
+    assert len(log) == 1 and log[0] is not None and 0 <= log[0] <= 0.5  # the probe ran, contracted
+    # rcond(A) within (1 -+ rho) / (1 +- rho) of the float32 factors' estimate, itself a 1-norm estimate:
+    # between 1 / kappa_1 and ~ 10 n / kappa_1 (Higham, sec. 15.3).
+    k1 = np.linalg.cond(A, 1)
+    assert 1 / k1 <= 3 * rep.rcond and rep.rcond <= 10 * n / k1
+    assert forward_error(to_np(x), reference_solution(A, b)) <= 10 * n * U * k1
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_near_null_vector_invisible_to_refinement_still_warns(monkeypatch, seed):
+    """A near-null vector of A is a fixed point of refinement's error operator that no residual shows.
+
+    With b = A x (in the range of A), float32 refinement converges in backward error, and the
+    float32 factors' rcond (~1e-9) suggests a well-posed problem; A is singular to working
+    precision all the same.  The probe (refining A v = 0) does not contract, and the GMRES-based
+    estimate finds rcond(A) < eps.
+    """
+    n = 40
+    A = gallery.randsvd(n, 1e16, mode=2, random_state=seed)
+    b = A @ rhs(n, seed=seed)
+    log = _count_rcond_paths(monkeypatch)
+    with pytest.warns(IllConditionedWarning):
+        _, rep = pv.refine(A, b, return_report=True)
+    assert rep.fallback is None and rep.factor_dtype == "float32"
+    assert rep.backward_errors[-1] <= (n + 1) * U  # refinement itself saw nothing wrong ...
+    assert pv.LU(A.astype(np.float32)).rcond() > 1e-10  # ... and neither did the float32 rcond
+    assert log[0] is None and "gmres" in log  # the probe did not contract
+    assert rep.rcond < EPS and not rep.converged
+
+
+def test_probe_skipped_when_float32_rcond_proves_enough(monkeypatch):
+    """theta = n u_32 / rcond(M) < 1/2: the factorization's backward error bound suffices."""
+    n = 50
+    A = gallery.randsvd(n, 10.0, mode=3, random_state=5)
+    log = _count_rcond_paths(monkeypatch)
+    _, rep = pv.refine(A, rhs(n, seed=5), return_report=True)
+    assert rep.converged and log == []
+    assert rep.rcond == rep.factorization.rcond()

@@ -69,6 +69,9 @@ RESIDUALS = ("working", "extended")
 _DEFAULT_MAXITER = {"classic": 30, "gmres": 10}  # classic: LAPACK dsgesv's ITERMAX
 _GMRES_MAX_INNER = 100  # Krylov dimension cap (no restarts): min(n, 100)
 _BLOCK_ELEMENTS = 1 << 20  # row blocks of ~1M entries for the compensated residual
+_PROBE_MAX_STEPS = 12  # the contraction probe of the float32 factors (see _probe_contraction)
+_PROBE_MAX_RATIO = 0.5
+_PROBE_SEED = 20181  # fixed: the certificate is reproducible
 
 
 # ============================================================================ report
@@ -928,8 +931,13 @@ def refine(
     from working-precision factors directly (LAPACK ``xGECON``'s estimate,
     computed once per factorization); from float32 factors of ``M = A + E``
     when ``theta = n u_32 / rcond(M) < 1/2`` (then ``rcond(A)`` is within a
-    factor ``1 +- theta`` of it); otherwise by the same estimator on GMRES
-    solves in the working precision (a few solves).
+    factor ``1 +- theta`` of it); else from ``rcond(M)`` and the contraction
+    ``rho <= 1/2`` of float32 refinement measured on ``A v = 0`` from a
+    random ``v`` (a few ``O(N^2)`` steps; ``rcond(A)`` is then within a
+    factor ``(1 +- rho) / (1 -+ rho)`` of ``rcond(M)``; the probe also
+    catches a near-null vector of ``A``, which refinement of ``A x = b``
+    cannot see); otherwise by the same estimator on GMRES solves in the
+    working precision (a few solves).
     A matrix outside float32's range (entries of 1e40, or of 1e-60, which
     a float32 copy would flush to zero) is copied as ``2**e A``, exactly
     scaled into float32's safe range, and the factorization carries ``e``
@@ -947,7 +955,9 @@ def refine(
     check), a float32 copy, LAPACK ``sgetrf`` (structure detection is
     skipped when the corner entries and first row/column already rule out
     every special structure), and ``O(N^2)`` per correction: BLAS ``dgemv``
-    for the residual and two float32 triangular solves.
+    for the residual and two float32 triangular solves; the certificate
+    adds the float32 factors' condition estimate and, for ``kappa_1(A)``
+    above ``1 / (2 N u_32)``, a few more such steps.
 
     References
     ----------
@@ -1219,12 +1229,31 @@ def _working_rcond(prob: _Problem, run: _Run) -> float:
     """Estimated ``rcond(A)`` in the 1-norm, valid in the working precision.
 
     Working-precision factors: their estimate (cached, shared with
-    :func:`pivotal.solve`).  Low-precision factors of ``M = A + E`` with
-    ``||E|| <~ n u_low ||A||``: when ``theta = n u_low / rcond(M) < 1/2``,
-    ``rcond(A)`` is within a factor ``1 +- theta`` of ``rcond(M)``, itself at
-    least ``2 n u_low``, far above the working epsilon; otherwise (the
-    GMRES-IR regime) the Hager-Higham estimator runs on GMRES solves in the
-    working precision.
+    :func:`pivotal.solve`).  Low-precision factors ``M = P^T L U`` (as
+    real numbers) of ``A``: write ``A = M (I - G)`` with
+    ``G = M^{-1} (M - A)``, the operator that maps the error of a solution
+    to the error after one step of classical refinement with ``M``
+    (Higham 2002, sec. 12.1; Carson and Higham 2018, sec. 3).  When
+    ``||G|| <= rho < 1``, ``||A^{-1}|| <= ||M^{-1}|| / (1 - rho)`` and
+    ``||A|| <= ||M|| (1 + rho)``, so::
+
+        rcond(A) >= rcond(M) (1 - rho) / (1 + rho),
+
+    and ``rcond(A) <= rcond(M) (1 + rho) / (1 - rho)`` likewise.  Three ways
+    to know ``rho``, cheapest first:
+
+    1. ``theta = n u_low / rcond(M) < 1/2``: the backward error bound of
+       the factorization, ``||M - A|| <~ n u_low ||A||`` (Higham 2002,
+       Thm. 9.3, normwise), gives ``||G|| <= theta``: ``rcond(M)`` is
+       ``rcond(A)`` to within ``1 +- theta``.
+    2. :func:`_probe_contraction` measures ``G`` on a random vector
+       (a few ``O(n^2)`` steps like refinement's own); ``rcond(M) (1 - rho)
+       / (1 + rho)`` with the largest ratio ``rho <= 1/2`` it saw.  Most
+       matrices with ``kappa_1(A)`` between ``1 / (2 n u_low)`` and about
+       ``0.1 / u_low`` end here.
+    3. Otherwise (``G`` did not contract on the probe: ``kappa(A) u_low``
+       near 1 or beyond, the GMRES-IR regime) the Hager-Higham estimator
+       runs on GMRES solves in the working precision.
     """
     F = run.F
     rc = F.rcond()
@@ -1233,8 +1262,68 @@ def _working_rcond(prob: _Problem, run: _Run) -> float:
     theta = prob.n * unit_roundoff(F.dtype) / rc if rc > 0 else math.inf
     if theta < 0.5:
         return rc
+    rho = _probe_contraction(prob, F) if rc > 0 else None
+    if rho is not None:
+        return rc * (1.0 - rho) / (1.0 + rho)
     est = inv_onenormest(*_gmres_solvers(prob, F), prob.n, dtype=prob.dtype, like=prob.b)
     return rcond_from(_norm_inf(prob.a.T, False), est, n=prob.n)
+
+
+def _probe_contraction(prob: _Problem, F: Factorization) -> float | None:
+    """The contraction of classical refinement with the low-precision ``F``, measured; ``None`` if above 1/2.
+
+    Why refinement's own convergence does not tell: a near-null vector
+    ``z`` of ``A`` (``A z = sigma w``, ``sigma <= eps ||A||``) is a
+    near-fixed point of ``G`` (``G z = z - sigma M^{-1} w``), so an error
+    along ``z`` is never corrected, and refinement cannot see it: the
+    residual is ``A e ~ 0`` along ``z`` and so are the corrections
+    ``d = (I - G) e``.  Backward errors and corrections then converge as if
+    ``A`` were well conditioned (``randsvd(300, 1e16, mode=2)``: backward
+    error ``u`` after 2 corrections, float32 ``rcond(M) = 2e-9``, while
+    ``rcond(A) ~ 4e-19``).
+
+    The probe refines ``A v = 0`` from a random ``v_0``, whose error is
+    ``v`` itself: ``v_{k+1} = v_k - M^{-1} (A v_k)``, i.e. ``G`` applied with
+    the same low-precision solves as refinement (their rounding errors are
+    those of a slightly different ``M``, Higham 2002, Thm. 9.4; the column
+    scaling of :func:`low_precision_solve` keeps the ratios exact as ``v``
+    shrinks).  It succeeds when ``||v_k||_2 <= tau ||v_0||_2`` with
+    ``tau = 2**-20 / sqrt(n)`` and every step's ratio at most 1/2, and
+    returns the largest ratio.  An eigenvalue ``lambda`` of ``G`` with
+    ``|lambda| >= 1/2`` keeps the component ``c`` of ``v_0`` on its
+    eigenvector ``z`` (unit) from decaying faster than ``2**-k``; ``c =
+    l^H v_0 / l^H z`` (``l`` the left eigenvector) is at least
+    ``|l^H v_0| / ||l||``, a standard normal for a Gaussian ``v_0``, against
+    ``||v_0|| ~ sqrt(n)``.  So such an eigenvalue (in particular the
+    ``lambda ~ 1`` of a near-null vector) escapes the probe only when that
+    normal is below about ``2**-20``: probability ``< 2**-20 sqrt(2/pi)
+    < 1e-6`` (the seed is fixed, so the answer is reproducible).  Like the
+    1-norm estimators LAPACK uses, this is an estimate that contrived
+    matrices could defeat (Higham 2002, sec. 15.3), not a bound.
+    """
+    n = prob.n
+    host = np.random.default_rng(_PROBE_SEED).standard_normal((n, 1))
+    if is_complex(prob.a.dtype):
+        host = (host + 1j * np.random.default_rng(_PROBE_SEED + 1).standard_normal((n, 1))) / math.sqrt(2)
+    v = _from_host(host, prob.b, prob.a.dtype)
+    norm0 = norm = _nrm2(v)
+    target = norm0 * 2.0**-20 / math.sqrt(n)
+    rho = 0.0
+    for step in range(1, _PROBE_MAX_STEPS + 1):
+        v = v - low_precision_solve(F, _matmul(prob.a, v), v.dtype)
+        new = _nrm2(v)
+        if not math.isfinite(new):
+            return None
+        ratio = new / norm
+        rho = max(rho, ratio)
+        if rho > _PROBE_MAX_RATIO:
+            return None
+        if new <= target:
+            return rho
+        if new * rho ** (_PROBE_MAX_STEPS - step) > target:
+            return None  # at the rate seen so far, the remaining steps cannot reach the target
+        norm = new
+    return None
 
 
 def _forward_error_bound(prob: _Problem, run: _Run) -> float:

@@ -43,10 +43,46 @@ def gemm_update(c, a, b):
 
 
 def ger_update(c, x, y):
-    """``c <- c - outer(x, y)`` in place (rank-1 update, no conjugation)."""
-    if not _blas.ger(c, x, y):
+    """``c <- c - outer(x, y)`` in place (rank-1 update, no conjugation).
+
+    A column-major contiguous ``c`` (e.g. whole columns of a Fortran-ordered
+    panel) goes to SciPy's f2py ``?ger``/``?geru``, which works in place on
+    it for a few microseconds of call overhead; a strided view goes through
+    :mod:`._blas` (several times that overhead, no copies).
+    """
+    if not (_contiguous_ger(c, x, y) or _blas.ger(c, x, y)):
         c -= x[:, None] * y[None, :]
     return c
+
+
+_F2PY_GER = {"f": blas.sger, "d": blas.dger, "F": blas.cgeru, "D": blas.zgeru}
+_F2PY_IAMAX = {"f": blas.isamax, "d": blas.idamax}
+
+
+def _contiguous_ger(c, x, y) -> bool:
+    """``c -= outer(x, y)`` by f2py BLAS when that works in place on ``c``; False (nothing done) otherwise."""
+    fn = _F2PY_GER.get(c.dtype.char)
+    if fn is None or c.ndim != 2 or x.ndim != 1 or y.ndim != 1 or x.dtype != c.dtype or y.dtype != c.dtype:
+        return False
+    flags = c.flags
+    if not (flags.f_contiguous and flags.writeable) or (x.shape[0], y.shape[0]) != c.shape or c.size == 0:
+        return False
+    out = fn(-1.0, x, y, a=c, overwrite_a=1)
+    if out is not c:  # pragma: no cover - f2py copies only non-contiguous or mistyped operands
+        c[...] = out
+    return True
+
+
+def iamax(x):
+    """Index of the entry of largest modulus of the 1-D ``x`` (the first such).
+
+    Real: BLAS ``i?amax``.  Complex: by the modulus (BLAS ``i?amax`` would
+    compare ``|re| + |im|``, which allows multipliers up to ``sqrt(2)``).
+    """
+    fn = _F2PY_IAMAX.get(x.dtype.char)
+    if fn is not None and x.shape[0] > 0:
+        return int(fn(x))
+    return int(np.argmax(np.abs(x)))
 
 
 def herk_update(c, a):

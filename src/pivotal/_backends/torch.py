@@ -132,3 +132,8 @@ def nrm2(x):
     if scale == 0.0 or not math.isfinite(scale):
         return scale
     return scale * float(torch.linalg.vector_norm(x / scale))
+
+
+def iamax(x):
+    """Index of the entry of largest modulus of the 1-D ``x`` (the first such; a host int)."""
+    return int(torch.argmax(torch.abs(x)))

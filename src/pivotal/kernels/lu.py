@@ -34,6 +34,7 @@ SIAM 2002, ch. 9 (pivoting strategies and growth).
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Any
 
@@ -98,8 +99,11 @@ def _permute_rows(block: Any, local_perm: np.ndarray) -> None:
 
 
 def _swap_rows(a: Any, i: int, j: int) -> None:
+    """Interchange rows ``i`` and ``j`` by two slice copies (fancy indexing costs several times more)."""
     if i != j:
-        a[[i, j], :] = a[[j, i], :]
+        tmp = a[i, :].copy() if isinstance(a, np.ndarray) else a[i, :].clone()
+        a[i, :] = a[j, :]
+        a[j, :] = tmp
 
 
 def _swap_cols(a: Any, i: int, j: int) -> None:
@@ -107,20 +111,35 @@ def _swap_cols(a: Any, i: int, j: int) -> None:
         a[:, [i, j]] = a[:, [j, i]]
 
 
-def _eliminate(a: Any, j: int, backend) -> bool:
+def _eliminate(a: Any, j: int, backend, pad: Any = None) -> bool:
     """Scale column ``j`` below the pivot and apply the rank-1 update.
 
     Returns False when the pivot is zero; then the column is left as it is
     (it must already be zero below the pivot for a valid factorization).
+
+    ``pad`` (NumPy, length ``m``, zero in its first ``j`` entries) makes the
+    update full height: ``a[:, j+1:] -= pad y^T`` with ``pad`` holding the
+    multipliers below row ``j`` and zeros above, so that BLAS receives
+    whole columns of a column-major ``a`` (the backend's cheap ``ger``
+    path) instead of a strided sub-block.  The rows above add ``0 * y`` and
+    stay as they are, which needs ``y`` finite: otherwise (``||y||_2^2``
+    not finite) the sub-block is updated.
     """
     m, n = a.shape
+    if pad is not None:
+        pad[j] = 0  # keeps pad[:j+1] zero for the next column, whatever happens here
     piv = a[j, j]
     if not bool(piv != 0):
         return False
     if j + 1 < m:
         a[j + 1 :, j] /= piv
         if j + 1 < n:
-            backend.ger_update(a[j + 1 :, j + 1 :], a[j + 1 :, j], a[j, j + 1 :])
+            y = a[j, j + 1 :]
+            if pad is not None and math.isfinite(abs(np.vdot(y, y))):
+                pad[j + 1 :] = a[j + 1 :, j]
+                backend.ger_update(a[:, j + 1 :], pad, y)
+            else:
+                backend.ger_update(a[j + 1 :, j + 1 :], a[j + 1 :, j], y)
     return True
 
 
@@ -165,19 +184,27 @@ def getf2(a: Any, pivoting: str = "partial") -> LUKernelResult:
     -------
     LUKernelResult
     """
+    return _getf2(a, pivoting, full_height=False)
+
+
+def _getf2(a: Any, pivoting: str, full_height: bool) -> LUKernelResult:
+    """:func:`getf2`; ``full_height`` (a column-major NumPy panel) updates whole columns (see :func:`_eliminate`)."""
     xp = namespace(a)
     backend = get_backend(a)
     m, n = a.shape
     k = min(m, n)
     perm = np.arange(m)
     cperm = np.arange(n) if pivoting in ("rook", "complete") else None
+    pad = np.zeros(m, dtype=a.dtype) if full_height else None
+    iamax = backend.iamax
+    partial = pivoting == "partial"
     info = 0
     for j in range(k):
-        if pivoting == "partial":
-            p = j + int(xp.argmax(xp.abs(a[j:, j])))
+        if partial:
+            p = j + iamax(a[j:, j])
             if p != j:
                 _swap_rows(a, j, p)
-                perm[[j, p]] = perm[[p, j]]
+                perm[j], perm[p] = perm[p], perm[j]
         elif pivoting in ("rook", "complete"):
             search = _rook_pivot if pivoting == "rook" else _complete_pivot
             r, c, best = search(a[j:, j:], xp)
@@ -188,7 +215,7 @@ def getf2(a: Any, pivoting: str = "partial") -> LUKernelResult:
             perm[[j, j + r]] = perm[[j + r, j]]
             _swap_cols(a, j, j + c)
             cperm[[j, j + c]] = cperm[[j + c, j]]
-        if not _eliminate(a, j, backend) and info == 0:
+        if not _eliminate(a, j, backend, pad) and info == 0:
             info = j + 1
     return LUKernelResult(a, perm, cperm, info)
 
@@ -236,13 +263,17 @@ def _leaf(a: Any, pivoting: str) -> LUKernelResult:
 
     A NumPy panel is factored in a column-major copy: its column operations
     are then contiguous, which matters when the panel is a slice of a large
-    row-major matrix (copying ``m x leaf`` entries twice is cheap).
+    row-major matrix (copying ``m x leaf`` entries twice is cheap), and each
+    rank-1 update covers whole columns of the copy (at most ``leaf`` rows
+    more than needed), which the NumPy backend hands to BLAS ``ger`` with
+    little call overhead.
     """
-    if isinstance(a, np.ndarray) and not a.flags.f_contiguous:
-        work = np.asfortranarray(a)
-        res = getf2(work, pivoting)
-        a[...] = work
-        res.lu = a
+    if isinstance(a, np.ndarray):
+        work = a if a.flags.f_contiguous else np.asfortranarray(a)
+        res = _getf2(work, pivoting, full_height=True)
+        if work is not a:
+            a[...] = work
+            res.lu = a
         return res
     return getf2(a, pivoting)
 
