@@ -24,7 +24,7 @@ import numpy as np
 import scipy.linalg
 
 from .._array import apply_over_batch, backend_name, check_flag, from_numpy, result_dtype, to_numpy
-from ..errors import LinAlgError, NotPositiveDefiniteError
+from ..errors import NotPositiveDefiniteError
 from ._common import on_host, refuse_traced, validated, working
 from ._generalized import reduce_generalized, standard_eigh
 from ._options import EighOptions, eigh_options
@@ -246,7 +246,7 @@ def _numpy_eigh(a, b, opts: EighOptions, dtype, overwrite_a: bool, overwrite_b: 
                 subset_by_value=value,
                 driver=opts.driver,
             )
-        except LinAlgError as err:  # SciPy's message for b: "The leading minor of order k of B ..."
+        except np.linalg.LinAlgError as err:  # SciPy's message for b: "The leading minor of order k of B ..."
             words = str(err).split()
             if b2 is not None and str(err).startswith("The leading minor of order"):
                 raise _b_not_positive_definite(int(words[5])) from None
@@ -258,17 +258,49 @@ def _numpy_eigh(a, b, opts: EighOptions, dtype, overwrite_a: bool, overwrite_b: 
 
 def _vendor_eigh(x, y, opts: EighOptions):
     """torch / JAX: the vendor's standard solver, after the Cholesky reduction when ``y`` (``b``) is given."""
-    if y is None:
+    n = x.shape[-1]
+    if n == 0:
+        w, v = _empty_like(x, y)
+    elif y is None:
         w, v = standard_eigh(x, opts.lower, opts.eigvals_only)
     else:
         try:
             c, back = reduce_generalized(x, y, opts.lower, opts.type)
         except NotPositiveDefiniteError as err:
-            raise _b_not_positive_definite(err.index + 1) from None
+            index = err.index
+            if (
+                backend_name(y) == "jax"
+            ):  # jax's Cholesky fills the whole factor with NaN: find the column here
+                index = _host_failure_index(y, opts.lower)
+            raise _b_not_positive_definite(index + 1) from None
         w, v = standard_eigh(c, True, opts.eigvals_only)
         v = None if v is None else back(v)
     w, v = _subset(w, v, opts)
     return w if opts.eigvals_only else (w, v)
+
+
+def _empty_like(x, y):
+    """``(w, v)`` of order 0 for the (broadcast) batch of ``x`` and ``y``."""
+    from .._array import device_of, namespace, real_dtype
+
+    xp = namespace(x)
+    batch = tuple(np.broadcast_shapes(tuple(x.shape[:-2]), () if y is None else tuple(y.shape[:-2])))
+    dev = device_of(x)
+    return (
+        xp.zeros((*batch, 0), dtype=real_dtype(x.dtype), device=dev),
+        xp.zeros((*batch, 0, 0), dtype=x.dtype, device=dev),
+    )
+
+
+def _host_failure_index(b, lower: bool) -> int:
+    """Column at which the Cholesky factorization of ``b`` (host copy) fails; 0 if it does not."""
+    from ..decompositions import cholesky
+
+    try:
+        cholesky(to_numpy(b), lower=lower, check_finite=False)
+    except NotPositiveDefiniteError as err:
+        return err.index
+    return 0
 
 
 def _subset(w, v, opts: EighOptions):
