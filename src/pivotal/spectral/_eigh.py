@@ -5,7 +5,7 @@
   divide-and-conquer solver (``torch.linalg.eigh`` / ``eigvalsh``,
   ``jax.lax.linalg.eigh``, both LAPACK ``syevd``/``heevd`` on the CPU).
   The generalized problem is reduced to a standard one by the Cholesky
-  factor of ``b`` (:func:`pivotal._generalized`), as LAPACK's ``sygvd``
+  factor of ``b`` (:mod:`pivotal.spectral._generalized`), as LAPACK's ``sygvd``
   does, since neither library has a generalized solver.  Subsets are
   taken from the full spectrum (by slicing for ``subset_by_index``, by a
   mask for ``subset_by_value``), which is what ``syevr`` costs to within a
@@ -267,11 +267,8 @@ def _vendor_eigh(x, y, opts: EighOptions):
         try:
             c, back = reduce_generalized(x, y, opts.lower, opts.type)
         except NotPositiveDefiniteError as err:
-            index = err.index
-            if (
-                backend_name(y) == "jax"
-            ):  # jax's Cholesky fills the whole factor with NaN: find the column here
-                index = _host_failure_index(y, opts.lower)
+            # jax's Cholesky fills the whole factor with NaN, which hides the failing column: find it here.
+            index = _host_failure_index(y, opts.lower) if backend_name(y) == "jax" else err.index
             raise _b_not_positive_definite(index + 1) from None
         w, v = standard_eigh(c, True, opts.eigvals_only)
         v = None if v is None else back(v)
