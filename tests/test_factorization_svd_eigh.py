@@ -351,3 +351,24 @@ def test_factorize_can_be_asked_for_them(backend):
     with pytest.raises(ValueError, match="square"):
         pv.factorize(a, assume="eigh")
     assert pv.factorize(a).path != F.path  # never chosen automatically
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+@pytest.mark.parametrize("scale", [1e-150, 1e150])
+def test_objects_at_extreme_scales(backend, scale):
+    """The ratios are scale invariant and LAPACK scales into its safe range: 1e+-150 changes nothing."""
+    rng = np.random.default_rng(9)
+    n = 6
+    a = with_singular_values(rng, n, n, np.geomspace(1, 1e2, n), np.float64) * scale
+    b = random_matrix(rng, (n, 2), np.float64)
+    x = to_np(pv.SVD(to_backend(a, backend)).solve(to_backend(b, backend)))
+    assert solve_residual_ratio(a, x, b) < THRESH
+    h = hermitian(rng, n, np.float64, np.geomspace(1, 1e2, n) * np.array([1, -1, 1, -1, 1, -1])) * scale
+    F = pv.Eigh(to_backend(h, backend))
+    x = to_np(F.solve(to_backend(b, backend)))
+    assert solve_residual_ratio(h, x, b) < THRESH
+    assert F.rank() == n and abs(F.cond() - kappa2(h)) <= 2 * THRESH * n * u_of(np.float64) * kappa2(h) ** 2
+    sign, logabs = F.slogdet()
+    ref_sign, ref_log = np.linalg.slogdet(h)
+    assert float(to_np(sign)) == ref_sign
+    assert abs(float(to_np(logabs)) - ref_log) <= n * 2 * THRESH * n * u_of(np.float64) * kappa2(h)

@@ -514,3 +514,22 @@ def test_jax_traceable_paths_and_host_paths():
         jax.jit(lambda m: pv.eigvalsh(m, check_finite=False, subset_by_value=[0, 1]))(x)
     with pytest.raises(ValueError, match="concrete"):
         jax.jit(pv.eigvalsh)(x)
+
+
+@settings(max_examples=25, deadline=None)
+@given(n=st.integers(1, 8), seed=st.integers(0, 2**32 - 1), decades=st.integers(0, 12), cplx=st.booleans())
+def test_eigh_of_matrices_built_from_factors(n, seed, decades, cplx):
+    """``A = Q diag(w) Q^H`` with chosen ``w`` (signs mixed, magnitudes over ``decades`` decades, a
+    repeated pair): the computed eigenvalues are within ``p(n) u ||A||`` of ``w`` (Weyl), the
+    eigenvectors orthonormal and the residual ratio small."""
+    rng = np.random.default_rng(seed)
+    w = 10.0 ** -rng.uniform(0, decades, n) * rng.choice([-1.0, 1.0], n)
+    if n > 2:
+        w[1] = w[2]
+    dtype = np.complex128 if cplx else np.float64
+    a = hermitian(rng, n, dtype, w)
+    for backend in BACKENDS:
+        got, v = pv.eigh(to_backend(a, backend))
+        assert np.max(np.abs(to_np(got) - np.sort(w))) <= 2 * THRESH * n * u_of(np.float64) * np.abs(w).max()
+        assert eigen_residual_ratio(a, to_np(got), to_np(v), dtype) < THRESH
+        assert orth_ratio(to_np(v), dtype) < THRESH
