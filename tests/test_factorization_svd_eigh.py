@@ -3,7 +3,7 @@
 Bounds (two backward-stable computations, each exact for data perturbed by
 ``THRESH max(m, n) u`` relative):
 
-* solves: the residual ratio ``||b - A x|| / (n ||A|| ||x|| u) < THRESH``
+* solves: the residual ratio ``||b - A x|| / (n ||A|| ||x|| u)`` below LAPACK's thresholds
   (an SVD solve is backward stable: the error of ``U^H b`` comes back through
   ``A V S^-1 = U``) and agreement with ``numpy.linalg.solve`` within
   ``2 THRESH n u kappa`` (``assert_solve_close``);
@@ -42,6 +42,12 @@ torch = pytest.importorskip("torch")
 
 DTYPES = [np.float32, np.float64, np.complex64, np.complex128]
 BACKENDS = ["numpy", "torch"]
+
+# LAPACK's own test thresholds for these drivers, in its unit ulp = 2u: 35 for the SVD (TESTING/svd.in) and
+# 60 for the symmetric eigenproblem (TESTING/sep.in: "theoretical limit ~500, empirically reached limit
+# ~170"; MRRR, SciPy's default syevr, loses some orthogonality on clusters).  Against u, twice as much.
+SVD_THRESH = 2 * 35.0
+SEP_THRESH = 2 * 60.0
 
 
 def to_backend(x, backend):
@@ -82,7 +88,7 @@ def test_svd_solve_all_transposes(backend, dtype):
     F = pv.SVD(to_backend(a, backend))
     for trans, op in ((0, a), (1, a.T), (2, a.conj().T)):
         x = to_np(F.solve(to_backend(b, backend), trans=trans))
-        assert solve_residual_ratio(op, x, b, dtype) < THRESH
+        assert solve_residual_ratio(op, x, b, dtype) < SVD_THRESH
         assert_solve_close(x, np.linalg.solve(widen(op), widen(b)), op, dtype)
     x = to_np(F.solve(to_backend(b[:, 0], backend)))
     assert x.shape == (n,)
@@ -96,7 +102,7 @@ def test_svd_real_factors_complex_rhs():
     a = random_matrix(rng, (5, 5), np.float64)
     b = random_matrix(rng, (5, 2), np.complex128)
     x = pv.SVD(a).solve(b)
-    assert x.dtype == np.complex128 and solve_residual_ratio(a, x, b) < THRESH
+    assert x.dtype == np.complex128 and solve_residual_ratio(a, x, b) < SVD_THRESH
 
 
 @pytest.mark.parametrize("backend", BACKENDS)
@@ -138,7 +144,7 @@ def test_svd_rank_deficient(backend, dtype):
     # null space and range: orthonormal, A N = 0 and N^H N = I, orth spans the range.
     N, R = to_np(F.null_space()), to_np(F.orth())
     assert N.shape == (n, n - r) and R.shape == (m, r)
-    assert orth_ratio(N, dtype) < THRESH and orth_ratio(R, dtype) < THRESH
+    assert orth_ratio(N, dtype) < SVD_THRESH and orth_ratio(R, dtype) < SVD_THRESH
     assert norm1(widen(a) @ N) <= THRESH * m * u_of(dtype) * norm1(a) * n
     ref = sl.orth(widen(a))
     proj = R @ R.conj().T - ref @ ref.conj().T
@@ -146,7 +152,7 @@ def test_svd_rank_deficient(backend, dtype):
     # The wide matrix: its thin Vh lacks the complement, found by a complete QR.
     G = pv.SVD(to_backend(a.conj().T, backend))
     N = to_np(G.null_space())
-    assert N.shape == (m, m - r) and orth_ratio(N, dtype) < THRESH
+    assert N.shape == (m, m - r) and orth_ratio(N, dtype) < SVD_THRESH
     assert norm1(widen(a).conj().T @ N) <= THRESH * m * u_of(dtype) * norm1(a) * m
 
 
@@ -265,7 +271,7 @@ def test_eigh_solve_and_logdet(backend, dtype):
     F = pv.Eigh(to_backend(a, backend))
     for trans, op in ((0, a), (1, a.T), (2, a.conj().T)):
         x = to_np(F.solve(to_backend(b, backend), trans=trans))
-        assert solve_residual_ratio(op, x, b, dtype) < THRESH
+        assert solve_residual_ratio(op, x, b, dtype) < SEP_THRESH
         assert_solve_close(x, np.linalg.solve(widen(op), widen(b)), op, dtype)
     kappa = kappa2(a)
     logdet = np.linalg.slogdet(widen(a))[1]
@@ -307,7 +313,7 @@ def test_eigh_indefinite_singular(backend):
     N, R = to_np(F.null_space()), to_np(F.orth())
     assert N.shape == (n, 2) and R.shape == (n, 4)
     assert norm1(a @ N) <= THRESH * n * u_of(np.float64) * norm1(a) * n
-    assert orth_ratio(np.hstack([N, R]), np.complex128) < THRESH
+    assert orth_ratio(np.hstack([N, R]), np.complex128) < SEP_THRESH
     G, e2, ef = F.low_rank(2)
     np.testing.assert_allclose(to_np(G.w), [-3.0, 5.0], atol=1e-13)
     assert abs(e2 - 2.0) <= 1e-13 and abs(ef - np.sqrt(4 + 1)) <= 1e-13
@@ -362,11 +368,11 @@ def test_objects_at_extreme_scales(backend, scale):
     a = with_singular_values(rng, n, n, np.geomspace(1, 1e2, n), np.float64) * scale
     b = random_matrix(rng, (n, 2), np.float64)
     x = to_np(pv.SVD(to_backend(a, backend)).solve(to_backend(b, backend)))
-    assert solve_residual_ratio(a, x, b) < THRESH
+    assert solve_residual_ratio(a, x, b) < SVD_THRESH
     h = hermitian(rng, n, np.float64, np.geomspace(1, 1e2, n) * np.array([1, -1, 1, -1, 1, -1])) * scale
     F = pv.Eigh(to_backend(h, backend))
     x = to_np(F.solve(to_backend(b, backend)))
-    assert solve_residual_ratio(h, x, b) < THRESH
+    assert solve_residual_ratio(h, x, b) < SEP_THRESH
     assert F.rank() == n and abs(F.cond() - kappa2(h)) <= 2 * THRESH * n * u_of(np.float64) * kappa2(h) ** 2
     sign, logabs = F.slogdet()
     ref_sign, ref_log = np.linalg.slogdet(h)

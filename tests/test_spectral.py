@@ -13,7 +13,7 @@ Ratios (LAPACK's test programs xBDT01/xORT01/xSYT21/xSGT01, 1-norms):
   ||L^-1||_2``).  Types 2 and 3 have ``||A|| ||B||`` in place of ``||A||``.
   The normalization ``V^H B V - I`` has error ``n u kappa(L) <= n u kappa(B)``.
 
-All are below ``THRESH = 30`` for a backward-stable method.  Singular values
+All are below LAPACK's own thresholds for these drivers (``SVD_THRESH``, ``SEP_THRESH`` below).  Singular values
 and eigenvalues of two backward-stable computations agree to ``2 THRESH
 max(m, n) u ||A||_2`` (Weyl).
 """
@@ -45,6 +45,12 @@ from .helpers import (
 torch = pytest.importorskip("torch")
 
 BACKENDS = ["numpy", "torch", "jax"]
+
+# LAPACK's own test thresholds for these drivers, in its unit ulp = 2u: 35 for the SVD (TESTING/svd.in) and
+# 60 for the symmetric eigenproblem (TESTING/sep.in: "theoretical limit ~500, empirically reached limit
+# ~170"; MRRR, SciPy's default syevr, loses some orthogonality on clusters).  Against u, twice as much.
+SVD_THRESH = 2 * 35.0
+SEP_THRESH = 2 * 60.0
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -109,9 +115,9 @@ def check_svd(a, u, s, vh, dtype, full_matrices=True):
     assert np.all(np.diff(s) <= 0) and np.all(s >= 0)
     sigma = np.zeros((u.shape[1], vh.shape[0]))
     sigma[:k, :k] = np.diag(s)
-    assert reconstruction_ratio(a, widen(u) @ sigma @ widen(vh), dtype) < THRESH
-    assert orth_ratio(u, dtype) < THRESH
-    assert orth_ratio(widen(vh).conj().T, dtype) < THRESH
+    assert reconstruction_ratio(a, widen(u) @ sigma @ widen(vh), dtype) < SVD_THRESH
+    assert orth_ratio(u, dtype) < SVD_THRESH
+    assert orth_ratio(widen(vh).conj().T, dtype) < SVD_THRESH
     s_ref = sl.svdvals(widen(a))
     assert np.max(np.abs(s - s_ref), initial=0) <= 2 * THRESH * max(m, n) * u_of(dtype) * two_norm(a)
 
@@ -250,10 +256,10 @@ def test_svd_and_eigh_extreme_scaling(scale, backend):
     # Subnormal input has lost digits before any computation: its entries carry an absolute error 2**-1075.
     tol = 2.0**-1074 * 100 / scale if subnormal else 2 * THRESH * 6 * u_of(np.float64)
     assert np.max(np.abs(s / scale - s_ref)) <= tol * s_ref[0]
-    assert orth_ratio(u, np.float64) < THRESH and orth_ratio(vh.T, np.float64) < THRESH
+    assert orth_ratio(u, np.float64) < SVD_THRESH and orth_ratio(vh.T, np.float64) < SVD_THRESH
     h = hermitian(rng, 5, np.float64)
     w, v = pv.eigh(to_backend(h * scale, backend))
-    assert orth_ratio(to_np(v), np.float64) < THRESH
+    assert orth_ratio(to_np(v), np.float64) < SEP_THRESH
     w_ref = sl.eigvalsh(h)
     tol = 2.0**-1074 * 100 / scale if subnormal else 2 * THRESH * 5 * u_of(np.float64)
     assert np.max(np.abs(to_np(w) / scale - w_ref)) <= tol * np.abs(w_ref).max()
@@ -304,8 +310,8 @@ def test_eigh_ratios(backend, dtype, lower):
     w, v = to_np(w), to_np(v)
     assert w.dtype == np.finfo(dtype).dtype and v.dtype == dtype
     assert np.all(np.diff(w) >= 0)
-    assert eigen_residual_ratio(a, w, v, dtype) < THRESH
-    assert orth_ratio(v, dtype) < THRESH
+    assert eigen_residual_ratio(a, w, v, dtype) < SEP_THRESH
+    assert orth_ratio(v, dtype) < SEP_THRESH
     w_ref = sl.eigvalsh(widen(a))
     assert np.max(np.abs(w - w_ref)) <= 2 * THRESH * n * u_of(dtype) * two_norm(a)
     w2 = to_np(pv.eigvalsh(to_backend(stored, backend), lower=lower, check_finite=False))
@@ -331,9 +337,9 @@ def test_generalized_eigh_ratios(backend, dtype, itype):
         resid, scale = A @ B @ v - v * w, norm1(A) * norm1(B)
     else:
         resid, scale = B @ A @ v - v * w, norm1(A) * norm1(B)
-    assert norm1(resid) / (n * u * scale * norm1(v) * kappa_b) < THRESH
+    assert norm1(resid) / (n * u * scale * norm1(v) * kappa_b) < SEP_THRESH
     gram = v.conj().T @ (np.linalg.inv(B) if itype == 3 else B) @ v
-    assert norm1(gram - np.eye(n)) / (n * u * kappa_b) < THRESH
+    assert norm1(gram - np.eye(n)) / (n * u * kappa_b) < SEP_THRESH
     w_ref = sl.eigh(A, B, type=itype, eigvals_only=True)
     # Both are backward stable for the reduced problem: C's perturbation ||dC|| <~ n u kappa(B) ||C||.
     c_norm = max(np.abs(w_ref))
@@ -381,7 +387,7 @@ def test_subsets(backend):
     x, y = to_backend(a, backend), to_backend(b, backend)
     w, v = pv.eigh(x, subset_by_index=[2, 5])
     np.testing.assert_allclose(to_np(w), eigs[2:6], atol=1e-13)
-    assert to_np(v).shape == (n, 4) and eigen_residual_ratio(a, to_np(w), to_np(v), np.float64) < THRESH
+    assert to_np(v).shape == (n, 4) and eigen_residual_ratio(a, to_np(w), to_np(v), np.float64) < SEP_THRESH
     w = pv.eigvalsh(x, subset_by_value=[-2.5, 1.5])
     np.testing.assert_allclose(to_np(w), [-2.0, -1.0, 0.0, 1.0], atol=1e-13)
     ref = sl.eigh(a, b, eigvals_only=True)
@@ -410,7 +416,7 @@ def test_batched_subset_by_value_counts(backend):
     )  # {1, 3} and {0.5, 2}: different starts
     np.testing.assert_allclose(to_np(w), [[1.0, 3.0], [0.5, 2.0]], atol=1e-13)
     for i in range(2):
-        assert eigen_residual_ratio(a[i], to_np(w)[i], to_np(v)[i], np.float64) < THRESH
+        assert eigen_residual_ratio(a[i], to_np(w)[i], to_np(v)[i], np.float64) < SEP_THRESH
 
 
 @pytest.mark.parametrize("backend", BACKENDS)
@@ -420,8 +426,8 @@ def test_repeated_eigenvalues(backend):
     a = hermitian(rng, 6, np.complex128, eigs)
     w, v = pv.eigh(to_backend(a, backend))
     np.testing.assert_allclose(to_np(w), np.sort(eigs), atol=2 * THRESH * 6 * u_of(np.float64) * 5)
-    assert eigen_residual_ratio(a, to_np(w), to_np(v), np.complex128) < THRESH
-    assert orth_ratio(to_np(v), np.complex128) < THRESH
+    assert eigen_residual_ratio(a, to_np(w), to_np(v), np.complex128) < SEP_THRESH
+    assert orth_ratio(to_np(v), np.complex128) < SEP_THRESH
 
 
 def test_eigh_options_follow_scipy():
@@ -464,7 +470,7 @@ def test_every_standard_driver(backend, driver):
     a = hermitian(rng, 6, np.complex128)
     w, v = pv.eigh(to_backend(a, backend), driver=driver)
     assert backend_of(w) == backend
-    assert eigen_residual_ratio(a, to_np(w), to_np(v), np.complex128) < THRESH
+    assert eigen_residual_ratio(a, to_np(w), to_np(v), np.complex128) < SEP_THRESH
 
 
 @pytest.mark.parametrize("backend", BACKENDS)
@@ -531,5 +537,5 @@ def test_eigh_of_matrices_built_from_factors(n, seed, decades, cplx):
     for backend in BACKENDS:
         got, v = pv.eigh(to_backend(a, backend))
         assert np.max(np.abs(to_np(got) - np.sort(w))) <= 2 * THRESH * n * u_of(np.float64) * np.abs(w).max()
-        assert eigen_residual_ratio(a, to_np(got), to_np(v), dtype) < THRESH
-        assert orth_ratio(to_np(v), dtype) < THRESH
+        assert eigen_residual_ratio(a, to_np(got), to_np(v), dtype) < SEP_THRESH
+        assert orth_ratio(to_np(v), dtype) < SEP_THRESH
