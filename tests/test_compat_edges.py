@@ -425,11 +425,26 @@ def _public_calls():
         "sketch_lstsq": lambda: pv.sketch_lstsq(tall, np.ones(200)),
         "svds": lambda: pv.svds(M, 2),
         "eigsh": lambda: pv.eigsh(M, 2),
+        "svd": lambda: pv.svd(M),
+        "svdvals": lambda: pv.svdvals(M),
+        "eigh": lambda: pv.eigh(M),
+        "eigvalsh": lambda: pv.eigvalsh(a, M),
+        "SVD": lambda: pv.SVD(M),
+        "Eigh": lambda: pv.Eigh(M),
+        "SVD.lstsq": lambda: pv.SVD(a).lstsq(_masked(b)),
     }
 
 
 # Public names that take no matrix: classes of results and errors, and modules.
-_NO_MATRIX = {"sketch", "SolveReport", "SlogdetResult", "RefinementReport", "StructureInfo", "DoctorReport"}
+_NO_MATRIX = {
+    "sketch",
+    "LowRank",
+    "SolveReport",
+    "SlogdetResult",
+    "RefinementReport",
+    "StructureInfo",
+    "DoctorReport",
+}
 
 
 def test_every_public_function_is_in_the_masked_sweep():

@@ -7,7 +7,9 @@ accept NumPy arrays, PyTorch tensors and JAX arrays; the factorization
 objects (``LU``, ``Cholesky``, ``LDL``, ``PivotedCholesky``, ``QR``,
 ``QRPivoted``) add determinants, condition estimates and reusable solves;
 ``qr``, ``qr_update``/``qr_insert``/``qr_delete``, ``lstsq``, ``null_space``,
-``orth`` and ``matrix_rank`` cover least squares and rank.
+``orth`` and ``matrix_rank`` cover least squares and rank; ``svd``, ``svdvals``,
+``eigh`` and ``eigvalsh`` (with the ``SVD`` and ``Eigh`` objects) the dense
+spectral decompositions.
 """
 
 from . import gallery
@@ -45,10 +47,13 @@ from .factorizations import (
     LDL,
     LU,
     QR,
+    SVD,
     Banded,
     Cholesky,
     Diagonal,
+    Eigh,
     Factorization,
+    LowRank,
     PivotedCholesky,
     QRPivoted,
     Triangular,
@@ -73,6 +78,7 @@ from .randomized import (
     svds,
 )
 from .refine import RefinementReport, refine
+from .spectral import eigh, eigvalsh, svd, svdvals
 from .structure import StructureInfo, detect_structure
 
 __version__ = "0.1.0"
@@ -81,14 +87,17 @@ __all__ = [
     "LDL",
     "LU",
     "QR",
+    "SVD",
     "Banded",
     "Cholesky",
     "Diagonal",
     "DoctorReport",
+    "Eigh",
     "Factorization",
     "IllConditionedWarning",
     "LinAlgError",
     "LinAlgWarning",
+    "LowRank",
     "NotPositiveDefiniteError",
     "PivotGrowthWarning",
     "PivotedCholesky",
@@ -109,7 +118,9 @@ __all__ = [
     "det",
     "detect_structure",
     "doctor",
+    "eigh",
     "eigsh",
+    "eigvalsh",
     "factorize",
     "forward_error_bound",
     "gallery",
@@ -144,5 +155,7 @@ __all__ = [
     "slogdet",
     "solve",
     "solve_triangular",
+    "svd",
     "svds",
+    "svdvals",
 ]

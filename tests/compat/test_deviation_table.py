@@ -101,4 +101,6 @@ def test_tests_that_cannot_reach_pivotal_are_recognised():
     ns = _harness.rebound_namespace("scipy.linalg.tests.test_decomp")
     assert _harness.reaches_pivotal(ns["TestQR"], ns)  # calls qr
     assert _harness.reaches_pivotal(ns["test_orth"], ns)  # through the helper _check_orth
-    assert not _harness.reaches_pivotal(ns["TestEigh"], ns)  # SciPy's eigh only
+    assert _harness.reaches_pivotal(ns["TestEigh"], ns)  # eigh and eigvalsh are pivotal's
+    assert _harness.reaches_pivotal(ns["TestSVD_GESVD"], ns)  # svd, through the inherited methods
+    assert not _harness.reaches_pivotal(ns["TestSchur"], ns)  # SciPy's schur only

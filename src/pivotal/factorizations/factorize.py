@@ -15,9 +15,11 @@ from ..structure import StructureInfo, detect_structure
 from .banded import Banded
 from .base import Factorization
 from .cholesky import Cholesky
+from .eigh import Eigh
 from .ldl import LDL
 from .lu import LU
 from .qr import QR, QRPivoted
+from .svd import SVD
 from .triangular import Diagonal, Triangular
 
 __all__ = ["ASSUME", "Selection", "factorize", "select_factorization"]
@@ -31,6 +33,8 @@ ASSUME = (
     "triangular",
     "diagonal",
     "banded",
+    "svd",
+    "eigh",
 )
 
 
@@ -100,6 +104,10 @@ def select_factorization(a: Any, *, assume: str = "auto") -> Selection:
         raise ValueError(f"assume={assume!r} is not one of {ASSUME}.")
     a = validate_matrix(a, check_finite=False, batch=False)
     m, n = a.shape
+    if assume == "svd":
+        return Selection(
+            "SVD", ["assume='svd': singular value decomposition, solves through the pseudo-inverse"]
+        )
     if m != n:
         if assume not in ("auto", "general"):
             raise ValueError(f"assume={assume!r} needs a square matrix, got {m}x{n}.")
@@ -112,6 +120,7 @@ def select_factorization(a: Any, *, assume: str = "auto") -> Selection:
         "triangular": ("Triangular", "assume='triangular': substitution"),
         "diagonal": ("Diagonal", "assume='diagonal': divide"),
         "banded": ("Banded", "assume='banded': lapack gbtrf"),
+        "eigh": ("Eigh", "assume='eigh': hermitian eigendecomposition, solves through the pseudo-inverse"),
     }
     if assume == "banded" and backend_name(a) != "numpy":
         return Selection(
@@ -143,12 +152,20 @@ def factorize(
                                               ``R`` is numerically rank deficient
     ========================================= =====================================
 
+    The spectral factorizations are never chosen automatically (they cost
+    several times an LU or QR); ask for them with ``assume="svd"`` (any
+    shape: :class:`SVD`) or ``assume="eigh"`` (Hermitian: :class:`Eigh`,
+    reading the lower triangle).  Both solve through the pseudo-inverse,
+    so they suit singular and rank-deficient matrices.
+
     Parameters
     ----------
     a : (M, N) array_like
         NumPy array or PyTorch tensor.
-    assume : {"auto", "general", "symmetric", "hermitian", "positive definite", "triangular", "diagonal", "banded"}
-        Skip detection and use the named structure.
+    assume : {"auto", "general", "symmetric", "hermitian", "positive definite", "triangular", "diagonal", \
+"banded", "svd", "eigh"}
+        Skip detection and use the named structure (or, for ``"svd"`` and
+        ``"eigh"``, the named spectral factorization).
     check : bool, optional
         Raise on numerical failure (singular, not positive definite); with
         False return the unsuccessful factorization.
@@ -216,6 +233,12 @@ def factorize(
         F = Diagonal(a, check=check, check_finite=False)
     elif name == "Banded":
         F = Banded(a, check=check, check_finite=False)
+    elif name == "SVD":
+        F = SVD(a, check_finite=False)
+        path.append(f"svd ({F.algorithm}), numerical rank {F.rank()} of {min(F.shape)}")
+    elif name == "Eigh":
+        F = Eigh(a, check_finite=False)
+        path.append(f"eigh ({F.algorithm}), numerical rank {F.rank()} of {F.shape[0]}")
     else:
         F = LU(a, check=check, check_finite=False)
         path.append(f"lu ({F.algorithm})")

@@ -16,7 +16,7 @@ checks that every public name is covered by one or the other.
 
 from __future__ import annotations
 
-from . import diagnostics, factorizations, gallery, least_squares, linear_systems, randomized
+from . import diagnostics, factorizations, gallery, least_squares, linear_systems, randomized, spectral
 from .registry import NOT_APPLICABLE, SPECS, Spec
 
 __all__ = [
@@ -29,4 +29,5 @@ __all__ = [
     "least_squares",
     "linear_systems",
     "randomized",
+    "spectral",
 ]
