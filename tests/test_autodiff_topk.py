@@ -331,3 +331,22 @@ def test_unconverged_complement_warns():
     with pytest.warns(LinAlgWarning, match="complement solve"):
         _, info = svds_vjp(A, U, s, Vh, rng.standard_normal((M, 2)), None, None, maxiter=2, return_info=True)
     assert not info.converged and max(info.iterations) <= 2
+
+
+@pytest.mark.parametrize("backward", BACKWARDS)
+def test_zero_singular_value_among_k(backward):
+    """Rank 2 and k = 3: s_3 = 0, its vectors arbitrary; a loss of u_1 is unaffected, one of u_3 warns."""
+    rng = np.random.default_rng(13)
+    A = rng.standard_normal((M, 2)) @ rng.standard_normal((2, N))
+    U, s, Vh = _top(A, 3)
+    gU = np.zeros((M, 3))
+    gU[:, 0] = rng.standard_normal(M)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        g3 = svds_vjp(A, U, s, Vh, gU, None, None, backward=backward).to_dense()
+        g2 = svds_vjp(A, U[:, :2], s[:2], Vh[:2], gU[:, :2], None, None, backward=backward).to_dense()
+    assert np.isfinite(g3).all()
+    assert _rel(g3, g2) <= 1e-8
+    gU[:, 2] = rng.standard_normal(M)
+    with pytest.warns(DegenerateSubspaceWarning, match="zero singular values"):
+        svds_vjp(A, U, s, Vh, gU, None, None, backward=backward)

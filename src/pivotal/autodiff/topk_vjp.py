@@ -98,7 +98,7 @@ import numpy as np
 
 from .._array import backend_name, from_numpy, is_complex, namespace, to_numpy, unit_roundoff
 from ..errors import LinAlgWarning, warn_user
-from .spectral_vjp import eigh_core, svd_core
+from .spectral_vjp import DegenerateSubspaceWarning, degenerate_tol, eigh_core, svd_core
 from .topk_gradient import LowRankGradient
 from .topk_krylov import ProductOperator, ShiftedOperator, SolveReport, solve_columns
 
@@ -289,13 +289,50 @@ def svds_vjp(
     else:
         a = gU - U @ J if gU is not None else xp.zeros_like(U)
         b = gV - V @ K if gV is not None else xp.zeros_like(V)
-        X, Y, report = _svd_complement(op, U, s, V, a, b, backward, rtol, maxiter)
+        X, Y, report = _svd_complement_nonzero(op, U, s, V, a, b, backward, rtol, maxiter, tol, warn)
     info = _finish(report, rtol, op.n_products, "svds_vjp")
     if X is None:
         grad = LowRankGradient(left, V)
     else:
         grad = LowRankGradient(xp.concat([left + X, U], axis=1), xp.concat([V, Y], axis=1))
     return (grad, info) if return_info else grad
+
+
+def _svd_complement_nonzero(op, U, s, V, a, b, backward, rtol, maxiter, tol, warn):
+    """:func:`_svd_complement` for the triplets with ``s_i > tol``; zero for the others.
+
+    A zero singular value's vectors are arbitrary within the null spaces of
+    ``A`` and ``A^H`` (its system ``M_i`` is singular): their complement
+    cotangent is dropped, with a :class:`DegenerateSubspaceWarning` when it
+    is not zero beyond rounding.
+    """
+    xp = namespace(U)
+    k = int(s.shape[0])
+    sn = to_numpy(s)
+    t = float(to_numpy(degenerate_tol(s, max(op.shape)))[0, 0]) if tol is None else float(tol)
+    keep = np.flatnonzero(sn > t)
+    if keep.size == k:
+        return _svd_complement(op, U, s, V, a, b, backward, rtol, maxiter)
+    drop = np.flatnonzero(sn <= t)
+    an, bn = to_numpy(a)[:, drop], to_numpy(b)[:, drop]
+    scale = float(np.linalg.norm(to_numpy(a)) + np.linalg.norm(to_numpy(b)))
+    if (
+        warn
+        and float(np.linalg.norm(an) + np.linalg.norm(bn)) > math.sqrt(2 * unit_roundoff(U.dtype)) * scale
+    ):
+        warn_user(DegenerateSubspaceWarning([(int(i), int(i)) for i in drop], "zero singular values"))
+    E = from_numpy(np.eye(k, dtype=to_numpy(U[:1, :1]).dtype)[keep], U)  # rows: the kept triplets
+    report = _dense_report(backward, k)
+    if keep.size == 0:
+        return xp.zeros_like(U), xp.zeros_like(V), report
+    pick = _ct(xp, E)
+    s_keep = from_numpy(np.ascontiguousarray(sn[keep]), U)
+    X, Y, sub = _svd_complement(op, U, s_keep, V, a @ pick, b @ pick, backward, rtol, maxiter)
+    for name in ("iterations", "residuals", "converged"):
+        full = getattr(report, name)
+        for j, i in enumerate(keep):
+            full[i] = getattr(sub, name)[j]
+    return X @ E, Y @ E, report
 
 
 def _svd_complement(op, U, s, V, a, b, backward, rtol, maxiter):
@@ -357,15 +394,15 @@ def _svd_augmented(op, U, s, V, a, b):
     Ad = to_numpy(op.dense(U))
     Un, Vn, sn, an, bn = (to_numpy(x) for x in (U, V, s, a, b))
     m, n = Ad.shape
-    k = sn.shape[0]
+    k, kk = sn.shape[0], Un.shape[1]  # triplets solved for; vectors projected out
     dt = np.result_type(Ad, Un, an)
     X = np.zeros((m, k), dtype=dt)
     Y = np.zeros((n, k), dtype=dt)
-    border = np.block([[Un.conj().T, np.zeros((k, n))], [np.zeros((k, m)), Vn.conj().T]])
+    border = np.block([[Un.conj().T, np.zeros((kk, n))], [np.zeros((kk, m)), Vn.conj().T]])
     for i in range(k):
         K = np.block([[sn[i] * np.eye(m), -Ad], [-Ad.conj().T, sn[i] * np.eye(n)]])
         K = np.vstack([K, border]).astype(dt)
-        r = np.concatenate([an[:, i], bn[:, i], np.zeros(2 * k)]).astype(dt)
+        r = np.concatenate([an[:, i], bn[:, i], np.zeros(2 * kk)]).astype(dt)
         z = np.linalg.lstsq(K, r, rcond=None)[0]
         X[:, i], Y[:, i] = z[:m], z[m:]
     return from_numpy(X, U), from_numpy(Y, U)
