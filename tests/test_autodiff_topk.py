@@ -444,3 +444,14 @@ def test_reigh_outputs():
     Vk = Vf[:, idx] * np.sign(np.sum(Vf[:, idx] * np.asarray(V), axis=0))
     ref = eigsh_vjp(A, wf[idx], Vk, np.ones(k), phi, backward="block")
     assert _rel(g.to_dense(), ref.to_dense()) <= 1e-8
+
+
+def test_numpy_vectors_with_torch_matrix():
+    """Vectors of another backend than a dense A are converted to A's (the products decide)."""
+    rng = np.random.default_rng(16)
+    A = rng.standard_normal((M, N))
+    xi, phi, psi = _coeffs(rng, M, N, 1)
+    U, s, Vh = _top(A, 1)
+    g = svds_vjp(torch.tensor(A), U, s, Vh, phi, xi, psi.T)
+    assert isinstance(g.left, torch.Tensor)
+    assert _rel(g.to_dense().numpy(), _torch_grad(A, 1, xi, phi, psi)) <= 1e-8

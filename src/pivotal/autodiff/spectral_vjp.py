@@ -202,6 +202,8 @@ def degenerate_tol(values: Any, size: int) -> Any:
 def _tol_array(xp, tol: Any, values: Any, size: int) -> Any:
     if tol is None:
         return degenerate_tol(values, size)
+    if getattr(tol, "ndim", None) == 0 and not is_traced(tol):
+        tol = float(tol)
     if isinstance(tol, (int, float)):
         if not (math.isfinite(float(tol)) and float(tol) >= 0):
             raise ValueError(f"tol must be a finite number >= 0, got {tol!r}.")
@@ -429,7 +431,8 @@ def svd_vjp(
     G = svd_core(s, J, K, gs, tol=tol, size=max(m, n), warn=warn)
     G = _as_dtype(xp, G, U)
     tol_ = _tol_array(xp, tol, s, max(m, n))
-    inv_s = _masked_inverse(xp, _as_dtype(xp, s, U), tol_[..., 0] if not isinstance(tol_, float) else tol_)
+    tol_s = tol_[..., 0] if len(getattr(tol_, "shape", ())) >= 2 else tol_  # (..., 1) against s (..., r)
+    inv_s = _masked_inverse(xp, _as_dtype(xp, s, U), tol_s)
     core = U @ G
     if m > r and gU is not None:  # (I - U U^H) gU S^{-1}, one-sided complement
         core = core + (gU - U @ J) * inv_s[..., None, :]

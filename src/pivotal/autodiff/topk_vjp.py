@@ -154,6 +154,13 @@ def _as_backend(x: Any, like: Any) -> Any:
     return from_numpy(to_numpy(x), like)
 
 
+def _vectors_like(op: ProductOperator, A: Any, X: Any) -> Any:
+    """``X`` in the backend the products with ``A`` return (``A``'s for dense, NumPy otherwise)."""
+    if op.kind != "dense":
+        return to_numpy(X)
+    return _as_backend(X, A)
+
+
 def _defaults(dtype: Any, p: int, rtol: float | None, maxiter: int | None) -> tuple[float, int]:
     u = unit_roundoff(dtype)
     if rtol is None:
@@ -259,9 +266,7 @@ def svds_vjp(
     backward = _check_backward(backward)
     op = ProductOperator(A)
     m, n = op.shape
-    like = U
-    if op.kind != "dense":
-        like = to_numpy(U)
+    like = _vectors_like(op, A, U)
     U, s, Vh = like, _as_backend(s, like), _as_backend(Vh, like)
     gU, gs, gVh = _as_backend(gU, like), _as_backend(gs, like), _as_backend(gVh, like)
     xp = namespace(U)
@@ -466,7 +471,7 @@ def eigsh_vjp(
     n = op.shape[0]
     if op.shape[1] != n:
         raise ValueError(f"A must be square (Hermitian), got shape {op.shape}.")
-    like = V if op.kind == "dense" else to_numpy(V)
+    like = _vectors_like(op, A, V)
     V, w = like, _as_backend(w, like)
     gw, gV = _as_backend(gw, like), _as_backend(gV, like)
     xp = namespace(V)
