@@ -11,6 +11,7 @@ objects (``LU``, ``Cholesky``, ``LDL``, ``PivotedCholesky``, ``QR``,
 """
 
 from . import gallery
+from . import krylov as krylov  # pv.krylov.cg, pv.krylov.minres, ...
 from .decompositions import (
     cho_factor,
     cho_solve,
