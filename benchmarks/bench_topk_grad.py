@@ -87,7 +87,7 @@ def torch_fn(A, k, xi, phi, psi):
         U, Vh = U * sg, Vh * sg[:, None]
         f = (xi_t * s).sum() + (phi_t * U).sum() + (psi_t * Vh.T).sum()
         f.backward()
-        return float(f), At.grad.numpy()
+        return float(f.detach()), At.grad.numpy()
 
     return run
 
