@@ -455,3 +455,24 @@ def test_numpy_vectors_with_torch_matrix():
     g = svds_vjp(torch.tensor(A), U, s, Vh, phi, xi, psi.T)
     assert isinstance(g.left, torch.Tensor)
     assert _rel(g.to_dense().numpy(), _torch_grad(A, 1, xi, phi, psi)) <= 1e-8
+
+
+def test_eigsh_linear_operator_without_adjoint_and_torch():
+    """eigsh_vjp needs only A @ X: a LinearOperator with matvec alone, and torch tensors."""
+    rng = np.random.default_rng(17)
+    n, k = 40, 2
+    lam = np.r_[5.0, -4.0, 0.6 ** np.arange(n - 2)]
+    Q = np.linalg.qr(rng.standard_normal((n, n)))[0]
+    A = (Q * lam) @ Q.T
+    A = (A + A.T) / 2
+    w, V = np.linalg.eigh(A)
+    top = np.argsort(-np.abs(w))[:k]
+    gw, gV = rng.standard_normal(k), rng.standard_normal((n, k))
+    ref = eigsh_vjp(A, w[top], V[:, top], gw, gV, backward="block").to_dense()
+    op = sla.LinearOperator((n, n), matvec=lambda x: A @ x, dtype=np.float64)
+    g = eigsh_vjp(op, w[top], V[:, top], gw, gV)
+    assert _rel(g.to_dense(), ref) <= 1e-8
+    t = torch.tensor
+    g = eigsh_vjp(t(A), t(w[top]), t(V[:, top]), t(gw), t(gV), backward="cg")
+    assert isinstance(g.left, torch.Tensor)
+    assert _rel(g.to_dense().numpy(), ref) <= 1e-8
