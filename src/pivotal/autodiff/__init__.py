@@ -1,0 +1,1 @@
+"""Automatic differentiation: backend-neutral derivative rules and the PyTorch / JAX adapters."""

@@ -1,0 +1,138 @@
+"""The operators of the top-k backward and the one function through which they are solved.
+
+:class:`ProductOperator` sees ``A`` through ``A @ X`` and ``A^H @ X`` whatever
+its type (dense NumPy / PyTorch / JAX, ``scipy.sparse``, ``LinearOperator``).
+:class:`ShiftedOperator` is the batched, column-shifted operator of the
+complement solves, ``X -> Pr(X diag(c) - B X)``, where ``B`` is ``A^H A``,
+``A A^H`` or ``A`` (Hermitian) and ``Pr`` the projector onto the complement
+of the computed vectors.  :func:`solve_columns` solves one such system per
+column with CG or MINRES (:mod:`pivotal.krylov`, all columns in one batched
+iteration).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import scipy.sparse
+import scipy.sparse.linalg
+
+from .._array import backend_name, from_numpy, is_complex, namespace, to_numpy
+from ..krylov import cg, minres
+
+__all__ = ["ProductOperator", "ShiftedOperator", "SolveReport", "solve_columns"]
+
+
+def _ct(xp, x: Any) -> Any:
+    return xp.conj(x.T) if is_complex(x.dtype) else x.T
+
+
+class ProductOperator:
+    """``A`` through its products; ``n_products`` counts columns multiplied by ``A`` or ``A^H``.
+
+    ``hermitian=True`` uses ``A @ X`` for ``A^H @ X`` (a ``LinearOperator``
+    need not define ``rmatmat`` then).  Vectors live in the backend of
+    ``like`` (NumPy for sparse and ``LinearOperator`` input).
+    """
+
+    def __init__(self, A: Any, *, hermitian: bool = False):
+        self.hermitian = hermitian
+        self.n_products = 0
+        if isinstance(A, scipy.sparse.linalg.LinearOperator):
+            self.kind = "linop"
+        elif scipy.sparse.issparse(A):
+            self.kind = "sparse"
+            A = scipy.sparse.csr_matrix(A)
+            self.ah = A if hermitian else (A.T.conj() if is_complex(A.dtype) else A.T)
+        else:
+            self.kind = "dense"
+            xp = namespace(A)
+            self.ah = A if hermitian else _ct(xp, A)
+        self.a = A
+        self.shape = (int(A.shape[0]), int(A.shape[1]))
+        self.backend = backend_name(A) if self.kind == "dense" else "numpy"
+
+    def matmat(self, X: Any) -> Any:
+        self.n_products += int(X.shape[1])
+        if self.kind == "linop":
+            return np.asarray(self.a.matmat(X))
+        return self.a @ X
+
+    def rmatmat(self, X: Any) -> Any:
+        self.n_products += int(X.shape[1])
+        if self.kind == "linop":
+            return np.asarray(self.a.matmat(X) if self.hermitian else self.a.rmatmat(X))
+        return self.ah @ X
+
+    def dense(self, like: Any) -> Any:
+        """``A`` as a dense array in ``like``'s backend (the dense reference backward options)."""
+        if self.kind == "dense":
+            return self.a
+        if self.kind == "sparse":
+            d = self.a.toarray()
+        else:
+            d = np.asarray(self.a.matmat(np.eye(self.shape[1], dtype=self.a.dtype or np.float64)))
+        return from_numpy(d, like)
+
+
+class ShiftedOperator:
+    """``X -> Pr(X diag(shift * sign) - sign * B X)`` with ``Pr X = X - W (W^H X)``; Hermitian.
+
+    ``B`` is ``A^H A`` (``gram="right"``), ``A A^H`` (``gram="left"``) or
+    ``A`` itself (``gram="none"``, Hermitian ``A``).  ``shift`` and ``sign``
+    hold one value per column: column ``i`` of a block is column ``i``'s
+    system (``sign = -1`` makes a negative definite system positive definite
+    for CG).
+    """
+
+    def __init__(self, op: ProductOperator, gram: str, W: Any, shift: Any, sign: Any):
+        self.op, self.gram, self.W, self.shift, self.sign = op, gram, W, shift, sign
+        self.xp = namespace(W)
+        n = int(W.shape[0])
+        self.shape = (n, n)
+        self.dtype = W.dtype
+
+    def project(self, X: Any) -> Any:
+        return X - self.W @ (_ct(self.xp, self.W) @ X)
+
+    def _b(self, X: Any) -> Any:
+        if self.gram == "right":
+            return self.op.rmatmat(self.op.matmat(X))
+        if self.gram == "left":
+            return self.op.matmat(self.op.rmatmat(X))
+        return self.op.matmat(X)
+
+    def matmat(self, X: Any) -> Any:
+        return self.project((X * self.shift[None, :] - self._b(X)) * self.sign[None, :])
+
+
+@dataclass
+class SolveReport:
+    """Per column: Krylov iterations, final relative residual ``||b - M x|| / ||b||``, convergence."""
+
+    method: str
+    iterations: list[int] = field(default_factory=list)
+    residuals: list[float] = field(default_factory=list)
+    converged: list[bool] = field(default_factory=list)
+
+
+def solve_columns(
+    method: str, M: ShiftedOperator, B: Any, *, rtol: float, maxiter: int
+) -> tuple[Any, SolveReport]:
+    """Solve ``M x_i = b_i`` for every column, batched: :func:`pivotal.krylov.cg` or :func:`~pivotal.krylov.minres`.
+
+    The one place that names the Krylov implementation.  Each column is an
+    independent iteration (per-column scalars), so ``M``'s column-dependent
+    shifts are honoured; the iteration runs in ``B``'s namespace and device.
+    """
+    solver = cg if method == "cg" else minres
+    X, info = solver(M, B, rtol=rtol, atol=0.0, maxiter=maxiter, return_info=True, check_finite=False)
+    bnorm = np.asarray(to_numpy(namespace(B).linalg.vector_norm(B, axis=0)), dtype=float)
+    res = np.asarray(info.residual_norms, dtype=float) / np.where(bnorm > 0, bnorm, 1.0)
+    conv = np.asarray(info.converged, dtype=bool) & ~np.asarray(info.breakdown, dtype=bool)
+    report = SolveReport(
+        method, [int(i) for i in info.iterations], [float(r) for r in res], [bool(c) for c in conv]
+    )
+    return X, report
