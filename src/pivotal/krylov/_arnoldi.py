@@ -24,6 +24,7 @@ Nothing here writes into ``z`` or into arrays of the caller.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -53,6 +54,10 @@ def _host(x: Any) -> np.ndarray:
 
 
 def _row_norms(xp, w: Any) -> np.ndarray:
+    if isinstance(w, np.ndarray):
+        if w.shape[0] == 1:
+            return np.array([np.linalg.norm(w[0])], dtype=np.float64)
+        return np.linalg.norm(w, axis=-1).astype(np.float64, copy=False)
     return _host(xp.linalg.vector_norm(w, axis=-1)).astype(np.float64)
 
 
@@ -97,11 +102,94 @@ class _Basis:
         return (Y[:, None, :] @ self.upto(Y.shape[1]))[:, 0, :]
 
 
-def _lartg(f: Any, g: Any):
-    """Rotations ``[c s; -conj(s) c]`` mapping ``[f; g]`` to ``[r; 0]``: scalars (LAPACK) or (k,) arrays."""
-    if not isinstance(f, np.ndarray):
-        return lartg_scalar(f, g)
-    # g is real and >= 0 here (a subdiagonal h_{j+1,j} = ||w||).
+#: Up to this many columns the Hessenberg least-squares problems are updated column by column on
+#: Python scalars (a few microseconds per rotation); beyond, on (k,) arrays (one NumPy call each).
+_SCALAR_COLUMNS = 8
+
+
+class _ColumnsLS:
+    """The rotated Hessenberg matrices and right-hand sides, one column at a time, on Python scalars."""
+
+    def __init__(self, beta: np.ndarray, cplx: bool):
+        self.cplx = cplx
+        self.k = beta.size
+        self.H: list[list[list[Any]]] = [[] for _ in range(self.k)]  # H[c][j]: column j of R_c
+        self.g: list[list[Any]] = [[float(v)] for v in beta]
+        self.rots: list[list[tuple[Any, Any, Any]]] = [[] for _ in range(self.k)]
+
+    def add_column(self, col: np.ndarray, hn: np.ndarray, live: np.ndarray) -> np.ndarray:
+        """Append column ``j`` (``col[c]``, subdiagonal ``hn[c]``) to the live columns; ``|g_{j+1}|``."""
+        res = np.zeros(self.k)
+        cplx = self.cplx
+        for c in range(self.k):
+            if not live[c]:
+                continue
+            e = [complex(v) for v in col[c]] if cplx else [float(v) for v in col[c]]
+            e.append(float(hn[c]))
+            for i, (cs, sn, snc) in enumerate(self.rots[c]):  # the earlier rotations
+                e0, e1 = e[i], e[i + 1]
+                e[i] = cs * e0 + sn * e1
+                e[i + 1] = cs * e1 - snc * e0
+            j = len(e) - 2
+            cs, sn, r = lartg_scalar(e[j], e[j + 1])
+            snc = sn.conjugate() if cplx else sn
+            self.rots[c].append((cs, sn, snc))
+            e[j], e[j + 1] = r, 0.0
+            self.H[c].append(e)
+            g = self.g[c]
+            gj = g[j]
+            g.append(-snc * gj)
+            g[j] = cs * gj
+            res[c] = abs(g[j + 1])
+        return res
+
+    def triangle(self, c: int, kc: int) -> tuple[np.ndarray, np.ndarray]:
+        R = np.zeros((kc, kc), dtype=np.complex128 if self.cplx else np.float64)
+        for jj in range(kc):
+            R[: jj + 1, jj] = self.H[c][jj][: jj + 1]
+        return R, np.asarray(self.g[c][:kc], dtype=R.dtype)
+
+
+class _VectorLS:
+    """As :class:`_ColumnsLS`, each entry a ``(k,)`` array: one NumPy operation serves all columns."""
+
+    def __init__(self, beta: np.ndarray, cplx: bool):
+        self.host = np.complex128 if cplx else np.float64
+        self.cplx = cplx
+        self.H: list[list[np.ndarray]] = []
+        self.g: list[np.ndarray] = [beta.astype(self.host)]
+        self.rots: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
+
+    def add_column(self, col: np.ndarray, hn: np.ndarray, live: np.ndarray) -> np.ndarray:
+        e = [np.where(live, col[:, i], 0) for i in range(col.shape[1])] + [hn.astype(np.float64)]
+        for i, (cs, sn, snc) in enumerate(self.rots):
+            e0, e1 = e[i], e[i + 1]
+            e[i] = cs * e0 + sn * e1
+            e[i + 1] = cs * e1 - snc * e0
+        j = len(e) - 2
+        cs, sn, r = _lartg(e[j], e[j + 1])
+        snc = sn.conjugate() if self.cplx else sn
+        self.rots.append((cs, sn, snc))
+        e[j], e[j + 1] = r, np.zeros_like(r)
+        self.H.append(e)
+        gj = self.g[j]
+        self.g.append(-snc * gj)
+        self.g[j] = cs * gj
+        return np.abs(self.g[j + 1])
+
+    def triangle(self, c: int, kc: int) -> tuple[np.ndarray, np.ndarray]:
+        R = np.zeros((kc, kc), dtype=self.host)
+        for jj in range(kc):
+            for i in range(jj + 1):
+                R[i, jj] = self.H[jj][i][c]
+        return R, np.asarray([self.g[i][c] for i in range(kc)], dtype=self.host)
+
+
+def _lartg(f: np.ndarray, g: np.ndarray):
+    """Rotations ``[c s; -conj(s) c]`` mapping ``[f; g]`` to ``[r; 0]``, on (k,) arrays.
+
+    ``g`` is real and ``>= 0`` here (a subdiagonal ``h_{j+1,j} = ||w||``).
+    """
     af = np.abs(f)
     r = np.hypot(af, g)
     safe = np.where(r > 0, r, 1.0)
@@ -145,57 +233,30 @@ def gmres_cycle(
     m = max(0, min(int(m), n))
     if not run.any() or m == 0:
         return CycleResult(xp.zeros_like(z), its, presid, happy, finite)
-    scalar = k == 1
 
     def to_dev(v: np.ndarray) -> Any:
-        return (
-            from_numpy(np.ascontiguousarray(v), z, z.dtype)
-            if backend_name(z) != "numpy"
-            else v.astype(z.dtype)
-        )
+        return _to_dev(v, z)
 
+    if k == 1:
+        return _one_column(apply, z, float(beta[0]), float(ptol[0]), m=m, eps=eps, on_step=on_step)
     inv = np.where(run, 1.0 / np.where(run, beta, 1.0), 0.0)
     basis = _Basis(xp, k, m + 1, n, z)
     basis.append(z.T * to_dev(inv)[:, None])
-    # H[j] is column j of the (rotated) Hessenberg matrices: a list of j + 2 entries, each a Python
-    # scalar (one column) or a (k,) array; g the rotated right-hand side.
-    H: list[list[Any]] = []
-    g: list[Any] = [float(presid[0]) if scalar else presid.astype(host)]
-    rots: list[tuple[Any, Any]] = []
+    ls = (_ColumnsLS if k <= _SCALAR_COLUMNS else _VectorLS)(presid, cplx)
     live = run.copy()
     steps = 0
     for j in range(m):
         W = apply(basis.row(j).T)  # B v_j, (n, k)
         w = W.T  # (k, n)
-        h0 = _row_norms(xp, w)
-        Vj = basis.upto(j + 1)  # (k, j + 1, n)
-        Vh = xp.conj(Vj) if cplx else Vj
-        h = (Vh @ w[:, :, None])[:, :, 0]
-        w = w - (h[:, None, :] @ Vj)[:, 0, :]
-        h2 = (Vh @ w[:, :, None])[:, :, 0]
-        w = w - (h2[:, None, :] @ Vj)[:, 0, :]
-        col = _host(h + h2).astype(host)[:, : j + 1]  # (k, j + 1)
+        w, col = _orthogonalize(xp, basis.upto(j + 1), w, cplx)
+        col = col.astype(host, copy=False)[:, : j + 1]  # (k, j + 1)
         hnext = _row_norms(xp, w)
-        ok = np.isfinite(hnext) & np.isfinite(col).all(axis=1) & np.isfinite(h0)
+        h0 = np.hypot(np.linalg.norm(col, axis=1), hnext)  # ||B v_j||, from its components
+        ok = np.isfinite(h0)
         brk = live & ok & (hnext <= eps * h0)
         hn = np.where(brk | ~live, 0.0, hnext)
-        if scalar:
-            entries: list[Any] = [complex(v) if cplx else float(v) for v in col[0]] + [float(hn[0])]
-        else:
-            entries = [np.where(live, col[:, i], 0) for i in range(j + 1)] + [hn.astype(np.float64)]
-        for i, (c, s) in enumerate(rots):
-            t = c * entries[i] + s * entries[i + 1]
-            entries[i + 1] = -_conj(s) * entries[i] + c * entries[i + 1]
-            entries[i] = t
-        c, s, r = _lartg(entries[j], entries[j + 1])
-        rots.append((c, s))
-        entries[j], entries[j + 1] = r, 0.0 * r
-        H.append(entries)
-        gj = g[j]
-        g.append(-_conj(s) * gj)
-        g[j] = c * gj
+        res = ls.add_column(col, hn, live)
         steps = j + 1
-        res = np.abs(np.asarray(g[j + 1], dtype=host)).reshape(k)
         presid = np.where(live, res, presid)
         its += live
         finite &= ok | ~live
@@ -209,26 +270,80 @@ def gmres_cycle(
         scale = np.where(live, 1.0 / np.where(live, hnext, 1.0), 0.0)
         basis.append(w * to_dev(scale)[:, None])
     # Back substitution R y = g per column, over the steps each column took.
-    R = np.zeros((k, steps, steps), dtype=host)
-    gv = np.zeros((k, steps), dtype=host)
-    for jj, entries in enumerate(H):
-        for i in range(jj + 1):
-            R[:, i, jj] = entries[i]
-    for i in range(steps):
-        gv[:, i] = g[i]
     Y = np.zeros((k, steps), dtype=host)
     for c in np.flatnonzero(run & finite):
         kc = int(its[c])
-        if kc == 0:
-            continue
-        Y[c, :kc] = _triangular_or_lstsq(R[c, :kc, :kc], gv[c, :kc])
+        if kc > 0:
+            R, gc = ls.triangle(c, kc)
+            Y[c, :kc] = _triangular_or_lstsq(R, gc)
     # A column that met NaN/Inf keeps Y = 0: no correction from it.
     dx_rows = basis.combine(to_dev(Y))
     return CycleResult(dx_rows.T, its, presid, happy, finite)
 
 
-def _conj(s: Any) -> Any:
-    return s.conjugate() if isinstance(s, (complex, np.ndarray)) else s
+def _one_column(
+    apply: Callable[[Any], Any], z: Any, beta: float, ptol: float, *, m: int, eps: float, on_step
+) -> CycleResult:
+    """:func:`gmres_cycle` for one column (``beta > 0``): the same steps, the bookkeeping on Python scalars.
+
+    GMRES-IR's case: its cost per step is then that of the products and of
+    the rotations, as in a scalar implementation.
+    """
+    xp = namespace(z)
+    cplx = is_complex(z.dtype)
+    basis = _Basis(xp, 1, m + 1, int(z.shape[0]), z)
+    basis.append(z.T / beta)
+    ls = _ColumnsLS(np.array([beta]), cplx)
+    one = np.ones(1, dtype=bool)
+    steps, presid, happy, finite = 0, beta, False, True
+    for j in range(m):
+        w = apply(basis.row(j).T).T  # B v_j, (1, n)
+        w, col = _orthogonalize(xp, basis.upto(j + 1), w, cplx)
+        hnext = float(_row_norms(xp, w)[0])
+        h0 = math.hypot(float(np.linalg.norm(col[0, : j + 1])), hnext)  # ||B v_j||
+        finite = math.isfinite(h0)
+        happy = finite and hnext <= eps * h0
+        presid = float(ls.add_column(col[:, : j + 1], np.array([0.0 if happy else hnext]), one)[0])
+        steps = j + 1
+        if on_step is not None:
+            on_step(np.array([presid]), one.copy())
+        if not finite or happy or presid <= ptol or not math.isfinite(presid) or steps == m:
+            break
+        basis.append(w / hnext)
+    Y = np.zeros((1, steps), dtype=np.complex128 if cplx else np.float64)
+    if finite:
+        Y[0] = _triangular_or_lstsq(*ls.triangle(0, steps))
+    dx = basis.combine(_to_dev(Y, z))
+    return CycleResult(dx.T, np.array([steps]), np.array([presid]), np.array([happy]), np.array([finite]))
+
+
+def _to_dev(v: np.ndarray, like: Any) -> Any:
+    """A host array in ``like``'s backend, device and dtype."""
+    if backend_name(like) != "numpy":
+        return from_numpy(np.ascontiguousarray(v), like, like.dtype)
+    return v.astype(like.dtype)
+
+
+def _orthogonalize(xp, V: Any, w: Any, cplx: bool) -> tuple[Any, np.ndarray]:
+    """CGS2: ``w`` (k, n) made orthogonal to the rows of ``V`` (k, j, n); returns ``(w, h)``, h on the host.
+
+    One column goes through 2-D products (BLAS ``gemv``); several through
+    batched ones.
+    """
+    if V.shape[0] == 1:
+        V2, w1 = V[0], w[0]
+        Vh = xp.conj(V2) if cplx else V2
+        h = Vh @ w1
+        w1 = w1 - h @ V2
+        h2 = Vh @ w1
+        w1 = w1 - h2 @ V2
+        return w1[None, :], _host(h + h2)[None, :]
+    Vh = xp.conj(V) if cplx else V
+    h = (Vh @ w[:, :, None])[:, :, 0]
+    w = w - (h[:, None, :] @ V)[:, 0, :]
+    h2 = (Vh @ w[:, :, None])[:, :, 0]
+    w = w - (h2[:, None, :] @ V)[:, 0, :]
+    return w, _host(h + h2)
 
 
 def _triangular_or_lstsq(R: np.ndarray, g: np.ndarray) -> np.ndarray:

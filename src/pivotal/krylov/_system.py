@@ -160,7 +160,10 @@ def setup(
     op = as_operator(A, "A", backend=backend, xp=xp, n_rows=m, adjoint=adjoint)
     if square:
         require_square(op, "A", solver)
-    ncols = op.shape[1] if op.shape[1] != -1 else m
+    if op.shape[1] != -1:
+        ncols = op.shape[1]
+    else:  # a callable: square, or (lsqr) as many rows as x0, if given
+        ncols = m if square or x0 is None else int(getattr(x0, "shape", (m,))[0])
     Mop = as_preconditioner(M, ncols, backend=backend, xp=xp) if square else None
     rtol_v = check_tolerance(rtol, rtol_name)
     atol_v = check_tolerance(atol, atol_name)
