@@ -329,6 +329,22 @@ def test_inputs_not_modified():
             np.testing.assert_array_equal(orig, c)
 
 
+@pytest.mark.parametrize("name", ["cg", "minres"])
+def test_refuses_gradients_and_tracing(name):
+    ours, _ = SOLVERS[name]
+    a = spd(np.random.default_rng(16), 5, 10.0)
+    torch = pytest.importorskip("torch")
+    at = torch.from_numpy(a)
+    bt = torch.ones(5, dtype=torch.float64, requires_grad=True)
+    with pytest.raises(ValueError, match="not differentiable yet"):
+        ours(at, bt)
+    with torch.no_grad():
+        assert ours(at, bt, rtol=1e-8)[1] == 0
+    jax = pytest.importorskip("jax")
+    with pytest.raises(ValueError, match="traced"):
+        jax.jit(lambda bb: ours(jax.numpy.asarray(a, dtype=bb.dtype), bb)[0])(jax.numpy.ones(5))
+
+
 def test_module_is_exported():
     assert pv.krylov.cg is cg and pv.krylov.minres is minres
 

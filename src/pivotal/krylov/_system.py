@@ -119,6 +119,30 @@ def check_maxiter(maxiter: Any, default: int, name: str = "maxiter") -> int:
     return int(maxiter)
 
 
+def refuse_untracked(x: Any, name: str, solver: str) -> None:
+    """Refuse what the iteration cannot carry: torch tensors needing gradients and JAX tracers.
+
+    The loops decide convergence on concrete values and combine the Krylov
+    basis with coefficients computed on the host, so a gradient through them
+    would be silently wrong (a torch graph cut at the host scalars), and
+    under ``jax.jit`` there are no values to decide on.
+    """
+    if backend_name(x) == "torch" and getattr(x, "requires_grad", False):
+        import torch
+
+        if torch.is_grad_enabled():
+            raise ValueError(
+                f"{name} requires grad, but pivotal.krylov.{solver} is not differentiable yet; pass "
+                f"{name}.detach() or wrap the call in torch.no_grad()."
+            )
+    if is_traced(x):
+        raise ValueError(
+            f"{name} is being traced (jax.jit, grad or vmap), but pivotal.krylov.{solver} decides "
+            "convergence on concrete values; call it outside the traced function (or through "
+            "jax.pure_callback)."
+        )
+
+
 def _as_rhs(b: Any):
     refuse_masked(b, "b")
     if scipy.sparse.issparse(b):
@@ -149,6 +173,9 @@ def setup(
 ) -> System:
     """Validate the arguments of ``solver`` and build its :class:`System`."""
     b = _as_rhs(b)
+    for arr, name in ((b, "b"), (x0, "x0"), (A, "A"), (M, "M")):
+        if arr is not None and hasattr(arr, "shape") and hasattr(arr, "dtype"):
+            refuse_untracked(arr, name, solver)
     xp = namespace(b)
     backend = backend_name(b)
     if len(b.shape) not in (1, 2):
@@ -183,9 +210,9 @@ def setup(
     dtype = operator_dtype(Mop, dtype)
     if check_finite:
         for arr, name in ((b, "b"), (x0, "x0")):
-            if arr is not None and not is_traced(arr):
+            if arr is not None:
                 check_finite_or_raise(arr, name)
-        if op.kind == "array" and not is_traced(A):
+        if op.kind == "array":
             check_finite_or_raise(A, "A")
         elif op.kind == "sparse":
             check_finite_or_raise(A.data, "A")
