@@ -33,7 +33,7 @@ from .._array import (
     working_dtype,
 )
 from ..errors import LinAlgWarning, warn_user
-from ._columns import cnorm
+from ._columns import cnorm, update
 from ._operators import BlockOperator, as_operator, as_preconditioner, operator_dtype, require_square
 from ._result import KrylovInfo
 
@@ -244,6 +244,21 @@ def setup(
         maxiter=check_maxiter(maxiter, maxiter_per_n * max(ncols, 1)),
         eps=eps,
     )
+
+
+def start(sys: System, op: Any = None) -> tuple[Any, Any]:
+    """The initial ``x`` and residual ``b - op(x)`` (``op`` defaults to ``A``).
+
+    ``x0`` or zeros; a column with ``b_j = 0`` starts (and stays) at
+    ``x_j = 0``, SciPy's rule.
+    """
+    if sys.x0 is None:
+        return sys.zeros(), sys.b
+    xp, zero = sys.xp, sys.zeros()
+    live = sys.bnorm > 0
+    op = sys.matmat if op is None else op
+    x = update(xp, live, sys.x0, zero)
+    return x, update(xp, live, sys.b - op(x), zero)
 
 
 def host(x: Any) -> np.ndarray:

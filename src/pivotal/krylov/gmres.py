@@ -10,7 +10,7 @@ import numpy as np
 from .._array import from_numpy
 from ._arnoldi import gmres_cycle
 from ._columns import cnorm, update
-from ._system import check_maxiter, finish, host, setup, warn_breakdown
+from ._system import check_maxiter, finish, host, setup, start, warn_breakdown
 
 __all__ = ["gmres"]
 
@@ -140,13 +140,7 @@ def gmres(
     bnorm = host(sys.bnorm).astype(np.float64)
     tol = host(sys.tol).astype(np.float64)
     live = bnorm > 0
-    live_dev = sys.bnorm > 0
-    zero = sys.zeros()
-    if sys.x0 is None:
-        x, r = zero, sys.b
-    else:
-        x = update(xp, live_dev, sys.x0, zero)
-        r = update(xp, live_dev, sys.b - sys.matmat(x), zero)
+    x, r = start(sys)
     rnorm = host(cnorm(xp, r)).astype(np.float64)
     done = ~live | (rnorm < tol)
     broken = np.zeros(k, bool)

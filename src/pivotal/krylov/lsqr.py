@@ -198,9 +198,8 @@ def lsqr(
         v = sys.rmatmat(u) if k else None
         n = int(v.shape[0]) if v is not None else max(sys.A.shape[1], 0)
         x = xp.zeros((n, k), dtype=dtype, **_dev_kw(sys.b)) if x is None else x
-        return _out(
-            sys, x, np.zeros(k, int), np.zeros(k, int), *(np.zeros(k),) * 6, None, calc_var, return_info, damp
-        )
+        zeros = (np.zeros(k, int), np.zeros(k, int), *(np.zeros(k),) * 6)
+        return _out(sys, x, zeros, None, calc_var, return_info, damp)
     u = u * dev(_safe_div(np.ones(k), beta))
     v = sys.rmatmat(u)
     n = int(v.shape[0])
@@ -329,23 +328,8 @@ def lsqr(
         done |= live & (stop != 0)
         if show:
             print(f"lsqr: {it:6d}  max r1norm = {float(np.max(np.abs(r1norm))):.3e}")
-    return _out(
-        sys,
-        x,
-        istop,
-        itn,
-        r1norm,
-        r2norm,
-        anorm,
-        acond,
-        arnorm,
-        xnorm,
-        var,
-        calc_var,
-        return_info,
-        damp,
-        broken,
-    )
+    scalars = (istop, itn, r1norm, r2norm, anorm, acond, arnorm, xnorm)
+    return _out(sys, x, scalars, var, calc_var, return_info, damp, broken)
 
 
 def _real(sys):
@@ -362,30 +346,15 @@ def _where(xp, mask: np.ndarray, new: Any, old: Any) -> Any:
     return xp.where(mask[None, :], new, old)
 
 
-def _out(
-    sys,
-    x,
-    istop,
-    itn,
-    r1norm,
-    r2norm,
-    anorm,
-    acond,
-    arnorm,
-    xnorm,
-    var,
-    calc_var,
-    return_info,
-    damp,
-    broken=None,
-):
+def _out(sys, x, scalars: tuple, var, calc_var: bool, return_info: bool, damp: float, broken=None):
+    """SciPy's tuple (``scalars`` = istop, itn, r1norm, r2norm, anorm, acond, arnorm, xnorm), or the info."""
     xp = sys.xp
     n = int(x.shape[0])
     if var is None:
         var = xp.zeros((n, sys.k), dtype=_real(sys), **_dev_kw(sys.b))
     xu = sys.user(x)
     varu = sys.user(var)
-    scal = [np.asarray(v) for v in (istop, itn, r1norm, r2norm, anorm, acond, arnorm, xnorm)]
+    scal = [np.asarray(v) for v in scalars]
     if not return_info:
         if sys.vector:
             ist, it_ = int(scal[0][0]), int(scal[1][0])
