@@ -34,7 +34,15 @@ from .._array import (
 )
 from ..errors import LinAlgWarning, warn_user
 from ._columns import cnorm, update
-from ._operators import BlockOperator, as_operator, as_preconditioner, operator_dtype, require_square
+from ._operators import (
+    BlockOperator,
+    as_operator,
+    as_preconditioner,
+    is_torch_sparse,
+    operator_dtype,
+    require_square,
+    stored_values,
+)
 from ._result import KrylovInfo
 
 __all__ = ["System", "check_tolerance", "finish", "setup"]
@@ -213,7 +221,7 @@ def setup(
             if arr is not None:
                 check_finite_or_raise(arr, name)
         if op.kind == "array":
-            check_finite_or_raise(A, "A")
+            check_finite_or_raise(stored_values(A) if is_torch_sparse(A) else A, "A")
         elif op.kind == "sparse":
             check_finite_or_raise(A.data, "A")
     b2 = astype(b, dtype)
