@@ -531,8 +531,8 @@ def _gmres_solve_fn(prob: _Problem, P: Factorization, trans: int = 0):
         return _apply_inverse(P, _matmul(a_op, V), prob.dtype, trans)
 
     def solve(r):
-        # Each column is scaled by its largest entry (a power of no concern: GMRES is
-        # scale-invariant) so that the Krylov vectors neither overflow nor underflow.
+        # Each column is divided by its largest entry (GMRES is scale-invariant) so that the
+        # Krylov vectors neither overflow nor underflow.
         s = _colmax(r)
         use = (s > 0) & np.isfinite(s)
         scale = np.where(use, s, 1.0)
