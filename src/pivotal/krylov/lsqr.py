@@ -93,8 +93,10 @@ def lsqr(
         Stopping tolerances (SciPy's): stop when ``||r|| <= btol ||b|| + atol
         ||A|| ||x||`` (a compatible system) or ``||A^H r|| <= atol ||A|| ||r||``
         (a least-squares solution), with Paige and Saunders' estimates of
-        ``||A||`` (of ``[A; damp I]``, a lower bound on its Frobenius norm)
-        and of the norms.
+        the norms; ``||A||`` is ``anorm``, the Frobenius norm of the
+        bidiagonal matrix built so far (an estimate of ``||[A; damp I]||_F``,
+        which it can exceed once the bidiagonalization loses
+        orthogonality).
     conlim : float, optional
         Stop when the estimate of ``cond([A; damp I])`` exceeds it.
     iter_lim : int, optional
