@@ -154,6 +154,7 @@ def test_sparse_linear_operator_and_callable_A(name):
         assert_close_to(a, b, x, xs, np.float64)
 
 
+@pytest.mark.filterwarnings("ignore:Sparse CSR tensor support is in beta")
 @pytest.mark.parametrize("name", ["cg", "minres"])
 @pytest.mark.parametrize("dtype", [np.float64, np.complex128, np.float32])
 def test_torch_same_results_and_namespace(name, dtype):
@@ -191,6 +192,14 @@ def test_torch_same_results_and_namespace(name, dtype):
     xb, info_b = ours(Block(), bt, rtol=rtol, return_info=True)
     assert isinstance(xb, torch.Tensor) and info_b.info == 0
     assert_converged(a, b, to_np(xb), info_b, rtol, 0.0, dtype)
+    for sparse in (at.to_sparse(), at.to_sparse_csr()):  # sparse torch tensors are operators too
+        xs, info_s = ours(sparse, bt, rtol=rtol, return_info=True)
+        assert isinstance(xs, torch.Tensor) and info_s.info == 0
+        assert_converged(a, b, to_np(xs), info_s, rtol, 0.0, dtype)
+    bad = a.copy()
+    bad[0, 0] = np.nan
+    with pytest.raises(ValueError, match="infs or NaNs"):
+        ours(torch.from_numpy(bad).to_sparse(), bt)
 
 
 @pytest.mark.parametrize("name", ["cg", "minres"])
@@ -327,6 +336,22 @@ def test_inputs_not_modified():
         f(a, b, x0, rtol=1e-8)
         for orig, c in zip((a, b, x0), copies, strict=True):
             np.testing.assert_array_equal(orig, c)
+
+
+@pytest.mark.parametrize("name", ["cg", "minres"])
+def test_refuses_gradients_and_tracing(name):
+    ours, _ = SOLVERS[name]
+    a = spd(np.random.default_rng(16), 5, 10.0)
+    torch = pytest.importorskip("torch")
+    at = torch.from_numpy(a)
+    bt = torch.ones(5, dtype=torch.float64, requires_grad=True)
+    with pytest.raises(ValueError, match="not differentiable yet"):
+        ours(at, bt)
+    with torch.no_grad():
+        assert ours(at, bt, rtol=1e-8)[1] == 0
+    jax = pytest.importorskip("jax")
+    with pytest.raises(ValueError, match="traced"):
+        jax.jit(lambda bb: ours(jax.numpy.asarray(a, dtype=bb.dtype), bb)[0])(jax.numpy.ones(5))
 
 
 def test_module_is_exported():

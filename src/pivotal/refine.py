@@ -32,7 +32,6 @@ from typing import Any
 
 import array_api_compat
 import numpy as np
-from scipy.linalg import solve_triangular
 
 from ._array import (
     astype,
@@ -58,7 +57,7 @@ from .factorizations.factorize import ASSUME, factorize
 from .factorizations.lu import LU
 from .factorizations.scaling import factor_exponent
 from .kernels.condest import inv_onenormest, rcond_from
-from .kernels.givens import lartg_scalar
+from .krylov._arnoldi import gmres_cycle
 
 __all__ = ["RefinementReport", "refine"]
 
@@ -439,65 +438,13 @@ def _nrm2(v: Any) -> float:
     return float(np.linalg.norm(v))
 
 
-def _gmres(matvec, precond, r: Any, *, tol: float, maxiter: int) -> tuple[Any, int]:
-    """Left-preconditioned GMRES for ``A d = r`` from ``d = 0`` (one column).
+def _colnorm(x: Any) -> np.ndarray:
+    """The 2-norm of every column as a host float64 array."""
+    if backend_name(x) == "torch":
+        import torch
 
-    Arnoldi with classical Gram-Schmidt and one full reorthogonalization
-    (CGS2: BLAS-2, and orthogonal to working precision like Householder
-    Arnoldi), Givens rotations (LAPACK ``xLARTG``) on the Hessenberg matrix,
-    stopped when the preconditioned residual norm ``|g_{k+1}|`` is at most
-    ``tol * ||M^{-1} r||_2`` or after ``maxiter`` iterations (no restart).
-    """
-    xp = namespace(r)
-    n = r.shape[0]
-    z = precond(r)
-    beta = _nrm2(z)
-    if beta == 0 or not math.isfinite(beta):
-        return xp.zeros_like(r), 0
-    cplx = is_complex(r.dtype)
-    host = np.complex128 if cplx else np.float64
-    m = max(1, min(maxiter, n))
-    V = xp.zeros((m + 1, n), dtype=r.dtype, device=array_api_compat.device(r))
-    V[0] = z / beta
-    H = np.zeros((m + 1, m), dtype=host)
-    g = np.zeros(m + 1, dtype=host)
-    g[0] = beta
-    rot: list[tuple[float, Any]] = []
-    k = 0
-    for j in range(m):
-        w = precond(matvec(V[j]))
-        Vj = V[: j + 1]
-        Vh = xp.conj(Vj) if cplx else Vj
-        h = Vh @ w
-        w = w - h @ Vj
-        h2 = Vh @ w
-        w = w - h2 @ Vj
-        col = to_numpy(h + h2).astype(host)
-        hnext = _nrm2(w)
-        H[: j + 1, j] = col
-        H[j + 1, j] = hnext
-        for i, (c, s) in enumerate(rot):
-            t = c * H[i, j] + s * H[i + 1, j]
-            H[i + 1, j] = -np.conj(s) * H[i, j] + c * H[i + 1, j]
-            H[i, j] = t
-        c, s, rr = lartg_scalar(H[j, j].item(), H[j + 1, j].item())
-        rot.append((c, s))
-        H[j, j] = rr
-        H[j + 1, j] = 0
-        g[j + 1] = -np.conj(s) * g[j]
-        g[j] = c * g[j]
-        k = j + 1
-        if abs(g[j + 1]) <= tol * beta or hnext == 0 or not math.isfinite(hnext):
-            break
-        V[j + 1] = w / hnext
-    R, gk = H[:k, :k], g[:k]
-    if not (np.all(np.isfinite(R)) and np.all(np.isfinite(gk))):
-        return xp.full_like(r, math.nan), k  # the outer iteration reports the failure
-    y = solve_triangular(R, gk, check_finite=False) if np.all(np.diagonal(R) != 0) else None
-    if y is None or not np.all(np.isfinite(y)):
-        y = np.linalg.lstsq(R, gk, rcond=None)[0]  # singular Hessenberg: least squares
-    yb = _from_host(y, r, r.dtype)
-    return yb @ V[:k], k
+        return torch.linalg.vector_norm(x, dim=0).detach().cpu().double().numpy()
+    return np.linalg.norm(x, axis=0).astype(np.float64, copy=False)
 
 
 # ============================================================================ the iteration
@@ -564,7 +511,13 @@ def _correction_fn(prob: _Problem, F: Factorization, mixed: bool):
 
 
 def _gmres_solve_fn(prob: _Problem, P: Factorization, trans: int = 0):
-    """``r -> (d, iterations)``: solve ``op(A) d = r`` column by column by GMRES.
+    """``r -> (d, iterations)``: solve ``op(A) d = r`` by GMRES, all columns in one batched cycle.
+
+    One cycle of :func:`pivotal.krylov._arnoldi.gmres_cycle` (the core of
+    :func:`pivotal.krylov.gmres`): at most ``min(n, 100)`` iterations, no
+    restart, each column stopped when its preconditioned residual is at
+    most ``inner_tol`` times that of ``d = 0``; ``iterations`` is the
+    largest count over the columns.
 
     Preconditioned by ``op(P)^{-1}``, ``P`` being factors applied in the
     working precision (:func:`_promote`); ``op`` is the identity (``trans=0``)
@@ -574,24 +527,23 @@ def _gmres_solve_fn(prob: _Problem, P: Factorization, trans: int = 0):
     inner_tol = min(1e-2, 100.0 * math.sqrt(prob.u))
     inner_max = min(prob.n, _GMRES_MAX_INNER)
 
-    def precond(v):
-        return _apply_inverse(P, v[:, None], prob.dtype, trans)[:, 0]
-
-    def matvec(v):
-        return _matmul(a_op, v[:, None])[:, 0]
+    def apply(V):  # M^{-1} A V on an (n, k) block
+        return _apply_inverse(P, _matmul(a_op, V), prob.dtype, trans)
 
     def solve(r):
-        xp = namespace(r)
-        d = xp.zeros_like(r)
-        its = 0
-        for j in range(r.shape[1]):
-            s = float(_colmax(r[:, j : j + 1])[0])
-            if s == 0 or not math.isfinite(s):
-                continue
-            dj, kj = _gmres(matvec, precond, r[:, j] / s, tol=inner_tol, maxiter=inner_max)
-            d[:, j] = dj * s
-            its = max(its, kj)
-        return d, its
+        # Each column is divided by its largest entry (GMRES is scale-invariant) so that the
+        # Krylov vectors neither overflow nor underflow.
+        s = _colmax(r)
+        use = (s > 0) & np.isfinite(s)
+        scale = np.where(use, s, 1.0)
+        rs = r / _from_host(scale, r, real_dtype(prob.dtype))
+        z = _apply_inverse(P, rs, prob.dtype, trans)
+        beta = _colnorm(z)
+        out = gmres_cycle(apply, z, beta, inner_tol * beta, m=inner_max, eps=2 * prob.u, active=use)
+        # A column that met NaN/Inf gets a NaN correction: the outer iteration reports the failure.
+        good = np.where(out.finite, scale, np.nan)
+        d = out.dx * _from_host(good, r, real_dtype(prob.dtype))
+        return d, int(out.iterations.max(initial=0))
 
     return solve
 

@@ -1,4 +1,4 @@
-"""Krylov solvers: ``cg``, ``minres`` with SciPy's signatures, array-agnostic and batched.
+"""Krylov solvers: ``cg``, ``minres``, ``gmres``, ``lsqr`` with SciPy's signatures, array-agnostic and batched.
 
 ``pivotal.krylov.cg(A, b)`` is :func:`scipy.sparse.linalg.cg`'s call, and
 returns what it returns; it also accepts PyTorch tensors (CPU or CUDA) and
@@ -11,6 +11,8 @@ convergence per column (:class:`KrylovInfo`).  See ``docs/krylov.md``.
 
 from ._result import KrylovInfo
 from .cg import cg
+from .gmres import gmres
+from .lsqr import lsqr
 from .minres import minres
 
-__all__ = ["KrylovInfo", "cg", "minres"]
+__all__ = ["KrylovInfo", "cg", "gmres", "lsqr", "minres"]

@@ -37,7 +37,7 @@ import scipy.sparse.linalg
 from .._array import backend_name, promote_dtypes, refuse_masked, working_dtype
 from ..factorizations.base import Factorization
 
-__all__ = ["BlockOperator", "as_operator", "as_preconditioner"]
+__all__ = ["BlockOperator", "as_operator", "as_preconditioner", "is_torch_sparse", "stored_values"]
 
 Product = Callable[[Any], Any]
 
@@ -166,8 +166,26 @@ def as_operator(a: Any, name: str, *, backend: str, xp, n_rows: int, adjoint: bo
     return op
 
 
+def is_torch_sparse(a: Any) -> bool:
+    """A sparse PyTorch tensor (COO, CSR, CSC, BSR, BSC)."""
+    if backend_name(a) != "torch":
+        return False
+    import torch
+
+    return a.layout != torch.strided
+
+
+def stored_values(a: Any) -> Any:
+    """The stored entries of a sparse PyTorch tensor (what a finiteness scan must read)."""
+    import torch
+
+    return a._values() if a.layout == torch.sparse_coo else a.values()
+
+
 def _conj_t(a: Any) -> Any:
     if backend_name(a) == "torch":
+        if is_torch_sparse(a):
+            return a.t().conj() if a.is_complex() else a.t()
         return a.mH if a.is_complex() else a.mT
     if np.iscomplexobj(np.empty(0, dtype=a.dtype)):
         return a.conj().T

@@ -25,8 +25,8 @@ class KrylovInfo:
     info : int
         SciPy's exit code: 0 when every column converged, the iteration
         limit when a column did not, negative on breakdown (``-1``) of a
-        column.  (For lsqr, its ``istop`` of the first column that stopped
-        worst; see :func:`~pivotal.krylov.lsqr`.)
+        column.  For lsqr, the largest ``istop`` over the columns (see
+        :func:`~pivotal.krylov.lsqr`).
     iterations : ndarray of int
         Iterations each column ran (matrix-vector products, less those for
         the initial residual; for gmres, inner iterations over all restarts).

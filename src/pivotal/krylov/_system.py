@@ -33,8 +33,16 @@ from .._array import (
     working_dtype,
 )
 from ..errors import LinAlgWarning, warn_user
-from ._columns import cnorm
-from ._operators import BlockOperator, as_operator, as_preconditioner, operator_dtype, require_square
+from ._columns import cnorm, update
+from ._operators import (
+    BlockOperator,
+    as_operator,
+    as_preconditioner,
+    is_torch_sparse,
+    operator_dtype,
+    require_square,
+    stored_values,
+)
 from ._result import KrylovInfo
 
 __all__ = ["System", "check_tolerance", "finish", "setup"]
@@ -119,6 +127,30 @@ def check_maxiter(maxiter: Any, default: int, name: str = "maxiter") -> int:
     return int(maxiter)
 
 
+def refuse_untracked(x: Any, name: str, solver: str) -> None:
+    """Refuse what the iteration cannot carry: torch tensors needing gradients and JAX tracers.
+
+    The loops decide convergence on concrete values and combine the Krylov
+    basis with coefficients computed on the host, so a gradient through them
+    would be silently wrong (a torch graph cut at the host scalars), and
+    under ``jax.jit`` there are no values to decide on.
+    """
+    if backend_name(x) == "torch" and getattr(x, "requires_grad", False):
+        import torch
+
+        if torch.is_grad_enabled():
+            raise ValueError(
+                f"{name} requires grad, but pivotal.krylov.{solver} is not differentiable yet; pass "
+                f"{name}.detach() or wrap the call in torch.no_grad()."
+            )
+    if is_traced(x):
+        raise ValueError(
+            f"{name} is being traced (jax.jit, grad or vmap), but pivotal.krylov.{solver} decides "
+            "convergence on concrete values; call it outside the traced function (or through "
+            "jax.pure_callback)."
+        )
+
+
 def _as_rhs(b: Any):
     refuse_masked(b, "b")
     if scipy.sparse.issparse(b):
@@ -149,6 +181,9 @@ def setup(
 ) -> System:
     """Validate the arguments of ``solver`` and build its :class:`System`."""
     b = _as_rhs(b)
+    for arr, name in ((b, "b"), (x0, "x0"), (A, "A"), (M, "M")):
+        if arr is not None and hasattr(arr, "shape") and hasattr(arr, "dtype"):
+            refuse_untracked(arr, name, solver)
     xp = namespace(b)
     backend = backend_name(b)
     if len(b.shape) not in (1, 2):
@@ -160,7 +195,10 @@ def setup(
     op = as_operator(A, "A", backend=backend, xp=xp, n_rows=m, adjoint=adjoint)
     if square:
         require_square(op, "A", solver)
-    ncols = op.shape[1] if op.shape[1] != -1 else m
+    if op.shape[1] != -1:
+        ncols = op.shape[1]
+    else:  # a callable: square, or (lsqr) as many rows as x0, if given
+        ncols = m if square or x0 is None else int(getattr(x0, "shape", (m,))[0])
     Mop = as_preconditioner(M, ncols, backend=backend, xp=xp) if square else None
     rtol_v = check_tolerance(rtol, rtol_name)
     atol_v = check_tolerance(atol, atol_name)
@@ -180,10 +218,10 @@ def setup(
     dtype = operator_dtype(Mop, dtype)
     if check_finite:
         for arr, name in ((b, "b"), (x0, "x0")):
-            if arr is not None and not is_traced(arr):
+            if arr is not None:
                 check_finite_or_raise(arr, name)
-        if op.kind == "array" and not is_traced(A):
-            check_finite_or_raise(A, "A")
+        if op.kind == "array":
+            check_finite_or_raise(stored_values(A) if is_torch_sparse(A) else A, "A")
         elif op.kind == "sparse":
             check_finite_or_raise(A.data, "A")
     b2 = astype(b, dtype)
@@ -214,6 +252,21 @@ def setup(
         maxiter=check_maxiter(maxiter, maxiter_per_n * max(ncols, 1)),
         eps=eps,
     )
+
+
+def start(sys: System, op: Any = None) -> tuple[Any, Any]:
+    """The initial ``x`` and residual ``b - op(x)`` (``op`` defaults to ``A``).
+
+    ``x0`` or zeros; a column with ``b_j = 0`` starts (and stays) at
+    ``x_j = 0``, SciPy's rule.
+    """
+    if sys.x0 is None:
+        return sys.zeros(), sys.b
+    xp, zero = sys.xp, sys.zeros()
+    live = sys.bnorm > 0
+    op = sys.matmat if op is None else op
+    x = update(xp, live, sys.x0, zero)
+    return x, update(xp, live, sys.b - op(x), zero)
 
 
 def host(x: Any) -> np.ndarray:

@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 
 from ._columns import cdot, cnorm, sdiv, update
-from ._system import finish, host, setup, warn_breakdown
+from ._system import finish, host, setup, start, warn_breakdown
 
 __all__ = ["cg"]
 
@@ -128,13 +128,7 @@ def cg(
     iters = xp.astype(false, xp.int32)
     if sys.n == 0 or k == 0:
         return finish(sys, "cg", sys.zeros(), iters, ~false, false, sys.maxiter, return_info)
-    live = sys.bnorm > 0  # SciPy: b_j = 0 gives x_j = 0
-    zero = sys.zeros()
-    if sys.x0 is None:
-        x, r = zero, sys.b
-    else:
-        x = update(xp, live, sys.x0, zero)
-        r = update(xp, live, sys.b - sys.matmat(x), zero)
+    x, r = start(sys)
     rn = cnorm(xp, r)
     done = (rn < sys.tol) | (rn == 0)
     broken = false

@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 
 from ._columns import cdot, cnorm, sdiv, update
-from ._system import finish, host, setup, warn_breakdown
+from ._system import finish, host, setup, start, warn_breakdown
 
 __all__ = ["minres"]
 
@@ -133,13 +133,8 @@ def minres(
     def op(v):
         return sys.matmat(v) - shift * v if shift else sys.matmat(v)
 
-    live = sys.bnorm > 0
     zero = sys.zeros()
-    if sys.x0 is None:
-        x, r1 = zero, sys.b
-    else:
-        x = update(xp, live, sys.x0, zero)
-        r1 = update(xp, live, sys.b - op(x), zero)
+    x, r1 = start(sys, op)
     y = sys.psolve(r1)
     beta1sq = xp.real(cdot(xp, r1, y, sys.cplx))
     if bool(xp.any(beta1sq < 0)):
