@@ -894,7 +894,9 @@ def inv(
     """
     assume = _check_assume(assume_a)
     a_in = a
-    a = validate_matrix(a, square=True, check_finite=check_finite)
+    a = validate_matrix(a, square=True, check_finite=check_finite, differentiable=True)
+    if needs_rule(a):
+        return _inv_routed(a, assume, lower)
     if backend_name(a) == "jax":
         import jax.numpy as jnp
 
@@ -1034,7 +1036,9 @@ def det(a: Any, overwrite_a: bool = False, check_finite: bool = True) -> Any:
     >>> complex(pv.det(np.array([[2 + 2j, 0], [0, 2 - 2j]], dtype=np.complex64) * 2))
     (32+0j)
     """
-    a = validate_matrix(a, square=True, check_finite=check_finite)
+    a = validate_matrix(a, square=True, check_finite=check_finite, differentiable=True)
+    if needs_rule(a):
+        return _det_routed(a, "det")
     if backend_name(a) == "jax":
         import jax.scipy.linalg as jsl
 
@@ -1090,7 +1094,9 @@ def slogdet(a: Any) -> SlogdetResult:
     >>> float(sign), round(float(logabs), 6)
     (-1.0, 1381.551056)
     """
-    a = validate_matrix(a, square=True, check_finite=False)
+    a = validate_matrix(a, square=True, check_finite=False, differentiable=True)
+    if needs_rule(a):
+        return SlogdetResult(*_det_routed(a, "slogdet"))
     if backend_name(a) == "jax":
         import jax.numpy as jnp
 
@@ -1107,3 +1113,48 @@ def slogdet(a: Any) -> SlogdetResult:
     if backend_name(a) == "numpy" and not batch:
         sign, logabs = sign[()], logabs[()]
     return SlogdetResult(sign, logabs)
+
+
+# ----------------------------------------------------------------------------- gradients of inv / det
+def _solver_inv(a, solver):
+    inverse = getattr(solver, "inverse", None)
+    return inverse() if inverse is not None else solver.inv()
+
+
+def _solver_det(a, solver):
+    return solver.det()
+
+
+def _solver_slogdet(a, solver):
+    return tuple(solver.slogdet())
+
+
+def _inv_routed(a, assume, lower):
+    """:func:`inv` through the ``inv`` rule (``A_bar = -X^H X_bar X^H``), from one factorization."""
+    from .autodiff import apply
+    from .autodiff.inv_rules import INV
+
+    m = effective_matrix(_cast(a, result_dtype(a)), assume, lower)
+    if backend_name(a) == "jax":
+        from .autodiff._jax_factors import factor
+
+        return apply(INV, _solver_inv, m, factor(m, "cholesky" if assume == "positive definite" else "lu"))
+    return _torch_over_batch(lambda m1: apply(INV, _solver_inv, m1, _factor_checked(m1.detach(), assume)), m)
+
+
+def _det_routed(a, which):
+    """:func:`det` / :func:`slogdet` through their rules, from one LU (pivots constant)."""
+    from .autodiff import apply
+    from .autodiff.det_rules import DET, SLOGDET
+
+    rule, primal = (DET, _solver_det) if which == "det" else (SLOGDET, _solver_slogdet)
+    a = _cast(a, result_dtype(a))
+    if backend_name(a) == "jax":
+        from .autodiff._jax_factors import factor
+
+        return apply(rule, primal, a, factor(a, "lu"))
+    from .factorizations import LU
+
+    return _torch_over_batch(
+        lambda a1: apply(rule, primal, a1, LU(a1.detach(), check=False, check_finite=False)), a
+    )
