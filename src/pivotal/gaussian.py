@@ -144,7 +144,7 @@ class _CholeskySolver:
         return self.F.solve(b, trans, check_finite=False)
 
     def logdet(self):
-        return self.F.logdet()
+        return self.F.slogdet()[1]  # real: log det of a positive definite matrix
 
     def inverse(self):
         """``A^{-1}`` from the factor: ``torch.cholesky_inverse`` (LAPACK ``potri`` on CPU), no refactoring."""

@@ -84,6 +84,9 @@ def _factor_solve_vjp(static, args, x, x_bar, needs, primal):
     if needs[0] and a is not None:
         w, z = adjoint_pair(x, b_bar, t)
         a_bar = -(w @ mH(z))
+        xp = namespace(a_bar)
+        while len(a_bar.shape) > len(a.shape):  # one matrix, a batch of right-hand sides
+            a_bar = xp.sum(a_bar, axis=0)
     return a_bar, b_bar, None
 
 
