@@ -93,17 +93,7 @@ def _factor_solve_vjp(static, args, x, x_bar, needs, primal):
 FACTOR_SOLVE = register(
     Rule(
         name="factor_solve",
-        functions=(
-            "solve",
-            "Factorization.solve",
-            "LU.solve",
-            "Cholesky.solve",
-            "LDL.solve",
-            "QR.solve",
-            "Diagonal.solve",
-            "Triangular.solve",
-            "Banded.solve",
-        ),
+        functions=("solve", "Factorization.solve"),
         argnums=(0, 1),
         vjp=_factor_solve_vjp,
         caveats="pivots are constants; the adjoint solve reuses the factors (no refactoring); "
