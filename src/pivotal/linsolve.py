@@ -838,7 +838,9 @@ def _factor_checked(a, assume):
 def _torch_solver(md, assume, refine_mode):
     if refine_mode == "mixed":
         return _RefinedSolver(md, None, assume, refine_mode)
-    return _RefinedSolver(md, _factor_checked(md, assume), assume, refine_mode)
+    F = _factor_checked(md, assume)
+    F._stability_checked = refine_mode is not False  # as solve(): refinement measures what pivot growth did
+    return _RefinedSolver(md, F, assume, refine_mode)
 
 
 # ----------------------------------------------------------------------------- inv / det / slogdet

@@ -83,7 +83,7 @@ def _factor_solve_vjp(static, args, x, x_bar, needs, primal):
     a_bar = None
     if needs[0] and a is not None:
         w, z = adjoint_pair(x, b_bar, t)
-        a_bar = -(w @ mH(z))
+        a_bar = (-w) @ mH(z)  # negate the (n, k) block, not the (n, n) product
         xp = namespace(a_bar)
         while len(a_bar.shape) > len(a.shape):  # one matrix, a batch of right-hand sides
             a_bar = xp.sum(a_bar, axis=0)
@@ -106,8 +106,8 @@ FACTOR_SOLVE = register(
 def solver_inverse(a: Any, solver: Any) -> Any:
     """``a^{-1}`` from the factors in ``solver``: differentiable (``n`` solves) when ``a`` is.
 
-    Without a graph, a factorization's own inverse (``cholesky_inverse``,
-    LAPACK ``potri``-style for Cholesky factors) is used.
+    Without a graph, the solver's own ``inverse()`` (for Cholesky factors
+    ``L^{-H} L^{-1}``: one triangular inverse and one product) or ``inv()``.
     """
     from ._dispatch import needs_rule
 
