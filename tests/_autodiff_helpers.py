@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 
 import numpy as np
+import pytest
 
 from pivotal import gallery
 
@@ -59,3 +60,18 @@ def jax_x64():
         yield
     finally:
         jax.config.update("jax_enable_x64", old)
+
+
+def tensor(a, dtype=None, grad: bool = True):
+    """A torch tensor of ``a`` (float64 unless ``dtype`` says otherwise) that requires grad."""
+    import torch
+
+    return torch.tensor(a, dtype=dtype or torch.float64, requires_grad=grad)
+
+
+@pytest.fixture
+def jx():
+    """The ``jax`` module with float64 enabled for the test."""
+    jax = pytest.importorskip("jax")
+    with jax_x64():
+        yield jax

@@ -7,24 +7,14 @@ import pytest
 
 import pivotal as pv
 
-from ._autodiff_helpers import grad_tol, jax_x64, matrix, rel, spd
+from ._autodiff_helpers import grad_tol, jx, matrix, rel, spd  # noqa: F401  (jx: a fixture)
+from ._autodiff_helpers import tensor as _t
 
 torch = pytest.importorskip("torch")
 from torch.autograd import gradcheck, gradgradcheck  # noqa: E402
 
 DT = [torch.float64, torch.complex128]
 FD_EPS = 1e-6  # see test_autodiff_solve
-
-
-def _t(a, dt=torch.float64, grad=True):
-    return torch.tensor(a, dtype=dt, requires_grad=grad)
-
-
-@pytest.fixture
-def jx():
-    jax = pytest.importorskip("jax")
-    with jax_x64():
-        yield jax
 
 
 @pytest.mark.parametrize("dt", DT)
@@ -125,7 +115,7 @@ def test_inv_quad_logdet_numpy_and_errors():
         pv.inv_quad_logdet(torch.tensor(bad, requires_grad=True), torch.tensor(b))
 
 
-def test_jax_det_rules(jx):
+def test_jax_det_rules(jx):  # noqa: F811  (the jx fixture)
     from jax.test_util import check_grads
 
     jnp = jx.numpy
@@ -147,7 +137,7 @@ def test_jax_det_rules(jx):
             assert rel(jx.grad(ours)(A), jx.grad(theirs)(A)) < grad_tol(4, 10.0) * 10
 
 
-def test_jax_jit_grad_slogdet(jx):
+def test_jax_jit_grad_slogdet(jx):  # noqa: F811  (the jx fixture)
     jnp = jx.numpy
     a = matrix(6, seed=12)
     g = jx.jit(jx.grad(lambda A: pv.slogdet(A)[1]))(jnp.asarray(a))

@@ -51,6 +51,16 @@ def test_needs_rule():
         assert not needs_rule(t)
 
 
+def test_torch_func_is_refused_clearly():
+    torch = pytest.importorskip("torch")
+    A = torch.tensor(matrix(3, seed=4))
+    b = torch.ones(3, dtype=torch.float64)
+    with pytest.raises(TypeError, match=r"pivotal\.solve was called inside a torch\.func transform"):
+        torch.func.grad(lambda A: pv.solve(A, b).sum())(A)
+    with pytest.raises(TypeError, match=r"pivotal\.lu_factor was called inside a torch\.func transform"):
+        torch.func.vmap(pv.lu_factor)(torch.stack([A, A]))
+
+
 def test_functions_without_rules_refuse_clearly():
     torch = pytest.importorskip("torch")
     A = torch.tensor(matrix(4, seed=1), requires_grad=True)

@@ -7,7 +7,8 @@ import pytest
 
 import pivotal as pv
 
-from ._autodiff_helpers import grad_tol, jax_x64, matrix, rel, spd
+from ._autodiff_helpers import grad_tol, jx, matrix, rel, spd  # noqa: F401  (jx: a fixture)
+from ._autodiff_helpers import tensor as _t
 
 torch = pytest.importorskip("torch")
 from torch.autograd import gradcheck, gradgradcheck  # noqa: E402
@@ -16,10 +17,6 @@ DT = [torch.float64, torch.complex128]
 # check_grads' central differences: truncation error ~ eps^2 |f'''| with |f'''| ~ kappa^3 |x| (1e3 for
 # kappa = 10: 1e-9 at eps = 1e-6), rounding ~ u |f| / eps (1e-10): both far below its rtol of 1e-5.
 FD_EPS = 1e-6
-
-
-def _t(a, dt, grad=True):
-    return torch.tensor(a, dtype=dt, requires_grad=grad)
 
 
 def _ignored(assume, lower) -> np.ndarray:
@@ -33,13 +30,6 @@ def _ignored(assume, lower) -> np.ndarray:
         "diagonal": one - np.eye(5),
         "tridiagonal": np.triu(one, 2) + np.tril(one, -2),
     }.get(assume, 0 * one)
-
-
-@pytest.fixture
-def jx():
-    jax = pytest.importorskip("jax")
-    with jax_x64():
-        yield jax
 
 
 # ----------------------------------------------------------------------------- torch
@@ -83,12 +73,12 @@ def test_torch_solve_gradgradcheck_and_batch(dt):
     cplx = dt == torch.complex128
     A = _t(np.stack([matrix(4, seed=3, complex_=cplx), matrix(4, seed=4, complex_=cplx)]), dt)
     b = _t(np.ones(4), dt)  # a vector against a batch, as SciPy
-    assert gradcheck(lambda A, b: pv.solve(A, b), (A, b))
+    assert gradcheck(pv.solve, (A, b))
     c = _t(spd(4, seed=5, complex_=cplx), dt)
     B = _t(np.ones((2, 4, 2)), dt)
     assert gradcheck(lambda c, B: pv.solve(c, B, assume_a="pos"), (c, B))
     if not cplx:  # the complex second derivatives are the same code; they cost 20 s here
-        assert gradgradcheck(lambda A, b: pv.solve(A, b), (A, b))
+        assert gradgradcheck(pv.solve, (A, b))
         assert gradgradcheck(lambda c, B: pv.solve(c, B, assume_a="pos"), (c, B))
 
 
@@ -172,7 +162,7 @@ def test_torch_factorization_solve(cls, dt):
 def test_factorization_of_a_constant_matrix_differentiates_b():
     F = pv.LU(torch.tensor(matrix(4, seed=11)))
     b = torch.ones(4, 3, dtype=torch.float64, requires_grad=True)
-    assert gradcheck(lambda b: F.solve(b), (b,))
+    assert gradcheck(F.solve, (b,))
     x = F.solve(torch.ones(2, 4, 3, dtype=torch.float64))  # batched right-hand sides, no graph
     assert x.shape == (2, 4, 3) and x.grad_fn is None
 
@@ -236,14 +226,14 @@ def test_backward_never_refactors(monkeypatch):
 
 
 # ----------------------------------------------------------------------------- JAX
-def test_jax_solve_check_grads(jx):
+def test_jax_solve_check_grads(jx):  # noqa: F811  (the jx fixture)
     from jax.test_util import check_grads
 
     jnp = jx.numpy
     for cplx in (False, True):
         A = jnp.asarray(matrix(5, seed=14, complex_=cplx))
         b = jnp.asarray(np.linspace(-1, 1, 10).reshape(5, 2) * (1 + 1j * cplx))
-        check_grads(lambda A, b: pv.solve(A, b), (A, b), order=2, modes=("rev",), eps=FD_EPS)
+        check_grads(pv.solve, (A, b), order=2, modes=("rev",), eps=FD_EPS)
         for assume, low in (("pos", True), ("her", False), ("upper triangular", False), ("diagonal", False)):
             # triu/diag of A are well conditioned only with a dominant diagonal (finite differences)
             M = (
@@ -262,13 +252,13 @@ def test_jax_solve_check_grads(jx):
         check_grads(lambda A, b: pv.solve(A, b, refine=True), (A, b), order=1, modes=("rev",), eps=FD_EPS)
 
 
-def test_jax_complex_convention_matches_jnp(jx):
+def test_jax_complex_convention_matches_jnp(jx):  # noqa: F811  (the jx fixture)
     jnp = jx.numpy
     A = jnp.asarray(matrix(5, seed=16, complex_=True))
     b = jnp.asarray(np.ones((5, 2)) + 1j)
     ct = jnp.asarray(np.linspace(0, 1, 10).reshape(5, 2) * (1 - 2j))
     for ours, theirs in (
-        (lambda A, b: pv.solve(A, b), lambda A, b: jnp.linalg.solve(A, b)),
+        (pv.solve, jnp.linalg.solve),
         (lambda A, b: pv.solve(A, b, transposed=True), lambda A, b: jnp.linalg.solve(A.T, b)),
     ):
         g = jx.vjp(ours, A, b)[1](ct)
@@ -277,7 +267,7 @@ def test_jax_complex_convention_matches_jnp(jx):
             assert rel(x, y) < grad_tol(5, 10.0)
 
 
-def test_jax_jit_grad_default_check_finite(jx):
+def test_jax_jit_grad_default_check_finite(jx):  # noqa: F811  (the jx fixture)
     jnp = jx.numpy
     A, b = jnp.asarray(matrix(6, seed=17)), jnp.asarray(np.ones(6))
 
@@ -298,7 +288,7 @@ def test_jax_jit_grad_default_check_finite(jx):
     assert jx.vmap(pv.solve)(jnp.stack([A, 2 * A]), jnp.stack([b, b])).shape == (2, 6)
 
 
-def test_jax_refine_mixed_under_jit_uses_host_callback(jx):
+def test_jax_refine_mixed_under_jit_uses_host_callback(jx):  # noqa: F811  (the jx fixture)
     jnp = jx.numpy
     A, b = jnp.asarray(matrix(6, 100.0, seed=18)), jnp.asarray(np.ones((6, 1)))
     x = jx.jit(lambda A, b: pv.solve(A, b, refine="mixed"))(A, b)
@@ -308,7 +298,7 @@ def test_jax_refine_mixed_under_jit_uses_host_callback(jx):
     assert rel(g, h) < grad_tol(6, 100.0)
 
 
-def test_jax_lu_cho_triangular(jx):
+def test_jax_lu_cho_triangular(jx):  # noqa: F811  (the jx fixture)
     from jax.test_util import check_grads
 
     jnp = jx.numpy

@@ -18,7 +18,7 @@ from typing import Any
 import array_api_compat
 import numpy as np
 
-from .autodiff._dispatch import concrete_value, refuse_gradient
+from .autodiff._dispatch import concrete_value, refuse_functorch, refuse_gradient
 from .errors import UnsupportedDTypeError
 
 __all__ = [
@@ -285,6 +285,8 @@ def validate_matrix(
         ``a`` itself when it already is an array of a supported backend.
     """
     a = as_array(a, name)
+    if type(a).__module__.startswith("torch"):
+        refuse_functorch(a)
     if not differentiable:
         refuse_gradient(a, name)
     ndim = len(a.shape)
@@ -324,6 +326,8 @@ def validate_rhs(
     ``b`` may be a vector ``(N,)``, a matrix ``(N, K)`` or a batch ``(..., N, K)``.
     """
     b = as_array(b, name)
+    if type(b).__module__.startswith("torch"):
+        refuse_functorch(b)
     if not differentiable:
         refuse_gradient(b, name)
     if len(b.shape) == 0 or b.shape[-1 if len(b.shape) == 1 else -2] != n:

@@ -467,17 +467,11 @@ def _routed(fn, a, b, *consts):
     b2 = xp.reshape(b, (n, 1)) if vector else b
     batch = tuple(np.broadcast_shapes(tuple(a.shape[:-2]), tuple(b2.shape[:-2])))
     dtype = result_dtype(a, b)
-    a2 = xp.broadcast_to(_astype(a, dtype), batch + (n, n))
-    b2 = xp.broadcast_to(_astype(b2, dtype), batch + tuple(b2.shape[-2:]))
+    a2 = xp.broadcast_to(_array.astype(a, dtype), batch + (n, n))
+    b2 = xp.broadcast_to(_array.astype(b2, dtype), batch + tuple(b2.shape[-2:]))
     consts = tuple(xp.broadcast_to(c, batch + tuple(c.shape[-1:])) for c in consts)
     x = fn(a2, b2, *consts)
     return x[..., 0] if vector else x
-
-
-def _astype(x, dtype):
-    if x.dtype == dtype:
-        return x
-    return x.to(dtype) if backend_name(x) == "torch" else x.astype(dtype)
 
 
 def _validate_pivots(piv: Any, n: int, name: str):

@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 
 from ._array import (
+    astype,
     backend_name,
     namespace,
     result_dtype,
@@ -77,8 +78,8 @@ def inv_quad_logdet(a: Any, b: Any, *, lower: bool = False, check_finite: bool =
     dtype = result_dtype(a, b)
     b2 = xp.reshape(b, (n, 1)) if len(b.shape) == 1 else b
     batch = tuple(np.broadcast_shapes(tuple(a.shape[:-2]), tuple(b2.shape[:-2])))
-    a2 = xp.broadcast_to(_cast(a, dtype), batch + (n, n))
-    b2 = xp.broadcast_to(_cast(b2, dtype), batch + tuple(b2.shape[-2:]))
+    a2 = xp.broadcast_to(astype(a, dtype), batch + (n, n))
+    b2 = xp.broadcast_to(astype(b2, dtype), batch + tuple(b2.shape[-2:]))
     m = effective_matrix(a2, "positive definite", lower)
     from .autodiff.det_rules import INV_QUAD_LOGDET
 
@@ -104,12 +105,6 @@ def inv_quad_logdet(a: Any, b: Any, *, lower: bool = False, check_finite: bool =
     q = xp.reshape(xp.stack([o[0] for o in outs]), batch)
     ld = xp.reshape(xp.stack([o[1] for o in outs]), batch)
     return q, ld
-
-
-def _cast(x, dtype):
-    if x.dtype == dtype:
-        return x
-    return x.to(dtype) if backend_name(x) == "torch" else x.astype(dtype)
 
 
 def _primal(a, b, solver):

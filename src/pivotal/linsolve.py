@@ -51,6 +51,7 @@ import numpy as np
 from ._array import (
     apply_over_batch,
     as_array,
+    astype,
     backend_name,
     check_finite_or_raise,
     dtype_name,
@@ -728,8 +729,8 @@ def _solve_routed(a, b, assume, lower, transposed, refine_mode, return_report):
         return _solve_routed(a, b, assume, lower, transposed, refine_mode, False), report
     b2 = xp.reshape(b, (n, 1)) if vector else b
     batch = tuple(np.broadcast_shapes(tuple(a.shape[:-2]), tuple(b2.shape[:-2])))
-    a2 = xp.broadcast_to(_cast(a, dtype), batch + (n, n))
-    b2 = xp.broadcast_to(_cast(b2, dtype), batch + tuple(b2.shape[-2:]))
+    a2 = xp.broadcast_to(astype(a, dtype), batch + (n, n))
+    b2 = xp.broadcast_to(astype(b2, dtype), batch + tuple(b2.shape[-2:]))
     m = effective_matrix(a2, assume, lower)
     if transposed:
         flip, assume, _ = _transposed_structure(assume, lower, is_complex(dtype))
@@ -749,10 +750,6 @@ def _solve_routed(a, b, assume, lower, transposed, refine_mode, return_report):
             lambda m1, b1: factor_solve(m1, b1, _torch_solver(m1.detach(), assume, refine_mode), 0), m, b2
         )
     return x[..., 0] if vector else x
-
-
-def _cast(x, dtype):
-    return x if x.dtype == dtype else (x.to(dtype) if backend_name(x) == "torch" else x.astype(dtype))
 
 
 def _torch_over_batch(fn, *arrays):
@@ -1136,7 +1133,7 @@ def _inv_routed(a, assume, lower):
     from .autodiff import apply
     from .autodiff.inv_rules import INV
 
-    m = effective_matrix(_cast(a, result_dtype(a)), assume, lower)
+    m = effective_matrix(astype(a, result_dtype(a)), assume, lower)
     if backend_name(a) == "jax":
         from .autodiff._jax_factors import factor
 
@@ -1150,7 +1147,7 @@ def _det_routed(a, which):
     from .autodiff.det_rules import DET, SLOGDET
 
     rule, primal = (DET, _solver_det) if which == "det" else (SLOGDET, _solver_slogdet)
-    a = _cast(a, result_dtype(a))
+    a = astype(a, result_dtype(a))
     if backend_name(a) == "jax":
         from .autodiff._jax_factors import factor
 

@@ -20,6 +20,7 @@ __all__ = [
     "concrete_value",
     "is_tracer",
     "needs_rule",
+    "refuse_functorch",
     "refuse_gradient",
     "refuse_tracer",
     "torch_needs_grad",
@@ -42,8 +43,24 @@ def is_tracer(x: Any) -> bool:
     return isinstance(x, jax.core.Tracer)
 
 
+def refuse_functorch(x: Any) -> None:
+    """``TypeError`` for a tensor wrapped by ``torch.func`` (``grad``, ``vmap``, ...): not supported."""
+    torch = sys.modules.get("torch")
+    if torch is not None and torch._C._functorch.is_functorch_wrapped_tensor(x):
+        raise TypeError(
+            f"{caller_name()} was called inside a torch.func transform (grad, vjp, jacrev, vmap): pivotal's "
+            "forward runs host code that functorch's wrapped tensors cannot enter, so torch.func is not "
+            "supported. Use torch.autograd (tensor.requires_grad_(), torch.autograd.grad) instead; see "
+            "docs/autodiff.md."
+        )
+
+
 def needs_rule(*arrays: Any) -> bool:
-    """True when one of ``arrays`` must go through a derivative rule (see the module docs)."""
+    """True when one of ``arrays`` must go through a derivative rule (see the module docs).
+
+    Tensors of a ``torch.func`` transform were refused earlier, by the validation of every public function
+    (:func:`refuse_functorch`).
+    """
     for x in arrays:
         if x is None:
             continue
