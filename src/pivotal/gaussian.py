@@ -10,7 +10,7 @@ from the forward's factor (``L^{-H} L^{-1}``) and never refactors.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -29,10 +29,17 @@ from .autodiff._dispatch import concrete_value
 from .errors import NotPositiveDefiniteError
 from .factorizations import Cholesky
 
-__all__ = ["inv_quad_logdet"]
+__all__ = ["InvQuadLogdetResult", "inv_quad_logdet"]
 
 
-def inv_quad_logdet(a: Any, b: Any, *, lower: bool = False, check_finite: bool = True) -> tuple[Any, Any]:
+class InvQuadLogdetResult(NamedTuple):
+    """``(inv_quad, logdet)``: ``sum_j b_j^H A^{-1} b_j`` and ``log det A``."""
+
+    inv_quad: Any
+    logdet: Any
+
+
+def inv_quad_logdet(a: Any, b: Any, *, lower: bool = False, check_finite: bool = True) -> InvQuadLogdetResult:
     """``(b^H A^{-1} b, log det A)`` for Hermitian positive definite ``A``, from one Cholesky.
 
     Parameters
@@ -50,8 +57,9 @@ def inv_quad_logdet(a: Any, b: Any, *, lower: bool = False, check_finite: bool =
 
     Returns
     -------
-    inv_quad : real array of shape ``(...)``
-    logdet : real array of shape ``(...)``
+    InvQuadLogdetResult
+        ``(inv_quad, logdet)``, real arrays of shape ``(...)`` (NumPy
+        scalars for one NumPy matrix).
 
     Raises
     ------
@@ -88,7 +96,7 @@ def inv_quad_logdet(a: Any, b: Any, *, lower: bool = False, check_finite: bool =
 
         solver = factor(m, "cholesky", lower=True)
         _check_definite_jax(solver.arrays[0])
-        return apply(INV_QUAD_LOGDET, _primal, m, b2, solver)
+        return InvQuadLogdetResult(*apply(INV_QUAD_LOGDET, _primal, m, b2, solver))
 
     def one(m1, b1):
         md = m1.detach() if backend_name(m1) == "torch" else m1
@@ -98,13 +106,13 @@ def inv_quad_logdet(a: Any, b: Any, *, lower: bool = False, check_finite: bool =
         return apply(INV_QUAD_LOGDET, _primal, m1, b1, _CholeskySolver(F))
 
     if not batch:
-        return one(m, b2)
+        return InvQuadLogdetResult(*one(m, b2))
     flat_m = xp.reshape(m, (-1, n, n))
     flat_b = xp.reshape(b2, (-1, *b2.shape[-2:]))
     outs = [one(flat_m[i], flat_b[i]) for i in range(flat_m.shape[0])]
     q = xp.reshape(xp.stack([o[0] for o in outs]), batch)
     ld = xp.reshape(xp.stack([o[1] for o in outs]), batch)
-    return q, ld
+    return InvQuadLogdetResult(q, ld)
 
 
 def _primal(a, b, solver):
