@@ -388,6 +388,7 @@ def _public_calls():
         "inv": lambda: pv.inv(M),
         "det": lambda: pv.det(M),
         "slogdet": lambda: pv.slogdet(M),
+        "inv_quad_logdet": lambda: pv.inv_quad_logdet(M, b),
         "lstsq": lambda: pv.lstsq(M, b),
         "pinv": lambda: pv.pinv(M),
         "matrix_rank": lambda: pv.matrix_rank(M),

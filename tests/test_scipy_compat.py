@@ -384,12 +384,8 @@ def test_torch_in_torch_out():
 def test_torch_requires_grad_is_refused_clearly():
     torch = pytest.importorskip("torch")
     A = torch.eye(3, dtype=torch.float64, requires_grad=True)
-    with pytest.raises(ValueError, match="detach"):
-        pv.LU(A)
-    with pytest.raises(ValueError, match="detach"):
+    with pytest.raises(ValueError, match=r"gradient of pivotal\.lu_factor is not available yet.*detach"):
         pv.lu_factor(A)
-    with pytest.raises(ValueError, match="detach"):
-        pv.LU(A.detach()).solve(torch.ones(3, dtype=torch.float64, requires_grad=True))
     with torch.no_grad():
         assert pv.LU(A).issuccess()
 
@@ -437,8 +433,9 @@ def test_jax_traceable_under_jit():
     A = jnp.asarray([[3.0, 1.0], [1.0, 2.0]])
     x = f(A, jnp.ones(2))
     _resid(np.asarray(A), np.asarray(x), np.ones(2), np.asarray(A).dtype)
-    with pytest.raises(ValueError, match="check_finite=False"):
-        jax.jit(pv.cholesky)(A)
+    # Default check_finite=True inside jit: nothing to check on a traced array (docs/autodiff.md).
+    c = jax.jit(pv.cholesky)(A)
+    assert np.allclose(np.asarray(c.T @ c), np.asarray(A))
 
 
 def test_no_warning_for_regular_input():

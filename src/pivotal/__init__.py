@@ -60,6 +60,7 @@ from .factorizations import (
     factorize,
     select_factorization,
 )
+from .gaussian import inv_quad_logdet
 from .least_squares import lstsq, matrix_rank, null_space, orth, pinv
 from .linsolve import SlogdetResult, SolveReport, det, inv, slogdet, solve
 from .qr_updates import qr_delete, qr_insert, qr_update
@@ -128,6 +129,7 @@ __all__ = [
     "interp_decomp",
     "interpolative",
     "inv",
+    "inv_quad_logdet",
     "ldl",
     "lstsq",
     "lu",

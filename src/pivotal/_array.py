@@ -18,6 +18,7 @@ from typing import Any
 import array_api_compat
 import numpy as np
 
+from .autodiff._dispatch import concrete_value, refuse_functorch, refuse_gradient
 from .errors import UnsupportedDTypeError
 
 __all__ = [
@@ -232,12 +233,13 @@ def _all_finite(x, name: str) -> bool:
     if name == "jax":
         import jax.numpy as jnp
 
-        if is_traced(x):
-            raise ValueError(
-                "check_finite=True needs concrete values, but this JAX array is being traced "
-                "(jax.jit/vmap/grad); pass check_finite=False inside traced functions."
-            )
-        return bool(jnp.isfinite(x).all())
+        x = concrete_value(x)  # under jax.grad outside jit the values are known; under jit they are not
+        if x is None:
+            return True  # nothing to check: documented in docs/autodiff.md ("What is checked under jit")
+        import jax
+
+        with jax.ensure_compile_time_eval():  # a concrete value inside a trace: evaluate, do not stage
+            return bool(jnp.isfinite(x).all())
     return bool(np.isfinite(x).all())
 
 
@@ -259,20 +261,6 @@ def check_finite_or_raise(x: Any, name: str = "a") -> None:
         )
 
 
-def _refuse_autograd(x: Any, name: str) -> None:
-    """Refuse tensors that need gradients: pivotal's kernels are not differentiable yet."""
-    if backend_name(x) == "torch" and x.requires_grad:
-        import torch
-
-        if torch.is_grad_enabled():
-            raise ValueError(
-                f"{name} requires grad, but pivotal does not differentiate through its "
-                "factorizations yet (its kernels work in place). Pass "
-                f"{name}.detach(), wrap the call in torch.no_grad(), or use torch.linalg "
-                "where you need gradients."
-            )
-
-
 def validate_matrix(
     a: Any,
     name: str = "a",
@@ -280,12 +268,16 @@ def validate_matrix(
     square: bool = False,
     check_finite: bool = True,
     batch: bool = True,
+    differentiable: bool = False,
 ):
     """The one validation helper at the top of every public function.
 
     Converts array-likes to arrays, checks the number of dimensions (``2`` or,
     with ``batch``, ``>= 2``), squareness and finiteness.  The dtype is left
-    alone; :func:`working_copy` promotes it.
+    alone; :func:`working_copy` promotes it.  A tensor that requires grad
+    is refused with an error naming the public function, unless the caller
+    routes it through a derivative rule (``differentiable=True``).  The
+    finiteness of a JAX array traced by ``jax.jit`` (no values) is not checked.
 
     Returns
     -------
@@ -293,7 +285,10 @@ def validate_matrix(
         ``a`` itself when it already is an array of a supported backend.
     """
     a = as_array(a, name)
-    _refuse_autograd(a, name)
+    if type(a).__module__.startswith("torch"):
+        refuse_functorch(a)
+    if not differentiable:
+        refuse_gradient(a, name)
     ndim = len(a.shape)
     if ndim < 2 or (ndim > 2 and not batch):
         want = "a 2-D array" if not batch else "at least two-dimensional, shape (M, N) or (..., M, N)"
@@ -317,13 +312,24 @@ def check_flag(value: Any, name: str) -> None:
         raise TypeError(f"{name} must be True or False, got {type(value).__name__} {value!r}.")
 
 
-def validate_rhs(b: Any, n: int, name: str = "b", *, check_finite: bool = True, a_name: str = "a"):
+def validate_rhs(
+    b: Any,
+    n: int,
+    name: str = "b",
+    *,
+    check_finite: bool = True,
+    a_name: str = "a",
+    differentiable: bool = False,
+):
     """Validate a right-hand side whose first core dimension must equal ``n``.
 
     ``b`` may be a vector ``(N,)``, a matrix ``(N, K)`` or a batch ``(..., N, K)``.
     """
     b = as_array(b, name)
-    _refuse_autograd(b, name)
+    if type(b).__module__.startswith("torch"):
+        refuse_functorch(b)
+    if not differentiable:
+        refuse_gradient(b, name)
     if len(b.shape) == 0 or b.shape[-1 if len(b.shape) == 1 else -2] != n:
         raise ValueError(
             f"shapes of {a_name} (N={n}) and {name} {tuple(b.shape)} are incompatible: "

@@ -35,6 +35,8 @@ from ._array import (
 )
 from ._backends import get_backend
 from ._permutations import ipiv_to_perm, perm_to_ipiv
+from .autodiff import apply, needs_rule
+from .autodiff._dispatch import refuse_tracer
 from .errors import LinAlgWarning, NotPositiveDefiniteError, SingularMatrixError
 from .factorizations.base import check_method, normalize_trans
 from .factorizations.cholesky import Cholesky, cholesky_compute
@@ -401,13 +403,20 @@ def lu_solve(
         lu_mat = _array.as_array(lu_mat, "lu")
     if len(getattr(lu_mat, "shape", ())) < 2:
         raise ValueError("lu_and_piv must be (lu, piv), (lu, piv, jpiv) or a pivotal.LU object.")
-    lu_mat = validate_matrix(lu_mat, "lu", square=True, check_finite=check_finite)
+    grad = jpiv is None and method in ("auto", "vendor")  # the rule covers partial pivoting with trsm
+    lu_mat = validate_matrix(lu_mat, "lu", square=True, check_finite=check_finite, differentiable=grad)
     n = lu_mat.shape[-1]
     piv = _validate_pivots(piv, n, "piv")
     if jpiv is not None:
         jpiv = _validate_pivots(jpiv, n, "jpiv")
-    b = validate_rhs(b, n, check_finite=check_finite, a_name="lu")
+    b = validate_rhs(b, n, check_finite=check_finite, a_name="lu", differentiable=grad)
+    if grad and needs_rule(lu_mat, b):
+        from .autodiff.solve_rules import LU_SOLVE
+
+        return _routed(lambda m, bb, p: apply(LU_SOLVE, _lu_solve_primal, m, p, bb, trans=t), lu_mat, b, piv)
     if backend_name(lu_mat) == "jax":
+        for x, name in ((lu_mat, "lu"), (b, "b")):
+            refuse_tracer(x, name, "rook/complete pivoting or method='kernel'")
         if jpiv is None and method in ("auto", "vendor"):
             return _jax().lu_solve((lu_mat, piv), b, t)
         jb = _jax()
@@ -438,6 +447,31 @@ def lu_solve(
     if jpiv is not None:
         arrays.append((jpiv, 1))
     return apply_over_batch(core, arrays)
+
+
+def _lu_solve_primal(lu_mat, piv, b, *, trans):
+    if backend_name(lu_mat) == "jax":
+        return _jax().lu_solve((lu_mat, piv), b, trans)
+    return lu_solve((lu_mat, piv), b, trans, check_finite=False)
+
+
+def _routed(fn, a, b, *consts):
+    """``fn(a, b2, *consts)`` with ``b`` as ``(..., n, k)`` broadcast against ``a``'s batch (the rules' shapes).
+
+    Broadcasting and reshaping are differentiable, so gradients reach ``b``
+    in its own shape; ``consts`` (pivots) are broadcast to the batch too.
+    """
+    xp = namespace(a)
+    n = a.shape[-1]
+    vector = len(b.shape) == 1
+    b2 = xp.reshape(b, (n, 1)) if vector else b
+    batch = tuple(np.broadcast_shapes(tuple(a.shape[:-2]), tuple(b2.shape[:-2])))
+    dtype = result_dtype(a, b)
+    a2 = xp.broadcast_to(_array.astype(a, dtype), batch + (n, n))
+    b2 = xp.broadcast_to(_array.astype(b2, dtype), batch + tuple(b2.shape[-2:]))
+    consts = tuple(xp.broadcast_to(c, batch + tuple(c.shape[-1:])) for c in consts)
+    x = fn(a2, b2, *consts)
+    return x[..., 0] if vector else x
 
 
 def _validate_pivots(piv: Any, n: int, name: str):
@@ -629,10 +663,17 @@ def cho_solve(
         raise ValueError(
             "c_and_lower must be (c, lower) from cho_factor or a pivotal.Cholesky object."
         ) from None
-    c = validate_matrix(c, "c", square=True, check_finite=check_finite)
+    grad = method in ("auto", "vendor")
+    c = validate_matrix(c, "c", square=True, check_finite=check_finite, differentiable=grad)
     n = c.shape[-1]
-    b = validate_rhs(b, n, check_finite=check_finite, a_name="c")
+    b = validate_rhs(b, n, check_finite=check_finite, a_name="c", differentiable=grad)
+    if grad and needs_rule(c, b):
+        from .autodiff.solve_rules import CHO_SOLVE
+
+        return _routed(lambda m, bb: apply(CHO_SOLVE, _cho_solve_primal, m, bb, lower=bool(lower)), c, b)
     if backend_name(c) == "jax":
+        for x, name in ((c, "c"), (b, "b")):
+            refuse_tracer(x, name, "method='kernel'")
         if method in ("auto", "vendor"):
             return _jax().cho_solve((c, bool(lower)), b)
         return _on_host(lambda cc, bb: cho_solve((cc, lower), bb, check_finite=False, method=method), c, b)
@@ -654,6 +695,12 @@ def cho_solve(
         return work[:, 0] if vector else work
 
     return apply_over_batch(core, [(c, 2), (b, _rhs_core_ndim(b))])
+
+
+def _cho_solve_primal(c, b, *, lower):
+    if backend_name(c) == "jax":
+        return _jax().cho_solve((c, lower), b)
+    return cho_solve((c, lower), b, check_finite=False)
 
 
 # --------------------------------------------------------------------------- LDL
@@ -791,10 +838,28 @@ def solve_triangular(
     True
     """
     t = normalize_trans(trans)
-    a = validate_matrix(a, square=True, check_finite=check_finite)
+    grad = method in ("auto", "vendor") and block_size is None
+    a = validate_matrix(a, square=True, check_finite=check_finite, differentiable=grad)
     n = a.shape[-1]
-    b = validate_rhs(b, n, check_finite=check_finite)
+    b = validate_rhs(b, n, check_finite=check_finite, differentiable=grad)
+    if grad and needs_rule(a, b):
+        from .autodiff.solve_rules import SOLVE_TRIANGULAR
+
+        def routed(m, bb):
+            return apply(
+                SOLVE_TRIANGULAR,
+                _solve_triangular_primal,
+                m,
+                bb,
+                trans=t,
+                lower=bool(lower),
+                unit_diagonal=bool(unit_diagonal),
+            )
+
+        return _routed(routed, a, b)
     if backend_name(a) == "jax":
+        for x, name in ((a, "a"), (b, "b")):
+            refuse_tracer(x, name, "method='kernel' or block_size")
         if method in ("auto", "vendor") and block_size is None:
             return _jax().solve_triangular(a, b, t, lower, unit_diagonal)
         return _on_host(
@@ -822,6 +887,12 @@ def solve_triangular(
         return work[:, 0] if vector else work
 
     return apply_over_batch(core, [(a, 2), (b, _rhs_core_ndim(b))])
+
+
+def _solve_triangular_primal(a, b, *, trans, lower, unit_diagonal):
+    if backend_name(a) == "jax":
+        return _jax().solve_triangular(a, b, trans, lower, unit_diagonal)
+    return solve_triangular(a, b, trans, lower, unit_diagonal, check_finite=False)
 
 
 # --------------------------------------------------------------------------- QR

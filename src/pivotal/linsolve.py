@@ -51,6 +51,7 @@ import numpy as np
 from ._array import (
     apply_over_batch,
     as_array,
+    astype,
     backend_name,
     check_finite_or_raise,
     dtype_name,
@@ -66,7 +67,9 @@ from ._array import (
     working_copy,
     wrap_like,
 )
+from ._effective import effective_matrix, swap_last
 from ._scaling import safe_range, scaled_product
+from .autodiff import needs_rule
 from .errors import IllConditionedWarning, SingularMatrixError, warn_user
 
 __all__ = ["ASSUME_A", "REFINE", "SlogdetResult", "SolveReport", "det", "inv", "slogdet", "solve"]
@@ -263,26 +266,6 @@ def factor_for_solve(a: Any, assume: str, lower: bool, overwrite_a: bool = False
     return F, [f"assume_a={assume!r}: ldl ({F.algorithm}, {side} triangle)"]
 
 
-def effective_matrix(a: Any, assume: str, lower: bool) -> Any:
-    """The matrix a solve with ``assume`` actually uses (SciPy ignores the entries outside the structure)."""
-    xp = namespace(a)
-    if assume == "diagonal":
-        return _diag_from(xp.linalg.diagonal(a), a)
-    if assume == "tridiagonal":
-        return xp.triu(xp.tril(a, k=1), k=-1)
-    if assume == "upper triangular":
-        return xp.triu(a)
-    if assume == "lower triangular":
-        return xp.tril(a)
-    if assume in ("symmetric", "hermitian", "positive definite"):
-        conj = assume != "symmetric" and is_complex(a.dtype)
-        tri = xp.tril(a, k=-1) if lower else xp.triu(a, k=1)
-        other = _transpose(xp.conj(tri) if conj else tri)
-        d = xp.linalg.diagonal(a)
-        return tri + other + _diag_from(xp.real(d) if conj else d, a)
-    return a
-
-
 def _diag_from(d: Any, like: Any) -> Any:
     """The diagonal matrix of ``d`` in ``like``'s backend and dtype."""
     if backend_name(like) == "torch":
@@ -400,13 +383,15 @@ def solve(
         b = namespace(b).reshape(b, (1,))
     if len(a.shape) == 2 and a.shape == (1, 1) and _rows(b) != 1:
         return _solve_scalar(a, b, b_in, check_finite, return_report)
-    a = validate_matrix(a, square=True, check_finite=check_finite)
+    a = validate_matrix(a, square=True, check_finite=check_finite, differentiable=True)
     n = int(a.shape[-1])
-    b = validate_rhs(b, n, check_finite=check_finite)
+    b = validate_rhs(b, n, check_finite=check_finite, differentiable=True)
     if backend_name(b) != backend_name(a):
         raise TypeError(
             f"a is a {backend_name(a)} array but b is a {backend_name(b)} array; convert b to the same type."
         )
+    if needs_rule(a, b):
+        return _solve_routed(a, b, assume, lower, transposed, refine, return_report)
     if backend_name(a) == "jax":
         return _solve_jax(a, b, lower, assume_a, transposed, refine, return_report)
     xp = namespace(a)
@@ -682,7 +667,7 @@ def _solve_jax(a, b, lower, assume_a, transposed, refine_mode, return_report):
     ):
         import jax.scipy.linalg as jsl
 
-        aa = _jax_effective_matrix(a, ASSUME_A[assume_a], lower)
+        aa = effective_matrix(a, ASSUME_A[assume_a], lower)
         aa = jnp.swapaxes(aa, -1, -2) if transposed else aa
         bb = b
         batch = aa.shape[:-2]
@@ -708,22 +693,151 @@ def _solve_jax(a, b, lower, assume_a, transposed, refine_mode, return_report):
     return jnp.asarray(res)
 
 
-def _jax_effective_matrix(a, assume: str, lower: bool):
-    """:func:`effective_matrix` for (batched) JAX arrays: ``sym``/``her``/``pos`` read one triangle only.
+# ----------------------------------------------------------------------------- gradients
+def _solve_routed(a, b, assume, lower, transposed, refine_mode, return_report):
+    """:func:`solve` for a tensor that requires grad or a JAX tracer, through the factor-solve rule.
 
-    ``jax.scipy.linalg.solve`` factors the whole matrix for ``"sym"`` and
-    ``"her"``, so the triangle SciPy ignores must be rebuilt from the one it reads.
+    The matrix actually solved (the effective matrix of the structure,
+    transposed with ``transposed``) is built with differentiable operations,
+    factored once without a graph, and solved by
+    :func:`pivotal.autodiff.solve_rules.factor_solve`, whose backward solves
+    the adjoint system with the same factors.  ``refine`` refines the
+    forward; it is differentiated as the exact solve.
     """
-    import jax.numpy as jnp
+    from .autodiff.solve_rules import factor_solve
 
-    if assume not in ("symmetric", "hermitian", "positive definite"):
-        return a
-    conj = assume != "symmetric" and jnp.iscomplexobj(a)
-    tri = jnp.tril(a, -1) if lower else jnp.triu(a, 1)
-    other = jnp.swapaxes(jnp.conj(tri) if conj else tri, -1, -2)
-    d = jnp.diagonal(a, axis1=-2, axis2=-1)
-    d = jnp.real(d).astype(a.dtype) if conj else d
-    return jnp.where(jnp.eye(a.shape[-1], dtype=bool), d[..., :, None], tri + other)
+    xp = namespace(a)
+    n = int(a.shape[-1])
+    dtype = result_dtype(a, b)
+    vector = len(b.shape) == 1
+    if return_report:
+        if backend_name(a) == "jax":
+            raise ValueError(
+                "return_report=True needs concrete values; under jax.jit/grad/vmap the report cannot be "
+                "computed. Call pivotal.solve(a, b, return_report=True) outside the transformation."
+            )
+        _, report = solve(
+            a.detach(),
+            b.detach(),
+            assume_a=assume,
+            lower=lower,
+            transposed=transposed,
+            refine=refine_mode,
+            return_report=True,
+            check_finite=False,
+        )
+        return _solve_routed(a, b, assume, lower, transposed, refine_mode, False), report
+    b2 = xp.reshape(b, (n, 1)) if vector else b
+    batch = tuple(np.broadcast_shapes(tuple(a.shape[:-2]), tuple(b2.shape[:-2])))
+    a2 = xp.broadcast_to(astype(a, dtype), batch + (n, n))
+    b2 = xp.broadcast_to(astype(b2, dtype), batch + tuple(b2.shape[-2:]))
+    m = effective_matrix(a2, assume, lower)
+    if transposed:
+        flip, assume, _ = _transposed_structure(assume, lower, is_complex(dtype))
+        m = swap_last(m) if flip else m
+    if n == 0 or b2.shape[-1] == 0:
+        x = b2 * 0
+    elif backend_name(a) == "jax":
+        from .autodiff._jax_factors import factor
+
+        if refine_mode in (True, "mixed"):
+            solver = factor(m, "host", host=_host_solver(assume, refine_mode))
+        else:
+            solver = factor(m, "cholesky" if assume == "positive definite" else "lu", lower=False)
+        x = factor_solve(m, b2, solver, 0)
+    else:
+        x = _torch_over_batch(
+            lambda m1, b1: factor_solve(m1, b1, _torch_solver(m1.detach(), assume, refine_mode), 0), m, b2
+        )
+    return x[..., 0] if vector else x
+
+
+def _torch_over_batch(fn, *arrays):
+    """``fn`` on each matrix of a batch of tensors (differentiably: unbind, then stack)."""
+    import torch
+
+    batch = tuple(arrays[0].shape[:-2])
+    if not batch:
+        return fn(*arrays)
+    flat = [x.reshape((-1, *x.shape[-2:])) for x in arrays]
+    out = [fn(*items) for items in zip(*(x.unbind(0) for x in flat), strict=True)]
+    if isinstance(out[0], tuple):
+        return tuple(
+            torch.stack(parts).reshape(batch + tuple(parts[0].shape)) for parts in zip(*out, strict=True)
+        )
+    return torch.stack(out).reshape(batch + tuple(out[0].shape))
+
+
+def _host_solver(assume: str, refine_mode):
+    """The host forward of a traced JAX solve with refinement (NumPy in and out, for ``pure_callback``)."""
+
+    def host(m, b):
+        return np.asarray(
+            solve(np.asarray(m), np.asarray(b), assume_a=assume, refine=refine_mode, check_finite=False)
+        )
+
+    return _HOST_SOLVERS.setdefault((assume, refine_mode), host)
+
+
+_HOST_SOLVERS: dict = {}
+
+
+class _RefinedSolver:
+    """Solves with the factors ``F`` of ``a``; the forward solve (``trans=0``) refined as :func:`solve` does.
+
+    ``refine="auto"``/``True`` refine with ``F`` itself.  ``"mixed"``: the
+    forward is :func:`pivotal.refine`'s (single-precision factors), and the
+    adjoint solves of the backward use a working-precision factorization
+    made at the first of them (single-precision factors cannot solve them to
+    working accuracy).
+    """
+
+    def __init__(self, a, F, assume, refine_mode):
+        self.a, self.F, self.assume, self.refine_mode = a, F, assume, refine_mode
+
+    def solve(self, b, trans=0, check_finite=False):
+        if self.refine_mode == "mixed":
+            if trans == 0 and self.F is None:
+                from .refine import refine as _refine
+
+                return _refine(
+                    self.a, b, precision="mixed", assume=_refine_assume(self.assume), check_finite=False
+                )
+            if self.F is None:
+                self.F = _factor_checked(self.a, self.assume)
+            return self.F.solve(b, trans, check_finite=False)
+        x = self.F.solve(b, trans, check_finite=False)
+        if trans != 0 or self.refine_mode is False:
+            return x
+        n = b.shape[0]
+        u = unit_roundoff(x.dtype)
+        if self.refine_mode == "auto":
+            from .diagnostics import normwise_backward_error_bound
+
+            if not normwise_backward_error_bound(namespace(x), self.a, x, b, (n + 1) * u) > (n + 1) * u:
+                return x
+        from .refine import refine as _refine
+
+        return _refine(self.a, b, x0=x, factorization=self.F, precision="fixed", check_finite=False)
+
+    def inv(self):
+        if self.F is None:
+            self.F = _factor_checked(self.a, self.assume)
+        return self.F.inv()
+
+
+def _factor_checked(a, assume):
+    F, _ = factor_for_solve(a, assume, False)
+    _raise_if_failed(F, a)
+    return F
+
+
+def _torch_solver(md, assume, refine_mode):
+    if refine_mode == "mixed":
+        return _RefinedSolver(md, None, assume, refine_mode)
+    F = _factor_checked(md, assume)
+    F._stability_checked = refine_mode is not False  # as solve(): refinement measures what pivot growth did
+    return _RefinedSolver(md, F, assume, refine_mode)
 
 
 # ----------------------------------------------------------------------------- inv / det / slogdet
@@ -779,7 +893,9 @@ def inv(
     """
     assume = _check_assume(assume_a)
     a_in = a
-    a = validate_matrix(a, square=True, check_finite=check_finite)
+    a = validate_matrix(a, square=True, check_finite=check_finite, differentiable=True)
+    if needs_rule(a):
+        return _inv_routed(a, assume, lower)
     if backend_name(a) == "jax":
         import jax.numpy as jnp
 
@@ -919,7 +1035,9 @@ def det(a: Any, overwrite_a: bool = False, check_finite: bool = True) -> Any:
     >>> complex(pv.det(np.array([[2 + 2j, 0], [0, 2 - 2j]], dtype=np.complex64) * 2))
     (32+0j)
     """
-    a = validate_matrix(a, square=True, check_finite=check_finite)
+    a = validate_matrix(a, square=True, check_finite=check_finite, differentiable=True)
+    if needs_rule(a):
+        return _det_routed(a, "det")
     if backend_name(a) == "jax":
         import jax.scipy.linalg as jsl
 
@@ -975,7 +1093,9 @@ def slogdet(a: Any) -> SlogdetResult:
     >>> float(sign), round(float(logabs), 6)
     (-1.0, 1381.551056)
     """
-    a = validate_matrix(a, square=True, check_finite=False)
+    a = validate_matrix(a, square=True, check_finite=False, differentiable=True)
+    if needs_rule(a):
+        return SlogdetResult(*_det_routed(a, "slogdet"))
     if backend_name(a) == "jax":
         import jax.numpy as jnp
 
@@ -992,3 +1112,48 @@ def slogdet(a: Any) -> SlogdetResult:
     if backend_name(a) == "numpy" and not batch:
         sign, logabs = sign[()], logabs[()]
     return SlogdetResult(sign, logabs)
+
+
+# ----------------------------------------------------------------------------- gradients of inv / det
+def _solver_inv(a, solver):
+    inverse = getattr(solver, "inverse", None)
+    return inverse() if inverse is not None else solver.inv()
+
+
+def _solver_det(a, solver):
+    return solver.det()
+
+
+def _solver_slogdet(a, solver):
+    return tuple(solver.slogdet())
+
+
+def _inv_routed(a, assume, lower):
+    """:func:`inv` through the ``inv`` rule (``A_bar = -X^H X_bar X^H``), from one factorization."""
+    from .autodiff import apply
+    from .autodiff.inv_rules import INV
+
+    m = effective_matrix(astype(a, result_dtype(a)), assume, lower)
+    if backend_name(a) == "jax":
+        from .autodiff._jax_factors import factor
+
+        return apply(INV, _solver_inv, m, factor(m, "cholesky" if assume == "positive definite" else "lu"))
+    return _torch_over_batch(lambda m1: apply(INV, _solver_inv, m1, _factor_checked(m1.detach(), assume)), m)
+
+
+def _det_routed(a, which):
+    """:func:`det` / :func:`slogdet` through their rules, from one LU (pivots constant)."""
+    from .autodiff import apply
+    from .autodiff.det_rules import DET, SLOGDET
+
+    rule, primal = (DET, _solver_det) if which == "det" else (SLOGDET, _solver_slogdet)
+    a = astype(a, result_dtype(a))
+    if backend_name(a) == "jax":
+        from .autodiff._jax_factors import factor
+
+        return apply(rule, primal, a, factor(a, "lu"))
+    from .factorizations import LU
+
+    return _torch_over_batch(
+        lambda a1: apply(rule, primal, a1, LU(a1.detach(), check=False, check_finite=False)), a
+    )

@@ -48,13 +48,17 @@ from .._array import (
     namespace,
     promote_dtypes,
     real_dtype,
+    to_float,
     to_numpy,
     unit_roundoff,
     validate_matrix,
     validate_rhs,
     working_dtype,
 )
+from .._effective import effective_matrix
 from .._scaling import ldexp, log_product, scaled_product
+from ..autodiff import apply, needs_rule
+from ..autodiff._dispatch import torch_needs_grad
 from ..errors import IllConditionedWarning, SingularMatrixError, warn_user
 from ..kernels.condest import inv_onenormest, rcond_from
 
@@ -89,17 +93,30 @@ def check_method(method: str, block_size: int | None = None) -> None:
             )
 
 
-def factor_input(a: Any, owner: str, *, square: bool, check_finite: bool, jax_hint: str) -> Any:
-    """Validate the matrix given to a factorization object (one matrix, NumPy or PyTorch)."""
+def factor_input(
+    a: Any, owner: str, *, square: bool, check_finite: bool, jax_hint: str, obj: Any = None
+) -> Any:
+    """Validate the matrix given to a factorization object (one matrix, NumPy or PyTorch).
+
+    With ``obj`` (a factorization whose methods have derivative rules), a
+    tensor that requires grad is remembered as ``obj._graph`` (the graph
+    node that gradients reach) and its detached values are returned to be
+    factored; other factorizations refuse it.
+    """
     shape = getattr(a, "shape", None)
     if shape is not None and len(shape) > 2:
         raise ValueError(
             f"pivotal.{owner} factors one matrix, got shape {tuple(shape)}; for a batch "
             "(..., M, N) use the SciPy-compatible functions (lu_factor, cho_factor, ldl, ...)."
         )
-    a = validate_matrix(a, square=square, check_finite=check_finite, batch=False)
+    a = validate_matrix(
+        a, square=square, check_finite=check_finite, batch=False, differentiable=obj is not None
+    )
     if backend_name(a) == "jax":
         raise TypeError(f"pivotal.{owner} needs a NumPy array or PyTorch tensor; {jax_hint}")
+    if obj is not None and torch_needs_grad(a):
+        obj._graph = a
+        return a.detach()
     return a
 
 
@@ -138,6 +155,20 @@ class Factorization:
     # Set by callers that apply the error policy themselves (solve(), lstsq(), refine()):
     _conditioning_checked: bool = False  # the ill-conditioning warning (rcond)
     _stability_checked: bool = False  # the pivot-growth warning
+
+    _graph: Any = None  # the tensor requiring grad that was factored (see factor_input)
+    _graph_structure: tuple[str, bool] = ("general", False)  # (structure, lower) of the matrix read
+
+    # ---------------------------------------------------------------- gradients
+    def _graph_matrix(self) -> Any:
+        """The factored matrix as a graph node (``None`` without a graph): the matrix actually read."""
+        if self._graph is None or not torch_needs_grad(self._graph):
+            return None
+        structure, lower = self._graph_structure
+        return effective_matrix(self._graph, structure, lower)
+
+    def _routes(self, *arrays: Any) -> bool:
+        return (self._graph is not None and torch_needs_grad(self._graph)) or needs_rule(*arrays)
 
     # ---------------------------------------------------------------- subclass API
     def _solve_core(self, b: Any, trans: int) -> Any:  # pragma: no cover - abstract
@@ -235,8 +266,10 @@ class Factorization:
         self._require_square("solve")
         t = normalize_trans(trans)
         n = self.shape[0]
-        b = validate_rhs(b, n, check_finite=check_finite)
+        b = validate_rhs(b, n, check_finite=check_finite, differentiable=True)
         self._check_backend(b)
+        if self._routes(b):
+            return self._solve_routed(b, t)
         self._raise_if_failed("solve")
         self._warn_if_unreliable()
         xp = self._xp
@@ -244,6 +277,18 @@ class Factorization:
         vector = len(b.shape) == 1
         b2 = xp.reshape(b, (n, 1)) if vector else b
         x = apply_over_batch(lambda bb: self._solve_2d(bb, t, dtype, core), [(b2, 2)])
+        return xp.reshape(x, (n,)) if vector else x
+
+    def _solve_routed(self, b: Any, t: int) -> Any:
+        """:meth:`solve` through the factor-solve rule: gradients reach ``b`` and the factored matrix."""
+        from ..autodiff.solve_rules import factor_solve
+
+        self._raise_if_failed("solve")
+        xp = self._xp
+        n = self.shape[0]
+        vector = len(b.shape) == 1
+        b2 = xp.reshape(b, (n, 1)) if vector else b
+        x = factor_solve(self._graph_matrix(), b2, self, t)
         return xp.reshape(x, (n,)) if vector else x
 
     def _warn_if_unreliable(self) -> None:
@@ -319,6 +364,10 @@ class Factorization:
         the mantissas of the factors' contributions, so subnormal or huge
         pivots lose nothing.
         """
+        if self._routes():
+            from ..autodiff.det_rules import SLOGDET
+
+            return apply(SLOGDET, _slogdet_of, self._graph_matrix(), self)
         phase, logabs = log_product(*self._det_factors())
         like = self._sample()
         return _scalar(phase, self.dtype, like), _scalar(logabs, self.dtype, like, real=True)
@@ -332,6 +381,10 @@ class Factorization:
         in single precision too).  A scalar of the factors' dtype (a 0-d
         tensor for PyTorch).
         """
+        if self._routes():
+            from ..autodiff.det_rules import DET
+
+            return apply(DET, _det_of, self._graph_matrix(), self)
         return _scalar(scaled_product(*self._det_factors()), self.dtype, self._sample())
 
     def logdet(self) -> Any:
@@ -344,8 +397,8 @@ class Factorization:
         sign, logabs = self.slogdet()
         xp = self._xp
         if is_complex(self.dtype):
-            return logabs + xp.log(sign) if float(xp.abs(sign)) != 0 else logabs + 0j
-        if float(sign) < 0:
+            return logabs + xp.log(sign) if to_float(xp.abs(sign)) != 0 else logabs + 0j
+        if to_float(sign) < 0:
             raise ValueError(
                 "the determinant is negative, so its logarithm is not real; use "
                 "slogdet() for (sign, log|det|)."
@@ -360,6 +413,10 @@ class Factorization:
         """
         self._require_square("inv")
         self._raise_if_failed("invert the matrix")
+        if self._routes():
+            from ..autodiff.inv_rules import INV
+
+            return apply(INV, _inv_of, self._graph_matrix(), self)
         self._warn_if_unreliable()
         xp = self._xp
         n = self.shape[0]
@@ -413,6 +470,18 @@ class Factorization:
         """Estimated condition number in the 1-norm, ``1 / rcond()``."""
         r = self.rcond()
         return math.inf if r == 0 else 1.0 / r
+
+
+def _slogdet_of(a: Any, F: Factorization) -> tuple[Any, Any]:
+    return tuple(F.slogdet())
+
+
+def _det_of(a: Any, F: Factorization) -> Any:
+    return F.det()
+
+
+def _inv_of(a: Any, F: Factorization) -> Any:
+    return F.inv()
 
 
 def _no_grad(like: Any):

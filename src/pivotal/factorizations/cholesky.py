@@ -207,6 +207,7 @@ class Cholesky(Factorization):
             square=True,
             check_finite=check_finite,
             jax_hint="for JAX arrays use pivotal.cho_factor / pivotal.cho_solve (jax.scipy.linalg).",
+            obj=self,
         )
         work = working_copy(a, overwrite=overwrite_a)
         self._xp = namespace(work)
@@ -222,6 +223,10 @@ class Cholesky(Factorization):
         self._fields = ("c", "lower")
         if check and self.info:
             raise NotPositiveDefiniteError(self.info - 1)
+
+    @property
+    def _graph_structure(self) -> tuple[str, bool]:
+        return ("positive definite", self.lower)
 
     def _sample(self) -> Any:
         return self._L

@@ -290,7 +290,12 @@ class LDL(Factorization):
         check_finite: bool = True,
     ):
         a = factor_input(
-            a, "LDL", square=True, check_finite=check_finite, jax_hint="for JAX arrays use pivotal.ldl."
+            a,
+            "LDL",
+            square=True,
+            check_finite=check_finite,
+            jax_hint="for JAX arrays use pivotal.ldl.",
+            obj=self,
         )
         work = working_copy(a, overwrite=overwrite_a)
         self._xp = namespace(work)
@@ -313,6 +318,10 @@ class LDL(Factorization):
                 f"index {self.info - 1}. Use lstsq for a least-squares solution, or pass "
                 "check=False to inspect the factors.",
             )
+
+    @property
+    def _graph_structure(self) -> tuple[str, bool]:
+        return ("hermitian" if self.hermitian else "symmetric", self.lower)
 
     def _sample(self) -> Any:
         return self._res.factors

@@ -377,6 +377,7 @@ class LU(Factorization):
             square=False,
             check_finite=check_finite,
             jax_hint="for JAX arrays use pivotal.lu_factor / pivotal.lu_solve (jax.scipy.linalg).",
+            obj=self,
         )
         lapack_path = (
             backend_name(a) == "numpy"

@@ -70,6 +70,7 @@ class Diagonal(Factorization):
             square=True,
             check_finite=check_finite,
             jax_hint="convert with numpy.asarray first.",
+            obj=self,
         )
         s = detect_structure(a)
         if not s.diagonal:
@@ -89,6 +90,8 @@ class Diagonal(Factorization):
         self._fields = ("d",)
         if check and self.info:
             self._raise_if_failed("factor the matrix")
+
+    _graph_structure = ("diagonal", False)
 
     def _sample(self) -> Any:
         return self._d

@@ -17,6 +17,7 @@ from ..arith import (
     norm1,
     normmax,
     ratio,
+    solve_ref,
     wide,
 )
 from .common import (
@@ -286,3 +287,29 @@ def _check_ldl(c, res):
 
 spec("ldl", build=matrix_only("hermitian_indefinite"), check=_check_ldl)
 spec("ldl[kernel]", build=matrix_only("hermitian_indefinite", method="kernel"), check=_check_ldl)
+
+
+# ---------------------------------------------------------------------- inv_quad_logdet
+
+
+def _check_inv_quad_logdet(c, res):
+    """``q = sum_j b_j^H A^{-1} b_j`` and ``log det A`` of Hermitian positive definite ``A``.
+
+    ``q``: the Cholesky solve's ``y = A^{-1} b`` has a forward error ``<= c n kappa u ||y||``
+    (Higham, Thm 10.4 with 7.2), so ``|q - q_ref| <= THRESH n kappa_1 u ||b||_F ||y||_F``.
+    ``log det``: as :func:`check_slogdet` (sign 1).
+    """
+    q, ld = res
+    a, b = wide(c.ref[0]), wide(c.ref[1])
+    n = max(a.shape[0], 1)
+    y = solve_ref(a, b)
+    q_ref = float(np.real(np.sum(np.conj(b) * y)))
+    kappa = cond1(a)
+    qv = float(np.asarray(host(q)).reshape(()))
+    scale = float(np.linalg.norm(b) * np.linalg.norm(y))
+    if not abs(qv - q_ref) <= THRESH * n * kappa * c.u * scale:
+        ck.fail(f"inv_quad_logdet: q = {qv!r} against {q_ref!r} (scale {scale:.3g}, kappa {kappa:.3g})")
+    check_slogdet(c, (np.float64(1.0), ld), c.ref[0])
+
+
+spec("inv_quad_logdet", build=square_rhs("spd"), check=_check_inv_quad_logdet, nonfinite="raise")
