@@ -521,8 +521,8 @@ def test_jax_traceable_paths_and_host_paths():
         jax.jit(lambda m: pv.eigvalsh(m, check_finite=False, driver="evx"))(x)
     with pytest.raises(ValueError, match="depends on the values"):
         jax.jit(lambda m: pv.eigvalsh(m, check_finite=False, subset_by_value=[0, 1]))(x)
-    with pytest.raises(ValueError, match="concrete"):
-        jax.jit(pv.eigvalsh)(x)
+    # The default check_finite=True is skipped on jit tracers (docs/autodiff.md), not an error.
+    np.testing.assert_allclose(np.asarray(jax.jit(pv.eigvalsh)(x)), sl.eigvalsh(a), atol=1e-13)
 
 
 @settings(max_examples=25, deadline=None)
