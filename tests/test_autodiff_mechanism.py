@@ -96,6 +96,23 @@ def test_jax_host_options_refuse_under_tracing():
             jax.jit(lambda m: pv.solve_triangular(m, jnp.ones(4), block_size=2))(jnp.triu(a))
 
 
+def test_host_functions_name_themselves_under_jax_tracing():
+    """lstsq and rsvd run host code: a traced array gets the clear TypeError, not JAX's conversion error."""
+    jax = pytest.importorskip("jax")
+    with jax_x64():
+        jnp = jax.numpy
+        a = jnp.asarray(np.vander(np.linspace(0.0, 1.0, 6), 3))
+        b = jnp.ones(6)
+        with pytest.raises(TypeError, match=r"pivotal\.lstsq with"):
+            jax.grad(lambda m: pv.lstsq(m, b)[0].sum())(a)
+        with pytest.raises(TypeError, match=r"pivotal\.rsvd with"):
+            jax.jit(lambda m: pv.rsvd(m, 2, random_state=0)[1])(a)
+        x = pv.lstsq(a, b)[0]  # concrete JAX input still runs on the host
+        np.testing.assert_allclose(
+            np.asarray(x), np.linalg.lstsq(np.asarray(a), np.ones(6), rcond=None)[0], atol=1e-10
+        )
+
+
 def test_plain_numpy_results_unchanged():
     a = matrix(5, seed=3)
     b = np.arange(5.0)

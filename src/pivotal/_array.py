@@ -18,7 +18,7 @@ from typing import Any
 import array_api_compat
 import numpy as np
 
-from .autodiff._dispatch import concrete_value, refuse_functorch, refuse_gradient
+from .autodiff._dispatch import concrete_value, refuse_functorch, refuse_gradient, refuse_tracer
 from .errors import UnsupportedDTypeError
 
 __all__ = [
@@ -463,10 +463,16 @@ def zero_strict_upper(x: Any, block: int = 256) -> Any:
 
 
 def to_numpy(x: Any) -> np.ndarray:
-    """A NumPy view or copy of any backend array (host memory)."""
+    """A NumPy view or copy of any backend array (host memory).
+
+    A traced JAX array has no values to copy: it gets the clear ``TypeError``
+    naming the public function, not JAX's ``TracerArrayConversionError``.
+    """
     name = backend_name(x)
     if name == "torch":
         return x.detach().cpu().resolve_conj().numpy()
+    if name == "jax":
+        refuse_tracer(x, "input", "these arguments")
     return np.asarray(x)
 
 

@@ -18,12 +18,14 @@ import jax.numpy as jnp
 import jax.scipy.linalg as jsl
 import numpy as np
 
+from .._array import to_numpy
+
 name = "jax"
 
 
 def to_host(x: Any) -> np.ndarray:
-    """Copy a JAX array to a NumPy array."""
-    return np.asarray(x)
+    """Copy a JAX array to a NumPy array (a traced one gets a clear ``TypeError`` naming the function)."""
+    return to_numpy(x)
 
 
 def from_host(x: Any) -> Any:

@@ -108,7 +108,7 @@ class _Operator:
             if backend_name(a) == "jax":
                 self.jax = True
                 self.jax_like = a
-                a = np.asarray(a)
+                a = to_numpy(a)
             self.shape = (int(a.shape[0]), int(a.shape[1]))
             self.dtype = working_dtype(a)
             core = distinct_entries(a)
