@@ -18,7 +18,7 @@ from typing import Any
 import array_api_compat
 import numpy as np
 
-from .autodiff._dispatch import concrete_value, refuse_functorch, refuse_gradient, refuse_tracer
+from ._tracing import concrete_value, refuse_functorch, refuse_gradient, refuse_tracer
 from .errors import UnsupportedDTypeError
 
 __all__ = [

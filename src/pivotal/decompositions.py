@@ -35,8 +35,8 @@ from ._array import (
 )
 from ._backends import get_backend
 from ._permutations import ipiv_to_perm, perm_to_ipiv
+from ._tracing import refuse_tracer
 from .autodiff import apply, needs_rule
-from .autodiff._dispatch import refuse_tracer
 from .errors import LinAlgWarning, NotPositiveDefiniteError, SingularMatrixError
 from .factorizations.base import check_method, normalize_trans
 from .factorizations.cholesky import Cholesky, cholesky_compute

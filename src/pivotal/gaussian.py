@@ -24,8 +24,8 @@ from ._array import (
     validate_rhs,
 )
 from ._effective import effective_matrix
+from ._tracing import concrete_value
 from .autodiff import apply
-from .autodiff._dispatch import concrete_value
 from .errors import NotPositiveDefiniteError
 from .factorizations import Cholesky
 

@@ -14,14 +14,15 @@ the matrix-free top-k backward of ``svds`` / ``eigsh`` / ``rsvd`` /
 call them directly.  See ``docs/autodiff_spectral.md``.
 """
 
+from .._tracing import needs_rule
 from ._apply import apply
-from ._dispatch import needs_rule
 from ._rule import Rule
 from ._table import registry
 
-# The spectral formulas load on first use: ``pivotal._array`` imports this
-# package's dispatch while pivotal is initialising, before the modules the
-# formulas need (``_array`` itself, ``krylov``) are complete.
+# The spectral formulas load on first use: the mechanism above (``apply``,
+# ``needs_rule``) sits below ``factorizations`` (whose objects route through
+# it), while the top-k formulas sit above ``krylov``, which sits above
+# ``factorizations`` (any factorization is a preconditioner).
 _LAZY = {
     "DegenerateSubspaceWarning": "spectral_vjp",
     "eigh_vjp": "spectral_vjp",

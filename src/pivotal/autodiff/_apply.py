@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from ._dispatch import is_tracer, torch_needs_grad
+from .._tracing import is_tracer, torch_needs_grad
 from ._rule import Rule
 
 __all__ = ["apply"]

@@ -21,7 +21,7 @@ from typing import Any
 import jax
 import jax.numpy as jnp
 
-from ._dispatch import is_tracer
+from .._tracing import is_tracer
 
 __all__ = ["apply_jax"]
 

@@ -109,7 +109,7 @@ def solver_inverse(a: Any, solver: Any) -> Any:
     Without a graph, the solver's own ``inverse()`` (for Cholesky factors
     ``L^{-H} L^{-1}``: one triangular inverse and one product) or ``inv()``.
     """
-    from ._dispatch import needs_rule
+    from .._tracing import needs_rule
 
     if a is not None and needs_rule(a):
         eye = namespace(a).broadcast_to(eye_like(a), a.shape)

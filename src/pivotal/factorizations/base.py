@@ -57,8 +57,8 @@ from .._array import (
 )
 from .._effective import effective_matrix
 from .._scaling import ldexp, log_product, scaled_product
+from .._tracing import torch_needs_grad
 from ..autodiff import apply, needs_rule
-from ..autodiff._dispatch import torch_needs_grad
 from ..errors import IllConditionedWarning, SingularMatrixError, warn_user
 from ..kernels.condest import inv_onenormest, rcond_from
 

@@ -96,7 +96,7 @@ def caller_name() -> str:
     name = None
     while frame is not None:
         module = frame.f_globals.get("__name__", "")
-        if module.startswith("pivotal") and not module.startswith("pivotal.autodiff"):
+        if module.startswith("pivotal") and not module.startswith(("pivotal.autodiff", "pivotal._tracing")):
             code = frame.f_code.co_name
             if not code.startswith("_") or code == "__init__":
                 owner = frame.f_locals.get("self")
@@ -115,10 +115,9 @@ def refuse_gradient(x: Any, name: str) -> None:
     if torch_needs_grad(x):
         func = caller_name()
         raise ValueError(
-            f"{name} requires grad, but the gradient of {func} is not available yet (pivotal has "
-            "derivative rules for solve, lu_solve, cho_solve, solve_triangular, det, slogdet, inv, "
-            "inv_quad_logdet and the factorization objects' solve/det/slogdet/logdet/inv; see "
-            f"docs/autodiff.md). Pass {name}.detach(), wrap the call in torch.no_grad(), or use "
+            f"{name} requires grad, but {func} has no derivative rule yet (pivotal.autodiff.registry() "
+            "and the rule table of docs/autodiff.md list the functions that have one). Pass "
+            f"{name}.detach(), wrap the call in torch.no_grad(), or use "
             "torch.linalg where you need this gradient."
         )
 
