@@ -126,12 +126,16 @@ class StructureInfo:
         return out
 
 
+def _dense_corners(x: np.ndarray) -> bool:
+    """Both off-diagonal corners nonzero (NaN counts as nonzero): the widest band, nothing more to learn."""
+    m, n = x.shape
+    return m > 0 and n > 0 and x[m - 1, 0] != 0 and x[0, n - 1] != 0
+
+
 def _bandwidths(mask: np.ndarray) -> tuple[int, int]:
     m, n = mask.shape
     if m == 0 or n == 0:
         return 0, 0
-    if mask[m - 1, 0] and mask[0, n - 1]:
-        return m - 1, n - 1  # dense corners: the widest band, nothing more to learn
     rows = np.flatnonzero(mask.any(axis=1))
     if rows.size == 0:
         return 0, 0
@@ -200,8 +204,15 @@ def detect_structure(a: Any) -> StructureInfo:
     a = validate_matrix(a, check_finite=False, batch=False)
     x = to_numpy(a)
     m, n = x.shape
-    mask = x != 0  # NaN != 0 too: NaN counts as a nonzero
-    kl, ku = _bandwidths(mask)
+    # The nonzero mask (NaN != 0: NaN counts as a nonzero) is built only when the corners leave the
+    # band open, or when few enough nonzeros make a permuted triangle possible: a dense matrix costs
+    # two scalar reads, one symmetry block and one count instead of a full boolean temporary.
+    mask = None
+    if _dense_corners(x):
+        kl, ku = m - 1, n - 1
+    else:
+        mask = x != 0
+        kl, ku = _bandwidths(mask)
     symmetric = hermitian = positive = False
     perm_kind, perm = None, None
     if m == n:
@@ -210,6 +221,6 @@ def detect_structure(a: Any) -> StructureInfo:
         d = np.diagonal(x)
         positive = bool(n > 0 and np.all(np.imag(d) == 0) and np.all(np.real(d) > 0))
         # A permuted triangular matrix has at most n (n + 1) / 2 nonzeros.
-        if kl and ku and np.count_nonzero(mask) <= n * (n + 1) // 2:
-            perm_kind, perm = _permuted_triangular(mask)
+        if kl and ku and np.count_nonzero(x if mask is None else mask) <= n * (n + 1) // 2:
+            perm_kind, perm = _permuted_triangular(x != 0 if mask is None else mask)
     return StructureInfo((m, n), kl, ku, symmetric, hermitian, positive, perm_kind, perm)

@@ -111,14 +111,25 @@ def _lu_compute(work: Any, pivoting: str, block_size: int | None, method: str) -
     return LUComputation(res.lu, res.perm, res.cperm, res.info, algorithm)
 
 
+def _contiguous_host_view(a: Any) -> np.ndarray | None:
+    """A contiguous NumPy view of a NumPy array or a CPU tensor (no copy), or ``None``."""
+    name = backend_name(a)
+    if name == "torch" and a.device.type == "cpu" and not a.is_conj() and not a.is_neg():
+        a = a.detach().numpy()
+    elif name != "numpy":
+        return None
+    return a if (a.flags.c_contiguous or a.flags.f_contiguous) else None
+
+
 def _norm1_and_max(a: Any) -> tuple[float, float]:
     """``(||a||_1, max |a_ij|)`` in one pass (zeros for an empty matrix; NaN propagates)."""
     if not (a.shape[0] and a.shape[1]):
         return 0.0, 0.0
-    if backend_name(a) == "numpy" and (a.flags.c_contiguous or a.flags.f_contiguous):
+    view = _contiguous_host_view(a)
+    if view is not None:  # blockwise on the host: no full |a| temporary
         from .._backends.numpy import norm1_and_max
 
-        return norm1_and_max(a)
+        return norm1_and_max(view)
     xp = namespace(a)
     absa = xp.abs(a)
     return to_float(xp.max(xp.sum(absa, axis=0))), to_float(xp.max(absa))
@@ -128,10 +139,11 @@ def max_abs(a: Any) -> float:
     """``max |a_ij|`` in one pass (0 for an empty matrix; NaN propagates)."""
     if not (a.shape[0] and a.shape[1]):
         return 0.0
-    if backend_name(a) == "numpy" and (a.flags.c_contiguous or a.flags.f_contiguous):
+    view = _contiguous_host_view(a)
+    if view is not None:
         from .._backends.numpy import norm1_and_max
 
-        return norm1_and_max(a)[1]
+        return norm1_and_max(view)[1]
     return to_float(namespace(a).max(namespace(a).abs(a)))
 
 
