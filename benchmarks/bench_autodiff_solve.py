@@ -58,12 +58,38 @@ def bench_solve(n: int, k: int, repeats: int) -> None:
     theirs = lambda: run(torch.linalg.solve)  # noqa: E731
     t_ours, t_torch = paired_medians([ours, theirs], repeats)
     (ga, gb), (ha, hb) = ours(), theirs()
+    f_ours, b_ours = _split_times(pv.solve, A0, B0, W, repeats)
+    f_torch, b_torch = _split_times(torch.linalg.solve, A0, B0, W, repeats)
     # exact gradients: B_bar = A^{-T} W, A_bar = -B_bar X^T, here from a float64 solve each side
     print(
         f"solve value+backward n={n} k={k}: torch {t_torch * 1e3:.1f} ms, pivotal {t_ours * 1e3:.1f} ms, "
         f"ratio {t_ours / t_torch:.2f} (target <= 1.2); gradient agreement |dA| {_rel(ga, ha):.1e}, "
         f"|dB| {_rel(gb, hb):.1e}"
     )
+    print(
+        f"  split: forward torch {f_torch * 1e3:.1f} ms, pivotal {f_ours * 1e3:.1f} ms (ratio {f_ours / f_torch:.2f}: "
+        f"rcond estimate + refine='auto' check); backward torch {b_torch * 1e3:.1f} ms, pivotal "
+        f"{b_ours * 1e3:.1f} ms (ratio {b_ours / b_torch:.2f})"
+    )
+
+
+def _split_times(solver, A0, B0, W, repeats: int) -> tuple[float, float]:
+    """Median forward time and median backward time of ``sum(W * solver(A, B))``, each timed alone."""
+    import statistics
+    import time
+
+    fwd, bwd = [], []
+    for _ in range(repeats + 1):  # the first call warms up
+        A = A0.clone().requires_grad_(True)
+        B = B0.clone().requires_grad_(True)
+        t0 = time.perf_counter()
+        loss = (W * solver(A, B)).sum()
+        t1 = time.perf_counter()
+        torch.autograd.grad(loss, (A, B))
+        t2 = time.perf_counter()
+        fwd.append(t1 - t0)
+        bwd.append(t2 - t1)
+    return statistics.median(fwd[1:]), statistics.median(bwd[1:])
 
 
 def bench_gp(n: int, repeats: int) -> None:
