@@ -8,7 +8,8 @@ import pytest
 
 # Modules whose assertions do not depend on rounding, so that re-running them under
 # another BLAS kernel checks nothing new: the command line and the README tour (their
-# numerics are the library's, tested below them), exact structure detection, and the
+# numerics are the library's, tested below them), scikit-learn's estimator API checks, exact
+# structure detection, and the
 # Dask-cluster modules (their numerics are the in-memory algorithms' on row blocks, tested
 # in test_rsvd, test_sketch_lstsq and test_kernel_tsqr; starting clusters costs a quarter
 # of the suite's time).  SciPy's own test files (tests/compat/) are left out too: their
@@ -19,6 +20,7 @@ import pytest
 NOT_NUMERICS = frozenset(
     {
         "test_cli.py",
+        "test_ml_estimator_checks.py",
         "test_readme.py",
         "test_structure.py",
         "test_randomized_dask.py",
