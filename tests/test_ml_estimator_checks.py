@@ -9,11 +9,22 @@ import pytest
 pytest.importorskip("sklearn")
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
-from pivotal.ml import LinearProbe, Ridge, RidgeCV
+from pivotal.ml import PCA, LinearProbe, Ridge, RidgeCV, Whitening
 
 with warnings.catch_warnings():  # "does not inherit from BaseEstimator": by design (no sklearn dependency)
     warnings.filterwarnings("ignore", "Estimator .* does not inherit", UserWarning)
-    _CHECKS = parametrize_with_checks([Ridge(), Ridge(solver="qr"), RidgeCV(), LinearProbe()])
+    _CHECKS = parametrize_with_checks(
+        [
+            Ridge(),
+            Ridge(solver="qr"),
+            RidgeCV(),
+            LinearProbe(),
+            PCA(),
+            PCA(1, svd_solver="randomized"),
+            Whitening(),
+            Whitening("cholesky", eps=1e-3),
+        ]
+    )
 
 
 @_CHECKS

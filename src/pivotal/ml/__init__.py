@@ -5,9 +5,11 @@ Estimators follow scikit-learn's conventions (``fit`` / ``predict``,
 depending on it.
 
 * :mod:`.ridge`: :class:`Ridge`, :class:`RidgeCV`, :class:`LinearProbe`.
+* :mod:`.decomposition`: :class:`Whitening`, :class:`PCA`.
 """
 
 from ._estimator import NotFittedError
+from .decomposition import PCA, Whitening
 from .ridge import LinearProbe, Ridge, RidgeCV
 
-__all__ = ["LinearProbe", "NotFittedError", "Ridge", "RidgeCV"]
+__all__ = ["PCA", "LinearProbe", "NotFittedError", "Ridge", "RidgeCV", "Whitening"]

@@ -23,7 +23,7 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["DataConversionWarning", "Estimator", "NotFittedError", "check_samples", "check_targets"]
+__all__ = ["DataConversionWarning", "Estimator", "NotFittedError", "check_samples", "check_targets", "host"]
 
 
 class NotFittedError(ValueError, AttributeError):
@@ -53,6 +53,7 @@ class Estimator:
     """Base of the estimators: ``get_params``, ``set_params``, ``repr`` and the fitted check."""
 
     _estimator_type = "regressor"
+    _accepts_sparse = False
 
     @classmethod
     def _param_names(cls) -> list[str]:
@@ -92,15 +93,17 @@ class Estimator:
             )
 
     def __sklearn_tags__(self):  # called by scikit-learn only, which is then installed
-        from sklearn.utils import ClassifierTags, RegressorTags, Tags, TargetTags, TransformerTags
+        from sklearn.utils import ClassifierTags, InputTags, RegressorTags, Tags, TargetTags, TransformerTags
 
         classifier = self._estimator_type == "classifier"
+        transformer = self._estimator_type == "transformer"
         return Tags(
-            estimator_type=self._estimator_type,
-            target_tags=TargetTags(required=True, multi_output=not classifier, single_output=True),
-            transformer_tags=TransformerTags() if hasattr(self, "transform") else None,
+            estimator_type=None if transformer else self._estimator_type,
+            target_tags=TargetTags(required=not transformer, multi_output=not classifier, single_output=True),
+            transformer_tags=TransformerTags() if transformer else None,
             classifier_tags=ClassifierTags(multi_class=True, multi_label=False) if classifier else None,
-            regressor_tags=None if classifier else RegressorTags(),
+            regressor_tags=RegressorTags() if self._estimator_type == "regressor" else None,
+            input_tags=InputTags(sparse=self._accepts_sparse),
         )
 
 
@@ -109,6 +112,15 @@ def _same(a: Any, b: Any) -> bool:
         return bool(np.all(a == b)) and type(a) is type(b)
     except (TypeError, ValueError):
         return a is b
+
+
+def host(x: Any) -> Any:
+    """PyTorch tensors and JAX arrays as NumPy arrays (the estimators compute on the host); others unchanged."""
+    if type(x).__module__.startswith(("torch", "jax")):
+        from .._array import to_numpy
+
+        return to_numpy(x)
+    return x
 
 
 def _as_float_array(x: Any, name: str, estimator: str) -> np.ndarray:

@@ -59,12 +59,11 @@ from typing import Any
 
 import numpy as np
 
-from .._array import to_numpy
 from ..errors import LinAlgWarning, warn_user
 from ..factorizations import QR, Cholesky
 from ..least_squares import lstsq
 from ..spectral import eigh, svd
-from ._estimator import DataConversionWarning, Estimator, check_samples, check_targets
+from ._estimator import DataConversionWarning, Estimator, check_samples, check_targets, host
 
 __all__ = ["LinearProbe", "Ridge", "RidgeCV"]
 
@@ -73,14 +72,10 @@ GCV_MODES = ("auto", "svd", "eigen")
 
 
 # ----------------------------------------------------------------------------- shared preparation
-def _host(x: Any) -> Any:
-    return to_numpy(x) if type(x).__module__.startswith(("torch", "jax")) else x
-
-
 def _weights(sample_weight: Any, n: int, dtype: Any) -> np.ndarray | None:
     if sample_weight is None:
         return None
-    sw = np.asarray(_host(sample_weight), dtype=dtype)
+    sw = np.asarray(host(sample_weight), dtype=dtype)
     if sw.ndim == 0:
         sw = np.full(n, sw, dtype=dtype)
     if sw.shape != (n,):
@@ -250,13 +245,13 @@ class _LinearModel(Estimator):
     def predict(self, X: Any) -> np.ndarray:
         """``X @ coef_.T + intercept_``."""
         self._check_fitted("coef_")
-        X = check_samples(self, _host(X), reset=False)
+        X = check_samples(self, host(X), reset=False)
         return X @ self.coef_.T + self.intercept_
 
     def score(self, X: Any, y: Any, sample_weight: Any = None) -> float:
         """Coefficient of determination R^2 of ``predict(X)``, averaged uniformly over targets."""
         pred = self.predict(X)
-        y = check_targets(self, _host(y), pred.shape[0]).reshape(pred.shape[0], -1)
+        y = check_targets(self, host(y), pred.shape[0]).reshape(pred.shape[0], -1)
         pred = pred.reshape(y.shape)
         sw = _weights(sample_weight, y.shape[0], np.float64)
         w = np.ones(y.shape[0]) if sw is None else sw
@@ -312,8 +307,8 @@ class Ridge(_LinearModel):
         """Fit the coefficients; ``sample_weight`` (one non-negative weight per sample) is optional."""
         if self.solver not in SOLVERS:
             raise ValueError(f"solver must be one of {SOLVERS}, got {self.solver!r}.")
-        X = check_samples(self, _host(X), reset=True)
-        y = check_targets(self, _host(y), X.shape[0])
+        X = check_samples(self, host(X), reset=True)
+        y = check_targets(self, host(y), X.shape[0])
         dtype = np.result_type(X.dtype, y.dtype, np.float32)
         X, Y = X.astype(dtype, copy=False), y.reshape(X.shape[0], -1).astype(dtype, copy=False)
         sw = _weights(sample_weight, X.shape[0], dtype)
@@ -491,8 +486,8 @@ class RidgeCV(_LinearModel):
                 f"alphas must be a non-empty list of positive finite floats (leave-one-out needs alpha > 0), "
                 f"got {self.alphas!r}."
             )
-        X = check_samples(self, _host(X), reset=True)
-        y = check_targets(self, _host(y), X.shape[0])
+        X = check_samples(self, host(X), reset=True)
+        y = check_targets(self, host(y), X.shape[0])
         if X.shape[0] < 2:
             raise ValueError(
                 "RidgeCV needs at least 2 samples for leave-one-out cross-validation, got 1 sample."
@@ -578,8 +573,8 @@ class LinearProbe(_LinearModel):
             raise ValueError(f"method must be 'ridge' or 'lstsq', got {self.method!r}.")
         if self.method == "lstsq" and self.alpha is not None:
             raise ValueError("alpha is used only by method='ridge'; leave it None with method='lstsq'.")
-        X = check_samples(self, _host(X), reset=True)
-        labels = check_targets(self, _host(y), X.shape[0], numeric=False)
+        X = check_samples(self, host(X), reset=True)
+        labels = check_targets(self, host(y), X.shape[0], numeric=False)
         if labels.ndim == 2 and labels.shape[1] == 1:
             warnings.warn(
                 DataConversionWarning(
@@ -616,7 +611,7 @@ class LinearProbe(_LinearModel):
 
     def _scores(self, X: Any) -> np.ndarray:
         self._check_fitted("coef_")
-        X = check_samples(self, _host(X), reset=False)
+        X = check_samples(self, host(X), reset=False)
         return X @ self.coef_.T + self.intercept_
 
     def decision_function(self, X: Any) -> np.ndarray:
@@ -638,7 +633,7 @@ class LinearProbe(_LinearModel):
     def score(self, X: Any, y: Any, sample_weight: Any = None) -> float:
         """Mean accuracy (weighted by ``sample_weight`` when given)."""
         pred = self.predict(X)
-        labels = np.asarray(_host(y))
+        labels = np.asarray(host(y))
         if labels.shape != pred.shape:
             raise ValueError(f"y must have shape {pred.shape}, got {labels.shape}.")
         sw = _weights(sample_weight, pred.shape[0], np.float64)

@@ -1,0 +1,397 @@
+"""Whitening and PCA on pivotal's eigen, SVD and randomized SVD, with their numerics stated.
+
+``Whitening`` maps centred data to identity covariance.  The covariance's
+eigendecomposition (``eigh`` of ``Xc^T Xc / (n - 1)`` when ``n > d``, a thin
+SVD of the centred data when ``d >= n``, which never forms the ``d x d``
+covariance's square of the condition number) gives ``Sigma = V diag(lam) V^T``:
+
+* ``"zca"``: ``W = V diag(1/sqrt(lam + eps)) V^T`` (the whitening closest to
+  the data: output in the input's coordinates);
+* ``"pca"``: ``W = V diag(1/sqrt(lam + eps))`` (output on the principal axes);
+* ``"cholesky"``: ``W = L^{-T}`` with ``Sigma + eps I = L L^T`` (triangular,
+  cheapest to apply; needs a positive definite covariance).
+
+Eigenvalues that rounding made negative are clamped to zero.  Eigenvalues at
+or below ``max(n, d) u lambda_max`` are rounding noise: the covariance is
+rank-deficient, a ``LinAlgWarning`` says so with the rank, and with
+``eps = 0`` those directions are mapped to zero (a pseudo-inverse square
+root) instead of being divided by noise.
+
+``PCA`` follows scikit-learn's ``PCA`` (attributes, sign convention: the
+largest entry of each component is positive).  ``svd_solver="randomized"``
+runs :func:`pivotal.rsvd` on the centred data as an operator,
+``X v - 1 (mean^T v)``: ``X - mean`` is never formed, so sparse ``X`` stays
+sparse, and a dense one is not copied.  The total variance (for
+``explained_variance_ratio_``) is summed blockwise without forming it either.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+import scipy.sparse
+import scipy.sparse.linalg
+
+from ..decompositions import cholesky, solve_triangular
+from ..errors import LinAlgWarning, NotPositiveDefiniteError, warn_user
+from ..randomized import rsvd
+from ..spectral import eigh, svd
+from ._estimator import Estimator, check_samples, host
+
+__all__ = ["PCA", "Whitening"]
+
+
+def _centred_spectrum(Xc: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``(lam, V)``: covariance eigenvalues (descending, clamped at 0) and eigenvectors (columns)."""
+    n, d = Xc.shape
+    if n > d:
+        lam, V = eigh(Xc.T @ Xc / (n - 1), check_finite=False)
+        lam, V = lam[::-1], V[:, ::-1]
+    else:
+        _, s, Vt = svd(Xc, full_matrices=False, check_finite=False)
+        lam, V = s * s / (n - 1), Vt.T
+    return np.maximum(lam, 0), np.ascontiguousarray(V)
+
+
+class Whitening(Estimator):
+    """Transform data to zero mean and identity covariance (ZCA, PCA or Cholesky whitening).
+
+    Parameters
+    ----------
+    method : {"zca", "pca", "cholesky"}, default "zca"
+        See the module documentation.
+    eps : float, default 0.0
+        Added to the covariance's eigenvalues (to its diagonal for
+        ``"cholesky"``): regularised whitening.  With ``eps = 0`` directions
+        of zero variance map to zero (and a warning names the rank).
+
+    Attributes
+    ----------
+    mean_ : ndarray of shape (n_features,)
+    eigenvalues_ : ndarray
+        Covariance eigenvalues, descending (``"zca"``, ``"pca"``).
+    components_ : ndarray of shape (n_components, n_features)
+        Principal axes as rows (``"zca"``, ``"pca"``).
+    rank_ : int
+        Numerical rank of the covariance.
+    whitening_matrix_ : ndarray
+        ``W`` with ``transform(X) = (X - mean_) @ W`` (``"zca"``: d x d;
+        ``"pca"``: d x n_components, where ``eps = 0`` drops the
+        zero-variance directions).
+    cholesky_factor_ : ndarray
+        ``L`` with ``Sigma + eps I = L L^T`` (``"cholesky"`` only: the
+        transform solves with it instead of forming ``L^{-T}``).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from pivotal.ml import Whitening
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.standard_normal((500, 3)) @ np.array([[2.0, 0, 0], [1.0, 1.0, 0], [0, 0.5, 0.1]])
+    >>> Z = Whitening("zca").fit_transform(X)
+    >>> bool(np.allclose(np.cov(Z, rowvar=False), np.eye(3)))
+    True
+    """
+
+    _estimator_type = "transformer"
+
+    def __init__(self, method: str = "zca", *, eps: float = 0.0):
+        self.method = method
+        self.eps = eps
+
+    def fit(self, X: Any, y: Any = None) -> Whitening:
+        """Estimate the mean and the whitening transform (``y`` is ignored, for pipelines)."""
+        if self.method not in ("zca", "pca", "cholesky"):
+            raise ValueError(f"method must be 'zca', 'pca' or 'cholesky', got {self.method!r}.")
+        eps = float(self.eps)
+        if not (math.isfinite(eps) and eps >= 0):
+            raise ValueError(f"eps must be finite and non-negative, got {self.eps!r}.")
+        X = check_samples(self, host(X), reset=True)
+        n, d = X.shape
+        if n < 2:
+            raise ValueError(f"Whitening needs at least 2 samples to estimate a covariance, got {n} sample.")
+        self.mean_ = X.mean(axis=0)
+        Xc = X - self.mean_
+        u = float(np.finfo(X.dtype).eps) / 2
+        if self.method == "cholesky":
+            cov = Xc.T @ Xc / (n - 1)
+            cov.flat[:: d + 1] += eps
+            try:
+                L = cholesky(cov, lower=True, check_finite=False)
+                # a pivot at rounding level is a zero-variance direction, not a tiny variance
+                small = np.flatnonzero(np.diagonal(L) ** 2 <= max(n, d) * u * np.max(np.diagonal(cov)))
+                failed = int(small[0]) if small.size else None
+            except NotPositiveDefiniteError as exc:
+                failed = exc.index
+            if failed is not None:
+                why = "d > n - 1" if d > n - 1 else "rank-deficient data"
+                raise NotPositiveDefiniteError(
+                    failed,
+                    "the covariance (+ eps I) is not numerically positive definite: Cholesky failed or met a "
+                    f"rounding-level pivot at column {failed} ({why}). Pass eps > 0, or use method='zca' or "
+                    "'pca', which map the zero-variance directions to zero.",
+                )
+            self.cholesky_factor_ = L
+            self.rank_ = d
+            return self
+        lam, V = _centred_spectrum(Xc)
+        tol = max(n, d) * u * (lam[0] if lam.size else 0)
+        self.rank_ = int(np.count_nonzero(lam > tol))
+        if self.rank_ < d:
+            how = "regularised by eps" if eps > 0 else "mapped to zero"
+            warn_user(
+                LinAlgWarning(
+                    f"Whitening: the covariance is rank-deficient (rank {self.rank_} of {d}; eigenvalues at or "
+                    f"below {tol:.1e} are rounding noise): those directions are {how}, and the output "
+                    "covariance is not the identity there."
+                )
+            )
+        kept = lam > tol if eps == 0 else np.ones(lam.size, dtype=bool)
+        if self.method == "pca":
+            lam, V = lam[kept], V[:, kept]
+            scale = 1 / np.sqrt(lam + eps)
+        else:
+            with np.errstate(divide="ignore"):
+                scale = np.where(kept, 1 / np.sqrt(lam + eps), 0)
+        self.eigenvalues_, self.components_ = lam, V.T
+        self._scale = scale
+        self.whitening_matrix_ = (V * scale) @ V.T if self.method == "zca" else V * scale
+        return self
+
+    def transform(self, X: Any) -> np.ndarray:
+        """Whitened data ``(X - mean_) @ W``."""
+        self._check_fitted("mean_")
+        Xc = check_samples(self, host(X), reset=False) - self.mean_
+        if self.method == "cholesky":
+            return solve_triangular(self.cholesky_factor_, Xc.T, lower=True, check_finite=False).T
+        return Xc @ self.whitening_matrix_
+
+    def fit_transform(self, X: Any, y: Any = None) -> np.ndarray:
+        """``fit(X).transform(X)``."""
+        return self.fit(X, y).transform(X)
+
+    def inverse_transform(self, Z: Any) -> np.ndarray:
+        """Map whitened data back (exact for full-rank covariances; zero-variance directions are lost)."""
+        self._check_fitted("mean_")
+        Z = np.asarray(host(Z))
+        if self.method == "cholesky":
+            return Z @ self.cholesky_factor_.T + self.mean_
+        V = self.components_.T
+        with np.errstate(divide="ignore"):
+            back = np.where(self._scale > 0, 1 / self._scale, 0)
+        if self.method == "zca":
+            return (Z @ V) * back @ V.T + self.mean_
+        return (Z * back) @ V.T + self.mean_
+
+
+# ----------------------------------------------------------------------------------------- PCA
+def _flip_signs(U: Any, Vt: np.ndarray) -> tuple[Any, np.ndarray]:
+    """scikit-learn's convention: the largest-magnitude entry of each component (row of Vt) is positive."""
+    signs = np.sign(Vt[np.arange(Vt.shape[0]), np.argmax(np.abs(Vt), axis=1)])
+    signs[signs == 0] = 1
+    return U * signs, Vt * signs[:, None]
+
+
+def _total_variance(X: Any, mean: np.ndarray, block_bytes: int = 1 << 20) -> float:
+    """``sum_j var(X[:, j])`` (ddof 1) without forming ``X - mean`` (sparse: over the nonzeros)."""
+    n = X.shape[0]
+    if scipy.sparse.issparse(X):
+        C = scipy.sparse.csc_array(X)
+        total = 0.0
+        counts = np.diff(C.indptr)
+        cols = np.repeat(np.arange(C.shape[1]), counts)
+        total = float(np.sum((C.data - mean[cols]) ** 2)) + float(np.sum((n - counts) * mean**2))
+        return total / (n - 1)
+    total = 0.0
+    block_rows = max(1, block_bytes // max(X.shape[1] * X.itemsize, 1))
+    for i in range(0, n, block_rows):
+        total += float(np.sum((X[i : i + block_rows] - mean) ** 2))
+    return total / (n - 1)
+
+
+def _centred_operator(X: Any, mean: np.ndarray) -> scipy.sparse.linalg.LinearOperator:
+    n, d = X.shape
+    ones = np.ones(n, dtype=mean.dtype)
+
+    def matmat(V):
+        V = np.asarray(V)
+        return np.asarray(X @ V) - np.outer(ones, mean @ V)
+
+    def rmatmat(W):
+        W = np.asarray(W)
+        return np.asarray(X.T @ W) - np.outer(mean, ones @ W)
+
+    return scipy.sparse.linalg.LinearOperator(
+        (n, d),
+        matvec=lambda v: matmat(v.reshape(-1, 1)).ravel(),
+        rmatvec=lambda w: rmatmat(w.reshape(-1, 1)).ravel(),
+        matmat=matmat,
+        rmatmat=rmatmat,
+        dtype=mean.dtype,
+    )
+
+
+class PCA(Estimator):
+    """Principal component analysis, scikit-learn-compatible, with a randomized solver that never centres X.
+
+    Parameters
+    ----------
+    n_components : int, float or None, default None
+        Number of components (``1 <= k <= min(n, d)``); a float in ``(0, 1)``
+        keeps the fewest components explaining that fraction of the variance
+        (``"full"`` solver); None keeps ``min(n, d)``.
+    svd_solver : {"auto", "full", "randomized"}, default "auto"
+        ``"full"``: thin SVD (LAPACK) of the centred data.  ``"randomized"``:
+        :func:`pivotal.rsvd` of the implicitly centred data (adaptive power
+        iterations).  ``"auto"``: scikit-learn's rule: ``"full"`` when
+        ``max(n, d) <= 500`` or ``n_components`` is a fraction or at least
+        ``0.8 min(n, d)``, else ``"randomized"``.  Sparse ``X`` needs the
+        randomized solver.
+    whiten : bool, default False
+        Scale the projected data to unit variance.
+    random_state : None, int or numpy.random.Generator
+        Seed of the randomized solver.  The full solver has no randomness
+        and does not read it (accepted, like scikit-learn's, so that
+        ``set_random_state`` and parameter grids apply to every solver).
+
+    Attributes
+    ----------
+    components_ : ndarray of shape (n_components, n_features)
+    explained_variance_, explained_variance_ratio_, singular_values_ : ndarray of shape (n_components,)
+    mean_ : ndarray of shape (n_features,)
+    noise_variance_ : float
+        Mean of the discarded variances (scikit-learn's probabilistic-PCA estimate).
+    n_components_, n_samples_, n_features_in_ : int
+    svd_solver_ : str
+        The solver that ran.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from pivotal.ml import PCA
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.standard_normal((200, 2)) @ np.array([[3.0, 1.0], [0.0, 0.5]])
+    >>> pca = PCA(1).fit(X)
+    >>> bool(pca.explained_variance_ratio_[0] > 0.95), pca.svd_solver_
+    (True, 'full')
+    """
+
+    _estimator_type = "transformer"
+    _accepts_sparse = True
+
+    def __init__(
+        self,
+        n_components: Any = None,
+        *,
+        svd_solver: str = "auto",
+        whiten: bool = False,
+        random_state: Any = None,
+    ):
+        self.n_components = n_components
+        self.svd_solver = svd_solver
+        self.whiten = whiten
+        self.random_state = random_state
+
+    def _validate(self, X: Any) -> tuple[Any, int, str]:
+        if self.svd_solver not in ("auto", "full", "randomized"):
+            raise ValueError(f"svd_solver must be 'auto', 'full' or 'randomized', got {self.svd_solver!r}.")
+        sparse = scipy.sparse.issparse(X)
+        if sparse:
+            X = scipy.sparse.csr_array(X)  # any format (dok, lil, coo, ...): rows for the products
+            if X.ndim != 2 or min(X.shape) < 1:
+                raise ValueError(f"Found array with shape {X.shape}: PCA needs a 2-D matrix with samples.")
+            if not np.isfinite(X.data).all():
+                raise ValueError("Input X contains NaN or infinity; remove or impute those entries first.")
+            self.n_features_in_ = X.shape[1]
+            X = X.astype(np.result_type(X.dtype, np.float32))
+        else:
+            X = check_samples(self, host(X), reset=True)
+        n, d = X.shape
+        if n < 2:
+            raise ValueError(f"PCA needs at least 2 samples to estimate variances, got {n} sample.")
+        k = self.n_components
+        fraction = isinstance(k, (float, np.floating)) and 0 < k < 1
+        if k is None:
+            k_int = min(n, d)
+        elif fraction:
+            k_int = -1
+        elif isinstance(k, (int, np.integer)) and not isinstance(k, bool) and 1 <= k <= min(n, d):
+            k_int = int(k)
+        else:
+            raise ValueError(
+                f"n_components must be None, an int in [1, min(n_samples, n_features)] = [1, {min(n, d)}] "
+                f"or a float in (0, 1), got {k!r}."
+            )
+        solver = self.svd_solver
+        if solver == "auto":
+            full = max(n, d) <= 500 or k_int < 0 or k_int >= 0.8 * min(n, d)
+            solver = "full" if full and not sparse else "randomized"
+        if solver == "randomized" and k_int < 0:
+            raise ValueError("a fractional n_components needs svd_solver='full'.")
+        if solver == "full" and sparse:
+            raise TypeError(
+                "svd_solver='full' needs dense X; sparse X is supported by svd_solver='randomized'."
+            )
+        return X, k_int, solver
+
+    def fit(self, X: Any, y: Any = None) -> PCA:
+        """Compute the principal axes (``y`` is ignored, for pipelines)."""
+        X, k, solver = self._validate(X)
+        n, d = X.shape
+        mean = np.asarray(X.mean(axis=0)).ravel()
+        if solver == "full":
+            U, s, Vt = svd(X - mean, full_matrices=False, check_finite=False)
+            total = float(np.sum(s * s)) / (n - 1)
+            if k < 0:  # the fewest components explaining the fraction
+                ratio = np.cumsum(s * s) / (total * (n - 1))
+                k = int(np.searchsorted(ratio, self.n_components, side="right") + 1)
+                k = min(k, s.size)
+            all_var = s * s / (n - 1)
+            U, s, Vt = U[:, :k], s[:k], Vt[:k]
+        else:
+            U, s, Vt = rsvd(_centred_operator(X, mean), k, random_state=self.random_state, check_finite=False)
+            total = _total_variance(X, mean)
+            all_var = None
+        U, Vt = _flip_signs(U, Vt)
+        self.mean_, self.components_, self.singular_values_ = mean, Vt, s
+        self.explained_variance_ = s * s / (n - 1)
+        self.explained_variance_ratio_ = self.explained_variance_ / total if total > 0 else np.zeros_like(s)
+        rest = min(n, d) - k
+        if rest > 0:
+            left = (
+                float(np.sum(all_var[k:]))
+                if all_var is not None
+                else total - float(self.explained_variance_.sum())
+            )
+            self.noise_variance_ = max(left, 0.0) / rest
+        else:
+            self.noise_variance_ = 0.0
+        self.n_components_, self.n_samples_, self.svd_solver_ = k, n, solver
+        return self
+
+    def transform(self, X: Any) -> np.ndarray:
+        """Project onto the components (scaled to unit variance with ``whiten=True``)."""
+        self._check_fitted("components_")
+        if scipy.sparse.issparse(X):
+            if X.shape[1] != self.n_features_in_:
+                raise ValueError(f"X has {X.shape[1]} features, but PCA is expecting {self.n_features_in_}.")
+            Z = np.asarray(X @ self.components_.T) - self.mean_ @ self.components_.T
+        else:
+            Z = (check_samples(self, host(X), reset=False) - self.mean_) @ self.components_.T
+        if self.whiten:
+            Z = Z / np.sqrt(self.explained_variance_)
+        return Z
+
+    def fit_transform(self, X: Any, y: Any = None) -> np.ndarray:
+        """``fit(X).transform(X)``."""
+        return self.fit(X, y).transform(X)
+
+    def inverse_transform(self, Z: Any) -> np.ndarray:
+        """Map projected data back to feature space (the best rank-``k`` reconstruction)."""
+        self._check_fitted("components_")
+        Z = np.asarray(host(Z))
+        if self.whiten:
+            Z = Z * np.sqrt(self.explained_variance_)
+        return Z @ self.components_ + self.mean_
