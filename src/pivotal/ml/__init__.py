@@ -6,10 +6,39 @@ depending on it.
 
 * :mod:`.ridge`: :class:`Ridge`, :class:`RidgeCV`, :class:`LinearProbe`.
 * :mod:`.decomposition`: :class:`Whitening`, :class:`PCA`.
+* :mod:`.geometry`: :func:`random_rotation`, :func:`procrustes`, :func:`projection`, :func:`gram`,
+  :func:`covariance`, :func:`pairwise_distances`, :func:`sample_mvn`.
 """
 
 from ._estimator import NotFittedError
 from .decomposition import PCA, Whitening
+from .geometry import (
+    MVNSample,
+    Projection,
+    covariance,
+    gram,
+    pairwise_distances,
+    procrustes,
+    projection,
+    random_rotation,
+    sample_mvn,
+)
 from .ridge import LinearProbe, Ridge, RidgeCV
 
-__all__ = ["PCA", "LinearProbe", "NotFittedError", "Ridge", "RidgeCV", "Whitening"]
+__all__ = [
+    "PCA",
+    "LinearProbe",
+    "MVNSample",
+    "NotFittedError",
+    "Projection",
+    "Ridge",
+    "RidgeCV",
+    "Whitening",
+    "covariance",
+    "gram",
+    "pairwise_distances",
+    "procrustes",
+    "projection",
+    "random_rotation",
+    "sample_mvn",
+]
