@@ -8,6 +8,7 @@ depending on it.
 * :mod:`.decomposition`: :class:`Whitening`, :class:`PCA`.
 * :mod:`.geometry`: :func:`random_rotation`, :func:`procrustes`, :func:`projection`, :func:`gram`,
   :func:`covariance`, :func:`pairwise_distances`, :func:`sample_mvn`.
+* :mod:`.lowrank`: :func:`low_rank_approx`, :func:`lora_init`.
 """
 
 from ._estimator import NotFittedError
@@ -23,11 +24,14 @@ from .geometry import (
     random_rotation,
     sample_mvn,
 )
+from .lowrank import LoraInit, LowRankApproximation, lora_init, low_rank_approx
 from .ridge import LinearProbe, Ridge, RidgeCV
 
 __all__ = [
     "PCA",
     "LinearProbe",
+    "LoraInit",
+    "LowRankApproximation",
     "MVNSample",
     "NotFittedError",
     "Projection",
@@ -36,6 +40,8 @@ __all__ = [
     "Whitening",
     "covariance",
     "gram",
+    "lora_init",
+    "low_rank_approx",
     "pairwise_distances",
     "procrustes",
     "projection",

@@ -1,0 +1,135 @@
+"""low_rank_approx and lora_init (pivotal.ml.lowrank): Eckart-Young errors, certificates, dtypes."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from pivotal.ml import lora_init, low_rank_approx
+
+EPS = float(np.finfo(np.float64).eps)
+
+
+def _matrix(m, n, spectrum, seed=0):
+    rng = np.random.default_rng(seed)
+    U, _ = np.linalg.qr(rng.standard_normal((m, min(m, n))))
+    V, _ = np.linalg.qr(rng.standard_normal((n, min(m, n))))
+    s = spectrum(np.arange(1, min(m, n) + 1))
+    return (U * s) @ V.T, s
+
+
+SPECTRA = {"decaying": lambda i: 1.0 / i, "fast": lambda i: 0.7**i}
+
+
+@pytest.mark.parametrize("name", sorted(SPECTRA))
+def test_svd_method_is_the_eckart_young_optimum(name):
+    W, s = _matrix(120, 80, SPECTRA[name])
+    a = low_rank_approx(W, 10, method="svd")
+    opt_f = np.sqrt(np.sum(s[10:] ** 2))
+    assert a.method == "svd" and a.rank == 10 and a.spectral_ratio_bound == 1.0
+    assert abs(a.optimal_spectral - s[10]) < 10 * 120 * EPS * s[0]
+    assert abs(a.spectral_error - s[10]) < 10 * 120 * EPS * s[0]
+    # computed from the residual: accurate to ~ sqrt(m n) u ||W|| in absolute terms
+    assert abs(a.frobenius_error - opt_f) < 100 * 120 * EPS * s[0]
+    U, sv, Vh = a
+    assert np.abs((U * sv) @ Vh - W).max() <= a.spectral_error + 100 * 120 * EPS * s[0]
+
+
+@pytest.mark.parametrize("method", ["rsvd", "block_krylov"])
+@pytest.mark.parametrize("name", sorted(SPECTRA))
+def test_randomized_errors_are_certified(method, name):
+    W, s = _matrix(600, 300, SPECTRA[name], seed=1)
+    a = low_rank_approx(W, 12, method=method, random_state=0)
+    U, sv, Vh = a
+    E = W - (U * sv) @ Vh
+    true_spec, true_fro = np.linalg.norm(E, 2), np.linalg.norm(E)
+    assert abs(a.frobenius_error - true_fro) < 1e-10 * true_fro + 1e3 * EPS * s[0]
+    # the power estimate is a lower bound, the probabilistic bound an upper one (failure prob. 1e-6)
+    assert a.spectral_error <= true_spec * (1 + 1e-10)
+    assert a.spectral_error >= 0.9 * true_spec
+    assert a.spectral_error_bound >= true_spec
+    assert true_spec >= s[12] * (1 - 1e-10)  # Eckart-Young: nothing beats the optimum
+    assert true_spec / s[12] <= a.spectral_ratio_bound
+    assert a.optimal_spectral is None and a.optimal_frobenius is None
+
+
+def test_tolerance_chooses_the_smallest_rank():
+    W, s = _matrix(100, 60, SPECTRA["fast"], seed=2)
+    a = low_rank_approx(W, None, tol=1e-3, method="svd")
+    tails = np.sqrt(np.cumsum((s**2)[::-1])[::-1])
+    expected = int(np.flatnonzero(np.append(tails[1:], 0) <= 1e-3 * tails[0])[0]) + 1
+    assert a.rank == expected and a.frobenius_error <= 1e-3 * np.linalg.norm(W) * (1 + 1e-8)
+    b = low_rank_approx(W, 5, tol=1e-3, method="svd")
+    assert b.rank == 5
+
+
+def test_low_rank_approx_bad_input():
+    W = np.eye(4)
+    with pytest.raises(ValueError, match="give rank, tol or both"):
+        low_rank_approx(W)
+    with pytest.raises(ValueError, match="rank must be an integer"):
+        low_rank_approx(W, 5)
+    with pytest.raises(ValueError, match="method must be one of"):
+        low_rank_approx(W, 2, method="lanczos")
+    with pytest.raises(ValueError, match="tol must lie in"):
+        low_rank_approx(W, 2, tol=2.0)
+
+
+# ------------------------------------------------------------------------------------------------ LoRA
+@pytest.mark.parametrize("method", ["pissa", "svd"])
+def test_lora_init_principal_part_reaches_eckart_young(method):
+    W, s = _matrix(64, 48, SPECTRA["decaying"], seed=3)
+    init = lora_init(W, 8, method=method, solver="svd")
+    B, A, R = init
+    assert B.shape == (64, 8) and A.shape == (8, 48) and R.shape == W.shape
+    assert np.abs(R + B @ A - W).max() < 10 * 64 * EPS * s[0]
+    opt = np.sqrt(np.sum(s[8:] ** 2))
+    assert abs(np.linalg.norm(R) - opt) < 1e-10 * s[0]  # the residual is the optimal remainder
+    assert abs(init.approximation.frobenius_error - opt) < 1e-10 * s[0]
+    if method == "pissa":  # B and A carry sqrt(S) each: equal column / row norms
+        assert np.allclose(np.linalg.norm(B, axis=0), np.linalg.norm(A, axis=1), rtol=1e-12)
+    else:  # A has orthonormal rows
+        assert np.abs(A @ A.T - np.eye(8)).max() < 100 * EPS
+
+
+def test_lora_init_randomized_is_within_its_bound():
+    W, s = _matrix(700, 500, SPECTRA["decaying"], seed=4)
+    init = lora_init(W, 16, solver="rsvd", random_state=0)
+    R = init.W_residual
+    spec = np.linalg.norm(R, 2)
+    assert spec / s[16] <= init.approximation.spectral_ratio_bound
+    assert np.linalg.norm(R) <= 1.01 * np.sqrt(np.sum(s[16:] ** 2))  # adaptive power iterations: near optimal
+
+
+@pytest.mark.parametrize("method", ["zeros", "gaussian"])
+def test_lora_init_zero_product_methods(method):
+    W = np.random.default_rng(5).standard_normal((20, 30))
+    B, A, R = lora_init(W, 4, method=method, random_state=1)
+    assert np.all(B == 0) and np.array_equal(R, W) and R is not W
+    if method == "zeros":
+        assert np.abs(A).max() <= 1 / np.sqrt(30)
+    else:  # N(0, 1/r): the sample variance of 120 entries is within 5 standard errors of 1/4
+        assert abs(A.var() - 0.25) < 5 * 0.25 * np.sqrt(2 / 120)
+    with pytest.raises(ValueError, match="solver is used only by"):
+        lora_init(W, 4, method=method, solver="svd")
+
+
+def test_lora_init_torch_half_precision_keeps_dtype_and_device():
+    torch = pytest.importorskip("torch")
+    W, s = _matrix(96, 64, SPECTRA["decaying"], seed=6)
+    for dtype in (torch.float32, torch.bfloat16, torch.float16):
+        Wt = torch.tensor(W, dtype=dtype)
+        B, A, R = lora_init(Wt, 8, solver="svd")
+        assert B.dtype == A.dtype == R.dtype == dtype and B.device == Wt.device
+        # float32 accumulation: the reconstruction error is the storage dtype's rounding of |W|
+        u = float(torch.finfo(dtype).eps)
+        err = (R.double() + B.double() @ A.double() - Wt.double()).abs().max().item()
+        assert err < 8 * u * s[0]
+
+
+def test_lora_init_bad_input():
+    W = np.ones((4, 3))
+    with pytest.raises(ValueError, match="r must be an integer"):
+        lora_init(W, 4)
+    with pytest.raises(ValueError, match="method must be"):
+        lora_init(W, 2, method="olora")
