@@ -5,7 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from pivotal.ml import lora_init, low_rank_approx
+from pivotal.errors import LinAlgWarning
+from pivotal.ml import GaLoreProjector, lora_init, low_rank_approx
 
 EPS = float(np.finfo(np.float64).eps)
 
@@ -133,3 +134,95 @@ def test_lora_init_bad_input():
         lora_init(W, 4)
     with pytest.raises(ValueError, match="method must be"):
         lora_init(W, 2, method="olora")
+
+
+# --------------------------------------------------------------------------------------------- GaLore
+def _torch():
+    return pytest.importorskip("torch")
+
+
+@pytest.mark.parametrize(
+    ("shape", "proj_type", "side"),
+    [
+        ((60, 40), "std", "right"),
+        ((40, 60), "std", "left"),
+        ((60, 40), "reverse_std", "left"),
+        ((60, 40), "left", "left"),
+    ],
+)
+def test_galore_projection_is_exact_on_low_rank_gradients(shape, proj_type, side):
+    torch = _torch()
+    gen = torch.Generator().manual_seed(0)
+    G = torch.randn(shape[0], 6, generator=gen, dtype=torch.float64) @ torch.randn(
+        6, shape[1], generator=gen, dtype=torch.float64
+    )
+    proj = GaLoreProjector(6, proj_type=proj_type, random_state=0)
+    low = proj.project(G, step=0)
+    assert proj.side == side
+    assert tuple(low.shape) == ((shape[0], 6) if side == "right" else (6, shape[1]))
+    back = proj.project_back(low)
+    assert (back - G).abs().max().item() < 1e3 * EPS * G.abs().max().item()
+    P = proj.projector
+    gram = P @ P.mT if side == "right" else P.mT @ P
+    assert (gram - torch.eye(6, dtype=torch.float64)).abs().max().item() < 100 * EPS
+
+
+def test_galore_subspace_matches_the_svd_and_warm_start_tracks_it():
+    torch = _torch()
+    W, _ = _matrix(80, 50, SPECTRA["fast"], seed=7)
+    G = torch.tensor(W)
+    proj = GaLoreProjector(5, update_proj_gap=2, random_state=1)
+    proj.project(G, step=0)
+    _, _, Vh = np.linalg.svd(W)
+    top = Vh[:5]
+
+    # sin of the largest principal angle ~ (s_6/s_5)^(2q+1) = 0.7^3 for one power iteration, plus the
+    # oversampling's gain; the warm restart multiplies it by another (s_6/s_5)^2 per refresh
+    def sine(P):
+        return np.linalg.norm(top.T - P.numpy().T @ (P.numpy() @ top.T), 2)
+
+    first = sine(proj.projector)
+    for step in (2, 4, 6, 8):
+        proj.project(G, step=step)
+    assert sine(proj.projector) < 1e-6 and sine(proj.projector) < first
+    assert proj.refreshes == 5 and proj.fallbacks == 0
+    proj.project(G, step=9)  # not due: no refresh
+    assert proj.refreshes == 5
+
+
+def test_galore_keeps_the_previous_subspace_when_a_refresh_fails():
+    torch = _torch()
+    G = torch.randn(30, 20, dtype=torch.float64, generator=torch.Generator().manual_seed(2))
+    proj = GaLoreProjector(4, update_proj_gap=1, random_state=0)
+    proj.project(G, step=0)
+    before = proj.projector.clone()
+    bad = G.clone()
+    bad[0, 0] = float("nan")
+    with pytest.warns(LinAlgWarning, match="previous subspace is kept"):
+        proj.project(bad, step=1)
+    assert torch.equal(proj.projector, before) and proj.fallbacks == 1
+    assert torch.count_nonzero(proj.projector) > 0  # never a zero projector (GaLore #58)
+    with pytest.raises(ValueError, match="no subspace to fall back to"):
+        GaLoreProjector(4).project(bad, step=0)
+
+
+def test_galore_half_precision_gradients():
+    torch = _torch()
+    W, _ = _matrix(64, 48, SPECTRA["fast"], seed=8)
+    G = torch.tensor(W, dtype=torch.bfloat16)
+    proj = GaLoreProjector(8, random_state=0)
+    low = proj.project(G, step=0)
+    assert low.dtype == torch.bfloat16 and proj.projector.dtype == torch.float32
+    assert torch.isfinite(proj.project_back(low).float()).all()
+
+
+def test_galore_bad_input():
+    torch = _torch()
+    with pytest.raises(ValueError, match="rank must be a positive integer"):
+        GaLoreProjector(0)
+    with pytest.raises(ValueError, match="proj_type must be"):
+        GaLoreProjector(2, proj_type="full")
+    with pytest.raises(ValueError, match="exceeds"):
+        GaLoreProjector(5).project(torch.ones(4, 3), step=0)
+    with pytest.raises(RuntimeError, match="before project"):
+        GaLoreProjector(2).project_back(torch.ones(2, 2))

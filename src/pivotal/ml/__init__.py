@@ -8,7 +8,7 @@ depending on it.
 * :mod:`.decomposition`: :class:`Whitening`, :class:`PCA`.
 * :mod:`.geometry`: :func:`random_rotation`, :func:`procrustes`, :func:`projection`, :func:`gram`,
   :func:`covariance`, :func:`pairwise_distances`, :func:`sample_mvn`.
-* :mod:`.lowrank`: :func:`low_rank_approx`, :func:`lora_init`.
+* :mod:`.lowrank`: :func:`low_rank_approx`, :func:`lora_init`, :class:`GaLoreProjector`.
 """
 
 from ._estimator import NotFittedError
@@ -24,11 +24,12 @@ from .geometry import (
     random_rotation,
     sample_mvn,
 )
-from .lowrank import LoraInit, LowRankApproximation, lora_init, low_rank_approx
+from .lowrank import GaLoreProjector, LoraInit, LowRankApproximation, lora_init, low_rank_approx
 from .ridge import LinearProbe, Ridge, RidgeCV
 
 __all__ = [
     "PCA",
+    "GaLoreProjector",
     "LinearProbe",
     "LoraInit",
     "LowRankApproximation",

@@ -25,6 +25,14 @@ nothing more.
 (``B``: ``out x r``, ``A``: ``r x in``) the way PEFT names them, on NumPy
 arrays or PyTorch tensors (CPU or CUDA), in the weight's dtype, with the
 decomposition computed in at least float32.
+
+:class:`GaLoreProjector` projects gradients onto a rank-``r`` subspace of
+their own (Zhao et al. 2024, GaLore), refreshed every ``update_proj_gap``
+steps by a randomized SVD warm-started from the previous subspace: two
+products with the gradient and one small SVD instead of a full
+decomposition.  A refresh that fails (non-finite gradient, an SVD that does
+not converge in low precision) keeps the previous subspace, or retries in
+float64, and warns; it never returns a zero projector (GaLore issue #58).
 """
 
 from __future__ import annotations
@@ -39,7 +47,7 @@ from .._array import backend_name, namespace, to_float
 from ..randomized import rsvd
 from ..spectral import svd
 
-__all__ = ["LoraInit", "LowRankApproximation", "lora_init", "low_rank_approx"]
+__all__ = ["GaLoreProjector", "LoraInit", "LowRankApproximation", "lora_init", "low_rank_approx"]
 
 METHODS = ("auto", "svd", "rsvd", "block_krylov")
 
@@ -365,3 +373,148 @@ def _zeros_like(shape: tuple, W: Any) -> Any:
 
 def _copy(W: Any) -> Any:
     return W.clone() if backend_name(W) == "torch" else np.array(W, copy=True)
+
+
+class GaLoreProjector:
+    """Gradient low-rank projection for memory-efficient training (GaLore), on PyTorch tensors.
+
+    Parameters
+    ----------
+    rank : int
+        Rank of the projected gradient.
+    update_proj_gap : int, default 200
+        Refresh the subspace every this many steps (step 0 included).
+    scale : float, default 1.0
+        Applied by :meth:`project_back`.
+    proj_type : {"std", "reverse_std", "left", "right"}, default "std"
+        ``"std"``: project the smaller side (``m >= n``: right, ``G V``;
+        else left, ``U^T G``); ``"reverse_std"`` the other; ``"left"`` /
+        ``"right"`` always that side.
+    n_iter : int, default 1
+        Power iterations of a refresh (a warm start needs few).
+    random_state : seed of the first refresh's test matrix.
+
+    Attributes
+    ----------
+    projector : tensor or None
+        ``U_r`` (``m x r``, left) or ``V_r^T`` (``r x n``, right).
+    refreshes, fallbacks : int
+        Refreshes made, and those that had to fall back.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from pivotal.ml import GaLoreProjector
+    >>> G = torch.randn(64, 8, dtype=torch.float64) @ torch.randn(8, 32, dtype=torch.float64)
+    >>> proj = GaLoreProjector(8, update_proj_gap=10)
+    >>> low = proj.project(G, step=0)
+    >>> tuple(low.shape), bool(torch.allclose(proj.project_back(low), G))
+    ((64, 8), True)
+    """
+
+    def __init__(
+        self,
+        rank: int,
+        *,
+        update_proj_gap: int = 200,
+        scale: float = 1.0,
+        proj_type: str = "std",
+        n_iter: int = 1,
+        random_state: Any = None,
+    ):
+        if not isinstance(rank, (int, np.integer)) or isinstance(rank, bool) or rank < 1:
+            raise ValueError(f"rank must be a positive integer, got {rank!r}.")
+        if not isinstance(update_proj_gap, (int, np.integer)) or update_proj_gap < 1:
+            raise ValueError(f"update_proj_gap must be a positive integer, got {update_proj_gap!r}.")
+        if proj_type not in ("std", "reverse_std", "left", "right"):
+            raise ValueError(f"proj_type must be 'std', 'reverse_std', 'left' or 'right', got {proj_type!r}.")
+        if not isinstance(n_iter, (int, np.integer)) or n_iter < 0:
+            raise ValueError(f"n_iter must be a non-negative integer, got {n_iter!r}.")
+        self.rank, self.update_proj_gap, self.scale = int(rank), int(update_proj_gap), float(scale)
+        self.proj_type, self.n_iter = proj_type, int(n_iter)
+        self._rng = np.random.default_rng(random_state)
+        self.projector = None
+        self.side: str | None = None
+        self.refreshes = self.fallbacks = 0
+
+    def _side(self, m: int, n: int) -> str:
+        if self.proj_type in ("left", "right"):
+            return self.proj_type
+        right = m >= n
+        if self.proj_type == "reverse_std":
+            right = not right
+        return "right" if right else "left"
+
+    def project(self, grad: Any, step: int) -> Any:
+        """The projected gradient (``G V_r``: ``m x r``, or ``U_r^T G``: ``r x n``); refreshes when due."""
+        import torch
+
+        if not isinstance(grad, torch.Tensor) or grad.ndim != 2:
+            raise TypeError("GaLoreProjector.project needs a 2-D torch.Tensor gradient.")
+        if self.rank > min(grad.shape):
+            raise ValueError(f"rank {self.rank} exceeds min(grad.shape) = {min(grad.shape)}.")
+        side = self._side(*grad.shape)
+        if self.projector is None or side != self.side or step % self.update_proj_gap == 0:
+            self._refresh(grad, side)
+        P = self.projector.to(grad.dtype)
+        return grad @ P.mT if self.side == "right" else P.mT @ grad
+
+    def project_back(self, low_rank_grad: Any) -> Any:
+        """``scale`` times the full-size gradient (``low V_r^T`` or ``U_r low``)."""
+        if self.projector is None:
+            raise RuntimeError("project_back before project: no subspace has been computed yet.")
+        P = self.projector.to(low_rank_grad.dtype)
+        full = low_rank_grad @ P if self.side == "right" else P @ low_rank_grad
+        return full * self.scale if self.scale != 1.0 else full
+
+    def _refresh(self, grad: Any, side: str) -> None:
+        import torch
+
+        G = grad.detach()
+        G = G.mT if side == "right" else G  # find the left singular subspace of G (or G^T)
+        work = torch.float32 if G.dtype in (torch.float16, torch.bfloat16) else G.dtype
+        previous = self.projector if side == self.side else None
+        start = None if previous is None else (previous.mT if side == "right" else previous).to(work)
+        basis = None
+        if bool(torch.isfinite(G).all()):
+            for dtype in (work, torch.float64):  # retry in float64 when the working precision fails
+                try:
+                    basis = self._top_left_subspace(G.to(dtype), start if start is None else start.to(dtype))
+                except (torch.linalg.LinAlgError, RuntimeError):
+                    basis = None
+                if basis is not None and bool(torch.isfinite(basis).all()):
+                    break
+                basis = None
+        if basis is None:
+            self.fallbacks += 1
+            if previous is None:
+                raise ValueError(
+                    "GaLoreProjector: the first gradient is not finite (or its SVD failed in float64 too): "
+                    "there is no subspace to fall back to. Check the loss for NaN/Inf."
+                )
+            from ..errors import LinAlgWarning, warn_user
+
+            warn_user(
+                LinAlgWarning("GaLoreProjector: the subspace refresh failed; the previous subspace is kept.")
+            )
+            return
+        self.projector = basis.mT.contiguous() if side == "right" else basis.contiguous()
+        self.side = side
+        self.refreshes += 1
+
+    def _top_left_subspace(self, G: Any, start: Any) -> Any:
+        """Orthonormal ``m x r`` basis of ``G``'s dominant left singular subspace (warm-started)."""
+        import torch
+
+        m, n = G.shape
+        r = self.rank
+        extra = min(10, n - r, m - r) if min(m, n) > r else 0
+        omega = torch.as_tensor(self._rng.standard_normal((n, r + extra)), dtype=G.dtype, device=G.device)
+        if start is not None:  # warm start: the previous subspace, seen from the right, plus fresh directions
+            omega[:, :r] = G.mT @ start
+        Q, _ = torch.linalg.qr(G @ omega)
+        for _ in range(self.n_iter):
+            Q, _ = torch.linalg.qr(G.mT @ Q)
+            Q, _ = torch.linalg.qr(G @ Q)
+        U_small, _, _ = torch.linalg.svd(Q.mT @ G, full_matrices=False)
+        return Q @ U_small[:, :r]
