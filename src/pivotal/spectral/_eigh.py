@@ -24,7 +24,7 @@ import numpy as np
 import scipy.linalg
 
 from .._array import apply_over_batch, backend_name, check_flag, from_numpy, result_dtype, to_numpy
-from .._tracing import needs_rule, torch_needs_grad
+from .._tracing import concrete_value, needs_rule, torch_needs_grad
 from ..errors import NotPositiveDefiniteError
 from ._common import on_host, refuse_traced, validated, working
 from ._generalized import reduce_generalized, standard_eigh
@@ -335,8 +335,10 @@ def _subset(w, v, opts: EighOptions):
     kind, lo, hi = opts.subset
     if kind == "index":
         return w[..., lo : hi + 1], None if v is None else v[..., lo : hi + 1]
-    refuse_traced("eigh(subset_by_value=...) on JAX (its result's shape depends on the values)", w)
-    wn = to_numpy(w)  # detached: the selection is a constant
+    known = concrete_value(w)  # under jax.grad (without jit) the values are known
+    if known is None:
+        refuse_traced("eigh(subset_by_value=...) on JAX (its result's shape depends on the values)", w)
+    wn = to_numpy(known)  # detached: the selection is a constant
     start = (wn <= lo).sum(axis=-1)  # ascending: the selection (lo, hi] is start : start + k
     counts = ((wn > lo) & (wn <= hi)).sum(axis=-1)
     if counts.size and np.any(counts != counts.reshape(-1)[0]):
