@@ -391,8 +391,16 @@ def test_basis_dependent_loss_warns_once_with_pairs():
 # --------------------------------------------------------------------------- JAX
 
 
-@pytest.mark.parametrize("full_matrices", [False, True])
-@pytest.mark.parametrize(("shape", "batch", "complex_"), SVD_CASES)
+JAX_SVD_CASES = [
+    ((5, 3), (), False, False),
+    ((3, 5), (), False, True),
+    ((5, 3), (2,), False, False),
+    ((4, 3), (), True, True),
+    ((3, 4), (2,), True, False),
+]
+
+
+@pytest.mark.parametrize(("shape", "batch", "complex_", "full_matrices"), JAX_SVD_CASES)
 def test_jax_svd_check_grads(jx, shape, batch, complex_, full_matrices):  # noqa: F811  (the jx fixture)
     from jax.test_util import check_grads
 
@@ -486,3 +494,48 @@ def test_jax_host_only_options_still_refused_under_tracing(jx):  # noqa: F811  (
     np.testing.assert_allclose(
         np.asarray(g), np.tril(2 * np.outer(v[:, 2], v[:, 2]), -1) + np.diag(v[:, 2] ** 2), atol=vec_tol(w, 3)
     )
+
+
+# --------------------------------------------------------------------------- SVD and Eigh objects
+
+
+def test_svd_object_stays_on_the_graph():
+    a_np = with_spectrum(4, 4, [3.0, 2.0, 1.0, 0.5], seed=40)
+    a, b = t(a_np), t(weights((4, 2), 41))
+    for f in (
+        lambda x, y: pv.SVD(x).solve(y),
+        lambda x, y: pv.SVD(x).lstsq(y, trans=1),
+        lambda x, y: pv.SVD(x).pinv() @ y,
+        lambda x, y: pv.SVD(x).low_rank(2).factorization.lstsq(y),
+    ):
+        assert torch.autograd.gradcheck(f, (a, b))
+    for f in (lambda x: pv.SVD(x).det(), lambda x: pv.SVD(x).slogdet()[1], lambda x: pv.SVD(x).inv()):
+        assert torch.autograd.gradcheck(f, (a,))
+    # d log|det A| = A^{-T}, d pinv against torch.linalg.pinv's autograd (full rank: the inverse)
+    (g,) = torch.autograd.grad(pv.SVD(a).slogdet()[1], a)
+    assert rel(g.numpy(), np.linalg.inv(a_np).T) < vec_tol([3.0, 2.0, 1.0, 0.5], 4)
+    w = t(weights((4, 4), 42), False)
+    (g1,) = torch.autograd.grad(torch.sum(pv.SVD(a).pinv() * w), a)
+    (g2,) = torch.autograd.grad(torch.sum(torch.linalg.pinv(a) * w), a)
+    assert rel(g1.numpy(), g2.numpy()) < vec_tol([3.0, 2.0, 1.0, 0.5], 4) * 6**2  # kappa^2 of the inverse
+    # rectangular, complex
+    c = t(with_spectrum(5, 3, [2.0, 1.0, 0.5], seed=43, complex_=True))
+    bc = t(weights((5, 1), 44, True))
+    assert torch.autograd.gradcheck(lambda x, y: pv.SVD(x).lstsq(y), (c, bc))
+
+
+def test_eigh_object_stays_on_the_graph():
+    n = 4
+    a_np = perturb_triangle(sym_spectrum(n, [0.5, 1.0, 2.0, 3.0], 45), True)
+    a, b = t(a_np), t(weights((n, 2), 46))
+    for f in (
+        lambda x, y: pv.Eigh(x).solve(y),
+        lambda x, y: pv.Eigh(x).low_rank(2).factorization.lstsq(y),
+    ):
+        assert torch.autograd.gradcheck(f, (a, b))
+    for f in (lambda x: pv.Eigh(x).logdet(), lambda x: pv.Eigh(x).det(), lambda x: pv.Eigh(x).pinv()):
+        assert torch.autograd.gradcheck(f, (a,))
+    (g,) = torch.autograd.grad(pv.Eigh(a).logdet(), a)
+    inv = np.linalg.inv(np.tril(a_np) + np.tril(a_np, -1).T)
+    expect = np.tril(2 * inv, -1) + np.diag(np.diag(inv))  # d logdet = A^{-1} on the lower triangle read
+    assert rel(g.numpy(), expect) < vec_tol([0.5, 1.0, 2.0, 3.0], n) * 6

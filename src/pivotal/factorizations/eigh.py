@@ -76,12 +76,24 @@ class Eigh(SpectralFactorization):
         check_finite: bool = True,
     ):
         a = factor_input(
-            a, "Eigh", square=True, check_finite=check_finite, jax_hint="for JAX arrays use pivotal.eigh."
+            a,
+            "Eigh",
+            square=True,
+            check_finite=check_finite,
+            jax_hint="for JAX arrays use pivotal.eigh.",
+            obj=self,
         )
+        graph = self.__dict__.pop("_graph", None)  # a tensor that requires grad: factor it on the graph
         self.rtol, self.atol = self._check_tolerances(rtol, atol)
         self.lower = bool(lower)
         self._anorm = hermitian_norm1(a, self.lower) if a.shape[0] else 0.0
-        w, v = eigh(a, lower=self.lower, overwrite_a=overwrite_a, check_finite=False, driver=driver)
+        w, v = eigh(
+            a if graph is None else graph,
+            lower=self.lower,
+            overwrite_a=overwrite_a,
+            check_finite=False,
+            driver=driver,
+        )
         if backend_name(a) == "numpy":
             prefix = "he" if is_complex(v.dtype) else "sy"
             name = f"LAPACK {prefix}{driver or 'evr'}"
@@ -130,6 +142,9 @@ class Eigh(SpectralFactorization):
             vc = xp.conj(v)
             return vc @ ((v.T @ b) / w)
         return v @ ((conj_transpose(v) @ b) / w)  # A^H = A
+
+    def _graph_spectrum(self) -> tuple[Any, Any]:
+        return self._w, 1.0
 
     def _det_parts(self) -> tuple[np.ndarray, int]:
         return det_parts(self._w), 0

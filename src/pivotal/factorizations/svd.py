@@ -82,12 +82,22 @@ class SVD(SpectralFactorization):
         check_finite: bool = True,
     ):
         a = factor_input(
-            a, "SVD", square=False, check_finite=check_finite, jax_hint="for JAX arrays use pivotal.svd."
+            a,
+            "SVD",
+            square=False,
+            check_finite=check_finite,
+            jax_hint="for JAX arrays use pivotal.svd.",
+            obj=self,
         )
+        graph = self.__dict__.pop("_graph", None)  # a tensor that requires grad: factor it on the graph
         self.rtol, self.atol = self._check_tolerances(rtol, atol)
         self._anorm = _norm1(a)
         u, s, vh = svd(
-            a, full_matrices=False, overwrite_a=overwrite_a, check_finite=False, lapack_driver=lapack_driver
+            a if graph is None else graph,
+            full_matrices=False,
+            overwrite_a=overwrite_a,
+            check_finite=False,
+            lapack_driver=lapack_driver,
         )
         name = "LAPACK " + lapack_driver if backend_name(a) == "numpy" else "torch.linalg.svd"
         if backend_name(a) == "torch" and lapack_driver == "gesvd" and a.device.type == "cpu":
@@ -149,6 +159,10 @@ class SVD(SpectralFactorization):
                 return xp.conj(u) @ ((xp.conj(vh) @ b) / s)
             return u @ ((vh @ b) / s)
         return u @ ((vh @ b) / s)  # (A^H)^+ = U S^+ Vh
+
+    def _graph_spectrum(self) -> tuple[Any, Any]:
+        xp = self._xp
+        return self._s, xp.linalg.det(self._U) * xp.linalg.det(self._Vh)  # phases of modulus one
 
     def _det_parts(self) -> tuple[np.ndarray, int]:
         # det A = det(U) prod(s) det(Vh); det(U), det(Vh) have modulus one (their phases, from LU).
