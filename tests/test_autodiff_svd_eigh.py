@@ -539,3 +539,20 @@ def test_eigh_object_stays_on_the_graph():
     inv = np.linalg.inv(np.tril(a_np) + np.tril(a_np, -1).T)
     expect = np.tril(2 * inv, -1) + np.diag(np.diag(inv))  # d logdet = A^{-1} on the lower triangle read
     assert rel(g.numpy(), expect) < vec_tol([0.5, 1.0, 2.0, 3.0], n) * 6
+
+
+def test_jax_vmap_and_second_order(jx):  # noqa: F811  (the jx fixture)
+    from jax.test_util import check_grads
+
+    jnp = jx.numpy
+    a = jnp.asarray(with_spectrum(5, 4, [3.0, 2.0, 1.0, 0.5], seed=47, batch=(3,)))
+    f = lambda x: jnp.sum(pv.svd(x, full_matrices=False, check_finite=False)[1])  # noqa: E731
+    g = np.asarray(jx.jit(jx.vmap(jx.grad(f)))(a))
+    u, _, vh = np.linalg.svd(np.asarray(a), full_matrices=False)
+    np.testing.assert_allclose(g, u @ vh, rtol=0, atol=vec_tol([3.0, 2.0, 1.0, 0.5], 5))  # d sum(s) = U V^H
+    a2 = a[0, :3, :3]
+    check_grads(
+        lambda x: jnp.sum(pv.svd(x, check_finite=False)[0][:, 0] ** 2 * jnp.arange(3.0)), (a2,), 2, ("rev",)
+    )
+    s2 = a2 + a2.T
+    check_grads(lambda x: pv.eigh(x, check_finite=False)[1][:, -1] ** 2 @ jnp.arange(3.0), (s2,), 2, ("rev",))
