@@ -9,9 +9,9 @@ import numpy as np
 from .._array import backend_name, conj_transpose, is_complex, namespace, to_numpy
 from ..errors import NotPositiveDefiniteError
 from ..spectral import eigh
-from .base import det_parts, factor_input, index_array
+from .base import det_parts, index_array
 from .cholesky import hermitian_norm1
-from .pseudo import LowRank, SpectralFactorization, host_magnitudes, tail_errors
+from .pseudo import LowRank, SpectralFactorization, host_magnitudes, spectral_input, tail_errors
 
 __all__ = ["Eigh"]
 
@@ -29,6 +29,8 @@ class Eigh(SpectralFactorization):
     ----------
     a : (N, N) array_like
         NumPy array or PyTorch tensor (for JAX use :func:`pivotal.eigh`).
+        A tensor that requires grad keeps the factors on the graph: gradients flow through
+        the methods (:mod:`pivotal.factorizations.pseudo`, "Gradients").
     lower : bool, optional
         Read the lower (default) or upper triangle.
     rtol, atol : float, optional
@@ -75,20 +77,12 @@ class Eigh(SpectralFactorization):
         overwrite_a: bool = False,
         check_finite: bool = True,
     ):
-        a = factor_input(
-            a,
-            "Eigh",
-            square=True,
-            check_finite=check_finite,
-            jax_hint="for JAX arrays use pivotal.eigh.",
-            obj=self,
-        )
-        graph = self.__dict__.pop("_graph", None)  # a tensor that requires grad: factor it on the graph
+        a, source = spectral_input(self, a, "Eigh", square=True, check_finite=check_finite)
         self.rtol, self.atol = self._check_tolerances(rtol, atol)
         self.lower = bool(lower)
         self._anorm = hermitian_norm1(a, self.lower) if a.shape[0] else 0.0
         w, v = eigh(
-            a if graph is None else graph,
+            source,
             lower=self.lower,
             overwrite_a=overwrite_a,
             check_finite=False,

@@ -39,7 +39,7 @@ import numpy as np
 
 from .._array import apply_over_batch, is_complex, to_numpy, unit_roundoff, validate_rhs
 from .._tracing import torch_needs_grad
-from .base import Factorization, normalize_trans
+from .base import Factorization, factor_input, normalize_trans
 
 __all__ = ["LowRank", "SpectralFactorization", "tail_errors"]
 
@@ -240,6 +240,16 @@ class SpectralFactorization(Factorization):
         if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or not 0 <= k <= limit:
             raise ValueError(f"k must be an integer with 0 <= k <= {limit}, got {k!r}.")
         return int(k)
+
+
+def spectral_input(obj: Any, a: Any, owner: str, *, square: bool, check_finite: bool) -> tuple[Any, Any]:
+    """``(values, source)`` for ``SVD``/``Eigh``: the validated matrix without a graph (host-side norms),
+    and the matrix to decompose, the tensor itself when it requires grad (the factors become graph nodes).
+    """
+    hint = f"for JAX arrays use pivotal.{owner.lower()}."
+    a = factor_input(a, owner, square=square, check_finite=check_finite, jax_hint=hint, obj=obj)
+    graph = obj.__dict__.pop("_graph", None)  # remembered by factor_input; this object keeps no graph node
+    return a, (a if graph is None else graph)
 
 
 def host_magnitudes(values: Any) -> np.ndarray:

@@ -8,8 +8,8 @@ import numpy as np
 
 from .._array import backend_name, conj_transpose, is_complex, namespace, to_float, to_numpy
 from ..spectral import svd
-from .base import det_parts, factor_input
-from .pseudo import LowRank, SpectralFactorization, host_magnitudes, tail_errors
+from .base import det_parts
+from .pseudo import LowRank, SpectralFactorization, host_magnitudes, spectral_input, tail_errors
 
 __all__ = ["SVD"]
 
@@ -34,6 +34,8 @@ class SVD(SpectralFactorization):
     ----------
     a : (M, N) array_like
         NumPy array or PyTorch tensor (for JAX use :func:`pivotal.svd`).
+        A tensor that requires grad keeps the factors on the graph: gradients flow through
+        the methods (:mod:`pivotal.factorizations.pseudo`, "Gradients").
     rtol, atol : float, optional
         The cutoff of ``solve``, ``lstsq``, ``pinv``, ``rank``, ``null_space`` and ``orth``.
     lapack_driver : {"gesdd", "gesvd"}, optional
@@ -81,19 +83,11 @@ class SVD(SpectralFactorization):
         overwrite_a: bool = False,
         check_finite: bool = True,
     ):
-        a = factor_input(
-            a,
-            "SVD",
-            square=False,
-            check_finite=check_finite,
-            jax_hint="for JAX arrays use pivotal.svd.",
-            obj=self,
-        )
-        graph = self.__dict__.pop("_graph", None)  # a tensor that requires grad: factor it on the graph
+        a, source = spectral_input(self, a, "SVD", square=False, check_finite=check_finite)
         self.rtol, self.atol = self._check_tolerances(rtol, atol)
         self._anorm = _norm1(a)
         u, s, vh = svd(
-            a if graph is None else graph,
+            source,
             full_matrices=False,
             overwrite_a=overwrite_a,
             check_finite=False,
