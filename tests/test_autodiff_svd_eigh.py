@@ -489,7 +489,11 @@ def test_jax_host_only_options_still_refused_under_tracing(jx):  # noqa: F811  (
     g = jx.grad(lambda x: pv.svd(x, lapack_driver="gesvd")[1].sum())(a)
     u, _, vh = np.linalg.svd(np.asarray(a))
     np.testing.assert_allclose(np.asarray(g), u @ vh, rtol=0, atol=vec_tol([1.0, 2.0, 3.0], 3))
+    with pytest.raises(ValueError, match="evr"):
+        jx.jit(jx.grad(lambda x: pv.eigvalsh(x, driver="evr", check_finite=False)[-1]))(a)
+    g2 = jx.grad(lambda x: pv.eigvalsh(x, driver="evr")[-1])(a)
     g = jx.grad(lambda x: pv.eigvalsh(x, subset_by_value=(2.5, 5)).sum())(a)
+    np.testing.assert_allclose(np.asarray(g2), np.asarray(g), rtol=0, atol=vec_tol([1.0, 2.0, 3.0], 3))
     w, v = np.linalg.eigh(np.asarray(a))
     np.testing.assert_allclose(
         np.asarray(g), np.tril(2 * np.outer(v[:, 2], v[:, 2]), -1) + np.diag(v[:, 2] ** 2), atol=vec_tol(w, 3)

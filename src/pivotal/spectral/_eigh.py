@@ -268,7 +268,8 @@ def _numpy_eigh(a, b, opts: EighOptions, dtype, overwrite_a: bool, overwrite_b: 
 def _eigh_full(x, y, *, lower: bool, itype: int, driver: str | None):
     """The rule's primal: every eigenpair ``(w, v)`` of ``x`` (with ``y``: ``b``), without a graph."""
     opts = EighOptions(lower=lower, eigvals_only=False, type=itype, driver=driver, subset=None)
-    if driver not in _NATIVE_DRIVERS:  # torch only: a traced JAX array was refused before
+    if driver not in _NATIVE_DRIVERS:  # under jax.grad without jit the values are concrete here
+        refuse_traced(f"eigh(driver={driver!r}) on JAX", x, y)
         return on_host(lambda h, g: _numpy_eigh(h, g, opts, h.dtype, True, True), x, y)
     return _vendor_eigh(x, y, opts)
 
@@ -278,8 +279,6 @@ def _eigh_routed(x, y, opts: EighOptions):
     from ..autodiff import apply
     from ..autodiff.spectral_rules import EIGH
 
-    if opts.driver not in _NATIVE_DRIVERS:
-        refuse_traced(f"eigh(driver={opts.driver!r}) on JAX", x, y)
     w, v = apply(EIGH, _eigh_full, x, y, lower=opts.lower, itype=opts.type, driver=opts.driver)
     w, v = _subset(w, v, opts)
     return w if opts.eigvals_only else (w, v)
