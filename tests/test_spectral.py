@@ -219,15 +219,18 @@ def test_svd_dtype_rules_and_bad_input():
         pv.svd(bad, check_finite=False)
 
 
-def test_requires_grad_is_refused():
+def test_requires_grad_is_routed():
+    # Gradients are tested in test_autodiff_svd_eigh.py; here: results stay on the graph, and the
+    # generalized problems without a rule (types 2 and 3) are refused by name.
     a = torch.eye(3, dtype=torch.float64, requires_grad=True)
     for fn in (pv.svd, pv.svdvals, pv.eigh, pv.eigvalsh):
-        with pytest.raises(ValueError, match="requires grad"):
-            fn(a)
-    with pytest.raises(ValueError, match="b requires grad"):
-        pv.eigh(torch.eye(3, dtype=torch.float64), a)
+        out = fn(a)
+        assert all(o.grad_fn is not None for o in (out if isinstance(out, tuple) else (out,)))
+    assert pv.eigh(torch.eye(3, dtype=torch.float64), a)[0].grad_fn is not None
+    with pytest.raises(ValueError, match=r"pivotal.eigh\(a, b, type=2\) has no derivative rule"):
+        pv.eigh(torch.eye(3, dtype=torch.float64), a, type=2)
     with torch.no_grad():
-        assert pv.eigvalsh(a).shape == (3,)
+        assert pv.eigvalsh(a).shape == (3,) and pv.eigvalsh(a).grad_fn is None
 
 
 def test_overwrite_a():

@@ -9,9 +9,9 @@ import numpy as np
 from .._array import backend_name, conj_transpose, is_complex, namespace, to_numpy
 from ..errors import NotPositiveDefiniteError
 from ..spectral import eigh
-from .base import det_parts, factor_input, index_array
+from .base import det_parts, index_array
 from .cholesky import hermitian_norm1
-from .pseudo import LowRank, SpectralFactorization, host_magnitudes, tail_errors
+from .pseudo import LowRank, SpectralFactorization, host_magnitudes, spectral_input, tail_errors
 
 __all__ = ["Eigh"]
 
@@ -29,6 +29,8 @@ class Eigh(SpectralFactorization):
     ----------
     a : (N, N) array_like
         NumPy array or PyTorch tensor (for JAX use :func:`pivotal.eigh`).
+        A tensor that requires grad keeps the factors on the graph: gradients flow through
+        the methods (:mod:`pivotal.factorizations.pseudo`, "Gradients").
     lower : bool, optional
         Read the lower (default) or upper triangle.
     rtol, atol : float, optional
@@ -75,13 +77,17 @@ class Eigh(SpectralFactorization):
         overwrite_a: bool = False,
         check_finite: bool = True,
     ):
-        a = factor_input(
-            a, "Eigh", square=True, check_finite=check_finite, jax_hint="for JAX arrays use pivotal.eigh."
-        )
+        a, source = spectral_input(self, a, "Eigh", square=True, check_finite=check_finite)
         self.rtol, self.atol = self._check_tolerances(rtol, atol)
         self.lower = bool(lower)
         self._anorm = hermitian_norm1(a, self.lower) if a.shape[0] else 0.0
-        w, v = eigh(a, lower=self.lower, overwrite_a=overwrite_a, check_finite=False, driver=driver)
+        w, v = eigh(
+            source,
+            lower=self.lower,
+            overwrite_a=overwrite_a,
+            check_finite=False,
+            driver=driver,
+        )
         if backend_name(a) == "numpy":
             prefix = "he" if is_complex(v.dtype) else "sy"
             name = f"LAPACK {prefix}{driver or 'evr'}"
@@ -130,6 +136,9 @@ class Eigh(SpectralFactorization):
             vc = xp.conj(v)
             return vc @ ((v.T @ b) / w)
         return v @ ((conj_transpose(v) @ b) / w)  # A^H = A
+
+    def _graph_spectrum(self) -> tuple[Any, Any]:
+        return self._w, 1.0
 
     def _det_parts(self) -> tuple[np.ndarray, int]:
         return det_parts(self._w), 0

@@ -17,6 +17,17 @@ factorization's ``rtol``/``atol`` set it; ``lstsq``, ``pinv``, ``rank``,
 least-squares solution of the truncated problem.  ``rcond`` and ``cond``
 are exact (from the spectrum) and in the 2-norm, unlike the 1-norm
 estimates of the other factorizations.
+
+Gradients
+---------
+Built from a PyTorch tensor that requires grad, ``SVD`` and ``Eigh`` keep
+their factors on the graph (they come from :func:`pivotal.svd` /
+:func:`pivotal.eigh` and their rules, finite on repeated spectra), and
+``solve``, ``lstsq``, ``pinv``, ``inv``, ``det``, ``slogdet``, ``logdet``,
+``low_rank``, ``orth`` and ``null_space`` are compositions of differentiable
+operations on them: gradients reach ``A`` and ``b``.  The cutoff (which
+singular values are kept) is a constant, as is the rank; ``rank``,
+``cond``, ``rcond`` and ``singular_values`` are host floats.
 """
 
 from __future__ import annotations
@@ -27,7 +38,8 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from .._array import apply_over_batch, is_complex, to_numpy, unit_roundoff, validate_rhs
-from .base import Factorization, normalize_trans
+from .._tracing import torch_needs_grad
+from .base import Factorization, factor_input, normalize_trans
 
 __all__ = ["LowRank", "SpectralFactorization", "tail_errors"]
 
@@ -119,6 +131,39 @@ class SpectralFactorization(Factorization):
     def _failure_index(self) -> int | None:
         return None  # a converged eigensolver has nothing singular to report: solves use the pseudo-inverse
 
+    # ---------------------------------------------------------------- gradients (module notes)
+    def _routes(self, *arrays: Any) -> bool:
+        # The pseudo-inverse solves are compositions of differentiable operations on the factors
+        # (graph nodes when A required grad) and b: no rule routes them.
+        return False
+
+    def _on_graph(self) -> bool:
+        """True when the factors are graph nodes (built from a tensor that requires grad)."""
+        return torch_needs_grad(self._sample())
+
+    def _graph_spectrum(self) -> tuple[Any, Any]:  # pragma: no cover - abstract
+        """``(values, phase)``: ``det A = phase * prod(values)`` with real ``values``, on the graph."""
+        raise NotImplementedError
+
+    def slogdet(self) -> tuple[Any, Any]:
+        """Sign and natural log of ``|det A|`` (see :meth:`Factorization.slogdet`); on the graph with the factors."""
+        if not self._on_graph():
+            return super().slogdet()
+        self._require_square("the determinant")
+        xp = self._xp
+        values, phase = self._graph_spectrum()
+        sign = phase * xp.astype(xp.prod(xp.sign(values)), self.dtype)
+        return sign, xp.sum(xp.log(xp.abs(values)))
+
+    def det(self) -> Any:
+        """The determinant (see :meth:`Factorization.det`); on the graph with the factors."""
+        if not self._on_graph():
+            return super().det()
+        self._require_square("the determinant")
+        xp = self._xp
+        values, phase = self._graph_spectrum()
+        return phase * xp.astype(xp.prod(values), self.dtype)
+
     # ---------------------------------------------------------------- solving through the pseudo-inverse
     def _pinv_apply(self, b: Any, trans: int, cut: float) -> Any:  # pragma: no cover - abstract
         raise NotImplementedError
@@ -165,7 +210,7 @@ class SpectralFactorization(Factorization):
         cut = self.cutoff(rtol, atol)
         m, n = self.shape
         rows, cols = (m, n) if t == 0 else (n, m)
-        b = validate_rhs(b, rows, check_finite=check_finite)
+        b = validate_rhs(b, rows, check_finite=check_finite, differentiable=True)  # a composition
         self._check_backend(b)
         xp = self._xp
         dtype = self._result_dtype(b)
@@ -195,6 +240,16 @@ class SpectralFactorization(Factorization):
         if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or not 0 <= k <= limit:
             raise ValueError(f"k must be an integer with 0 <= k <= {limit}, got {k!r}.")
         return int(k)
+
+
+def spectral_input(obj: Any, a: Any, owner: str, *, square: bool, check_finite: bool) -> tuple[Any, Any]:
+    """``(values, source)`` for ``SVD``/``Eigh``: the validated matrix without a graph (host-side norms),
+    and the matrix to decompose, the tensor itself when it requires grad (the factors become graph nodes).
+    """
+    hint = f"for JAX arrays use pivotal.{owner.lower()}."
+    a = factor_input(a, owner, square=square, check_finite=check_finite, jax_hint=hint, obj=obj)
+    graph = obj.__dict__.pop("_graph", None)  # remembered by factor_input; this object keeps no graph node
+    return a, (a if graph is None else graph)
 
 
 def host_magnitudes(values: Any) -> np.ndarray:

@@ -8,8 +8,8 @@ import numpy as np
 
 from .._array import backend_name, conj_transpose, is_complex, namespace, to_float, to_numpy
 from ..spectral import svd
-from .base import det_parts, factor_input
-from .pseudo import LowRank, SpectralFactorization, host_magnitudes, tail_errors
+from .base import det_parts
+from .pseudo import LowRank, SpectralFactorization, host_magnitudes, spectral_input, tail_errors
 
 __all__ = ["SVD"]
 
@@ -34,6 +34,8 @@ class SVD(SpectralFactorization):
     ----------
     a : (M, N) array_like
         NumPy array or PyTorch tensor (for JAX use :func:`pivotal.svd`).
+        A tensor that requires grad keeps the factors on the graph: gradients flow through
+        the methods (:mod:`pivotal.factorizations.pseudo`, "Gradients").
     rtol, atol : float, optional
         The cutoff of ``solve``, ``lstsq``, ``pinv``, ``rank``, ``null_space`` and ``orth``.
     lapack_driver : {"gesdd", "gesvd"}, optional
@@ -81,13 +83,15 @@ class SVD(SpectralFactorization):
         overwrite_a: bool = False,
         check_finite: bool = True,
     ):
-        a = factor_input(
-            a, "SVD", square=False, check_finite=check_finite, jax_hint="for JAX arrays use pivotal.svd."
-        )
+        a, source = spectral_input(self, a, "SVD", square=False, check_finite=check_finite)
         self.rtol, self.atol = self._check_tolerances(rtol, atol)
         self._anorm = _norm1(a)
         u, s, vh = svd(
-            a, full_matrices=False, overwrite_a=overwrite_a, check_finite=False, lapack_driver=lapack_driver
+            source,
+            full_matrices=False,
+            overwrite_a=overwrite_a,
+            check_finite=False,
+            lapack_driver=lapack_driver,
         )
         name = "LAPACK " + lapack_driver if backend_name(a) == "numpy" else "torch.linalg.svd"
         if backend_name(a) == "torch" and lapack_driver == "gesvd" and a.device.type == "cpu":
@@ -149,6 +153,10 @@ class SVD(SpectralFactorization):
                 return xp.conj(u) @ ((xp.conj(vh) @ b) / s)
             return u @ ((vh @ b) / s)
         return u @ ((vh @ b) / s)  # (A^H)^+ = U S^+ Vh
+
+    def _graph_spectrum(self) -> tuple[Any, Any]:
+        xp = self._xp
+        return self._s, xp.linalg.det(self._U) * xp.linalg.det(self._Vh)  # phases of modulus one
 
     def _det_parts(self) -> tuple[np.ndarray, int]:
         # det A = det(U) prod(s) det(Vh); det(U), det(Vh) have modulus one (their phases, from LU).

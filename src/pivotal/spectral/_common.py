@@ -17,12 +17,13 @@ def validated(a: Any, name: str, *, check_finite: bool, square: bool = False) ->
     """``a`` as an array of at least two dimensions (``(..., M, N)``), checked as SciPy checks it.
 
     Sparse input raises ``ValueError`` (as SciPy's dense decompositions do),
-    masked arrays ``ValueError``, unsupported dtypes ``UnsupportedDTypeError``,
-    and a torch tensor that requires grad the package's autograd error.
+    masked arrays ``ValueError``, unsupported dtypes ``UnsupportedDTypeError``.
+    A torch tensor that requires grad is accepted: the callers route it
+    through their derivative rule (:mod:`pivotal.autodiff.spectral_rules`).
     """
     refuse_sparse(a, name)
     a = as_array(a, name)
-    return validate_matrix(a, name, square=square, check_finite=check_finite)
+    return validate_matrix(a, name, square=square, check_finite=check_finite, differentiable=True)
 
 
 def working(a: Any, dtype: Any = None) -> Any:

@@ -24,6 +24,7 @@ import numpy as np
 import scipy.linalg
 
 from .._array import apply_over_batch, backend_name, check_flag, from_numpy, result_dtype, to_numpy
+from .._tracing import concrete_value, needs_rule, torch_needs_grad
 from ..errors import NotPositiveDefiniteError
 from ._common import on_host, refuse_traced, validated, working
 from ._generalized import reduce_generalized, standard_eigh
@@ -145,6 +146,14 @@ def eigh(
     if name == "numpy":
         return _numpy_eigh(a, b, opts, dtype, bool(overwrite_a), bool(overwrite_b))
     x, y = working(a, dtype), None if b is None else working(b, dtype)
+    if needs_rule(x, y) and (y is None or opts.type == 1):
+        return _eigh_routed(x, y, opts)
+    if y is not None and (torch_needs_grad(x) or torch_needs_grad(y)):
+        raise ValueError(
+            f"pivotal.eigh(a, b, type={opts.type}) has no derivative rule (only the generalized problem "
+            "of type 1, a v = w b v, has one): detach a and b (or use torch.no_grad()), or rewrite the "
+            "problem as type 1 (type 2, a b v = w v, is a v = w b^-1 v)."
+        )
     if opts.driver not in _NATIVE_DRIVERS:
         refuse_traced(f"eigh(driver={opts.driver!r}) on JAX", x, y)
         return on_host(lambda h, g: _numpy_eigh(h, g, opts, h.dtype, True, True), x, y)
@@ -256,6 +265,25 @@ def _numpy_eigh(a, b, opts: EighOptions, dtype, overwrite_a: bool, overwrite_b: 
     return apply_over_batch(_count_guard(opts)(core), arrays)
 
 
+def _eigh_full(x, y, *, lower: bool, itype: int, driver: str | None):
+    """The rule's primal: every eigenpair ``(w, v)`` of ``x`` (with ``y``: ``b``), without a graph."""
+    opts = EighOptions(lower=lower, eigvals_only=False, type=itype, driver=driver, subset=None)
+    if driver not in _NATIVE_DRIVERS:  # under jax.grad without jit the values are concrete here
+        refuse_traced(f"eigh(driver={driver!r}) on JAX", x, y)
+        return on_host(lambda h, g: _numpy_eigh(h, g, opts, h.dtype, True, True), x, y)
+    return _vendor_eigh(x, y, opts)
+
+
+def _eigh_routed(x, y, opts: EighOptions):
+    """:func:`eigh` through the ``eigh`` rule: the full decomposition is recorded, subsets are slices of it."""
+    from ..autodiff import apply
+    from ..autodiff.spectral_rules import EIGH
+
+    w, v = apply(EIGH, _eigh_full, x, y, lower=opts.lower, itype=opts.type, driver=opts.driver)
+    w, v = _subset(w, v, opts)
+    return w if opts.eigvals_only else (w, v)
+
+
 def _vendor_eigh(x, y, opts: EighOptions):
     """torch / JAX: the vendor's standard solver, after the Cholesky reduction when ``y`` (``b``) is given."""
     n = x.shape[-1]
@@ -306,8 +334,10 @@ def _subset(w, v, opts: EighOptions):
     kind, lo, hi = opts.subset
     if kind == "index":
         return w[..., lo : hi + 1], None if v is None else v[..., lo : hi + 1]
-    refuse_traced("eigh(subset_by_value=...) on JAX (its result's shape depends on the values)", w)
-    wn = to_numpy(w)
+    known = concrete_value(w)  # under jax.grad (without jit) the values are known
+    if known is None:
+        refuse_traced("eigh(subset_by_value=...) on JAX (its result's shape depends on the values)", w)
+    wn = to_numpy(known)  # detached: the selection is a constant
     start = (wn <= lo).sum(axis=-1)  # ascending: the selection (lo, hi] is start : start + k
     counts = ((wn > lo) & (wn <= hi)).sum(axis=-1)
     if counts.size and np.any(counts != counts.reshape(-1)[0]):

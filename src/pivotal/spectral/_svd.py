@@ -20,6 +20,7 @@ import numpy as np
 import scipy.linalg
 
 from .._array import apply_over_batch, backend_name, check_flag
+from .._tracing import needs_rule
 from ._common import on_host, refuse_traced, validated, working
 from ._options import check_svd_driver
 
@@ -100,14 +101,11 @@ def svd(
     if name == "numpy":
         return _numpy_svd(a, bool(full_matrices), bool(compute_uv), bool(overwrite_a), lapack_driver)
     x = working(a)
-    if name == "torch":
-        return _torch_svd(x, bool(full_matrices), bool(compute_uv), lapack_driver)
-    if lapack_driver == "gesvd":
-        refuse_traced("svd(lapack_driver='gesvd') on JAX", x)
-        return on_host(lambda h: _numpy_svd(h, full_matrices, compute_uv, True, "gesvd"), x)
-    import jax.numpy as jnp
-
-    return jnp.linalg.svd(x, full_matrices=bool(full_matrices), compute_uv=bool(compute_uv))
+    if needs_rule(x):
+        return _svd_routed(x, bool(full_matrices), bool(compute_uv), lapack_driver)
+    return _backend_svd(
+        x, full_matrices=bool(full_matrices), compute_uv=bool(compute_uv), driver=lapack_driver
+    )
 
 
 def svdvals(a: Any, overwrite_a: bool = False, check_finite: bool = True):
@@ -131,6 +129,28 @@ def svdvals(a: Any, overwrite_a: bool = False, check_finite: bool = True):
     True
     """
     return svd(a, full_matrices=False, compute_uv=False, overwrite_a=overwrite_a, check_finite=check_finite)
+
+
+def _backend_svd(x: Any, *, full_matrices: bool, compute_uv: bool, driver: str):
+    """torch / JAX ``svd`` of the working-dtype ``x`` (no graph: the rule's primal, and the plain path)."""
+    if backend_name(x) == "torch":
+        return _torch_svd(x, full_matrices, compute_uv, driver)
+    if driver == "gesvd":
+        refuse_traced("svd(lapack_driver='gesvd') on JAX", x)
+        return on_host(lambda h: _numpy_svd(h, full_matrices, compute_uv, True, "gesvd"), x)
+    import jax.numpy as jnp
+
+    return jnp.linalg.svd(x, full_matrices=full_matrices, compute_uv=compute_uv)
+
+
+def _svd_routed(x: Any, full_matrices: bool, compute_uv: bool, driver: str):
+    """:func:`svd` through the ``svd`` rule; ``compute_uv=False`` records the thin vectors too (the backward needs them)."""
+    from ..autodiff import apply
+    from ..autodiff.spectral_rules import SVD
+
+    full = full_matrices and compute_uv
+    u, s, vh = apply(SVD, _backend_svd, x, full_matrices=full, compute_uv=True, driver=driver)
+    return (u, s, vh) if compute_uv else s
 
 
 def _numpy_svd(a: np.ndarray, full_matrices: bool, compute_uv: bool, overwrite_a: bool, driver: str):
