@@ -8,6 +8,7 @@ depending on it.
 * :mod:`.decomposition`: :class:`Whitening`, :class:`PCA`.
 * :mod:`.geometry`: :func:`random_rotation`, :func:`procrustes`, :func:`projection`, :func:`gram`,
   :func:`covariance`, :func:`pairwise_distances`, :func:`sample_mvn`.
+* :mod:`.kfac`: :func:`kfac_precondition`, :class:`KFACPreconditioner`.
 * :mod:`.lowrank`: :func:`low_rank_approx`, :func:`lora_init`, :class:`GaLoreProjector`.
 """
 
@@ -24,12 +25,14 @@ from .geometry import (
     random_rotation,
     sample_mvn,
 )
+from .kfac import KFACPreconditioner, damped_cholesky, kfac_precondition
 from .lowrank import GaLoreProjector, LoraInit, LowRankApproximation, lora_init, low_rank_approx
 from .ridge import LinearProbe, Ridge, RidgeCV
 
 __all__ = [
     "PCA",
     "GaLoreProjector",
+    "KFACPreconditioner",
     "LinearProbe",
     "LoraInit",
     "LowRankApproximation",
@@ -40,7 +43,9 @@ __all__ = [
     "RidgeCV",
     "Whitening",
     "covariance",
+    "damped_cholesky",
     "gram",
+    "kfac_precondition",
     "lora_init",
     "low_rank_approx",
     "pairwise_distances",
