@@ -206,3 +206,50 @@ def test_jax_pinv_under_jit_and_lstsq_refused():
         assert jax.jit(jax.vmap(pv.pinv))(jnp.stack([a, 2 * a])).shape == (2, 3, 6)
         with pytest.raises(TypeError, match=r"pivotal\.lstsq with jax\.jit"):
             jax.jit(lambda a: pv.lstsq(a, jnp.ones(6))[0])(a)
+
+
+def _projector(q):
+    return q @ q.mH
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_orth_and_null_space_subspace_gradcheck(dtype):
+    a = randn(6, 3, dtype=dtype, seed=34)
+    assert gradcheck(lambda a: _projector(pv.orth(a)), (a,))
+    assert gradcheck(lambda a: _projector(pv.null_space(a.mH)), (a,))
+    left, right = randn(5, 2, dtype=dtype, seed=35), randn(2, 4, dtype=dtype, seed=36)
+    assert gradcheck(lambda p, q: _projector(pv.orth(p @ q, rcond=1e-10)), (left, right))
+    assert gradcheck(lambda p, q: _projector(pv.null_space(p @ q, rcond=1e-10)), (left, right))
+    assert gradgradcheck(lambda a: _projector(pv.null_space(a.mH)), (a,))
+
+
+def test_orth_basis_matches_torch_svd():
+    """The basis is the SVD's U_r: with distinct singular values its gradient is the SVD's."""
+    a = tall(7, 3, 10.0, seed=37)
+    assert gradcheck(pv.orth, (a,))
+    g1 = torch.autograd.grad((pv.orth(a) ** 3).sum(), a)[0]
+    g2 = torch.autograd.grad((torch.linalg.svd(a, full_matrices=False)[0] ** 3).sum(), a)[0]
+    assert rel(g1, g2) < ls_grad_tol(7, 10.0)
+    assert gradgradcheck(pv.orth, (a,))
+
+
+def test_basis_dependent_loss_on_null_space_warns_and_qrcp_refused():
+    from pivotal.errors import LinAlgWarning
+
+    a = randn(3, 6, seed=38)
+    with pytest.warns(LinAlgWarning, match="choice of orthonormal basis of the null space"):
+        pv.null_space(a).sum().backward()
+    with pytest.raises(ValueError, match="use method='svd'"):
+        pv.orth(a, method="qrcp")
+
+
+def test_jax_orth_null_space_check_grads():
+    jax = pytest.importorskip("jax")
+    from jax.test_util import check_grads
+
+    with jax_x64():
+        a = jax.numpy.asarray(gallery.randsvd(3, 5.0, 3, m=6, random_state=39))
+        check_grads(pv.orth, (a,), order=1, modes=("rev",))
+        check_grads(lambda a: (lambda z: z @ z.T)(pv.null_space(a.T)), (a,), order=1, modes=("rev",))
+        with pytest.raises(TypeError, match=r"pivotal\.orth with jax\.jit"):
+            jax.jit(pv.orth)(a)

@@ -503,7 +503,7 @@ def pinv(
     if needs_rule(a):
         from .autodiff.lstsq_rules import PINV
 
-        return apply(PINV, _pinv_primal, a, atol=atol, rtol=rtol, return_rank=return_rank)
+        return apply(PINV, pinv_forward, a, atol=atol, rtol=rtol, return_rank=return_rank)
     if backend_name(a) == "jax":
         from ._backends import jax as jb
 
@@ -536,7 +536,7 @@ def pinv(
     return B, (ranks[0] if not batch else np.asarray(ranks, dtype=np.int64).reshape(batch))
 
 
-def _pinv_primal(a: Any, *, atol: float, rtol: float | None, return_rank: bool):
+def pinv_forward(a: Any, *, atol: float, rtol: float | None, return_rank: bool):
     """The forward of :data:`pivotal.autodiff.lstsq_rules.PINV`: ``pinv`` on values without a graph.
 
     A JAX array traced by ``jax.jit`` (no values) goes to the host through
@@ -626,12 +626,43 @@ def orth(A: Any, rcond: float | None = None, *, method: str = "svd"):
     return _subspace(A, rcond, "orth", True, "gesdd", method)
 
 
+def _subspace_routed(A, rcond, which, lapack_driver, method):
+    """``orth``/``null_space`` of a tensor that requires grad or a JAX array under ``jax.grad``."""
+    from .autodiff.lstsq_rules import NULL_SPACE, ORTH
+
+    if method != "svd":
+        raise ValueError(
+            f"the gradient of pivotal.{'null_space' if which == 'null' else 'orth'} is that of the SVD's "
+            f"basis: use method='svd' (method={method!r} gives another basis), or detach A."
+        )
+    m, n = int(A.shape[-2]), int(A.shape[-1])
+    eps = 2 * _array.unit_roundoff(working_dtype(A))
+    rc = eps * max(m, n) if rcond is None else float(rcond)
+    if which == "null":  # the backward solves with pinv's rule (its forward travels as an option)
+        return apply(
+            NULL_SPACE, subspace_forward, A, rcond=rc, which=which, driver=lapack_driver, pinv=pinv_forward
+        )
+    return apply(
+        ORTH, subspace_forward, A, rcond=rc, which=which, driver=lapack_driver, degenerate_tol=1e3 * eps
+    )
+
+
+def subspace_forward(
+    A: Any, *, rcond: float, which: str, driver: str, degenerate_tol: float = 0.0, pinv=None
+):
+    """The forward of the ``orth``/``null_space`` rules (``pinv``: carried to the backward only)."""
+    refuse_tracer(A, "A", "jax.jit (the basis has as many columns as the rank it finds)")
+    return _subspace(A, rcond, which, False, driver, "svd")
+
+
 def _subspace(A, rcond, which, check_finite, lapack_driver, method):
     if method not in ("svd", "qrcp"):
         raise ValueError(f"method={method!r} is not one of ('svd', 'qrcp').")
     if lapack_driver not in ("gesdd", "gesvd"):
         raise ValueError(f"lapack_driver must be 'gesdd' or 'gesvd', got {lapack_driver!r}.")
-    A = validate_matrix(A, "A", check_finite=check_finite, batch=False)
+    A = validate_matrix(A, "A", check_finite=check_finite, batch=False, differentiable=True)
+    if needs_rule(A):
+        return _subspace_routed(A, rcond, which, lapack_driver, method)
     if backend_name(A) == "jax":
         from ._backends import jax as jb
 

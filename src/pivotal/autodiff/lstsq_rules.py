@@ -229,3 +229,81 @@ PINV = register(
         reference="Golub & Pereyra (1973), Thm. 4.3",
     )
 )
+
+
+# ----------------------------------------------------------------------------- orth, null_space
+def _warn_basis(k: Any, g: Any, what: str) -> None:
+    """Warn when the loss depends on the choice of basis (``k = Q^H g - g^H Q`` not zero where masked)."""
+    kv, gv = concrete_value(k), concrete_value(g)
+    if kv is None or gv is None or not kv.shape or kv.shape[-1] == 0:
+        return
+    xp = namespace(kv)
+    size, gsize = to_float(xp.max(xp.abs(kv))), to_float(xp.max(xp.abs(gv)))
+    if size > 1e-8 * max(gsize, 1e-300):
+        from ..errors import LinAlgWarning, warn_user
+
+        warn_user(
+            LinAlgWarning(
+                f"the loss depends on the choice of orthonormal basis of {what} (any Q W with W unitary is "
+                "as valid there); the gradient returned is that of a function of the subspace Q Q^H."
+            )
+        )
+
+
+def _orth_vjp(static, args, q, q_bar, needs, primal):
+    (a,) = args
+    xp = namespace(q)
+    r = int(q.shape[-1])
+    if r == 0:
+        return (xp.zeros_like(a),)
+    qh_a = mH(q) @ a  # Sigma V_r^H (A = Q Sigma V_r^H at rank r)
+    s2 = xp.sum(xp.abs(qh_a) ** 2, axis=-1)  # sigma_i^2
+    k = mH(q) @ q_bar
+    k = k - mH(k)
+    diff = s2[None, :] - s2[:, None]  # sigma_j^2 - sigma_i^2
+    tol = static["degenerate_tol"] * to_float(xp.max(s2))
+    mask = xp.abs(diff) <= tol  # the diagonal and (near-)degenerate pairs: their rotation is a gauge
+    f = xp.where(mask, xp.zeros_like(diff), 1 / xp.where(mask, xp.ones_like(diff), diff))
+    # masked pairs (and complex phases, the diagonal): gauges, so the loss must not depend on them
+    _warn_basis(xp.where(mask, k, xp.zeros_like(k)), q_bar, "a repeated singular value's subspace")
+    fk = xp.astype(f, k.dtype) * k
+    inner = q @ (fk @ qh_a)  # Q (F o K) Sigma V_r^H
+    proj = (q_bar - q @ (mH(q) @ q_bar)) @ (qh_a / xp.astype(s2, qh_a.dtype)[:, None])
+    return (inner + proj,)
+
+
+ORTH = register(
+    Rule(
+        name="orth",
+        functions=("orth",),
+        argnums=(0,),
+        vjp=_orth_vjp,
+        caveats="the basis U_r of the SVD, at fixed rank; the rotation within repeated singular values and "
+        "complex phases are gauges (a loss depending on them warns); method='svd' only; not under jax.jit",
+        reference="SVD derivative (Townsend 2016; Seeger et al. 2017) restricted to U_r at rank r",
+    )
+)
+
+
+def _null_space_vjp(static, args, z, z_bar, needs, primal):
+    (a,) = args
+    xp = namespace(z)
+    if int(z.shape[-1]) == 0:
+        return (xp.zeros_like(a),)
+    k = mH(z) @ z_bar
+    _warn_basis(k - mH(k), z_bar, "the null space")
+    b = apply(PINV, static["pinv"], a, atol=0.0, rtol=static["rcond"], return_rank=False)
+    return (-(mH(b) @ z_bar) @ mH(z),)
+
+
+NULL_SPACE = register(
+    Rule(
+        name="null_space",
+        functions=("null_space",),
+        argnums=(0,),
+        vjp=_null_space_vjp,
+        caveats="the derivative of the subspace at fixed rank (dZ = -A^+ dA Z); a loss that depends on the "
+        "choice of basis within the null space warns; method='svd' only; not under jax.jit",
+        reference="Golub & Pereyra (1973): d(I - A^+ A) at fixed rank",
+    )
+)
