@@ -339,19 +339,22 @@ def test_inputs_not_modified():
 
 
 @pytest.mark.parametrize("name", ["cg", "minres"])
-def test_refuses_gradients_and_tracing(name):
+def test_gradients_and_tracing_of_x0_are_refused(name):
+    """A and b are differentiable (tests/test_autodiff_krylov.py); x0 with a graph is refused."""
     ours, _ = SOLVERS[name]
     a = spd(np.random.default_rng(16), 5, 10.0)
     torch = pytest.importorskip("torch")
     at = torch.from_numpy(a)
-    bt = torch.ones(5, dtype=torch.float64, requires_grad=True)
-    with pytest.raises(ValueError, match="not differentiable yet"):
-        ours(at, bt)
+    bt = torch.ones(5, dtype=torch.float64)
+    x0 = torch.zeros(5, dtype=torch.float64, requires_grad=True)
+    with pytest.raises(ValueError, match="x0 requires grad"):
+        ours(at, bt, x0)
     with torch.no_grad():
-        assert ours(at, bt, rtol=1e-8)[1] == 0
+        assert ours(at, bt, x0, rtol=1e-8)[1] == 0
     jax = pytest.importorskip("jax")
-    with pytest.raises(ValueError, match="traced"):
-        jax.jit(lambda bb: ours(jax.numpy.asarray(a, dtype=bb.dtype), bb)[0])(jax.numpy.ones(5))
+    aj, b = jax.numpy.asarray(a, dtype=jax.numpy.float32), jax.numpy.ones(5, dtype=jax.numpy.float32)
+    with pytest.raises(ValueError, match="traced"):  # A and b concrete: only x0 is traced
+        jax.jit(lambda x0: ours(aj, b, x0)[0])(jax.numpy.zeros(5, dtype=jax.numpy.float32))
 
 
 def test_module_is_exported():

@@ -72,6 +72,8 @@ from ._direct_lstsq import (
     solve_svd,
 )
 from ._scaling import ldexp, max_abs, scale_least_squares, unscale_solution
+from ._tracing import is_tracer, needs_rule, refuse_tracer
+from .autodiff import apply
 
 __all__ = ["LSTSQ_METHODS", "lstsq", "matrix_rank", "null_space", "orth", "pinv"]
 
@@ -306,9 +308,13 @@ def lstsq(
         method = mapped
     if method not in LSTSQ_METHODS:
         raise ValueError(f"method={method!r} is not one of {LSTSQ_METHODS}.")
-    a = validate_matrix(a, check_finite=check_finite)
+    a = validate_matrix(a, check_finite=check_finite, differentiable=True)
     m = a.shape[-2]
-    b = validate_rhs(b, m, check_finite=check_finite)
+    b = validate_rhs(b, m, check_finite=check_finite, differentiable=True)
+    if needs_rule(a, b):
+        from .autodiff.lstsq_rules import LSTSQ
+
+        return apply(LSTSQ, lstsq_forward, a, b, cond=cond, method=method)
     if backend_name(a) == "jax":
         from ._backends import jax as jb
 
@@ -326,6 +332,17 @@ def lstsq(
         return x, residues, rank, s
 
     return apply_over_batch(core, [(a, 2), (b, 1 if vector else 2)])
+
+
+def lstsq_forward(a: Any, b: Any, *, cond: float | None, method: str):
+    """The forward of :data:`pivotal.autodiff.lstsq_rules.LSTSQ`: ``lstsq`` on values without a graph.
+
+    Under ``jax.jit`` there are no values, and the shape of ``residues``
+    depends on the rank found, so no host callback can stand in: refused.
+    """
+    for x, name in ((a, "a"), (b, "b")):
+        refuse_tracer(x, name, "jax.jit (the shape of the residues depends on the rank it finds)")
+    return lstsq(a, b, cond, check_finite=False, method=method)
 
 
 def _refuse_nonfinite(A: Any) -> None:
@@ -478,11 +495,15 @@ def pinv(
     >>> r, bool(np.allclose(A @ B @ A, A)), bool(np.allclose(B @ A @ B, B))
     (1, True, True)
     """
-    a = validate_matrix(a, check_finite=check_finite)
+    a = validate_matrix(a, check_finite=check_finite, differentiable=True)
     if (atol is not None and atol < 0) or (rtol is not None and rtol < 0):
         raise ValueError(f"atol and rtol must be nonnegative, got atol={atol}, rtol={rtol}.")
     m, n = int(a.shape[-2]), int(a.shape[-1])
     atol = 0.0 if atol is None else float(atol)
+    if needs_rule(a):
+        from .autodiff.lstsq_rules import PINV
+
+        return apply(PINV, pinv_forward, a, atol=atol, rtol=rtol, return_rank=return_rank)
     if backend_name(a) == "jax":
         from ._backends import jax as jb
 
@@ -513,6 +534,39 @@ def pinv(
         return B
     batch = tuple(a.shape[:-2])
     return B, (ranks[0] if not batch else np.asarray(ranks, dtype=np.int64).reshape(batch))
+
+
+def pinv_forward(a: Any, *, atol: float, rtol: float | None, return_rank: bool):
+    """The forward of :data:`pivotal.autodiff.lstsq_rules.PINV`: ``pinv`` on values without a graph.
+
+    A JAX array traced by ``jax.jit`` (no values) goes to the host through
+    ``jax.pure_callback`` with the result's shape, ``(..., N, M)`` (and the
+    ranks as an ``int32`` array of the batch shape).
+    """
+    if is_tracer(a):
+        import jax
+
+        batch, m, n = tuple(a.shape[:-2]), int(a.shape[-2]), int(a.shape[-1])
+        out = jax.ShapeDtypeStruct(batch + (n, m), working_dtype(a))
+        if return_rank:
+            out = (out, jax.ShapeDtypeStruct(batch, np.int32))
+        return jax.pure_callback(_host_pinv(atol, rtol, return_rank), out, a, vmap_method="broadcast_all")
+    return pinv(a, atol=atol, rtol=rtol, return_rank=return_rank, check_finite=False)
+
+
+_HOST_PINV: dict = {}
+
+
+def _host_pinv(atol: float, rtol: float | None, return_rank: bool):
+    """``pinv`` on NumPy values, for ``jax.pure_callback`` (one function per option set, cached)."""
+
+    def host(a):
+        out = pinv(np.asarray(a), atol=atol, rtol=rtol, return_rank=return_rank, check_finite=False)
+        if return_rank:
+            return np.asarray(out[0]), np.asarray(out[1], dtype=np.int32)
+        return np.asarray(out)
+
+    return _HOST_PINV.setdefault((atol, rtol, return_rank), host)
 
 
 def null_space(
@@ -572,12 +626,43 @@ def orth(A: Any, rcond: float | None = None, *, method: str = "svd"):
     return _subspace(A, rcond, "orth", True, "gesdd", method)
 
 
+def _subspace_routed(A, rcond, which, lapack_driver, method):
+    """``orth``/``null_space`` of a tensor that requires grad or a JAX array under ``jax.grad``."""
+    from .autodiff.lstsq_rules import NULL_SPACE, ORTH
+
+    if method != "svd":
+        raise ValueError(
+            f"the gradient of pivotal.{'null_space' if which == 'null' else 'orth'} is that of the SVD's "
+            f"basis: use method='svd' (method={method!r} gives another basis), or detach A."
+        )
+    m, n = int(A.shape[-2]), int(A.shape[-1])
+    eps = 2 * _array.unit_roundoff(working_dtype(A))
+    rc = eps * max(m, n) if rcond is None else float(rcond)
+    if which == "null":  # the backward solves with pinv's rule (its forward travels as an option)
+        return apply(
+            NULL_SPACE, subspace_forward, A, rcond=rc, which=which, driver=lapack_driver, pinv=pinv_forward
+        )
+    return apply(
+        ORTH, subspace_forward, A, rcond=rc, which=which, driver=lapack_driver, degenerate_tol=1e3 * eps
+    )
+
+
+def subspace_forward(
+    A: Any, *, rcond: float, which: str, driver: str, degenerate_tol: float = 0.0, pinv=None
+):
+    """The forward of the ``orth``/``null_space`` rules (``pinv``: carried to the backward only)."""
+    refuse_tracer(A, "A", "jax.jit (the basis has as many columns as the rank it finds)")
+    return _subspace(A, rcond, which, False, driver, "svd")
+
+
 def _subspace(A, rcond, which, check_finite, lapack_driver, method):
     if method not in ("svd", "qrcp"):
         raise ValueError(f"method={method!r} is not one of ('svd', 'qrcp').")
     if lapack_driver not in ("gesdd", "gesvd"):
         raise ValueError(f"lapack_driver must be 'gesdd' or 'gesvd', got {lapack_driver!r}.")
-    A = validate_matrix(A, "A", check_finite=check_finite, batch=False)
+    A = validate_matrix(A, "A", check_finite=check_finite, batch=False, differentiable=True)
+    if needs_rule(A):
+        return _subspace_routed(A, rcond, which, lapack_driver, method)
     if backend_name(A) == "jax":
         from ._backends import jax as jb
 

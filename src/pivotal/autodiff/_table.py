@@ -9,6 +9,13 @@ __all__ = ["registry"]
 
 def registry() -> dict[str, Rule]:
     """Every rule, by name: what the tests and the rule table of ``docs/autodiff.md`` enumerate."""
-    from . import det_rules, inv_rules, solve_rules, spectral_rules  # noqa: F401  (registers the rules)
+    from . import (  # noqa: F401  (importing them registers their rules)
+        det_rules,
+        inv_rules,
+        krylov_rules,
+        lstsq_rules,
+        solve_rules,
+        spectral_rules,
+    )
 
     return registered()

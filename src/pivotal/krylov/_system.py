@@ -128,11 +128,13 @@ def check_maxiter(maxiter: Any, default: int, name: str = "maxiter") -> int:
 
 
 def refuse_untracked(x: Any, name: str, solver: str) -> None:
-    """Refuse what the iteration cannot carry: torch tensors needing gradients and JAX tracers.
+    """Refuse what reaches the iteration with a graph: a torch tensor needing gradients, a JAX tracer.
 
-    The loops decide convergence on concrete values and combine the Krylov
-    basis with coefficients computed on the host, so a gradient through them
-    would be silently wrong (a torch graph cut at the host scalars), and
+    A dense ``A`` and ``b`` with a graph were routed through the derivative
+    rule before (:mod:`pivotal.krylov._differentiable`); what arrives here
+    is ``x0`` or ``M`` (or a matrix-free ``A``'s arrays) alone.  The loops
+    decide convergence on concrete values and combine the Krylov basis with
+    host scalars, so a gradient through them would be silently wrong, and
     under ``jax.jit`` there are no values to decide on.
     """
     if backend_name(x) == "torch" and getattr(x, "requires_grad", False):
@@ -140,14 +142,15 @@ def refuse_untracked(x: Any, name: str, solver: str) -> None:
 
         if torch.is_grad_enabled():
             raise ValueError(
-                f"{name} requires grad, but pivotal.krylov.{solver} is not differentiable yet; pass "
-                f"{name}.detach() or wrap the call in torch.no_grad()."
+                f"{name} requires grad, but pivotal.krylov.{solver} differentiates with respect to a dense A "
+                f"and b only (the solution does not depend on x0 or M); pass {name}.detach() or wrap the "
+                "call in torch.no_grad()."
             )
     if is_traced(x):
         raise ValueError(
-            f"{name} is being traced (jax.jit, grad or vmap), but pivotal.krylov.{solver} decides "
-            "convergence on concrete values; call it outside the traced function (or through "
-            "jax.pure_callback)."
+            f"{name} is being traced (jax.jit, grad or vmap), but pivotal.krylov.{solver} traces only a "
+            "dense A and b (through its derivative rule); pass x0 and M as concrete arrays, or call it "
+            "outside the traced function."
         )
 
 

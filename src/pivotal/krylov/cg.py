@@ -7,7 +7,9 @@ from typing import Any
 
 import numpy as np
 
+from .._tracing import needs_rule
 from ._columns import cdot, cnorm, sdiv, update
+from ._differentiable import route
 from ._system import finish, host, setup, start, warn_breakdown
 
 __all__ = ["cg"]
@@ -110,6 +112,9 @@ def cg(
     >>> X.shape, bool(np.allclose(X[:, 1], 2 * x))
     ((3, 2), True)
     """
+    if needs_rule(A, b):  # differentiable: the adjoint solve (pivotal.autodiff.krylov_rules)
+        options = {"rtol": rtol, "atol": atol, "maxiter": maxiter, "check_finite": check_finite}
+        return route(cg, A, b, x0, M, callback, return_info, options)
     sys = setup(
         "cg",
         A,

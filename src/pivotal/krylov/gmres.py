@@ -8,8 +8,10 @@ from typing import Any
 import numpy as np
 
 from .._array import from_numpy
+from .._tracing import needs_rule
 from ._arnoldi import gmres_cycle
 from ._columns import cnorm, update
+from ._differentiable import route
 from ._system import check_maxiter, finish, host, setup, start, warn_breakdown
 
 __all__ = ["gmres"]
@@ -118,6 +120,16 @@ def gmres(
     if callback_type is not None and callback_type not in _CALLBACK_TYPES:
         raise ValueError(f"Unknown callback_type: {callback_type!r}; use one of {_CALLBACK_TYPES}.")
     ctype = (callback_type or "legacy") if callback is not None else None
+    if needs_rule(A, b):  # differentiable: the adjoint solve (pivotal.autodiff.krylov_rules)
+        options = {
+            "rtol": rtol,
+            "atol": atol,
+            "restart": restart,
+            "maxiter": maxiter,
+            "callback_type": callback_type,
+            "check_finite": check_finite,
+        }
+        return route(gmres, A, b, x0, M, callback, return_info, options)
     sys = setup(
         "gmres",
         A,

@@ -8,7 +8,9 @@ from typing import Any
 import numpy as np
 
 from .._array import from_numpy, real_dtype
+from .._tracing import needs_rule
 from ._columns import cnorm
+from ._differentiable import route
 from ._result import KrylovInfo
 from ._system import check_tolerance, host, setup, warn_breakdown
 
@@ -149,6 +151,18 @@ def lsqr(
     >>> bool(np.allclose(x, np.linalg.lstsq(A, b, rcond=None)[0])), istop in (1, 2)
     (True, True)
     """
+    if needs_rule(A, b):  # differentiable: the adjoint solve (pivotal.autodiff.krylov_rules)
+        options = {
+            "damp": damp,
+            "atol": atol,
+            "btol": btol,
+            "conlim": conlim,
+            "iter_lim": iter_lim,
+            "show": show,
+            "calc_var": calc_var,
+            "check_finite": check_finite,
+        }
+        return route(lsqr, A, b, x0, None, None, return_info, options)
     damp = check_tolerance(damp, "damp")
     if isinstance(conlim, bool) or not isinstance(conlim, numbers.Real) or not float(conlim) >= 0:
         raise ValueError(f"conlim must be a non-negative number (0 or inf: no limit), got {conlim!r}.")

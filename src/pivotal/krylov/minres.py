@@ -7,7 +7,9 @@ from typing import Any
 
 import numpy as np
 
+from .._tracing import needs_rule
 from ._columns import cdot, cnorm, sdiv, update
+from ._differentiable import route
 from ._system import finish, host, setup, start, warn_breakdown
 
 __all__ = ["minres"]
@@ -111,6 +113,17 @@ def minres(
     >>> info, bool(np.allclose(x, 1 / np.diag(A)))
     (0, True)
     """
+    if needs_rule(A, b):  # differentiable: the adjoint solve (pivotal.autodiff.krylov_rules)
+        options = {
+            "rtol": rtol,
+            "shift": shift,
+            "maxiter": maxiter,
+            "show": show,
+            "check": check,
+            "atol": atol,
+            "check_finite": check_finite,
+        }
+        return route(minres, A, b, x0, M, callback, return_info, options)
     sys = setup(
         "minres",
         A,

@@ -24,6 +24,8 @@ from .._array import (
     validate_rhs,
     working_copy,
 )
+from .._tracing import needs_rule
+from ..autodiff import apply
 from ._random import RandomState
 from ._spir import Ops, SketchLstsqInfo, check_tall, default_sketch_size, solve
 from .sketches import SketchingOperator
@@ -194,10 +196,10 @@ def sketch_lstsq(
         m, n, dtype = ops.m, ops.n, ops.dtype
     else:
         # NaN/Inf are refused by the scan that scales A and b (solve's first pass)
-        A = validate_matrix(A, "A", check_finite=False, batch=False)
+        A = validate_matrix(A, "A", check_finite=False, batch=False, differentiable=True)
         m, n = int(A.shape[0]), int(A.shape[1])
         check_tall(m, n)
-        b = validate_rhs(b, m, "b", check_finite=False, a_name="A")
+        b = validate_rhs(b, m, "b", check_finite=False, a_name="A", differentiable=True)
         if len(b.shape) > 2:
             raise ValueError(
                 f"b must have shape ({m},) or ({m}, k), got {tuple(b.shape)}; "
@@ -214,6 +216,15 @@ def sketch_lstsq(
                 "numpy.asarray (or call pivotal.lstsq(..., method='sketch'), which does)."
             )
         dtype = result_dtype(A, b)
+        if needs_rule(A, b):  # the derivative of the least-squares solution (autodiff.lstsq_rules)
+            from ..autodiff.lstsq_rules import SKETCH_LSTSQ
+            from ..least_squares import lstsq_forward  # the backward's solves (a constant argument)
+
+            options = {"sketch": sketch, "sketch_size": sketch_size, "tol": tol, "maxiter": maxiter}
+            options.update(refine=refine, random_state=random_state, check_finite=check_finite)
+            return apply(
+                SKETCH_LSTSQ, _sketch_primal, A, b, lstsq_forward, return_info=return_info, **options
+            )
     d = _check_sketch(sketch, sketch_size, random_state, m, n)
     tol = _check_tol(tol, unit_roundoff(dtype))
     if maxiter is not None and (
@@ -239,6 +250,15 @@ def sketch_lstsq(
     if vector:
         x = x[:, 0]
     return (x, info) if return_info else x
+
+
+def _sketch_primal(A: Any, b: Any, lstsq_forward: Any, **options: Any):
+    """The forward of :data:`pivotal.autodiff.lstsq_rules.SKETCH_LSTSQ`: on values without a graph.
+
+    ``lstsq_forward`` (:func:`pivotal.least_squares.lstsq_forward`) is only
+    carried to the backward, which solves with it.
+    """
+    return sketch_lstsq(A, b, **options)
 
 
 def _check_sketch(sketch, sketch_size, random_state, m: int, n: int) -> int:
