@@ -9,6 +9,7 @@ __all__ = ["registry"]
 
 def registry() -> dict[str, Rule]:
     """Every rule, by name: what the tests and the rule table of ``docs/autodiff.md`` enumerate."""
-    from . import det_rules, inv_rules, solve_rules  # noqa: F401  (importing them registers their rules)
+    # importing the rule modules registers their rules
+    from . import det_rules, factor_rules, inv_rules, qr_rules, solve_rules  # noqa: F401
 
     return registered()
