@@ -4,8 +4,9 @@ Conjugate-Wirtinger cotangents (PyTorch's convention, see :mod:`._rule`);
 ``<X, Y> = Re tr(X^H Y)``.  Pivots, permutations and the block structure of
 LDL^H are piecewise constant functions of ``A``: constants of the rules.
 Every backward is written with differentiable operations (matrix products,
-``tril``/``triu`` and :func:`pivotal.solve_triangular`, which routes through
-its own rule), so that it can be differentiated again.
+``tril``/``triu``, the backend's ``linalg.solve``, and triangular solves
+routed through the ``solve_triangular`` rule), so that it can be
+differentiated again.
 
 ``cholesky`` (Murray 2016, "Differentiation of the Cholesky decomposition",
 eq. 10; Iain Murray's ``Phi`` is the lower triangle with its diagonal halved)
@@ -49,8 +50,10 @@ from typing import Any
 
 from .._array import backend_name, namespace
 from .._effective import swap_last
+from ._apply import apply
 from ._ops import mH, take_rows
 from ._rule import Rule, register
+from .solve_rules import SOLVE_TRIANGULAR
 
 __all__ = [
     "CHOLESKY",
@@ -65,11 +68,40 @@ __all__ = [
 
 
 # ----------------------------------------------------------------------------- helpers
-def trsm(t: Any, b: Any, *, lower: bool, trans: int = 0, unit: bool = False) -> Any:
-    """``op(t)^{-1} b`` through :func:`pivotal.solve_triangular` (differentiable: it has its own rule)."""
-    from ..decompositions import solve_triangular
+def _solve_triangular_primal(a: Any, b: Any, *, trans: int, lower: bool, unit_diagonal: bool) -> Any:
+    """``op(a)^{-1} b`` with the backend's own triangular solve (the backward's solves; batched)."""
+    name = backend_name(a)
+    if name == "torch":
+        import torch
 
-    return solve_triangular(t, b, trans=trans, lower=lower, unit_diagonal=unit, check_finite=False)
+        dtype = torch.promote_types(a.dtype, b.dtype)
+        a, b = a.to(dtype), b.to(dtype)
+        t = a if trans == 0 else (a.mT if trans == 1 else a.mH)
+        upper = lower if trans else not lower
+        return torch.linalg.solve_triangular(t, b, upper=upper, unitriangular=unit_diagonal)
+    if name == "jax":
+        import jax.scipy.linalg as jsl
+
+        return jsl.solve_triangular(a, b, trans=trans, lower=lower, unit_diagonal=unit_diagonal)
+    import numpy as np
+    import scipy.linalg as sl
+
+    a, b = np.asarray(a), np.asarray(b)
+    shape = np.broadcast_shapes(a.shape[:-2], b.shape[:-2])
+    a2 = np.broadcast_to(a, shape + a.shape[-2:]).reshape((-1,) + a.shape[-2:])
+    b2 = np.broadcast_to(b, shape + b.shape[-2:]).reshape((-1,) + b.shape[-2:])
+    out = [
+        sl.solve_triangular(x, y, trans=trans, lower=lower, unit_diagonal=unit_diagonal)
+        for x, y in zip(a2, b2, strict=True)
+    ]
+    return np.stack(out).reshape(shape + b.shape[-2:]) if out else np.zeros(shape + b.shape[-2:])
+
+
+def trsm(t: Any, b: Any, *, lower: bool, trans: int = 0, unit: bool = False) -> Any:
+    """``op(t)^{-1} b``, differentiable through the ``solve_triangular`` rule (for a second order)."""
+    return apply(
+        SOLVE_TRIANGULAR, _solve_triangular_primal, t, b, trans=trans, lower=lower, unit_diagonal=unit
+    )
 
 
 def right_solve(b: Any, t: Any, *, lower: bool, herm: bool, unit: bool = False) -> Any:
@@ -201,7 +233,7 @@ LU = register(
         argnums=(0,),
         vjp=_lu_vjp,
         caveats="partial pivoting only (P is a constant); square and rectangular; "
-        "a singular U makes the backward raise SingularMatrixError",
+        "a singular U has no derivative (the gradient is not finite)",
         reference="Giles (2008) sec. 3.3; rectangular as PyTorch linalg_lu_backward (derivation in the module)",
     )
 )
@@ -296,10 +328,8 @@ def _ldl_vjp(static, args, out, cts, needs, primal):
 
 
 def right_solve_block(y: Any, d: Any) -> Any:
-    """``y D^{-H}`` for the block diagonal ``D`` (Hermitian: ``D^{-H} = D^{-1}``): a general solve."""
-    from ..linsolve import solve
-
-    return mH(solve(d, mH(y), check_finite=False))
+    """``y D^{-H}`` for the block diagonal ``D`` (Hermitian: ``D^{-H} = D^{-1}``): the backend's solve."""
+    return mH(namespace(d).linalg.solve(d, mH(y)))
 
 
 LDL = register(
