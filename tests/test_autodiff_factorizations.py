@@ -367,3 +367,52 @@ def test_jax_ldl(jx):
         return jnp.sum(pv.ldl(x)[1] ** 2)
 
     assert rel(jx.jit(jx.grad(loss))(a), jx.grad(loss)(a)) < 100 * EPS
+
+
+# ----------------------------------------------------------------------------- factorization objects
+def test_qr_object_solve_det_inv_on_the_graph():
+    a, b = _t(_rect(5, 5, 30)), _t(_rect(5, 2, 31))
+    assert gradcheck(lambda x, y: pv.QR(x).solve(y), (a, b))
+    assert gradcheck(lambda x: pv.QR(x).slogdet()[1], (a,))
+    assert gradcheck(lambda x: pv.QR(x).inv(), (a,))
+
+
+@pytest.mark.parametrize("complex_", [False, True])
+def test_qr_object_lstsq_on_the_graph(complex_):
+    a0, b0 = _rect(7, 3, 32, complex_), _rect(7, 2, 33, complex_)
+    assert gradcheck(lambda x, y: pv.QR(x).lstsq(y), (_t(a0), _t(b0)))
+    assert gradcheck(lambda y: pv.QR(_t(a0, grad=False)).lstsq(y), (_t(b0),))  # constant A
+    # the same gradient as torch's least squares through its own QR
+    a1, a2 = _t(a0), _t(a0)
+    w = torch.tensor(_rect(3, 2, 34, complex_))
+    torch.real(pv.QR(a1).lstsq(torch.tensor(b0)) * w.conj()).sum().backward()
+    q, r = torch.linalg.qr(a2)
+    x2 = torch.linalg.solve_triangular(r, q.mH @ torch.tensor(b0), upper=True)
+    torch.real(x2 * w.conj()).sum().backward()
+    assert rel(a1.grad.numpy(), a2.grad.numpy()) < grad_tol(7, float(np.linalg.cond(a0)))
+
+
+@pytest.mark.parametrize("lower", [True, False])
+def test_triangular_object_on_the_graph(lower):
+    t0 = _rect(4, 4, 35) + 4 * np.eye(4)
+    t0 = np.tril(t0) if lower else np.triu(t0)
+    b = _t(_rect(4, 2, 36))
+    # lower= given: gradcheck's steps into the other triangle must not change the detected structure
+    assert gradcheck(lambda x, y: pv.Triangular(x, lower=lower).solve(y), (_t(t0), b))
+    assert gradcheck(lambda x: pv.Triangular(x, lower=lower).slogdet()[1], (_t(t0),))
+    g = _t(t0)
+    pv.Triangular(g, lower=lower).det().backward()
+    other = np.triu(g.grad.numpy(), 1) if lower else np.tril(g.grad.numpy(), -1)
+    assert not other.any()  # the triangle not read gets no gradient
+
+
+def test_factorization_objects_without_rules_refuse_clearly():
+    a = _t(_rect(4, 4, 37))
+    with pytest.raises(ValueError, match=r"pivotal\.Triangular with a row permutation or unit_diagonal"):
+        pv.Triangular(torch.tril(a), lower=True, unit_diagonal=True)
+    with pytest.raises(ValueError, match=r"pivotal\.QRPivoted has no derivative rule yet"):
+        pv.QRPivoted(a)
+    with pytest.raises(ValueError, match=r"pivotal\.QRPivoted\.lstsq has no derivative rule yet"):
+        pv.QRPivoted(a.detach()).lstsq(_t(_rect(4, 1, 38)))
+    with pytest.raises(ValueError, match=r"pivotal\.PivotedCholesky has no derivative rule yet"):
+        pv.PivotedCholesky(a @ a.mT)

@@ -68,8 +68,8 @@ def test_functions_without_rules_refuse_clearly():
     cases = {
         "lu_factor": lambda: pv.lu_factor(A, pivoting="rook"),
         "lstsq": lambda: pv.lstsq(A, b),
-        "QR": lambda: pv.QR(A),
-        "Triangular": lambda: pv.Triangular(torch.triu(A)),
+        "QRPivoted": lambda: pv.QRPivoted(A),
+        "PivotedCholesky": lambda: pv.PivotedCholesky(A @ A.T),
     }
     for name, call in cases.items():
         with pytest.raises(ValueError, match=rf"pivotal\.{name} has no derivative rule yet.*detach"):
