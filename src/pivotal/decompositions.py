@@ -573,12 +573,18 @@ def _jax_cholesky(a, lower):
 
         return jnp.zeros(a.shape, a.dtype)
     c = _jax().cholesky(a, lower=lower)
-    if not _is_tracer(c) and bool(np.isnan(np.asarray(c)).any()):
+    if not _is_tracer(c) and bool(np.isnan(np.asarray(_jax_diagonal(c))).any()):
         # JAX fills the whole factor with NaN: the host factorization finds the failing column.
         host = np.asarray(a)
         cholesky(host, lower=lower, check_finite=False)  # raises NotPositiveDefiniteError(index)
         raise NotPositiveDefiniteError(0)  # rounding made the host succeed where JAX did not
     return c
+
+
+def _jax_diagonal(c):
+    import jax.numpy as jnp
+
+    return jnp.diagonal(c, axis1=-2, axis2=-1)
 
 
 def _cholesky_primal(a, *, lower, block_size, method):
