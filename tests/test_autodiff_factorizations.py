@@ -357,6 +357,28 @@ def test_jax_lu_qr(jx, shape):
     assert rel(jx.jit(jx.grad(loss))(a), jx.grad(loss)(a)) < 100 * EPS
 
 
+@pytest.mark.parametrize("complex_", [False, True])
+def test_routed_outputs_match_the_ordinary_ones(jx, complex_):
+    """Through the rules (requires_grad, jax.jit) the outputs have the ordinary dtypes, shapes and values."""
+    jnp = jx.numpy
+    for shape in ((4, 4), (5, 3), (3, 5)):
+        a0 = _rect(*shape, seed=40, complex_=complex_)
+        for kw in ({}, {"p_indices": True}, {"permute_l": True}):
+            t = _t(a0, grad=False)
+            plain, routed = pv.lu(t, **kw), pv.lu(t.clone().requires_grad_(), **kw)
+            for x, y in zip(plain, routed, strict=True):
+                assert x.dtype == y.dtype and torch.equal(x, y.detach())
+            j = jnp.asarray(a0)
+            plain, traced = pv.lu(j, **kw), jx.jit(lambda x, kw=kw: pv.lu(x, **kw))(j)
+            for x, y in zip(plain, traced, strict=True):
+                assert x.dtype == y.dtype and x.shape == y.shape
+        for mode in ("economic", "r"):
+            t = _t(a0, grad=False)
+            plain, routed = pv.qr(t, mode=mode), pv.qr(t.clone().requires_grad_(), mode=mode)
+            for x, y in zip(plain, routed, strict=True):
+                assert x.dtype == y.dtype and torch.equal(x, y.detach())
+
+
 def test_jax_ldl(jx):
     jnp = jx.numpy
     a = jnp.asarray(LDL_2X2)

@@ -275,10 +275,7 @@ def _lu_outputs(a, p, low, up, permute_l: bool, p_indices: bool):
         return p, low, up
     m = a.shape[-2]
     xp = namespace(a)
-    if backend_name(a) == "jax":
-        dtype = a.dtype  # jax.scipy.linalg.lu's P has a's dtype
-    else:
-        dtype = _array.real_dtype(a.dtype)
+    dtype = _array.real_dtype(a.dtype)  # as SciPy (and jax.scipy.linalg.lu): a real permutation matrix
     eye = (
         xp.eye(m, dtype=dtype, device=device_of(a)) if backend_name(a) == "torch" else xp.eye(m, dtype=dtype)
     )
