@@ -438,3 +438,24 @@ def test_factorization_objects_without_rules_refuse_clearly():
         pv.QRPivoted(a.detach()).lstsq(_t(_rect(4, 1, 38)))
     with pytest.raises(ValueError, match=r"pivotal\.PivotedCholesky has no derivative rule yet"):
         pv.PivotedCholesky(a @ a.mT)
+
+
+# ----------------------------------------------------------------------------- second order, JAX complex
+@pytest.mark.parametrize("shape", [(4, 4), (5, 3), (3, 5)])
+def test_second_order_lu_qr(shape):
+    a = _t(_rect(*shape, seed=41))
+    assert gradgradcheck(lambda x: pv.qr(x, mode="economic"), (a,))
+    assert gradgradcheck(lambda x: pv.lu(x)[1:], (a,))
+
+
+def test_second_order_ldl():
+    assert gradgradcheck(lambda x: pv.ldl(x)[:2], (_t(LDL_2X2),))
+
+
+@pytest.mark.parametrize("shape", [(4, 4), (5, 3), (3, 5)])
+def test_jax_complex_lu_qr_cholesky(jx, shape):
+    a = jx.numpy.asarray(_rect(*shape, seed=42, complex_=True))
+    _check(jx, lambda x: pv.lu(x)[1:], a)
+    _check(jx, lambda x: pv.qr(x, mode="economic"), a)
+    h = jx.numpy.asarray(spd(4, KAPPA, seed=43, complex_=True))
+    _check(jx, lambda x: pv.cholesky(x, lower=True), h)
