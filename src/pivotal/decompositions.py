@@ -203,7 +203,12 @@ def lu(
     >>> np.allclose(A, l[p] @ u[:, q])
     True
     """
-    a = validate_matrix(a, check_finite=check_finite)
+    a = validate_matrix(a, check_finite=check_finite, differentiable=pivoting == "partial")
+    if pivoting == "partial" and needs_rule(a) and _rule_backend_ok(a, method, block_size):
+        from .autodiff.factor_rules import LU as LU_RULE
+
+        p, low, up = apply(LU_RULE, _lu_primal, a, block_size=block_size, method=method)
+        return _lu_outputs(a, p, low, up, permute_l, p_indices)
     if backend_name(a) == "jax":
         if pivoting == "partial" and method in ("auto", "vendor") and block_size is None:
             return _jax().lu(a, permute_l=permute_l, p_indices=p_indices)
@@ -247,6 +252,34 @@ def lu(
         return tuple(out)
 
     return apply_over_batch(core, [(a, 2)])
+
+
+def _rule_backend_ok(a: Any, method: str, block_size: Any) -> bool:
+    """PyTorch runs any method inside a rule; JAX only the traceable ``jax.scipy.linalg`` path."""
+    return backend_name(a) != "jax" or (method in ("auto", "vendor") and block_size is None)
+
+
+def _lu_primal(a, *, block_size, method):
+    if backend_name(a) == "jax":
+        return _jax().lu(a, p_indices=True)
+    return lu(a, check_finite=False, p_indices=True, block_size=block_size, method=method)
+
+
+def _lu_outputs(a, p, low, up, permute_l: bool, p_indices: bool):
+    """SciPy's output forms from ``A = L[p] U`` (``p`` a constant; row selection is differentiable)."""
+    from .autodiff.factor_rules import permute_rows
+
+    if permute_l:
+        return permute_rows(low, p), up
+    if p_indices:
+        return p, low, up
+    m = a.shape[-2]
+    xp = namespace(a)
+    dtype = _array.real_dtype(a.dtype)  # as SciPy (and jax.scipy.linalg.lu): a real permutation matrix
+    eye = (
+        xp.eye(m, dtype=dtype, device=device_of(a)) if backend_name(a) == "torch" else xp.eye(m, dtype=dtype)
+    )
+    return permute_rows(xp.broadcast_to(eye, tuple(p.shape) + (m,)), p), low, up
 
 
 def _perm_matrix(perm: np.ndarray, n: int, like: Any, *, columns: bool):
@@ -310,7 +343,11 @@ def lu_factor(
     >>> np.allclose(A @ x, 1.0)
     True
     """
-    a = validate_matrix(a, check_finite=check_finite)
+    a = validate_matrix(a, check_finite=check_finite, differentiable=pivoting == "partial")
+    if pivoting == "partial" and needs_rule(a) and _rule_backend_ok(a, method, block_size):
+        from .autodiff.factor_rules import LU_FACTOR
+
+        return apply(LU_FACTOR, _lu_factor_primal, a, block_size=block_size, method=method)
     if backend_name(a) == "jax":
         if pivoting == "partial" and method in ("auto", "vendor") and block_size is None:
             return _jax().lu_factor(a)
@@ -332,6 +369,12 @@ def lu_factor(
         return res.lu, piv, _index_like(perm_to_ipiv(res.cperm)[:k], work)
 
     return apply_over_batch(core, [(a, 2)])
+
+
+def _lu_factor_primal(a, *, block_size, method):
+    if backend_name(a) == "jax":
+        return _jax().lu_factor(a)
+    return lu_factor(a, check_finite=False, block_size=block_size, method=method)
 
 
 def lu_solve(
@@ -522,16 +565,29 @@ def _cholesky_core(a2, lower, overwrite_a, block_size, method):
 
 
 def _jax_cholesky(a, lower):
-    c = _jax().cholesky(a, lower=lower)
-    if not _is_tracer(c):
+    if a.shape[-1] == 0:  # jax.scipy.linalg.cholesky cannot reshape an empty matrix
         import jax.numpy as jnp
 
-        bad = np.nonzero(
-            np.isnan(np.asarray(jnp.diagonal(c, axis1=-2, axis2=-1))).reshape(-1, c.shape[-1]).any(axis=0)
-        )[0]
-        if bad.shape[0]:
-            raise NotPositiveDefiniteError(int(bad[0]))
+        return jnp.zeros(a.shape, a.dtype)
+    c = _jax().cholesky(a, lower=lower)
+    if not _is_tracer(c) and bool(np.isnan(np.asarray(_jax_diagonal(c))).any()):
+        # JAX fills the whole factor with NaN: the host factorization finds the failing column.
+        host = np.asarray(a)
+        cholesky(host, lower=lower, check_finite=False)  # raises NotPositiveDefiniteError(index)
+        raise NotPositiveDefiniteError(0)  # rounding made the host succeed where JAX did not
     return c
+
+
+def _jax_diagonal(c):
+    import jax.numpy as jnp
+
+    return jnp.diagonal(c, axis1=-2, axis2=-1)
+
+
+def _cholesky_primal(a, *, lower, block_size, method):
+    if backend_name(a) == "jax":
+        return _jax_cholesky(a, lower)
+    return cholesky(a, lower=lower, check_finite=False, block_size=block_size, method=method)
 
 
 def _is_tracer(x) -> bool:
@@ -583,7 +639,11 @@ def cholesky(
     >>> np.allclose(U.T @ U, A)
     True
     """
-    a = validate_matrix(a, square=True, check_finite=check_finite)
+    a = validate_matrix(a, square=True, check_finite=check_finite, differentiable=True)
+    if needs_rule(a) and _rule_backend_ok(a, method, block_size):
+        from .autodiff.factor_rules import CHOLESKY
+
+        return apply(CHOLESKY, _cholesky_primal, a, lower=bool(lower), block_size=block_size, method=method)
     if backend_name(a) == "jax":
         if method in ("auto", "vendor") and block_size is None:
             return _jax_cholesky(a, lower)
@@ -767,7 +827,25 @@ def ldl(
     >>> np.allclose(np.tril(lu[perm]), lu[perm])
     True
     """
-    A = validate_matrix(A, "A", square=True, check_finite=check_finite)
+    A = validate_matrix(A, "A", square=True, check_finite=check_finite, differentiable=True)
+    if needs_rule(A):
+        if not hermitian and _array.is_complex(working_dtype(A)):
+            raise ValueError(
+                "pivotal.ldl(hermitian=False) of a complex symmetric matrix has no derivative rule (the "
+                "rule covers A = L D L^H). Pass hermitian=True for a Hermitian matrix, or detach A "
+                "(torch: A.detach(); JAX: jax.lax.stop_gradient, outside jax.jit)."
+            )
+        from .autodiff.factor_rules import LDL
+
+        return apply(
+            LDL,
+            _ldl_primal,
+            A,
+            lower=bool(lower),
+            hermitian=bool(hermitian),
+            block_size=block_size,
+            method=method,
+        )
     if backend_name(A) == "jax":
         return _on_host(
             ldl, A, lower=lower, hermitian=hermitian, check_finite=False, block_size=block_size, method=method
@@ -791,6 +869,33 @@ def ldl(
         return lu, d, _array.from_numpy(perm, a2)  # the input's array type and device, like lu and d
 
     return apply_over_batch(core, [(A, 2)])
+
+
+def _ldl_primal(A, *, lower, hermitian, block_size, method):
+    kw = {
+        "lower": lower,
+        "hermitian": hermitian,
+        "check_finite": False,
+        "block_size": block_size,
+        "method": method,
+    }
+    if backend_name(A) != "jax":
+        return ldl(A, **kw)
+    import jax
+    import jax.numpy as jnp
+
+    perm_dtype = jnp.asarray(np.zeros(1, np.int64)).dtype  # int32 unless jax_enable_x64
+
+    def host(a):
+        lu_, d_, p_ = ldl(np.asarray(a), **kw)
+        return lu_.astype(a.dtype), d_.astype(a.dtype), p_.astype(perm_dtype)
+
+    shapes = (
+        jax.ShapeDtypeStruct(A.shape, A.dtype),
+        jax.ShapeDtypeStruct(A.shape, A.dtype),
+        jax.ShapeDtypeStruct(A.shape[:-1], perm_dtype),
+    )
+    return jax.pure_callback(host, shapes, A, vmap_method="sequential")
 
 
 # --------------------------------------------------------------------------- triangular
@@ -1041,8 +1146,10 @@ def qr(
         )
     if is_dask_array(a):
         return _qr_dask(a, mode, pivoting, method, block_size, check_finite)
-    a = validate_matrix(a, check_finite=check_finite)
+    a = validate_matrix(a, check_finite=check_finite, differentiable=True)
     _check_lwork(lwork, a.shape[-2], a.shape[-1], mode)
+    if needs_rule(a) and (backend_name(a) != "jax" or (method == "auto" and block_size is None)):
+        return _qr_routed(a, mode, bool(pivoting), method, block_size, random_state, rank_reveal, rank, tol)
     if backend_name(a) == "jax":
         if method == "auto" and block_size is None and rank_reveal is None and rank is None and tol is None:
             import jax.scipy.linalg as jsl
@@ -1115,3 +1222,54 @@ def qr(
     if len(a.shape) > 2 and mode == "raw":
         raise ValueError("mode='raw' returns LAPACK's compact form for one matrix; loop over the batch.")
     return apply_over_batch(core, [(a, 2)])
+
+
+def _qr_primal(a, *, mode, pivoting, method, block_size, random_state):
+    if backend_name(a) == "jax":
+        import jax.scipy.linalg as jsl
+
+        return jsl.qr(a, mode=mode, pivoting=pivoting, check_finite=False)
+    kw = {"method": method, "block_size": block_size, "random_state": random_state}
+    return qr(a, mode=mode, pivoting=pivoting, check_finite=False, **kw)
+
+
+def _qr_routed(a, mode, pivoting, method, block_size, random_state, rank_reveal, rank, tol):
+    """:func:`qr` of a differentiated or traced ``a``, through the ``qr`` rule."""
+    from .autodiff.qr_rules import QR as QR_RULE
+
+    m, n = a.shape[-2:]
+    fix = "use mode='economic' (or detach a: torch a.detach(); JAX jax.lax.stop_gradient)"
+    if mode == "raw":
+        raise ValueError(
+            f"pivotal.qr(mode='raw') has no derivative rule: LAPACK's Householder vectors and tau are not "
+            f"a differentiable parametrization of the factors; {fix}."
+        )
+    if mode == "full" and m > n:
+        raise ValueError(
+            f"pivotal.qr(mode='full') of a tall {m} x {n} matrix has no derivative rule: the last {m - n} "
+            f"columns of the full Q are any orthonormal basis of the complement of range(A), not a "
+            f"function of A; {fix}."
+        )
+    if rank_reveal is not None or rank is not None or tol is not None:
+        raise ValueError(
+            "pivotal.qr with rank_reveal, rank or tol has no derivative rule (the rank decision is not "
+            "differentiable); use pivoting=True without them, or detach a."
+        )
+    out = apply(
+        QR_RULE,
+        _qr_primal,
+        a,
+        mode="full" if mode == "full" else "economic",
+        pivoting=pivoting,
+        method=method,
+        block_size=block_size,
+        random_state=random_state,
+    )
+    if mode != "r":
+        return out
+    r = out[1]
+    if m > n:  # SciPy pads R with zero rows to (M, N)
+        xp = namespace(r)
+        dev = device_of(r) if backend_name(r) == "torch" else None
+        r = xp.concat([r, xp.zeros(tuple(r.shape[:-2]) + (m - n, n), dtype=r.dtype, device=dev)], axis=-2)
+    return (r, *out[2:])

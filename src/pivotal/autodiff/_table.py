@@ -11,9 +11,11 @@ def registry() -> dict[str, Rule]:
     """Every rule, by name: what the tests and the rule table of ``docs/autodiff.md`` enumerate."""
     from . import (  # noqa: F401  (importing them registers their rules)
         det_rules,
+        factor_rules,
         inv_rules,
         krylov_rules,
         lstsq_rules,
+        qr_rules,
         solve_rules,
         spectral_rules,
     )

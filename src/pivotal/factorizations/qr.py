@@ -299,6 +299,7 @@ class QR(Factorization):
             square=False,
             check_finite=check_finite,
             jax_hint="for JAX arrays use pivotal.qr (jax.numpy.linalg.qr).",
+            obj=self,  # solve, det, slogdet, inv: the rules of any factorization; lstsq: the qr rule
         )
         self._init_common(a)
         self._comp = qr_compute(a, method, block_size, overwrite_a=overwrite_a, random_state=random_state)
@@ -456,6 +457,8 @@ class QR(Factorization):
                 f"QR.lstsq needs M >= N (got {m}x{n}); for underdetermined systems use "
                 "QRPivoted(A).lstsq or pivotal.lstsq (minimum-norm solutions)."
             )
+        if self._routes(b):
+            return self._lstsq_routed(b)
         b = self._lstsq_rhs(b)
         self._raise_if_failed("solve the least-squares problem")
         self._warn_if_unreliable()
@@ -470,6 +473,45 @@ class QR(Factorization):
         solve_in_range(get_backend(y2).trsm_inplace, r, y2, lower=False)
         ldexp(y2, self._scale, inplace=True)  # (2^e A) y = b: x = 2^e y
         return xp.reshape(y2, (n,)) if vector else y2
+
+    def _lstsq_routed(self, b: Any) -> Any:
+        """:meth:`lstsq` on the graph: ``x = R^{-1} Q^H b`` with the factors through the ``qr`` rule.
+
+        The rule's forward hands back the factors already computed (copies: no
+        refactoring); its backward differentiates them with respect to ``A``,
+        and the triangular solve has its own rule.
+        """
+        from ..autodiff import apply
+        from ..autodiff.factor_rules import trsm
+        from ..autodiff.qr_rules import QR as QR_RULE
+
+        m, n = self.shape
+        b = validate_rhs(b, m, check_finite=False, differentiable=True)
+        if len(b.shape) > 2:
+            raise ValueError(
+                f"lstsq takes b of shape ({m},) or ({m}, K), got {tuple(b.shape)}; "
+                "solve the problems one at a time, or use pivotal.lstsq for a batch."
+            )
+        self._check_backend(b)
+        self._raise_if_failed("solve the least-squares problem")
+        self._warn_if_unreliable()
+        xp = self._xp
+        q, r = self.Q, self.R
+        graph = self._graph_matrix()
+        if graph is not None:
+            q0, r0 = q, r
+
+            def stored(a: Any, **_: Any) -> tuple[Any, Any]:
+                return xp.asarray(q0, copy=True), xp.asarray(r0, copy=True)
+
+            q, r = apply(QR_RULE, stored, graph, pivoting=False)
+        dtype = xp.result_type(q.dtype, b.dtype)
+        vector = len(b.shape) == 1
+        b2 = xp.astype(xp.reshape(b, (m, 1)) if vector else b, dtype)
+        qh = xp.astype(q, dtype).T
+        qh = xp.conj(qh) if is_complex(dtype) else qh
+        x = trsm(xp.astype(r[:, :n], dtype), qh @ b2, lower=False)
+        return xp.reshape(x, (n,)) if vector else x
 
     def _lstsq_rhs(self, b: Any) -> Any:
         """``b`` of ``lstsq`` as an array of the factors' backend: ``(M,)`` or ``(M, K)`` (lists accepted)."""

@@ -178,6 +178,7 @@ class Triangular(Factorization):
             square=True,
             check_finite=check_finite,
             jax_hint="use pivotal.solve_triangular for JAX arrays.",
+            obj=self,  # solve, det, slogdet, inv: the rules of any factorization, on the triangle read
         )
         n = int(a.shape[0])
         if row_permutation is not None:
@@ -206,6 +207,13 @@ class Triangular(Factorization):
         self._perm = (
             None if perm is None or np.array_equal(perm, np.arange(n)) else np.asarray(perm, dtype=np.int64)
         )
+        if self._graph is not None and (self._perm is not None or unit_diagonal):
+            raise ValueError(
+                "a requires grad, but pivotal.Triangular with a row permutation or unit_diagonal=True has "
+                "no derivative rule: use pivotal.solve_triangular(a[p], b, lower=..., unit_diagonal=...), "
+                "which has one, or pass a.detach()."
+            )
+        self._graph_structure = ("lower triangular" if lower else "upper triangular", bool(lower))
         work = working_copy(a)
         xp = namespace(work)
         self._xp = xp
