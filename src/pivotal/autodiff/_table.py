@@ -9,6 +9,6 @@ __all__ = ["registry"]
 
 def registry() -> dict[str, Rule]:
     """Every rule, by name: what the tests and the rule table of ``docs/autodiff.md`` enumerate."""
-    from . import det_rules, inv_rules, solve_rules  # noqa: F401  (importing them registers their rules)
+    from . import det_rules, inv_rules, solve_rules, topk_rules  # noqa: F401  (importing them registers their rules)
 
     return registered()
