@@ -273,6 +273,9 @@ def test_refusals():
     with pytest.raises(ValueError, match="dense"):
         pv.svds(torch.tensor(A).to_sparse().requires_grad_(), 2)
     assert pv.svds(At.detach(), 2, backward="minres")[1].shape == (2,)  # a tensor: accepted without graph
+    s = pv.svds(At, 2)[1]
+    with pytest.raises(RuntimeError, match="second derivatives"):
+        torch.autograd.grad(s.sum(), At, create_graph=True)
 
 
 # --------------------------------------------------------------------------- JAX

@@ -22,7 +22,9 @@ values; under ``jit`` both go through ``jax.pure_callback`` with explicit
 result shapes (the forward is host code, the backward's Krylov solves are
 Python loops with convergence tests), so ``jax.jit(jax.grad(f))`` works.
 Such a callback has no ``vmap`` rule of its own: ``vmap`` runs it once per
-batch element (``vmap_method="sequential"``).
+batch element (``vmap_method="sequential"``).  Second derivatives are not
+available: PyTorch's ``create_graph=True`` raises a ``RuntimeError``, and JAX
+refuses to differentiate the callback.
 """
 
 from __future__ import annotations
@@ -167,6 +169,18 @@ def _host_backward(a: Any, gradient: Callable[..., np.ndarray], *arrays: Any) ->
     return jnp.asarray(host(*(to_numpy(x) for x in (a, *arrays))))
 
 
+def _refuse_double_backward(a: Any) -> None:
+    """PyTorch runs a backward with grad mode on only for ``create_graph=True``: not supported here."""
+    import torch
+
+    if torch.is_grad_enabled():
+        raise RuntimeError(
+            "second derivatives through the top-k routines (svds, eigsh, rsvd, reigh, nystrom) are not "
+            "supported: their backward runs Krylov solves and host code that are not recorded. Use "
+            "backward(create_graph=False), or pivotal.svd / pivotal.eigh for higher derivatives."
+        )
+
+
 def _nonzero(g: Any) -> Any:
     """``g``, or None for an all-zero cotangent (an output the loss does not use: no solve for it)."""
     if g is None:
@@ -199,6 +213,7 @@ def _svds_rule_vjp(static, args, out, cts, needs, primal):
             return _svds_dense_gradient(a, U, s, Vh, gU, gs, gVh, backward=backward)
 
         return (_host_backward(a, gradient, U, s, Vh, gU, gs, gVh),)
+    _refuse_double_backward(a)
     return (_svds_dense_gradient(a, U, s, Vh, gU, gs, gVh, backward=backward),)
 
 
@@ -248,6 +263,7 @@ def _eigsh_rule_vjp(static, args, out, cts, needs, primal):
             return _eigsh_dense_gradient(a, w, V, gw, gV, backward=backward)
 
         return (_host_backward(a, gradient, w, V, gw, gV),)
+    _refuse_double_backward(a)
     return (_eigsh_dense_gradient(a, w, V, gw, gV, backward=backward),)
 
 
