@@ -78,45 +78,46 @@ def ours(A, k, xi, phi, psi, dense=False, split=None, method="auto"):
     return f, (g.to_dense() if dense else g), info
 
 
+def _torch_run(A, k, xi, phi, psi, triplets):
+    """``run()`` -> (f, A.grad) by torch autograd, with ``triplets(A_t)`` the top k in descending order."""
+    import torch
+
+    At = torch.tensor(A, requires_grad=True)
+    xi_t, phi_t, psi_t = torch.tensor(xi), torch.tensor(phi), torch.tensor(psi)
+
+    def run():
+        At.grad = None
+        U, s, Vh = triplets(At)
+        idx = torch.argmax(U.detach().abs(), dim=0)
+        sg = torch.sign(U.detach()[idx, torch.arange(k)])
+        U, Vh = U * sg, Vh * sg[:, None]
+        f = (xi_t * s).sum() + (phi_t * U).sum() + (psi_t * Vh.T).sum()
+        f.backward()
+        return float(f.detach()), At.grad.numpy()
+
+    return run
+
+
 def ours_torch(A, k, xi, phi, psi, method="auto"):
     """What a PyTorch user writes: pv.svds on a tensor that requires grad, then f.backward()."""
     import torch
 
-    At = torch.tensor(A, requires_grad=True)
-    xi_t, phi_t, psi_t = torch.tensor(xi), torch.tensor(phi), torch.tensor(psi)
-
-    def run():
-        At.grad = None
+    def triplets(At):
         U, s, Vh = pv.svds(At, k, method=method)
-        U, s, Vh = torch.flip(U, (1,)), torch.flip(s, (0,)), torch.flip(Vh, (0,))
-        idx = torch.argmax(U.detach().abs(), dim=0)
-        sg = torch.sign(U.detach()[idx, torch.arange(k)])
-        U, Vh = U * sg, Vh * sg[:, None]
-        f = (xi_t * s).sum() + (phi_t * U).sum() + (psi_t * Vh.T).sum()
-        f.backward()
-        return float(f.detach()), At.grad.numpy()
+        return torch.flip(U, (1,)), torch.flip(s, (0,)), torch.flip(Vh, (0,))
 
-    return run
+    return _torch_run(A, k, xi, phi, psi, triplets)
 
 
 def torch_fn(A, k, xi, phi, psi):
+    """Torch autograd through the full thin SVD."""
     import torch
 
-    At = torch.tensor(A, requires_grad=True)
-    xi_t, phi_t, psi_t = torch.tensor(xi), torch.tensor(phi), torch.tensor(psi)
-
-    def run():
-        At.grad = None
+    def triplets(At):
         U, s, Vh = torch.linalg.svd(At, full_matrices=False)
-        U, s, Vh = U[:, :k], s[:k], Vh[:k]
-        idx = torch.argmax(U.detach().abs(), dim=0)
-        sg = torch.sign(U.detach()[idx, torch.arange(k)])
-        U, Vh = U * sg, Vh * sg[:, None]
-        f = (xi_t * s).sum() + (phi_t * U).sum() + (psi_t * Vh.T).sum()
-        f.backward()
-        return float(f.detach()), At.grad.numpy()
+        return U[:, :k], s[:k], Vh[:k]
 
-    return run
+    return _torch_run(A, k, xi, phi, psi, triplets)
 
 
 def jax_fn(A, k, xi, phi, psi):
