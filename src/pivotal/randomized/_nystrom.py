@@ -93,12 +93,6 @@ def nystrom(
     lam : (k,) array
         Nonnegative eigenvalues of the approximation, descending (real).
 
-    A dense PyTorch tensor that requires grad, or a JAX array under
-    ``jax.grad`` / ``jax.jit``, gets the gradient of ``(U, lam)`` taken as
-    exact top-``k`` eigenpairs of ``A`` (:func:`pivotal.autodiff.eigsh_vjp`,
-    ``backward="cg"``), not of the sketch: exact when ``rank(A) <= k``,
-    otherwise as accurate as the pairs (``n_iter`` power iterations help).
-
     Raises
     ------
     ValueError
@@ -106,6 +100,14 @@ def nystrom(
         core matrix ``Omega^H A Omega + nu I`` is not positive definite, so
         ``A`` has negative eigenvalues: use :func:`reigh`); bad ``k``,
         ``n_oversamples`` or ``n_iter``.
+
+    Notes
+    -----
+    A dense PyTorch tensor that requires grad, or a JAX array under
+    ``jax.grad`` / ``jax.jit``, gets the gradient of ``(U, lam)`` taken as
+    exact top-``k`` eigenpairs of ``A`` (:func:`pivotal.autodiff.eigsh_vjp`,
+    ``backward="cg"``), not of the sketch: exact when ``rank(A) <= k``,
+    otherwise as accurate as the pairs (``n_iter`` power iterations help).
 
     References
     ----------

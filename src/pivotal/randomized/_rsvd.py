@@ -129,14 +129,6 @@ def rsvd(
     are NumPy arrays (fixed rank, subspace iteration); with ``tol=`` or
     ``method="block_krylov"`` all three are NumPy arrays.
 
-    A dense PyTorch tensor that requires grad, or a JAX array under
-    ``jax.grad`` / ``jax.jit``, gets the gradient of the returned triplets
-    taken as the exact top-``k`` triplets of ``A`` (the matrix-free backward
-    of :func:`pivotal.autodiff.svds_vjp`, ``backward="cg"``), not of the
-    random iteration (``torch.svd_lowrank`` differentiates the iteration,
-    pytorch#69531): accurate when the triplets are converged and ``s_k >
-    s_(k+1)``.  JAX needs a fixed ``k`` there (no ``tol``).
-
     Raises
     ------
     ValueError
@@ -148,6 +140,16 @@ def rsvd(
     See Also
     --------
     range_finder, reigh, nystrom
+
+    Notes
+    -----
+    A dense PyTorch tensor that requires grad, or a JAX array under
+    ``jax.grad`` / ``jax.jit``, gets the gradient of the returned triplets
+    taken as the exact top-``k`` triplets of ``A`` (the matrix-free backward
+    of :func:`pivotal.autodiff.svds_vjp`, ``backward="cg"``), not of the
+    random iteration (``torch.svd_lowrank`` differentiates the iteration,
+    pytorch#69531): accurate when the triplets are converged and ``s_k >
+    s_(k+1)``.  JAX needs a fixed ``k`` there (no ``tol``).
 
     References
     ----------
@@ -344,15 +346,17 @@ def reigh(
         Orthonormal eigenvectors, ``A V ~ V diag(w)``; the entry of largest
         absolute value of each column is real and positive.
 
-    A dense PyTorch tensor that requires grad, or a JAX array under
-    ``jax.grad`` / ``jax.jit``, gets the gradient of the returned pairs
-    taken as exact (:func:`pivotal.autodiff.eigsh_vjp`, ``backward="cg"``),
-    not of the random iteration (see :func:`rsvd`).
-
     Raises
     ------
     ValueError
         ``A`` not square or not symmetric/Hermitian, bad ``k`` or options.
+
+    Notes
+    -----
+    A dense PyTorch tensor that requires grad, or a JAX array under
+    ``jax.grad`` / ``jax.jit``, gets the gradient of the returned pairs
+    taken as exact (:func:`pivotal.autodiff.eigsh_vjp`, ``backward="cg"``),
+    not of the random iteration (see :func:`rsvd`).
 
     Examples
     --------

@@ -713,6 +713,14 @@ def svds(
         with ``which="SM"``, an option the chosen ``method`` does not use,
         or a bad ``backward``.
 
+    TypeError
+        Both ``rng`` and ``random_state`` given; ``A`` of no array type (a
+        string), or ``k``/``maxiter`` that is not a number (as SciPy).
+
+    See Also
+    --------
+    eigsh, select_svds_method, pivotal.randomized._rsvd
+
     Notes
     -----
     Gradients: a dense PyTorch tensor that requires grad, or a JAX array
@@ -723,13 +731,6 @@ def svds(
     repeated values inside the ``k`` are handled as in
     :func:`pivotal.svd`'s gradient.  The singular vectors are computed
     even when not returned (the gradient of ``s`` needs them).
-    TypeError
-        Both ``rng`` and ``random_state`` given; ``A`` of no array type (a
-        string), or ``k``/``maxiter`` that is not a number (as SciPy).
-
-    See Also
-    --------
-    eigsh, select_svds_method, pivotal.randomized._rsvd
 
     Examples
     --------
@@ -961,6 +962,10 @@ def eigsh(
         ``"LM"`` or with ``M``/``sigma``, a bad ``backward``, or a
         generalized problem (``M``, ``Minv``) on input that requires grad.
 
+    See Also
+    --------
+    svds, select_eigsh_method, pivotal.randomized.reigh
+
     Notes
     -----
     Gradients: a dense PyTorch tensor that requires grad, or a JAX array
@@ -968,10 +973,6 @@ def eigsh(
     :func:`pivotal.autodiff.eigsh_vjp` (rule ``eigsh`` of
     ``docs/autodiff.md``); the cotangent of ``A`` is Hermitian.  The
     eigenvectors are computed even when not returned.
-
-    See Also
-    --------
-    svds, select_eigsh_method, pivotal.randomized.reigh
 
     Examples
     --------
