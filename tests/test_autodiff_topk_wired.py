@@ -362,3 +362,14 @@ def test_jax_eigsh_rsvd_repeated(jnp):
     assert np.isfinite(G).all()
     ratio, rem = _taylor_ratio(lambda X: _f_numpy(X, 1, xi, phi, psi), C, G, rng)
     assert 3.5 < ratio < 4.5, (ratio, rem)
+
+
+def test_torch_lanczos_k1_vectors_are_tensors():
+    """ARPACK's k = 1 vectors come reversed (a negative stride on a length-1 axis): copied for torch."""
+    rng = np.random.default_rng(5)
+    A = rng.standard_normal((M, N))
+    xi, phi, psi = _coeffs(rng, M, N, 1)
+    u, _s, vh = pv.svds(torch.tensor(A), 1, method="lanczos")
+    assert u.shape == (M, 1) and vh.shape == (1, N)
+    G = _pv_grad_svds(A, 1, xi, phi, psi, method="lanczos")
+    assert _rel(G, _torch_reference(A, 1, xi, phi, psi)) <= 1e-8

@@ -111,7 +111,10 @@ def _out(x: Any, A: Any) -> Any:
     """Return ``x`` (NumPy) in the backend of a dense ``A``; NumPy for sparse/LinearOperator input."""
     if x is None or _kind(A) != "dense" or backend_name(A) == "numpy":
         return x
-    return from_numpy(np.ascontiguousarray(x), A)
+    # np.ascontiguousarray keeps the negative stride of a reversed length-1 axis (ARPACK's k = 1
+    # vectors), which torch refuses: copy those.
+    x = np.ascontiguousarray(x)
+    return from_numpy(x.copy() if any(s < 0 for s in x.strides) else x, A)
 
 
 def _check_method(method: Any, func: str) -> str:
