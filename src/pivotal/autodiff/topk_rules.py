@@ -34,7 +34,7 @@ from typing import Any
 
 import numpy as np
 
-from .._array import backend_name, to_numpy
+from .._array import backend_name, from_numpy, to_numpy
 from .._tracing import is_tracer
 from ._apply import apply
 from ._rule import Rule, register
@@ -169,6 +169,22 @@ def _host_backward(a: Any, gradient: Callable[..., np.ndarray], *arrays: Any) ->
     return jnp.asarray(host(*(to_numpy(x) for x in (a, *arrays))))
 
 
+def _torch_backward(a: Any, gradient: Callable[..., Any], *arrays: Any) -> Any:
+    """The dense cotangent of a PyTorch ``a``: on the host in NumPy for a CPU tensor, else in torch.
+
+    The backward's Krylov loop is many small operations around the products
+    with ``A``: on the CPU, NumPy runs them with less overhead than torch
+    (whose per-operation dispatch and thread pool cost more than the
+    ``n x k`` operations themselves) and the products are the same BLAS
+    calls.  CUDA tensors stay on their device.
+    """
+    _refuse_double_backward(a)
+    if a.device.type != "cpu":
+        return gradient(a, *arrays)
+    host = gradient(*(to_numpy(x) for x in (a, *arrays)))
+    return from_numpy(np.ascontiguousarray(host), a, a.dtype)
+
+
 def _refuse_double_backward(a: Any) -> None:
     """PyTorch runs a backward with grad mode on only for ``create_graph=True``: not supported here."""
     import torch
@@ -207,14 +223,15 @@ def _svds_rule_vjp(static, args, out, cts, needs, primal):
     U, s, Vh = out
     gU, gs, gVh = cts
     backward = static["backward"]
+
+    def gradient(a, U, s, Vh, gU, gs, gVh):
+        return _svds_dense_gradient(a, U, s, Vh, gU, gs, gVh, backward=backward)
+
     if backend_name(a) == "jax":
-
-        def gradient(a, U, s, Vh, gU, gs, gVh):
-            return _svds_dense_gradient(a, U, s, Vh, gU, gs, gVh, backward=backward)
-
         return (_host_backward(a, gradient, U, s, Vh, gU, gs, gVh),)
-    _refuse_double_backward(a)
-    return (_svds_dense_gradient(a, U, s, Vh, gU, gs, gVh, backward=backward),)
+    if backend_name(a) == "torch":
+        return (_torch_backward(a, gradient, U, s, Vh, gU, gs, gVh),)
+    return (gradient(a, U, s, Vh, gU, gs, gVh),)
 
 
 SVDS = register(
@@ -257,14 +274,15 @@ def _eigsh_rule_vjp(static, args, out, cts, needs, primal):
     w, V = out
     gw, gV = cts
     backward = static["backward"]
+
+    def gradient(a, w, V, gw, gV):
+        return _eigsh_dense_gradient(a, w, V, gw, gV, backward=backward)
+
     if backend_name(a) == "jax":
-
-        def gradient(a, w, V, gw, gV):
-            return _eigsh_dense_gradient(a, w, V, gw, gV, backward=backward)
-
         return (_host_backward(a, gradient, w, V, gw, gV),)
-    _refuse_double_backward(a)
-    return (_eigsh_dense_gradient(a, w, V, gw, gV, backward=backward),)
+    if backend_name(a) == "torch":
+        return (_torch_backward(a, gradient, w, V, gw, gV),)
+    return (gradient(a, w, V, gw, gV),)
 
 
 EIGSH = register(
