@@ -8,10 +8,14 @@ with the largest-|.| entry of each ``u_i`` made positive (the same rule for ever
 library).  For each size and ``k`` the script prints the median time of
 value + gradient for
 
-* ours: ``pivotal.randomized.svds(A, k)`` (default ``method="auto"``: ARPACK here)
-  and ``pivotal.autodiff.topk_vjp.svds_vjp`` (``backward="cg"``), the gradient
+* ours: ``pivotal.randomized.svds(A, k)`` (default ``method="auto"``: ARPACK here;
+  ``--method randomized`` for the block Krylov forward) and
+  ``pivotal.autodiff.topk_vjp.svds_vjp`` (``backward="cg"``), the gradient
   kept as its rank-2k factors (``LowRankGradient``), and the same followed by
   ``to_dense()`` (the dense m x n array the peers return);
+* ours (torch wired): what a PyTorch user writes, ``pv.svds(A_t, k)`` on a tensor
+  that requires grad and ``f.backward()`` (rule ``svds``: the same forward and
+  backward, the gradient multiplied out into ``A_t.grad``);
 * torch autograd through ``torch.linalg.svd`` (full thin SVD);
 * ``jax.jit(jax.value_and_grad(f))`` through ``jnp.linalg.svd``;
 
@@ -30,6 +34,7 @@ Usage::
     python benchmarks/bench_topk_grad.py                    # n = 2000, k = 1 and 8
     python benchmarks/bench_topk_grad.py --n 2000 4000 --repeat 3
     python benchmarks/bench_topk_grad.py --no-dense --sparse
+    python benchmarks/bench_topk_grad.py --k 8 --method auto randomized
 """
 
 from __future__ import annotations
@@ -40,6 +45,7 @@ import time
 
 import numpy as np
 
+import pivotal as pv
 from pivotal.autodiff.topk_vjp import svds_vjp
 from pivotal.randomized import svds
 
@@ -56,10 +62,10 @@ def _signs(U):
     return np.sign(U[idx, np.arange(U.shape[1])])
 
 
-def ours(A, k, xi, phi, psi, dense=False, split=None):
+def ours(A, k, xi, phi, psi, dense=False, split=None, method="auto"):
     """(f, gradient, info) from pivotal: svds, then the matrix-free backward (``split``: their times)."""
     t0 = time.perf_counter()
-    U, s, Vh = svds(A, k)
+    U, s, Vh = svds(A, k, method=method)
     t1 = time.perf_counter()
     order = np.argsort(-s)
     U, s, Vh = U[:, order], s[order], Vh[order]
@@ -72,7 +78,8 @@ def ours(A, k, xi, phi, psi, dense=False, split=None):
     return f, (g.to_dense() if dense else g), info
 
 
-def torch_fn(A, k, xi, phi, psi):
+def _torch_run(A, k, xi, phi, psi, triplets):
+    """``run()`` -> (f, A.grad) by torch autograd, with ``triplets(A_t)`` the top k in descending order."""
     import torch
 
     At = torch.tensor(A, requires_grad=True)
@@ -80,8 +87,7 @@ def torch_fn(A, k, xi, phi, psi):
 
     def run():
         At.grad = None
-        U, s, Vh = torch.linalg.svd(At, full_matrices=False)
-        U, s, Vh = U[:, :k], s[:k], Vh[:k]
+        U, s, Vh = triplets(At)
         idx = torch.argmax(U.detach().abs(), dim=0)
         sg = torch.sign(U.detach()[idx, torch.arange(k)])
         U, Vh = U * sg, Vh * sg[:, None]
@@ -90,6 +96,28 @@ def torch_fn(A, k, xi, phi, psi):
         return float(f.detach()), At.grad.numpy()
 
     return run
+
+
+def ours_torch(A, k, xi, phi, psi, method="auto"):
+    """What a PyTorch user writes: pv.svds on a tensor that requires grad, then f.backward()."""
+    import torch
+
+    def triplets(At):
+        U, s, Vh = pv.svds(At, k, method=method)
+        return torch.flip(U, (1,)), torch.flip(s, (0,)), torch.flip(Vh, (0,))
+
+    return _torch_run(A, k, xi, phi, psi, triplets)
+
+
+def torch_fn(A, k, xi, phi, psi):
+    """Torch autograd through the full thin SVD."""
+    import torch
+
+    def triplets(At):
+        U, s, Vh = torch.linalg.svd(At, full_matrices=False)
+        return U[:, :k], s[:k], Vh[:k]
+
+    return _torch_run(A, k, xi, phi, psi, triplets)
 
 
 def jax_fn(A, k, xi, phi, psi):
@@ -116,39 +144,53 @@ def jax_fn(A, k, xi, phi, psi):
     return run
 
 
-def dense_case(n: int, k: int, repeat: int, peers: bool) -> None:
+def dense_case(n: int, k: int, repeat: int, peers: bool, methods=("auto",)) -> None:
     sigma = 1.0 / np.arange(1, n + 1)
     A = householder_test_matrix(n, n, sigma, seed=0)
     rng = np.random.default_rng(1)
     xi, phi, psi = rng.standard_normal(k), rng.standard_normal((n, k)), rng.standard_normal((n, k))
-    fns = [lambda: ours(A, k, xi, phi, psi), lambda: ours(A, k, xi, phi, psi, dense=True)]
-    labels = ["ours (low-rank)", "ours (+to_dense)"]
+    fns, labels = [], []
+    for m in methods:
+        fns += [
+            lambda m=m: ours(A, k, xi, phi, psi, method=m),
+            lambda m=m: ours(A, k, xi, phi, psi, dense=True, method=m),
+            ours_torch(A, k, xi, phi, psi, method=m),
+        ]
+        labels += [f"ours {m} (low-rank)", f"ours {m} (+to_dense)", f"ours {m} (torch wired)"]
     if peers:
         fns += [torch_fn(A, k, xi, phi, psi), jax_fn(A, k, xi, phi, psi)]
         labels += ["torch", "jax"]
     times = paired_medians(fns, repeat)
-    split = [0.0, 0.0]
-    f_ours, G, info = ours(A, k, xi, phi, psi, dense=True, split=split)
-    print(
-        f"\nA {n} x {n}, sigma_i = 1/i, k = {k}: CG iterations {info.iterations}, "
-        f"products {info.products}, max residual {max(info.residuals):.1e}; one run: svds "
-        f"{split[0] * 1e3:.1f} ms + backward {split[1] * 1e3:.1f} ms"
-    )
+    print(f"\nA {n} x {n}, sigma_i = 1/i, k = {k} (medians of {repeat}, interleaved):")
+    grads = {}
+    for j, m in enumerate(methods):
+        split = [0.0, 0.0]
+        f_ours, G, info = ours(A, k, xi, phi, psi, dense=True, split=split, method=m)
+        grads[m] = (f_ours, G, fns[3 * j + 2]()[1])
+        print(
+            f"  method={m}: CG iterations {info.iterations}, products {info.products}, max residual "
+            f"{max(info.residuals):.1e}; one run: svds {split[0] * 1e3:.1f} ms + backward "
+            f"{split[1] * 1e3:.1f} ms"
+        )
     for label, t in zip(labels, times, strict=True):
-        print(f"  {label:18s} {t * 1e3:10.1f} ms")
+        print(f"  {label:32s} {t * 1e3:10.1f} ms")
     if peers:
-        f_t, G_t = fns[2]()
-        f_j, G_j = fns[3]()
+        t_torch, t_jax = times[-2], times[-1]
+        f_t, G_t = fns[-2]()
+        f_j, G_j = fns[-1]()
         ref = np.linalg.norm(G_t)
-        print(
-            f"  ratio torch/ours {times[2] / times[0]:7.1f}x (dense {times[2] / times[1]:.1f}x), "
-            f"jax/ours {times[3] / times[0]:7.1f}x (dense {times[3] / times[1]:.1f}x)"
-        )
-        print(
-            f"  agreement: ours vs torch {np.linalg.norm(G - G_t) / ref:.1e}, jax vs torch "
-            f"{np.linalg.norm(G_j - G_t) / ref:.1e}; |f_ours - f_torch| {abs(f_ours - f_t):.1e}, "
-            f"|f_jax - f_torch| {abs(f_j - f_t):.1e}"
-        )
+        for j, m in enumerate(methods):
+            f_ours, G, G_w = grads[m]
+            lo, de, wi = times[3 * j : 3 * j + 3]
+            print(
+                f"  method={m}: ratio torch/ours {t_torch / lo:7.1f}x (dense {t_torch / de:.1f}x, wired "
+                f"{t_torch / wi:.1f}x), jax/ours {t_jax / lo:7.1f}x (dense {t_jax / de:.1f}x)"
+            )
+            print(
+                f"  method={m}: agreement ours vs torch {np.linalg.norm(G - G_t) / ref:.1e}, wired vs torch "
+                f"{np.linalg.norm(G_w - G_t) / ref:.1e}, jax vs torch {np.linalg.norm(G_j - G_t) / ref:.1e}; "
+                f"|f_ours - f_torch| {abs(f_ours - f_t):.1e}, |f_jax - f_torch| {abs(f_j - f_t):.1e}"
+            )
 
 
 def sparse_case(m: int, n: int, nnz: int, k: int) -> None:
@@ -178,13 +220,16 @@ def main() -> None:
     p.add_argument("--no-peers", action="store_true", help="time ours only")
     p.add_argument("--no-dense", action="store_true", help="skip the dense cases")
     p.add_argument("--sparse", action="store_true", help="also the 1e6 x 1e4 sparse case (~1 GB)")
+    p.add_argument(
+        "--method", nargs="+", default=["auto"], help="svds forward methods to time (auto, randomized, ...)"
+    )
     args = p.parse_args()
     print(machine_line())
     print(time.strftime("date: %Y-%m-%d %H:%M:%S %Z"))
     if not args.no_dense:
         for n in args.n:
             for k in args.k:
-                dense_case(n, k, args.repeat, not args.no_peers)
+                dense_case(n, k, args.repeat, not args.no_peers, tuple(args.method))
     if args.sparse:
         sparse_case(10**6, 10**4, 10**7, 1)
     print(machine_line())  # the load again, after the run

@@ -92,7 +92,10 @@ def test_jax_host_options_refuse_under_tracing():
 
 
 def test_host_functions_name_themselves_under_jax_tracing():
-    """lstsq (under jit) and rsvd run host code: a traced array gets the clear TypeError, not JAX's error."""
+    """lstsq (under jit) and range_finder run host code: a traced array gets the clear TypeError, not JAX's error.
+
+    (rsvd has a rule since issue 12: tests/test_autodiff_topk_wired.py.)
+    """
     jax = pytest.importorskip("jax")
     with jax_x64():
         jnp = jax.numpy
@@ -100,8 +103,8 @@ def test_host_functions_name_themselves_under_jax_tracing():
         b = jnp.ones(6)
         with pytest.raises(TypeError, match=r"pivotal\.lstsq with"):
             jax.jit(jax.grad(lambda m: pv.lstsq(m, b)[0].sum()))(a)
-        with pytest.raises(TypeError, match=r"pivotal\.rsvd with"):
-            jax.jit(lambda m: pv.rsvd(m, 2, random_state=0)[1])(a)
+        with pytest.raises(TypeError, match=r"pivotal\.range_finder with"):
+            jax.jit(lambda m: pv.range_finder(m, 2, random_state=0))(a)
         x = pv.lstsq(a, b)[0]  # concrete JAX input still runs on the host
         np.testing.assert_allclose(
             np.asarray(x), np.linalg.lstsq(np.asarray(a), np.ones(6), rcond=None)[0], atol=1e-10

@@ -18,6 +18,7 @@ def registry() -> dict[str, Rule]:
         qr_rules,
         solve_rules,
         spectral_rules,
+        topk_rules,
     )
 
     return registered()

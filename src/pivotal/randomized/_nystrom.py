@@ -24,10 +24,12 @@ from array_api_compat import is_dask_array
 
 from .._array import backend_name, conj_transpose, to_float
 from .._backends import get_backend
+from .._tracing import needs_rule
+from ..autodiff.topk_rules import Opaque, host_forward, topk_eigh
 from . import _dask
 from ._operator import _Draw, _Operator
 from ._random import RandomState
-from ._rsvd import check_hermitian
+from ._rsvd import check_hermitian, graph_rank
 from ._signs import fix_signs
 from ._subspace import _orth, check_rank
 
@@ -99,6 +101,14 @@ def nystrom(
         ``A`` has negative eigenvalues: use :func:`reigh`); bad ``k``,
         ``n_oversamples`` or ``n_iter``.
 
+    Notes
+    -----
+    A dense PyTorch tensor that requires grad, or a JAX array under
+    ``jax.grad`` / ``jax.jit``, gets the gradient of ``(U, lam)`` taken as
+    exact top-``k`` eigenpairs of ``A`` (:func:`pivotal.autodiff.eigsh_vjp`,
+    ``backward="cg"``), not of the sketch: exact when ``rank(A) <= k``,
+    otherwise as accurate as the pairs (``n_iter`` power iterations help).
+
     References
     ----------
     .. [1] J. A. Tropp, A. Yurtsever, M. Udell and V. Cevher, "Fixed-rank
@@ -125,6 +135,13 @@ def nystrom(
         raise TypeError(f"nystrom: n_iter must be an int >= 0, got {n_iter!r}.")
     if n_iter < 0:
         raise ValueError(f"nystrom: n_iter must be an int >= 0, got {n_iter}.")
+    if needs_rule(A):
+        k = graph_rank(k, A, "nystrom")
+        lam, U = topk_eigh(
+            _nystrom_primal, A, backward="cg", k=k, n_oversamples=int(n_oversamples), n_iter=int(n_iter),
+            random_state=Opaque.wrap(random_state), check_finite=check_finite,
+        )  # fmt: skip
+        return U, lam
     if is_dask_array(A):  # products on the cluster, NumPy results: see pivotal.randomized._dask
         A = _dask.client_operator(A, check_finite, hermitian=True, func="nystrom")
     op = _Operator.of(A, check_finite=check_finite, hermitian=True, scale=True)
@@ -175,6 +192,20 @@ def nystrom(
         lam = np.maximum(S[:k] ** 2 - nu, 0)
     U, _ = fix_signs(U[:, :k])
     return op.out(U), op.out(op.unscaled(lam))
+
+
+def _nystrom_primal(a, *, backward, k, n_oversamples, n_iter, random_state, check_finite):
+    """The forward of the ``eigsh`` rule for :func:`nystrom`: ``(lam, U)`` on the values of ``a``."""
+
+    def run(x):
+        U, lam = nystrom(
+            x, k, n_oversamples=n_oversamples, n_iter=n_iter, random_state=Opaque.unwrap(random_state),
+            check_finite=check_finite,
+        )  # fmt: skip
+        return lam, U
+
+    n = int(a.shape[0])
+    return host_forward(run, a, (((k,), True), ((n, k), False)))
 
 
 def _fro2(x: Any) -> float:

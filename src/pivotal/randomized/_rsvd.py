@@ -22,12 +22,15 @@ the rows of ``Vh`` get the matching conjugate factor
 from __future__ import annotations
 
 import math
+import numbers
 from typing import Any
 
 import numpy as np
 from array_api_compat import is_dask_array
 
 from .._array import backend_name, conj_transpose, to_float, unit_roundoff
+from .._tracing import needs_rule
+from ..autodiff.topk_rules import Opaque, host_forward, topk_eigh, topk_svd
 from . import _dask
 from ._operator import _Draw, _Operator, mm
 from ._random import RandomState
@@ -138,6 +141,16 @@ def rsvd(
     --------
     range_finder, reigh, nystrom
 
+    Notes
+    -----
+    A dense PyTorch tensor that requires grad, or a JAX array under
+    ``jax.grad`` / ``jax.jit``, gets the gradient of the returned triplets
+    taken as the exact top-``k`` triplets of ``A`` (the matrix-free backward
+    of :func:`pivotal.autodiff.svds_vjp`, ``backward="cg"``), not of the
+    random iteration (``torch.svd_lowrank`` differentiates the iteration,
+    pytorch#69531): accurate when the triplets are converged and ``s_k >
+    s_(k+1)``.  JAX needs a fixed ``k`` there (no ``tol``).
+
     References
     ----------
     .. [1] N. Halko, P.-G. Martinsson and J. A. Tropp, "Finding structure with
@@ -168,6 +181,8 @@ def rsvd(
         if method == "subspace" or tol is not None:  # U lazy (rows chunked like A), s and Vh NumPy
             return _dask.rsvd(A, k, tol, n_oversamples, q, random_state, check_finite)
         A = _dask.client_operator(A, check_finite)  # block Krylov: products on the cluster, NumPy results
+    if needs_rule(A):
+        return _rsvd_graph(A, k, tol, n_oversamples, n_iter, method, random_state, check_finite)
     op = _Operator.of(A, check_finite=check_finite, scale=True)
     k = check_rank(k, op, allow_none=tol is not None, func="rsvd")
     m, n = op.shape
@@ -199,6 +214,57 @@ def rsvd(
         s = s[:k]
     U, Vh = fix_signs(U, Vh, overwrite=True)
     return op.out(U), op.out(op.unscaled(s)), op.out(Vh)
+
+
+def graph_rank(k: Any, A: Any, func: str, *, tol: Any = None) -> int | None:
+    """``k`` checked before a forward that runs in a JAX callback (whose result shapes need it)."""
+    p = min(int(d) for d in A.shape)
+    if len(A.shape) != 2:
+        raise ValueError(f"{func}: A must be 2-D, got shape {tuple(A.shape)}.")
+    if backend_name(A) == "jax" and tol is not None:
+        raise ValueError(
+            f"{func}: tol= (adaptive rank) cannot be differentiated on a JAX array: the rank, and so the result "
+            "shapes, depend on the values. Pass a fixed k and tol=None."
+        )
+    if k is None and tol is not None:
+        return None
+    if isinstance(k, bool) or not isinstance(k, numbers.Integral) or not 0 <= k <= p:
+        raise ValueError(f"{func}: k must be an int with 0 <= k <= min(A.shape) = {p}, got {k!r}.")
+    return int(k)
+
+
+def _rsvd_primal(a, *, backward, k, tol, n_oversamples, n_iter, method, random_state, check_finite):
+    """The forward of the ``svds`` rule for :func:`rsvd`, on the values of ``a``."""
+
+    def run(x):
+        return rsvd(
+            x, k, tol=tol, n_oversamples=n_oversamples, n_iter=n_iter, method=method,
+            random_state=Opaque.unwrap(random_state), check_finite=check_finite,
+        )  # fmt: skip
+
+    m, n = (int(d) for d in a.shape)
+    return host_forward(run, a, (((m, k), False), ((k,), True), ((k, n), False)))
+
+
+def _rsvd_graph(A, k, tol, n_oversamples, n_iter, method, random_state, check_finite):
+    k = graph_rank(k, A, "rsvd", tol=tol)
+    return topk_svd(
+        _rsvd_primal, A, backward="cg", k=k, tol=tol, n_oversamples=n_oversamples, n_iter=n_iter,
+        method=method, random_state=Opaque.wrap(random_state), check_finite=check_finite,
+    )  # fmt: skip
+
+
+def _reigh_primal(a, *, backward, k, n_oversamples, n_iter, method, random_state, check_finite):
+    """The forward of the ``eigsh`` rule for :func:`reigh`, on the values of ``a``."""
+
+    def run(x):
+        return reigh(
+            x, k, n_oversamples=n_oversamples, n_iter=n_iter, method=method,
+            random_state=Opaque.unwrap(random_state), check_finite=check_finite,
+        )  # fmt: skip
+
+    n = int(a.shape[0])
+    return host_forward(run, a, (((k,), True), ((n, k), False)))
 
 
 def _host(x: Any) -> np.ndarray:
@@ -285,6 +351,13 @@ def reigh(
     ValueError
         ``A`` not square or not symmetric/Hermitian, bad ``k`` or options.
 
+    Notes
+    -----
+    A dense PyTorch tensor that requires grad, or a JAX array under
+    ``jax.grad`` / ``jax.jit``, gets the gradient of the returned pairs
+    taken as exact (:func:`pivotal.autodiff.eigsh_vjp`, ``backward="cg"``),
+    not of the random iteration (see :func:`rsvd`).
+
     Examples
     --------
     >>> import numpy as np
@@ -302,6 +375,12 @@ def reigh(
     n_oversamples, q, method, _ = check_options(
         n_oversamples=n_oversamples, n_iter=n_iter, method=method, tol=None, func="reigh"
     )
+    if needs_rule(A):
+        k = graph_rank(k, A, "reigh")
+        return topk_eigh(
+            _reigh_primal, A, backward="cg", k=k, n_oversamples=n_oversamples, n_iter=n_iter, method=method,
+            random_state=Opaque.wrap(random_state), check_finite=check_finite,
+        )  # fmt: skip
     if is_dask_array(A):  # products on the cluster, NumPy results: see pivotal.randomized._dask
         A = _dask.client_operator(A, check_finite, hermitian=True, func="reigh")
     op = _Operator.of(A, check_finite=check_finite, hermitian=True, scale=True)

@@ -55,6 +55,15 @@ import scipy.sparse.linalg
 
 from .._array import backend_name, from_numpy, refuse_masked, to_numpy, unit_roundoff
 from .._scaling import ldexp, max_abs, safe_range
+from .._tracing import needs_rule
+from ..autodiff.topk_rules import (
+    Opaque,
+    check_backward,
+    host_forward,
+    refuse_backward_without_graph,
+    topk_eigh,
+    topk_svd,
+)
 from ..errors import LinAlgWarning, warn_user
 
 __all__ = ["eigsh", "select_eigsh_method", "select_svds_method", "svds"]
@@ -102,7 +111,10 @@ def _out(x: Any, A: Any) -> Any:
     """Return ``x`` (NumPy) in the backend of a dense ``A``; NumPy for sparse/LinearOperator input."""
     if x is None or _kind(A) != "dense" or backend_name(A) == "numpy":
         return x
-    return from_numpy(np.ascontiguousarray(x), A)
+    # np.ascontiguousarray keeps the negative stride of a reversed length-1 axis (ARPACK's k = 1
+    # vectors), which torch refuses: copy those.
+    x = np.ascontiguousarray(x)
+    return from_numpy(x.copy() if any(s < 0 for s in x.strides) else x, A)
 
 
 def _check_method(method: Any, func: str) -> str:
@@ -425,6 +437,49 @@ def _refuse_unused(method: str, func: str, **options: Any) -> None:
         )
 
 
+def _check_backward(backward: Any, A: Any, func: str, *, definite: bool) -> str:
+    """``backward=`` checked (a bad value, or one given for input without a graph, raises) and resolved."""
+    method = check_backward(backward, func, definite=definite)
+    refuse_backward_without_graph(backward, A, func)
+    return method
+
+
+def _refuse_sparse_graph(A: Any, func: str) -> None:
+    """Gradients reach a dense (strided) tensor only."""
+    if str(getattr(A, "layout", "torch.strided")) != "torch.strided":
+        raise ValueError(
+            f"{func}: gradients need a dense (strided) tensor A, got layout {A.layout}; use A.to_dense(), or "
+            "compute the gradient of a sparse A with pivotal.autodiff.svds_vjp / eigsh_vjp and "
+            "LowRankGradient.on_pattern."
+        )
+
+
+def _svds_primal(a, *, backward, k, which, method, tol, ncv, v0, maxiter, solver, rng, options):
+    """The forward of the ``svds`` rule: all three factors, on the values of ``a`` (host code)."""
+
+    def run(x):
+        return svds(
+            x, k, ncv=ncv, tol=tol, which=which, v0=Opaque.unwrap(v0), maxiter=maxiter, solver=solver,
+            rng=Opaque.unwrap(rng), options=Opaque.unwrap(options), method=method,
+        )  # fmt: skip
+
+    m, n = _shape(a)
+    return host_forward(run, a, (((m, k), False), ((k,), True), ((k, n), False)))
+
+
+def _svds_graph(A, k, ncv, tol, which, v0, maxiter, rsv, solver, seed, options, method, backward):
+    """``svds`` of a tensor that requires grad or a JAX tracer, through the ``svds`` rule."""
+    _refuse_sparse_graph(A, "svds")
+    u, s, vh = topk_svd(
+        _svds_primal, A, backward=backward, k=k, which=which, method=method, tol=float(tol), ncv=ncv,
+        v0=Opaque.wrap(v0), maxiter=maxiter, solver=solver, rng=Opaque.wrap(seed), options=Opaque.wrap(options),
+    )  # fmt: skip
+    if not rsv:
+        return s
+    u, vh = _keep_vectors(_shape(A), rsv, u, vh)
+    return u, s, vh
+
+
 def _keep_vectors(shape, rsv, u, vh):
     """SciPy 1.17's behaviour for ``"u"`` / ``"vh"``: the other factor is None, whatever the shape."""
     if rsv == "u":
@@ -572,6 +627,7 @@ def svds(
     *,
     random_state: Any = None,
     method: str = "auto",
+    backward: str = "auto",
 ) -> Any:
     """Partial SVD: the ``k`` largest or smallest singular triplets, like ``scipy.sparse.linalg.svds``.
 
@@ -627,6 +683,15 @@ def svds(
         the iterative solver's options (``ncv``, ``v0``, ``maxiter``,
         ``rng``/``random_state``, ``options``) is given.
         ``"randomized"`` supports ``which="LM"`` only.
+    backward : {"auto", "cg", "minres", "block", "augmented"}, optional
+        How the gradient solves its complement systems when ``A`` is a
+        PyTorch tensor that requires grad or a JAX array under ``jax.grad``
+        (see :func:`pivotal.autodiff.svds_vjp`, ``docs/autodiff_spectral.md``):
+        ``"auto"`` is ``"cg"`` for ``which="LM"`` and ``"minres"`` for
+        ``"SM"`` (``"cg"`` is refused there: the system is indefinite).
+        Only tensors and JAX arrays have a gradient: for NumPy, sparse and
+        LinearOperator input a value other than ``"auto"`` is a
+        ``ValueError`` (call :func:`pivotal.autodiff.svds_vjp` instead).
 
     Returns
     -------
@@ -648,7 +713,9 @@ def svds(
         ``tol``, ``which``, ``v0``, ``maxiter``,
         ``return_singular_vectors``, ``solver`` or ``method`` (SciPy's
         messages), NaN or Inf in a dense or sparse ``A``, ``"randomized"``
-        with ``which="SM"``, or an option the chosen ``method`` does not use.
+        with ``which="SM"``, an option the chosen ``method`` does not use,
+        or a bad ``backward``.
+
     TypeError
         Both ``rng`` and ``random_state`` given; ``A`` of no array type (a
         string), or ``k``/``maxiter`` that is not a number (as SciPy).
@@ -656,6 +723,17 @@ def svds(
     See Also
     --------
     eigsh, select_svds_method, pivotal.randomized._rsvd
+
+    Notes
+    -----
+    Gradients: a dense PyTorch tensor that requires grad, or a JAX array
+    under ``jax.grad`` / ``jax.jit`` (through ``jax.pure_callback``), runs
+    the same forward on its values and gets the matrix-free top-k backward
+    of :func:`pivotal.autodiff.svds_vjp` (rule ``svds`` of
+    ``docs/autodiff.md``).  It needs ``s_k`` separated from ``s_(k+1)``;
+    repeated values inside the ``k`` are handled as in
+    :func:`pivotal.svd`'s gradient.  The singular vectors are computed
+    even when not returned (the gradient of ``s`` needs them).
 
     Examples
     --------
@@ -676,6 +754,7 @@ def svds(
     method = _check_method(method, "svds")
     seed = _resolve_rng(rng, random_state)
     A, k, which_u, solver_l = _svds_check(A, k, ncv, tol, which, v0, maxiter, return_singular_vectors, solver)
+    grad_method = _check_backward(backward, A, "svds", definite=which_u == "LM")
     if method == "auto":
         method, _ = select_svds_method(
             A, k, which=which_u, solver=solver_l, ncv=ncv, v0=v0, maxiter=maxiter, rng=seed, options=options
@@ -689,6 +768,10 @@ def svds(
     elif method == "randomized":
         _refuse_unused("randomized", "svds", ncv=ncv, v0=v0, options=options)
     rsv = return_singular_vectors
+    if needs_rule(A):
+        return _svds_graph(
+            A, k, ncv, tol, which_u, v0, maxiter, rsv, solver_l, seed, options, method, grad_method
+        )
     if method == "lanczos":
         a, e = _scaled_input(_host_dense(A) if _kind(A) == "dense" else A, arpack=True)
         kw = {"rng": rng} if random_state is None else {"random_state": random_state}
@@ -813,6 +896,7 @@ def eigsh(
     rng: Any = None,
     *,
     method: str = "auto",
+    backward: str = "auto",
 ) -> Any:
     """``k`` eigenpairs of a real symmetric or complex Hermitian ``A``, like ``scipy.sparse.linalg.eigsh``.
 
@@ -853,6 +937,14 @@ def eigsh(
         Algorithm; ``"auto"`` follows :func:`select_eigsh_method` (dense
         only when no ARPACK option, ``v0``, ``ncv``, ``maxiter`` or ``rng``,
         is given).  ``"randomized"`` supports ``which="LM"`` only.
+    backward : {"auto", "cg", "minres", "block", "augmented"}, optional
+        How the gradient solves its complement systems when ``A`` is a
+        PyTorch tensor that requires grad or a JAX array under ``jax.grad``
+        (:func:`pivotal.autodiff.eigsh_vjp`): ``"auto"`` is ``"cg"`` for
+        ``which="LM"`` without ``sigma`` and ``"minres"`` otherwise
+        (``"cg"`` is refused there: the system is indefinite).  For NumPy,
+        sparse and LinearOperator input a value other than ``"auto"`` is
+        a ``ValueError`` (call :func:`pivotal.autodiff.eigsh_vjp` instead).
 
     Returns
     -------
@@ -869,12 +961,21 @@ def eigsh(
     ValueError
         ``k <= 0``, bad ``which`` or ``method``, non-square ``A``, ``"BE"``
         with complex ``A`` (SciPy's messages), NaN or Inf in a dense or
-        sparse ``A``, or ``"randomized"`` with a ``which`` other than
-        ``"LM"`` or with ``M``/``sigma``.
+        sparse ``A``, ``"randomized"`` with a ``which`` other than
+        ``"LM"`` or with ``M``/``sigma``, a bad ``backward``, or a
+        generalized problem (``M``, ``Minv``) on input that requires grad.
 
     See Also
     --------
     svds, select_eigsh_method, pivotal.randomized.reigh
+
+    Notes
+    -----
+    Gradients: a dense PyTorch tensor that requires grad, or a JAX array
+    under ``jax.grad`` / ``jax.jit``, gets the matrix-free backward of
+    :func:`pivotal.autodiff.eigsh_vjp` (rule ``eigsh`` of
+    ``docs/autodiff.md``); the cotangent of ``A`` is Hermitian.  The
+    eigenvectors are computed even when not returned.
 
     Examples
     --------
@@ -906,6 +1007,7 @@ def eigsh(
         raise ValueError("k must be greater than 0.")
     k = int(k)
     n = shape[0]
+    grad_method = _check_backward(backward, A, "eigsh", definite=which_u == "LM" and sigma is None)
     special = M is not None or sigma is not None or Minv is not None or OPinv is not None or mode != "normal"
     if method == "auto":
         method, _ = select_eigsh_method(
@@ -931,6 +1033,11 @@ def eigsh(
         if _kind(A) == "linop":
             raise TypeError("Cannot use scipy.linalg.eigh for LinearOperator A with k >= N.")
         method, k = "dense", n
+    if needs_rule(A):
+        return _eigsh_graph(
+            A, k, M, sigma, which_u, v0, ncv, maxiter, tol, return_eigenvectors, Minv, OPinv, mode, rng,
+            method, grad_method,
+        )  # fmt: skip
     if method == "lanczos":
         # A generalized problem or an OPinv ties A's scale to M's or OPinv's: those are only checked.
         scalable = M is None and Minv is None and OPinv is None and mode == "normal"
@@ -955,6 +1062,53 @@ def eigsh(
         return w, v
     w, v = _eigsh_dense(A, k, which_u, bool(return_eigenvectors))
     return (w, v) if return_eigenvectors else w
+
+
+def _eigsh_primal(a, *, backward, k, which, method, sigma, v0, ncv, maxiter, tol, opinv, mode, rng):
+    """The forward of the ``eigsh`` rule: eigenvalues and eigenvectors, on the values of ``a`` (host code)."""
+
+    def run(x):
+        with warnings.catch_warnings():  # k >= N: warned once, by the public call
+            warnings.simplefilter("ignore", RuntimeWarning)
+            return eigsh(
+                x, k, sigma=sigma, which=which, v0=Opaque.unwrap(v0), ncv=ncv, maxiter=maxiter, tol=tol,
+                OPinv=Opaque.unwrap(opinv), mode=mode, rng=Opaque.unwrap(rng), method=method,
+            )  # fmt: skip
+
+    n = _shape(a)[0]
+    return host_forward(run, a, (((k,), True), ((n, k), False)))
+
+
+def arpack_order_like(w: Any, which: str) -> Any:
+    """:func:`_arpack_order` with the operations of ``w``'s backend (a JAX tracer has no host values)."""
+    from .._array import namespace
+
+    xp = namespace(w)
+    wd = xp.flip(w, axis=0)  # descending: a stable sort keeps the larger of +-c first
+    if which == "LM":
+        return xp.take(wd, xp.argsort(xp.abs(wd), stable=True), axis=0)
+    if which == "SM":
+        return xp.take(wd, xp.argsort(-xp.abs(wd), stable=True), axis=0)
+    return wd if which == "SA" else w
+
+
+def _eigsh_graph(
+    A, k, M, sigma, which, v0, ncv, maxiter, tol, vectors, Minv, OPinv, mode, rng, method, backward
+):
+    """``eigsh`` of a tensor that requires grad or a JAX tracer, through the ``eigsh`` rule."""
+    _refuse_sparse_graph(A, "eigsh")
+    if M is not None or Minv is not None:
+        raise ValueError(
+            "eigsh: the gradient covers the standard problem A v = w v only, not a generalized one (M, Minv); "
+            "pass A.detach() (or call outside jax.grad), or reduce the problem to standard form first."
+        )
+    w, v = topk_eigh(
+        _eigsh_primal, A, backward=backward, k=k, which=which, method=method, sigma=sigma, v0=Opaque.wrap(v0),
+        ncv=ncv, maxiter=maxiter, tol=float(tol), opinv=Opaque.wrap(OPinv), mode=mode, rng=Opaque.wrap(rng),
+    )  # fmt: skip
+    if vectors:
+        return w, v
+    return arpack_order_like(w, which if method != "randomized" else "LM")
 
 
 def _torch_index(idx: np.ndarray, like: Any) -> Any:
