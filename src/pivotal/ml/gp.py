@@ -198,8 +198,10 @@ class GaussianProcessRegressor:
     ----------
     kernel : Kernel, optional
         A :mod:`pivotal.ml.kernels` kernel (or a scikit-learn kernel, whose
-        gradient then goes through its ``n x n x p`` array).  Default
-        ``ConstantKernel(1.0, "fixed") * RBF(1.0, "fixed")`` as scikit-learn.
+        gradient then goes through its ``n x n x p`` array).  Default as
+        scikit-learn: ``ConstantKernel() * RBF()`` (free hyperparameters) for
+        ``fit``, and ``ConstantKernel(1.0, "fixed") * RBF(1.0, "fixed")`` for the
+        prior of an unfitted model.
     alpha : float or (n_samples,) array, keyword-only
         Added to the diagonal of ``K`` (noise variance); default 1e-10.
     optimizer : "fmin_l_bfgs_b", callable or None, keyword-only
@@ -457,11 +459,9 @@ class GaussianProcessRegressor:
         self
         """
         method, reason = self._checked_method()
-        self.kernel_ = (
-            ConstantKernel(1.0, constant_value_bounds="fixed") * RBF(1.0, length_scale_bounds="fixed")
-            if self.kernel is None
-            else _clone(self.kernel)
-        )
+        # scikit-learn fits ConstantKernel() * RBF() with free hyperparameters when kernel=None
+        # (its fixed version is only the unfitted prior); so do we.
+        self.kernel_ = ConstantKernel() * RBF() if self.kernel is None else _clone(self.kernel)
         self._rng = _random_state(self.random_state)
         X = _check_array(X, "X", ndim=(2,))
         y = _check_array(y, "y", ndim=(1, 2))
@@ -635,12 +635,14 @@ class GaussianProcessRegressor:
         y_var = y_var[:, None] * scale2
         return y_mean, np.sqrt(y_var[:, 0] if y_var.shape[1] == 1 else y_var)
 
+    def _prior_kernel(self) -> Any:
+        """The unfitted model's kernel (scikit-learn: fixed ``1.0 * RBF(1.0)`` when ``kernel=None``)."""
+        if self.kernel is not None:
+            return self.kernel
+        return ConstantKernel(1.0, constant_value_bounds="fixed") * RBF(1.0, length_scale_bounds="fixed")
+
     def _predict_prior(self, X, return_std, return_cov):
-        kernel = (
-            ConstantKernel(1.0, constant_value_bounds="fixed") * RBF(1.0, length_scale_bounds="fixed")
-            if self.kernel is None
-            else self.kernel
-        )
+        kernel = self._prior_kernel()
         m = self.n_targets if self.n_targets is not None else 1
         y_mean = np.zeros((X.shape[0], m)).squeeze()
         if return_cov:
@@ -660,26 +662,36 @@ class GaussianProcessRegressor:
         """
         rng = _random_state(random_state)
         y_mean, y_cov = self.predict(X, return_cov=True)
+        X = self._check_X_predict(X)
+        kernel = self.kernel_ if hasattr(self, "kernel_") else self._prior_kernel()
+        # The covariance k(X, X) - V^T V is computed with cancellation relative to the prior
+        # variance: the jitter scale is the prior's mean diagonal (per target: times y_std^2).
+        prior = (
+            float(np.mean(kernel.diag(X)))
+            * np.atleast_1d(self._y_train_std if hasattr(self, "X_train_") else 1.0) ** 2
+        )
+        z = lambda: rng.standard_normal((y_cov.shape[0], n_samples))  # noqa: E731
         if y_mean.ndim == 1:
-            return y_mean[:, None] + self._cov_factor(y_cov) @ rng.standard_normal(
-                (y_cov.shape[0], n_samples)
-            )
+            return y_mean[:, None] + self._cov_factor(y_cov, float(prior[0])) @ z()
         out = [
             (
                 y_mean[:, t, None]
-                + self._cov_factor(y_cov[..., t]) @ rng.standard_normal((y_cov.shape[0], n_samples))
+                + self._cov_factor(y_cov[..., t], float(prior[min(t, prior.size - 1)])) @ z()
             )[:, None]
             for t in range(y_mean.shape[1])
         ]
         return np.hstack(out)
 
     @staticmethod
-    def _cov_factor(C: np.ndarray) -> np.ndarray:
-        """Lower Cholesky factor of a covariance, with jitter from ``eps m`` times 10 up to ``JITTER_BOUND m``."""
-        m = float(np.mean(np.diag(C))) if C.size else 0.0
+    def _cov_factor(C: np.ndarray, scale: float) -> np.ndarray:
+        """Lower Cholesky factor of a covariance; jitter ``eps s``, times 10, up to ``JITTER_BOUND s``.
+
+        ``s`` is the prior variance scale, relative to which ``C`` was computed.
+        """
+        scale = max(abs(scale), np.finfo(float).tiny)
         taus = [0.0]
-        tau = _EPS * max(m, _EPS)
-        while tau <= JITTER_BOUND * max(m, _EPS):
+        tau = _EPS * scale
+        while tau <= JITTER_BOUND * scale * (1 + 1e-12):
             taus.append(tau)
             tau *= 10.0
         err = None
