@@ -382,3 +382,25 @@ def test_ml_is_not_imported_by_pivotal():
     code = "import sys, pivotal; print('pivotal.ml' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+def test_pickle_round_trip():
+    import pickle
+
+    X, y = _sin3x()
+    gp = GaussianProcessRegressor(pk.RBF(0.6) + pk.WhiteKernel(0.01), optimizer=None).fit(X, y)
+    gp2 = pickle.loads(pickle.dumps(gp))
+    Xt = X[:4] + 0.1
+    np.testing.assert_array_equal(gp2.predict(Xt, return_std=True)[1], gp.predict(Xt, return_std=True)[1])
+    np.testing.assert_array_equal(gp2.factorization_.L, gp.factorization_.L)  # refactored: same LAPACK call
+
+
+# scikit-learn's estimator checks.  Skipped by scikit-learn itself here: check_array_api_input
+# (needs SCIPY_ARRAY_API=1) and check_regressor_data_not_an_array (needs pandas).
+from sklearn.utils.estimator_checks import parametrize_with_checks  # noqa: E402
+
+
+@pytest.mark.filterwarnings("ignore")
+@parametrize_with_checks([GaussianProcessRegressor()])
+def test_sklearn_estimator_checks(estimator, check):
+    check(estimator)

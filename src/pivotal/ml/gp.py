@@ -146,11 +146,23 @@ def _check_array(x: Any, name: str, *, ndim: tuple[int, ...]) -> np.ndarray:
             f"GaussianProcessRegressor takes NumPy arrays in this release; {name} is a {mod} array. "
             "Convert with np.asarray(x.detach().cpu()) (PyTorch) or np.asarray(x) (JAX)."
         )
+    if x is None:
+        raise ValueError(
+            f"this estimator requires y to be passed, but the target y is None ({name} is None)."
+            if name == "y"
+            else f"{name} is None; expected an array."
+        )
+    if hasattr(x, "tocsr") or type(x).__module__.startswith("scipy.sparse"):
+        raise TypeError(
+            f"sparse input is not supported: {name} is a sparse matrix; pass a dense array (.toarray())."
+        )
     a = np.asarray(x)
     if a.dtype == object:
         try:
             a = a.astype(float)
-        except (TypeError, ValueError) as exc:
+        except TypeError as exc:
+            raise TypeError(f"{name} must be numeric: {exc}") from None
+        except ValueError as exc:
             raise ValueError(f"{name} must be numeric: {exc}") from None
     if np.iscomplexobj(a):
         raise ValueError(f"Complex data not supported: {name} is complex.")
@@ -164,8 +176,10 @@ def _check_array(x: Any, name: str, *, ndim: tuple[int, ...]) -> np.ndarray:
                 "with array.reshape(-1, 1) for a single feature or array.reshape(1, -1) for a single sample."
             )
         raise ValueError(f"{name} must have {' or '.join(map(str, ndim))} dimensions, got shape {a.shape}.")
-    if a.shape[0] == 0 or (a.ndim == 2 and a.shape[1] == 0):
-        raise ValueError(f"{name} has shape {a.shape}: at least one sample and one feature are required.")
+    if a.shape[0] == 0:
+        raise ValueError(f"Found array with 0 sample(s) (shape={a.shape}) while a minimum of 1 is required.")
+    if a.ndim == 2 and a.shape[1] == 0:
+        raise ValueError(f"Found array with 0 feature(s) (shape={a.shape}) while a minimum of 1 is required.")
     if not np.isfinite(a).all():
         raise ValueError(f"Input {name} contains NaN or infinity; remove or impute those entries.")
     return a
@@ -310,6 +324,24 @@ class GaussianProcessRegressor:
             input_tags=InputTags(),
             requires_fit=False,
         )
+
+    def __getstate__(self) -> dict:
+        # pivotal.Cholesky holds its array namespace (a module) and does not pickle: drop it,
+        # and refactor lazily (same matrix, same LAPACK call) after unpickling.
+        state = self.__dict__.copy()
+        state.pop("_factorization", None)
+        return state
+
+    @property
+    def factorization_(self) -> Cholesky:
+        """The :class:`pivotal.Cholesky` factorization of ``K + (alpha + jitter_) I``."""
+        F = self.__dict__.get("_factorization")
+        if F is None:
+            if not hasattr(self, "X_train_"):
+                raise AttributeError("factorization_ exists after fit.")
+            K = np.array(self.kernel_(self.X_train_), dtype=float, order="C")
+            F = self._factorization = self._factor(K, self._diag_add())
+        return F
 
     # ---------------------------------------------------------------- validation
     def _checked_method(self) -> tuple[str, str]:
@@ -509,7 +541,7 @@ class GaussianProcessRegressor:
         if tau != self.jitter_:
             self.jitter_ = tau
             self.log_marginal_likelihood_value_ = self._evaluate(self.kernel_, False, self._diag_add())[0]
-        self.factorization_ = F
+        self._factorization = F
         self.L_ = F.L
         self.alpha_ = F.solve(self.y_train_, check_finite=False)
         report.jitter = self.jitter_
