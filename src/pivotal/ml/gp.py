@@ -11,19 +11,18 @@ Numerics (Rasmussen & Williams 2006, Alg. 2.1 and eq. 5.9):
   from its diagonal and ``alpha = K^{-1} y`` by two triangular solves.
 - **Gradient without an n x n x p tensor.**  ``dLML/dtheta_j =
   1/2 sum_ik W_ik dK_ik/dtheta_j`` with ``W = alpha alpha^T - m K^{-1}`` (``m``
-  targets).  ``K^{-1}`` is formed once from the factor, in place (LAPACK
-  ``potri`` on the factor's memory), and the kernel contracts ``W`` against
+  targets).  ``K^{-1}`` is formed once from the factor (LAPACK ``potrs`` on an
+  identity it overwrites in place), and the kernel contracts ``W`` against
   its own analytic derivative in row blocks
   (:meth:`pivotal.ml.kernels.Kernel.contract_gradient`): memory ``O(n^2)``
-  instead of scikit-learn's ``O(n^2 p)``.  Measured at n = 2000, d = 8, ARD
-  RBF + White (p = 10), on the shared 2-core AMD EPYC of the development
-  machine (``python benchmarks/bench_gp.py --components``, one run):
-  potri 0.17 s against 0.30 s for ``cho_solve(L, I)``, and the blockwise
-  contraction 0.22 s against 0.53 s for building ``dK/dtheta`` (320 MB)
-  and contracting it with ``einsum`` as scikit-learn does.  There is no
-  exact alternative that avoids ``K^{-1}``: ``tr(K^{-1} dK_j)`` for ``p``
-  parameters costs ``p`` solves with ``n`` right-hand sides each, that is
-  ``p`` times more.
+  instead of scikit-learn's ``O(n^2 p)``.  Measured at n = 1500, d = 8, ARD
+  RBF + White (p = 10) on the shared 2-core AMD EPYC development machine under
+  load (``python benchmarks/bench_gp.py components --n 1500 --d 8``, medians
+  of 3): ``K^{-1}`` by ``potrs(L, I)`` 0.51 s, by ``trsm(L, I)`` + ``syrk``
+  0.66 s, by ``potri`` 3.3 s; the gradient by the blockwise contraction
+  1.2 s (57 MiB peak) against 4.3 s (515 MiB) for building ``dK/dtheta`` and
+  contracting it with ``einsum`` as scikit-learn does.  No exact method
+  avoids ``K^{-1}``: ``tr(K^{-1} dK_j)`` by solves costs ``p`` times more.
 - **Not positive definite.**  When ``K + alpha I`` fails to factor, a jitter
   ``tau`` is added on top of ``alpha``: ``tau = 10 max(alpha, eps m_K)``,
   then times 10 each try, up to :data:`JITTER_BOUND` ``* m_K`` (``m_K`` the
@@ -193,16 +192,6 @@ def _random_state(seed: Any) -> np.random.RandomState | np.random.Generator:
     if isinstance(seed, (np.random.RandomState, np.random.Generator)):
         return seed
     raise ValueError(f"random_state={seed!r} must be None, an int, a RandomState or a Generator.")
-
-
-def _symmetrize_from_upper_f(a: np.ndarray, block: int = 512) -> None:
-    """Copy the upper triangle of a Fortran-ordered ``a`` into its lower triangle, in blocks."""
-    n = a.shape[0]
-    for j0 in range(0, n, block):
-        j1 = min(j0 + block, n)
-        d = a[j0:j1, j0:j1]
-        d[:] = np.triu(d) + np.triu(d, 1).T
-        a[j1:, j0:j1] = a[j0:j1, j1:].T
 
 
 class GaussianProcessRegressor:
@@ -402,13 +391,12 @@ class GaussianProcessRegressor:
         )
         if not eval_gradient:
             return lml, None
-        # K^{-1} in place from the factor: potri on L^T's (Fortran-ordered) memory gives the upper
-        # triangle of K^{-1} in Fortran order.
-        Lt = F.L.T
-        Kinv, info = lapack.dpotri(Lt, lower=0, overwrite_c=1)
-        if info != 0:
-            raise NotPositiveDefiniteError(info - 1)
-        _symmetrize_from_upper_f(Kinv)
+        # K^{-1} once from the factor: LAPACK potrs (two triangular solves) on an identity it
+        # overwrites in place; potri measured several times slower on OpenBLAS (module docstring).
+        # F.L is C-ordered lower, so F.L.T is the Fortran-ordered upper factor U = L^T: no copy.
+        Kinv, info = lapack.dpotrs(F.L.T, np.eye(n, order="F"), lower=0, overwrite_b=1)
+        if info != 0:  # pragma: no cover - potrs fails only on invalid arguments
+            raise ValueError(f"LAPACK potrs returned info={info}")
         W = Kinv
         W *= -float(m)
         W += A @ A.T

@@ -88,10 +88,11 @@ class _Stationary(Kernel):
             if not self.anisotropic:
                 g[0] += np.vdot(G, s)
                 continue
-            for k in range(Z.shape[1]):
-                diff = np.subtract.outer(Z[i0:i1, k], Z[:, k])
-                np.square(diff, out=diff)
-                g[k] += np.vdot(G, diff)
+            buf = np.empty_like(G)
+            for k in range(Z.shape[1]):  # exact differences, one reused buffer: no n x n x d array
+                np.subtract(Z[i0:i1, k, None], Z[None, :, k], out=buf)
+                np.square(buf, out=buf)
+                g[k] += np.vdot(G, buf)
         return g
 
 
