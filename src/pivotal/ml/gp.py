@@ -368,7 +368,9 @@ class GaussianProcessRegressor:
     def _factor(self, K: np.ndarray, diag_add: Any) -> Cholesky:
         """``K + diag_add I`` by pivotal's Cholesky (lower, in place); raises NotPositiveDefiniteError."""
         K[np.diag_indices_from(K)] += diag_add
-        return Cholesky(K, lower=True, overwrite_a=True, check_finite=False)
+        # K is symmetric: its transpose is the same matrix in Fortran order, which LAPACK potrf
+        # factors in place (a C-ordered array would be copied first).
+        return Cholesky(K.T, lower=True, overwrite_a=True, check_finite=False)
 
     def _evaluate(self, kernel: Any, eval_gradient: bool, diag_add: Any):
         """``(lml, gradient or None)`` at ``kernel``'s hyperparameters; one Cholesky."""
@@ -442,7 +444,7 @@ class GaussianProcessRegressor:
             Kd = K.copy()
             Kd[np.diag_indices_from(Kd)] += self._alpha + tau
             try:
-                F = Cholesky(Kd.copy(), lower=True, overwrite_a=True, check_finite=False)
+                F = Cholesky(Kd.copy().T, lower=True, overwrite_a=True, check_finite=False)  # Fortran order
             except NotPositiveDefiniteError as err:
                 tried.append((tau, err.index))
                 continue

@@ -165,11 +165,7 @@ class Kernel:
 
     @theta.setter
     def theta(self, theta: Any) -> None:
-        theta = np.asarray(theta, dtype=float).ravel()
-        if theta.size != self.n_dims:
-            raise ValueError(
-                f"theta has {theta.size} entries; this kernel has {self.n_dims} free hyperparameters."
-            )
+        theta = self._checked_theta(theta)
         i = 0
         for h in self.hyperparameters:
             if h.fixed:
@@ -178,6 +174,14 @@ class Kernel:
             i += h.n_elements
             old = getattr(self, h.name)
             setattr(self, h.name, vals if np.ndim(old) > 0 else float(vals[0]))
+
+    def _checked_theta(self, theta: Any) -> np.ndarray:
+        theta = np.asarray(theta, dtype=float).ravel()
+        if theta.size != self.n_dims:
+            raise ValueError(
+                f"theta has {theta.size} entries; this kernel has {self.n_dims} free hyperparameters."
+            )
+        return theta
 
     @property
     def bounds(self) -> np.ndarray:
@@ -336,11 +340,7 @@ class _Pair(Kernel):
 
     @theta.setter
     def theta(self, theta: Any) -> None:
-        theta = np.asarray(theta, dtype=float).ravel()
-        if theta.size != self.n_dims:
-            raise ValueError(
-                f"theta has {theta.size} entries; this kernel has {self.n_dims} free hyperparameters."
-            )
+        theta = self._checked_theta(theta)
         m = self.k1.n_dims
         self.k1.theta = theta[:m]
         self.k2.theta = theta[m:]

@@ -180,7 +180,35 @@ class Matern(_Stationary):
         return super().__repr__()[:-1] + f", nu={self.nu})"
 
 
-class RationalQuadratic(Kernel):
+class _OfDistance(Kernel):
+    """A stationary kernel of the unscaled squared distance (isotropic): ``_of_sq(|x - y|^2)``."""
+
+    @staticmethod
+    def _sq_rows(X: np.ndarray, i0: int, i1: int) -> np.ndarray:
+        Xc = X - X.mean(axis=0)
+        return squared_distances(Xc[i0:i1], Xc, diagonal_offset=i0)
+
+    def _rows(self, X, i0, i1):
+        return self._of_sq(self._sq_rows(X, i0, i1))
+
+    def _cross(self, X, Y):
+        shift = X.mean(axis=0)
+        return self._of_sq(squared_distances(X - shift, Y - shift))
+
+    def _of_sq(self, sq: np.ndarray) -> np.ndarray:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def _free(self) -> list[bool]:
+        return [not h.fixed for h in self.hyperparameters]
+
+    def diag(self, X):
+        return np.ones(len(X))
+
+    def is_stationary(self) -> bool:
+        return True
+
+
+class RationalQuadratic(_OfDistance):
     """``(1 + d^2 / (2 alpha l^2))^(-alpha)`` (isotropic, like scikit-learn's).
 
     Examples
@@ -208,39 +236,23 @@ class RationalQuadratic(Kernel):
         self.length_scale_bounds = length_scale_bounds
         self.alpha_bounds = alpha_bounds
 
-    def _s(self, A, B, offset=None):
-        return squared_distances(A, B, diagonal_offset=offset) / float(self.length_scale) ** 2
-
-    def _rows(self, X, i0, i1):
-        Xc = X - X.mean(axis=0)
-        return (1.0 + self._s(Xc[i0:i1], Xc, i0) / (2.0 * self.alpha)) ** -self.alpha
-
-    def _cross(self, X, Y):
-        shift = X.mean(axis=0)
-        return (1.0 + self._s(X - shift, Y - shift) / (2.0 * self.alpha)) ** -self.alpha
+    def _of_sq(self, sq):
+        return (1.0 + sq / (2.0 * self.alpha * float(self.length_scale) ** 2)) ** -self.alpha
 
     def _gradient_blocks(self, X, i0, i1, K):
-        Xc = X - X.mean(axis=0)
-        s = self._s(Xc[i0:i1], Xc, i0)
+        s = self._sq_rows(X, i0, i1) / float(self.length_scale) ** 2
         a = float(self.alpha)
         base = 1.0 + s / (2.0 * a)
         K = base**-a
-        out = []
-        free = [not h.fixed for h in self.hyperparameters]
+        free, out = self._free(), []
         if free[0]:
             out.append(K * (-a * np.log(base) + s / (2.0 * base)))
         if free[1]:
             out.append(K * s / base)
         return out
 
-    def diag(self, X):
-        return np.ones(len(X))
 
-    def is_stationary(self) -> bool:
-        return True
-
-
-class ExpSineSquared(Kernel):
+class ExpSineSquared(_OfDistance):
     """Periodic kernel ``exp(-2 sin^2(pi d / p) / l^2)`` with ``d = |x - y|``.
 
     Examples
@@ -268,34 +280,18 @@ class ExpSineSquared(Kernel):
         self.length_scale_bounds = length_scale_bounds
         self.periodicity_bounds = periodicity_bounds
 
-    def _k_of_d(self, d):
-        return np.exp(-2.0 * (np.sin(np.pi * d / self.periodicity) / self.length_scale) ** 2)
-
-    def _rows(self, X, i0, i1):
-        Xc = X - X.mean(axis=0)
-        return self._k_of_d(np.sqrt(squared_distances(Xc[i0:i1], Xc, diagonal_offset=i0)))
-
-    def _cross(self, X, Y):
-        shift = X.mean(axis=0)
-        return self._k_of_d(np.sqrt(squared_distances(X - shift, Y - shift)))
+    def _of_sq(self, sq):
+        return np.exp(-2.0 * (np.sin(np.pi * np.sqrt(sq) / self.periodicity) / self.length_scale) ** 2)
 
     def _gradient_blocks(self, X, i0, i1, K):
-        Xc = X - X.mean(axis=0)
-        d = np.sqrt(squared_distances(Xc[i0:i1], Xc, diagonal_offset=i0))
+        d = np.sqrt(self._sq_rows(X, i0, i1))
         ls2 = float(self.length_scale) ** 2
         arg = np.pi * d / self.periodicity
         sin = np.sin(arg)
         K = np.exp(-2.0 * sin**2 / ls2)
-        out = []
-        free = [not h.fixed for h in self.hyperparameters]
+        free, out = self._free(), []
         if free[0]:
             out.append(4.0 / ls2 * sin**2 * K)
         if free[1]:
             out.append(4.0 / ls2 * arg * np.cos(arg) * sin * K)
         return out
-
-    def diag(self, X):
-        return np.ones(len(X))
-
-    def is_stationary(self) -> bool:
-        return True
