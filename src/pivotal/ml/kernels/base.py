@@ -411,9 +411,22 @@ class Product(_Pair):
     def _contract(self, X, W):
         if self.n_dims == 0:
             return np.empty(0)
-        g1 = self.k1._contract(X, W * self.k2._matrix(X, None)) if self.k1.n_dims else np.empty(0)
-        g2 = self.k2._contract(X, W * self.k1._matrix(X, None)) if self.k2.n_dims else np.empty(0)
-        return np.concatenate([g1, g2])
+        return np.concatenate([self._half(self.k1, self.k2, X, W), self._half(self.k2, self.k1, X, W)])
+
+    @staticmethod
+    def _half(k: Kernel, other: Kernel, X: np.ndarray, W: np.ndarray) -> np.ndarray:
+        """``k``'s part of the product rule: ``k.contract(W * K_other)``.
+
+        A constant factor is a scalar: ``c * k.contract(W)``, and the constant's own
+        derivative is ``c * sum(W * K_k)``; neither needs an ``n x n`` constant matrix.
+        """
+        if k.n_dims == 0:
+            return np.empty(0)
+        if isinstance(other, ConstantKernel):
+            return float(other.constant_value) * k._contract(X, W)
+        if isinstance(k, ConstantKernel):
+            return np.array([float(k.constant_value) * np.vdot(W, other._matrix(X, None))])
+        return k._contract(X, W * other._matrix(X, None))
 
     def diag(self, X):
         return self.k1.diag(X) * self.k2.diag(X)
