@@ -431,3 +431,11 @@ def test_property_lml_and_gradient_match_sklearn(n, d, seed, log_ls, log_noise, 
     # noise variance >= e^-4 against a signal variance of 1.3: cond(K) <= about 1.3 n e^4 < 2e3
     assert abs(la - lb) <= RTOL * max(abs(lb), 1.0)
     assert np.all(np.abs(ga - gb) <= RTOL * max(np.abs(gb).max(), 1.0))
+
+
+@pytest.mark.filterwarnings("ignore:overflow encountered:RuntimeWarning")
+def test_fit_with_overflowing_kernel_raises():
+    X, y = _sin3x()
+    gp = GaussianProcessRegressor(pk.ConstantKernel(np.exp(800.0), "fixed") * pk.RBF(0.6), optimizer=None)
+    with pytest.raises(pv.NotPositiveDefiniteError, match="non-finite"):
+        gp.fit(X, y)

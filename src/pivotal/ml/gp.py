@@ -437,6 +437,10 @@ class GaussianProcessRegressor:
         """Factor ``K + alpha I``, escalating the jitter on failure; returns ``(F, K + diag, jitter)``."""
         X = self.X_train_
         K = np.array(kernel(X), dtype=float, order="C")
+        if not np.isfinite(K).all():
+            raise NotPositiveDefiniteError(
+                0, f"the kernel matrix has non-finite entries at theta={kernel.theta!r} (overflow)."
+            )
         mean_diag = float(np.mean(np.diag(K)))
         alpha_max = float(np.max(self._alpha))
         tried = []
