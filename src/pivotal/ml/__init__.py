@@ -4,6 +4,8 @@ Estimators follow scikit-learn's conventions (``fit`` / ``predict``,
 ``get_params`` / ``set_params``, fitted attributes ending in ``_``) without
 depending on it.
 
+* :mod:`.kernels`: covariance kernels with scikit-learn's kernel API and blockwise gradient contractions.
+* :mod:`.gp`: :class:`GaussianProcessRegressor` on one Cholesky per likelihood evaluation.
 * :mod:`.ridge`: :class:`Ridge`, :class:`RidgeCV`, :class:`LinearProbe`.
 * :mod:`.decomposition`: :class:`Whitening`, :class:`PCA`.
 * :mod:`.geometry`: :func:`random_rotation`, :func:`procrustes`, :func:`projection`, :func:`gram`,
@@ -25,22 +27,48 @@ from .geometry import (
     random_rotation,
     sample_mvn,
 )
+from .gp import GaussianProcessRegressor
+from .kernels import (
+    RBF,
+    ConstantKernel,
+    DotProduct,
+    ExpSineSquared,
+    Hyperparameter,
+    Kernel,
+    Matern,
+    Product,
+    RationalQuadratic,
+    Sum,
+    WhiteKernel,
+)
 from .kfac import KFACPreconditioner, damped_cholesky, kfac_precondition
 from .lowrank import GaLoreProjector, LoraInit, LowRankApproximation, lora_init, low_rank_approx
 from .ridge import LinearProbe, Ridge, RidgeCV
 
 __all__ = [
     "PCA",
+    "RBF",
+    "ConstantKernel",
+    "DotProduct",
+    "ExpSineSquared",
     "GaLoreProjector",
+    "GaussianProcessRegressor",
+    "Hyperparameter",
     "KFACPreconditioner",
+    "Kernel",
     "LinearProbe",
     "LoraInit",
     "LowRankApproximation",
     "MVNSample",
+    "Matern",
     "NotFittedError",
+    "Product",
     "Projection",
+    "RationalQuadratic",
     "Ridge",
     "RidgeCV",
+    "Sum",
+    "WhiteKernel",
     "Whitening",
     "covariance",
     "damped_cholesky",

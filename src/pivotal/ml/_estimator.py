@@ -23,7 +23,15 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["DataConversionWarning", "Estimator", "NotFittedError", "check_samples", "check_targets", "host"]
+__all__ = [
+    "DataConversionWarning",
+    "Estimator",
+    "NotFittedError",
+    "Parameters",
+    "check_samples",
+    "check_targets",
+    "host",
+]
 
 
 class NotFittedError(ValueError, AttributeError):
@@ -49,11 +57,8 @@ def _not_fitted_error() -> type:
     return cls
 
 
-class Estimator:
-    """Base of the estimators: ``get_params``, ``set_params``, ``repr`` and the fitted check."""
-
-    _estimator_type = "regressor"
-    _accepts_sparse = False
+class Parameters:
+    """``get_params`` / ``set_params`` read from the ``__init__`` signature (estimators and kernels)."""
 
     @classmethod
     def _param_names(cls) -> list[str]:
@@ -61,19 +66,43 @@ class Estimator:
         return sorted(p.name for p in sig.parameters.values() if p.name != "self" and p.kind != p.VAR_KEYWORD)
 
     def get_params(self, deep: bool = True) -> dict[str, Any]:
-        """The constructor arguments, by name (``deep`` is accepted for scikit-learn; none are estimators)."""
-        return {name: getattr(self, name) for name in self._param_names()}
+        """The constructor arguments, by name; with ``deep``, also ``<name>__<param>`` of nested estimators."""
+        out = {}
+        for name in self._param_names():
+            value = getattr(self, name)
+            out[name] = value
+            if deep and hasattr(value, "get_params") and not isinstance(value, type):
+                out.update({f"{name}__{k}": v for k, v in value.get_params().items()})
+        return out
 
-    def set_params(self, **params: Any) -> Estimator:
-        """Set constructor arguments by name; an unknown name raises ``ValueError`` listing the valid ones."""
+    def set_params(self, **params: Any) -> Parameters:
+        """Set constructor arguments by name (``kernel__length_scale=...`` reaches a nested estimator).
+
+        An unknown name raises ``ValueError`` listing the valid ones.
+        """
         valid = self._param_names()
-        for name, value in params.items():
-            if name not in valid:
+        nested: dict[str, dict] = {}
+        for key, value in params.items():
+            head, _, tail = key.partition("__")
+            if head not in valid:
                 raise ValueError(
-                    f"invalid parameter {name!r} for {type(self).__name__}; valid parameters: {valid}."
+                    f"Invalid parameter {head!r} for estimator {type(self).__name__}; valid parameters: {valid}."
                 )
-            setattr(self, name, value)
+            if tail:
+                nested.setdefault(head, {})[tail] = value
+            else:
+                setattr(self, head, value)
+        for head, sub in nested.items():
+            getattr(self, head).set_params(**sub)
         return self
+
+
+class Estimator(Parameters):
+    """Base of the estimators: ``get_params``, ``set_params``, ``repr`` and the fitted check."""
+
+    _estimator_type = "regressor"
+    _accepts_sparse = False
+    _requires_fit = True  # False: predicting before fit is meaningful (a Gaussian process's prior)
 
     def __repr__(self) -> str:
         defaults = {p.name: p.default for p in inspect.signature(type(self).__init__).parameters.values()}
@@ -104,6 +133,7 @@ class Estimator:
             classifier_tags=ClassifierTags(multi_class=True, multi_label=False) if classifier else None,
             regressor_tags=RegressorTags() if self._estimator_type == "regressor" else None,
             input_tags=InputTags(sparse=self._accepts_sparse),
+            requires_fit=self._requires_fit,
         )
 
 

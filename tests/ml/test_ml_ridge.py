@@ -164,7 +164,7 @@ def test_params_clone_and_repr():
     assert repr(model) == "Ridge(alpha=2.0, solver='qr')"
     twin = clone(model)
     assert twin.get_params() == model.get_params() and twin is not model
-    with pytest.raises(ValueError, match="invalid parameter 'alfa'"):
+    with pytest.raises(ValueError, match="Invalid parameter 'alfa'"):
         model.set_params(alfa=1.0)
 
 

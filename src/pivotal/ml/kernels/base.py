@@ -1,0 +1,456 @@
+"""Kernel base class, hyperparameters, ``+`` / ``*`` composition and the blockwise distance helper.
+
+The API is scikit-learn's (``theta`` in log space, ``bounds``,
+``clone_with_theta``, ``__call__(X, Y=None, eval_gradient=False)``, ``diag``,
+``hyperparameters``, ``get_params`` / ``set_params``, ``n_dims``,
+``requires_vector_input``), so a scikit-learn user can swap kernels in one
+line.  One method is added: :meth:`Kernel.contract_gradient`, the weighted
+sums ``g_j = sum_ik W_ik dK_ik/dtheta_j`` computed in row blocks, which is what
+the Gaussian-process likelihood gradient needs, without the ``n x n x p``
+array of ``__call__(..., eval_gradient=True)``.
+"""
+
+from __future__ import annotations
+
+import copy
+from typing import Any, NamedTuple
+
+import numpy as np
+
+from .._estimator import Parameters
+
+__all__ = [
+    "BLOCK_ELEMENTS",
+    "ConstantKernel",
+    "Hyperparameter",
+    "Kernel",
+    "Product",
+    "Sum",
+    "row_blocks",
+    "squared_distances",
+]
+
+#: Target number of entries of one ``rows x n`` block (8 MiB of float64).
+BLOCK_ELEMENTS = 1 << 20
+
+
+class Hyperparameter(NamedTuple):
+    """A kernel hyperparameter's specification (the fields of scikit-learn's ``Hyperparameter``).
+
+    ``bounds`` is ``"fixed"`` or an array of shape ``(2,)`` or ``(n_elements, 2)``
+    in the parameter's own (not log) scale.
+    """
+
+    name: str
+    value_type: str
+    bounds: Any
+    n_elements: int = 1
+    fixed: bool = False
+
+
+def _as_bounds(bounds: Any, n_elements: int) -> Any:
+    if isinstance(bounds, str):
+        if bounds != "fixed":
+            raise ValueError(f"bounds must be a (low, high) pair or 'fixed', got {bounds!r}.")
+        return bounds
+    b = np.atleast_2d(np.asarray(bounds, dtype=float))
+    if n_elements > 1 and b.shape[0] == 1:
+        b = np.repeat(b, n_elements, axis=0)
+    if b.shape != (n_elements, 2):
+        raise ValueError(
+            f"bounds has shape {np.shape(bounds)}; expected (2,) or ({n_elements}, 2) for {n_elements} value(s)."
+        )
+    if np.any(b <= 0) or np.any(b[:, 0] > b[:, 1]):
+        raise ValueError(f"bounds {b.tolist()} must be positive with low <= high (they are taken in log).")
+    return b
+
+
+def row_blocks(n_rows: int, n_cols: int) -> tuple[range, int]:
+    """Start indices of row blocks of about :data:`BLOCK_ELEMENTS` entries each."""
+    step = max(1, BLOCK_ELEMENTS // max(n_cols, 1))
+    return range(0, n_rows, step), step
+
+
+def squared_distances(A: np.ndarray, B: np.ndarray, *, diagonal_offset: int | None = None) -> np.ndarray:
+    """``||a_i - b_j||^2`` by ``|a|^2 + |b|^2 - 2 a.b`` (one GEMM), clamped at 0.
+
+    The caller centres both point sets by the same shift first, so the
+    cancellation error is ``eps`` times the squared spread, not the squared
+    distance from the origin.  With ``diagonal_offset = i0`` the block holds
+    rows ``i0:`` of a matrix of the points against themselves: its entries
+    ``(r, i0 + r)`` are set to exactly 0.
+    """
+    d = np.einsum("ij,ij->i", A, A)[:, None] + np.einsum("ij,ij->i", B, B)[None, :]
+    d -= 2.0 * (A @ B.T)
+    np.maximum(d, 0.0, out=d)
+    if diagonal_offset is not None:
+        r = np.arange(min(A.shape[0], B.shape[0] - diagonal_offset))
+        d[r, diagonal_offset + r] = 0.0
+    return d
+
+
+class Kernel(Parameters):
+    """Base class of the covariance kernels (scikit-learn's kernel API plus :meth:`contract_gradient`).
+
+    A subclass lists its hyperparameters in ``_hyper`` (in scikit-learn's
+    order: alphabetical), stores each value as an attribute and its bounds as
+    ``<name>_bounds``, and implements :meth:`_rows` (a row block of ``K(X, X)``),
+    :meth:`_cross` (``K(X, Y)``), :meth:`diag` and :meth:`_gradient_blocks`
+    (the derivatives of a row block of ``K(X, X)`` with respect to each free
+    ``log`` hyperparameter); :meth:`_contract` may be overridden by a closed form.
+    """
+
+    _hyper: tuple[str, ...] = ()
+    requires_vector_input = True
+
+    def clone_with_theta(self, theta: Any) -> Kernel:
+        """A deep copy with the free hyperparameters set from ``theta`` (log scale)."""
+        k = copy.deepcopy(self)
+        k.theta = theta
+        return k
+
+    def _value_size(self, name: str) -> int:
+        return np.size(getattr(self, name))
+
+    @property
+    def hyperparameters(self) -> list[Hyperparameter]:
+        """The hyperparameters, in ``theta`` order."""
+        out = []
+        for name in self._hyper:
+            n_el = self._value_size(name)
+            bounds = _as_bounds(getattr(self, f"{name}_bounds"), n_el)
+            fixed = isinstance(bounds, str)
+            out.append(Hyperparameter(name, "numeric", bounds, n_el, fixed))
+        return out
+
+    @property
+    def n_dims(self) -> int:
+        """Number of free (non-fixed) hyperparameters: the length of ``theta``."""
+        return sum(h.n_elements for h in self.hyperparameters if not h.fixed)
+
+    @property
+    def theta(self) -> np.ndarray:
+        """Log of the free hyperparameters, flattened."""
+        vals = [
+            np.ravel(np.asarray(getattr(self, h.name), dtype=float))
+            for h in self.hyperparameters
+            if not h.fixed
+        ]
+        return np.log(np.concatenate(vals)) if vals else np.empty(0)
+
+    @theta.setter
+    def theta(self, theta: Any) -> None:
+        theta = self._checked_theta(theta)
+        i = 0
+        for h in self.hyperparameters:
+            if h.fixed:
+                continue
+            vals = np.exp(theta[i : i + h.n_elements])
+            i += h.n_elements
+            old = getattr(self, h.name)
+            setattr(self, h.name, vals if np.ndim(old) > 0 else float(vals[0]))
+
+    def _checked_theta(self, theta: Any) -> np.ndarray:
+        theta = np.asarray(theta, dtype=float).ravel()
+        if theta.size != self.n_dims:
+            raise ValueError(
+                f"theta has {theta.size} entries; this kernel has {self.n_dims} free hyperparameters."
+            )
+        return theta
+
+    @property
+    def bounds(self) -> np.ndarray:
+        """Log of the bounds of the free hyperparameters, shape ``(n_dims, 2)``."""
+        b = [np.log(h.bounds) for h in self.hyperparameters if not h.fixed]
+        return np.vstack(b) if b else np.empty((0, 2))
+
+    # ---------------------------------------------------------------- evaluation
+    def __call__(self, X: Any, Y: Any = None, eval_gradient: bool = False):
+        """``K(X, Y)`` (``Y=None``: ``K(X, X)``); with ``eval_gradient``, also ``dK/dtheta``.
+
+        The gradient, shape ``(n, n, n_dims)``, is scikit-learn's API and is
+        only available for ``Y=None``.  The Gaussian process does not use it:
+        it calls :meth:`contract_gradient`.
+        """
+        X = _points(X, self.requires_vector_input)
+        if Y is not None and eval_gradient:
+            raise ValueError("eval_gradient=True is only supported when Y is None (as in scikit-learn).")
+        K = self._matrix(X, None if Y is None else _points(Y, self.requires_vector_input))
+        if not eval_gradient:
+            return K
+        n = X.shape[0]
+        grad = np.empty((n, n, self.n_dims))
+        for j, block in enumerate(self._gradient_blocks(X, 0, n, K)):
+            grad[:, :, j] = block
+        return K, grad
+
+    def contract_gradient(self, X: Any, W: Any) -> np.ndarray:
+        """``g_j = sum_ik W_ik dK(X, X)_ik / dtheta_j`` for every free hyperparameter, in row blocks.
+
+        Equivalent to ``np.einsum("ik,ikj->j", W, self(X, eval_gradient=True)[1])``
+        without the ``n x n x n_dims`` array: memory is ``O(block x n)`` beyond ``W``.
+
+        Parameters
+        ----------
+        X : (n, d) array_like
+        W : (n, n) array_like
+            The weights (for the Gaussian-process likelihood, ``alpha alpha^T - K^{-1}``).
+
+        Returns
+        -------
+        (n_dims,) numpy.ndarray
+        """
+        X = _points(X, self.requires_vector_input)
+        W = np.asarray(W, dtype=float)
+        n = X.shape[0]
+        if W.shape != (n, n):
+            raise ValueError(f"W has shape {W.shape}; expected ({n}, {n}) for {n} points.")
+        return self._contract(X, W)
+
+    def _contract(self, X: np.ndarray, W: np.ndarray) -> np.ndarray:
+        g = np.zeros(self.n_dims)
+        n = X.shape[0]
+        starts, step = row_blocks(n, n)
+        for i0 in starts:
+            i1 = min(i0 + step, n)
+            Wb = W[i0:i1]
+            for j, block in enumerate(self._gradient_blocks(X, i0, i1, None)):
+                g[j] += np.vdot(Wb, block)
+        return g
+
+    def _matrix(self, X: np.ndarray, Y: np.ndarray | None) -> np.ndarray:
+        """``K(X, Y)``; for ``Y=None`` assembled from row blocks of ``K(X, X)``."""
+        if Y is not None:
+            return self._cross(X, Y)
+        n = X.shape[0]
+        if n * n <= 4 * BLOCK_ELEMENTS:
+            return self._rows(X, 0, n)
+        K = np.empty((n, n))
+        starts, step = row_blocks(n, n)
+        for i0 in starts:
+            i1 = min(i0 + step, n)
+            K[i0:i1] = self._rows(X, i0, i1)
+        return K
+
+    def _rows(self, X: np.ndarray, i0: int, i1: int) -> np.ndarray:  # pragma: no cover - abstract
+        """Rows ``i0:i1`` of ``K(X, X)`` (exact X-vs-X semantics: zero self-distances, white noise)."""
+        raise NotImplementedError
+
+    def _cross(self, X: np.ndarray, Y: np.ndarray) -> np.ndarray:  # pragma: no cover - abstract
+        """``K(X, Y)`` for two point sets (no white noise between them)."""
+        raise NotImplementedError
+
+    def _gradient_blocks(self, X: np.ndarray, i0: int, i1: int, K: np.ndarray | None) -> list[np.ndarray]:
+        """``dK(X, X)[i0:i1] / dtheta_j`` for each free ``j`` (``K``: the full matrix, when known)."""
+        raise NotImplementedError  # pragma: no cover - abstract
+
+    def diag(self, X: Any) -> np.ndarray:  # pragma: no cover - abstract
+        """The diagonal of ``K(X, X)``, without the matrix."""
+        raise NotImplementedError
+
+    def is_stationary(self) -> bool:
+        """Whether the kernel depends on ``X - Y`` only."""
+        return False
+
+    # ---------------------------------------------------------------- composition
+    def __add__(self, other: Any) -> Sum:
+        return Sum(self, other if isinstance(other, Kernel) else ConstantKernel(other))
+
+    def __radd__(self, other: Any) -> Sum:
+        return Sum(other if isinstance(other, Kernel) else ConstantKernel(other), self)
+
+    def __mul__(self, other: Any) -> Product:
+        return Product(self, other if isinstance(other, Kernel) else ConstantKernel(other))
+
+    def __rmul__(self, other: Any) -> Product:
+        return Product(other if isinstance(other, Kernel) else ConstantKernel(other), self)
+
+    def __eq__(self, other: object) -> bool:
+        if type(self) is not type(other):
+            return False
+        a, b = self.get_params(), other.get_params()
+        return a.keys() == b.keys() and all(np.all(np.equal(a[k], b[k])) for k in a)
+
+    __hash__ = object.__hash__
+
+    def __repr__(self) -> str:
+        args = ", ".join(f"{h.name}={_fmt(getattr(self, h.name))}" for h in self.hyperparameters)
+        return f"{type(self).__name__}({args})"
+
+
+def _fmt(v: Any) -> str:
+    return np.array2string(np.asarray(v), precision=3) if np.ndim(v) else f"{float(v):.3g}"
+
+
+def _points(X: Any, vector: bool) -> np.ndarray:
+    mod = type(X).__module__.split(".")[0]
+    if mod in ("torch", "jax", "jaxlib", "cupy"):
+        raise TypeError(
+            f"pivotal.ml kernels take NumPy arrays in this release; got a {mod} array. "
+            "Convert with np.asarray(x.detach().cpu()) (PyTorch) or np.asarray(x) (JAX)."
+        )
+    X = np.asarray(X, dtype=float)
+    if X.ndim != 2 and vector:
+        raise ValueError(f"X must be a 2-D array (n_samples, n_features), got shape {X.shape}.")
+    return X
+
+
+class _Pair(Kernel):
+    """``k1 (op) k2``: theta is ``k1``'s then ``k2``'s."""
+
+    def __init__(self, k1: Kernel, k2: Kernel):
+        self.k1 = k1
+        self.k2 = k2
+
+    @property
+    def hyperparameters(self) -> list[Hyperparameter]:
+        out = []
+        for prefix, k in (("k1", self.k1), ("k2", self.k2)):
+            out += [h._replace(name=f"{prefix}__{h.name}") for h in k.hyperparameters]
+        return out
+
+    @property
+    def theta(self) -> np.ndarray:
+        return np.concatenate([self.k1.theta, self.k2.theta])
+
+    @theta.setter
+    def theta(self, theta: Any) -> None:
+        theta = self._checked_theta(theta)
+        m = self.k1.n_dims
+        self.k1.theta = theta[:m]
+        self.k2.theta = theta[m:]
+
+    @property
+    def bounds(self) -> np.ndarray:
+        return np.vstack([self.k1.bounds, self.k2.bounds])
+
+    @property
+    def requires_vector_input(self) -> bool:  # type: ignore[override]
+        return self.k1.requires_vector_input or self.k2.requires_vector_input
+
+    def is_stationary(self) -> bool:
+        return self.k1.is_stationary() and self.k2.is_stationary()
+
+
+class Sum(_Pair):
+    """``k1 + k2``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from pivotal.ml.kernels import RBF, WhiteKernel
+    >>> k = RBF(0.5) + WhiteKernel(0.1)
+    >>> X = np.linspace(0, 1, 4)[:, None]
+    >>> bool(np.allclose(k(X), RBF(0.5)(X) + 0.1 * np.eye(4)))
+    True
+    """
+
+    def _rows(self, X, i0, i1):
+        return self.k1._rows(X, i0, i1) + self.k2._rows(X, i0, i1)
+
+    def _cross(self, X, Y):
+        return self.k1._cross(X, Y) + self.k2._cross(X, Y)
+
+    def _gradient_blocks(self, X, i0, i1, K):
+        return self.k1._gradient_blocks(X, i0, i1, None) + self.k2._gradient_blocks(X, i0, i1, None)
+
+    def _contract(self, X, W):
+        return np.concatenate([self.k1._contract(X, W), self.k2._contract(X, W)])
+
+    def diag(self, X):
+        return self.k1.diag(X) + self.k2.diag(X)
+
+    def __repr__(self) -> str:
+        return f"{self.k1!r} + {self.k2!r}"
+
+
+class Product(_Pair):
+    """``k1 * k2`` (entrywise).
+
+    The gradient contraction uses the product rule on the weights:
+    ``sum W (dK1 * K2) = k1.contract(W * K2)``, so nothing larger than ``n x n`` is formed.
+    """
+
+    def _rows(self, X, i0, i1):
+        return self.k1._rows(X, i0, i1) * self.k2._rows(X, i0, i1)
+
+    def _cross(self, X, Y):
+        return self.k1._cross(X, Y) * self.k2._cross(X, Y)
+
+    def _gradient_blocks(self, X, i0, i1, K):
+        K1, K2 = self.k1._rows(X, i0, i1), self.k2._rows(X, i0, i1)
+        return [g * K2 for g in self.k1._gradient_blocks(X, i0, i1, None)] + [
+            g * K1 for g in self.k2._gradient_blocks(X, i0, i1, None)
+        ]
+
+    def _contract(self, X, W):
+        if self.n_dims == 0:
+            return np.empty(0)
+        return np.concatenate([self._half(self.k1, self.k2, X, W), self._half(self.k2, self.k1, X, W)])
+
+    @staticmethod
+    def _half(k: Kernel, other: Kernel, X: np.ndarray, W: np.ndarray) -> np.ndarray:
+        """``k``'s part of the product rule: ``k.contract(W * K_other)``.
+
+        A constant factor is a scalar: ``c * k.contract(W)``, and the constant's own
+        derivative is ``c * sum(W * K_k)``; neither needs an ``n x n`` constant matrix.
+        """
+        if k.n_dims == 0:
+            return np.empty(0)
+        if isinstance(other, ConstantKernel):
+            return float(other.constant_value) * k._contract(X, W)
+        if isinstance(k, ConstantKernel):
+            return np.array([float(k.constant_value) * np.vdot(W, other._matrix(X, None))])
+        return k._contract(X, W * other._matrix(X, None))
+
+    def diag(self, X):
+        return self.k1.diag(X) * self.k2.diag(X)
+
+    def __repr__(self) -> str:
+        return f"{self.k1!r} * {self.k2!r}"
+
+
+class ConstantKernel(Kernel):
+    """``k(x, y) = constant_value``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from pivotal.ml.kernels import ConstantKernel
+    >>> ConstantKernel(2.0)(np.zeros((2, 1))).tolist()
+    [[2.0, 2.0], [2.0, 2.0]]
+    """
+
+    _hyper = ("constant_value",)
+    requires_vector_input = False
+
+    def __init__(self, constant_value: float = 1.0, constant_value_bounds: Any = (1e-5, 1e5)):
+        self.constant_value = constant_value
+        self.constant_value_bounds = constant_value_bounds
+
+    def _rows(self, X, i0, i1):
+        return np.full((i1 - i0, X.shape[0]), float(self.constant_value))
+
+    def _cross(self, X, Y):
+        return np.full((X.shape[0], Y.shape[0]), float(self.constant_value))
+
+    def _gradient_blocks(self, X, i0, i1, K):
+        if self.n_dims == 0:
+            return []
+        return [np.full((i1 - i0, X.shape[0]), float(self.constant_value))]
+
+    def _contract(self, X, W):
+        return np.array([self.constant_value * W.sum()]) if self.n_dims else np.empty(0)
+
+    def diag(self, X):
+        return np.full(_num(X), float(self.constant_value))
+
+    def is_stationary(self) -> bool:
+        return True
+
+    def __repr__(self) -> str:
+        return f"{np.sqrt(self.constant_value):.3g}**2"
+
+
+def _num(X: Any) -> int:
+    return len(X)

@@ -1,0 +1,180 @@
+"""pivotal.ml.kernels against scikit-learn's kernels and finite differences.
+
+Tolerances: kernel entries are O(1) functions of scaled squared distances
+``s``; ours come from one GEMM on centred points (absolute error about
+``4 eps max|z|^2`` in ``s``, times ``|dk/ds| <= 1``), scikit-learn's from
+``pdist``.  Gradient contractions are sums of ``n^2`` products, compared
+relative to ``sum |W| |dK|`` (the sum's condition), with the ``n eps`` bound of
+recursive summation.  Finite differences are central with step ``h = 1e-6``
+(truncation ``h^2``, cancellation ``eps / h``).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+sk = pytest.importorskip("sklearn.gaussian_process.kernels")
+
+from pivotal.ml import kernels as pk  # noqa: E402
+from pivotal.ml.kernels import base as kbase  # noqa: E402
+
+EPS = np.finfo(float).eps
+
+
+def _pairs():
+    ls3 = [0.5, 1.0, 2.0]
+    return {
+        "rbf-ard": (pk.RBF(ls3), sk.RBF(ls3)),
+        "rbf-iso": (pk.RBF(0.7), sk.RBF(0.7)),
+        "matern05-ard": (pk.Matern(ls3, nu=0.5), sk.Matern(ls3, nu=0.5)),
+        "matern15-iso": (pk.Matern(0.8, nu=1.5), sk.Matern(0.8, nu=1.5)),
+        "matern25-ard": (pk.Matern(ls3, nu=2.5), sk.Matern(ls3, nu=2.5)),
+        "matern-inf": (pk.Matern(0.9, nu=np.inf), sk.Matern(0.9, nu=np.inf)),
+        "rq": (pk.RationalQuadratic(0.9, 1.7), sk.RationalQuadratic(0.9, 1.7)),
+        "expsine": (pk.ExpSineSquared(1.2, 2.5), sk.ExpSineSquared(1.2, 2.5)),
+        "dot": (pk.DotProduct(0.7), sk.DotProduct(0.7)),
+        "white": (pk.WhiteKernel(0.3), sk.WhiteKernel(0.3)),
+        "constant": (pk.ConstantKernel(2.0), sk.ConstantKernel(2.0)),
+        "c*rbf+white": (
+            pk.ConstantKernel(2.0) * pk.RBF(ls3) + pk.WhiteKernel(0.1),
+            sk.ConstantKernel(2.0) * sk.RBF(ls3) + sk.WhiteKernel(0.1),
+        ),
+        "matern*expsine+dot": (
+            pk.Matern(0.8, nu=1.5) * pk.ExpSineSquared(1.0, 3.0) + pk.DotProduct(0.5),
+            sk.Matern(0.8, nu=1.5) * sk.ExpSineSquared(1.0, 3.0) + sk.DotProduct(0.5),
+        ),
+        "fixed-length-scale": (
+            pk.ConstantKernel(1.5) * pk.RBF(ls3, "fixed"),
+            sk.ConstantKernel(1.5) * sk.RBF(ls3, "fixed"),
+        ),
+        "scalar*kernel": (3.0 * pk.RBF(1.0) + 0.5, 3.0 * sk.RBF(1.0) + 0.5),
+    }
+
+
+PAIRS = _pairs()
+
+
+@pytest.fixture
+def data():
+    rng = np.random.default_rng(1)
+    X = rng.standard_normal((37, 3)) + 5.0  # off-centre: the centring must make this harmless
+    W = rng.standard_normal((37, 37))
+    return X, W + W.T, rng.standard_normal((11, 3)) + 5.0
+
+
+def _k_tol(X):
+    z2 = np.max(np.sum((X - X.mean(0)) ** 2, axis=1)) / 0.25  # smallest length scale 0.5
+    return 64 * EPS * max(z2, 1.0)
+
+
+@pytest.mark.parametrize("name", list(PAIRS))
+def test_value_gradient_and_api_match_sklearn(name, data):
+    ours, ref = (k for k in _pairs()[name])
+    X, W, Y = data
+    if name.startswith("dot") or "dot" in name:
+        X, Y = X - 5.0, Y - 5.0  # DotProduct is not translation invariant; keep entries O(1)
+    K, G = ours(X, eval_gradient=True)
+    Kr, Gr = ref(X, eval_gradient=True)
+    scale = max(1.0, np.abs(Kr).max())
+    assert np.abs(K - Kr).max() <= _k_tol(X) * scale
+    assert G.shape == Gr.shape
+    assert np.abs(G - Gr).max() <= _k_tol(X) * max(1.0, np.abs(Gr).max())
+    assert np.abs(ours(X, Y) - ref(X, Y)).max() <= _k_tol(X) * scale
+    np.testing.assert_allclose(ours.diag(X), np.diag(ours(X)), rtol=4 * X.shape[1] * EPS)  # GEMM vs dot
+    np.testing.assert_allclose(ours.diag(X), ref.diag(X), rtol=8 * EPS)
+    # theta, bounds, names, n_dims, flags
+    np.testing.assert_array_equal(ours.theta, ref.theta)
+    np.testing.assert_array_equal(ours.bounds, ref.bounds)
+    assert [h.name for h in ours.hyperparameters] == [h.name for h in ref.hyperparameters]
+    assert [h.fixed for h in ours.hyperparameters] == [h.fixed for h in ref.hyperparameters]
+    assert ours.n_dims == ref.n_dims
+    assert ours.requires_vector_input == ref.requires_vector_input
+    assert ours.is_stationary() == ref.is_stationary()
+    assert set(ours.get_params()) == set(ref.get_params())
+    # the contraction equals sklearn's tensor contracted, relative to the sum's condition
+    g = ours.contract_gradient(X, W)
+    g_ref = np.einsum("ik,ikj->j", W, Gr)
+    cond = np.einsum("ik,ikj->j", np.abs(W), np.abs(Gr))
+    assert np.all(np.abs(g - g_ref) <= 4 * X.shape[0] * _k_tol(X) * np.maximum(cond, 1e-300))
+
+
+@pytest.mark.parametrize("name", list(PAIRS))
+def test_gradient_matches_finite_differences(name, data):
+    ours = _pairs()[name][0]
+    X, W, _ = data
+    X = X - 5.0
+    _, G = ours(X, eval_gradient=True)
+    theta = ours.theta
+    h = 1e-6
+    for j in range(theta.size):
+        tp, tm = theta.copy(), theta.copy()
+        tp[j] += h
+        tm[j] -= h
+        fd = (ours.clone_with_theta(tp)(X) - ours.clone_with_theta(tm)(X)) / (2 * h)
+        np.testing.assert_allclose(G[:, :, j], fd, atol=1e-8 * max(1.0, np.abs(fd).max()))
+        fd_c = np.vdot(W, fd)
+        assert abs(ours.contract_gradient(X, W)[j] - fd_c) <= 1e-8 * np.vdot(np.abs(W), np.abs(fd) + 1.0)
+
+
+def test_blocked_equals_unblocked(monkeypatch, data):
+    X, W, _ = data
+    k = (
+        pk.ConstantKernel(2.0) * pk.Matern([0.5, 1.0, 2.0], nu=2.5)
+        + pk.WhiteKernel(0.1)
+        + pk.RationalQuadratic()
+    )
+    K_one = k(X)
+    g_one = k.contract_gradient(X, W)
+    monkeypatch.setattr(kbase, "BLOCK_ELEMENTS", 5 * X.shape[0])  # blocks of 5 rows; matrix > 4 blocks
+    np.testing.assert_array_equal(k(X), K_one)  # same arithmetic per entry
+    np.testing.assert_allclose(k.contract_gradient(X, W), g_one, rtol=64 * EPS * X.shape[0])
+
+
+def test_squared_distances_safe():
+    rng = np.random.default_rng(2)
+    X = 1e6 + rng.standard_normal((50, 4)) * 1e-3  # raw GEMM would cancel catastrophically
+    d = pk.squared_distances(X, X, diagonal_offset=0)
+    assert np.all(d >= 0) and np.all(np.diag(d) == 0)
+    Xc = X - X.mean(0)
+    d = pk.squared_distances(Xc, Xc, diagonal_offset=0)
+    exact = ((Xc[:, None, :] - Xc[None, :, :]) ** 2).sum(-1)
+    assert np.abs(d - exact).max() <= 16 * EPS * np.max(np.sum(Xc**2, 1))
+    # a row block of X against itself: zeros at (r, offset + r)
+    blk = pk.squared_distances(Xc[10:20], Xc, diagonal_offset=10)
+    assert np.all(blk[np.arange(10), 10 + np.arange(10)] == 0)
+    # exact zeros on the kernel's diagonal, for far-off-centre input too
+    K = pk.RBF([1e-3] * 4)(X)
+    assert np.all(np.diag(K) == 1.0)
+
+
+def test_api_behaviour():
+    k = pk.ConstantKernel(2.0) * pk.RBF([1.0, 2.0], length_scale_bounds=(1e-2, 1e2))
+    assert k.n_dims == 3
+    k2 = k.clone_with_theta(np.log([3.0, 4.0, 5.0]))
+    assert k2.k1.constant_value == pytest.approx(3.0) and np.allclose(k2.k2.length_scale, [4.0, 5.0])
+    assert k.k1.constant_value == 2.0  # the original is untouched
+    k.set_params(k2__length_scale=[7.0, 8.0])
+    assert np.allclose(k.get_params()["k2__length_scale"], [7.0, 8.0])
+    np.testing.assert_array_equal(k.bounds[1:], np.log([[1e-2, 1e2]] * 2))
+    with pytest.raises(ValueError, match="Invalid parameter"):
+        k.set_params(nonsense=1)
+    with pytest.raises(ValueError, match="free hyperparameters"):
+        k.theta = [0.0]
+    with pytest.raises(ValueError, match=r"nu=1\.0"):
+        pk.Matern(1.0, nu=1.0)(np.zeros((2, 1)))
+    with pytest.raises(ValueError, match="3 features"):
+        pk.RBF([1.0, 2.0])(np.zeros((2, 3)))
+    with pytest.raises(ValueError, match="fixed"):
+        _ = pk.RBF(1.0, "fixd").hyperparameters
+    with pytest.raises(ValueError, match="only supported when Y is None"):
+        pk.RBF()(np.zeros((2, 1)), np.zeros((2, 1)), eval_gradient=True)
+    with pytest.raises(ValueError, match="W has shape"):
+        pk.RBF().contract_gradient(np.zeros((3, 1)), np.zeros((2, 2)))
+    assert pk.RBF(1.0) == pk.RBF(1.0) and pk.RBF(1.0) != pk.RBF(2.0)
+
+
+def test_torch_input_refused():
+    torch = pytest.importorskip("torch")
+    with pytest.raises(TypeError, match="NumPy arrays"):
+        pk.RBF()(torch.zeros(3, 2, dtype=torch.float64))
