@@ -95,10 +95,10 @@ def damped_cholesky(cov: Any, damping: float, name: str = "covariance") -> tuple
             if not bool(xp.all(xp.isfinite(L))) or to_float(xp.min(d)) ** 2 <= cov.shape[0] * u * scale:
                 continue
             if promoted or escalation:
-                what = "refactored in float64" if promoted else "kept its precision"
+                how = "in float64" if promoted else f"in {cov.dtype}"
                 warn_user(
                     LinAlgWarning(
-                        f"K-FAC: {name} + damping * I was not numerically positive definite; it was {what} "
+                        f"K-FAC: {name} + damping * I was not numerically positive definite; factored {how} "
                         f"with damping {shift:.3g} (asked {damping:.3g})."
                     )
                 )
