@@ -369,3 +369,15 @@ def test_overflowing_solves_give_rcond_zero_and_warn(kind, dtype, n):
     assert any(isinstance(w.message, pv.IllConditionedWarning) for w in rec)
     if kind != "QR":
         assert F.rcond() == 0.0
+
+
+@pytest.mark.parametrize("name", ["Cholesky", "LU", "QR", "LDL", "SVD", "Eigh", "PivotedCholesky", "Diagonal"])
+def test_factorizations_pickle_and_solve_after_unpickling(name):
+    import pickle
+
+    A = np.array([[4.0, 1.0, 0.5], [1.0, 3.0, 0.2], [0.5, 0.2, 2.0]])
+    b = np.array([1.0, 2.0, 3.0])
+    F = getattr(pv, name)(np.diag(np.diag(A)) if name == "Diagonal" else A)
+    G = pickle.loads(pickle.dumps(F))
+    assert np.array_equal(G.solve(b), F.solve(b))
+    assert G.rcond() == F.rcond()

@@ -35,6 +35,7 @@ whose factorization is exact in binary is that integer).
 from __future__ import annotations
 
 import math
+import types
 from typing import Any
 
 import array_api_compat
@@ -216,6 +217,16 @@ class Factorization:
 
     def _sample(self) -> Any:  # pragma: no cover - overridden
         raise NotImplementedError
+
+    # ---------------------------------------------------------------- pickling
+    def __getstate__(self) -> dict:
+        """The attributes without the array namespace (a module, which does not pickle)."""
+        return {k: v for k, v in self.__dict__.items() if not isinstance(v, types.ModuleType)}
+
+    def __setstate__(self, state: dict) -> None:
+        self.__dict__.update(state)
+        if "_xp" not in state:  # resolved again from the stored factors
+            self._xp = namespace(self._sample())
 
     def _require_square(self, what: str) -> None:
         m, n = self.shape

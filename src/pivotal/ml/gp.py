@@ -267,22 +267,12 @@ class GaussianProcessRegressor(Estimator):
         self.method = method
 
     # ---------------------------------------------------------------- estimator protocol
-    def __getstate__(self) -> dict:
-        # pivotal.Cholesky holds its array namespace (a module) and does not pickle: drop it,
-        # and refactor lazily (same matrix, same LAPACK call) after unpickling.
-        state = self.__dict__.copy()
-        state.pop("_factorization", None)
-        return state
-
     @property
     def factorization_(self) -> Cholesky:
         """The :class:`pivotal.Cholesky` factorization of ``K + (alpha + jitter_) I``."""
         F = self.__dict__.get("_factorization")
         if F is None:
-            if not hasattr(self, "X_train_"):
-                raise AttributeError("factorization_ exists after fit.")
-            K = np.array(self.kernel_(self.X_train_), dtype=float, order="C")
-            F = self._factorization = self._factor(K, self._diag_add())
+            raise AttributeError("factorization_ exists after fit.")
         return F
 
     # ---------------------------------------------------------------- validation
