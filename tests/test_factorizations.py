@@ -371,7 +371,9 @@ def test_overflowing_solves_give_rcond_zero_and_warn(kind, dtype, n):
         assert F.rcond() == 0.0
 
 
-@pytest.mark.parametrize("name", ["Cholesky", "LU", "QR", "LDL", "SVD", "Eigh", "PivotedCholesky", "Diagonal"])
+@pytest.mark.parametrize(
+    "name", ["Cholesky", "LU", "QR", "LDL", "SVD", "Eigh", "PivotedCholesky", "Diagonal"]
+)
 def test_factorizations_pickle_and_solve_after_unpickling(name):
     import pickle
 
