@@ -7,7 +7,7 @@ from typing import Any
 from .._array import backend_name, is_complex, namespace
 from .._effective import swap_last
 
-__all__ = ["conj", "eye_like", "mH", "outer", "real", "scaled_eye", "take_rows"]
+__all__ = ["conj", "eye_like", "lu_row_permutation", "mH", "outer", "real", "scaled_eye", "take_rows"]
 
 
 def conj(x: Any) -> Any:
@@ -63,3 +63,24 @@ def take_rows(w: Any, perm: Any) -> Any:
     import numpy as np
 
     return np.take_along_axis(w, np.broadcast_to(idx, w.shape), axis=-2)
+
+
+def lu_row_permutation(piv: Any, m: int) -> Any:
+    """The row permutation ``perm`` of ``k`` LAPACK interchanges ``piv``: ``A[perm] = L U``."""
+    if backend_name(piv) == "jax":
+        import jax
+
+        return jax.lax.linalg.lu_pivots_to_permutation(piv, m)
+    import numpy as np
+
+    from .._array import from_numpy, to_numpy
+    from .._permutations import ipiv_to_perm
+
+    k = piv.shape[-1]
+    host = to_numpy(piv).reshape(-1, k)
+    perms = np.stack([ipiv_to_perm(q, m) for q in host]).reshape(tuple(piv.shape[:-1]) + (m,))
+    if backend_name(piv) == "torch":
+        import torch
+
+        return from_numpy(perms, piv, torch.int64)
+    return perms

@@ -51,7 +51,7 @@ from typing import Any
 from .._array import backend_name, namespace
 from .._effective import swap_last
 from ._apply import apply
-from ._ops import mH, take_rows
+from ._ops import lu_row_permutation, mH, take_rows
 from ._rule import Rule, register
 from .solve_rules import SOLVE_TRIANGULAR
 
@@ -237,27 +237,6 @@ LU = register(
         reference="Giles (2008) sec. 3.3; rectangular as PyTorch linalg_lu_backward (derivation in the module)",
     )
 )
-
-
-def lu_row_permutation(piv: Any, m: int) -> Any:
-    """The row permutation ``perm`` of ``k`` LAPACK interchanges ``piv``: ``A[perm] = L U``."""
-    if backend_name(piv) == "jax":
-        import jax
-
-        return jax.lax.linalg.lu_pivots_to_permutation(piv, m)
-    import numpy as np
-
-    from .._array import from_numpy, to_numpy
-    from .._permutations import ipiv_to_perm
-
-    k = piv.shape[-1]
-    host = to_numpy(piv).reshape(-1, k)
-    perms = np.stack([ipiv_to_perm(q, m) for q in host]).reshape(tuple(piv.shape[:-1]) + (m,))
-    if backend_name(piv) == "torch":
-        import torch
-
-        return from_numpy(perms, piv, torch.int64)
-    return perms
 
 
 def _lu_factor_vjp(static, args, out, cts, needs, primal):

@@ -27,9 +27,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from .._array import backend_name, namespace
+from .._array import namespace
 from ._apply import apply
-from ._ops import conj, eye_like, mH, take_rows
+from ._ops import conj, eye_like, lu_row_permutation, mH, take_rows
 from ._rule import Rule, register
 
 __all__ = [
@@ -150,26 +150,6 @@ SOLVE_TRIANGULAR = register(
 
 
 # ----------------------------------------------------------------------------- lu_solve
-def lu_permutation(piv: Any, n: int) -> Any:
-    """The row permutation ``perm`` of LAPACK interchanges ``piv``: ``(P^T A) = A[perm] = L U``."""
-    if backend_name(piv) == "jax":
-        import jax
-
-        return jax.lax.linalg.lu_pivots_to_permutation(piv, n)
-    import numpy as np
-
-    from .._array import from_numpy, to_numpy
-    from .._permutations import ipiv_to_perm
-
-    host = to_numpy(piv).reshape(-1, n)
-    perms = np.stack([ipiv_to_perm(p, n) for p in host]).reshape(tuple(piv.shape))
-    if backend_name(piv) == "torch":
-        import torch
-
-        return from_numpy(perms, piv, torch.int64)
-    return perms
-
-
 def _lu_solve_vjp(static, args, x, x_bar, needs, primal):
     lu, piv, _b = args
     t = static["trans"]
@@ -182,7 +162,7 @@ def _lu_solve_vjp(static, args, x, x_bar, needs, primal):
     if needs[0]:
         xp = namespace(lu)
         w, z = adjoint_pair(x, b_bar, t)
-        pw = take_rows(w, lu_permutation(piv, lu.shape[-1]))  # P^T w
+        pw = take_rows(w, lu_row_permutation(piv, lu.shape[-1]))  # P^T w
         low = xp.tril(lu, k=-1) + eye_like(lu)
         up = xp.triu(lu)
         # A_bar = -w z^H:  L_bar = tril(P^T A_bar U^H, -1),  U_bar = triu(L^H P^T A_bar).
