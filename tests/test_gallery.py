@@ -617,7 +617,6 @@ def test_reproducible(name):
         (lambda: gallery.randsvd(4, 10.0, m=-2), "m must be a non-negative integer"),
         (lambda: gallery.randsvd(4, 10.0, dtype=np.int64), "float32, float64, complex64"),
         (lambda: gallery.randsvd(4, 10.0, dtype=np.float16), "float32, float64, complex64"),
-        (lambda: gallery.randsvd(4, 10.0, random_state="x"), "random_state must be None"),
         (lambda: gallery.random_spd(4, 0.0), ">= 1"),
         (lambda: gallery.random_spd(4, 10.0, 7), "mode must be 1, 2, 3, 4 or 5"),
         (lambda: gallery.random_spd(-3, 10.0), "non-negative"),
@@ -631,6 +630,17 @@ def test_reproducible(name):
 def test_bad_arguments(call, match):
     with pytest.raises(ValueError, match=match):
         call()
+
+
+def test_bad_random_state():
+    # One seeding rule for the whole library (pivotal._seeding): a wrong type is a TypeError,
+    # a negative seed a ValueError, and both name what to pass instead.
+    with pytest.raises(TypeError, match="random_state must be None.*random_state=0"):
+        gallery.randsvd(4, 10.0, random_state="x")
+    with pytest.raises(TypeError, match="bool"):
+        gallery.randsvd(4, 10.0, random_state=True)
+    with pytest.raises(ValueError, match="non-negative int seed"):
+        gallery.randsvd(4, 10.0, random_state=-1)
 
 
 # --------------------------------------------------------------------------- matrix types

@@ -54,6 +54,8 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike, DTypeLike
 
+from ._seeding import as_generator
+
 __all__ = [
     "MATRIX_TYPES",
     "SPD_MATRIX_TYPES",
@@ -165,24 +167,6 @@ def _check_mode(mode: Any) -> int:
             "value, 2 one small value, 3 geometric, 4 arithmetic, 5 random log-uniform."
         )
     return mode
-
-
-def _rng(random_state: RandomState) -> np.random.Generator:
-    if isinstance(random_state, np.random.Generator):
-        return random_state
-    if random_state is None or (
-        isinstance(random_state, (int, np.integer)) and not isinstance(random_state, bool)
-    ):
-        if random_state is not None and random_state < 0:
-            raise ValueError(f"random_state must be a non-negative int seed, got {random_state}.")
-        return np.random.default_rng(random_state)
-    if isinstance(random_state, np.random.SeedSequence):
-        return np.random.default_rng(random_state)
-    raise ValueError(
-        f"random_state must be None, an int seed or a numpy.random.Generator, got "
-        f"{type(random_state).__name__}; pass for example random_state=0 or "
-        "numpy.random.default_rng(0)."
-    )
 
 
 def _finish(a: np.ndarray, dt: np.dtype) -> np.ndarray:
@@ -353,7 +337,7 @@ def randsvd(
     kappa = _check_kappa(kappa)
     mode = _check_mode(mode)
     dt = _check_dtype(dtype)
-    rng = _rng(random_state)
+    rng = as_generator(random_state)
     k = min(m, n)
     sigma = _spectrum(k, kappa, mode, rng)
     complex_ = dt.kind == "c"
@@ -429,7 +413,7 @@ def random_spd(
     kappa = _check_kappa(kappa)
     mode = _check_mode(mode)
     dt = _check_dtype(dtype)
-    rng = _rng(random_state)
+    rng = as_generator(random_state)
     lam = _spectrum(n, kappa, mode, rng)
     return _finish(_hermitian_from_eigs(lam, rng, dt.kind == "c"), dt)
 
@@ -511,7 +495,7 @@ def random_symmetric_indefinite(
             )
         if n < 2 and n_negative > n:
             raise ValueError(f"n_negative must be at most n = {n}, got {n_negative}.")
-    rng = _rng(random_state)
+    rng = as_generator(random_state)
     lam = _spectrum(n, kappa, mode, rng)
     negative = rng.permutation(n)[:n_negative]
     lam[negative] *= -1.0
@@ -582,7 +566,7 @@ def rank_deficient(
     kappa = _check_kappa(kappa)
     mode = _check_mode(mode)
     dt = _check_dtype(dtype)
-    rng = _rng(random_state)
+    rng = as_generator(random_state)
     sigma = _spectrum(rank, kappa, mode, rng)
     complex_ = dt.kind == "c"
     u = _haar(rng, m, rank, complex_)
@@ -1741,7 +1725,7 @@ def _diagonal(
 ) -> np.ndarray:
     """Diagonal, cond 2 (mode 3), random order and random signs/phases."""
     dt = _check_dtype(dtype)
-    gen = _rng(rng)
+    gen = as_generator(rng)
     d = _spectrum(_check_order(n), 2.0, 3, gen)[gen.permutation(n)]
     if not positive:
         if dt.kind == "c":

@@ -88,6 +88,7 @@ from .._array import (
     to_numpy,
     working_dtype,
 )
+from .._seeding import as_generator
 
 __all__ = ["inv_onenormest", "onenormest", "rcond_from"]
 
@@ -284,17 +285,6 @@ def _lacn2(apply: Apply, apply_h: Apply, space: _Space, itmax: int) -> float:
 
 
 # --------------------------------------------------------------------------- Higham-Tisseur
-
-
-def _rng(random_state: Any) -> np.random.Generator:
-    if isinstance(random_state, np.random.Generator):
-        return random_state
-    if random_state is None or isinstance(random_state, (int, np.integer)):
-        return np.random.default_rng(random_state)
-    raise TypeError(
-        "random_state must be None, an int seed or a numpy.random.Generator, "
-        f"got {type(random_state).__name__}"
-    )
 
 
 def _needs_resampling(i: int, s: np.ndarray, s_old: np.ndarray | None) -> bool:
@@ -507,7 +497,7 @@ def onenormest(
             return _lacn2(apply, apply_h, space, max_iter)
         if t >= n:
             return _exact(apply, space)
-        return _block(apply, apply_h, space, t, max_iter, _rng(random_state))
+        return _block(apply, apply_h, space, t, max_iter, as_generator(random_state))
     except _NotFinite:
         return math.inf
 

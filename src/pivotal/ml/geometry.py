@@ -34,6 +34,7 @@ import numpy as np
 import scipy.sparse.linalg
 
 from .._array import to_numpy
+from .._seeding import as_generator
 from ..errors import LinAlgWarning, NotPositiveDefiniteError, warn_user
 from ..factorizations import PivotedCholesky
 from ..least_squares import orth
@@ -51,16 +52,6 @@ __all__ = [
     "random_rotation",
     "sample_mvn",
 ]
-
-
-def _rng(random_state: Any) -> np.random.Generator:
-    if isinstance(random_state, np.random.Generator):
-        return random_state
-    if random_state is None or isinstance(random_state, (int, np.integer)):
-        return np.random.default_rng(random_state)
-    raise TypeError(
-        f"random_state must be None, an int or a numpy.random.Generator, got {type(random_state)}."
-    )
 
 
 def _matrix(x: Any, name: str) -> np.ndarray:
@@ -98,7 +89,7 @@ def random_rotation(n: int, *, random_state: Any = None, dtype: Any = np.float64
     dtype = np.dtype(dtype)
     if dtype not in (np.float32, np.float64):
         raise ValueError(f"dtype must be float32 or float64, got {dtype}.")
-    Z = _rng(random_state).standard_normal((n, n))
+    Z = as_generator(random_state).standard_normal((n, n))
     Q, R = np.linalg.qr(Z)
     signs = np.sign(np.diagonal(R))
     signs[signs == 0] = 1
@@ -380,5 +371,5 @@ def sample_mvn(mean: Any, cov: Any, size: int | tuple = 1, *, random_state: Any 
                 f"sample_mvn: cov is singular (numerical rank {F.rank} of {d}): samples lie in its range."
             )
         )
-    z = _rng(random_state).standard_normal((*shape, L.shape[1]))
+    z = as_generator(random_state).standard_normal((*shape, L.shape[1]))
     return MVNSample(mean + z @ L.T, method)
