@@ -635,7 +635,7 @@ def test_bad_arguments(call, match):
 def test_bad_random_state():
     # One seeding rule for the whole library (pivotal._seeding): a wrong type is a TypeError,
     # a negative seed a ValueError, and both name what to pass instead.
-    with pytest.raises(TypeError, match="random_state must be None.*random_state=0"):
+    with pytest.raises(TypeError, match=r"random_state must be None.*random_state=0"):
         gallery.randsvd(4, 10.0, random_state="x")
     with pytest.raises(TypeError, match="bool"):
         gallery.randsvd(4, 10.0, random_state=True)
