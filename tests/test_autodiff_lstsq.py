@@ -84,6 +84,43 @@ def test_lstsq_rank_deficient_at_fixed_rank(dtype, method, shape):
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
+def test_lstsq_batch_of_mixed_ranks(dtype):
+    # One element of full column rank, one of rank 2 (A = L R): the rule must
+    # not take the first element's rank for the whole batch.
+    full = randn(6, 3, dtype=dtype, seed=13)
+    left, right = randn(6, 2, dtype=dtype, seed=14), randn(2, 3, dtype=dtype, seed=15)
+    b = randn(2, 6, 2, dtype=dtype, seed=16)
+
+    def batch(f, p, q):
+        return torch.stack([f, p @ q])
+
+    _, residues, rank, _ = pv.lstsq(batch(full, left, right).detach(), b.detach(), cond=1e-10)
+    assert rank.tolist() == [3, 2]
+    assert residues.shape == (2, 0)  # not every element has rank N: no residues (torch's rule)
+    assert gradcheck(lambda f, p, q, b: pv.lstsq(batch(f, p, q), b, cond=1e-10)[0], (full, left, right, b))
+
+
+def test_lstsq_batch_ranks_and_residues_forward():
+    rng = np.random.default_rng(17)
+    a = rng.standard_normal((3, 6, 4))
+    a[2] = rng.standard_normal((6, 2)) @ rng.standard_normal((2, 4))
+    b = rng.standard_normal((3, 6, 2))
+    x, residues, rank, _ = pv.lstsq(a, b)
+    assert rank.tolist() == [4, 4, 2] and residues.shape == (3, 0)
+    for i in range(3):  # every element agrees with its own unbatched solve
+        xi, _, ri, _ = pv.lstsq(a[i], b[i])
+        assert ri == rank[i]
+        sv = np.linalg.svd(a[i], compute_uv=False)
+        kappa = sv[0] / sv[ri - 1]  # of the rank-ri part: the minimum-norm solution's sensitivity
+        assert np.linalg.norm(x[i] - xi) <= 30 * 6 * EPS * kappa * np.linalg.norm(xi)
+    x, residues, rank, _ = pv.lstsq(a[:2], b[0, :, 0])  # full rank and tall: residues per element
+    assert rank.tolist() == [4, 4] and residues.shape == (2,)
+    for i in range(2):
+        r = b[0, :, 0] - a[i] @ x[i]
+        assert abs(residues[i] - r @ r) <= 30 * 6 * EPS * (r @ r + np.linalg.norm(b[0, :, 0]) ** 2)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
 def test_lstsq_gradgradcheck(dtype):
     a = tall(6, 3, 4.0, seed=11, dtype=dtype)
     b = randn(6, 2, dtype=dtype, seed=12)

@@ -55,9 +55,11 @@ from ._array import (
     backend_name,
     conj_transpose,
     device_of,
+    from_numpy,
     namespace,
     result_dtype,
     to_float,
+    to_numpy,
     validate_matrix,
     validate_rhs,
     working_copy,
@@ -321,17 +323,43 @@ def lstsq(
         return jb.from_host(lstsq(jb.to_host(a), jb.to_host(b), cond, check_finite=False, method=method))
     dtype = result_dtype(a, b)
     vector = len(b.shape) == 1
+    batched = len(a.shape) > 2 or len(b.shape) > 2
 
     def core(a2, b2):
         b2m = b2[:, None] if vector else b2
         x, residues, rank, s = _lstsq_core(a2, b2m, cond, method, dtype)
+        if batched:  # one rank per element: an integer array of the batch's shape
+            rank = from_numpy(np.asarray(rank, dtype=np.int64), s)
+        if batched and not residues.shape[0]:
+            # A placeholder of the full-rank shape so that the batch stacks; it is
+            # dropped below (this element is rank deficient or not tall).
+            residues = namespace(s).zeros((b2m.shape[1],), dtype=s.dtype, device=device_of(s))
         if vector:
             x = x[:, 0]
             if residues.shape[0]:
-                residues = residues[0]
+                residues = residues.reshape(()) if batched else residues[0]  # a 0-d array stacks
         return x, residues, rank, s
 
-    return apply_over_batch(core, [(a, 2), (b, 1 if vector else 2)])
+    x, residues, rank, s = apply_over_batch(core, [(a, 2), (b, 1 if vector else 2)])
+    if batched:
+        residues = _batch_residues(residues, rank, a.shape[-2], a.shape[-1], vector)
+    return x, residues, rank, s
+
+
+def _batch_residues(residues: Any, rank: Any, m: int, n: int, vector: bool) -> Any:
+    """Residues of a batch: kept where every element is tall and of full rank, else empty.
+
+    SciPy returns residues only for ``rank == N < M``; in a batch they are
+    returned, with shape ``batch + (K,)`` (``batch`` for a vector ``b``),
+    only when that holds for every element, and are otherwise an empty
+    ``batch + (0,)`` array (``torch.linalg.lstsq``'s rule).
+    """
+    ranks = np.asarray(to_numpy(rank))
+    if m > n and bool(np.all(ranks == n)):
+        return residues
+    if vector:
+        residues = residues[..., None]
+    return residues[..., :0]
 
 
 def lstsq_forward(a: Any, b: Any, *, cond: float | None, method: str):

@@ -42,7 +42,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from .._array import namespace, to_float
+import numpy as np
+
+from .._array import namespace, to_float, to_numpy
 from .._tracing import concrete_value
 from ._apply import apply
 from ._ops import mH
@@ -125,7 +127,11 @@ def _lstsq_vjp(static, args, outs, cts, needs, primal):
     _refuse_s_cotangent(s_bar)
     cond, method = static["cond"], _backward_method(static["method"])
     vector = len(b.shape) == 1
-    rank = int(rank)
+    # A batch has one rank per element.  The three-term formula is right for every
+    # rank (the projector terms vanish at full rank), so the smallest rank decides
+    # which terms to form: exact for the deficient elements, and adding terms
+    # that are zero up to rounding for the others.
+    rank = int(np.min(to_numpy(rank)))
 
     def ls(mat, rhs):
         return apply(LSTSQ, primal, mat, rhs, cond=cond, method=method)[0]
