@@ -272,9 +272,11 @@ def lstsq(
         Least-squares (minimum-norm when rank deficient, except ``"qr"``) solution.
     residues : array
         Squared 2-norms of the residual columns when ``rank == N < M``
-        (a scalar for 1-D ``b``); otherwise an empty array.
-    rank : int
-        Effective rank of ``a``.
+        (a scalar for 1-D ``b``); otherwise an empty array.  For a batch:
+        shape ``batch + (K,)`` (``batch`` for 1-D ``b``) when every element
+        has ``rank == N < M``, else an empty ``batch + (0,)`` array.
+    rank : int or int array
+        Effective rank of ``a``; one per element (shape ``batch``) for a batch.
     s : array or None
         Singular values of ``a`` ("svd", and "auto" unless it chose
         "sketch"), else ``None`` (as gelsy).
