@@ -13,10 +13,14 @@ adjoint methods):
     ``M^H``) for ``gmres`` -- and, for a dense ``A``, ``A_bar = -b_bar x^H``.
     As for :func:`pivotal.solve`, ``A_bar`` is the gradient with respect to
     every entry of ``A`` (not symmetrized).
-``lsqr`` (``damp = 0``, ``A`` of full rank)
-    ``x = A^+ b``: the least-squares rule of :mod:`.lstsq_rules`, with
-    ``A^{+H} g`` the minimum-norm LSQR solution of ``A^H y = g`` (from
-    ``y_0 = 0``) and ``A^+ g`` the LSQR solution with ``A``.
+``lsqr`` (``damp = 0``, any rank)
+    ``x = A^+ b`` (LSQR from ``x0 = 0`` converges to the minimum-norm
+    least-squares solution): the least-squares rule of :mod:`.lstsq_rules`
+    at fixed rank, with ``A^{+H} g`` the minimum-norm LSQR solution of
+    ``A^H y = g`` (from ``y_0 = 0``) and ``A^+ g`` the LSQR solution with
+    ``A``.  The rank of a Krylov problem is not known, so ``A_bar`` keeps
+    all three projector terms; at full rank the two extra ones are zero up
+    to the solves' tolerance, and cost one more adjoint solve.
 ``lsqr`` (``damp = d > 0``)
     ``x = N^{-1} A^H b`` with ``N = A^H A + d^2 I``: ``dx = N^{-1} (dA^H r -
     A^H dA x)``, ``r = b - A x``, so with ``y = N^{-1} x_bar``
@@ -166,7 +170,7 @@ def _lsqr_vjp(static, args, outs, cts, needs, primal):
             bb,
             xb,
             xbar,
-            min(m, n),
+            0,  # the rank is unknown: keep every projector term (they vanish at full rank)
             needs[0] and a_node is not None,
         )
     else:
@@ -195,7 +199,7 @@ KRYLOV_LSQR = register(
         functions=("krylov.lsqr",),
         argnums=(0, 1),
         vjp=_lsqr_vjp,
-        caveats="A of full rank when damp = 0 (the least-squares/minimum-norm solution); adjoint LSQR solves "
+        caveats="at fixed rank when damp = 0 (the minimum-norm least-squares solution); adjoint LSQR solves "
         "with the same tolerances; var and the norms carry no gradient (refused); a matrix-free A is a "
         "constant",
         reference="Golub & Pereyra (1973) for damp = 0; the normal equations' derivative for damp > 0",
