@@ -116,3 +116,23 @@ def test_plain_numpy_results_unchanged():
     b = np.arange(5.0)
     assert np.array_equal(pv.solve(a, b), pv.solve(a.copy(), b.copy()))
     assert isinstance(pv.slogdet(a).logabsdet, np.floating)
+
+
+def test_jax_adapter_cache_is_bounded(monkeypatch):
+    # Each distinct set of static options builds a custom_vjp; options that are new objects
+    # every call (operators, preconditioners) must not grow the cache without bound.
+    jax = pytest.importorskip("jax")
+    from pivotal.autodiff import _jax
+
+    monkeypatch.setattr(_jax, "_CACHE_SIZE", 3)
+    monkeypatch.setattr(_jax, "_FUNCTIONS", type(_jax._FUNCTIONS)())
+    with jax_x64():
+        jnp = jax.numpy
+        a = jnp.asarray(matrix(4, 10.0, seed=3))
+        b = jnp.ones(4)
+        expected = np.linalg.solve(np.asarray(a).T, np.ones(4))  # d(sum x)/db = A^{-T} 1
+        for rtol in (1e-13, 1e-12, 1e-11, 1e-10, 1e-9):  # five distinct keys
+            g = jax.grad(lambda v, rtol=rtol: pv.krylov.gmres(a, v, rtol=rtol)[0].sum())(b)
+            # forward and adjoint solves each within kappa * rtol (kappa = 10): 2 kappa rtol, with margin
+            assert np.linalg.norm(np.asarray(g) - expected) <= 10 * 2 * 10.0 * rtol * np.linalg.norm(expected)
+        assert len(_jax._FUNCTIONS) <= 3

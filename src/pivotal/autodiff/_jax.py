@@ -16,6 +16,7 @@ constants (pivots) get ``None`` cotangents.  Forward mode (``jax.jvp``,
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from typing import Any
 
 import jax
@@ -25,7 +26,11 @@ from .._tracing import is_tracer
 
 __all__ = ["apply_jax"]
 
-_FUNCTIONS: dict[tuple, Any] = {}
+# Least recently used first.  Bounded: options that are opaque objects (a callable operator,
+# a preconditioner) make a new key per call, and an unbounded cache would keep each one
+# alive.  An evicted entry costs only a rebuild (and a retrace under jax.jit).
+_FUNCTIONS: OrderedDict[tuple, Any] = OrderedDict()
+_CACHE_SIZE = 256
 
 
 def _conj(x: Any) -> Any:
@@ -45,6 +50,7 @@ def _function(rule: Any, primal, static_items: tuple):
     key = (rule.name, primal, static_items)
     fn = _FUNCTIONS.get(key)
     if fn is not None:
+        _FUNCTIONS.move_to_end(key)
         return fn
     static = dict(static_items)
 
@@ -74,6 +80,8 @@ def _function(rule: Any, primal, static_items: tuple):
 
     fn.defvjp(fwd, bwd)
     _FUNCTIONS[key] = fn
+    if len(_FUNCTIONS) > _CACHE_SIZE:
+        _FUNCTIONS.popitem(last=False)
     return fn
 
 
