@@ -13,17 +13,20 @@ from ._options import refuse_sparse
 __all__ = ["on_host", "refuse_traced", "validated", "working"]
 
 
-def validated(a: Any, name: str, *, check_finite: bool, square: bool = False) -> Any:
+def validated(
+    a: Any, name: str, *, check_finite: bool, square: bool = False, differentiable: bool = True
+) -> Any:
     """``a`` as an array of at least two dimensions (``(..., M, N)``), checked as SciPy checks it.
 
     Sparse input raises ``ValueError`` (as SciPy's dense decompositions do),
     masked arrays ``ValueError``, unsupported dtypes ``UnsupportedDTypeError``.
-    A torch tensor that requires grad is accepted: the callers route it
-    through their derivative rule (:mod:`pivotal.autodiff.spectral_rules`).
+    A torch tensor that requires grad is accepted (the callers route it
+    through their derivative rule, :mod:`pivotal.autodiff.spectral_rules`)
+    unless ``differentiable=False``: functions without a rule refuse it.
     """
     refuse_sparse(a, name)
     a = as_array(a, name)
-    return validate_matrix(a, name, square=square, check_finite=check_finite, differentiable=True)
+    return validate_matrix(a, name, square=square, check_finite=check_finite, differentiable=differentiable)
 
 
 def working(a: Any, dtype: Any = None) -> Any:
