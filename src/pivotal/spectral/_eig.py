@@ -24,6 +24,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
 import scipy.linalg
 
 from .._array import apply_over_batch, astype, backend_name, check_flag, device_of, namespace, result_dtype
@@ -189,19 +190,56 @@ def _numpy_eig(a, b, left: bool, right: bool, homogeneous: bool, overwrite_a: bo
     ow_b = b is not None and (overwrite_b or y is not b)
 
     def core(a2, b2=None):
-        return scipy.linalg.eig(
+        k = _geev_exponent(a2) if b2 is None else 0
+        if k:
+            a2 = _times_power_of_two(a2, k)
+        out = scipy.linalg.eig(
             a2,
             b2,
             left=left,
             right=right,
-            overwrite_a=ow_a,
+            overwrite_a=ow_a or bool(k),
             overwrite_b=ow_b,
             check_finite=False,
             homogeneous_eigvals=homogeneous,
         )
+        if not k:
+            return out
+        w = out[0] if isinstance(out, tuple) else out
+        if homogeneous:
+            w[0] = _times_power_of_two(w[0], -k)
+        else:
+            w = _times_power_of_two(w, -k)
+        return (w, *out[1:]) if isinstance(out, tuple) else w
 
     arrays = [(x, 2)] if y is None else [(x, 2), (y, 2)]
     return apply_over_batch(core, arrays)
+
+
+def _geev_exponent(a) -> int:
+    """``k`` with ``2**k max|a|`` in ``[1/2, 1)`` when ``max|a|`` is outside LAPACK ``geev``'s safe range, else 0.
+
+    ``geev`` scales a matrix whose largest entry lies outside
+    ``[sqrt(safmin) / eps, eps / sqrt(safmin)]`` into that range, and the
+    ``geev`` of the LAPACK that SciPy 1.17.1 ships does not undo the scaling
+    of the eigenvalues (``eigvals(diag([1e-150, 2e-150]))`` is off by a factor
+    3e11; ``ggev`` and ``gees`` are right).  Scaling by a power of two first
+    is exact and leaves the eigenvectors as they are (``docs/compat.md``).
+    """
+    if a.size == 0:
+        return 0
+    amax = float(np.max(np.abs(a)))
+    finfo = np.finfo(a.dtype)
+    small = np.sqrt(float(finfo.tiny)) / float(finfo.eps)
+    if amax == 0.0 or not np.isfinite(amax) or small <= amax <= 1.0 / small:
+        return 0
+    return -int(np.frexp(amax)[1])
+
+
+def _times_power_of_two(x, k: int):
+    """``x * 2**k``, exact (in two steps, so that ``2**k`` itself cannot overflow)."""
+    h = k // 2
+    return (x * np.asarray(2.0**h, dtype=x.real.dtype)) * np.asarray(2.0 ** (k - h), dtype=x.real.dtype)
 
 
 def _complex_vectors(out):
@@ -222,13 +260,32 @@ def _vendor_eig(x, *, right: bool, homogeneous: bool):
 
         w, v = torch.linalg.eig(x) if right else (torch.linalg.eigvals(x), None)
     else:
-        import jax.numpy as jnp
-
-        w, v = jnp.linalg.eig(x) if right else (jnp.linalg.eigvals(x), None)
+        w, v = _jax_eig(x, right)
     if homogeneous:
         xp = namespace(w)
         w = xp.stack([w, xp.ones_like(w)], axis=-2)
     return (w, v) if right else w
+
+
+def _jax_eig(x, right: bool):
+    """``jnp.linalg.eig`` (SciPy's LAPACK), with :func:`_geev_exponent`'s power-of-two scaling, traceably."""
+    import jax.numpy as jnp
+
+    amax = jnp.max(jnp.abs(x), axis=(-2, -1))
+    finfo = jnp.finfo(x.dtype)
+    small = float(np.sqrt(float(finfo.tiny)) / float(finfo.eps))
+    outside = (amax > 0) & jnp.isfinite(amax) & ((amax < small) | (amax > 1.0 / small))
+    k = jnp.where(outside, -jnp.frexp(amax)[1], 0)
+    h = k // 2
+    rdt = jnp.finfo(x.dtype).dtype
+
+    def times(y, k1, k2):  # y * 2**(k1 + k2), exact
+        one = jnp.ones((), dtype=rdt)
+        return y * jnp.ldexp(one, k1).astype(y.dtype) * jnp.ldexp(one, k2).astype(y.dtype)
+
+    xs = times(x, h[..., None, None], (k - h)[..., None, None])
+    w, v = jnp.linalg.eig(xs) if right else (jnp.linalg.eigvals(xs), None)
+    return times(w, -h[..., None], -(k - h)[..., None]), v
 
 
 def _empty(x):
