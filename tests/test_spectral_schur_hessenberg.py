@@ -30,17 +30,12 @@ from pivotal.kernels.hessenberg import (
 )
 
 from .helpers import DTYPES, THRESH, orth_ratio, random_matrix, reconstruction_ratio, to_np, u_of, widen
-from .test_spectral_eig import assert_eigenvalues_agree, backend_of, designed, to_backend
+from .test_spectral import _jax_x64, backend_of, to_backend  # noqa: F401 - the autouse fixture too
+from .test_spectral_eig import assert_eigenvalues_agree, designed
 
 torch = pytest.importorskip("torch")
 
 BACKENDS = ["numpy", "torch", "jax"]
-
-
-@pytest.fixture(scope="module", autouse=True)
-def _jax_x64():
-    jax = pytest.importorskip("jax")
-    jax.config.update("jax_enable_x64", True)
 
 
 def similarity(z, t):

@@ -10,7 +10,7 @@ import numpy as np
 from .._array import as_array, backend_name, from_numpy, is_traced, to_numpy, validate_matrix, working_dtype
 from ._options import refuse_sparse
 
-__all__ = ["on_host", "refuse_traced", "validated", "working"]
+__all__ = ["on_host", "refuse_traced", "same_backend", "validated", "working"]
 
 
 def validated(
@@ -27,6 +27,16 @@ def validated(
     refuse_sparse(a, name)
     a = as_array(a, name)
     return validate_matrix(a, name, square=square, check_finite=check_finite, differentiable=differentiable)
+
+
+def same_backend(a: Any, b: Any, names: str = "a b") -> None:
+    """``TypeError`` unless ``a`` and ``b`` are arrays of one backend (``names``: how the caller calls them)."""
+    if backend_name(a) != backend_name(b):
+        first, second = names.split()
+        raise TypeError(
+            f"{first} is a {backend_name(a)} array but {second} is a {backend_name(b)} array; convert them "
+            "to one type."
+        )
 
 
 def working(a: Any, dtype: Any = None) -> Any:

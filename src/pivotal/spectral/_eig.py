@@ -28,7 +28,7 @@ import numpy as np
 import scipy.linalg
 
 from .._array import apply_over_batch, astype, backend_name, check_flag, device_of, namespace, result_dtype
-from ._common import on_host, refuse_traced, validated, working
+from ._common import on_host, refuse_traced, same_backend, validated, working
 
 __all__ = ["eig", "eigvals"]
 
@@ -170,10 +170,7 @@ def _validated_pair(a: Any, b: Any, check_finite: bool):
     if b is None:
         return a, None
     b = validated(b, "b", check_finite=check_finite, square=True, differentiable=False)
-    if backend_name(b) != backend_name(a):
-        raise TypeError(
-            f"a is a {backend_name(a)} array but b is a {backend_name(b)} array; convert them to one type."
-        )
+    same_backend(a, b)
     if b.shape[-1] != a.shape[-1]:
         raise ValueError(
             f"a and b must have the same shape: a is {tuple(a.shape)}, b is {tuple(b.shape)} "

@@ -30,7 +30,7 @@ from .._array import (
     result_dtype,
     to_numpy,
 )
-from ._common import on_host, refuse_traced, validated, working
+from ._common import on_host, refuse_traced, same_backend, validated, working
 
 __all__ = ["SCHUR_SORTS", "rsf2csf", "schur"]
 
@@ -166,10 +166,7 @@ def rsf2csf(T: Any, Z: Any, check_finite: bool = True):
     """
     t = validated(T, "T", check_finite=check_finite, square=True, differentiable=False)
     z = validated(Z, "Z", check_finite=check_finite, square=True, differentiable=False)
-    if backend_name(t) != backend_name(z):
-        raise TypeError(
-            f"T is a {backend_name(t)} array but Z is a {backend_name(z)} array; convert them to one type."
-        )
+    same_backend(t, z, "T Z")
     if t.shape[-1] != z.shape[-1]:
         raise ValueError(
             f"Input array shapes must match: Z: {tuple(z.shape)} vs. T: {tuple(t.shape)} (pass the T and "
