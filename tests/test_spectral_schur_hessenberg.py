@@ -426,3 +426,15 @@ def test_property_schur(n, seed, dtype, sort):
     assert orth_ratio(z, dtype) < THRESH
     # trace and Frobenius norm are invariants of a unitary similarity
     assert abs(np.trace(widen(t)) - np.trace(widen(a))) <= THRESH * n * u_of(dtype) * np.abs(a).sum()
+
+
+@pytest.mark.parametrize("scale", [2.0**-996, 2.0**-498, 2.0**498, 2.0**996])
+def test_rsf2csf_tiny_and_huge(scale):
+    """SciPy 1.17.1's rsf2csf takes each 2x2 block's eigenvalues from a geev that loses its scaling."""
+    rng = np.random.default_rng(16)
+    a = designed(rng, 7, np.float64)
+    t, z = pv.schur(a)
+    t2, z2 = pv.rsf2csf(t * scale, z)
+    assert np.all(np.tril(t2, -1) == 0)
+    assert reconstruction_ratio(a * scale, similarity(z2, t2), np.float64) < THRESH
+    assert_eigenvalues_agree(np.diagonal(t2) / scale, a, np.float64)

@@ -28,7 +28,15 @@ import numpy as np
 import scipy.linalg
 
 from .._array import apply_over_batch, astype, backend_name, check_flag, device_of, namespace, result_dtype
-from ._common import on_host, refuse_traced, same_backend, validated, working
+from ._common import (
+    geev_exponent,
+    on_host,
+    refuse_traced,
+    same_backend,
+    times_power_of_two,
+    validated,
+    working,
+)
 
 __all__ = ["eig", "eigvals"]
 
@@ -187,9 +195,9 @@ def _numpy_eig(a, b, left: bool, right: bool, homogeneous: bool, overwrite_a: bo
     ow_b = b is not None and (overwrite_b or y is not b)
 
     def core(a2, b2=None):
-        k = _geev_exponent(a2) if b2 is None else 0
+        k = geev_exponent(a2) if b2 is None else 0
         if k:
-            a2 = _times_power_of_two(a2, k)
+            a2 = times_power_of_two(a2, k)
         out = scipy.linalg.eig(
             a2,
             b2,
@@ -204,39 +212,13 @@ def _numpy_eig(a, b, left: bool, right: bool, homogeneous: bool, overwrite_a: bo
             return out
         w = out[0] if isinstance(out, tuple) else out
         if homogeneous:
-            w[0] = _times_power_of_two(w[0], -k)
+            w[0] = times_power_of_two(w[0], -k)
         else:
-            w = _times_power_of_two(w, -k)
+            w = times_power_of_two(w, -k)
         return (w, *out[1:]) if isinstance(out, tuple) else w
 
     arrays = [(x, 2)] if y is None else [(x, 2), (y, 2)]
     return apply_over_batch(core, arrays)
-
-
-def _geev_exponent(a) -> int:
-    """``k`` with ``2**k max|a|`` in ``[1/2, 1)`` when ``max|a|`` is outside LAPACK ``geev``'s safe range, else 0.
-
-    ``geev`` scales a matrix whose largest entry lies outside
-    ``[sqrt(safmin) / eps, eps / sqrt(safmin)]`` into that range, and the
-    ``geev`` of the LAPACK that SciPy 1.17.1 ships does not undo the scaling
-    of the eigenvalues (``eigvals(diag([1e-150, 2e-150]))`` is off by a factor
-    3e11; ``ggev`` and ``gees`` are right).  Scaling by a power of two first
-    is exact and leaves the eigenvectors as they are (``docs/compat.md``).
-    """
-    if a.size == 0:
-        return 0
-    amax = float(np.max(np.abs(a)))
-    finfo = np.finfo(a.dtype)
-    small = np.sqrt(float(finfo.tiny)) / float(finfo.eps)
-    if amax == 0.0 or not np.isfinite(amax) or small <= amax <= 1.0 / small:
-        return 0
-    return -int(np.frexp(amax)[1])
-
-
-def _times_power_of_two(x, k: int):
-    """``x * 2**k``, exact (in two steps, so that ``2**k`` itself cannot overflow)."""
-    h = k // 2
-    return (x * np.asarray(2.0**h, dtype=x.real.dtype)) * np.asarray(2.0 ** (k - h), dtype=x.real.dtype)
 
 
 def _complex_vectors(out):
@@ -265,7 +247,7 @@ def _vendor_eig(x, *, right: bool, homogeneous: bool):
 
 
 def _jax_eig(x, right: bool):
-    """``jnp.linalg.eig`` (SciPy's LAPACK), with :func:`_geev_exponent`'s power-of-two scaling, traceably."""
+    """``jnp.linalg.eig`` (SciPy's LAPACK), with :func:`~._common.geev_exponent`'s power-of-two scaling, traceably."""
     import jax.numpy as jnp
 
     amax = jnp.max(jnp.abs(x), axis=(-2, -1))

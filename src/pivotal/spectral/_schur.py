@@ -30,7 +30,15 @@ from .._array import (
     result_dtype,
     to_numpy,
 )
-from ._common import on_host, refuse_traced, same_backend, validated, working
+from ._common import (
+    geev_exponent,
+    on_host,
+    refuse_traced,
+    same_backend,
+    times_power_of_two,
+    validated,
+    working,
+)
 
 __all__ = ["SCHUR_SORTS", "rsf2csf", "schur"]
 
@@ -237,6 +245,10 @@ def _numpy_rsf2csf(t, z):
     dtype = result_dtype(t, z)
 
     def core(t2, z2):
-        return scipy.linalg.rsf2csf(t2, z2, check_finite=False)
+        k = geev_exponent(t2)  # SciPy's rsf2csf calls geev on 2x2 blocks: keep them in its safe range
+        if not k:
+            return scipy.linalg.rsf2csf(t2, z2, check_finite=False)
+        r, q = scipy.linalg.rsf2csf(times_power_of_two(t2, k), z2, check_finite=False)
+        return times_power_of_two(r, -k), q
 
     return apply_over_batch(core, [(working(t, dtype), 2), (working(z, dtype), 2)])
