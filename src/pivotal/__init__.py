@@ -79,7 +79,7 @@ from .randomized import (
     svds,
 )
 from .refine import RefinementReport, refine
-from .spectral import eigh, eigvalsh, svd, svdvals
+from .spectral import eig, eigh, eigvals, eigvalsh, hessenberg, rsf2csf, schur, svd, svdvals
 from .structure import StructureInfo, detect_structure
 
 __version__ = "0.1.0"
@@ -119,13 +119,16 @@ __all__ = [
     "det",
     "detect_structure",
     "doctor",
+    "eig",
     "eigh",
     "eigsh",
+    "eigvals",
     "eigvalsh",
     "factorize",
     "forward_error_bound",
     "gallery",
     "growth_factor",
+    "hessenberg",
     "interp_decomp",
     "interpolative",
     "inv",
@@ -150,7 +153,9 @@ __all__ = [
     "reigh",
     "residual",
     "rqrcp",
+    "rsf2csf",
     "rsvd",
+    "schur",
     "select_factorization",
     "sketch",
     "sketch_lstsq",

@@ -103,4 +103,5 @@ def test_tests_that_cannot_reach_pivotal_are_recognised():
     assert _harness.reaches_pivotal(ns["test_orth"], ns)  # through the helper _check_orth
     assert _harness.reaches_pivotal(ns["TestEigh"], ns)  # eigh and eigvalsh are pivotal's
     assert _harness.reaches_pivotal(ns["TestSVD_GESVD"], ns)  # svd, through the inherited methods
-    assert not _harness.reaches_pivotal(ns["TestSchur"], ns)  # SciPy's schur only
+    assert _harness.reaches_pivotal(ns["TestSchur"], ns)  # schur and rsf2csf are pivotal's
+    assert not _harness.reaches_pivotal(ns["TestQZ"], ns)  # SciPy's qz only

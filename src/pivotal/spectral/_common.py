@@ -10,20 +10,41 @@ import numpy as np
 from .._array import as_array, backend_name, from_numpy, is_traced, to_numpy, validate_matrix, working_dtype
 from ._options import refuse_sparse
 
-__all__ = ["on_host", "refuse_traced", "validated", "working"]
+__all__ = [
+    "geev_exponent",
+    "on_host",
+    "refuse_traced",
+    "same_backend",
+    "times_power_of_two",
+    "validated",
+    "working",
+]
 
 
-def validated(a: Any, name: str, *, check_finite: bool, square: bool = False) -> Any:
+def validated(
+    a: Any, name: str, *, check_finite: bool, square: bool = False, differentiable: bool = True
+) -> Any:
     """``a`` as an array of at least two dimensions (``(..., M, N)``), checked as SciPy checks it.
 
     Sparse input raises ``ValueError`` (as SciPy's dense decompositions do),
     masked arrays ``ValueError``, unsupported dtypes ``UnsupportedDTypeError``.
-    A torch tensor that requires grad is accepted: the callers route it
-    through their derivative rule (:mod:`pivotal.autodiff.spectral_rules`).
+    A torch tensor that requires grad is accepted (the callers route it
+    through their derivative rule, :mod:`pivotal.autodiff.spectral_rules`)
+    unless ``differentiable=False``: functions without a rule refuse it.
     """
     refuse_sparse(a, name)
     a = as_array(a, name)
-    return validate_matrix(a, name, square=square, check_finite=check_finite, differentiable=True)
+    return validate_matrix(a, name, square=square, check_finite=check_finite, differentiable=differentiable)
+
+
+def same_backend(a: Any, b: Any, names: str = "a b") -> None:
+    """``TypeError`` unless ``a`` and ``b`` are arrays of one backend (``names``: how the caller calls them)."""
+    if backend_name(a) != backend_name(b):
+        first, second = names.split()
+        raise TypeError(
+            f"{first} is a {backend_name(a)} array but {second} is a {backend_name(b)} array; convert them "
+            "to one type."
+        )
 
 
 def working(a: Any, dtype: Any = None) -> Any:
@@ -54,3 +75,31 @@ def on_host(fn: Callable[..., Any], *arrays: Any) -> Any:
     if isinstance(out, tuple):
         return tuple(from_numpy(np.ascontiguousarray(o), like) for o in out)
     return from_numpy(np.ascontiguousarray(out), like)
+
+
+def geev_exponent(a: np.ndarray) -> int:
+    """``k`` with ``2**k max|a|`` in ``[1/2, 1)`` when ``max|a|`` is outside LAPACK ``geev``'s safe range, else 0.
+
+    ``geev`` scales a matrix whose largest entry lies outside
+    ``[sqrt(safmin) / eps, eps / sqrt(safmin)]`` into that range, and the
+    ``geev`` of the LAPACK that SciPy 1.17.1 ships does not undo the scaling
+    of the eigenvalues (``eigvals(diag([1e-150, 2e-150]))`` is off by a factor
+    3e11; ``ggev`` and ``gees`` are right).  Scaling by a power of two first
+    is exact and leaves the eigenvectors as they are (``docs/compat.md``).
+    ``rsf2csf`` needs it too: SciPy's computes the eigenvalues of each 2x2
+    block with that ``geev``.
+    """
+    if a.size == 0:
+        return 0
+    amax = float(np.max(np.abs(a)))
+    finfo = np.finfo(a.dtype)
+    small = np.sqrt(float(finfo.tiny)) / float(finfo.eps)
+    if amax == 0.0 or not np.isfinite(amax) or small <= amax <= 1.0 / small:
+        return 0
+    return -int(np.frexp(amax)[1])
+
+
+def times_power_of_two(x: np.ndarray, k: int) -> np.ndarray:
+    """``x * 2**k``, exact (in two steps, so that ``2**k`` itself cannot overflow)."""
+    h = k // 2
+    return (x * np.asarray(2.0**h, dtype=x.real.dtype)) * np.asarray(2.0 ** (k - h), dtype=x.real.dtype)

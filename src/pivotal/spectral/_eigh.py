@@ -26,7 +26,7 @@ import scipy.linalg
 from .._array import apply_over_batch, backend_name, check_flag, from_numpy, result_dtype, to_numpy
 from .._tracing import concrete_value, needs_rule, torch_needs_grad
 from ..errors import NotPositiveDefiniteError
-from ._common import on_host, refuse_traced, validated, working
+from ._common import on_host, refuse_traced, same_backend, validated, working
 from ._generalized import reduce_generalized, standard_eigh
 from ._options import EighOptions, eigh_options
 
@@ -122,10 +122,7 @@ def eigh(
     n = int(a.shape[-1])
     if b is not None:
         b = validated(b, "b", check_finite=check_finite, square=True)
-        if backend_name(b) != backend_name(a):
-            raise TypeError(
-                f"a is a {backend_name(a)} array but b is a {backend_name(b)} array; convert them to one type."
-            )
+        same_backend(a, b)
         if b.shape[-1] != n:
             raise ValueError(
                 f"wrong b dimensions {tuple(b.shape)}, should be {tuple(a.shape)}: a and b must have the "

@@ -1,14 +1,21 @@
-"""Specs of the dense spectral decompositions: svd, svdvals, eigh, eigvalsh and the SVD and Eigh objects."""
+"""Specs of the dense spectral decompositions: svd, svdvals, eigh, eigvalsh, the SVD and Eigh objects, eig,
+eigvals, schur, rsf2csf and hessenberg."""
 
 from __future__ import annotations
+
+import numpy as np
+import scipy.linalg
 
 import pivotal as pv
 
 from .. import checks as ck
-from ..arith import THRESH, ct, eigvalsh, norm1, ratio, svdvals, wide
+from ..arith import THRESH, ct, eigvalsh, host, norm1, ratio, svdvals, wide
+from ..matrices import KINDS
+from ..variants import Problem
 from .common import (
     TRANS_OPS,
     check_det,
+    dims,
     factorization_solves,
     matrix_of,
     matrix_only,
@@ -111,3 +118,96 @@ def _check_eigh_object(c, res):
 
 
 spec("Eigh", build=square_rhs("hermitian_indefinite"), call=_call_eigh_object, check=_check_eigh_object)
+
+
+# ---------------------------------------------------------------------- non-symmetric: eig, schur, hessenberg
+
+
+def _trace_check(c, w, a, what: str) -> None:
+    """``sum(w) = trace(A + E)`` for the backward error ``E`` of the QR algorithm: ``|trace E| <= n ||E||``."""
+    n = max(a.shape[0], 1)
+    err = abs(wide(w).sum() - a.trace()) if a.size else 0.0
+    bound = THRESH * n * n * c.u * norm1(a)
+    if not err <= bound:
+        ck.fail(f"{what}: |sum(w) - trace(A)| = {float(err):.3g} > {float(bound):.3g}")
+
+
+def _check_eig(c, res):
+    """``||A V - V W|| / (n ||A|| ||V|| u)`` (xGET22, backward stability of each pair) and the trace."""
+    w, v = res
+    a = matrix_of(c)
+    n = a.shape[0]
+    ck.expect_shape(w, (n,), "eig: w")
+    ck.expect_shape(v, (n, n), "eig: v")
+    vw = wide(v)
+    r = ratio(norm1(a @ vw - vw * wide(w)), max(n, 1) * norm1(a) * norm1(vw) * c.u)
+    if not r <= THRESH:
+        ck.fail(f"eig: ||A v - v w|| ratio {r:.3g} > {THRESH} (||A V - V W|| / (n ||A|| ||V|| u))")
+    _trace_check(c, w, a, "eig")
+
+
+spec("eig", build=matrix_only("general"), check=_check_eig)
+spec("eigvals", build=matrix_only("general"), check=lambda c, w: _trace_check(c, w, matrix_of(c), "eigvals"))
+
+
+def _check_schur_form(c, t, z, a, what: str, complex_form: bool) -> None:
+    n = a.shape[0]
+    ck.expect_shape(t, (n, n), f"{what}: T")
+    tw, zw = wide(t), wide(z)
+    ck.upper_triangular(tw, f"{what}: T", k=0 if complex_form else -1)
+    if not complex_form and np.count_nonzero(np.diagonal(tw, -1)[1:] * np.diagonal(tw, -1)[:-1]):
+        ck.fail(f"{what}: T has two adjacent nonzero subdiagonal entries (not quasi-triangular)")
+    ck.orthonormal(c, zw, f"{what}: Z")
+    ck.reconstruction(c, a, zw @ tw @ ct(zw), f"{what}: Z T Z^H")
+
+
+def _check_schur(c, res):
+    t, z = res[0], res[1]
+    a = matrix_of(c)
+    cplx = np.iscomplexobj(host(t))
+    _check_schur_form(c, t, z, a, "schur", complex_form=cplx)
+    if len(res) == 3:  # sort="lhp": the first sdim eigenvalues (of T's diagonal) have Re < 0, the others not
+        sdim, re = int(host(res[2])), np.diagonal(wide(t)).real
+        if not (np.all(re[:sdim] < 0) and np.all(re[sdim:] >= 0)):
+            ck.fail(f"schur(sort='lhp'): sdim = {sdim} but T's diagonal has real parts {re}")
+
+
+spec("schur", build=matrix_only("general"), check=_check_schur)
+spec("schur[complex,lhp]", build=matrix_only("general", output="complex", sort="lhp"), check=_check_schur)
+
+
+def _rsf_pair(rng, field, size):
+    """``(T, Z)``: the real Schur form (float64, from SciPy) of a general matrix, for ``rsf2csf``."""
+    a = KINDS["general"](rng, "real", size)
+    t, z = scipy.linalg.schur(np.asarray(a, dtype=np.float64)) if a.size else (a, a)
+    return Problem([t, z], data=(0, 1), degrees=(1, 0), meta={"dims": dims(t)})
+
+
+def _check_rsf2csf(c, res):
+    t2, z2 = res
+    t, z = wide(c.ref[0]), wide(c.ref[1])
+    ck.upper_triangular(t2, "rsf2csf: T2")
+    ck.orthonormal(c, wide(z2), "rsf2csf: Z2")
+    zw = wide(z2)
+    ck.reconstruction(c, z @ t @ ct(z), zw @ wide(t2) @ ct(zw), "rsf2csf: Z2 T2 Z2^H")
+
+
+spec("rsf2csf", build=_rsf_pair, check=_check_rsf2csf)
+
+
+def _check_hessenberg(c, res):
+    h, q = res
+    a = matrix_of(c)
+    ck.expect_shape(h, a.shape, "hessenberg: H")
+    ck.upper_triangular(h, "hessenberg: H", k=-1)
+    qw = wide(q)
+    ck.orthonormal(c, qw, "hessenberg: Q")
+    ck.reconstruction(c, a, qw @ wide(h) @ ct(qw), "hessenberg: Q H Q^H")
+
+
+spec("hessenberg", build=matrix_only("general", calc_q=True), check=_check_hessenberg)
+spec(
+    "hessenberg[kernel]",
+    build=matrix_only("general", calc_q=True, method="kernel"),
+    check=_check_hessenberg,
+)
