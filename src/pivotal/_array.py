@@ -142,6 +142,13 @@ def working_dtype(x: Any):
     return _numpy_working_dtype(np.asarray(x).dtype if not hasattr(x, "dtype") else x.dtype)
 
 
+def is_scipy_sparse(x: Any) -> bool:
+    """True for a ``scipy.sparse`` matrix or array (the entry points route it to :mod:`pivotal.sparse`)."""
+    import scipy.sparse
+
+    return scipy.sparse.issparse(x)
+
+
 def is_complex(dtype: Any) -> bool:
     """True for complex dtypes of any backend."""
     if hasattr(dtype, "is_complex"):
