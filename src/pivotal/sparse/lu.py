@@ -30,7 +30,7 @@ def singular_column(a: sp.csc_array, permc_spec: str, **options: Any) -> int:
     import scipy.sparse.csgraph as csgraph
 
     n = a.shape[0]
-    match = csgraph.maximum_bipartite_matching(sp.csr_array(a), perm_type="column")
+    match = csgraph.maximum_bipartite_matching(sp.csr_array(a), perm_type="row")  # row of each column
     unmatched = np.flatnonzero(match < 0)
     if unmatched.size:
         return int(unmatched[0])

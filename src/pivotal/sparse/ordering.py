@@ -127,7 +127,6 @@ def nested_dissection(a: sp.sparray) -> np.ndarray:
     n = g.shape[0]
     if g.nnz == 0:  # a diagonal matrix: METIS needs at least one edge
         return np.arange(n, dtype=np.int64)
-    perm, _ = pymetis.nested_dissection(
-        xadj=g.indptr.astype(np.int64, copy=False), adjncy=g.indices.astype(np.int64, copy=False)
-    )
+    adjacency = pymetis.CSRAdjacency(g.indptr.astype(np.int64), g.indices.astype(np.int64))
+    perm, _ = pymetis.nested_dissection(adjacency=adjacency)
     return np.asarray(perm, dtype=np.int64)
