@@ -383,7 +383,13 @@ def solve(
         from .sparse.routes import solve as sparse_solve
 
         x, fields = sparse_solve(
-            a, b, check_finite=check_finite, assume_a=assume_a, transposed=transposed, refine=refine
+            a,
+            b,
+            check_finite=check_finite,
+            assume_a=assume_a,
+            transposed=transposed,
+            refine=refine,
+            report=return_report,
         )
         return (x, SolveReport(**fields)) if return_report else x
     if refine not in REFINE or (isinstance(refine, (int, float)) and not isinstance(refine, bool)):

@@ -140,8 +140,9 @@ def solve(
     assume_a: str | None = None,
     transposed: bool = False,
     refine: Any = "auto",
-) -> tuple[np.ndarray, dict[str, Any]]:
-    """:func:`pivotal.solve` for a sparse ``a``: ``(x, report fields)``.
+    report: bool = True,
+) -> tuple[np.ndarray, dict[str, Any] | None]:
+    """:func:`pivotal.solve` for a sparse ``a``: ``(x, report fields)`` (``None`` without ``report``).
 
     The backward errors are computed with sparse products (``|A| |x|`` included), the forward
     error bound as LAPACK's ``FERR`` with Hager-Higham through the factor's solves.  With
@@ -172,6 +173,8 @@ def solve(
             break
         x = x + F.solve(r, trans=trans, check_finite=False)
         steps += 1
+    if not report:
+        return x, None
     r = _residual(A, x, b)
     rnorm = float(np.max(abs(r))) if r.size else 0.0
     anorm_inf = float(np.max(absA.sum(axis=1))) if A.nnz else 0.0
