@@ -382,6 +382,12 @@ def solve(
     if is_scipy_sparse(a):
         from .sparse.routes import solve as sparse_solve
 
+        if lower:
+            raise ValueError(
+                "lower=True reads one triangle of a dense matrix; a scipy.sparse matrix is read whole, "
+                "so store both triangles (A + A.T - diag) and leave lower=False."
+            )
+
         x, fields = sparse_solve(
             a,
             b,

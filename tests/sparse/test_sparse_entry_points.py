@@ -81,6 +81,10 @@ def test_factorize_check_false_and_errors():
         pv.solve(laplacian_2d(4), sp.csc_array(np.ones((16, 1))))
     with pytest.raises(ValueError, match="assume"):
         pv.factorize(laplacian_2d(4), assume="banded")
+    with pytest.raises(ValueError, match="both triangles"):
+        pv.solve(laplacian_2d(4), np.ones(16), lower=True)
+    with pytest.raises(ValueError, match="tall"):
+        pv.lstsq(sp.csc_array(np.ones((2, 5))), np.ones(2), method="sketch")
     bad = sp.lil_array(laplacian_2d(4))
     bad[0, 1] = np.inf
     with pytest.raises(ValueError, match="NaN or Inf"):

@@ -34,8 +34,7 @@ def ordering(A: Any, method: str = "amd") -> np.ndarray:
     Parameters
     ----------
     A : scipy.sparse matrix
-        Square for every method but ``"colamd"`` and ``"mmd_ata"``, which order the columns of any
-        matrix with at least as many rows as columns.
+        Square.
     method : str
         ``"natural"``
             The identity.
@@ -78,7 +77,7 @@ def ordering(A: Any, method: str = "amd") -> np.ndarray:
     """
     if method not in METHODS:
         raise ValueError(f"method={method!r} is not one of {METHODS}.")
-    a = sparse_matrix(A, "ordering", square=method not in ("colamd", "mmd_ata"))
+    a = sparse_matrix(A, "ordering")
     n = a.shape[1]
     if method == "natural" or n == 0:
         return np.arange(n, dtype=np.int64)
@@ -97,13 +96,6 @@ def ordering(A: Any, method: str = "amd") -> np.ndarray:
 
 
 def _superlu_ordering(a: sp.csc_array, method: str) -> np.ndarray:
-    m, n = a.shape
-    if m != n:
-        # SuperLU factors square matrices only: order the columns of the square A^T A's factor.
-        raise ValueError(
-            f"ordering(A, {method!r}) computes SuperLU's ordering while factoring, which needs a square "
-            f"matrix; got {m}x{n}. Order A^T A instead (ordering(A.T @ A, 'mmd_at_plus_a'))."
-        )
     try:
         lu = sla.splu(a, permc_spec=_SUPERLU[method])
     except RuntimeError as err:

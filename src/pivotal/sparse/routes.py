@@ -304,6 +304,11 @@ def lstsq(a: Any, b: Any, *, cond: float | None = None, method: str = "auto", ch
         X, rank, note = _lstsq_qr(spqr, A, B2, tol)
         path.append(note)
     elif method == "sketch":
+        if m < n:
+            raise ValueError(
+                f"method='sketch' needs a tall matrix (M >= N), got {m}x{n}; use method='lsmr', which "
+                "converges to the minimum-norm solution from x0 = 0."
+            )
         X, iterations = _lstsq_sketch(A, B2, tol)
         path.append(f"sparse-sign sketch (8 n rows), QR of S A, LSQR on A R^-1: {iterations} iterations")
     else:
