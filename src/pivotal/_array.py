@@ -198,7 +198,8 @@ def as_array(a: Any, name: str = "a"):
         if hasattr(a, "toarray") and hasattr(a, "nnz"):
             raise TypeError(
                 f"{name} is a scipy.sparse matrix; dense decompositions need a dense "
-                f"array. Call {name}.toarray() first, or use scipy.sparse.linalg."
+                f"array. Call {name}.toarray() first, or use pivotal.SparseLU / "
+                "pivotal.SparseCholesky (pivotal.solve, factorize and lstsq accept sparse input)."
             )
         arr = np.asarray(a)
     if type(arr) is not np.ndarray:  # np.matrix and other subclasses: compute on the base class

@@ -69,8 +69,8 @@ class SparseLU(SparseFactorization):
     L, U : csc_array
         The factors (``L`` unit lower triangular).
     perm_r, perm_c : (n,) int ndarray
-        Row and column permutations: ``A[perm_r_inv][:, perm_c] = L U`` as in SuperLU
-        (``Pr[perm_r[i], i] = 1``).
+        SuperLU's permutations: ``Pr A Pc = L U`` with ``Pr[perm_r[i], i] = 1`` and
+        ``Pc[i, perm_c[i]] = 1`` (SciPy's convention).
     fill : FillReport
         nnz(A), nnz(L) + nnz(U), their ratio, the ordering and the time taken.
     path : list of str
