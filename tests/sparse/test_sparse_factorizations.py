@@ -198,6 +198,13 @@ def test_nan_and_bad_input():
         SparseLU(laplacian_2d(4)).solve(torch.ones(16, dtype=torch.float64))
 
 
+def test_dtypes_of_input():
+    ints = sp.csc_array(np.array([[4, 1], [1, 3]], dtype=np.int8))
+    assert SparseLU(ints).dtype == np.float64 and SparseCholesky(ints).dtype == np.float64
+    assert SparseLU(sp.csc_array(np.eye(2, dtype=bool))).dtype == np.float64
+    assert SparseLU(sp.csc_array(np.eye(2, dtype=np.longdouble))).dtype == np.float64
+
+
 def test_empty():
     for cls in (SparseLU, SparseCholesky):
         F = cls(sp.csc_array((0, 0)))

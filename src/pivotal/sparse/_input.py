@@ -37,11 +37,15 @@ def sparse_matrix(a: Any, owner: str, *, square: bool = True, check_finite: bool
             f"pivotal.{owner} needs a square matrix, got {m}x{n}; for a rectangular system "
             "use pivotal.lstsq, which solves sparse least-squares problems."
         )
-    dtype = np.result_type(a.dtype, np.float32)
-    if dtype not in _DTYPES:
-        dtype = np.complex128 if dtype.kind == "c" else np.float64
-    if np.dtype(dtype) == np.float16:  # pragma: no cover - result_type already promotes
-        dtype = np.float32
+    kind = np.dtype(a.dtype).kind
+    if kind in "biu":
+        dtype = np.dtype(np.float64)
+    elif kind not in "fc":
+        raise TypeError(f"pivotal.{owner} needs a numeric sparse matrix, got dtype {a.dtype}.")
+    elif a.dtype in _DTYPES:
+        dtype = np.dtype(a.dtype)
+    else:  # long double: SuperLU works in double at most
+        dtype = np.dtype(np.complex128 if kind == "c" else np.float64)
     c = sp.csc_array(a, dtype=dtype, copy=True)
     c.sum_duplicates()
     c.sort_indices()
