@@ -6,6 +6,15 @@ import numpy as np
 import scipy.sparse as sp
 
 
+def available(module: str) -> bool:
+    """True when ``module`` imports (an optional package of the ``sparse`` extra)."""
+    try:
+        __import__(module)
+    except ImportError:
+        return False
+    return True
+
+
 def laplacian_2d(m: int, dtype=np.float64) -> sp.csc_array:
     """The 5-point Laplacian on an ``m x m`` grid (Dirichlet), ``n = m**2``; exact small integers."""
     t = sp.diags_array([-1.0, 2.0, -1.0], offsets=[-1, 0, 1], shape=(m, m))

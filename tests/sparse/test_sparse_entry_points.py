@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 import sys
 
 import numpy as np
@@ -11,10 +10,10 @@ import scipy.sparse as sp
 
 import pivotal as pv
 
-from ._cases import convection_diffusion, laplacian_2d, residual_ratio, singular, tridiagonal
+from ._cases import available, convection_diffusion, laplacian_2d, residual_ratio, singular, tridiagonal
 
 EPS = np.finfo(np.float64).eps / 2
-HAS_SPQR = importlib.util.find_spec("pyspqr") is not None
+HAS_SPQR = available("pyspqr")
 
 
 def test_solve_report_spd():

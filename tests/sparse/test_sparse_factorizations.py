@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
-
 import numpy as np
 import pytest
 import scipy.sparse as sp
@@ -13,12 +11,20 @@ from hypothesis import strategies as st
 import pivotal as pv
 from pivotal.sparse import SparseCholesky, SparseLU
 
-from ._cases import convection_diffusion, laplacian_2d, random_spd, residual_ratio, singular, tridiagonal
+from ._cases import (
+    available,
+    convection_diffusion,
+    laplacian_2d,
+    random_spd,
+    residual_ratio,
+    singular,
+    tridiagonal,
+)
 
 EPS = np.finfo(np.float64).eps / 2
 THRESH = 30.0
-HAS_CHOLESPY = importlib.util.find_spec("cholespy") is not None
-HAS_METIS = importlib.util.find_spec("pymetis") is not None
+HAS_CHOLESPY = available("cholespy")
+HAS_METIS = available("pymetis")
 ENGINES = ["superlu", pytest.param("auto", marks=pytest.mark.skipif(not HAS_CHOLESPY, reason="no cholespy"))]
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 import sys
 
 import numpy as np
@@ -13,9 +12,9 @@ import scipy.sparse.linalg as sla
 
 import pivotal.sparse as pvs
 
-from ._cases import convection_diffusion, laplacian_2d, random_spd, tridiagonal
+from ._cases import available, convection_diffusion, laplacian_2d, random_spd, tridiagonal
 
-HAS_METIS = importlib.util.find_spec("pymetis") is not None
+HAS_METIS = available("pymetis")
 SYMMETRIC = ["natural", "rcm", "mmd_at_plus_a"] + (["nested_dissection"] if HAS_METIS else [])
 
 
