@@ -12,6 +12,7 @@ import warnings
 import numpy as np
 import pytest
 import scipy.linalg as sl
+import scipy.sparse
 import scipy.sparse.linalg as ssl
 
 import pivotal as pv
@@ -433,6 +434,9 @@ def _public_calls():
         "SVD": lambda: pv.SVD(M),
         "Eigh": lambda: pv.Eigh(M),
         "SVD.lstsq": lambda: pv.SVD(a).lstsq(_masked(b)),
+        # the sparse factorizations take scipy.sparse matrices: the masked input is the right-hand side
+        "SparseLU": lambda: pv.SparseLU(scipy.sparse.csc_array(a)).solve(_masked(b)),
+        "SparseCholesky": lambda: pv.SparseCholesky(scipy.sparse.csc_array(a)).solve(_masked(b)),
     }
 
 

@@ -79,6 +79,7 @@ from .randomized import (
     svds,
 )
 from .refine import RefinementReport, refine
+from .sparse import SparseCholesky, SparseLU
 from .spectral import eig, eigh, eigvals, eigvalsh, hessenberg, rsf2csf, schur, svd, svdvals
 from .structure import StructureInfo, detect_structure
 
@@ -107,6 +108,8 @@ __all__ = [
     "SingularMatrixError",
     "SlogdetResult",
     "SolveReport",
+    "SparseCholesky",
+    "SparseLU",
     "StructureInfo",
     "Triangular",
     "backward_error",

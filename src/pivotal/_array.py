@@ -142,6 +142,13 @@ def working_dtype(x: Any):
     return _numpy_working_dtype(np.asarray(x).dtype if not hasattr(x, "dtype") else x.dtype)
 
 
+def is_scipy_sparse(x: Any) -> bool:
+    """True for a ``scipy.sparse`` matrix or array (the entry points route it to :mod:`pivotal.sparse`)."""
+    import scipy.sparse
+
+    return scipy.sparse.issparse(x)
+
+
 def is_complex(dtype: Any) -> bool:
     """True for complex dtypes of any backend."""
     if hasattr(dtype, "is_complex"):
@@ -191,7 +198,8 @@ def as_array(a: Any, name: str = "a"):
         if hasattr(a, "toarray") and hasattr(a, "nnz"):
             raise TypeError(
                 f"{name} is a scipy.sparse matrix; dense decompositions need a dense "
-                f"array. Call {name}.toarray() first, or use scipy.sparse.linalg."
+                f"array. Call {name}.toarray() first, or use pivotal.SparseLU / "
+                "pivotal.SparseCholesky (pivotal.solve, factorize and lstsq accept sparse input)."
             )
         arr = np.asarray(a)
     if type(arr) is not np.ndarray:  # np.matrix and other subclasses: compute on the base class

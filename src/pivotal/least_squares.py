@@ -56,6 +56,7 @@ from ._array import (
     conj_transpose,
     device_of,
     from_numpy,
+    is_scipy_sparse,
     namespace,
     result_dtype,
     to_float,
@@ -265,6 +266,10 @@ def lstsq(
         ``method="qrcp"`` (gelsy).
     method : {"auto", "svd", "qr", "qrcp", "normal", "sketch"}, keyword-only
         See the module documentation.
+        For a ``scipy.sparse`` ``a``: ``"auto"``, ``"qr"`` (SuiteSparseQR),
+        ``"sketch"`` (sketch-preconditioned LSQR), ``"lsmr"`` or ``"lsqr"``;
+        the result then also carries ``.method`` (the route that ran) and
+        ``.path`` (see :func:`pivotal.sparse.routes.lstsq`, docs/sparse.md).
 
     Returns
     -------
@@ -310,6 +315,10 @@ def lstsq(
         if method not in ("auto", mapped):
             raise ValueError(f"lapack_driver={lapack_driver!r} conflicts with method={method!r}.")
         method = mapped
+    if is_scipy_sparse(a):
+        from .sparse.routes import lstsq as sparse_lstsq
+
+        return sparse_lstsq(a, b, cond=cond, method=method, check_finite=check_finite)
     if method not in LSTSQ_METHODS:
         raise ValueError(f"method={method!r} is not one of {LSTSQ_METHODS}.")
     a = validate_matrix(a, check_finite=check_finite, differentiable=True)

@@ -57,6 +57,7 @@ from ._array import (
     dtype_name,
     from_numpy,
     is_complex,
+    is_scipy_sparse,
     namespace,
     real_dtype,
     result_dtype,
@@ -330,6 +331,10 @@ def solve(
     refine : {"auto", False, True, "mixed"}, keyword-only
         Iterative refinement, see the module docs; ``"mixed"`` is the fast
         path for large well-to-moderately conditioned systems (and on GPU).
+        A ``scipy.sparse`` ``a`` is factored by :func:`pivotal.factorize`
+        (``SparseCholesky`` or ``SparseLU``, never densified); ``b`` must be
+        a NumPy array and ``refine`` ``"auto"``/``True``/``False`` (fixed
+        precision); the report's errors use sparse products (docs/sparse.md).
     return_report : bool, keyword-only
         Also return a :class:`SolveReport`.
 
@@ -374,6 +379,25 @@ def solve(
     >>> report.method, report.backward_error < 30 * 8 * 2**-53, report.forward_error_bound < 1e-4
     ('Cholesky', True, True)
     """
+    if is_scipy_sparse(a):
+        from .sparse.routes import solve as sparse_solve
+
+        if lower:
+            raise ValueError(
+                "lower=True reads one triangle of a dense matrix; a scipy.sparse matrix is read whole, "
+                "so store both triangles (A + A.T - diag) and leave lower=False."
+            )
+
+        x, fields = sparse_solve(
+            a,
+            b,
+            check_finite=check_finite,
+            assume_a=assume_a,
+            transposed=transposed,
+            refine=refine,
+            report=return_report,
+        )
+        return (x, SolveReport(**fields)) if return_report else x
     if refine not in REFINE or (isinstance(refine, (int, float)) and not isinstance(refine, bool)):
         raise ValueError(f"refine={refine!r} is not one of {REFINE}.")
     assume = _check_assume(assume_a)

@@ -7,6 +7,7 @@ from typing import Any, NamedTuple
 from .._array import (
     backend_name,
     is_complex,
+    is_scipy_sparse,
     unit_roundoff,
     validate_matrix,
     working_dtype,
@@ -196,6 +197,10 @@ def factorize(
     >>> bool(np.allclose(A @ F.solve(np.ones(2)), 1.0))
     True
     """
+    if is_scipy_sparse(a):
+        from ..sparse.routes import factorize as sparse_factorize
+
+        return sparse_factorize(a, assume=assume, check=check, check_finite=check_finite)
     a = validate_matrix(a, check_finite=check_finite, batch=False)
     sel = select_factorization(a, assume=assume)
     path = list(sel.reasons)

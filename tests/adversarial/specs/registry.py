@@ -99,6 +99,11 @@ NOT_APPLICABLE: dict[str, str] = {
         "result container returned by a swept function; its fields are checked there",
     ),
     "Factorization": "abstract base class: its solve/det run through LU, Cholesky, LDL, QR, ... below",
+    **dict.fromkeys(
+        ("SparseLU", "SparseCholesky"),
+        "takes scipy.sparse matrices, which the variants (dense arrays, tensors, masks, strides) do not "
+        "build; NaN/Inf, empty, singular, indefinite, complex and float32 input: tests/sparse",
+    ),
     "randomized.SketchingOperator": "abstract base class: apply_left/to_dense run through the three sketches below",
     "gallery": "module: its array-taking functions (scaled, vandermonde) are swept; the generators "
     "take a size, not an array, and are swept over sizes in test_gallery_sizes",
