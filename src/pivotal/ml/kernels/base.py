@@ -24,6 +24,7 @@ __all__ = [
     "ConstantKernel",
     "Hyperparameter",
     "Kernel",
+    "LowRankWeights",
     "Product",
     "Sum",
     "row_blocks",
@@ -87,6 +88,30 @@ def squared_distances(A: np.ndarray, B: np.ndarray, *, diagonal_offset: int | No
         r = np.arange(min(A.shape[0], B.shape[0] - diagonal_offset))
         d[r, diagonal_offset + r] = 0.0
     return d
+
+
+class LowRankWeights:
+    """The weights ``W = A B^T`` of :meth:`Kernel.contract_gradient`, never formed: rows on demand.
+
+    ``W[i0:i1]`` is the ``(i1 - i0, n)`` block ``A[i0:i1] B^T`` (one GEMM),
+    ``sum()`` and ``trace()`` cost ``O(n c)``.  The matrix-free Gaussian process
+    passes ``A = [alpha, -(m/t) K^{-1} Z]`` and ``B = [alpha, P^{-1} Z]``.
+    """
+
+    def __init__(self, A: np.ndarray, B: np.ndarray):
+        if A.ndim != 2 or A.shape != B.shape:
+            raise ValueError(f"A and B must be (n, c) arrays of one shape; got {A.shape} and {B.shape}.")
+        self.A, self.B = A, B
+        self.shape = (A.shape[0], A.shape[0])
+
+    def __getitem__(self, rows: slice) -> np.ndarray:
+        return self.A[rows] @ self.B.T
+
+    def sum(self) -> float:
+        return float(self.A.sum(axis=0) @ self.B.sum(axis=0))
+
+    def trace(self) -> float:
+        return float(np.einsum("ij,ij->", self.A, self.B))
 
 
 class Kernel(Parameters):
@@ -193,19 +218,52 @@ class Kernel(Parameters):
         Parameters
         ----------
         X : (n, d) array_like
-        W : (n, n) array_like
-            The weights (for the Gaussian-process likelihood, ``alpha alpha^T - K^{-1}``).
+        W : (n, n) array_like, or a pair ``(A, B)`` of ``(n, c)`` arrays
+            The weights (for the Gaussian-process likelihood, ``alpha alpha^T - K^{-1}``);
+            a pair stands for ``W = A B^T``, whose row blocks are formed one at a time
+            (memory ``O(block x n + n c)``: the matrix-free likelihood).
 
         Returns
         -------
         (n_dims,) numpy.ndarray
         """
         X = _points(X, self.requires_vector_input)
-        W = np.asarray(W, dtype=float)
         n = X.shape[0]
+        if isinstance(W, tuple):
+            if len(W) != 2:
+                raise ValueError("W given as a tuple must be a pair (A, B) of (n, c) arrays: W = A B^T.")
+            W = LowRankWeights(np.asarray(W[0], dtype=float), np.asarray(W[1], dtype=float))
+        else:
+            W = np.asarray(W, dtype=float)
         if W.shape != (n, n):
             raise ValueError(f"W has shape {W.shape}; expected ({n}, {n}) for {n} points.")
         return self._contract(X, W)
+
+    def matmul(self, X: Any, V: Any) -> np.ndarray:
+        """``K(X, X) @ V`` in row blocks of ``K``: memory ``O(block x n)``, ``K`` never formed.
+
+        Each block is the kernel's own rows (the same code as ``self(X)``), so the
+        product is that of the matrix ``self(X)`` up to the rounding of the GEMM.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from pivotal.ml.kernels import RBF
+        >>> X = np.linspace(0, 1, 5)[:, None]; V = np.ones((5, 2))
+        >>> bool(np.allclose(RBF(0.3).matmul(X, V), RBF(0.3)(X) @ V))
+        True
+        """
+        X = _points(X, self.requires_vector_input)
+        V = np.asarray(V, dtype=float)
+        n = X.shape[0]
+        if V.shape[0] != n:
+            raise ValueError(f"V has {V.shape[0]} rows; expected {n} (one per point).")
+        out = np.empty(V.shape)
+        starts, step = row_blocks(n, n)
+        for i0 in starts:
+            i1 = min(i0 + step, n)
+            out[i0:i1] = self._rows(X, i0, i1) @ V
+        return out
 
     def _contract(self, X: np.ndarray, W: np.ndarray) -> np.ndarray:
         g = np.zeros(self.n_dims)
@@ -386,6 +444,10 @@ class Product(_Pair):
     def _contract(self, X, W):
         if self.n_dims == 0:
             return np.empty(0)
+        if isinstance(W, LowRankWeights) and not (
+            isinstance(self.k1, ConstantKernel) or isinstance(self.k2, ConstantKernel)
+        ):
+            return Kernel._contract(self, X, W)  # the product rule block by block: no n x n weights
         return np.concatenate([self._half(self.k1, self.k2, X, W), self._half(self.k2, self.k1, X, W)])
 
     @staticmethod
@@ -400,6 +462,13 @@ class Product(_Pair):
         if isinstance(other, ConstantKernel):
             return float(other.constant_value) * k._contract(X, W)
         if isinstance(k, ConstantKernel):
+            if isinstance(W, LowRankWeights):  # sum(W * K_other) by row blocks
+                n = X.shape[0]
+                starts, step = row_blocks(n, n)
+                total = sum(
+                    np.vdot(W[i0 : min(i0 + step, n)], other._rows(X, i0, min(i0 + step, n))) for i0 in starts
+                )
+                return np.array([float(k.constant_value) * total])
             return np.array([float(k.constant_value) * np.vdot(W, other._matrix(X, None))])
         return k._contract(X, W * other._matrix(X, None))
 
