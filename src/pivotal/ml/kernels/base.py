@@ -258,6 +258,11 @@ class Kernel(Parameters):
         n = X.shape[0]
         if V.shape[0] != n:
             raise ValueError(f"V has {V.shape[0]} rows; expected {n} (one per point).")
+        return self._matmul(X, V)
+
+    def _matmul(self, X: np.ndarray, V: np.ndarray) -> np.ndarray:
+        """``K(X, X) @ V`` by row blocks; sums, constant factors and white noise override it."""
+        n = X.shape[0]
         out = np.empty(V.shape)
         starts, step = row_blocks(n, n)
         for i0 in starts:
@@ -415,6 +420,9 @@ class Sum(_Pair):
     def _contract(self, X, W):
         return np.concatenate([self.k1._contract(X, W), self.k2._contract(X, W)])
 
+    def _matmul(self, X, V):
+        return self.k1._matmul(X, V) + self.k2._matmul(X, V)
+
     def diag(self, X):
         return self.k1.diag(X) + self.k2.diag(X)
 
@@ -449,6 +457,12 @@ class Product(_Pair):
         ):
             return Kernel._contract(self, X, W)  # the product rule block by block: no n x n weights
         return np.concatenate([self._half(self.k1, self.k2, X, W), self._half(self.k2, self.k1, X, W)])
+
+    def _matmul(self, X, V):
+        for c, other in ((self.k1, self.k2), (self.k2, self.k1)):
+            if isinstance(c, ConstantKernel):  # a constant factor scales the product
+                return float(c.constant_value) * other._matmul(X, V)
+        return Kernel._matmul(self, X, V)
 
     @staticmethod
     def _half(k: Kernel, other: Kernel, X: np.ndarray, W: np.ndarray) -> np.ndarray:
@@ -510,6 +524,9 @@ class ConstantKernel(Kernel):
 
     def _contract(self, X, W):
         return np.array([self.constant_value * W.sum()]) if self.n_dims else np.empty(0)
+
+    def _matmul(self, X, V):
+        return np.broadcast_to(float(self.constant_value) * V.sum(axis=0), V.shape).copy()
 
     def diag(self, X):
         return np.full(_num(X), float(self.constant_value))

@@ -82,6 +82,9 @@ class WhiteKernel(Kernel):
     def _contract(self, X, W):
         return np.array([float(self.noise_level) * W.trace()]) if self.n_dims else np.empty(0)
 
+    def _matmul(self, X, V):
+        return float(self.noise_level) * V
+
     def diag(self, X):
         return np.full(len(X), float(self.noise_level))
 
