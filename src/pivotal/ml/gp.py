@@ -239,6 +239,14 @@ class GaussianProcessRegressor(Estimator):
     >>> mean, std = gp.predict(np.array([[0.3]]), return_std=True)
     >>> bool(abs(mean[0] - np.sin(0.9)) < 3 * std[0] + 0.2), gp.fit_report_.failed_evaluations
     (True, 0)
+
+    The matrix-free path on the same data, at the fitted hyperparameters: its LML is a
+    stochastic estimate with a reported standard error.
+
+    >>> cg = GaussianProcessRegressor(gp.kernel_, optimizer=None, method="cg", random_state=0).fit(X, y)
+    >>> rep = cg.fit_report_.iterative
+    >>> bool(abs(cg.log_marginal_likelihood_value_ - gp.log_marginal_likelihood_value_) < 6 * rep["lml_stderr"] + 1e-6)
+    True
     """
 
     _requires_fit = False  # predict before fit draws from the prior, as in scikit-learn
