@@ -5,8 +5,8 @@ with ``t`` Gaussian probes ``z = C w`` (``P = C C^T`` the preconditioner, ``w ~ 
 
 - the log determinant is ``log det P + (1/t) sum_i w_i^T log(A) w_i`` with
   ``A = C^{-1} K C^{-T}``, of standard deviation ``sqrt(2/t) ||log A||_F``;
-- the gradient's trace term is ``(1/t) sum_i w_i^T M_j w_i`` with
-  ``M_j = C^{-1} dK_j K^{-1} C``, of standard deviation ``sqrt(2/t) ||sym M_j||_F``.
+- the gradient's trace term is ``tr(P^{-1} dK_j) + (1/t) sum_i w_i^T M_j w_i`` with
+  ``M_j = C^{-1} dK_j (K^{-1} - P^{-1}) C``, of standard deviation ``sqrt(2/t) ||sym M_j||_F``.
 
 The tests compute these standard deviations exactly from dense matrices (``n``
 a few hundred) and allow 6 of them (the estimators are sums of ``t``
@@ -55,7 +55,7 @@ def _dense_sd(gp, kernel, X, m):
     lam = scipy.linalg.eigh(K, Pm, eigvals_only=True)
     t = gp._cg_opts["probes"]
     sd_lml = 0.5 * m * math.sqrt(2.0 / t) * np.linalg.norm(np.log(lam))
-    Kinv_C = np.linalg.solve(K, C)
+    Kinv_C = np.linalg.solve(K, C) - np.linalg.solve(Pm, C)
     sd_g = []
     for j in range(dK.shape[2]):
         Mj = scipy.linalg.solve_triangular(C, dK[:, :, j] @ Kinv_C, lower=True)

@@ -159,11 +159,18 @@ def test_matrix_free_product_and_low_rank_contraction(name, block_rows, monkeypa
     g = k.contract_gradient(X, (A, B))
     assert g.shape == (k.n_dims,)
     assert np.all(np.abs(g - g_dense) <= 8 * n * EPS * np.maximum(cond, 1e-300))
+    d = rng.standard_normal(n)  # and with a diagonal: W = A B^T + diag(d)
+    g_dense = np.einsum("ik,ikj->j", W + np.diag(d), G)
+    cond = np.einsum("ik,ikj->j", np.abs(A) @ np.abs(B).T + np.diag(np.abs(d)), np.abs(G))
+    g = k.contract_gradient(X, (A, B, d))
+    assert np.all(np.abs(g - g_dense) <= 8 * n * EPS * np.maximum(cond, 1e-300))
 
 
 def test_low_rank_weights_validated(data):
     X = data[0]
     with pytest.raises(ValueError, match="pair"):
+        pk.RBF().contract_gradient(X, (X, X, X, X))
+    with pytest.raises(ValueError, match="d must have shape"):
         pk.RBF().contract_gradient(X, (X, X, X))
     with pytest.raises(ValueError, match="one shape"):
         pk.RBF().contract_gradient(X, (np.ones((37, 2)), np.ones((37, 3))))

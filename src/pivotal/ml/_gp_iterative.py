@@ -27,12 +27,15 @@ process inference with GPU acceleration", NeurIPS; their mBCG) is:
    log(T_i) e_1``, ``T_i`` the Lanczos tridiagonal read off the CG
    coefficients of column ``i`` (``info.extra["lanczos"]``) and
    ``||w_i||^2 = z_i^T P^{-1} z_i``.  No extra products.
-5. **Gradient traces by Hutchinson** with the same probes:
-   ``tr(K_hat^{-1} dK) = E[(P^{-1} z)^T dK (K_hat^{-1} z)]``, so
-   ``dLML/dtheta_j = 1/2 sum_ik W_ik dK_ik/dtheta_j`` with ``W = A B^T``,
-   ``A = [alpha, -(m/t) U]``, ``B = [alpha, P^{-1} Z]``, contracted by the
-   kernel in row blocks without forming ``W``
-   (:meth:`Kernel.contract_gradient` with a pair).
+5. **Gradient traces by Hutchinson** with the same probes, the preconditioner
+   as a control variate: ``tr(K_hat^{-1} dK) = tr(P^{-1} dK) + E[(P^{-1} z)^T
+   dK (K_hat^{-1} z - P^{-1} z)]``, the first term exact.  So
+   ``dLML/dtheta_j = 1/2 sum_ik W_ik dK_ik/dtheta_j`` with
+   ``W = alpha alpha^T - m P^{-1} - (m/t) V (U - V)^T`` (``U = K_hat^{-1} Z``,
+   ``V = P^{-1} Z``) and ``P^{-1} = D^{-1} - G (D^{-1} L)^T``, a rank
+   ``m + t + k`` matrix plus a diagonal, contracted by the kernel in row
+   blocks without forming ``W`` (:meth:`Kernel.contract_gradient` with a
+   triple ``(A, B, d)``).
 
 **Error.**  The quadratic term ``y^T alpha`` has the CG error (``rtol``).
 The log determinant's estimate is unbiased up to the Lanczos truncation;
@@ -40,9 +43,9 @@ its standard error is ``std(gamma_i) / sqrt(t)`` (``gamma_i`` the per-probe
 estimates), reported as ``logdet_stderr``, and it is small because
 ``P^{-1/2} K_hat P^{-1/2}`` is near ``I`` (a good preconditioner shrinks the
 variance, not only the iterations).  The gradient's trace term has standard
-deviation ``sqrt(2/t) ||K_hat^{-1/2} dK_j K_hat^{-1/2}||_F`` per
-component for ``P = K_hat`` (Hutchinson with Gaussian probes); it is not
-reduced by the preconditioner.
+deviation ``sqrt(2/t) ||sym(C^{-1} dK_j (K_hat^{-1} - P^{-1}) C)||_F`` per
+component (``P = C C^T``; Hutchinson with Gaussian probes): it vanishes as
+``P`` approaches ``K_hat``.
 """
 
 from __future__ import annotations
@@ -130,6 +133,12 @@ class LowRankPlusDiagonal:
         if self.L.shape[1]:
             out -= self._Ld @ scipy.linalg.cho_solve(self._C, self._Ld.T @ R, check_finite=False)
         return out
+
+    def low_rank_inverse_part(self) -> np.ndarray:
+        """``G = D^{-1} L C^{-1}``: ``P^{-1} = D^{-1} - G (D^{-1} L)^T``."""
+        if not self.L.shape[1]:
+            return np.empty_like(self.L)
+        return scipy.linalg.cho_solve(self._C, self._Ld.T, check_finite=False).T
 
     def sample(self, e: np.ndarray, f: np.ndarray) -> np.ndarray:
         """``L e + D^{1/2} f``: ``N(0, P)`` for standard normal ``e`` (``(k, t)``) and ``f`` (``(n, t)``)."""
@@ -251,7 +260,10 @@ def iterative_lml(
     stats["lml_stderr"] = 0.5 * m * stats["logdet_stderr"]
     grad = None
     if eval_gradient:
-        A = np.hstack([alpha, (-m / t) * U])
-        B = np.hstack([alpha, V])
-        grad = 0.5 * kernel.contract_gradient(X, (A, B))
+        # W = alpha alpha^T - m [P^{-1} + (1/t) sum_i v_i (u_i - v_i)^T]: the preconditioner's part
+        # exactly (P^{-1} = D^{-1} - D^{-1} L C^{-1} L^T D^{-1}), the probes only for K^{-1} - P^{-1}.
+        G = P.low_rank_inverse_part()
+        A = np.hstack([alpha, (-m / t) * V, m * G])
+        B = np.hstack([alpha, U - V, P._Ld])
+        grad = 0.5 * kernel.contract_gradient(X, (A, B, -m / P.d))
     return IterativeLML(lml, grad, alpha, stats, P)

@@ -91,27 +91,36 @@ def squared_distances(A: np.ndarray, B: np.ndarray, *, diagonal_offset: int | No
 
 
 class LowRankWeights:
-    """The weights ``W = A B^T`` of :meth:`Kernel.contract_gradient`, never formed: rows on demand.
+    """The weights ``W = A B^T + diag(d)`` of :meth:`Kernel.contract_gradient`, never formed: rows on demand.
 
-    ``W[i0:i1]`` is the ``(i1 - i0, n)`` block ``A[i0:i1] B^T`` (one GEMM),
-    ``sum()`` and ``trace()`` cost ``O(n c)``.  The matrix-free Gaussian process
-    passes ``A = [alpha, -(m/t) K^{-1} Z]`` and ``B = [alpha, P^{-1} Z]``.
+    ``W[i0:i1]`` is the ``(i1 - i0, n)`` block ``A[i0:i1] B^T`` (one GEMM) plus
+    its part of ``diag(d)``; ``sum()`` and ``trace()`` cost ``O(n c)``.  The
+    matrix-free Gaussian process passes the data term, the preconditioner's
+    exact part and the probes' correction (``pivotal.ml._gp_iterative``).
     """
 
-    def __init__(self, A: np.ndarray, B: np.ndarray):
+    def __init__(self, A: np.ndarray, B: np.ndarray, d: np.ndarray | None = None):
         if A.ndim != 2 or A.shape != B.shape:
             raise ValueError(f"A and B must be (n, c) arrays of one shape; got {A.shape} and {B.shape}.")
-        self.A, self.B = A, B
+        if d is not None and np.shape(d) != (A.shape[0],):
+            raise ValueError(f"d must have shape ({A.shape[0]},), got {np.shape(d)}.")
+        self.A, self.B, self.d = A, B, d
         self.shape = (A.shape[0], A.shape[0])
 
     def __getitem__(self, rows: slice) -> np.ndarray:
-        return self.A[rows] @ self.B.T
+        out = self.A[rows] @ self.B.T
+        if self.d is not None:
+            i0, i1, _ = rows.indices(self.shape[0])
+            out[np.arange(i1 - i0), np.arange(i0, i1)] += self.d[i0:i1]
+        return out
 
     def sum(self) -> float:
-        return float(self.A.sum(axis=0) @ self.B.sum(axis=0))
+        extra = 0.0 if self.d is None else float(self.d.sum())
+        return float(self.A.sum(axis=0) @ self.B.sum(axis=0)) + extra
 
     def trace(self) -> float:
-        return float(np.einsum("ij,ij->", self.A, self.B))
+        extra = 0.0 if self.d is None else float(self.d.sum())
+        return float(np.einsum("ij,ij->", self.A, self.B)) + extra
 
 
 class Kernel(Parameters):
@@ -218,10 +227,11 @@ class Kernel(Parameters):
         Parameters
         ----------
         X : (n, d) array_like
-        W : (n, n) array_like, or a pair ``(A, B)`` of ``(n, c)`` arrays
+        W : (n, n) array_like, a pair ``(A, B)`` of ``(n, c)`` arrays, or a triple ``(A, B, d)``
             The weights (for the Gaussian-process likelihood, ``alpha alpha^T - K^{-1}``);
-            a pair stands for ``W = A B^T``, whose row blocks are formed one at a time
-            (memory ``O(block x n + n c)``: the matrix-free likelihood).
+            a pair stands for ``W = A B^T`` and a triple for ``A B^T + diag(d)``, whose row
+            blocks are formed one at a time (memory ``O(block x n + n c)``: the matrix-free
+            likelihood).
 
         Returns
         -------
@@ -230,9 +240,12 @@ class Kernel(Parameters):
         X = _points(X, self.requires_vector_input)
         n = X.shape[0]
         if isinstance(W, tuple):
-            if len(W) != 2:
-                raise ValueError("W given as a tuple must be a pair (A, B) of (n, c) arrays: W = A B^T.")
-            W = LowRankWeights(np.asarray(W[0], dtype=float), np.asarray(W[1], dtype=float))
+            if len(W) not in (2, 3):
+                raise ValueError(
+                    "W given as a tuple must be a pair (A, B) of (n, c) arrays, W = A B^T, or a triple "
+                    "(A, B, d) with d of shape (n,), W = A B^T + diag(d)."
+                )
+            W = LowRankWeights(*(np.asarray(w, dtype=float) for w in W))
         else:
             W = np.asarray(W, dtype=float)
         if W.shape != (n, n):
