@@ -15,11 +15,25 @@ Two modes, each printing scikit-learn's figure, ours, and the ratio
   place (used) against ``potri`` and ``trsm(L, I)`` + ``syrk``; the blockwise gradient contraction against building
   ``dK/dtheta`` (``n x n x p``) and contracting it with ``einsum``
   (scikit-learn's way).  Median of ``--repeats`` paired runs.
+* ``evaluation``: one log-marginal-likelihood-and-gradient evaluation at
+  fixed hyperparameters, by ``method="cholesky"`` and ``method="cg"``, with
+  scikit-learn's (its ``n x n x p`` gradient tensor; skipped with the memory
+  it would need when that exceeds ``--max-gib``) and, where ``gpytorch`` is
+  installed, GPyTorch's exact GP on CPU (float64, its default CG/Lanczos
+  path: ``max_cholesky_size=0``), all in the same run.  Time, peak traced
+  memory (GPyTorch's torch allocations are not traced: its memory column
+  is left blank), the LML and its difference from the exact one, and cg's
+  reported standard error.  Issue 13's configuration: ``--n 20000 --d 8``.
+
+``fit --method cg`` fits ours by the matrix-free path (``--probes``,
+``--rank``).
 
 Usage::
 
     python benchmarks/bench_gp.py fit --n 2000 --d 8 --restarts 0
+    python benchmarks/bench_gp.py fit --n 5000 --d 8 --restarts 0
     python benchmarks/bench_gp.py components --n 2000 --d 8
+    python benchmarks/bench_gp.py evaluation --n 20000 --d 8
 """
 
 from __future__ import annotations
@@ -59,7 +73,7 @@ def _timed_peak(fn):
     return out, dt, peak
 
 
-def bench_fit(n: int, d: int, restarts: int) -> None:
+def bench_fit(n: int, d: int, restarts: int, method: str = "auto", cg_options: dict | None = None) -> None:
     from sklearn.gaussian_process import GaussianProcessRegressor as SkGPR
     from sklearn.gaussian_process import kernels as sk
 
@@ -69,6 +83,8 @@ def bench_fit(n: int, d: int, restarts: int) -> None:
         pk.ConstantKernel(1.0) * pk.RBF(ls) + pk.WhiteKernel(0.1),
         n_restarts_optimizer=restarts,
         random_state=0,
+        method=method,
+        cg_options=None if method == "cholesky" else cg_options,
     )
     ref = SkGPR(
         sk.ConstantKernel(1.0) * sk.RBF(ls) + sk.WhiteKernel(0.1),
@@ -84,7 +100,7 @@ def bench_fit(n: int, d: int, restarts: int) -> None:
 
     ref.log_marginal_likelihood = counting
     print(machine_line())
-    print(f"fit with L-BFGS-B, n={n}, d={d}, ARD RBF + White, restarts={restarts}")
+    print(f"fit with L-BFGS-B, n={n}, d={d}, ARD RBF + White, restarts={restarts}, ours: method={method!r}")
     _, t_ref, m_ref = _timed_peak(lambda: ref.fit(X, y))
     _, t_ours, m_ours = _timed_peak(lambda: ours.fit(X, y))
     lml_ref, lml_ours = ref.log_marginal_likelihood_value_, ours.log_marginal_likelihood_value_
@@ -101,6 +117,115 @@ def bench_fit(n: int, d: int, restarts: int) -> None:
         f"vs {t_ours / max(r.evaluations, 1):.3f} s"
     )
     print(f"  our report: rcond {r.rcond:.3g}, backward error {r.backward_error:.3g}, jitter {r.jitter:g}")
+    print(f"  method {r.method}: {r.method_reason}")
+    if r.iterative is not None:
+        lml_exact = ref.log_marginal_likelihood(ours.kernel_.theta)  # sklearn's exact LML at our theta
+        print(
+            f"  cg: {r.iterative}; exact LML at our theta {lml_exact:.10g} (sklearn's optimum {lml_ref:.10g})"
+        )
+
+
+def _sk_tensor_gib(n: int, p: int) -> float:
+    return 8.0 * n * n * (p + 3) / 2**30  # K, the n x n x p gradient, K^{-1} and a temporary
+
+
+def bench_evaluation(n: int, d: int, probes: int, rank: int, max_gib: float) -> None:
+    from sklearn.gaussian_process import GaussianProcessRegressor as SkGPR
+    from sklearn.gaussian_process import kernels as sk
+
+    X, y = _problem(n, d)
+    ls = np.full(d, 0.8)
+    kernel = pk.ConstantKernel(1.0) * pk.RBF(ls) + pk.WhiteKernel(0.1)
+    theta = kernel.theta
+    print(machine_line())
+    print(f"one LML + gradient evaluation, n={n}, d={d}, ARD RBF + White (p={kernel.n_dims})")
+    rows = []
+    exact_lml = None
+    exact_gib = 16.0 * n * n / 2**30
+    if exact_gib <= max_gib:
+        gp = GaussianProcessRegressor(kernel, optimizer=None, method="cholesky")
+        (lml, _g), t, m = _timed_peak(lambda: gp.fit(X, y).log_marginal_likelihood(theta, eval_gradient=True))
+        exact_lml = lml
+        rows.append(("pivotal cholesky (fit + evaluation)", t, m, lml, ""))
+    else:
+        rows.append((f"pivotal cholesky: skipped, needs {exact_gib:.1f} GiB", None, None, None, ""))
+    opts = {"probes": probes, "rank": rank}
+    gp = GaussianProcessRegressor(kernel, optimizer=None, method="cg", random_state=0, cg_options=opts)
+    (lml, _g), t, m = _timed_peak(lambda: gp.fit(X, y).log_marginal_likelihood(theta, eval_gradient=True))
+    it = gp.fit_report_.iterative
+    rows.append(
+        (
+            f"pivotal cg (fit + evaluation; {probes} probes, rank {it['rank']}, {it['iterations']} its)",
+            t,
+            m,
+            lml,
+            f"stderr {it['lml_stderr']:.3g}",
+        )
+    )
+    sk_gib = _sk_tensor_gib(n, kernel.n_dims)
+    if sk_gib <= max_gib:
+        ref = SkGPR(sk.ConstantKernel(1.0) * sk.RBF(ls) + sk.WhiteKernel(0.1), optimizer=None)
+        (lml, _g), t, m = _timed_peak(
+            lambda: ref.fit(X, y).log_marginal_likelihood(theta, eval_gradient=True)
+        )
+        rows.append(("scikit-learn (fit + evaluation)", t, m, lml, ""))
+    else:
+        rows.append((f"scikit-learn: skipped, needs about {sk_gib:.1f} GiB", None, None, None, ""))
+    rows.append(_gpytorch_evaluation(X, y, ls))
+    for name, t, m, lml, note in rows:
+        if t is None:
+            print(f"  {name}")
+            continue
+        diff = "" if exact_lml is None or lml is None else f"  LML - exact {lml - exact_lml:+.3g}"
+        mem = "" if m is None else f"  peak {m / 2**20:8.1f} MiB"
+        print(f"  {name}: {t:8.2f} s{mem}  LML {lml:.10g}{diff}  {note}")
+
+
+def _gpytorch_evaluation(X, y, ls):
+    try:
+        import gpytorch
+        import torch
+    except ImportError:
+        return ("gpytorch: not installed", None, None, None, "")
+
+    class _Exact(gpytorch.models.ExactGP):
+        def __init__(self, x, t, lik):
+            super().__init__(x, t, lik)
+            self.mean_module = gpytorch.means.ZeroMean()
+            self.covar_module = gpytorch.kernels.ScaleKernel(
+                gpytorch.kernels.RBFKernel(ard_num_dims=x.shape[1])
+            )
+
+        def forward(self, x):
+            return gpytorch.distributions.MultivariateNormal(self.mean_module(x), self.covar_module(x))
+
+    x = torch.from_numpy(X)
+    t = torch.from_numpy(y)
+    lik = gpytorch.likelihoods.GaussianLikelihood().double()
+    model = _Exact(x, t, lik).double()
+    model.covar_module.base_kernel.lengthscale = torch.from_numpy(ls)
+    model.covar_module.outputscale = 1.0
+    lik.noise = 0.1
+    model.train()
+    lik.train()
+    mll = gpytorch.mlls.ExactMarginalLogLikelihood(lik, model)
+
+    def run():
+        model.zero_grad()
+        with gpytorch.settings.max_cholesky_size(0):
+            value = mll(model(x), t) * len(y)  # gpytorch divides by n
+        value.backward()
+        return float(value.detach())
+
+    t0 = time.perf_counter()
+    lml = run()
+    return (
+        f"gpytorch {gpytorch.__version__} exact GP, CG/Lanczos path",
+        time.perf_counter() - t0,
+        None,
+        lml,
+        "",
+    )
 
 
 def bench_components(n: int, d: int, repeats: int) -> None:
@@ -150,14 +275,20 @@ def bench_components(n: int, d: int, repeats: int) -> None:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("mode", nargs="?", default="fit", choices=["fit", "components"])
+    ap.add_argument("mode", nargs="?", default="fit", choices=["fit", "components", "evaluation"])
     ap.add_argument("--n", type=int, default=2000)
     ap.add_argument("--d", type=int, default=8)
     ap.add_argument("--restarts", type=int, default=0)
     ap.add_argument("--repeats", type=int, default=3)
+    ap.add_argument("--method", default="auto", choices=["auto", "cholesky", "cg"])
+    ap.add_argument("--probes", type=int, default=16)
+    ap.add_argument("--rank", type=int, default=100)
+    ap.add_argument("--max-gib", type=float, default=8.0, help="skip an exact path needing more memory")
     a = ap.parse_args()
     if a.mode == "fit":
-        bench_fit(a.n, a.d, a.restarts)
+        bench_fit(a.n, a.d, a.restarts, a.method, {"probes": a.probes, "rank": a.rank})
+    elif a.mode == "evaluation":
+        bench_evaluation(a.n, a.d, a.probes, a.rank, a.max_gib)
     else:
         bench_components(a.n, a.d, a.repeats)
 

@@ -131,6 +131,55 @@ def test_blocked_equals_unblocked(monkeypatch, data):
     np.testing.assert_allclose(k.contract_gradient(X, W), g_one, rtol=64 * EPS * X.shape[0])
 
 
+@pytest.mark.parametrize("name", list(PAIRS))
+@pytest.mark.parametrize("block_rows", [None, 5])
+def test_matrix_free_product_and_low_rank_contraction(name, block_rows, monkeypatch, data):
+    """``matmul`` and ``contract_gradient((A, B))`` equal the dense forms with ``K`` and ``W = A B^T``.
+
+    Both sides sum the same products in another order (GEMM against a dense
+    ``K``; a row-block GEMM and ``A_i B^T``): the error is bounded by
+    ``n eps`` (times a GEMM's ``c`` for forming ``W``) relative to the sum of
+    absolute values, the condition of the sum.
+    """
+    if block_rows:
+        monkeypatch.setattr(kbase, "BLOCK_ELEMENTS", block_rows * data[0].shape[0])
+    k = _pairs()[name][0]
+    X = data[0] - 5.0
+    n = X.shape[0]
+    rng = np.random.default_rng(3)
+    V = rng.standard_normal((n, 4))
+    K = k(X)
+    ref = K @ V
+    assert np.all(np.abs(k.matmul(X, V) - ref) <= 4 * n * EPS * (np.abs(K) @ np.abs(V)))
+    A, B = rng.standard_normal((n, 3)), rng.standard_normal((n, 3))
+    W = A @ B.T
+    _, G = k(X, eval_gradient=True)
+    g_dense = np.einsum("ik,ikj->j", W, G)
+    cond = np.einsum("ik,ikj->j", np.abs(A) @ np.abs(B).T, np.abs(G))
+    g = k.contract_gradient(X, (A, B))
+    assert g.shape == (k.n_dims,)
+    assert np.all(np.abs(g - g_dense) <= 8 * n * EPS * np.maximum(cond, 1e-300))
+    d = rng.standard_normal(n)  # and with a diagonal: W = A B^T + diag(d)
+    g_dense = np.einsum("ik,ikj->j", W + np.diag(d), G)
+    cond = np.einsum("ik,ikj->j", np.abs(A) @ np.abs(B).T + np.diag(np.abs(d)), np.abs(G))
+    g = k.contract_gradient(X, (A, B, d))
+    assert np.all(np.abs(g - g_dense) <= 8 * n * EPS * np.maximum(cond, 1e-300))
+
+
+def test_low_rank_weights_validated(data):
+    X = data[0]
+    with pytest.raises(ValueError, match="pair"):
+        pk.RBF().contract_gradient(X, (X, X, X, X))
+    with pytest.raises(ValueError, match="d must have shape"):
+        pk.RBF().contract_gradient(X, (X, X, X))
+    with pytest.raises(ValueError, match="one shape"):
+        pk.RBF().contract_gradient(X, (np.ones((37, 2)), np.ones((37, 3))))
+    with pytest.raises(ValueError, match="expected"):
+        pk.RBF().contract_gradient(X, (np.ones((5, 2)), np.ones((5, 2))))
+    with pytest.raises(ValueError, match="rows"):
+        pk.RBF().matmul(X, np.ones((5, 2)))
+
+
 def test_squared_distances_safe():
     rng = np.random.default_rng(2)
     X = 1e6 + rng.standard_normal((50, 4)) * 1e-3  # raw GEMM would cancel catastrophically

@@ -23,6 +23,9 @@ no longer need:
     zero pivot (0 if none).
 ``vendor_potrf(a, lower)``
     Cholesky of the ``lower`` (or upper) triangle: ``(factor, info)``.
+``cholesky_inverse(l, lower=True)``
+    ``A^{-1}`` from the Cholesky factor of ``A`` (``L L^H``, or ``U^H U`` with
+    ``lower=False``), without refactoring; a new array.
 ``vendor_sytrf(a, lower, hermitian)``
     Bunch-Kaufman: ``(factors, ipiv, info, name)`` in LAPACK's compact format
     with its 1-based ``ipiv``; raises ``NotImplementedError`` when the

@@ -137,3 +137,13 @@ def nrm2(x):
 def iamax(x):
     """Index of the entry of largest modulus of the 1-D ``x`` (the first such; a host int)."""
     return int(torch.argmax(torch.abs(x)))
+
+
+def cholesky_inverse(l, lower=True):
+    """``A^{-1}`` from the Cholesky factor (``A = L L^H``, or ``U^H U``): one ``trsm`` and one GEMM.
+
+    Measured faster than ``torch.cholesky_inverse`` on OpenBLAS CPUs (at n = 2000).
+    """
+    eye = torch.eye(l.shape[0], dtype=l.dtype, device=l.device)
+    inv = torch.linalg.solve_triangular(l, eye, upper=not lower)  # L^{-1} or U^{-1}
+    return inv.mH @ inv if lower else inv @ inv.mH

@@ -65,7 +65,12 @@ def cg(
     return_info : bool, optional (keyword-only)
         Return a :class:`~pivotal.krylov.KrylovInfo` (iterations, true
         residual norms, converged and breakdown flags per column) instead
-        of the integer ``info``.
+        of the integer ``info``.  Its ``extra["lanczos"]`` holds, per column,
+        the ``(diagonal, off_diagonal)`` of the Lanczos tridiagonal ``T`` that
+        the CG coefficients define (of ``M^{1/2} A M^{1/2}``, started from
+        ``M^{1/2} r_0``): ``||M^{1/2} r_0||^2 e_1^T f(T) e_1`` approximates
+        ``r_0^T M^{1/2} f(M^{1/2} A M^{1/2}) M^{1/2} r_0`` (stochastic Lanczos
+        quadrature; Gardner et al. 2018 call this mBCG).
     check_finite : bool, optional (keyword-only)
         Refuse NaN/Inf in ``b``, ``x0`` and an array or sparse ``A`` (one
         scan each); a non-finite product met later is a breakdown.
@@ -138,6 +143,7 @@ def cg(
     done = (rn < sys.tol) | (rn == 0)
     broken = false
     p = rho_prev = None
+    steps: list[tuple[Any, Any]] = []  # (alpha, rho) per iteration, for info.extra["lanczos"]
     for it in range(sys.maxiter):
         active = ~(done | broken)
         if not bool(xp.any(active)):
@@ -158,6 +164,8 @@ def cg(
         x = update(xp, step, x + alpha * p, x)
         r = update(xp, step, r - alpha * q, r)
         rho_prev = rho
+        if return_info:
+            steps.append((alpha, rho))
         iters = iters + xp.astype(step, xp.int32)
         rn = cnorm(xp, r)
         bad_r = step & ~xp.isfinite(rn)  # from a non-finite product
@@ -168,7 +176,34 @@ def cg(
         done = done | (step & ~bad_r & ((rn < sys.tol) | (rn == 0)))
         if callback is not None:
             callback(sys.user(x))
-    return finish(sys, "cg", x, iters, done, broken, sys.maxiter, return_info)
+    out = finish(sys, "cg", x, iters, done, broken, sys.maxiter, return_info)
+    if return_info:
+        out[1].extra["lanczos"] = _lanczos(steps, out[1].iterations, k)
+    return out
+
+
+def _lanczos(steps: list, iterations: np.ndarray, k: int) -> list[tuple[np.ndarray, np.ndarray]]:
+    """The Lanczos tridiagonal of each column, from its CG coefficients (Saad 2003, eq. 6.103).
+
+    With ``alpha_i`` the step lengths and ``beta_i = rho_{i+1} / rho_i``, the
+    ``j``-step Lanczos matrix of ``M^{1/2} A M^{1/2}`` started from
+    ``M^{1/2} r_0 / ||.||`` has diagonal ``1/alpha_i + beta_{i-1}/alpha_{i-1}``
+    and off-diagonal ``sqrt(beta_i)/alpha_i``.  Returns ``(diagonal,
+    off_diagonal)`` host arrays per column, of the column's iteration count.
+    """
+    if not steps:
+        return [(np.empty(0), np.empty(0)) for _ in range(k)]
+    al = np.stack([host(a) for a, _ in steps]).astype(np.float64).reshape(len(steps), -1)
+    rho = np.stack([host(r) for _, r in steps]).astype(np.float64).reshape(len(steps), -1)
+    out = []
+    for j in range(k):
+        m = int(iterations[j])
+        a, r = al[:m, j], rho[: m + 1, j]
+        beta = r[1:m] / r[: m - 1] if m > 1 else np.empty(0)
+        diag = 1.0 / a
+        diag[1:] += beta / a[:-1]
+        out.append((diag, np.sqrt(beta) / a[:-1]))
+    return out
 
 
 def _warn(bad_m, bad_a, bad_r, rho, pq, it: int) -> None:

@@ -207,7 +207,7 @@ def check_samples(estimator: Estimator, X: Any, *, reset: bool) -> np.ndarray:
     _refuse_nonfinite(arr, "X")
     if reset:
         estimator.n_features_in_ = arr.shape[1]
-    elif arr.shape[1] != estimator.n_features_in_:
+    elif arr.shape[1] != getattr(estimator, "n_features_in_", arr.shape[1]):  # unfitted: nothing to check
         raise ValueError(
             f"X has {arr.shape[1]} features, but {name} is expecting {estimator.n_features_in_} features as input."
         )

@@ -6,7 +6,7 @@ every free hyperparameter without building ``dK/dtheta`` (``n x n x n_dims``);
 compatibility with scikit-learn.
 """
 
-from .base import ConstantKernel, Hyperparameter, Kernel, Product, Sum, squared_distances
+from .base import ConstantKernel, Hyperparameter, Kernel, LowRankWeights, Product, Sum, squared_distances
 from .simple import DotProduct, WhiteKernel
 from .stationary import RBF, ExpSineSquared, Matern, RationalQuadratic
 
@@ -17,6 +17,7 @@ __all__ = [
     "ExpSineSquared",
     "Hyperparameter",
     "Kernel",
+    "LowRankWeights",
     "Matern",
     "Product",
     "RationalQuadratic",

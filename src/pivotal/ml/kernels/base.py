@@ -24,6 +24,7 @@ __all__ = [
     "ConstantKernel",
     "Hyperparameter",
     "Kernel",
+    "LowRankWeights",
     "Product",
     "Sum",
     "row_blocks",
@@ -87,6 +88,39 @@ def squared_distances(A: np.ndarray, B: np.ndarray, *, diagonal_offset: int | No
         r = np.arange(min(A.shape[0], B.shape[0] - diagonal_offset))
         d[r, diagonal_offset + r] = 0.0
     return d
+
+
+class LowRankWeights:
+    """The weights ``W = A B^T + diag(d)`` of :meth:`Kernel.contract_gradient`, never formed: rows on demand.
+
+    ``W[i0:i1]`` is the ``(i1 - i0, n)`` block ``A[i0:i1] B^T`` (one GEMM) plus
+    its part of ``diag(d)``; ``sum()`` and ``trace()`` cost ``O(n c)``.  The
+    matrix-free Gaussian process passes the data term, the preconditioner's
+    exact part and the probes' correction (``pivotal.ml._gp_iterative``).
+    """
+
+    def __init__(self, A: np.ndarray, B: np.ndarray, d: np.ndarray | None = None):
+        if A.ndim != 2 or A.shape != B.shape:
+            raise ValueError(f"A and B must be (n, c) arrays of one shape; got {A.shape} and {B.shape}.")
+        if d is not None and np.shape(d) != (A.shape[0],):
+            raise ValueError(f"d must have shape ({A.shape[0]},), got {np.shape(d)}.")
+        self.A, self.B, self.d = A, B, d
+        self.shape = (A.shape[0], A.shape[0])
+
+    def __getitem__(self, rows: slice) -> np.ndarray:
+        out = self.A[rows] @ self.B.T
+        if self.d is not None:
+            i0, i1, _ = rows.indices(self.shape[0])
+            out[np.arange(i1 - i0), np.arange(i0, i1)] += self.d[i0:i1]
+        return out
+
+    def sum(self) -> float:
+        extra = 0.0 if self.d is None else float(self.d.sum())
+        return float(self.A.sum(axis=0) @ self.B.sum(axis=0)) + extra
+
+    def trace(self) -> float:
+        extra = 0.0 if self.d is None else float(self.d.sum())
+        return float(np.einsum("ij,ij->", self.A, self.B)) + extra
 
 
 class Kernel(Parameters):
@@ -193,19 +227,61 @@ class Kernel(Parameters):
         Parameters
         ----------
         X : (n, d) array_like
-        W : (n, n) array_like
-            The weights (for the Gaussian-process likelihood, ``alpha alpha^T - K^{-1}``).
+        W : (n, n) array_like, a pair ``(A, B)`` of ``(n, c)`` arrays, or a triple ``(A, B, d)``
+            The weights (for the Gaussian-process likelihood, ``alpha alpha^T - K^{-1}``);
+            a pair stands for ``W = A B^T`` and a triple for ``A B^T + diag(d)``, whose row
+            blocks are formed one at a time (memory ``O(block x n + n c)``: the matrix-free
+            likelihood).
 
         Returns
         -------
         (n_dims,) numpy.ndarray
         """
         X = _points(X, self.requires_vector_input)
-        W = np.asarray(W, dtype=float)
         n = X.shape[0]
+        if isinstance(W, tuple):
+            if len(W) not in (2, 3):
+                raise ValueError(
+                    "W given as a tuple must be a pair (A, B) of (n, c) arrays, W = A B^T, or a triple "
+                    "(A, B, d) with d of shape (n,), W = A B^T + diag(d)."
+                )
+            W = LowRankWeights(*(np.asarray(w, dtype=float) for w in W))
+        else:
+            W = np.asarray(W, dtype=float)
         if W.shape != (n, n):
             raise ValueError(f"W has shape {W.shape}; expected ({n}, {n}) for {n} points.")
         return self._contract(X, W)
+
+    def matmul(self, X: Any, V: Any) -> np.ndarray:
+        """``K(X, X) @ V`` in row blocks of ``K``: memory ``O(block x n)``, ``K`` never formed.
+
+        Each block is the kernel's own rows (the same code as ``self(X)``), so the
+        product is that of the matrix ``self(X)`` up to the rounding of the GEMM.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from pivotal.ml.kernels import RBF
+        >>> X = np.linspace(0, 1, 5)[:, None]; V = np.ones((5, 2))
+        >>> bool(np.allclose(RBF(0.3).matmul(X, V), RBF(0.3)(X) @ V))
+        True
+        """
+        X = _points(X, self.requires_vector_input)
+        V = np.asarray(V, dtype=float)
+        n = X.shape[0]
+        if V.shape[0] != n:
+            raise ValueError(f"V has {V.shape[0]} rows; expected {n} (one per point).")
+        return self._matmul(X, V)
+
+    def _matmul(self, X: np.ndarray, V: np.ndarray) -> np.ndarray:
+        """``K(X, X) @ V`` by row blocks; sums, constant factors and white noise override it."""
+        n = X.shape[0]
+        out = np.empty(V.shape)
+        starts, step = row_blocks(n, n)
+        for i0 in starts:
+            i1 = min(i0 + step, n)
+            out[i0:i1] = self._rows(X, i0, i1) @ V
+        return out
 
     def _contract(self, X: np.ndarray, W: np.ndarray) -> np.ndarray:
         g = np.zeros(self.n_dims)
@@ -357,6 +433,9 @@ class Sum(_Pair):
     def _contract(self, X, W):
         return np.concatenate([self.k1._contract(X, W), self.k2._contract(X, W)])
 
+    def _matmul(self, X, V):
+        return self.k1._matmul(X, V) + self.k2._matmul(X, V)
+
     def diag(self, X):
         return self.k1.diag(X) + self.k2.diag(X)
 
@@ -386,7 +465,17 @@ class Product(_Pair):
     def _contract(self, X, W):
         if self.n_dims == 0:
             return np.empty(0)
+        if isinstance(W, LowRankWeights) and not (
+            isinstance(self.k1, ConstantKernel) or isinstance(self.k2, ConstantKernel)
+        ):
+            return Kernel._contract(self, X, W)  # the product rule block by block: no n x n weights
         return np.concatenate([self._half(self.k1, self.k2, X, W), self._half(self.k2, self.k1, X, W)])
+
+    def _matmul(self, X, V):
+        for c, other in ((self.k1, self.k2), (self.k2, self.k1)):
+            if isinstance(c, ConstantKernel):  # a constant factor scales the product
+                return float(c.constant_value) * other._matmul(X, V)
+        return Kernel._matmul(self, X, V)
 
     @staticmethod
     def _half(k: Kernel, other: Kernel, X: np.ndarray, W: np.ndarray) -> np.ndarray:
@@ -400,6 +489,13 @@ class Product(_Pair):
         if isinstance(other, ConstantKernel):
             return float(other.constant_value) * k._contract(X, W)
         if isinstance(k, ConstantKernel):
+            if isinstance(W, LowRankWeights):  # sum(W * K_other) by row blocks
+                n = X.shape[0]
+                starts, step = row_blocks(n, n)
+                total = sum(
+                    np.vdot(W[i0 : min(i0 + step, n)], other._rows(X, i0, min(i0 + step, n))) for i0 in starts
+                )
+                return np.array([float(k.constant_value) * total])
             return np.array([float(k.constant_value) * np.vdot(W, other._matrix(X, None))])
         return k._contract(X, W * other._matrix(X, None))
 
@@ -441,6 +537,9 @@ class ConstantKernel(Kernel):
 
     def _contract(self, X, W):
         return np.array([self.constant_value * W.sum()]) if self.n_dims else np.empty(0)
+
+    def _matmul(self, X, V):
+        return np.broadcast_to(float(self.constant_value) * V.sum(axis=0), V.shape).copy()
 
     def diag(self, X):
         return np.full(_num(X), float(self.constant_value))

@@ -80,7 +80,10 @@ class WhiteKernel(Kernel):
         return [self._eye_rows(X.shape[0], i0, i1, float(self.noise_level))] if self.n_dims else []
 
     def _contract(self, X, W):
-        return np.array([float(self.noise_level) * np.trace(W)]) if self.n_dims else np.empty(0)
+        return np.array([float(self.noise_level) * W.trace()]) if self.n_dims else np.empty(0)
+
+    def _matmul(self, X, V):
+        return float(self.noise_level) * V
 
     def diag(self, X):
         return np.full(len(X), float(self.noise_level))
