@@ -21,6 +21,8 @@ MODULES = {
     "forward_error": "e09_forward_error",
     "refinement": "e10_refinement",
     "blas_levels": "e11_blas_levels",
+    "gp": "e12_gp",
+    "gradients": "e13_gradients",
 }
 U = float(np.finfo(np.float64).eps) / 2
 _CACHE: dict[str, Outcome] = {}
@@ -85,3 +87,35 @@ def test_blas_levels_factorizations_are_backward_stable() -> None:
             assert len(errors) == len(d["factorization_sizes"])
             assert max(errors) < 30
     assert all(r > 0 for r in d["gemm_gflops"] + d["gemv_gflops"])  # rates recorded, not judged here
+
+
+def test_gp_optimum_is_the_landscape_maximum() -> None:
+    d = outcome("gp").data
+    grid = np.array(d["grid_lml"])
+    assert grid.shape == (len(d["grid_noises"]), len(d["grid_length_scales"]))
+    assert grid.max() <= d["lml_optimum"] + 1e-8 * abs(d["lml_optimum"])
+    assert d["max_posterior_std"] <= d["prior_std"] * (1 + 1e-12)
+    assert 0.5 * d["true_noise"] <= d["noise"] <= 2 * d["true_noise"]
+
+
+def test_gradients_match_finite_differences() -> None:
+    d = outcome("gradients").data
+    for name, values in d["fd_discrepancy"].items():
+        errors = np.array(values)
+        assert errors.min() <= 1e-6, name
+        # the smallest step is rounding-dominated (u/h); L is linear in b, so only its other checks truncate
+        assert errors[-1] > 10 * errors.min(), name
+        if name != "solve_b":
+            assert errors[0] > 10 * errors.min(), name
+    if d["torch"] is not None:
+        assert d["torch"]["svds_vs_full_svd_autograd"] <= 1e-8
+        assert d["torch"]["logdet_vs_inverse"] <= d["n"] * d["kappa"] * U
+
+
+def test_gradients_without_torch_says_so(monkeypatch: pytest.MonkeyPatch) -> None:
+    module = importlib.import_module("pivotal.lab.experiments.e13_gradients")
+    monkeypatch.setattr(module, "import_torch", lambda: None)
+    out = module.run(Settings(quick=True))
+    assert out.data["torch"] is None
+    assert "PyTorch is not installed" in out.shows
+    assert all(c.passed for c in out.claims) and len(out.claims) == 4
