@@ -6,8 +6,10 @@ data is caught), plus theory the claims leave implicit.  Nothing timing-based is
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import json
+from fractions import Fraction
 
 import numpy as np
 import pytest
@@ -23,16 +25,31 @@ MODULES = {
     "blas_levels": "e11_blas_levels",
     "gp": "e12_gp",
     "gradients": "e13_gradients",
+    "randomized": "e14_randomized",
+    "kfac_probing": "e15_kfac_probing",
+    "condest": "e16_condest",
+    "fill_in": "e17_fill_in",
 }
 U = float(np.finfo(np.float64).eps) / 2
 _CACHE: dict[str, Outcome] = {}
+
+
+def _one_blas_thread() -> contextlib.AbstractContextManager:
+    # The results do not depend on the thread count; on a loaded 2-core machine two BLAS threads per
+    # process make these small problems 10-50x slower, so the tests use one where threadpoolctl exists.
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:
+        return contextlib.nullcontext()
+    return threadpool_limits(limits=1, user_api="blas")
 
 
 def outcome(name: str) -> Outcome:
     """Run the quick experiment once per session."""
     if name not in _CACHE:
         module = importlib.import_module(f"pivotal.lab.experiments.{MODULES[name]}")
-        _CACHE[name] = module.run(Settings(quick=True, seed=0))
+        with _one_blas_thread():
+            _CACHE[name] = module.run(Settings(quick=True, seed=0))
     return _CACHE[name]
 
 
@@ -115,7 +132,90 @@ def test_gradients_match_finite_differences() -> None:
 def test_gradients_without_torch_says_so(monkeypatch: pytest.MonkeyPatch) -> None:
     module = importlib.import_module("pivotal.lab.experiments.e13_gradients")
     monkeypatch.setattr(module, "import_torch", lambda: None)
-    out = module.run(Settings(quick=True))
+    with _one_blas_thread():
+        out = module.run(Settings(quick=True))
     assert out.data["torch"] is None
     assert "PyTorch is not installed" in out.shows
     assert all(c.passed for c in out.claims) and len(out.claims) == 4
+
+
+def test_randomized_svd_never_beats_eckart_young() -> None:
+    d = outcome("randomized").data
+    spec = np.array(d["spectral_ratio"])
+    assert d["smallest_ratio"] >= 1 - 1e-10
+    assert spec.min() >= 1 - 1e-10 and np.array(d["frobenius_ratio"]).min() >= 1 - 1e-10
+    # more power iterations never hurt on average, at any oversampling
+    assert np.all(spec[-1] <= spec[0])
+    for q_row, b_row in zip(spec, d["hmt_bound"], strict=True):
+        for v, b in zip(q_row, b_row, strict=True):
+            assert b is None or v <= b
+    lora = d["lora_relative_error"]
+    np.testing.assert_allclose(lora["pissa_svd"], lora["eckart_young"], rtol=1e-10)
+    assert lora["zeros"] == [1.0] * len(d["lora_ranks"])
+    assert d["lora_reconstruction_error"] <= 10 * U
+
+
+def test_kfac_and_probing_follow_their_condition_numbers() -> None:
+    d = outcome("kfac_probing").data
+    kf, pr = d["kfac"], d["probe"]
+    assert all(r <= b for r, b in zip(kf["rel_diff"], kf["bound"], strict=True))
+    k = np.array(pr["kappa"])
+    assert all(e <= 10 * kk * U for e, kk in zip(pr["qr"], k, strict=True))
+    ne = [(kk, e) for kk, e in zip(k, pr["normal"], strict=True) if e is not None]
+    assert all(e <= 10 * kk**2 * U for kk, e in ne)
+    # kappa^2 u, not kappa u: at kappa >= 1e4 the normal equations lose more than QR's bound allows
+    assert all(e > 10 * kk * U for kk, e in ne if kk >= 1e4)
+    # they break down (Cholesky of X^T X) only where kappa^2 u is not small
+    assert all(kk**2 * U > 1e-2 for kk, e in zip(k, pr["normal"], strict=True) if e is None)
+    assert all(e <= 10 * rk * U for e, rk in zip(pr["ridge"], pr["ridge_kappa"], strict=True))
+
+
+def test_exact_rational_reference_solves_the_normal_equations() -> None:
+    module = importlib.import_module("pivotal.lab.experiments.e15_kfac_probing")
+    x = np.array([[1.0, 2.0], [3.0, 4.0], [5.0, 7.0]])
+    y = np.array([[1.0], [0.0], [2.0]])
+    # by hand: X^T X = [[35, 49], [49, 69]], X^T y = [11, 16], det = 14 (and 66.25 with alpha = 1/2)
+    expected = [[float(Fraction(-25, 14))], [1.5]]
+    assert module.exact_solve_normal(x, y).tolist() == expected  # correctly rounded, not merely close
+    expected_ridge = [[float(Fraction(-39, 2) / Fraction(265, 4))], [float(Fraction(29) / Fraction(265, 4))]]
+    assert module.exact_solve_normal(x, y, 0.5).tolist() == expected_ridge
+
+
+def test_condest_is_a_lower_bound() -> None:
+    d = outcome("condest").data
+    for family in d["families"].values():
+        exact, est, n = (np.array(family[key]) for key in ("exact", "estimate", "n"))
+        assert set(n) == set(d["sizes"])
+        assert np.all(est <= exact * (1 + 10 * n * exact * U))
+        assert np.all(est >= exact / 3)
+
+
+def test_fill_in_counts() -> None:
+    module = importlib.import_module("pivotal.lab.experiments.e17_fill_in")
+    d = outcome("fill_in").data
+    tri = d["tridiagonal"]
+    assert tri["cholesky"]["natural"] == 2 * tri["n"] - 1 == tri["permuted_cholesky"]["RCM"]
+    lap = d["laplacian"]
+    for k, nat in zip(lap["k"], lap["cholesky_natural"], strict=True):
+        n = k * k
+        assert nat == n * (k + 1) - k * k + k - 1  # the grid's envelope, filled completely
+    assert all(
+        m < r < n
+        for m, r, n in zip(
+            lap["cholesky_minimum degree"], lap["cholesky_RCM"], lap["cholesky_natural"], strict=True
+        )
+    )
+    # the LU counts without pivoting on an SPD M-matrix: L and U^T share the Cholesky pattern
+    assert lap["lu_natural"] == [
+        2 * c - k * k for c, k in zip(lap["cholesky_natural"], lap["k"], strict=True)
+    ]
+    # the fill counts agree with a symbolic count on a tiny example: an arrow matrix pointing up-left fills
+    # completely, pointing down-right not at all
+    import scipy.sparse as sp
+
+    arrow = np.eye(6) * 4
+    arrow[0, :] = arrow[:, 0] = 1
+    arrow[0, 0] = 6
+    a = sp.csr_matrix(arrow)
+    assert module.cholesky_fill(a, np.arange(6)) == 21
+    assert module.cholesky_fill(a, np.arange(6)[::-1]) == 11
