@@ -112,7 +112,7 @@ def _torch_part(a_sq: np.ndarray, b: np.ndarray, c: np.ndarray, a_tri: np.ndarra
 
 @experiment("gradients", "Gradients through factorizations", order=13)
 def run(settings: Settings) -> Outcome:
-    n, (m_t, n_t) = (40, (200, 100)) if settings.quick else (200, (1500, 1000))
+    n, (m_t, n_t) = (40, (200, 100)) if settings.quick else (200, (1000, 500))
     rng = settings.rng(13)
 
     # log|det A|: gradient A^{-T}
