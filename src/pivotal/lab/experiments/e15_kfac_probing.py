@@ -22,6 +22,7 @@ from fractions import Fraction
 
 import numpy as np
 from matplotlib.figure import Figure as MplFigure
+from matplotlib.ticker import NullFormatter
 
 import pivotal as pv
 from pivotal.lab._record import Claim, Figure, Outcome, Settings, Table, experiment
@@ -79,20 +80,22 @@ def _kfac_part(sizes: list[tuple[int, int]], damping: float, rng: np.random.Gene
         pi = np.sqrt((np.trace(a_cov) / n_in) / (np.trace(g_cov) / n_out))
         a_d = a_cov + pi * np.sqrt(damping) * np.eye(n_in)
         g_d = g_cov + np.sqrt(damping) / pi * np.eye(n_out)
-        t0 = time.perf_counter()
-        fast = kfac_precondition(a_cov, g_cov, grad, damping, pi_damping=True)
-        t1 = time.perf_counter()
-        # vec (column-major) of G^{-1} X A^{-1} is (A^T (x) G)^{-1} vec X, and A is symmetric
-        explicit = (np.linalg.inv(np.kron(a_d, g_d)) @ grad.reshape(-1, order="F")).reshape(
-            n_out, n_in, order="F"
-        )
-        t2 = time.perf_counter()
+        vec = grad.reshape(-1, order="F")
+        t_fast, t_explicit = np.inf, np.inf
+        for _ in range(3):  # best of 3 interleaved rounds
+            t0 = time.perf_counter()
+            fast = kfac_precondition(a_cov, g_cov, grad, damping, pi_damping=True)
+            t1 = time.perf_counter()
+            # vec (column-major) of G^{-1} X A^{-1} is (A^T (x) G)^{-1} vec X, and A is symmetric
+            explicit = (np.linalg.inv(np.kron(a_d, g_d)) @ vec).reshape(n_out, n_in, order="F")
+            t2 = time.perf_counter()
+            t_fast, t_explicit = min(t_fast, t1 - t0), min(t_explicit, t2 - t1)
         kappa = float(np.linalg.cond(a_d) * np.linalg.cond(g_d))
         out["sizes"].append([n_in, n_out])
         out["rel_diff"].append(float(np.linalg.norm(fast - explicit) / np.linalg.norm(explicit)))
         out["bound"].append(n_in * n_out * kappa * U)
-        out["t_kfac"].append(t1 - t0)
-        out["t_explicit"].append(t2 - t1)
+        out["t_kfac"].append(t_fast)
+        out["t_explicit"].append(t_explicit)
     return out
 
 
@@ -147,7 +150,7 @@ def run(settings: Settings) -> Outcome:
     if settings.quick:
         sizes, kappas, n_probe = [(8, 4), (16, 8), (24, 16), (32, 24)], [10.0**e for e in range(1, 11)], 200
     else:
-        sizes = [(8, 4), (16, 8), (24, 16), (32, 24), (48, 32), (64, 48)]
+        sizes = [(8, 4), (16, 8), (24, 16), (32, 24), (48, 32), (64, 32)]
         kappas, n_probe = [10.0 ** (e / 2) for e in range(2, 23)], 1000
     damping = 1e-3
     kf = _kfac_part(sizes, damping, rng)
@@ -208,7 +211,8 @@ def run(settings: Settings) -> Outcome:
     ax1.loglog(dims, kf["t_explicit"], "s-", label="inv(A (x) G) explicitly")
     ref = np.array(dims, dtype=float)
     ax1.loglog(ref, kf["t_explicit"][-1] * (ref / ref[-1]) ** 3, "k:", lw=1, label="∝ (in·out)³")
-    ax1.set(xlabel="in·out (Kronecker size)", ylabel="seconds (one run)", title="K-FAC step")
+    ax1.set(xlabel="in·out (Kronecker size)", ylabel="seconds (best of 3)", title="K-FAC step")
+    ax1.xaxis.set_minor_formatter(NullFormatter())
     ax1.legend(fontsize=8)
     for key, marker, label in (
         ("normal", "o", "normal equations"),
