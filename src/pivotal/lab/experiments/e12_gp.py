@@ -22,7 +22,7 @@ NOISE = 0.1
 
 @experiment("gp", "Gaussian-process regression on sin(3x)", order=12)
 def run(settings: Settings) -> Outcome:
-    n, grid, restarts = (20, 14, 1) if settings.quick else (40, 40, 3)
+    n, grid, restarts = (20, 12, 1) if settings.quick else (40, 40, 3)
     rng = settings.rng(12)
     x = np.sort(rng.uniform(-2.0, 2.0, n))
     y = np.sin(3 * x) + NOISE * rng.standard_normal(n)

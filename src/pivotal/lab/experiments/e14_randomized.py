@@ -54,8 +54,8 @@ def run(settings: Settings) -> Outcome:
         (m, n), k, qs, ps, trials = (300, 200), 10, [0, 1, 2, 3], [0, 5, 10, 20], 2
         (w_out, w_in), ranks = (256, 128), [4, 8, 16, 32]
     else:
-        (m, n), k, qs, ps, trials = (1000, 600), 20, [0, 1, 2, 3, 4], [0, 2, 5, 10, 20, 40], 5
-        (w_out, w_in), ranks = (1024, 512), [4, 8, 16, 32, 64]
+        (m, n), k, qs, ps, trials = (800, 400), 20, [0, 1, 2, 3, 4], [0, 2, 5, 10, 20], 3
+        (w_out, w_in), ranks = (768, 384), [4, 8, 16, 32, 64]
     s = np.arange(1, n + 1) ** -0.5
     a = with_singular_values(m, n, s, rng)
     ey_spec, ey_frob = float(s[k]), float(np.sqrt(np.sum(s[k:] ** 2)))
