@@ -23,6 +23,7 @@ from collections.abc import Callable
 import numpy as np
 import scipy.linalg as sla
 from matplotlib.figure import Figure as MplFigure
+from matplotlib.ticker import NullFormatter
 
 import pivotal as pv
 from pivotal.lab._record import Claim, Figure, Outcome, Settings, Table, experiment
@@ -107,6 +108,12 @@ def _backward_error(kind: str, a: np.ndarray, result: object) -> float:
     return float(np.linalg.norm(a - up.T @ up, 1) / scale)
 
 
+def _size_ticks(ax: object, sizes: list[int]) -> None:
+    """Label the measured sizes only (log axes otherwise print overlapping minor labels)."""
+    ax.set_xticks(sizes, [str(n) for n in sizes])
+    ax.xaxis.set_minor_formatter(NullFormatter())
+
+
 def _measure(
     rng: np.random.Generator,
     gemm_sizes: list[int],
@@ -177,6 +184,7 @@ def run(settings: Settings) -> Outcome:
     axes[0].loglog(gemm_sizes, gemv_rate, "s-", label="n x GEMV (BLAS-2)")
     axes[0].set(xlabel="n", ylabel="GFLOP/s", title="Same 2n³ flops")
     axes[0].legend(fontsize=8)
+    _size_ticks(axes[0], gemm_sizes)
     flops = {
         "LU": lambda n: 2 * n**3 / 3,
         "QR": lambda n: 4 * n**3 / 3 + 4 * n**3 / 3,
@@ -187,6 +195,7 @@ def run(settings: Settings) -> Outcome:
             rates = [flops[kind](n) / t / 1e9 for n, t in zip(fact_sizes, times[kind][v], strict=True)]
             ax.loglog(fact_sizes, rates, "o-", label=v)
         ax.set(xlabel="n", title=f"{kind} (nominal GFLOP/s)")
+        _size_ticks(ax, fact_sizes)
         ax.legend(fontsize=8)
 
     rows = [
