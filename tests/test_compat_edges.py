@@ -433,6 +433,13 @@ def _public_calls():
         "SVD": lambda: pv.SVD(M),
         "Eigh": lambda: pv.Eigh(M),
         "SVD.lstsq": lambda: pv.SVD(a).lstsq(_masked(b)),
+        "expm": lambda: pv.expm(M),
+        "logm": lambda: pv.logm(M),
+        "sqrtm": lambda: pv.sqrtm(M),
+        "funm": lambda: pv.funm(M, np.exp),
+        "fractional_matrix_power": lambda: pv.fractional_matrix_power(M, 0.5),
+        "matrix_power": lambda: pv.matrix_power(M, 2),
+        "norm": lambda: pv.norm(M),
     }
 
 
@@ -445,6 +452,7 @@ _NO_MATRIX = {
     "RefinementReport",
     "StructureInfo",
     "DoctorReport",
+    "ExpmReport",
 }
 
 

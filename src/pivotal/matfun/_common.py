@@ -1,0 +1,54 @@
+"""What the matrix functions share: validation (SciPy's rules, pivotal's errors) and the host path.
+
+Backends that lack a matrix function (``logm``, ``fractional_matrix_power``
+and ``funm`` on PyTorch and JAX, ``sqrtm`` on PyTorch) run SciPy on a host
+copy and return the result in the input's array type and device, as
+:mod:`pivotal.spectral` does for the LAPACK drivers a backend lacks.  That
+path has no derivative: a tensor that requires grad is refused with an
+error naming the function, a JAX tracer with a ``TypeError`` (no silent
+detaching).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from .._array import as_array, backend_name, is_complex, validate_matrix, working_dtype
+from .._tracing import refuse_gradient
+from ..spectral._common import on_host, working
+
+__all__ = ["host_only", "scalar_matrix", "square_matrix", "working", "working_complex"]
+
+
+def scalar_matrix(a: Any) -> Any:
+    """SciPy's convention for a scalar (or size-1, ``ndim < 2``) argument: the ``1 x 1`` matrix, else ``None``."""
+    if backend_name(a) == "numpy" and not hasattr(a, "shape"):
+        arr = np.asarray(a)
+        if arr.size == 1 and arr.ndim < 2 and arr.dtype.kind in "biufc":
+            return arr.reshape(1, 1)
+    return None
+
+
+def square_matrix(a: Any, name: str, *, check_finite: bool) -> Any:
+    """``a`` as a backend array of shape ``(..., N, N)``, checked (``ValueError`` naming the problem)."""
+    if hasattr(a, "toarray") and hasattr(a, "nnz"):
+        raise ValueError(
+            f"{name} is a scipy.sparse array, but this matrix function needs a dense one: pass "
+            f"{name}.toarray(), or use scipy.sparse.linalg.expm / expm_multiply for sparse matrices."
+        )
+    a = as_array(a, name)
+    return validate_matrix(a, name, square=True, check_finite=check_finite, differentiable=True)
+
+
+def working_complex(a: Any) -> bool:
+    """Whether ``a``'s working dtype is complex."""
+    return is_complex(working_dtype(a))
+
+
+def host_only(fn: Callable[[np.ndarray], Any], a: Any, name: str) -> Any:
+    """Run the NumPy implementation ``fn`` on a host copy of a torch/JAX ``a``; refuse a graph (no rule)."""
+    refuse_gradient(a, name)
+    return on_host(fn, a)
