@@ -184,6 +184,32 @@ def test_tiny_and_huge_norms():
     assert np.isfinite(X).all() and rep.squarings > 5
 
 
+def test_powers_that_overflow_are_scaled_first():
+    """||A|| = 1e60: A^6 overflows; pivotal scales first and gets e^A ~ 0 (SciPy's expm returns NaN here)."""
+    for A in (np.array([[-1e60, 1e60], [0.0, -2e60]]), np.array([[-1e60, 1e60], [3.0, -2e60]])):
+        X, rep = pv.expm(A, return_report=True)
+        assert np.all(X == 0) and rep.squarings > 190 and rep.backward_error_bound <= rep.unit_roundoff
+    # nilpotent with a huge entry: A^2 = 0, so r_3(A) = I + A exactly and nothing is scaled
+    X, rep = pv.expm(np.array([[0.0, 1e200], [0.0, 0.0]]), return_report=True)
+    assert (
+        np.array_equal(X, [[1.0, 1e200], [0.0, 1.0]]) and rep.squarings == 0 and rep.backward_error_bound == 0
+    )
+
+
+def test_exp_divided_difference_is_accurate_and_does_not_overflow():
+    from pivotal.matfun._scaling_squaring import _exp_divided_difference
+
+    x = np.array([1.0, 1.0 + 1e-9, 3.0, -800.0, 700.0, 700.0])
+    got = _exp_divided_difference(x)
+    # (e^b - e^a)/(b - a) = e^a (e^h - 1)/h, h = b - a, with expm1 accurate to a few ulps
+    ref = [math.exp(1.0) * math.expm1(1e-9) / 1e-9]
+    ref.append(math.exp(1 + 1e-9) * math.expm1(2 - 1e-9) / (2 - 1e-9))
+    ref.append((math.exp(-800.0) - math.exp(3.0)) / -803.0)
+    ref.append(math.exp(700.0) / 1500.0)  # e^-800 underflows: no 0 * inf
+    ref.append(math.exp(700.0))
+    np.testing.assert_allclose(got, ref, rtol=8 * 2**-52)
+
+
 @pytest.mark.parametrize("dtype", [np.float32, np.complex64])
 def test_single_precision_uses_the_single_table(dtype):
     rng = np.random.default_rng(1)

@@ -17,7 +17,7 @@ Single precision (``float32``/``complex64``) uses the single-precision table
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -174,7 +174,10 @@ def _pade(m: int, a: np.ndarray, powers: dict[int, np.ndarray]) -> np.ndarray:
         a2, a4, a6 = powers[2], powers[4], powers[6]
         u = a @ (a6 @ (b[13] * a6 + b[11] * a4 + b[9] * a2) + b[7] * a6 + b[5] * a4 + b[3] * a2 + b[1] * eye)
         v = a6 @ (b[12] * a6 + b[10] * a4 + b[8] * a2) + b[6] * a6 + b[4] * a4 + b[2] * a2 + b[0] * eye
-    return scipy.linalg.solve(v - u, v + u, check_finite=False)
+    # LU with partial pivoting, without SciPy's rcond warning: q_m(A) = V - U is well conditioned when
+    # alpha <= θ_m for normal A (Higham 2005, sec. 2), and an ill-conditioned one (a huge nonnormal part)
+    # is still solved backward stably; the report's bound does not depend on it.
+    return scipy.linalg.lu_solve(scipy.linalg.lu_factor(v - u, check_finite=False), v + u, check_finite=False)
 
 
 def _triangular_kind(a: np.ndarray) -> str | None:
@@ -186,13 +189,23 @@ def _triangular_kind(a: np.ndarray) -> str | None:
 
 
 def _exp_divided_difference(x: np.ndarray) -> np.ndarray:
-    """``(e^(x_(i+1)) - e^(x_i)) / (x_(i+1) - x_i)``, stably: Higham (2008) eq. (10.42) (``e^x`` where equal)."""
+    """``(e^(x_(i+1)) - e^(x_i)) / (x_(i+1) - x_i)`` (``e^x`` where equal), without overflow or cancellation.
+
+    Close arguments (``|x_(i+1) - x_i| <= 2``): Higham (2008) eq. (10.42),
+    ``e^((a+b)/2) sinh((b-a)/2) / ((b-a)/2)``, free of cancellation.  Distant
+    ones: the difference quotient itself, whose subtraction loses at most a
+    factor ``1 / (1 - e^-2)``; (10.42) would form ``0 * inf`` when ``e^a``
+    underflows and ``sinh`` overflows (SciPy's GH-11839).
+    """
     a, b = x[:-1], x[1:]
-    mean = (a + b) / 2
-    half = (b - a) / 2
-    with np.errstate(invalid="ignore", divide="ignore"):
+    diff = b - a
+    near = np.abs(diff) <= 2
+    half = np.where(near, diff / 2, 1.0)
+    with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
         sinch = np.where(half == 0, 1.0, np.sinh(half) / np.where(half == 0, 1.0, half))
-    return np.exp(mean) * sinch
+        close = np.exp((a + b) / 2) * sinch
+        far = (np.exp(b) - np.exp(a)) / np.where(near, 1.0, diff)
+    return np.where(near, close, far)
 
 
 def _square_triangular(x: np.ndarray, a: np.ndarray, s: int, kind: str) -> np.ndarray:
@@ -226,14 +239,21 @@ def expm_scaling_squaring(a: np.ndarray) -> tuple[np.ndarray, ExpmReport]:
     norm1 = _norm1(a)
     kind = _triangular_kind(a) if n > 1 else None
     report = {"norm1": norm1, "unit_roundoff": u, "triangular": kind is not None}
-    if norm1 == 0.0 or n == 1:
+    if norm1 == 0.0 or n == 1 or not math.isfinite(norm1):
+        # 1 x 1: the scalar exponential; zero: I; NaN/Inf (check_finite=False): NaN, as SciPy's products give
         x = np.exp(a) if n == 1 else np.eye(n, dtype=a.dtype)
+        if not math.isfinite(norm1) and n > 1:
+            x = np.full_like(x, np.nan)
         return x, ExpmReport(degree=0, squarings=0, d={1: norm1}, **report)
+    m_top = 13 if 13 in table else 7
 
-    powers = {2: a @ a}
-    powers[4] = powers[2] @ powers[2]
-    powers[6] = powers[2] @ powers[4]
+    with np.errstate(over="ignore", invalid="ignore"):  # overflow is detected below and handled by prescaling
+        powers = {2: a @ a}
+        powers[4] = powers[2] @ powers[2]
+        powers[6] = powers[2] @ powers[4]
     exact = {k: _norm1(powers[k]) for k in (2, 4, 6)}
+    if not all(math.isfinite(v) for v in exact.values()):
+        return _prescaled(a, norm1, table[m_top], kind)
     d = {1: norm1, 2: exact[2] ** 0.5, 4: exact[4] ** 0.25, 6: exact[6] ** (1 / 6)}
     # Upper bounds of d_k for k = 1..6 (d_3, d_5 from submultiplicativity), for the rigorous bound.
     upper = dict(d)
@@ -264,7 +284,6 @@ def expm_scaling_squaring(a: np.ndarray) -> tuple[np.ndarray, ExpmReport]:
     for m in (7, 9):
         if m in table and eta3 <= table[m] and _ell(a, m, u) == 0:
             return finish(_pade(m, a, powers), m, 0, eta3)
-    m_top = 13 if 13 in table else 7
     if m_top == 13:
         d[10] = _power_estimate([powers[4], powers[6]], n) ** (1 / 10)
         eta5 = min(eta3, max(d[8], d[10]))
@@ -286,6 +305,28 @@ def expm_scaling_squaring(a: np.ndarray) -> tuple[np.ndarray, ExpmReport]:
         for _ in range(s):
             x = x @ x
     return finish(x, m_top, s, eta5, ell)
+
+
+def _prescaled(a: np.ndarray, norm1: float, theta: float, kind: str | None) -> tuple[np.ndarray, ExpmReport]:
+    """``e^A`` when ``A^6`` overflows: scale by ``2^-s0`` (``||2^-s0 A||_1 <= θ_m``), then square ``s0`` times.
+
+    ``X = e^(2^-s0 A + E)^(2^s0) = e^(A + 2^s0 E)``: the relative backward
+    error and the scaled quantities (``alpha``, ``theta``) are those of the
+    inner call; ``s`` and the ``d_k`` of ``A`` are scaled back.
+    """
+    s0 = max(math.ceil(math.log2(norm1 / theta)), 0)
+    x, inner = expm_scaling_squaring(a * 2.0**-s0)
+    if kind is not None:
+        x = _square_triangular(x, a, s0, kind)
+    else:
+        for _ in range(s0):
+            x = x @ x
+    return x, replace(
+        inner,
+        squarings=inner.squarings + s0,
+        norm1=norm1,
+        d={k: v * 2.0**s0 for k, v in inner.d.items()},
+    )
 
 
 def _alpha_bound(upper: dict[int, float], m: int) -> float:
