@@ -24,11 +24,15 @@ __all__ = ["host_only", "scalar_matrix", "square_matrix", "working", "working_co
 
 
 def scalar_matrix(a: Any) -> Any:
-    """SciPy's convention for a scalar (or size-1, ``ndim < 2``) argument: the ``1 x 1`` matrix, else ``None``."""
-    if backend_name(a) == "numpy" and not hasattr(a, "shape"):
-        arr = np.asarray(a)
-        if arr.size == 1 and arr.ndim < 2 and arr.dtype.kind in "biufc":
-            return arr.reshape(1, 1)
+    """SciPy's ``expm``/``sqrtm`` convention for a size-1 argument of fewer than two dimensions (a scalar,
+    ``np.float64(2)``, ``[2.0]``): the ``1 x 1`` matrix; ``None`` for anything else."""
+    if backend_name(a) != "numpy" or (hasattr(a, "toarray") and hasattr(a, "nnz")) or np.ma.isMaskedArray(a):
+        return None
+    if hasattr(a, "shape") and len(a.shape) >= 2:
+        return None
+    arr = np.asarray(a)
+    if arr.size == 1 and arr.ndim < 2 and arr.dtype.kind in "biufc":
+        return arr.reshape(1, 1)
     return None
 
 

@@ -17,7 +17,7 @@ from typing import Any
 import scipy.linalg
 
 from .._array import backend_name
-from ._common import host_only, scalar_matrix, square_matrix, working
+from ._common import host_only, square_matrix, working
 
 __all__ = ["logm"]
 
@@ -61,8 +61,7 @@ def logm(A: Any, disp: Any = _NoValue, *, check_finite: bool = True):
     >>> np.allclose(pv.expm(X), A)
     True
     """
-    scalar = scalar_matrix(A)
-    a = square_matrix(A if scalar is None else scalar, "A", check_finite=check_finite)
+    a = square_matrix(A, "A", check_finite=check_finite)
     x = working(a)
     kwargs = {} if disp is _NoValue else {"disp": disp}
     if 0 in x.shape:
