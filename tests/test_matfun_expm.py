@@ -17,6 +17,16 @@ from .helpers import u_of
 torch = pytest.importorskip("torch")
 
 
+@pytest.fixture
+def x64():
+    """JAX in double precision for the test (restored afterwards)."""
+    pytest.importorskip("jax")
+    from ._autodiff_helpers import jax_x64
+
+    with jax_x64():
+        yield
+
+
 def _normal(rng, n, dtype, radius):
     """A normal matrix Q diag(w) Q^H with |w| <= radius (complex w for complex dtypes)."""
     q, _ = np.linalg.qr(
@@ -278,9 +288,8 @@ def test_torch_gradcheck_through_matrix_exp():
         pv.expm(a, return_report=True)
 
 
-def test_jax_input_and_check_grads():
+def test_jax_input_and_check_grads(x64):
     jax = pytest.importorskip("jax")
-    jax.config.update("jax_enable_x64", True)
     import jax.numpy as jnp
     from jax.test_util import check_grads
 

@@ -15,6 +15,16 @@ from .helpers import u_of
 torch = pytest.importorskip("torch")
 
 
+@pytest.fixture
+def x64():
+    """JAX in double precision for the test (restored afterwards)."""
+    pytest.importorskip("jax")
+    from ._autodiff_helpers import jax_x64
+
+    with jax_x64():
+        yield
+
+
 def _spd(rng, n, dtype, lo=0.5, hi=4.0):
     """Q diag(w) Q^H with w in [lo, hi]: κ_2 <= hi/lo."""
     z = rng.standard_normal((n, n))
@@ -217,9 +227,8 @@ def test_torch_runs_scipy_on_the_host_and_refuses_gradients(name, fn):
         fn(t.clone().requires_grad_(True))
 
 
-def test_jax_paths():
+def test_jax_paths(x64):
     jax = pytest.importorskip("jax")
-    jax.config.update("jax_enable_x64", True)
     import jax.numpy as jnp
 
     rng = np.random.default_rng(7)

@@ -11,6 +11,17 @@ import pivotal as pv
 
 torch = pytest.importorskip("torch")
 
+
+@pytest.fixture
+def x64():
+    """JAX in double precision for the test (restored afterwards)."""
+    pytest.importorskip("jax")
+    from ._autodiff_helpers import jax_x64
+
+    with jax_x64():
+        yield
+
+
 VECTOR_ORDS = [None, 1, 2, np.inf, -np.inf, 0, 3, -1, 0.5]
 MATRIX_ORDS = [None, "fro", "nuc", 1, -1, 2, -2, np.inf, -np.inf]
 
@@ -32,7 +43,7 @@ CASES = _cases()
 
 @pytest.mark.parametrize("i", range(len(CASES)))
 @pytest.mark.parametrize("keepdims", [False, True])
-def test_matches_scipy_on_numpy_torch_and_jax(i, keepdims):
+def test_matches_scipy_on_numpy_torch_and_jax(i, keepdims, x64):
     a, ord_, axis = CASES[i]
     ref = sl.norm(a, ord=ord_, axis=axis, keepdims=keepdims)
     ours = pv.norm(a, ord=ord_, axis=axis, keepdims=keepdims)
@@ -42,9 +53,7 @@ def test_matches_scipy_on_numpy_torch_and_jax(i, keepdims):
     # Different summation orders: a norm is a sum of up to N terms, relative error <= N u (+ SVD's for 2, nuc).
     np.testing.assert_allclose(t.numpy(), ref, rtol=30 * a.size * 2**-53)
     jnp = pytest.importorskip("jax.numpy")
-    import jax
 
-    jax.config.update("jax_enable_x64", True)
     j = pv.norm(jnp.asarray(a), ord=ord_, axis=axis, keepdims=keepdims)
     assert type(j).__module__.startswith("jax") and j.shape == np.shape(ref)
     np.testing.assert_allclose(np.asarray(j), ref, rtol=30 * a.size * 2**-53)
