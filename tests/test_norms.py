@@ -66,6 +66,16 @@ def test_vector_two_norm_does_not_overflow_or_underflow():
     assert pv.norm(tiny) == pytest.approx(5e-300)
 
 
+def test_frobenius_and_axis_norms_are_scaled_against_overflow():
+    """NumPy's sqrt(sum |x|^2) overflows for 2-D input with entries 1e200 (nrm2 serves 1-D only)."""
+    a = np.array([[3e200, 4e200], [0.0, 0.0]])
+    assert pv.norm(a) == pytest.approx(5e200, rel=4 * 2**-52)
+    np.testing.assert_allclose(pv.norm(a, axis=1), [5e200, 0.0], rtol=4 * 2**-52)
+    tiny = np.array([[3e-310, 4e-310]], dtype=np.complex128)  # subnormal, complex
+    assert pv.norm(tiny) == pytest.approx(5e-310, rel=1e-9)  # subnormals carry fewer digits
+    assert pv.norm(np.array([[1.0, 2.0]], dtype=np.float16)).dtype == np.float32  # pivotal's rule
+
+
 def test_integer_and_complex_and_empty():
     assert pv.norm([[3, 4]]) == 5.0
     assert pv.norm(np.array([3j, 4.0])) == 5.0

@@ -74,6 +74,20 @@ def norm(a: Any, ord: Any = None, axis: Any = None, keepdims: bool = False, chec
     if name == "numpy":
         if check_finite:
             check_finite_or_raise(a, "a")
+        if a.dtype.kind == "b" or a.dtype == np.float16:
+            a = a.astype(
+                working_dtype(a)
+            )  # pivotal's rule: float32 (NumPy computes bool as float64, float16 in half)
+        if ord in (None, "fro", 2) and a.dtype.kind in "fc" and a.size:
+            # Frobenius and vector 2-norms: NumPy's sqrt(sum |x|^2) over/underflows beyond 1e154 / below
+            # 1e-154 (BLAS nrm2 only serves 1-D input); scale by an exact power of two first.
+            m = float(np.max(np.abs(a)))
+            if m != 0.0 and np.isfinite(m) and not 2.0**-300 < m < 2.0**300:
+                e = int(np.frexp(m)[1])
+                out = scipy.linalg.norm(
+                    _ldexp(a, -e), ord=ord, axis=axis, keepdims=bool(keepdims), check_finite=False
+                )
+                return _ldexp(np.asarray(out), e)[()]
         return scipy.linalg.norm(a, ord=ord, axis=axis, keepdims=bool(keepdims), check_finite=False)
     if name == "torch":
         refuse_functorch(a)
@@ -93,3 +107,8 @@ def norm(a: Any, ord: Any = None, axis: Any = None, keepdims: bool = False, chec
     import jax.numpy as jnp
 
     return jnp.linalg.norm(x, ord=ord, axis=axis, keepdims=bool(keepdims))
+
+
+def _ldexp(x: np.ndarray, k: int) -> np.ndarray:
+    """``x * 2^k`` exactly, real or complex (``2.0**k`` itself may overflow)."""
+    return np.ldexp(x.real, k) + 1j * np.ldexp(x.imag, k) if x.dtype.kind == "c" else np.ldexp(x, k)

@@ -20,7 +20,15 @@ from .._array import as_array, backend_name, is_complex, validate_matrix, workin
 from .._tracing import refuse_gradient
 from ..spectral._common import on_host, working
 
-__all__ = ["host_only", "scalar_matrix", "square_matrix", "working", "working_complex"]
+__all__ = [
+    "binary_exponent",
+    "host_only",
+    "ldexp",
+    "scalar_matrix",
+    "square_matrix",
+    "working",
+    "working_complex",
+]
 
 
 def scalar_matrix(a: Any) -> Any:
@@ -56,3 +64,26 @@ def host_only(fn: Callable[[np.ndarray], Any], a: Any, name: str) -> Any:
     """Run the NumPy implementation ``fn`` on a host copy of a torch/JAX ``a``; refuse a graph (no rule)."""
     refuse_gradient(a, name)
     return on_host(fn, a)
+
+
+def binary_exponent(x: np.ndarray) -> int:
+    """``e`` with ``max|x_ij| * 2^-e`` in ``[1/2, 1)`` (0 for a zero or non-finite ``x``).
+
+    ``logm(2^e A') = logm(A') + e log(2) I`` and ``(2^e A')^t = 2^(e t) A'^t``:
+    SciPy's algorithms lose accuracy (or fail: "R is not upper triangular" for
+    subnormal data) far from unit scale, so the callers scale by this exact
+    power of two first.
+    """
+    if x.size == 0:
+        return 0
+    m = float(np.max(np.abs(x)))
+    if m == 0.0 or not np.isfinite(m):
+        return 0
+    return int(np.frexp(m)[1])
+
+
+def ldexp(x: np.ndarray, k: int) -> np.ndarray:
+    """``x * 2^k`` exactly (no intermediate overflow of ``2.0**k``), for real and complex ``x``."""
+    if x.dtype.kind == "c":
+        return (np.ldexp(x.real, k) + 1j * np.ldexp(x.imag, k)).astype(x.dtype)
+    return np.ldexp(x, k)

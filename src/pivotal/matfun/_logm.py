@@ -14,10 +14,11 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
 import scipy.linalg
 
 from .._array import backend_name
-from ._common import host_only, square_matrix, working
+from ._common import binary_exponent, host_only, ldexp, square_matrix, working
 
 __all__ = ["logm"]
 
@@ -68,10 +69,28 @@ def logm(A: Any, disp: Any = _NoValue, *, check_finite: bool = True):
         out = _empty(x)
         return (out, 0.0) if kwargs.get("disp", True) is False else out
     if backend_name(x) == "numpy":
-        return scipy.linalg.logm(x, **kwargs)
+        return _scaled_logm(x, kwargs)
     if kwargs.get("disp", True) is False:
         raise ValueError("logm(disp=False) (deprecated in SciPy) is supported for NumPy input only.")
-    return host_only(lambda h: scipy.linalg.logm(h, **kwargs), x, "A")
+    return host_only(lambda h: _scaled_logm(h, kwargs), x, "A")
+
+
+def _scaled_logm(x: np.ndarray, kwargs: dict) -> Any:
+    """SciPy's ``logm``; beyond ``2^+-900`` that of ``2^-e A`` (unit scale) plus ``e log(2) I`` (exact rescaling).
+
+    On subnormal data SciPy's inverse scaling and squaring fails ("R is not upper triangular").  Inside
+    the range SciPy runs unchanged, so that its absolute "nearly singular" warning (``logm([[1e-100]])``)
+    is kept.
+    """
+    e = binary_exponent(x)
+    if abs(e) <= 900:
+        return scipy.linalg.logm(x, **kwargs)
+    out = scipy.linalg.logm(ldexp(x, -e), **kwargs)
+    f, rest = (out[0], out[1:]) if isinstance(out, tuple) else (out, None)
+    f = np.array(f, copy=True)
+    idx = np.arange(x.shape[-1])
+    f[..., idx, idx] += e * np.log(2.0)
+    return (f, *rest) if rest is not None else f
 
 
 def _empty(x: Any) -> Any:
