@@ -442,6 +442,13 @@ def _public_calls():
         # the sparse factorizations take scipy.sparse matrices: the masked input is the right-hand side
         "SparseLU": lambda: pv.SparseLU(scipy.sparse.csc_array(a)).solve(_masked(b)),
         "SparseCholesky": lambda: pv.SparseCholesky(scipy.sparse.csc_array(a)).solve(_masked(b)),
+        "expm": lambda: pv.expm(M),
+        "logm": lambda: pv.logm(M),
+        "sqrtm": lambda: pv.sqrtm(M),
+        "funm": lambda: pv.funm(M, np.exp),
+        "fractional_matrix_power": lambda: pv.fractional_matrix_power(M, 0.5),
+        "matrix_power": lambda: pv.matrix_power(M, 2),
+        "norm": lambda: pv.norm(M),
     }
 
 
@@ -454,6 +461,7 @@ _NO_MATRIX = {
     "RefinementReport",
     "StructureInfo",
     "DoctorReport",
+    "ExpmReport",
 }
 
 

@@ -9,7 +9,9 @@ objects (``LU``, ``Cholesky``, ``LDL``, ``PivotedCholesky``, ``QR``,
 ``qr``, ``qr_update``/``qr_insert``/``qr_delete``, ``lstsq``, ``null_space``,
 ``orth`` and ``matrix_rank`` cover least squares and rank; ``svd``, ``svdvals``,
 ``eigh`` and ``eigvalsh`` (with the ``SVD`` and ``Eigh`` objects) the dense
-spectral decompositions.
+spectral decompositions; ``expm``, ``logm``, ``sqrtm``, ``funm``,
+``fractional_matrix_power``, ``matrix_power`` and ``norm`` the matrix
+functions and norms.
 """
 
 from . import gallery
@@ -63,6 +65,8 @@ from .factorizations import (
 from .gaussian import inv_quad_logdet
 from .least_squares import lstsq, matrix_rank, null_space, orth, pinv
 from .linsolve import SlogdetResult, SolveReport, det, inv, slogdet, solve
+from .matfun import ExpmReport, expm, fractional_matrix_power, funm, logm, matrix_power, sqrtm
+from .norms import norm
 from .qr_updates import qr_delete, qr_insert, qr_update
 from .randomized import (
     cur,
@@ -95,6 +99,7 @@ __all__ = [
     "Diagonal",
     "DoctorReport",
     "Eigh",
+    "ExpmReport",
     "Factorization",
     "IllConditionedWarning",
     "LinAlgError",
@@ -127,8 +132,11 @@ __all__ = [
     "eigsh",
     "eigvals",
     "eigvalsh",
+    "expm",
     "factorize",
     "forward_error_bound",
+    "fractional_matrix_power",
+    "funm",
     "gallery",
     "growth_factor",
     "hessenberg",
@@ -137,11 +145,14 @@ __all__ = [
     "inv",
     "inv_quad_logdet",
     "ldl",
+    "logm",
     "lstsq",
     "lu",
     "lu_factor",
     "lu_solve",
+    "matrix_power",
     "matrix_rank",
+    "norm",
     "null_space",
     "nystrom",
     "orth",
@@ -165,6 +176,7 @@ __all__ = [
     "slogdet",
     "solve",
     "solve_triangular",
+    "sqrtm",
     "svd",
     "svds",
     "svdvals",

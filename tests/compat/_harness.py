@@ -47,6 +47,7 @@ SCIPY_MODULES = {
     "test_scipy_decomp_ldl": "scipy.linalg.tests.test_decomp_ldl",
     "test_scipy_decomp_lu": "scipy.linalg.tests.test_decomp_lu",
     "test_scipy_decomp_update": "scipy.linalg.tests.test_decomp_update",
+    "test_scipy_matfuncs": "scipy.linalg.tests.test_matfuncs",
     "test_scipy_svds": "scipy.sparse.linalg._eigen.tests.test_svds",
 }
 

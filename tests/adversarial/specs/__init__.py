@@ -16,7 +16,16 @@ checks that every public name is covered by one or the other.
 
 from __future__ import annotations
 
-from . import diagnostics, factorizations, gallery, least_squares, linear_systems, randomized, spectral
+from . import (
+    diagnostics,
+    factorizations,
+    gallery,
+    least_squares,
+    linear_systems,
+    matfun,
+    randomized,
+    spectral,
+)
 from .registry import NOT_APPLICABLE, SPECS, Spec
 
 __all__ = [
@@ -28,6 +37,7 @@ __all__ = [
     "gallery",
     "least_squares",
     "linear_systems",
+    "matfun",
     "randomized",
     "spectral",
 ]

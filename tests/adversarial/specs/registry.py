@@ -87,6 +87,7 @@ NOT_APPLICABLE: dict[str, str] = {
     **dict.fromkeys(
         (
             "DoctorReport",
+            "ExpmReport",
             "LowRank",
             "RefinementReport",
             "SlogdetResult",
