@@ -15,7 +15,7 @@ LEVEL_STYLE = {"error": "bold red", "warning": "yellow", "info": "cyan"}
 
 
 def _table(rows: list[tuple[str, str]]) -> Table:
-    table = Table(show_header=False, box=None, padding=(0, 2), pad_edge=True)
+    table = Table(show_header=False, box=None, padding=(0, 1))
     table.add_column(style="bold", no_wrap=True)
     table.add_column(overflow="fold")
     for label, value in rows:
@@ -27,10 +27,12 @@ def print_report(report: Any, console: Console) -> None:
     """Print ``report`` on ``console``: a rule, one table per section, coloured findings."""
     console.rule(Text(title(report), style="bold"))
     for name, rows in report_sections(report):
+        console.print()
         console.print(Text(name, style="bold underline"))
         console.print(_table(rows))
+    console.print()
     console.print(Text("Findings", style="bold underline"))
-    findings = Table(show_header=False, box=None, padding=(0, 2))
+    findings = Table(show_header=False, box=None, padding=(0, 1))
     findings.add_column(no_wrap=True)
     findings.add_column(overflow="fold")
     for f in report.findings:
@@ -38,5 +40,6 @@ def print_report(report: Any, console: Console) -> None:
     if not report.findings:
         findings.add_row(Text("none", style="green"), "nothing to worry about")
     console.print(findings)
+    console.print()
     console.print(Text("Cost", style="bold underline"))
     console.print(_table(cost_rows(report)))
