@@ -179,7 +179,7 @@ def load_matrix(spec: str, *, key: str | None = None, seed: int = 0) -> Any:
     --------
     >>> load_matrix("gallery:hilbert:3")[0]
     array([1.        , 0.5       , 0.33333333])
-    >>> load_matrix("gallery:hilbert:100000")
+    >>> load_matrix("gallery:hilbert:100000")  # doctest: +ELLIPSIS
     Traceback (most recent call last):
     ...
     pivotal.cli.reader.CLIError: gallery:hilbert:100000 would be a 100000 x 100000 matrix (74.5 GiB in float64); ...
