@@ -7,7 +7,6 @@ import re
 import subprocess
 import sys
 import warnings
-from importlib import resources
 
 import numpy as np
 import pytest
@@ -16,6 +15,7 @@ import scipy.sparse
 
 from pivotal import gallery
 from pivotal.cli import CLIError, demo_report, load_matrix, main
+from pivotal.schemas import validator
 
 jsonschema = pytest.importorskip("jsonschema")
 pytest.importorskip("click")
@@ -62,15 +62,7 @@ def test_main_demo_and_help(capsys):
 
 
 def _validate(document, name):
-    """Validate a --json document against pivotal/schemas/NAME.schema.json (the schemas refer to each other)."""
-    from referencing import Registry, Resource
-
-    schemas = {
-        n: json.loads(resources.files("pivotal").joinpath(f"schemas/{n}.schema.json").read_text())
-        for n in ("doctor", "solve")
-    }
-    registry = Registry().with_resources((s["$id"], Resource.from_contents(s)) for s in schemas.values())
-    jsonschema.Draft202012Validator(schemas[name], registry=registry).validate(document)
+    validator(name).validate(document)
 
 
 def test_console_entry_point_runs():
@@ -161,6 +153,21 @@ def test_doctor_csv_and_txt(tmp_path, capsys):
     assert d["solve"] is not None  # a one-row file is a vector
 
 
+def _saved(tmp_path, save, value, suffix):
+    path = tmp_path / f"whole{suffix}"
+    save(path, value)
+    return path.read_bytes()
+
+
+_BINARY = {  # files a new user meets: cut off by a full disk or a killed job, or holding objects
+    "TRUNCATED_NPY": lambda d: _saved(d, np.save, np.eye(50), ".npy")[:300],
+    "TRUNCATED_NPZ": lambda d: _saved(d, np.savez, np.eye(50), ".npz")[:300],
+    "OBJECT_NPY": lambda d: _saved(
+        d, lambda p, v: np.save(p, v, allow_pickle=True), np.array([{}, 1], dtype=object), ".npy"
+    ),
+}
+
+
 @pytest.mark.parametrize(
     ("files", "args", "message"),
     [
@@ -183,13 +190,19 @@ def test_doctor_csv_and_txt(tmp_path, capsys):
         ),
         ({"short.mtx": "%%MatrixMarket matrix coordinate real general\n2 2\n"}, ["short.mtx"], "cannot read"),
         ({}, ["gallery:hilbert:0"], "empty 0 x 0"),
+        ({"trunc.npy": "TRUNCATED_NPY"}, ["trunc.npy"], "cannot read"),
+        ({"trunc.npz": "TRUNCATED_NPZ"}, ["trunc.npz"], "cannot read"),
+        ({"objects.npy": "OBJECT_NPY"}, ["objects.npy"], "cannot read"),
     ],
 )
 def test_doctor_errors_exit_2(tmp_path, capsys, monkeypatch, files, args, message):
     monkeypatch.chdir(tmp_path)
     for name, text in files.items():
         (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
-        (tmp_path / name).write_text(text)
+        if text in _BINARY:
+            (tmp_path / name).write_bytes(_BINARY[text](tmp_path))
+        else:
+            (tmp_path / name).write_text(text)
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # no raw warning escapes either
         assert main(["doctor", *args]) == 2

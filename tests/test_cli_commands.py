@@ -6,7 +6,6 @@ import json
 import os
 import subprocess
 import sys
-from importlib import resources
 from pathlib import Path
 
 import numpy as np
@@ -14,6 +13,7 @@ import pytest
 
 from pivotal import gallery
 from pivotal.cli import main
+from pivotal.schemas import validator
 
 from .helpers import THRESH, u_of
 
@@ -23,15 +23,8 @@ click_testing = pytest.importorskip("click.testing")
 SRC = str(Path(__file__).resolve().parents[1] / "src")
 
 
-def _validate(document: dict, name: str) -> None:
-    from referencing import Registry, Resource
-
-    schemas = {
-        n: json.loads(resources.files("pivotal").joinpath(f"schemas/{n}.schema.json").read_text())
-        for n in ("doctor", "solve")
-    }
-    registry = Registry().with_resources((s["$id"], Resource.from_contents(s)) for s in schemas.values())
-    jsonschema.Draft202012Validator(schemas[name], registry=registry).validate(document)
+def _validate(document, name):
+    validator(name).validate(document)
 
 
 def _invoke(*args: str):

@@ -116,7 +116,10 @@ def _load_text(path: Path, spec: str) -> np.ndarray:
 
 
 def _load_npz(path: Path, spec: str, key: str | None) -> Any:
-    with np.load(path, allow_pickle=False) as data:
+    with (
+        open(path, "rb") as fh,
+        np.load(fh, allow_pickle=False) as data,
+    ):  # the handle closes on a bad zip too
         files = list(data.files)
         if key is None and {"format", "shape", "data"} <= set(files):
             import scipy.sparse
@@ -132,7 +135,8 @@ def _load_npz(path: Path, spec: str, key: str | None) -> Any:
 def _load_file(path: Path, spec: str, key: str | None) -> Any:
     suffix = path.suffix.lower()
     if suffix == ".npy":
-        return np.load(path, allow_pickle=False)
+        with open(path, "rb") as fh:
+            return np.load(fh, allow_pickle=False)
     if suffix == ".npz":
         return _load_npz(path, spec, key)
     if suffix == ".mtx":

@@ -167,16 +167,23 @@ def equilibrated_condest(A: np.ndarray) -> float:
     return condest(B * c[None, :])
 
 
+def _counts(report: DoctorReport, nnz: int, entries: np.ndarray) -> bool:
+    """Record ``nnz``, the density and the NaN/Inf counts; True when the norms and scales can follow."""
+    m, n = report.shape
+    report.nnz = nnz
+    report.density = nnz / (m * n) if m * n else 0.0
+    if entries.dtype.kind in "fc":
+        report.nan_count = int(np.isnan(entries).sum())
+        report.inf_count = int(np.isinf(entries).sum())
+    if m * n == 0:
+        report.norms = {"1": 0.0, "inf": 0.0, "fro": 0.0, "max": 0.0}
+    return m * n > 0
+
+
 def dense_basics(report: DoctorReport, A: np.ndarray) -> None:
     """Counts, norms, scale ratios and asymmetry of a dense matrix."""
     m, n = A.shape
-    report.nnz = int(np.count_nonzero(A))
-    report.density = report.nnz / (m * n) if m * n else 0.0
-    if A.dtype.kind in "fc":
-        report.nan_count = int(np.isnan(A).sum())
-        report.inf_count = int(np.isinf(A).sum())
-    if m * n == 0:
-        report.norms = {"1": 0.0, "inf": 0.0, "fro": 0.0, "max": 0.0}
+    if not _counts(report, int(np.count_nonzero(A)), A):
         return
     report.norms = _norms_dense(A)
     if report.nan_count or report.inf_count:
@@ -193,17 +200,10 @@ def dense_basics(report: DoctorReport, A: np.ndarray) -> None:
 def sparse_basics(report: DoctorReport, S: Any) -> None:
     """Counts, norms, scale ratios and asymmetry of a sparse matrix, without densifying."""
     m, n = S.shape
-    report.nnz = int(S.count_nonzero())
-    report.density = report.nnz / (m * n) if m * n else 0.0
-    stored = int(S.nnz)
-    if stored != report.nnz:
+    nnz, stored = int(S.count_nonzero()), int(S.nnz)
+    if stored != nnz:
         report.layout += f", {stored} stored entries"
-    data = S.tocoo().data
-    if data.dtype.kind in "fc":
-        report.nan_count = int(np.isnan(data).sum())
-        report.inf_count = int(np.isinf(data).sum())
-    if m * n == 0:
-        report.norms = {"1": 0.0, "inf": 0.0, "fro": 0.0, "max": 0.0}
+    if not _counts(report, nnz, S.tocoo().data):
         return
     report.norms = _norms_sparse(S)
     if report.nan_count or report.inf_count:
