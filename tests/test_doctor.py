@@ -401,3 +401,21 @@ def test_worst_level_and_rectangular_precision_advice():
     r = pv.doctor(gallery.randsvd(6, 100.0, 3, m=30, random_state=0))
     assert r.refinement == "working precision" and "refine='mixed'" not in r.refinement_advice
     assert "pivotal.lstsq" in r.refinement_advice
+
+
+def test_sparse_matrix_is_densified_only_when_cheap_or_asked(monkeypatch):
+    from pivotal.doctor import measure
+
+    n = 60
+    T = sp.diags([-np.ones(n - 1), 4 * np.ones(n), -np.ones(n - 1)], [-1, 0, 1], format="csr")
+    assert not pv.doctor(T).has("sparse_large")  # cheap: the dense analyses run
+    monkeypatch.setattr(measure, "EXACT_FLOPS", measure.exact_flops(n, n) / 2)
+    r = pv.doctor(T)
+    assert r.has("sparse_large") and "exact=True" in next(
+        f.message for f in r.findings if f.code == "sparse_large"
+    )
+    assert r.recommendation == "scipy.sparse.linalg.splu" and r.cond2 is None
+    exact = np.linalg.cond(T.toarray(), 1)  # SuperLU's estimate: a lower bound within a factor 3 here
+    assert exact / 3 <= r.condest <= exact * (1 + 2 * 10 * n * u_of(np.float64) * exact)
+    r = pv.doctor(T, exact=True)
+    assert not r.has("sparse_large") and r.cond2 is not None

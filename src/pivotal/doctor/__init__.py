@@ -46,6 +46,7 @@ from .measure import (
     measure_dense,
     measure_sparse_large,
     sparse_basics,
+    sparse_skip_reason,
     sparse_structure,
     sparse_zero_lines,
 )
@@ -107,8 +108,9 @@ def doctor(
         ``kappa_2`` and the SVD rank, QR with column pivoting, LU growth when
         the recommended factorization is not LU).  The factorization behind
         the condition estimate always runs for dense input.  A sparse matrix
-        is densified when ``max(M, N) <= 2 * exact_limit``; larger ones get
-        the sparse-only analyses (pattern, norms, and an estimate from
+        is densified when ``max(M, N) <= 2 * exact_limit`` and its dense
+        analyses are cheap (see ``exact``) or asked for; others get the
+        sparse-only analyses (pattern, norms, and an estimate from
         ``scipy.sparse.linalg.splu``).
     exact : bool or None, optional
         Whether to run the exact ``O(n^3)`` items (SVD, QR with column
@@ -242,7 +244,7 @@ def _examine(
 ) -> None:
     m, n = report.shape
     wdt = np.dtype(report.working_dtype)
-    dense = _basics(report, inp, clock, exact_limit)
+    dense = _basics(report, inp, clock, exact, exact_limit)
     if m == 0 or n == 0:
         _empty(report, b)
         return
@@ -271,7 +273,9 @@ def _examine(
         certified_solve(report, inp.user, dense, b, clock, inp.sparse)
 
 
-def _basics(report: DoctorReport, inp: _Input, clock: Clock, exact_limit: int) -> np.ndarray | None:
+def _basics(
+    report: DoctorReport, inp: _Input, clock: Clock, exact: bool | None, exact_limit: int
+) -> np.ndarray | None:
     """Counts, norms and scales; the dense matrix the analyses factor (``None``: sparse, kept sparse)."""
     wdt = np.dtype(report.working_dtype)
     m, n = report.shape
@@ -280,16 +284,15 @@ def _basics(report: DoctorReport, inp: _Input, clock: Clock, exact_limit: int) -
         with clock("norms and counts"):
             dense_basics(report, dense)
         return dense
-    densify = max(m, n) <= 2 * exact_limit
-    dense = inp.user.toarray().astype(wdt, copy=False) if densify else None
+    keep_sparse = sparse_skip_reason(m, n, wdt.kind == "c", exact, exact_limit)
+    dense = inp.user.toarray().astype(wdt, copy=False) if keep_sparse is None else None
     sparse_basics(report, inp.user)
-    if not densify:
+    if keep_sparse is not None:
         add(
             report,
             "info",
             "sparse_large",
-            f"sparse {m}x{n} with max(M, N) > 2 * exact_limit = {2 * exact_limit}: kept sparse; "
-            "the dense analyses are skipped.",
+            f"sparse {m}x{n} kept sparse: {keep_sparse}; the dense analyses are skipped.",
         )
     return dense
 

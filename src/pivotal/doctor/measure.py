@@ -97,6 +97,19 @@ def exact_skip_reason(m: int, n: int, complex_: bool, exact: bool | None, exact_
     return None
 
 
+def sparse_skip_reason(m: int, n: int, complex_: bool, exact: bool | None, exact_limit: int) -> str | None:
+    """Why a sparse matrix is not densified for the dense analyses, or ``None`` when it is."""
+    if max(m, n) > 2 * exact_limit:
+        return f"max(M, N) > 2 * exact_limit = {2 * exact_limit}"
+    flops = exact_flops(m, n, complex_)
+    if exact is not True and flops > EXACT_FLOPS:
+        return (
+            f"its dense analyses would cost ~ {flops:.2g} flops > {EXACT_FLOPS:.0e} spent unasked "
+            "(exact=True, pivotal doctor --exact, densifies it)"
+        )
+    return None
+
+
 @dataclass
 class DenseFacts:
     """What the dense measurements leave for the advice besides the report's numbers."""

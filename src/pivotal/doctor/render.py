@@ -1,15 +1,16 @@
-"""Rendering a :class:`DoctorReport`: the plain-text report and JSON.
+"""Rendering a :class:`DoctorReport`: the plain-text report, an HTML fragment and JSON.
 
 :func:`report_sections` turns a report into titled rows of strings; the
 plain text (:func:`render_text`, what ``print(report)`` shows), the command
-line's rich tables and the lab's HTML all draw these same rows, so every
-front end says the same thing.  :func:`render_json` is
+line's rich tables and the HTML fragment (:func:`render_html`, for the lab's
+report) all draw these same rows, so every front end says the same thing.  :func:`render_json` is
 :meth:`DoctorReport.to_json`, whose document the schema
 ``pivotal/schemas/doctor.schema.json`` describes.
 """
 
 from __future__ import annotations
 
+import html
 import textwrap
 from typing import Any
 
@@ -202,3 +203,35 @@ def _solve_rows(r: Any) -> Rows:
         ("refinement", f"{s.get('refinement') or 'none'} ({s.get('refinement_steps', 0)} steps)"),
         ("residual norm", fmt(s.get("residual_norm"))),
     ]
+
+
+# ---------------------------------------------------------------------------- HTML
+
+
+def _html_table(rows: Rows) -> str:
+    body = "".join(f"<tr><th>{html.escape(k)}</th><td>{html.escape(v)}</td></tr>" for k, v in rows)
+    return f"<table>{body}</table>"
+
+
+def render_html(r: Any) -> str:
+    """The report as a self-contained HTML fragment (``<section class="pivotal-doctor">``).
+
+    Findings are ``<li class="error|warning|info">``; every text is escaped.
+
+    Examples
+    --------
+    >>> import numpy as np, pivotal as pv
+    >>> page = render_html(pv.doctor(np.array([[1.0, np.nan], [0.0, 1.0]])))
+    >>> page.startswith('<section class="pivotal-doctor">') and '<li class="error">' in page
+    True
+    """
+    parts = [f'<section class="pivotal-doctor"><h2>{html.escape(title(r))}</h2>']
+    for name, rows in report_sections(r):
+        parts.append(f"<h3>{html.escape(name)}</h3>{_html_table(rows)}")
+    items = "".join(
+        f'<li class="{html.escape(f.level)}"><strong>{html.escape(f.level)}</strong> {html.escape(f.message)}</li>'
+        for f in r.findings
+    )
+    parts.append(f"<h3>Findings</h3><ul>{items or '<li>none: nothing to worry about</li>'}</ul>")
+    parts.append(f"<h3>Cost</h3>{_html_table(cost_rows(r))}</section>")
+    return "".join(parts)
