@@ -48,7 +48,6 @@ from .measure import (
     sparse_basics,
     sparse_skip_reason,
     sparse_structure,
-    sparse_zero_lines,
 )
 from .recommend import (
     add,
@@ -244,7 +243,7 @@ def _examine(
 ) -> None:
     m, n = report.shape
     wdt = np.dtype(report.working_dtype)
-    dense = _basics(report, inp, clock, exact, exact_limit)
+    dense, zero_lines = _basics(report, inp, clock, exact, exact_limit)
     if m == 0 or n == 0:
         _empty(report, b)
         return
@@ -255,17 +254,17 @@ def _examine(
     if not finite:
         _nonfinite(report, dense, b)
     elif dense is not None:
-        facts = measure_dense(
+        F = measure_dense(
             report, dense, clock, exact=exact, exact_limit=exact_limit, rng=rng, want_trial=b is None
         )
-        _no_lines(report, facts.zero_rows, facts.zero_cols)
-        recommend_dense(report, dense, facts.factorization, info, unit_roundoff(wdt))
+        _no_lines(report, *zero_lines)
+        recommend_dense(report, dense, F, info, unit_roundoff(wdt))
         if inp.sparse:
             report.alternatives.append(
                 "scipy.sparse.linalg.splu (or an iterative solver) once the sparse matrix is large"
             )
     else:
-        _no_lines(report, *sparse_zero_lines(inp.user))
+        _no_lines(report, *zero_lines)
         failure = measure_sparse_large(report, inp.user, clock, rng, want_trial=b is None)
         recommend_sparse_large(report, inp.user, info, failure)
     precision_advice(report, wdt, unit_roundoff(wdt))
@@ -275,18 +274,21 @@ def _examine(
 
 def _basics(
     report: DoctorReport, inp: _Input, clock: Clock, exact: bool | None, exact_limit: int
-) -> np.ndarray | None:
-    """Counts, norms and scales; the dense matrix the analyses factor (``None``: sparse, kept sparse)."""
+) -> tuple[np.ndarray | None, tuple[int, int]]:
+    """Counts, norms and scales; the dense matrix the analyses factor (``None``: sparse, kept sparse).
+
+    Also returns the number of zero rows and columns.
+    """
     wdt = np.dtype(report.working_dtype)
     m, n = report.shape
     if not inp.sparse:
         dense = inp.host.astype(wdt, copy=False)
         with clock("norms and counts"):
-            dense_basics(report, dense)
-        return dense
+            zero_lines = dense_basics(report, dense)
+        return dense, zero_lines
     keep_sparse = sparse_skip_reason(m, n, wdt.kind == "c", exact, exact_limit)
     dense = inp.user.toarray().astype(wdt, copy=False) if keep_sparse is None else None
-    sparse_basics(report, inp.user)
+    zero_lines = sparse_basics(report, inp.user)
     if keep_sparse is not None:
         add(
             report,
@@ -294,7 +296,7 @@ def _basics(
             "sparse_large",
             f"sparse {m}x{n} kept sparse: {keep_sparse}; the dense analyses are skipped.",
         )
-    return dense
+    return dense, zero_lines
 
 
 def _structure(dense: np.ndarray | None, inp: _Input) -> Any:

@@ -16,7 +16,6 @@ import math
 import time
 from collections.abc import Callable
 from contextlib import AbstractContextManager, contextmanager, nullcontext
-from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -110,17 +109,7 @@ def sparse_skip_reason(m: int, n: int, complex_: bool, exact: bool | None, exact
     return None
 
 
-@dataclass
-class DenseFacts:
-    """What the dense measurements leave for the advice besides the report's numbers."""
-
-    factorization: Any
-    zero_rows: int = 0
-    zero_cols: int = 0
-
-
-def _norms_dense(A: np.ndarray) -> dict[str, float]:
-    absA = np.abs(A)
+def _norms_dense(A: np.ndarray, absA: np.ndarray) -> dict[str, float]:
     return {
         "1": float(absA.sum(axis=0).max()),
         "inf": float(absA.sum(axis=1).max()),
@@ -193,42 +182,54 @@ def _counts(report: DoctorReport, nnz: int, entries: np.ndarray) -> bool:
     return m * n > 0
 
 
-def dense_basics(report: DoctorReport, A: np.ndarray) -> None:
-    """Counts, norms, scale ratios and asymmetry of a dense matrix."""
+def _lines(report: DoctorReport, rowmax: np.ndarray, colmax: np.ndarray) -> tuple[int, int]:
+    """Record the row and column scale ratios; return the number of zero rows and zero columns."""
+    report.row_scale_ratio = _ratio(rowmax)
+    report.col_scale_ratio = _ratio(colmax)
+    return int(np.sum(rowmax == 0)), int(np.sum(colmax == 0))
+
+
+def dense_basics(report: DoctorReport, A: np.ndarray) -> tuple[int, int]:
+    """Counts, norms, scale ratios and asymmetry of a dense matrix; its zero rows and columns.
+
+    The zero lines are counted for a finite, non-empty matrix only (else ``(0, 0)``).
+    """
     m, n = A.shape
     if not _counts(report, int(np.count_nonzero(A)), A):
-        return
-    report.norms = _norms_dense(A)
-    if report.nan_count or report.inf_count:
-        return
+        return 0, 0
     absA = np.abs(A)
-    report.row_scale_ratio = _ratio(absA.max(axis=1))
-    report.col_scale_ratio = _ratio(absA.max(axis=0))
+    report.norms = _norms_dense(A, absA)
+    if report.nan_count or report.inf_count:
+        return 0, 0
+    zero_lines = _lines(report, absA.max(axis=1), absA.max(axis=0))
     if m == n:
         sym = A.conj().T if A.dtype.kind == "c" else A.T
         fro = report.norms["fro"]
         report.asymmetry = float(np.linalg.norm(A - sym, "fro") / fro) if fro > 0 else 0.0
+    return zero_lines
 
 
-def sparse_basics(report: DoctorReport, S: Any) -> None:
-    """Counts, norms, scale ratios and asymmetry of a sparse matrix, without densifying."""
+def sparse_basics(report: DoctorReport, S: Any) -> tuple[int, int]:
+    """:func:`dense_basics` for a sparse matrix, without densifying it."""
     m, n = S.shape
     nnz, stored = int(S.count_nonzero()), int(S.nnz)
     if stored != nnz:
         report.layout += f", {stored} stored entries"
     if not _counts(report, nnz, S.tocoo().data):
-        return
+        return 0, 0
     report.norms = _norms_sparse(S)
     if report.nan_count or report.inf_count:
-        return
+        return 0, 0
     absS = abs(S)
-    report.row_scale_ratio = _ratio(np.asarray(absS.max(axis=1).todense()).ravel())
-    report.col_scale_ratio = _ratio(np.asarray(absS.max(axis=0).todense()).ravel())
+    zero_lines = _lines(
+        report, np.asarray(absS.max(axis=1).todense()).ravel(), np.asarray(absS.max(axis=0).todense()).ravel()
+    )
     if m == n:
         sym = S.conj().T if is_complex(S.dtype) else S.T
         fro = report.norms["fro"]
         diff = (S - sym).tocoo().data
         report.asymmetry = float(np.sqrt(np.sum(np.abs(diff) ** 2)) / fro) if fro > 0 else 0.0
+    return zero_lines
 
 
 # ---------------------------------------------------------------------------- dense
@@ -243,13 +244,13 @@ def measure_dense(
     exact_limit: int,
     rng: np.random.Generator,
     want_trial: bool,
-) -> DenseFacts:
-    """Condition estimate, exact items within budget, growth, equilibration and a trial solve."""
+) -> Any:
+    """Condition estimate, exact items within budget, growth, equilibration and a trial solve.
+
+    Returns the factorization pivotal would use (``factorize(A)``).
+    """
     m, n = A.shape
-    absA = np.abs(A)
-    facts = DenseFacts(None, int(np.sum(absA.max(axis=1) == 0)), int(np.sum(absA.max(axis=0) == 0)))
     F, Fc = _factor(A, clock)
-    facts.factorization = F
     _estimate_condition(report, F, Fc, clock)
     skip = exact_skip_reason(m, n, A.dtype.kind == "c", exact, exact_limit)
     _singular_values(report, A, clock, skip)
@@ -260,7 +261,7 @@ def measure_dense(
     _equilibration(report, A, clock, too_big if big else None)
     if want_trial:
         _trial_solve(report, A, F, clock, rng)
-    return facts
+    return F
 
 
 def _factor(A: np.ndarray, clock: Clock) -> tuple[Any, Any]:
@@ -391,14 +392,6 @@ def _trial_solve(report: DoctorReport, A: np.ndarray, F: Any, clock: Clock, rng:
 
 
 # ---------------------------------------------------------------------------- sparse (large)
-
-
-def sparse_zero_lines(S: Any) -> tuple[int, int]:
-    """The number of all-zero rows and columns of a sparse matrix."""
-    absS = abs(S)
-    rowmax = np.asarray(absS.max(axis=1).todense()).ravel()
-    colmax = np.asarray(absS.max(axis=0).todense()).ravel()
-    return int(np.sum(rowmax == 0)), int(np.sum(colmax == 0))
 
 
 def measure_sparse_large(

@@ -438,11 +438,11 @@ def _single_precision_advice(report: DoctorReport, wdt: np.dtype, kappa: float) 
 def _least_squares_advice(report: DoctorReport, kappa: float) -> None:
     """Rectangular input: pivotal.solve (and its refinement) is for square systems only."""
     m, n = report.shape
-    kind = "least-squares" if m > n else "underdetermined (minimum-norm)"
+    kind = "a least-squares" if m > n else "an underdetermined (minimum-norm)"
     error = "kappa * u + kappa^2 * u * (residual / ||A|| ||x||)" if m > n else "kappa * u"
     report.refinement = "working precision"
     report.refinement_advice = (
-        f"a {m} x {n} matrix poses a {kind} problem: pivotal.solve and its mixed-precision refinement "
+        f"a {m} x {n} matrix poses {kind} problem: pivotal.solve and its mixed-precision refinement "
         f"are for square systems. Use pivotal.lstsq in {report.working_dtype} (Householder QR is backward "
         f"stable; the relative error grows like {error})."
     )
