@@ -266,3 +266,29 @@ def test_progress_reporter_shows_slow_steps_only():
     with step("slow svd"):
         time.sleep(0.5)
     assert "slow svd" in buf.getvalue()
+
+
+def test_rich_report_on_a_terminal_shows_every_section():
+    import io
+
+    from rich.console import Console
+
+    import pivotal as pv
+    from pivotal.cli.rich_report import print_report
+
+    buf = io.StringIO()
+    report = pv.doctor(gallery.gfpp(30), random_state=0)
+    print_report(report, Console(file=buf, width=100, force_terminal=True, color_system=None))
+    text = buf.getvalue()
+    for section in ("Matrix", "Norms", "Conditioning", "Recommendation", "Precision", "Findings", "Cost"):
+        assert f"\n{section}" in text
+    assert (
+        "pivotal doctor: 30 x 30 float64 matrix" in text
+        and "[warning]" in text
+        and "large_growth" not in text
+    )
+
+
+def test_demo_command_checks_its_size(capsys):
+    assert main(["demo", "--n", "1"]) == 2
+    assert capsys.readouterr().err == "pivotal demo: error: --n must be at least 2, got 1\n"
