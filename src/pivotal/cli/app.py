@@ -3,7 +3,7 @@
 ``pivotal --help`` lists every command from :data:`COMMANDS` without
 importing one, so it stays fast and does not load SciPy or matplotlib.
 Another command joins with one line, e.g.
-``cli.add_lazy_command("lab", "pivotal.lab.command:command", "run the stability experiments ...")``.
+``cli.add_lazy_command("lab", "pivotal.lab.command:command", "Run the stability experiments ...", extra="lab")``.
 """
 
 from __future__ import annotations
@@ -17,8 +17,8 @@ import click
 from .. import __version__
 from .console import Exit, error
 
-#: name -> (``"module:attribute"`` of the click command, one-line help for ``pivotal --help``)
-COMMANDS: dict[str, tuple[str, str]] = {
+#: name -> (``"module:attribute"`` of the click command, one-line help for ``pivotal --help``[, extra])
+COMMANDS: dict[str, tuple[str, ...]] = {
     "demo": (
         "pivotal.cli.demo_command:command",
         "Factor and solve sample systems and print the error report.",
@@ -34,13 +34,17 @@ COMMANDS: dict[str, tuple[str, str]] = {
 class LazyGroup(click.Group):
     """A group whose commands are ``"module:attribute"`` strings, imported on first use."""
 
-    def __init__(self, *args, lazy: dict[str, tuple[str, str]] | None = None, **kwargs):
+    def __init__(self, *args, lazy: dict[str, tuple[str, ...]] | None = None, **kwargs):
         super().__init__(*args, **kwargs)
         self.lazy = dict(lazy or {})
 
-    def add_lazy_command(self, name: str, target: str, help: str) -> None:
-        """Register ``target`` (``"module:attribute"``) as the command ``name``."""
-        self.lazy[name] = (target, help)
+    def add_lazy_command(self, name: str, target: str, help: str, extra: str = "cli") -> None:
+        """Register ``target`` (``"module:attribute"``) as the command ``name``.
+
+        ``help`` is the line ``pivotal --help`` shows; ``extra`` the optional
+        dependencies the command needs (``pip install "pivotal[EXTRA]"``).
+        """
+        self.lazy[name] = (target, help, extra)
 
     def list_commands(self, ctx: click.Context) -> list[str]:
         return sorted({*super().list_commands(ctx), *self.lazy})
@@ -48,15 +52,16 @@ class LazyGroup(click.Group):
     def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
         if name in self.commands or name not in self.lazy:
             return super().get_command(ctx, name)
-        target = self.lazy[name][0]
+        target, _, *extra = self.lazy[name]
         module, _, attribute = target.partition(":")
         try:
             command = getattr(importlib.import_module(module), attribute)
         except ImportError as exc:
-            missing = getattr(exc, "name", None) or "a dependency"
-            raise error(
-                name, f'needs {missing}, which is not installed: pip install "pivotal[all]"'
-            ) from None
+            missing = exc.name or "a dependency"
+            if missing.startswith("pivotal."):  # a module of ours failed: a bug, not a missing extra
+                raise
+            hint = f'pip install "pivotal[{extra[0] if extra else "cli"}]"'
+            raise error(name, f"needs {missing}, which is not installed: {hint}") from None
         self.commands[name] = command
         return command
 
