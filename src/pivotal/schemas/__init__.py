@@ -35,7 +35,7 @@ def validator(name: str) -> Any:
         import jsonschema
         from referencing import Registry, Resource
     except ImportError as exc:  # pragma: no cover - jsonschema is in the test extra
-        raise ImportError('validating needs jsonschema: pip install "jsonschema>=4"') from exc
+        raise ImportError('validating needs jsonschema: pip install "jsonschema>=4.18"') from exc
     schemas = {n: schema(n) for n in NAMES}
     registry = Registry().with_resources((s["$id"], Resource.from_contents(s)) for s in schemas.values())
     return jsonschema.Draft202012Validator(schemas[name], registry=registry)
