@@ -20,6 +20,7 @@ import pytest
 NOT_NUMERICS = frozenset(
     {
         "test_cli.py",
+        "test_cli_commands.py",
         "test_ml_estimator_checks.py",
         "test_readme.py",
         "test_structure.py",

@@ -349,3 +349,73 @@ def test_wide_matrix_and_nonfinite_rhs():
     assert r.cond2 / 10 <= r.condest <= r.cond2 * 10 and "factorization (A^H)" in r.timings
     rb = pv.doctor(np.eye(3), np.array([1.0, np.nan, 1.0]))
     assert rb.has("nonfinite_rhs") and rb.solve is None and "NaN" in rb.skipped["solve"]
+
+
+def test_exact_items_run_only_when_cheap_or_asked(monkeypatch):
+    from pivotal.doctor import measure
+
+    A = gallery.randsvd(40, 1e4, 3, random_state=0)
+    r = pv.doctor(A)  # 40 x 40 costs ~1.7e5 flops: cheap, computed unasked
+    assert r.cond2 == pytest.approx(1e4, rel=2 * THRESH * 40 * u_of(np.float64) * 1e4) and r.rank_qrcp == 40
+    monkeypatch.setattr(measure, "EXACT_FLOPS", measure.exact_flops(40, 40) / 2)
+    r = pv.doctor(A)
+    assert r.cond2 is None and r.rank_svd is None and r.rank_qrcp is None
+    assert "exact=True" in r.skipped["svd"] and "exact=True" in r.skipped["qrcp"]
+    # the estimate stands in: kappa_1 is within a factor n of kappa_2
+    assert r.kappa_source == "kappa_1 estimate" and 1e4 / 40 <= r.kappa <= 1e4 * 40
+    r = pv.doctor(A, exact=True)
+    assert r.cond2 == pytest.approx(1e4, rel=2 * THRESH * 40 * u_of(np.float64) * 1e4)
+    r = pv.doctor(gallery.randsvd(10, 10.0, 3, random_state=0), exact=False)
+    assert r.cond2 is None and "exact=False" in r.skipped["svd"]
+    with pytest.raises(ValueError, match="exact must be"):
+        pv.doctor(A, exact="yes")
+
+
+def test_cost_model_prices_complex_and_rectangular():
+    from pivotal.doctor.measure import EXACT_FLOPS, exact_flops, exact_skip_reason
+
+    # Golub-Kahan bidiagonalization: 4 m n^2 - 4 n^3 / 3, the same for A and A^T, four times for complex
+    assert exact_flops(300, 100) == exact_flops(100, 300) == 4 * 300 * 100**2 - 4 * 100**3 / 3
+    assert exact_flops(50, 50, complex_=True) == 4 * exact_flops(50, 50)
+    assert exact_skip_reason(1280, 1280, True, None, 2000) is not None  # the slow case of issue 16
+    assert exact_flops(700, 700) <= EXACT_FLOPS < exact_flops(1280, 1280, complex_=True)
+    assert "exact_limit = 100" in exact_skip_reason(200, 10, False, True, 100)
+
+
+def test_progress_hook_sees_each_timed_step():
+    from contextlib import nullcontext
+
+    seen = []
+
+    def progress(item):
+        seen.append(item)
+        return nullcontext()
+
+    r = pv.doctor(gallery.randsvd(12, 1e3, 3, random_state=0), progress=progress)
+    assert seen == list(r.timings) and {"factorization", "svd", "qrcp"} <= set(seen)
+
+
+def test_worst_level_and_rectangular_precision_advice():
+    assert pv.doctor(np.array([[1.0, np.nan], [0.0, 1.0]])).worst_level == "error"
+    assert pv.doctor(np.eye(3)).worst_level is None
+    r = pv.doctor(gallery.randsvd(6, 100.0, 3, m=30, random_state=0))
+    assert r.refinement == "working precision" and "refine='mixed'" not in r.refinement_advice
+    assert "pivotal.lstsq" in r.refinement_advice
+
+
+def test_sparse_matrix_is_densified_only_when_cheap_or_asked(monkeypatch):
+    from pivotal.doctor import measure
+
+    n = 60
+    T = sp.diags([-np.ones(n - 1), 4 * np.ones(n), -np.ones(n - 1)], [-1, 0, 1], format="csr")
+    assert not pv.doctor(T).has("sparse_large")  # cheap: the dense analyses run
+    monkeypatch.setattr(measure, "EXACT_FLOPS", measure.exact_flops(n, n) / 2)
+    r = pv.doctor(T)
+    assert r.has("sparse_large") and "exact=True" in next(
+        f.message for f in r.findings if f.code == "sparse_large"
+    )
+    assert r.recommendation == "scipy.sparse.linalg.splu" and r.cond2 is None
+    exact = np.linalg.cond(T.toarray(), 1)  # SuperLU's estimate: a lower bound within a factor 3 here
+    assert exact / 3 <= r.condest <= exact * (1 + 2 * 10 * n * u_of(np.float64) * exact)
+    r = pv.doctor(T, exact=True)
+    assert not r.has("sparse_large") and r.cond2 is not None
