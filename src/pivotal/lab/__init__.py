@@ -15,7 +15,6 @@ from ._runner import MISSING_MATPLOTLIB, ExperimentRun, LabResult, all_experimen
 
 __all__ = [
     "MISSING_MATPLOTLIB",
-    "all_experiments",
     "Claim",
     "Experiment",
     "ExperimentRun",
@@ -24,6 +23,7 @@ __all__ = [
     "Outcome",
     "Settings",
     "Table",
+    "all_experiments",
     "experiment",
     "registry",
     "run_lab",

@@ -78,7 +78,7 @@ def run(settings: Settings) -> Outcome:
             "(backward errors within the same bound of each other).",
             agree,
             "max |ours - SciPy's| = "
-            + f"{max(abs(p - s) for k in ('forward', 'back') for p, s in zip(series[f'{k}_pivotal'], series[f'{k}_scipy'], strict=True)):.3g} u",
+            f"{max(abs(p - s) for k in ('forward', 'back') for p, s in zip(series[f'{k}_pivotal'], series[f'{k}_scipy'], strict=True)):.3g} u",
         ),
         Claim(
             "A tiny backward error does not need a well-conditioned matrix: κ₁ of the random "
