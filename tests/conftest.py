@@ -20,6 +20,9 @@ import pytest
 NOT_NUMERICS = frozenset(
     {
         "test_cli.py",
+        "test_lab_command.py",
+        "test_lab_report.py",
+        "test_browser.py",
         "test_ml_estimator_checks.py",
         "test_readme.py",
         "test_structure.py",

@@ -11,6 +11,7 @@ experiments; :func:`run_lab` does, and needs the ``lab`` extra
 from __future__ import annotations
 
 from ._record import Claim, Experiment, Figure, Outcome, Settings, Table, experiment, registry
+from ._report import results_schema
 from ._runner import MISSING_MATPLOTLIB, ExperimentRun, LabResult, all_experiments, run_lab
 
 __all__ = [
@@ -26,5 +27,6 @@ __all__ = [
     "all_experiments",
     "experiment",
     "registry",
+    "results_schema",
     "run_lab",
 ]

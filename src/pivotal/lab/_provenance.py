@@ -64,6 +64,15 @@ def _blas() -> list[dict[str, Any]]:
         return [{"library": "unknown", "api": "?", "version": "?", "kernel": "?", "threads": 0}]
 
 
+def _command() -> str:
+    """The command line of this process (``python -m pivotal.lab`` for the module's entry point)."""
+    prog = os.path.basename(sys.argv[0] or "python")
+    if prog == "__main__.py":
+        prog = "python -m " + os.path.basename(os.path.dirname(sys.argv[0])).replace(os.sep, ".")
+        prog = "python -m pivotal.lab" if prog == "python -m lab" else prog
+    return " ".join([prog, *sys.argv[1:]])
+
+
 def provenance(*, seed: int, quick: bool) -> dict[str, Any]:
     """The provenance block of a lab run (the ``provenance`` object of ``results.json``)."""
     import matplotlib
@@ -90,5 +99,5 @@ def provenance(*, seed: int, quick: bool) -> dict[str, Any]:
         "seed": int(seed),
         "mode": "quick" if quick else "full",
         "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
-        "command": " ".join([os.path.basename(sys.argv[0] or "python"), *sys.argv[1:]]),
+        "command": _command(),
     }

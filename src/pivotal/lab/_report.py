@@ -6,16 +6,13 @@ import io
 import json
 import math
 import re
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 
 from ._html import render_html
 
-if TYPE_CHECKING:
-    from ._runner import ExperimentRun, LabResult
-
-__all__ = ["SCHEMA_ID", "jsonable", "results_document", "write_report"]
+__all__ = ["SCHEMA_ID", "jsonable", "results_document", "results_schema", "write_report"]
 
 #: The ``schema`` field of ``results.json`` (bumped on an incompatible change).
 SCHEMA_ID = "pivotal-lab-results/1"
@@ -46,11 +43,20 @@ def jsonable(value: Any) -> Any:
     raise TypeError(f"lab data must be numbers, strings, lists or dicts; got {type(value).__name__}.")
 
 
+def results_schema() -> dict[str, Any]:
+    """The JSON Schema of ``results.json`` (``pivotal/schemas/lab-results.schema.json``)."""
+    from importlib.resources import files
+
+    return json.loads(
+        files("pivotal").joinpath("schemas", "lab-results.schema.json").read_text(encoding="utf-8")
+    )
+
+
 def _stem(text: str) -> str:
     return re.sub(r"[^a-z0-9_-]+", "-", text.lower()).strip("-") or "figure"
 
 
-def _write_figures(run: ExperimentRun, out_dir) -> list[bytes]:
+def _write_figures(run: Any, out_dir) -> list[bytes]:
     """Save each figure of ``run`` as PNG; returns the bytes (inlined in the page)."""
     pngs = []
     run.figure_files = []
@@ -68,7 +74,7 @@ def _write_figures(run: ExperimentRun, out_dir) -> list[bytes]:
     return pngs
 
 
-def _run_document(run: ExperimentRun) -> dict[str, Any]:
+def _run_document(run: Any) -> dict[str, Any]:
     exp, out = run.experiment, run.outcome
     doc: dict[str, Any] = {
         "name": exp.name,
@@ -97,7 +103,7 @@ def _run_document(run: ExperimentRun) -> dict[str, Any]:
     return jsonable(doc)
 
 
-def results_document(result: LabResult) -> dict[str, Any]:
+def results_document(result: Any) -> dict[str, Any]:
     """The content of ``results.json`` (schema ``pivotal/schemas/lab-results.schema.json``)."""
     claims = [c for r in result.runs if r.outcome is not None for c in r.outcome.claims]
     return jsonable(
@@ -118,7 +124,7 @@ def results_document(result: LabResult) -> dict[str, Any]:
     )
 
 
-def write_report(result: LabResult) -> None:
+def write_report(result: Any) -> None:
     """Write the figures, ``results.json`` and ``index.html`` of ``result`` into ``result.out_dir``."""
     out_dir = result.out_dir
     out_dir.mkdir(parents=True, exist_ok=True)

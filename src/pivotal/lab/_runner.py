@@ -171,6 +171,16 @@ def run_lab(
         For a name in ``only`` that is not an experiment (the message lists the valid names).
     ImportError
         When matplotlib (the ``lab`` extra) is missing.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from pivotal.lab import run_lab
+    >>> result = run_lab(tempfile.mkdtemp(), quick=True, only="pivoting", progress=False)
+    >>> result.ok, [run.experiment.name for run in result.runs]
+    (True, ['pivoting'])
+    >>> sorted(p.name for p in result.out_dir.iterdir())
+    ['02-pivoting-epsilon-sweep.png', 'index.html', 'results.json']
     """
     from ._report import write_report
 
