@@ -117,6 +117,7 @@ def test_householder_sign(lab):
         else:
             assert bad <= 8 * U / delta**2
     assert max(d["tail_left"]["bad"]) >= 0.5 and max(d["tail_left"]["good"]) <= d["m"] * U
+    assert max(d["backward_error"]["bad"]) > 1e4 * U and max(d["backward_error"]["good"]) <= 4 * d["m"] * U
 
 
 def test_orthogonality_cgs_against_householder(lab):

@@ -25,6 +25,7 @@ def run(settings: Settings) -> Outcome:
     w /= np.linalg.norm(w)
     v1_err = {"good": [], "bad": []}
     tail_err = {"good": [], "bad": []}
+    backward = {"good": [], "bad": []}
     for d in deltas:
         x = np.concatenate([[1.0], d * w])
         tail2 = float(x[1:] @ x[1:])
@@ -44,18 +45,22 @@ def run(settings: Settings) -> Outcome:
         computed["bad"] = v_bad[0]
         vv = float(v_bad @ v_bad)
         hx["bad"] = _reflect(x, v_bad, 2.0 / vv)
+        target = {"good": beta, "bad": norm_x}
         for s in ("good", "bad"):
             v1_err[s].append(float(abs(computed[s] - exact[s]) / abs(exact[s])))
             tail_err[s].append(float(np.linalg.norm(hx[s][1:]) / np.linalg.norm(x[1:])))
+            r = hx[s].copy()
+            r[0] -= target[s]
+            backward[s].append(float(np.linalg.norm(r) / norm_x))
 
     fig, (ax, bx) = new_figure(2, width=5.2)
     floor = U / 4
     for s, mark, col in (("bad", "o-", "C3"), ("good", "s-", "C0")):
         label = "bad sign: v₁ = x₁ - ‖x‖" if s == "bad" else "good sign: v₁ = x₁ + ‖x‖ (pivotal larfg)"
         ax.loglog(deltas, np.maximum(v1_err[s], floor), mark, color=col, label=label)
-        bx.loglog(deltas, np.maximum(tail_err[s], floor), mark, color=col, label=label)
+        bx.loglog(deltas, np.maximum(backward[s], floor), mark, color=col, label=label)
     reference_line(ax, deltas, [U / d**2 for d in deltas], r"$u/\delta^2$")
-    reference_line(bx, deltas, [U / d**2 for d in deltas], r"$u/\delta^2$")
+    reference_line(bx, deltas, [min(U / d, d) for d in deltas], r"$\min(u/\delta, \delta)$")
     for axis in (ax, bx):
         axis.axhline(U, color="0.5", linestyle=":", label="u")
         axis.set_xlabel(r"$\delta = \|x_{2:m}\| / |x_1|$")
@@ -64,8 +69,8 @@ def run(settings: Settings) -> Outcome:
         axis.legend(fontsize=7)
     ax.set_ylabel("relative error of v₁ (exact zero drawn at u/4)")
     ax.set_title("Cancellation in the reflector's leading entry")
-    bx.set_ylabel(r"$\|(Hx)_{2:m}\| / \|x_{2:m}\|$: what is left to annihilate")
-    bx.set_title("The reflector's job: zero below x₁")
+    bx.set_ylabel(r"$\|Hx - \beta e_1\| / \|x\|$")
+    bx.set_title("Backward error of the reflection")
 
     lost = [e for d, e in zip(deltas, v1_err["bad"], strict=True) if d * d < U / 2]
     tracked = all(e <= 8 * U / d**2 for d, e in zip(deltas, v1_err["bad"], strict=True) if d * d >= U / 2)
@@ -90,6 +95,13 @@ def run(settings: Settings) -> Outcome:
             max(tail_err["bad"]) >= 0.5 and max(tail_err["good"]) <= M * U,
             f"largest remaining tail: bad {max(tail_err['bad']):.3g}, good {max(tail_err['good']):.3g}",
         ),
+        Claim(
+            "In backward-error terms, ‖Hx − βe₁‖/‖x‖ of the bad sign rises to about √u near δ = √u "
+            f"(more than 10⁴u), while the good sign's stays below γ-sized 4mu = {4 * M}u.",
+            max(backward["bad"]) > 1e4 * U and max(backward["good"]) <= 4 * M * U,
+            f"largest backward error: bad {max(backward['bad']):.3g} = {max(backward['bad']) / U:.3g} u, "
+            f"good {max(backward['good']) / U:.3g} u",
+        ),
     ]
     rows = tuple(
         (d, v1_err["good"][i], v1_err["bad"][i], tail_err["good"][i], tail_err["bad"][i])
@@ -108,8 +120,8 @@ def run(settings: Settings) -> Outcome:
             Figure(
                 "sign-sweep",
                 "Left: relative error of the reflector's leading entry v₁ against δ, with u/δ² (dashed) "
-                "and u (dotted). Right: the part of x's tail that H x fails to annihilate, relative to "
-                "the tail.",
+                "and u (dotted). Right: backward error ‖Hx − βe₁‖/‖x‖ of the reflection, with "
+                "min(u/δ, δ) (dashed).",
                 fig,
             )
         ],
@@ -121,5 +133,12 @@ def run(settings: Settings) -> Outcome:
             )
         ],
         claims=claims,
-        data={"delta": deltas, "v1_relative_error": v1_err, "tail_left": tail_err, "m": M, "u": U},
+        data={
+            "delta": deltas,
+            "v1_relative_error": v1_err,
+            "tail_left": tail_err,
+            "backward_error": backward,
+            "m": M,
+            "u": U,
+        },
     )
