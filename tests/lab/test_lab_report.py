@@ -138,3 +138,20 @@ def test_importing_pivotal_imports_no_lab_dependency():
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == ""
+
+
+def test_module_with_a_missing_optional_package_is_listed(tmp_path, monkeypatch):
+    from pivotal.lab.experiments import load_modules
+
+    pkg = tmp_path / "fake_lab_pkg"
+    pkg.mkdir()
+    (pkg / "__init__.py").write_text("")
+    (pkg / "e01_fine.py").write_text("VALUE = 1\n")
+    (pkg / "e02_optional.py").write_text("import not_a_real_package_xyz\n")
+    (pkg / "helper.py").write_text("raise RuntimeError('not an eNN module: never imported')\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    assert load_modules([str(pkg)], "fake_lab_pkg") == {"e02_optional": "needs not_a_real_package_xyz"}
+    assert sys.modules["fake_lab_pkg.e01_fine"].VALUE == 1
+    (pkg / "e03_broken.py").write_text("import pivotal.no_such_module\n")
+    with pytest.raises(ImportError):
+        load_modules([str(pkg)], "fake_lab_pkg")

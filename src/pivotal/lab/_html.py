@@ -146,6 +146,14 @@ def render_html(doc: dict[str, Any], images: list[list[bytes]]) -> str:
         f"<div><b>{s['wall_time_s']:.1f} s</b>{escape(doc['provenance']['mode'])} run</div>"
         "</div>"
     )
+    missing = "".join(
+        f"<li><code>{escape(u['module'])}</code>: {escape(u['reason'])}</li>"
+        for u in s.get("unavailable", [])
+    )
+    if missing:
+        summary += (
+            f'<p class="meta">Not run, for a missing optional package:</p><ul class="meta">{missing}</ul>'
+        )
     sections = "\n".join(_section(e, pngs) for e, pngs in zip(doc["experiments"], images, strict=True))
     return f"""<!DOCTYPE html>
 <html lang="en">

@@ -118,6 +118,7 @@ def results_document(result: Any) -> dict[str, Any]:
                 "claims": len(claims),
                 "failed_claims": len(result.failed_claims),
                 "wall_time_s": result.wall_time_s,
+                "unavailable": [{"module": m, "reason": r} for m, r in result.unavailable.items()],
             },
             "experiments": [_run_document(r) for r in result.runs],
         }

@@ -44,6 +44,12 @@ def all_experiments() -> dict[str, Experiment]:
     return registry()
 
 
+def unavailable_experiments() -> dict[str, str]:
+    """``{module: "needs <package>"}`` for the experiment modules left out for a missing optional package."""
+    require_matplotlib()
+    return dict(importlib.import_module(f"{__package__}.experiments").UNAVAILABLE)
+
+
 @dataclass
 class ExperimentRun:
     """One experiment's run: its outcome (``None`` if it raised), wall time, warnings and files."""
@@ -78,6 +84,7 @@ class LabResult:
     wall_time_s: float
     html_path: Path
     json_path: Path
+    unavailable: dict[str, str] = field(default_factory=dict)
 
     @property
     def failed_claims(self) -> list[tuple[str, Claim]]:
@@ -209,6 +216,7 @@ def run_lab(
         wall_time_s=time.perf_counter() - start,
         html_path=out / "index.html",
         json_path=out / "results.json",
+        unavailable=unavailable_experiments() if only is None else {},
     )
     write_report(result)
     return result

@@ -62,6 +62,8 @@ def _summary(result, console) -> None:
         console.print(f"[red]FAIL[/red] {name}: {claim.statement}\n     {claim.evidence}", highlight=False)
     for name, tb in result.errors:
         console.print(f"[magenta]ERROR[/magenta] {name}: {tb.strip().splitlines()[-1]}", highlight=False)
+    for module, reason in result.unavailable.items():
+        console.print(f"[yellow]not run[/yellow] {module}: {reason}", highlight=False)
     console.print(f"Report: {result.html_path}  ({result.wall_time_s:.1f} s in all)", highlight=False)
 
 
@@ -89,7 +91,7 @@ def command(out: Path, quick: bool, only: str | None, seed: int, open_: bool, li
     Every claim on the page is computed from this run's data; the exit code is
     1 if any claim fails.
     """
-    from ._runner import MISSING_MATPLOTLIB, all_experiments, run_lab
+    from ._runner import MISSING_MATPLOTLIB, all_experiments, run_lab, unavailable_experiments
 
     try:
         known = all_experiments()
@@ -98,6 +100,8 @@ def command(out: Path, quick: bool, only: str | None, seed: int, open_: bool, li
     if list_:
         for exp in known.values():
             click.echo(f"{exp.order:2d}  {exp.name:<20s} {exp.title}")
+        for module, reason in unavailable_experiments().items():
+            click.echo(f"--  {module:<20s} not available: {reason}")
         return
     if only is not None:
         names = [s.strip() for s in only.split(",") if s.strip()]
