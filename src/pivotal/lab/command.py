@@ -11,6 +11,7 @@ import sys
 from pathlib import Path
 
 import click
+from rich.console import Console
 
 __all__ = ["command"]
 
@@ -109,8 +110,6 @@ def command(out: Path, quick: bool, only: str | None, seed: int, open_: bool, li
         if unknown or not names:
             what = f"unknown experiment(s) {', '.join(unknown)}" if unknown else "--only names no experiment"
             raise click.BadParameter(f"{what}; valid names: {', '.join(known)}.", param_hint="--only")
-
-    from rich.console import Console
 
     console = Console(stderr=True)
     with _progress_bar(console) as bar:
