@@ -67,7 +67,9 @@ def _blas() -> list[dict[str, Any]]:
 def _command() -> str:
     """The command line of this process (``python -m pivotal.lab`` for the module's entry point)."""
     prog = os.path.basename(sys.argv[0] or "python")
-    if prog == "__main__.py":
+    if prog in ("-c", "-m"):
+        prog = f"python {prog}"
+    elif prog == "__main__.py":
         prog = "python -m " + os.path.basename(os.path.dirname(sys.argv[0])).replace(os.sep, ".")
         prog = "python -m pivotal.lab" if prog == "python -m lab" else prog
     return " ".join([prog, *sys.argv[1:]])
