@@ -88,3 +88,13 @@ def test_python_dash_m():
         [sys.executable, "-m", "pivotal.lab", "--help"], capture_output=True, text=True, check=False
     )
     assert out.returncode == 0 and "--quick" in out.stdout and "--only" in out.stdout
+
+
+def test_open_shows_the_page(tmp_path, monkeypatch):
+    import webbrowser
+
+    opened = []
+    monkeypatch.setattr(webbrowser, "open", opened.append)
+    res = invoke("--quick", "--only", "pivoting", "--out", str(tmp_path / "lab"), "--open")
+    assert res.exit_code == 0, res.output
+    assert opened == [(tmp_path / "lab" / "index.html").resolve().as_uri()]
