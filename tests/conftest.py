@@ -21,6 +21,9 @@ NOT_NUMERICS = frozenset(
     {
         "test_cli.py",
         "test_cli_commands.py",
+        "test_lab_command.py",
+        "test_lab_report.py",
+        "test_browser.py",
         "test_ml_estimator_checks.py",
         "test_readme.py",
         "test_structure.py",
