@@ -28,6 +28,11 @@ COMMANDS: dict[str, tuple[str, ...]] = {
         "Examine a matrix: structure, conditioning, rank, growth, how to solve with it.",
     ),
     "solve": ("pivotal.cli.solve_command:command", "Solve A x = B and print the certificate (SolveReport)."),
+    "lab": (
+        "pivotal.lab.command:command",
+        "Run the course's stability experiments and write an HTML report with figures.",
+        "lab",
+    ),
 }
 
 
