@@ -50,7 +50,7 @@ def size_label(params: Params) -> str:
     Examples
     --------
     >>> size_label({"n": 200, "kappa": 1e3})
-    'n=200 kappa=1e+03'
+    'n=200 kappa=1000'
     """
     return " ".join(f"{k}={v:g}" if isinstance(v, float) else f"{k}={v}" for k, v in params.items())
 
