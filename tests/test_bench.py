@@ -13,7 +13,7 @@ import pytest
 import scipy.linalg as sl
 
 from pivotal.bench import accuracy as acc
-from pivotal.bench import peers, registry, runner
+from pivotal.bench import peers, runner, suite
 from pivotal.bench.cases_autodiff import topk_reference
 from pivotal.bench.registry import Case, Side
 from pivotal.bench.render import format_text, to_json
@@ -159,15 +159,15 @@ def test_topk_reference_gradient_matches_finite_differences():
 
 
 def test_select_and_unknown_names():
-    names = list(registry.all_cases())
+    names = list(suite.all_cases())
     assert len(names) == len(set(names)) >= 20
-    assert [c.name for c in registry.select("ldl, cholesky")] == ["ldl", "cholesky"]
+    assert [c.name for c in suite.select("ldl, cholesky")] == ["ldl", "cholesky"]
     with pytest.raises(KeyError, match="unknown benchmark case nope; valid names: solve"):
-        registry.select("lu,nope")
+        suite.select("lu,nope")
 
 
 def test_every_case_is_complete():
-    for case in registry.all_cases().values():
+    for case in suite.all_cases().values():
         assert case.quick and case.full and case.peers and case.metrics, case.name
         assert all(p.library in peers.PEERS for p in case.peers), case.name
         assert all(case.label(p) for p in case.quick + case.full), case.name
@@ -205,7 +205,7 @@ def test_missing_peer_is_skipped_with_a_message(monkeypatch):
 
 def test_case_needing_a_missing_library_is_skipped(monkeypatch):
     monkeypatch.setattr(peers, "is_installed", lambda lib: lib != "torch")
-    run = runner.run_suite(registry.select("autodiff_solve"), quick=True, repeats=1)
+    run = runner.run_suite(suite.select("autodiff_solve"), quick=True, repeats=1)
     assert run.comparisons == []
     assert run.skipped[0].reason == "PyTorch not installed: skipped autodiff_solve"
 
@@ -288,7 +288,7 @@ def test_command_bad_repeats_and_list():
 
 def test_importing_pivotal_bench_imports_no_optional_library():
     code = (
-        "import sys, pivotal, pivotal.bench, pivotal.bench.registry; pivotal.bench.all_cases(); "
+        "import sys, pivotal, pivotal.bench, pivotal.bench.suite; pivotal.bench.all_cases(); "
         "print(sorted(m for m in ('click', 'rich', 'torch', 'sklearn', 'jax') if m in sys.modules))"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)

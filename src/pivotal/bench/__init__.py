@@ -8,7 +8,8 @@ the ``cli`` extra) and the scripts in ``benchmarks/``:
   reconstruction, forward and backward errors, low-rank errors;
 * :mod:`~pivotal.bench.peers`: which peer libraries are installed;
 * :mod:`~pivotal.bench.registry`: the :class:`Case` records; the cases live in
-  ``cases_dense``, ``cases_lstsq``, ``cases_ml`` and ``cases_autodiff``;
+  ``cases_dense``, ``cases_lstsq``, ``cases_ml`` and ``cases_autodiff``, and
+  :mod:`~pivotal.bench.suite` collects and selects them;
 * :mod:`~pivotal.bench.runner`: runs cases against the installed peers;
 * :mod:`~pivotal.bench.render`: JSON (``pivotal/schemas/bench.schema.json``),
   plain text and a rich table.
@@ -26,7 +27,8 @@ Examples
 True
 """
 
-from .registry import Case, Side, all_cases, select
+from .registry import Case, Side
 from .runner import BenchRun, Comparison, Skip, run_suite
+from .suite import all_cases, select
 
 __all__ = ["BenchRun", "Case", "Comparison", "Side", "Skip", "all_cases", "run_suite", "select"]

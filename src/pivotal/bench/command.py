@@ -15,7 +15,7 @@ import sys
 
 import click
 
-from . import registry, render, runner
+from . import render, runner, suite
 
 
 def _progress_runner(cases, quick: bool, repeats: int | None, quiet: bool) -> runner.BenchRun:
@@ -67,7 +67,7 @@ def command(quick: bool, only: str | None, as_json: bool, repeats: int | None, l
     is skipped with a message.
     """
     try:
-        cases = registry.select(only)
+        cases = suite.select(only)
     except KeyError as exc:
         click.echo(f"Error: {exc.args[0]}", err=True)
         sys.exit(2)

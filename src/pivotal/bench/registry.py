@@ -4,7 +4,7 @@ A :class:`Case` names one comparison: how to build a problem from a size's
 parameters, our callable, the peers' callables (each tagged with its
 library), how to measure the accuracy of any side's result, and the sizes of
 the quick and the full suite.  The cases themselves live in the
-``cases_*`` modules beside this one; :func:`all_cases` collects them.
+``cases_*`` modules beside this one; :mod:`pivotal.bench.suite` collects them.
 """
 
 from __future__ import annotations
@@ -105,49 +105,3 @@ class Case:
     def sizes(self, quick: bool) -> tuple[Params, ...]:
         """The sizes of the quick or the full suite."""
         return self.quick if quick else self.full
-
-
-def all_cases() -> dict[str, Case]:
-    """Every registered case by name, in the order the suite runs them.
-
-    Examples
-    --------
-    >>> cases = all_cases()
-    >>> "solve" in cases and all(c.name == n for n, c in cases.items())
-    True
-    """
-    from . import cases_autodiff, cases_dense, cases_lstsq, cases_ml
-
-    out: dict[str, Case] = {}
-    for module in (cases_dense, cases_lstsq, cases_ml, cases_autodiff):
-        for case in module.CASES:
-            if case.name in out:
-                raise RuntimeError(f"two benchmark cases are named {case.name!r}")
-            out[case.name] = case
-    return out
-
-
-def select(only: str | None) -> list[Case]:
-    """The cases ``--only`` names (comma-separated), all of them for None or an empty string.
-
-    Raises
-    ------
-    KeyError
-        Naming the unknown names and listing the valid ones.
-
-    Examples
-    --------
-    >>> [c.name for c in select("lu,solve")]
-    ['lu', 'solve']
-    """
-    cases = all_cases()
-    if not only:
-        return list(cases.values())
-    names = [n.strip() for n in only.split(",") if n.strip()]
-    unknown = [n for n in names if n not in cases]
-    if unknown:
-        raise KeyError(
-            f"unknown benchmark case{'s' if len(unknown) > 1 else ''} {', '.join(unknown)}; "
-            f"valid names: {', '.join(cases)}"
-        )
-    return [cases[n] for n in dict.fromkeys(names)]

@@ -89,7 +89,7 @@ def available_peers(case: Case) -> tuple[list[Side], list[Skip]]:
 
     Examples
     --------
-    >>> from pivotal.bench.registry import all_cases
+    >>> from pivotal.bench.suite import all_cases
     >>> sides, skips = available_peers(all_cases()["solve"])
     >>> [s.library for s in sides], skips
     (['scipy'], [])
@@ -146,7 +146,7 @@ def run_suite(
     Parameters
     ----------
     cases : iterable of Case
-        From :func:`pivotal.bench.registry.select`.
+        From :func:`pivotal.bench.suite.select`.
     quick : bool
         The quick sizes (seconds in all) instead of the full ones.
     repeats : int, optional
