@@ -176,19 +176,23 @@ def topk_reference(a: np.ndarray, k: int, xi: np.ndarray, phi: np.ndarray, psi: 
 
 
 def topk_problem(p: Params) -> SimpleNamespace:
-    """``A = (I - 2uu^T) diag(1/i) (I - 2vv^T)`` (``n x n``) and Gaussian weights of the top-``k`` loss."""
+    """``A = (I - 2uu^T) diag(1/i) (I - 2vv^T)`` (``n x n``) and Gaussian weights of the top-``k`` loss.
+
+    ``method`` is passed to :func:`pivotal.svds` (``"auto"``: ARPACK here; ``"randomized"``: block Krylov).
+    """
     n, k = p["n"], p["k"]
     a = householder_test_matrix(n, n, 1.0 / np.arange(1, n + 1), seed=0)
     rng = np.random.default_rng(1)
     xi, phi, psi = rng.standard_normal(k), rng.standard_normal((n, k)), rng.standard_normal((n, k))
-    return SimpleNamespace(a=a, k=k, xi=xi, phi=phi, psi=psi, ref=topk_reference(a, k, xi, phi, psi))
+    ref = topk_reference(a, k, xi, phi, psi)
+    return SimpleNamespace(a=a, k=k, xi=xi, phi=phi, psi=psi, ref=ref, method=p.get("method", "auto"))
 
 
 def _topk_ours(q: SimpleNamespace) -> Any:
     from pivotal.autodiff.topk_vjp import svds_vjp
     from pivotal.randomized import svds
 
-    u, s, vh = svds(q.a, q.k)
+    u, s, vh = svds(q.a, q.k, method=q.method)
     order = np.argsort(-s)
     u, s, vh = u[:, order], s[order], vh[order]
     sg = _signs(u)
@@ -248,7 +252,9 @@ TOPK_GRAD = Case(
     },
     quick=({"n": 150, "k": 4},),
     full=({"n": 2000, "k": 1}, {"n": 2000, "k": 8}),
-    label=lambda p: f"n={p['n']} k={p['k']}",
+    label=lambda p: (
+        f"n={p['n']} k={p['k']}" + (f" {p['method']}" if p.get("method", "auto") != "auto" else "")
+    ),
 )
 
 CASES = (AUTODIFF_SOLVE, INV_QUAD_LOGDET, TOPK_GRAD)

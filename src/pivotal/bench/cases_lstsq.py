@@ -111,23 +111,48 @@ SKETCH_LSTSQ = Case(
 # ------------------------------------------------------------------ rqrcp
 
 
-def rqrcp_problem(p: Params) -> np.ndarray:
-    """``kind``: ``full`` Gaussian, ``deficient`` (rank n/4, kappa 1e3) or ``lowrank`` (rank 50)."""
+def rqrcp_problem(p: Params) -> SimpleNamespace:
+    """``kind``: ``full`` Gaussian, ``deficient`` (rank n/4, kappa 1e3) or ``lowrank`` (rank 50).
+
+    ``mode`` (``economic``, ``r`` or ``raw``) and ``block_size`` are passed to both
+    factorizations (``block_size`` to ``rqrcp`` only); the accuracy always reads
+    the economic factors.
+    """
     n, kind = p["n"], p.get("kind", "full")
     rng = np.random.default_rng(p.get("seed", 0))
     if kind == "full":
-        return rng.standard_normal((n, n))
-    if kind == "deficient":
-        return gallery.rank_deficient(n, n, n // 4, kappa=1e3, random_state=rng)
-    x = rng.standard_normal((n, 50))
-    return x @ rng.standard_normal((50, n))
+        a = rng.standard_normal((n, n))
+    elif kind == "deficient":
+        a = gallery.rank_deficient(n, n, n // 4, kappa=1e3, random_state=rng)
+    else:
+        x = rng.standard_normal((n, 50))
+        a = x @ rng.standard_normal((50, n))
+    return SimpleNamespace(a=a, mode=p.get("mode", "economic"), block_size=p.get("block_size"))
 
 
-def _rqrcp_accuracy(a: np.ndarray, out: Any) -> dict[str, float | None]:
-    q, r, perm = out[0], out[1], out[2]
+def _rqrcp_ours(q: SimpleNamespace) -> Any:
+    return _pv().rqrcp(q.a, mode=q.mode, block_size=q.block_size, random_state=0, check_finite=False)
+
+
+def _rqrcp_economic(q: SimpleNamespace, out: Any) -> Any:
+    if q.mode == "economic":
+        return out
+    return _pv().rqrcp(q.a, block_size=q.block_size, random_state=0, check_finite=False)
+
+
+def _geqp3(q: SimpleNamespace) -> Any:
+    return _sl().qr(q.a, pivoting=True, mode=q.mode, check_finite=False)
+
+
+def _geqp3_economic(q: SimpleNamespace, out: Any) -> Any:
+    return out if q.mode == "economic" else _sl().qr(q.a, pivoting=True, mode="economic", check_finite=False)
+
+
+def _rqrcp_accuracy(q: SimpleNamespace, out: Any) -> dict[str, float | None]:
+    qf, r, perm = out[0], out[1], out[2]
     return {
-        "reconstruction": acc.reconstruction(a[:, perm], q @ r),
-        "rank": float(acc.numerical_rank(r, a.shape)),
+        "reconstruction": acc.reconstruction(q.a[:, perm], qf @ r),
+        "rank": float(acc.numerical_rank(r, q.a.shape)),
     }
 
 
@@ -135,14 +160,8 @@ RQRCP = Case(
     name="rqrcp",
     description="pivotal.rqrcp (randomized HQRRP) against scipy.linalg.qr(pivoting=True) (LAPACK geqp3)",
     setup=rqrcp_problem,
-    ours=Side("pivotal.rqrcp", lambda a: _pv().rqrcp(a, random_state=0, check_finite=False)),
-    peers=(
-        Side(
-            "scipy.linalg.qr(pivoting=True)",
-            lambda a: _sl().qr(a, pivoting=True, mode="economic", check_finite=False),
-            "scipy",
-        ),
-    ),
+    ours=Side("pivotal.rqrcp", _rqrcp_ours, result=_rqrcp_economic),
+    peers=(Side("scipy.linalg.qr(pivoting=True)", _geqp3, "scipy", _geqp3_economic),),
     accuracy=_rqrcp_accuracy,
     metrics={
         "reconstruction": "||A P - Q R||_F / ||A||_F (smaller is better)",
@@ -150,7 +169,9 @@ RQRCP = Case(
     },
     quick=({"n": 200, "kind": "deficient"},),
     full=tuple({"n": n, "kind": k} for n in (2000, 4000) for k in ("full", "deficient", "lowrank")),
-    label=lambda p: f"n={p['n']} {p['kind']}",
+    label=lambda p: (
+        f"n={p['n']} {p['kind']}" + (f" mode={p['mode']}" if p.get("mode", "economic") != "economic" else "")
+    ),
 )
 
 # ------------------------------------------------------------------ rsvd

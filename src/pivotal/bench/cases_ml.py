@@ -214,6 +214,11 @@ def _lowrank_peer(q: SimpleNamespace, out: Any) -> Any:
     return (u * s).double() @ v.double().T
 
 
+def _svd_peer(q: SimpleNamespace, out: Any) -> Any:
+    u, s, vh = out
+    return (u[:, : q.r] * s[: q.r]).double() @ vh[: q.r].double()
+
+
 def _lora_accuracy(q: SimpleNamespace, approx: Any) -> dict[str, float | None]:
     import torch
 
@@ -222,7 +227,7 @@ def _lora_accuracy(q: SimpleNamespace, approx: Any) -> dict[str, float | None]:
 
 LORA_INIT = Case(
     name="lora_init",
-    description="pivotal.ml.lora_init (PiSSA) against PEFT's fast path torch.svd_lowrank(niter=4)",
+    description="pivotal.ml.lora_init (PiSSA) against PEFT's fast path torch.svd_lowrank(niter=4) and a full torch SVD",
     setup=lora_problem,
     ours=Side("pivotal.ml.lora_init", lambda q: _ml().lora_init(q.w, q.r, random_state=0), result=_lora_ours),
     peers=(
@@ -231,6 +236,12 @@ LORA_INIT = Case(
             lambda q: __import__("torch").svd_lowrank(q.w, q=q.r, niter=4),
             "torch",
             _lowrank_peer,
+        ),
+        Side(
+            "torch.linalg.svd (full)",
+            lambda q: __import__("torch").linalg.svd(q.w, full_matrices=False),
+            "torch",
+            _svd_peer,
         ),
     ),
     accuracy=_lora_accuracy,

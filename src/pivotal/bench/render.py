@@ -168,7 +168,8 @@ def rich_table(run: BenchRun) -> Any:
     """The table as a ``rich.table.Table`` (ratios below 1 in green, above 1 in yellow)."""
     from rich.table import Table
 
-    title = f"pivotal bench{' --quick' if run.quick else ''}: {run.repeats} repeats, medians ± IQR/2"
+    plural = "s" if run.repeats != 1 else ""
+    title = f"pivotal bench{' --quick' if run.quick else ''}: {run.repeats} repeat{plural}, medians ± IQR/2"
     table = Table(title=title, caption=RATIO_NOTE)
     for name in HEADER:
         justify = "right" if name in ("ours", "peer time", "ratio") else "left"

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import datetime
 import traceback
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -140,6 +140,7 @@ def run_suite(
     quick: bool = False,
     repeats: int | None = None,
     progress: Callable[[Case, Mapping[str, Any]], None] | None = None,
+    sizes: Mapping[str, Sequence[Mapping[str, Any]]] | None = None,
 ) -> BenchRun:
     """Run every size of every case against its installed peers.
 
@@ -153,6 +154,9 @@ def run_suite(
         Timed repetitions per contender (default 3 quick, 5 full).
     progress : callable, optional
         Called as ``progress(case, params)`` before each size runs.
+    sizes : mapping, optional
+        Case name -> the sizes (parameters) to run instead of the quick or
+        full ones (how the ``benchmarks/`` scripts pass their options).
 
     Returns
     -------
@@ -176,7 +180,8 @@ def run_suite(
         run.skipped.extend(skips)
         if not sides:
             continue
-        for params in case.sizes(quick):
+        todo = sizes[case.name] if sizes and case.name in sizes else case.sizes(quick)
+        for params in todo:
             if progress is not None:
                 progress(case, params)
             try:
