@@ -1,14 +1,14 @@
 """``pivotal.ml.GaussianProcessRegressor`` against scikit-learn's (issue 13).
 
-Two modes, each printing scikit-learn's figure, ours, and the ratio
-(scikit-learn / ours: above 1 means pivotal is faster or smaller):
+Two modes:
 
-* ``fit`` (default): ``fit`` with the L-BFGS-B optimiser, ARD RBF + White on
-  ``d`` features, from the same start and the same restarts
-  (``random_state`` fixed, so both draw the same restart points).  Time,
-  peak traced memory (``tracemalloc``: NumPy's allocations, not BLAS
-  workspace), the final log marginal likelihood of each, and the number of
-  likelihood evaluations.  Issue 13's target, at n = 2000 and 5000, d = 8:
+* ``fit`` (default): the shared case ``gp`` of :mod:`pivotal.bench` (the one
+  ``pivotal bench`` runs): ``fit`` with the L-BFGS-B optimiser, ARD RBF +
+  White on ``d`` features, from the same start and the same restarts
+  (``random_state`` fixed, so both draw the same restart points).  Time, the
+  ratio ours / scikit-learn (below 1: pivotal is faster), the final log
+  marginal likelihood of each; then the peak traced memory of one more fit
+  each (``tracemalloc``: NumPy's allocations, not BLAS workspace).  Issue 13's target, at n = 2000 and 5000, d = 8:
   >= 3x faster at equal or better LML, peak memory <= 1/2 of scikit-learn's.
 * ``components``: one LML-gradient evaluation's two expensive parts, ours
   against the alternatives: ``K^{-1}`` by LAPACK ``potrs`` on an identity overwritten in
@@ -33,11 +33,10 @@ import scipy.linalg as sl
 from scipy.linalg import lapack
 
 try:
-    from _timing import machine_line, paired_medians
+    from _timing import machine_line, paired_medians, run_cases
 except ImportError:  # run as a module from the repository root
-    from benchmarks._timing import machine_line, paired_medians
+    from benchmarks._timing import machine_line, paired_medians, run_cases
 
-from pivotal.ml import GaussianProcessRegressor
 from pivotal.ml import kernels as pk
 
 
@@ -60,47 +59,19 @@ def _timed_peak(fn):
 
 
 def bench_fit(n: int, d: int, restarts: int) -> None:
-    from sklearn.gaussian_process import GaussianProcessRegressor as SkGPR
-    from sklearn.gaussian_process import kernels as sk
+    """The shared case ``gp`` (one timed fit each), then each side's peak traced memory."""
+    from pivotal.bench.cases_ml import GP, gp_problem
 
-    X, y = _problem(n, d)
-    ls = np.ones(d)
-    ours = GaussianProcessRegressor(
-        pk.ConstantKernel(1.0) * pk.RBF(ls) + pk.WhiteKernel(0.1),
-        n_restarts_optimizer=restarts,
-        random_state=0,
-    )
-    ref = SkGPR(
-        sk.ConstantKernel(1.0) * sk.RBF(ls) + sk.WhiteKernel(0.1),
-        n_restarts_optimizer=restarts,
-        random_state=0,
-    )
-    evals = {"sklearn": 0}
-    orig = ref.log_marginal_likelihood
-
-    def counting(*a, **k):
-        evals["sklearn"] += 1
-        return orig(*a, **k)
-
-    ref.log_marginal_likelihood = counting
     print(machine_line())
     print(f"fit with L-BFGS-B, n={n}, d={d}, ARD RBF + White, restarts={restarts}")
-    _, t_ref, m_ref = _timed_peak(lambda: ref.fit(X, y))
-    _, t_ours, m_ours = _timed_peak(lambda: ours.fit(X, y))
-    lml_ref, lml_ours = ref.log_marginal_likelihood_value_, ours.log_marginal_likelihood_value_
-    r = ours.fit_report_
+    run_cases({"gp": [{"n": n, "d": d, "restarts": restarts}]}, 1)
+    problem = gp_problem({"n": n, "d": d, "restarts": restarts})
+    _, _, m_ours = _timed_peak(lambda: GP.ours.run(problem))
+    _, _, m_ref = _timed_peak(lambda: GP.peers[0].run(problem))
     print(
-        f"  scikit-learn: {t_ref:8.2f} s  peak {m_ref / 2**20:8.1f} MiB  LML {lml_ref:.10g}  evals {evals['sklearn']}"
+        f"  peak traced memory: scikit-learn {m_ref / 2**20:.1f} MiB, pivotal {m_ours / 2**20:.1f} MiB "
+        f"(ratio sklearn/ours {m_ref / m_ours:.2f}x)"
     )
-    print(
-        f"  pivotal     : {t_ours:8.2f} s  peak {m_ours / 2**20:8.1f} MiB  LML {lml_ours:.10g}  evals {r.evaluations}"
-    )
-    print(
-        f"  ratio (sklearn/ours): time {t_ref / t_ours:.2f}x  memory {m_ref / m_ours:.2f}x  "
-        f"LML ours - sklearn = {lml_ours - lml_ref:.3g}; per evaluation {t_ref / max(evals['sklearn'], 1):.3f} s "
-        f"vs {t_ours / max(r.evaluations, 1):.3f} s"
-    )
-    print(f"  our report: rcond {r.rcond:.3g}, backward error {r.backward_error:.3g}, jitter {r.jitter:g}")
 
 
 def bench_components(n: int, d: int, repeats: int) -> None:

@@ -73,7 +73,11 @@ LSTSQ = Case(
 
 
 def sketch_problem(p: Params) -> SimpleNamespace:
-    """``A = G diag(sigma) V^T`` (``kappa(A) ~ kappa``), ``b = A x + e`` with ``||e|| = ||A x||``."""
+    """``A = G diag(sigma) V^T`` (``kappa(A) ~ kappa``), ``b = A x + e`` with ``||e|| = ||A x||``.
+
+    ``G`` is Gaussian ``m x n``, ``sigma`` geometric from 1 to ``1/kappa``, ``V``
+    Haar; ``sketch_size`` (default None: the solver's choice) goes to ``sketch_lstsq``.
+    """
     m, n, kappa = p["m"], p["n"], p.get("kappa", 1e3)
     rng = np.random.default_rng(p.get("seed", 0))
     sigma = kappa ** (-np.arange(n) / max(n - 1, 1))
@@ -84,7 +88,7 @@ def sketch_problem(p: Params) -> SimpleNamespace:
     ax = a @ rng.standard_normal(n)
     e = rng.standard_normal(m)
     b = ax + e * (np.linalg.norm(ax) / np.linalg.norm(e))
-    return SimpleNamespace(a=a, b=b, berr=acc.LstsqBackwardError(a, b))
+    return SimpleNamespace(a=a, b=b, berr=acc.LstsqBackwardError(a, b), sketch_size=p.get("sketch_size"))
 
 
 SKETCH_LSTSQ = Case(
@@ -93,7 +97,7 @@ SKETCH_LSTSQ = Case(
     setup=sketch_problem,
     ours=Side(
         "pivotal.sketch_lstsq",
-        lambda q: _pv().sketch_lstsq(q.a, q.b, random_state=0, check_finite=False),
+        lambda q: _pv().sketch_lstsq(q.a, q.b, sketch_size=q.sketch_size, random_state=0, check_finite=False),
     ),
     peers=(
         Side(
@@ -258,4 +262,20 @@ RSVD = Case(
     label=lambda p: f"{p['m']}x{p['n']} k={p['k']} {p['decay']}",
 )
 
-CASES = (LSTSQ, SKETCH_LSTSQ, RQRCP, RSVD)
+RSVD_KRYLOV = Case(
+    name="rsvd_krylov",
+    description="pivotal.rsvd(A, k, method='block_krylov') against sklearn randomized_svd and torch.svd_lowrank",
+    setup=rsvd_problem,
+    ours=Side(
+        "pivotal.rsvd(method='block_krylov')",
+        lambda q: _pv().rsvd(q.a, q.k, method="block_krylov", random_state=0),
+    ),
+    peers=RSVD.peers,
+    accuracy=_rsvd_accuracy,
+    metrics=RSVD_METRICS,
+    quick=RSVD.quick,
+    full=RSVD.full,
+    label=RSVD.label,
+)
+
+CASES = (LSTSQ, SKETCH_LSTSQ, RQRCP, RSVD, RSVD_KRYLOV)

@@ -147,20 +147,25 @@ PCA = Case(
 
 
 def gp_problem(p: Params) -> SimpleNamespace:
-    """``X`` uniform in ``[-1, 1]^d``, ``y = sin(3 X w) + 0.5 x_0^2 + 0.1`` noise, decaying relevance ``w``."""
+    """``X`` uniform in ``[-1, 1]^d``, ``y = sin(3 X w) + 0.5 x_0^2 + 0.1`` noise, decaying relevance ``w``.
+
+    ``restarts`` (default 0) optimiser restarts each side, from the same random points.
+    """
     n, d = p["n"], p["d"]
     rng = np.random.default_rng(p.get("seed", 0))
     x = rng.uniform(-1, 1, (n, d))
     w = rng.standard_normal(d) / np.arange(1, d + 1)
     y = np.sin(3 * x @ w) + 0.5 * x[:, 0] ** 2 + 0.1 * rng.standard_normal(n)
-    return SimpleNamespace(x=x, y=y, d=d)
+    return SimpleNamespace(x=x, y=y, d=d, restarts=p.get("restarts", 0))
 
 
 def _our_gp(q: SimpleNamespace) -> Any:
     from pivotal.ml import kernels as pk
 
     kernel = pk.ConstantKernel(1.0) * pk.RBF(np.ones(q.d)) + pk.WhiteKernel(0.1)
-    return _ml().GaussianProcessRegressor(kernel, n_restarts_optimizer=0, random_state=0).fit(q.x, q.y)
+    return (
+        _ml().GaussianProcessRegressor(kernel, n_restarts_optimizer=q.restarts, random_state=0).fit(q.x, q.y)
+    )
 
 
 def _sk_gp(q: SimpleNamespace) -> Any:
@@ -168,7 +173,7 @@ def _sk_gp(q: SimpleNamespace) -> Any:
     from sklearn.gaussian_process import kernels as sk
 
     kernel = sk.ConstantKernel(1.0) * sk.RBF(np.ones(q.d)) + sk.WhiteKernel(0.1)
-    return GaussianProcessRegressor(kernel, n_restarts_optimizer=0, random_state=0).fit(q.x, q.y)
+    return GaussianProcessRegressor(kernel, n_restarts_optimizer=q.restarts, random_state=0).fit(q.x, q.y)
 
 
 GP = Case(

@@ -104,15 +104,20 @@ def format_seconds(t: float) -> str:
     return f"{t * 1e6:.3g} µs"
 
 
+NEAR_ONE = ("err_opt", "variance_captured")  # metrics that are ratios to an optimum of 1
+
+
 def format_accuracy(a: Mapping[str, float | None]) -> str:
     """Metrics as ``name value`` pairs, three significant figures.
 
     Examples
     --------
-    Ratios to an optimum (values near 1) show their distance from 1.
+    Ratios to an optimum (``err_opt*``, ``variance_captured``) near 1 show their distance from 1.
 
     >>> format_accuracy({"forward_error": 1.234e-13, "rank": 100.0, "err_opt_2": 1.0000002563})
     'forward_error 1.23e-13, rank 100, err_opt_2 1+2.56e-07'
+    >>> format_accuracy({"log_marginal_likelihood": 124.86404162, "backward_error_u": 0.998})
+    'log_marginal_likelihood 124.864, backward_error_u 0.998'
     """
     parts = []
     for k, v in a.items():
@@ -120,8 +125,10 @@ def format_accuracy(a: Mapping[str, float | None]) -> str:
             parts.append(f"{k} n/a")
         elif float(v).is_integer() and abs(v) < 1e6:
             parts.append(f"{k} {int(v)}")
-        elif 0.9 < v < 1.1:
+        elif k.startswith(NEAR_ONE) and 0.9 < v < 1.1:
             parts.append(f"{k} 1{v - 1:+.3g}")
+        elif abs(v) >= 1:  # likelihoods, losses: more digits tell two close values apart
+            parts.append(f"{k} {v:.6g}")
         else:
             parts.append(f"{k} {v:.3g}")
     return ", ".join(parts)
@@ -159,7 +166,10 @@ def format_text(run: BenchRun) -> str:
     table = [HEADER, *rows(run)]
     widths = [max(len(r[i]) for r in table) for i in range(len(HEADER))]
     lines = ["  ".join(cell.ljust(w) for cell, w in zip(r, widths, strict=True)).rstrip() for r in table]
-    lines.append(f"({RATIO_NOTE}; times are medians ± half the interquartile range of {run.repeats} repeats)")
+    plural = "s" if run.repeats != 1 else ""
+    lines.append(
+        f"({RATIO_NOTE}; times are medians ± half the interquartile range of {run.repeats} repeat{plural})"
+    )
     lines.extend(f"skipped: {s.reason}" if not s.error else f"error: {s.reason}" for s in run.skipped)
     return "\n".join(lines)
 
