@@ -314,3 +314,16 @@ def test_json_has_no_nan():
     doc = to_json(run, [SimpleNamespace(name="c", description="d", metrics={"e": "x"}, requires=())])
     assert doc["results"][0]["ours"]["accuracy"]["e"] is None
     json.dumps(doc, allow_nan=False)
+
+
+def test_json_into_a_closed_pipe_exits_quietly():
+    # ``pivotal bench --json | head -1``: the reader goes away before the output is written
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "pivotal.bench", "--quick", "--only", "cholesky", "--repeats", "1", "--json"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    proc.stdout.close()
+    _, err = proc.communicate(timeout=120)
+    assert proc.returncode == 0, err.decode()
+    assert b"Traceback" not in err

@@ -56,57 +56,57 @@ def _first(prob: Any, out: Any) -> Any:
 
 
 SCIPY_SOLVE = Side("scipy.linalg.solve", lambda q: _sl().solve(q.a, q.b), "scipy")
+MIXED_SIZES = tuple({"n": n, "kappa": k} for n in (2000, 4000, 6000) for k in (1e3, 1e6))
 
-SOLVE = Case(
-    name="solve",
-    description="pivotal.solve(A, b) (LU, rcond estimate, refine='auto' check) against scipy.linalg.solve",
-    setup=solve_problem,
-    ours=Side("pivotal.solve", lambda q: _pv().solve(q.a, q.b)),
-    peers=(SCIPY_SOLVE,),
-    accuracy=_forward,
-    metrics=FORWARD,
-    quick=({"n": 200},),
-    full=({"n": 2000},),
+
+def _against_scipy_solve(
+    name: str, description: str, ours: Side, quick: Params, full: tuple[Params, ...]
+) -> Case:
+    """A solve case: ``randsvd`` problems, float64 ``scipy.linalg.solve`` the peer, forward errors."""
+    return Case(
+        name=name,
+        description=description,
+        setup=solve_problem,
+        ours=ours,
+        peers=(SCIPY_SOLVE,),
+        accuracy=_forward,
+        metrics=FORWARD,
+        quick=(quick,),
+        full=full,
+    )
+
+
+SOLVE = _against_scipy_solve(
+    "solve",
+    "pivotal.solve(A, b) (LU, rcond estimate, refine='auto' check) against scipy.linalg.solve",
+    Side("pivotal.solve", lambda q: _pv().solve(q.a, q.b)),
+    {"n": 300},
+    ({"n": 2000},),
 )
-
-SOLVE_REPORT = Case(
-    name="solve_report",
-    description="pivotal.solve(A, b, return_report=True) (backward errors, FERR bound) against scipy.linalg.solve",
-    setup=solve_problem,
-    ours=Side(
+SOLVE_REPORT = _against_scipy_solve(
+    "solve_report",
+    "pivotal.solve(A, b, return_report=True) (backward errors, FERR bound) against scipy.linalg.solve",
+    Side(
         "pivotal.solve(return_report=True)",
         lambda q: _pv().solve(q.a, q.b, return_report=True),
         result=_first,
     ),
-    peers=(SCIPY_SOLVE,),
-    accuracy=_forward,
-    metrics=FORWARD,
-    quick=({"n": 300},),
-    full=({"n": 2000},),
+    {"n": 300},
+    ({"n": 2000},),
 )
-
-SOLVE_MIXED = Case(
-    name="solve_mixed",
-    description="pivotal.solve(A, b, refine='mixed') (float32 LU + refinement) against float64 scipy.linalg.solve",
-    setup=solve_problem,
-    ours=Side("pivotal.solve(refine='mixed')", lambda q: _pv().solve(q.a, q.b, refine="mixed")),
-    peers=(SCIPY_SOLVE,),
-    accuracy=_forward,
-    metrics=FORWARD,
-    quick=({"n": 300, "kappa": 1e3},),
-    full=tuple({"n": n, "kappa": k} for n in (2000, 4000, 6000) for k in (1e3, 1e6)),
+SOLVE_MIXED = _against_scipy_solve(
+    "solve_mixed",
+    "pivotal.solve(A, b, refine='mixed') (float32 LU + refinement) against float64 scipy.linalg.solve",
+    Side("pivotal.solve(refine='mixed')", lambda q: _pv().solve(q.a, q.b, refine="mixed")),
+    {"n": 300, "kappa": 1e3},
+    MIXED_SIZES,
 )
-
-REFINE_MIXED = Case(
-    name="refine_mixed",
-    description="pivotal.refine(A, b, precision='mixed') against float64 scipy.linalg.solve",
-    setup=solve_problem,
-    ours=Side("pivotal.refine(precision='mixed')", lambda q: _pv().refine(q.a, q.b, precision="mixed")),
-    peers=(SCIPY_SOLVE,),
-    accuracy=_forward,
-    metrics=FORWARD,
-    quick=({"n": 300, "kappa": 1e6},),
-    full=tuple({"n": n, "kappa": k} for n in (2000, 4000, 6000) for k in (1e3, 1e6)),
+REFINE_MIXED = _against_scipy_solve(
+    "refine_mixed",
+    "pivotal.refine(A, b, precision='mixed') against float64 scipy.linalg.solve",
+    Side("pivotal.refine(precision='mixed')", lambda q: _pv().refine(q.a, q.b, precision="mixed")),
+    {"n": 300, "kappa": 1e6},
+    MIXED_SIZES,
 )
 
 # ------------------------------------------------------------------ LU, Cholesky, LDL

@@ -11,7 +11,9 @@ message, not failures), 1 when a case raised, 2 for bad usage (an unknown
 from __future__ import annotations
 
 import json
+import os
 import sys
+from collections.abc import Callable
 
 import click
 
@@ -47,6 +49,21 @@ def _progress_runner(cases, quick: bool, repeats: int | None, quiet: bool) -> ru
         return runner.run_suite(cases, quick=quick, repeats=repeats, progress=progress)
 
 
+def _to_stdout(write: Callable[[], None]) -> None:
+    """Run ``write``; a reader that went away (``| head``) ends the command quietly with code 0."""
+    try:
+        write()
+        sys.stdout.flush()
+    except BrokenPipeError:
+        try:  # point stdout at /dev/null so that the interpreter's final flush cannot fail
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())
+            os.close(devnull)
+        except (OSError, ValueError):  # stdout without a file descriptor (a test's capture)
+            pass
+        sys.exit(0)
+
+
 @click.command(name="bench")
 @click.option("--quick", is_flag=True, help="Small sizes and 3 repeats: under a minute on 2 cores.")
 @click.option("--only", metavar="NAME,...", default=None, help="Run only these cases (comma-separated).")
@@ -69,7 +86,7 @@ def command(quick: bool, only: str | None, as_json: bool, repeats: int | None, l
     try:
         cases = suite.select(only)
     except KeyError as exc:
-        click.echo(f"Error: {exc.args[0]}", err=True)
+        click.echo(f"pivotal bench: error: {exc.args[0]}", err=True)
         sys.exit(2)
     if list_cases:
         for case in cases:
@@ -78,20 +95,16 @@ def command(quick: bool, only: str | None, as_json: bool, repeats: int | None, l
         return
     run = _progress_runner(cases, quick, repeats, quiet=as_json or not sys.stderr.isatty())
     if as_json:
-        for skip in run.skipped:
-            click.echo(f"{'error' if skip.error else 'skipped'}: {skip.reason}", err=True)
-        click.echo(json.dumps(render.to_json(run, cases), indent=2))
+        doc = json.dumps(render.to_json(run, cases), indent=2)
+        _to_stdout(lambda: click.echo(doc))
     else:
         from rich.console import Console
 
         console = Console()
         if not console.is_terminal:  # a pipe or a file: do not wrap the table at 80 columns
             console = Console(width=200)
-        console.print(render.rich_table(run))
-        for skip in run.skipped:
-            style = "red" if skip.error else "dim"
-            console.print(
-                f"[{style}]{'error' if skip.error else 'skipped'}: {skip.reason}[/{style}]", highlight=False
-            )
+        _to_stdout(lambda: console.print(render.rich_table(run)))
+    for skip in run.skipped:  # on stderr, after the table or the JSON
+        click.echo(f"{'error' if skip.error else 'skipped'}: {skip.reason}", err=True)
     if run.errors:
         sys.exit(1)
