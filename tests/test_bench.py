@@ -164,6 +164,9 @@ def test_select_and_unknown_names():
     assert [c.name for c in suite.select("ldl, cholesky")] == ["ldl", "cholesky"]
     with pytest.raises(KeyError, match="unknown benchmark case nope; valid names: solve"):
         suite.select("lu,nope")
+    with pytest.raises(KeyError, match="names no benchmark case"):
+        suite.select(" , ")
+    assert len(suite.select(None)) == len(names)
 
 
 def test_every_case_is_complete():

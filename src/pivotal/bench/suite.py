@@ -25,12 +25,12 @@ def all_cases() -> dict[str, Case]:
 
 
 def select(only: str | None) -> list[Case]:
-    """The cases ``--only`` names (comma-separated), all of them for None or an empty string.
+    """The cases ``--only`` names (comma-separated, in that order), all of them for None.
 
     Raises
     ------
     KeyError
-        Naming the unknown names and listing the valid ones.
+        Naming the unknown names (or saying that none was given) and listing the valid ones.
 
     Examples
     --------
@@ -38,9 +38,11 @@ def select(only: str | None) -> list[Case]:
     ['lu', 'solve']
     """
     cases = all_cases()
-    if not only:
+    if only is None:
         return list(cases.values())
     names = [n.strip() for n in only.split(",") if n.strip()]
+    if not names:
+        raise KeyError(f"--only names no benchmark case; valid names: {', '.join(cases)}")
     unknown = [n for n in names if n not in cases]
     if unknown:
         raise KeyError(
