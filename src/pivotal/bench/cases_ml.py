@@ -23,13 +23,12 @@ def _ml():
 
 def preload(*modules: str) -> None:
     """Import ``modules`` now (the installed ones), so that a case run without a warm-up does not time imports."""
+    import contextlib
     import importlib
 
     for module in modules:
-        try:
+        with contextlib.suppress(ImportError):
             importlib.import_module(module)
-        except ImportError:
-            pass
 
 
 # ------------------------------------------------------------------ Ridge and RidgeCV
