@@ -254,7 +254,7 @@ RSVD = Case(
     ),
     accuracy=_rsvd_accuracy,
     metrics=RSVD_METRICS,
-    quick=({"m": 1000, "n": 300, "k": 10, "decay": "harmonic"},),
+    quick=({"m": 800, "n": 200, "k": 10, "decay": "harmonic"},),
     full=(
         {"m": 8000, "n": 3000, "k": 50, "decay": "harmonic"},
         {"m": 8000, "n": 3000, "k": 50, "decay": "exponential"},

@@ -350,7 +350,7 @@ KFAC = Case(
         "steps": "steps taken to reach the target loss (max_steps when not reached)",
         "final_loss": "the training loss at the end (smaller is better)",
     },
-    quick=({"n": 128, "target": 1.0, "max_steps": 4},),
+    quick=({"n": 64, "target": 1.0, "max_steps": 3},),
     full=({"n": 2048, "target": 0.3, "max_steps": 500},),
     requires=("torch",),
     max_repeats=1,
