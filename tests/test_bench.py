@@ -304,7 +304,7 @@ def test_json_has_no_nan():
         runner.Comparison(
             "c",
             "n=1",
-            {"kappa": 1e3},
+            {"kappa": 1e3, "block_size": None, "kind": "full"},
             "o",
             "numpy",
             "p",
@@ -316,6 +316,7 @@ def test_json_has_no_nan():
     )
     doc = to_json(run, [SimpleNamespace(name="c", description="d", metrics={"e": "x"}, requires=())])
     assert doc["results"][0]["ours"]["accuracy"]["e"] is None
+    assert doc["results"][0]["params"] == {"kappa": 1e3, "block_size": None, "kind": "full"}
     json.dumps(doc, allow_nan=False)
 
 

@@ -25,6 +25,15 @@ def _number(x: float | None) -> float | None:
     return float(x)
 
 
+def _param(v: Any) -> Any:
+    """A size parameter as JSON: numbers, strings, booleans and None as they are, anything else as text."""
+    if v is None or isinstance(v, (bool, int, str)):
+        return v
+    if isinstance(v, float):
+        return _number(v)
+    return str(v)
+
+
 def _timing_json(t: Timing) -> dict[str, Any]:
     return {
         "median_s": t.median,
@@ -44,9 +53,7 @@ def comparison_json(c: Comparison) -> dict[str, Any]:
     return {
         "case": c.case,
         "size": c.size,
-        "params": {
-            k: (v if isinstance(v, (int, str, bool)) else _number(float(v))) for k, v in c.params.items()
-        },
+        "params": {k: _param(v) for k, v in c.params.items()},
         "ours": {
             "library": "pivotal",
             "label": c.ours_label,
