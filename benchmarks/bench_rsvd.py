@@ -2,7 +2,11 @@
 
 For each test matrix, prints the peers' times, ours, the ratio (ours / peer) and
 the accuracy of each as ``err/opt = ||A - U diag(s) V^H||_2 / sigma_{k+1}`` (the
-Eckart-Young optimum is 1) and the Frobenius analogue.
+Eckart-Young optimum is 1) and the Frobenius analogue.  The dense comparisons
+are the shared cases ``rsvd`` and ``rsvd_krylov`` of :mod:`pivotal.bench`
+(the ones ``pivotal bench`` runs); ``--fixed-iter`` and ``--sklearn-iter``
+add a table with those variants, and ``--sparse`` a sparse matrix (no peer
+case covers them).
 
 * ``pivotal.randomized._rsvd(A, k)`` with its defaults (``n_oversamples=10``,
   ``n_iter="auto"``, subspace iteration) and with ``method="block_krylov"``;
@@ -40,46 +44,17 @@ import scipy.linalg
 import scipy.sparse
 import scipy.sparse.linalg as sla
 
+from pivotal.bench.accuracy import frobenius_error as dense_frobenius_error
+from pivotal.bench.accuracy import spectral_error
+from pivotal.bench.cases_lstsq import householder_test_matrix
 from pivotal.randomized import rsvd
 
 try:
-    from _timing import machine_line, paired_medians
+    from _timing import machine_line, paired_medians, run_cases
 except ImportError:  # run as a module from the repository root
-    from benchmarks._timing import machine_line, paired_medians
+    from benchmarks._timing import machine_line, paired_medians, run_cases
 
-
-def householder_test_matrix(m: int, n: int, sigma: np.ndarray, seed: int = 0) -> np.ndarray:
-    """``(I - 2 u u^T)[:, :n] diag(sigma) (I - 2 v v^T)`` as a dense C-ordered array."""
-    rng = np.random.default_rng(seed)
-    u = rng.standard_normal(m)
-    u /= np.linalg.norm(u)
-    v = rng.standard_normal(n)
-    v /= np.linalg.norm(v)
-    # D = [diag(sigma); 0];  A = (I - 2uu^T) D (I - 2vv^T)
-    A = np.zeros((m, n))
-    A[np.arange(n), np.arange(n)] = sigma
-    Dv = sigma * v  # D v (first n entries)
-    A[:n] -= 2 * np.outer(Dv, v)  # D (I - 2 v v^T)
-    uTA = u[:n] * sigma - 2 * (u[:n] @ Dv) * v  # u^T D (I - 2 v v^T)
-    A -= 2 * np.outer(u, uTA)
-    return A
-
-
-def spectral_error(A, U, s, Vh) -> float:
-    """``||A - U diag(s) Vh||_2`` by Lanczos (ARPACK) on the implicit residual."""
-    m, n = A.shape
-    At = A.T.conj() if not scipy.sparse.issparse(A) else A.T.conj().tocsr()
-
-    def mv(x):
-        x = np.ravel(x)
-        return A @ x - U @ (s * (Vh @ x))
-
-    def rmv(y):
-        y = np.ravel(y)
-        return At @ y - Vh.conj().T @ (s * (U.conj().T @ y))
-
-    op = sla.LinearOperator((m, n), matvec=mv, rmatvec=rmv, dtype=np.float64)
-    return float(sla.svds(op, k=1, tol=1e-8, return_singular_vectors=False, random_state=0)[0])
+__all__ = ["householder_test_matrix", "random_sparse"]  # bench_topk_grad imports them
 
 
 def spectral_error_gram(A, G: np.ndarray, U, s, Vh) -> float:
@@ -108,7 +83,7 @@ def frobenius_error(A, U, s, Vh) -> float:
         G = (U.T @ A) @ Vh.T  # U^T A V
         a2 = float(A.multiply(A).sum())
         return math.sqrt(max(a2 - 2 * float(np.sum(s * np.diag(G))) + float(np.sum(s**2)), 0.0))
-    return float(np.linalg.norm(A - (U * s) @ Vh))
+    return dense_frobenius_error(A, U, s, Vh)
 
 
 def random_sparse(m: int, n: int, density: float, seed: int = 0) -> scipy.sparse.csr_array:
@@ -227,9 +202,14 @@ def main() -> None:
     except ImportError:
         pass
     m, n, k = args.m, args.n, args.k
+    if not args.no_dense:
+        # the shared cases (pivotal bench's): rsvd and rsvd_krylov against sklearn and torch
+        sizes = [{"m": m, "n": n, "k": k, "decay": d} for d in ("harmonic", "exponential")]
+        run_cases({"rsvd": sizes, "rsvd_krylov": sizes}, args.repeat)
     i = np.arange(1, n + 1, dtype=float)
+    extra = args.fixed_iter is not None or args.sklearn_iter is not None
     dense = [("sigma_i = 1/i", 1 / i), ("sigma_i = exp(-i/20)", np.exp(-i / 20))]
-    for name, sigma in [] if args.no_dense else dense:
+    for name, sigma in [] if args.no_dense or not extra else dense:
         A = householder_test_matrix(m, n, sigma)
         tail = (sigma[k], float(np.sqrt(np.sum(sigma[k:] ** 2))))
         bench_case(f"{m} x {n} dense, {name}", A, tail, k, args.repeat, args.fixed_iter, args.sklearn_iter)

@@ -28,6 +28,10 @@ COMMANDS: dict[str, tuple[str, ...]] = {
         "Examine a matrix: structure, conditioning, rank, growth, how to solve with it.",
     ),
     "solve": ("pivotal.cli.solve_command:command", "Solve A x = B and print the certificate (SolveReport)."),
+    "bench": (
+        "pivotal.bench.command:command",
+        "Time pivotal against SciPy, NumPy, scikit-learn, PyTorch and JAX, with both accuracies.",
+    ),
     "lab": (
         "pivotal.lab.command:command",
         "Run the course's stability experiments and write an HTML report with figures.",
