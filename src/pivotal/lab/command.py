@@ -65,7 +65,10 @@ def _summary(result, console) -> None:
         console.print(f"[magenta]ERROR[/magenta] {name}: {tb.strip().splitlines()[-1]}", highlight=False)
     for module, reason in result.unavailable.items():
         console.print(f"[yellow]not run[/yellow] {module}: {reason}", highlight=False)
-    console.print(f"Report: {result.html_path}  ({result.wall_time_s:.1f} s in all)", highlight=False)
+    # soft_wrap: a long path stays on one line (copyable), whatever the console's width
+    console.print(
+        f"Report: {result.html_path}  ({result.wall_time_s:.1f} s in all)", highlight=False, soft_wrap=True
+    )
 
 
 @click.command("lab")
