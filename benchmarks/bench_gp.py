@@ -3,7 +3,8 @@
 Two modes, each printing scikit-learn's figure, ours, and the ratio
 (scikit-learn / ours: above 1 means pivotal is faster or smaller):
 
-* ``fit`` (default): ``fit`` with the L-BFGS-B optimiser, ARD RBF + White on
+* ``fit`` (default): the shared case ``gp`` of :mod:`pivotal.bench` (the one
+  ``pivotal bench`` runs): ``fit`` with the L-BFGS-B optimiser, ARD RBF + White on
   ``d`` features, from the same start and the same restarts
   (``random_state`` fixed, so both draw the same restart points).  Time,
   peak traced memory (``tracemalloc``: NumPy's allocations, not BLAS
@@ -47,9 +48,9 @@ import scipy.linalg as sl
 from scipy.linalg import lapack
 
 try:
-    from _timing import machine_line, paired_medians
+    from _timing import machine_line, paired_medians, run_cases
 except ImportError:  # run as a module from the repository root
-    from benchmarks._timing import machine_line, paired_medians
+    from benchmarks._timing import machine_line, paired_medians, run_cases
 
 from pivotal.ml import GaussianProcessRegressor
 from pivotal.ml import kernels as pk
@@ -74,54 +75,28 @@ def _timed_peak(fn):
 
 
 def bench_fit(n: int, d: int, restarts: int, method: str = "auto", cg_options: dict | None = None) -> None:
-    from sklearn.gaussian_process import GaussianProcessRegressor as SkGPR
-    from sklearn.gaussian_process import kernels as sk
+    """The shared case ``gp`` (one timed fit each), then each side's peak traced memory and our fit report."""
+    from pivotal.bench.cases_ml import GP, gp_problem
 
-    X, y = _problem(n, d)
-    ls = np.ones(d)
-    ours = GaussianProcessRegressor(
-        pk.ConstantKernel(1.0) * pk.RBF(ls) + pk.WhiteKernel(0.1),
-        n_restarts_optimizer=restarts,
-        random_state=0,
-        method=method,
-        cg_options=None if method == "cholesky" else cg_options,
-    )
-    ref = SkGPR(
-        sk.ConstantKernel(1.0) * sk.RBF(ls) + sk.WhiteKernel(0.1),
-        n_restarts_optimizer=restarts,
-        random_state=0,
-    )
-    evals = {"sklearn": 0}
-    orig = ref.log_marginal_likelihood
-
-    def counting(*a, **k):
-        evals["sklearn"] += 1
-        return orig(*a, **k)
-
-    ref.log_marginal_likelihood = counting
+    params = {"n": n, "d": d, "restarts": restarts, "method": method, "cg_options": cg_options}
     print(machine_line())
     print(f"fit with L-BFGS-B, n={n}, d={d}, ARD RBF + White, restarts={restarts}, ours: method={method!r}")
-    _, t_ref, m_ref = _timed_peak(lambda: ref.fit(X, y))
-    _, t_ours, m_ours = _timed_peak(lambda: ours.fit(X, y))
-    lml_ref, lml_ours = ref.log_marginal_likelihood_value_, ours.log_marginal_likelihood_value_
+    run_cases({"gp": [params]}, 1)
+    problem = gp_problem(params)
+    ours, _, m_ours = _timed_peak(lambda: GP.ours.run(problem))
+    ref, _, m_ref = _timed_peak(lambda: GP.peers[0].run(problem))
+    print(
+        f"  peak traced memory: scikit-learn {m_ref / 2**20:.1f} MiB, pivotal {m_ours / 2**20:.1f} MiB "
+        f"(ratio sklearn/ours {m_ref / m_ours:.2f}x)"
+    )
     r = ours.fit_report_
-    print(
-        f"  scikit-learn: {t_ref:8.2f} s  peak {m_ref / 2**20:8.1f} MiB  LML {lml_ref:.10g}  evals {evals['sklearn']}"
-    )
-    print(
-        f"  pivotal     : {t_ours:8.2f} s  peak {m_ours / 2**20:8.1f} MiB  LML {lml_ours:.10g}  evals {r.evaluations}"
-    )
-    print(
-        f"  ratio (sklearn/ours): time {t_ref / t_ours:.2f}x  memory {m_ref / m_ours:.2f}x  "
-        f"LML ours - sklearn = {lml_ours - lml_ref:.3g}; per evaluation {t_ref / max(evals['sklearn'], 1):.3f} s "
-        f"vs {t_ours / max(r.evaluations, 1):.3f} s"
-    )
     print(f"  our report: rcond {r.rcond:.3g}, backward error {r.backward_error:.3g}, jitter {r.jitter:g}")
     print(f"  method {r.method}: {r.method_reason}")
     if r.iterative is not None:
         lml_exact = ref.log_marginal_likelihood(ours.kernel_.theta)  # sklearn's exact LML at our theta
         print(
-            f"  cg: {r.iterative}; exact LML at our theta {lml_exact:.10g} (sklearn's optimum {lml_ref:.10g})"
+            f"  cg: {r.iterative}; exact LML at our theta {lml_exact:.10g} "
+            f"(sklearn's optimum {ref.log_marginal_likelihood_value_:.10g})"
         )
 
 

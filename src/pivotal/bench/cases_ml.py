@@ -159,7 +159,8 @@ PCA = Case(
 def gp_problem(p: Params) -> SimpleNamespace:
     """``X`` uniform in ``[-1, 1]^d``, ``y = sin(3 X w) + 0.5 x_0^2 + 0.1`` noise, decaying relevance ``w``.
 
-    ``restarts`` (default 0) optimiser restarts each side, from the same random points.
+    ``restarts`` (default 0) optimiser restarts each side, from the same random points;
+    ``method`` (default ``"auto"``) and ``cg_options`` are passed to pivotal's estimator.
     """
     preload("pivotal.ml", "sklearn.gaussian_process")
     n, d = p["n"], p["d"]
@@ -167,16 +168,25 @@ def gp_problem(p: Params) -> SimpleNamespace:
     x = rng.uniform(-1, 1, (n, d))
     w = rng.standard_normal(d) / np.arange(1, d + 1)
     y = np.sin(3 * x @ w) + 0.5 * x[:, 0] ** 2 + 0.1 * rng.standard_normal(n)
-    return SimpleNamespace(x=x, y=y, d=d, restarts=p.get("restarts", 0))
+    return SimpleNamespace(
+        x=x,
+        y=y,
+        d=d,
+        restarts=p.get("restarts", 0),
+        method=p.get("method", "auto"),
+        cg_options=p.get("cg_options"),
+    )
 
 
 def _our_gp(q: SimpleNamespace) -> Any:
     from pivotal.ml import kernels as pk
 
     kernel = pk.ConstantKernel(1.0) * pk.RBF(np.ones(q.d)) + pk.WhiteKernel(0.1)
-    return (
-        _ml().GaussianProcessRegressor(kernel, n_restarts_optimizer=q.restarts, random_state=0).fit(q.x, q.y)
+    options = None if q.method == "cholesky" else q.cg_options
+    gp = _ml().GaussianProcessRegressor(
+        kernel, n_restarts_optimizer=q.restarts, random_state=0, method=q.method, cg_options=options
     )
+    return gp.fit(q.x, q.y)
 
 
 def _sk_gp(q: SimpleNamespace) -> Any:
