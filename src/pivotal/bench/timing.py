@@ -17,6 +17,8 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+from .._machine import blas_info, cpu_model
+
 
 @dataclass(frozen=True)
 class Timing:
@@ -114,44 +116,9 @@ def paired_medians(fns: Sequence[Callable[[], object]], repeat: int) -> list[flo
     return [t.median for t in time_alternating(fns, repeat)]
 
 
-def cpu_model() -> str:
-    """The CPU's model name (``/proc/cpuinfo`` on Linux, else ``platform.processor()``)."""
-    try:
-        with open("/proc/cpuinfo") as fh:
-            for line in fh:
-                if line.startswith("model name"):
-                    return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown CPU"
-
-
-def blas_info() -> list[dict[str, object]]:
-    """The BLAS libraries loaded (library, API, version, kernel, threads), from threadpoolctl if installed."""
-    import scipy.linalg  # noqa: F401  (loads SciPy's own OpenBLAS, so that it is listed)
-
-    try:
-        from threadpoolctl import threadpool_info
-    except ImportError:  # an optional extra
-        return []
-    return [
-        {
-            "library": os.path.basename(str(info.get("filepath", "?"))).split("-")[0],
-            "api": info.get("internal_api"),
-            "version": info.get("version"),
-            "kernel": info.get("architecture"),
-            "threads": info.get("num_threads"),
-        }
-        for info in threadpool_info()
-        if info.get("user_api") == "blas"
-    ]
-
-
 def blas_line() -> str:
     """The BLAS libraries in use, their kernel (OpenBLAS ``architecture``) and threads, as one line."""
     infos = blas_info()
-    if not infos:
-        return f"BLAS: threadpoolctl not installed; OPENBLAS_CORETYPE={os.environ.get('OPENBLAS_CORETYPE')}"
     return "BLAS: " + "; ".join(
         f"{b['library']} {b['api']} {b['version']} kernel {b['kernel']} threads {b['threads']}" for b in infos
     )
