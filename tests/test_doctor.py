@@ -328,7 +328,7 @@ def test_inputs_and_argument_errors():
         pv.doctor(np.eye(2), exact_limit=-1)
     with pytest.raises(ValueError, match="shape"):
         pv.doctor(np.eye(3), np.ones(4))
-    with pytest.raises(ValueError, match="random_state"):
+    with pytest.raises(TypeError, match="random_state"):  # pivotal._seeding's rule, as everywhere
         pv.doctor(np.eye(3), random_state="seed")
     with pytest.raises(TypeError, match="numeric"):
         pv.doctor(np.array([["a", "b"], ["c", "d"]]))

@@ -36,9 +36,10 @@ from typing import Any
 import numpy as np
 
 from .._array import backend_name, dtype_name, refuse_masked, unit_roundoff
+from .._seeding import as_generator
 from ..errors import LinAlgWarning
 from .certify import certified_solve
-from .inputs import check_2d, dense_copy_of_broadcast, host_dense, is_sparse, make_rng, storage, working_dtype
+from .inputs import check_2d, dense_copy_of_broadcast, host_dense, is_sparse, storage, working_dtype
 from .measure import (
     Clock,
     Progress,
@@ -167,7 +168,7 @@ def doctor(
     ...
     """
     _check_options(exact_limit, exact)
-    rng = make_rng(random_state)
+    rng = as_generator(random_state)
     inp = _prepare(a, b)
     report = _new_report(a, inp)
     clock = Clock(report, progress)

@@ -106,19 +106,6 @@ def working_dtype(dtype: np.dtype) -> np.dtype:
     return np.dtype(_backend_working_dtype(np.empty(0, dtype=dtype)))
 
 
-def make_rng(random_state: Any) -> np.random.Generator:
-    """A generator from ``None``, an int seed or a generator (``ValueError`` otherwise)."""
-    if isinstance(random_state, np.random.Generator):
-        return random_state
-    if random_state is None or (
-        isinstance(random_state, (int, np.integer)) and not isinstance(random_state, bool)
-    ):
-        return np.random.default_rng(random_state)
-    raise ValueError(
-        f"random_state must be None, an int seed or a numpy.random.Generator, got {type(random_state).__name__}."
-    )
-
-
 def random_rhs(rng: np.random.Generator, m: int, dt: np.dtype) -> np.ndarray:
     """A standard normal vector of length ``m`` in ``dt`` (complex normal for complex ``dt``)."""
     b = rng.standard_normal(m)
