@@ -136,7 +136,7 @@ def test_doctor_matrix_market(tmp_path, capsys):
     assert d["backend"] == "scipy.sparse" and d["nnz"] == 148
     assert d["structure"] == ["tridiagonal", "symmetric", "positive diagonal"]
     d = _doctor_json(capsys, str(tmp_path / "t.mtx"), "--exact-limit", "10")
-    assert d["recommendation"] == "scipy.sparse.linalg.splu" and "svd" in d["skipped"]
+    assert d["recommendation"] == "pivotal.SparseCholesky" and "svd" in d["skipped"]
 
 
 def test_doctor_csv_and_txt(tmp_path, capsys):

@@ -148,7 +148,8 @@ def test_sparse_input_small_is_densified():
     rd = pv.doctor(D)
     assert r.structure == rd.structure and r.recommendation == rd.recommendation
     assert r.cond2 == pytest.approx(rd.cond2) and r.norms == pytest.approx(rd.norms)
-    assert any("splu" in alt for alt in r.alternatives)
+    assert any("SparseLU" in alt for alt in r.alternatives)
+    assert "refine='mixed'" not in r.refinement_advice  # pivotal.solve refuses it for sparse input
     x = pv.doctor(sp.csc_matrix(D), np.ones(40)).solution
     assert solve_residual_ratio(D, x, np.ones(40)) < THRESH
 
@@ -159,7 +160,8 @@ def test_sparse_input_large_stays_sparse():
     r = pv.doctor(T, exact_limit=20, random_state=0)
     assert r.has("sparse_large")
     assert r.structure == ["tridiagonal", "symmetric", "positive diagonal"]
-    assert r.recommendation == "scipy.sparse.linalg.splu"
+    assert r.recommendation == "pivotal.SparseCholesky"
+    assert r.refinement == "working precision" and "refine='mixed'" not in r.refinement_advice
     for item in ("svd", "qrcp", "growth"):
         assert item in r.skipped
     exact = np.linalg.cond(T.toarray(), 1)
@@ -174,7 +176,9 @@ def test_sparse_input_large_stays_sparse():
     assert rc.nnz == 2 and "3 stored entries" in rc.layout
     assert rc.condest == math.inf and rc.has("zero_rows")
     rs = pv.doctor(sp.random(30, 10, density=0.3, random_state=1, format="coo"), exact_limit=2)
-    assert rs.recommendation == "scipy.sparse.linalg.lsqr"
+    assert rs.recommendation == "pivotal.lstsq"
+    rn = pv.doctor(sp.random(30, 30, density=0.2, random_state=2, format="csr") + sp.eye(30), exact_limit=2)
+    assert rn.recommendation in ("pivotal.SparseLU", "pivotal.SparseCholesky")
 
 
 def test_torch_tensor():
@@ -414,7 +418,7 @@ def test_sparse_matrix_is_densified_only_when_cheap_or_asked(monkeypatch):
     assert r.has("sparse_large") and "exact=True" in next(
         f.message for f in r.findings if f.code == "sparse_large"
     )
-    assert r.recommendation == "scipy.sparse.linalg.splu" and r.cond2 is None
+    assert r.recommendation == "pivotal.SparseCholesky" and r.cond2 is None
     exact = np.linalg.cond(T.toarray(), 1)  # SuperLU's estimate: a lower bound within a factor 3 here
     assert exact / 3 <= r.condest <= exact * (1 + 2 * 10 * n * u_of(np.float64) * exact)
     r = pv.doctor(T, exact=True)

@@ -111,7 +111,7 @@ def doctor(
         is densified when ``max(M, N) <= 2 * exact_limit`` and its dense
         analyses are cheap (see ``exact``) or asked for; others get the
         sparse-only analyses (pattern, norms, and an estimate from
-        ``scipy.sparse.linalg.splu``).
+        SuperLU, ``scipy.sparse.linalg.splu``).
     exact : bool or None, optional
         Whether to run the exact ``O(n^3)`` items (SVD, QR with column
         pivoting) within ``exact_limit``: ``None`` (default) runs them when
@@ -262,7 +262,8 @@ def _examine(
         recommend_dense(report, dense, F, info, unit_roundoff(wdt))
         if inp.sparse:
             report.alternatives.append(
-                "scipy.sparse.linalg.splu (or an iterative solver) once the sparse matrix is large"
+                "pivotal.SparseLU / pivotal.SparseCholesky (or a Krylov solver, pivotal.krylov) once the sparse "
+                "matrix is large"
             )
     else:
         _no_lines(report, *zero_lines)

@@ -350,23 +350,30 @@ def _nearly_symmetric(report: DoctorReport, A: np.ndarray, info: Any, u: float) 
 
 
 def recommend_sparse_large(report: DoctorReport, S: Any, info: Any, failure: str | None) -> None:
-    """SciPy's sparse solvers for a sparse matrix too large to densify."""
+    """pivotal's sparse factorizations for a sparse matrix too large to densify."""
     m, n = S.shape
     herm = info.hermitian if is_complex(S.dtype) else info.symmetric
     tags = ", ".join(report.structure)
+    report.recommendation = _sparse_recommendation(m, n, herm and info.positive_diagonal)
     if m != n:
-        report.recommendation = "scipy.sparse.linalg.lsqr"
-        report.reasons = [tags, f"sparse rectangular {m}x{n}: an iterative least-squares solver (lsqr, lsmr)"]
-        return
-    report.recommendation = "scipy.sparse.linalg.splu"
-    if herm and info.positive_diagonal:
         why = (
-            "sparse symmetric with positive diagonal: a sparse Cholesky (CHOLMOD, scikit-sparse) or "
-            "conjugate gradients (scipy.sparse.linalg.cg) if positive definite; splu otherwise"
+            f"sparse rectangular {m}x{n}: pivotal.lstsq routes it to sparse QR (the sparse extra) or to "
+            "LSQR/LSMR, preconditioned by a sketch where that helps"
+        )
+    elif herm and info.positive_diagonal:
+        why = (
+            "sparse symmetric with positive diagonal: SparseCholesky (CHOLMOD with the sparse extra, SuperLU "
+            "otherwise); pivotal.factorize falls back to SparseLU if it is not positive definite"
         )
     else:
-        why = "sparse square: sparse LU (SuperLU) with a fill-reducing ordering"
+        why = "sparse square: SparseLU (SuperLU) with a fill-reducing ordering"
     report.reasons = [tags, why] + ([failure] if failure else [])
+
+
+def _sparse_recommendation(m: int, n: int, spd_candidate: bool) -> str:
+    if m != n:
+        return "pivotal.lstsq"
+    return "pivotal.SparseCholesky" if spd_candidate else "pivotal.SparseLU"
 
 
 def recommend_nonfinite(report: DoctorReport, dense: np.ndarray | None) -> None:
@@ -378,7 +385,7 @@ def recommend_nonfinite(report: DoctorReport, dense: np.ndarray | None) -> None:
         sel = select_factorization(dense)
         report.recommendation, report.reasons = sel.factorization, list(sel.reasons)
     else:
-        report.recommendation = "scipy.sparse.linalg.splu" if m == n else "scipy.sparse.linalg.lsqr"
+        report.recommendation = _sparse_recommendation(m, n, False)
         report.reasons = [", ".join(report.structure)]
     report.reasons.append("(no factorization attempted: clean the NaN/Inf first)")
 
@@ -415,6 +422,8 @@ def precision_advice(report: DoctorReport, wdt: np.dtype, u: float) -> None:
         _single_precision_advice(report, wdt, kappa)
     elif report.shape[0] != report.shape[1]:
         _least_squares_advice(report, kappa)
+    elif report.backend == "scipy.sparse":
+        _sparse_refinement_advice(report)
     else:
         _refinement_advice(report, wdt, kappa)
 
@@ -445,6 +454,15 @@ def _least_squares_advice(report: DoctorReport, kappa: float) -> None:
         f"a {m} x {n} matrix poses {kind} problem: pivotal.solve and its mixed-precision refinement "
         f"are for square systems. Use pivotal.lstsq in {report.working_dtype} (Householder QR is backward "
         f"stable; the relative error grows like {error})."
+    )
+
+
+def _sparse_refinement_advice(report: DoctorReport) -> None:
+    """Sparse input: the sparse factorizations run in working precision (no mixed-precision route)."""
+    report.refinement = "working precision"
+    report.refinement_advice = (
+        f"the sparse factorizations run in {report.working_dtype}; pivotal.solve(A, b, return_report=True) "
+        "refines in fixed precision when its backward error asks for it (mixed precision is for dense matrices)."
     )
 
 
