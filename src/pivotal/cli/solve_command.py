@@ -26,7 +26,7 @@ _ASSUME_A = {"upper": "upper triangular", "lower": "lower triangular"}
 
 def solve_document(matrix: str, rhs: str, output: str | None, x: np.ndarray, report: Any) -> dict[str, Any]:
     """The ``--json`` document (schema: ``solve.schema.json``)."""
-    from ..doctor._values import jsonable
+    from .._report_values import jsonable
 
     return {
         "matrix": matrix,
@@ -119,7 +119,7 @@ def _show(report: Any, written: str | None) -> None:
     from rich.console import Console
     from rich.table import Table
 
-    from ..doctor._values import fmt
+    from .._report_values import fmt
 
     table = Table(title="pivotal solve: SolveReport", show_header=False, title_justify="left")
     table.add_column(style="bold", no_wrap=True)

@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 
 from .._array import is_complex, unit_roundoff
+from .._report_values import fmt
 from ._values import (
     FLOAT32_SAFE,
     GMRES_IR_LIMIT,
@@ -21,7 +22,6 @@ from ._values import (
     LEVELS,
     SCALE_RATIO,
     U32,
-    fmt,
     is_single,
     single_name,
 )

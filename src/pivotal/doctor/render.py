@@ -16,7 +16,8 @@ from typing import Any
 
 import numpy as np
 
-from ._values import U32, fmt, single_name
+from .._report_values import fmt
+from ._values import U32, single_name
 
 #: width of the text report
 TEXT_WIDTH = 100

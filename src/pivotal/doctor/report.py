@@ -7,7 +7,8 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-from ._values import LEVELS, jsonable
+from .._report_values import jsonable
+from ._values import LEVELS
 
 __all__ = ["DoctorReport", "Finding"]
 
