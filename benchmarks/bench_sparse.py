@@ -2,8 +2,8 @@
 
 Three measurements on the 5-point Laplacian of an ``m x m`` grid (``n = m**2`` unknowns):
 
-1. ``pivotal.solve(A, b)`` (SparseCholesky: CHOLMOD through cholespy with the ``sparse`` extra,
-   SuperLU in symmetric mode without it) against ``scipy.sparse.linalg.spsolve(A, b)``, with the
+1. ``pivotal.solve(A, b)`` (SparseCholesky: MKL PARDISO through pypardiso with the ``sparse``
+   extra on x86-64, else CHOLMOD through cholespy, else SuperLU in symmetric mode) against ``scipy.sparse.linalg.spsolve(A, b)``, with the
    LAPACK-style residual ratio ``||b - A x||_1 / (||A||_1 ||x||_1 n eps)`` of both;
 2. ``logdet``: time and peak resident memory (each in a fresh process: Linux's peak RSS, VmHWM,
    reset after building ``A``, minus the RSS then), for the default engine and the SuperLU route;
@@ -97,7 +97,11 @@ def _logdet_child(m: int, engine: str, queue) -> None:
 
 def bench_logdet(m: int) -> None:
     ctx = mp.get_context("spawn")
-    engines = ["auto", "superlu"] if pvs.cholmod_binding() is not None else ["superlu"]
+    engines = ["superlu"]
+    if pvs.pardiso_binding() is not None:
+        engines.insert(0, "pardiso")
+    if pvs.cholmod_binding() is not None:
+        engines.insert(-1, "cholmod")
     for engine in engines:
         queue = ctx.Queue()
         proc = ctx.Process(target=_logdet_child, args=(m, engine, queue))
@@ -135,13 +139,18 @@ def main() -> None:
     parser.add_argument("--rhs", type=int, default=100)
     args = parser.parse_args()
     print(machine_line())
-    binding = pvs.cholmod_binding()
-    if binding is None:
-        print("CHOLMOD binding: none (SuperLU fallback)")
-    else:
-        from importlib.metadata import version
+    from importlib.metadata import version
 
-        print(f"CHOLMOD binding: cholespy {version('cholespy')}")
+    bindings = [
+        f"{name} {version(dist)}"
+        for name, dist, found in (
+            ("PARDISO: pypardiso", "pypardiso", pvs.pardiso_binding()),
+            ("mkl", "mkl", pvs.pardiso_binding()),
+            ("CHOLMOD: cholespy", "cholespy", pvs.cholmod_binding()),
+        )
+        if found is not None
+    ]
+    print("sparse bindings: " + (", ".join(bindings) or "none (SuperLU fallback)"))
     a = laplacian(args.grid)
     bench_solve(a, args.repeat)
     bench_logdet(args.grid)

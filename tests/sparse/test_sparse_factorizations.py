@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import pivotal as pv
-from pivotal.sparse import SparseCholesky, SparseLU
+from pivotal.sparse import SparseCholesky, SparseLU, pardiso_binding, symbolic_fill
 
 from ._cases import (
     available,
@@ -24,8 +24,15 @@ from ._cases import (
 EPS = np.finfo(np.float64).eps / 2
 THRESH = 30.0
 HAS_CHOLESPY = available("cholespy")
+HAS_PARDISO = pardiso_binding() is not None
 HAS_METIS = available("pymetis")
-ENGINES = ["superlu", pytest.param("auto", marks=pytest.mark.skipif(not HAS_CHOLESPY, reason="no cholespy"))]
+NEEDS_PARDISO = pytest.mark.skipif(not HAS_PARDISO, reason="no pypardiso / MKL")
+NEEDS_CHOLESPY = pytest.mark.skipif(not HAS_CHOLESPY, reason="no cholespy")
+ENGINES = [
+    "superlu",
+    pytest.param("pardiso", marks=NEEDS_PARDISO),
+    pytest.param("cholmod", marks=NEEDS_CHOLESPY),
+]
 
 
 def _rhs(n, k=3, seed=1):
@@ -56,11 +63,15 @@ def test_laplacian_cholesky_residual(m):
         pytest.param(
             "superlu", "nested_dissection", marks=pytest.mark.skipif(not HAS_METIS, reason="no pymetis")
         ),
-        pytest.param("auto", "amd", marks=pytest.mark.skipif(not HAS_CHOLESPY, reason="no cholespy")),
+        pytest.param("cholmod", "amd", marks=NEEDS_CHOLESPY),
+        *[
+            pytest.param("pardiso", o, marks=NEEDS_PARDISO)
+            for o in ("amd", "nested_dissection", "rcm", "natural")
+        ],
     ],
 )
 def test_laplacian_orderings_logdet(engine, ordering):
-    # (CHOLMOD orders with its own AMD only: the other orderings run on SuperLU)
+    # (CHOLMOD orders with its own AMD only; PARDISO takes every ordering)
     a = laplacian_2d(32)
     F = SparseCholesky(a, ordering=ordering, engine=engine)
     b = _rhs(a.shape[0])
@@ -226,25 +237,34 @@ def test_fill_ratio_orderings_at_128():
     assert amd.nnz_factors < 0.5 * natural.nnz_factors
     assert natural.nnz_a == a.nnz and natural.fill_ratio == natural.nnz_factors / a.nnz
     if HAS_METIS:
-        nd = SparseCholesky(a, ordering="nested_dissection").fill
+        nd = SparseCholesky(a, ordering="nested_dissection", engine="superlu").fill
         assert nd.nnz_factors < 0.5 * natural.nnz_factors
+    if HAS_PARDISO:
+        natural = SparseCholesky(a, ordering="natural", engine="pardiso").fill
+        for ordering in ("amd", "nested_dissection"):
+            assert (
+                SparseCholesky(a, ordering=ordering, engine="pardiso").fill.nnz_factors
+                < 0.5 * natural.nnz_factors
+            )
 
 
 def test_fallback_without_binding(no_binding):
     a = laplacian_2d(16)
     F = SparseCholesky(a)
     assert F.fill.engine == "superlu" and F.fill.ordering == "mmd_at_plus_a"
-    assert any("no CHOLMOD binding" in p and "pivotal[sparse]" in p for p in F.path)
+    assert any("no PARDISO or CHOLMOD binding" in p and "pivotal[sparse]" in p for p in F.path)
     b = _rhs(256)
     assert residual_ratio(a, F.solve(b), b, EPS) < THRESH
     with pytest.raises(ValueError, match="cholespy is not installed"):
         SparseCholesky(a, engine="cholmod")
+    with pytest.raises(ValueError, match=r"pypardiso .*is not available"):
+        SparseCholesky(a, engine="pardiso")
 
 
-@pytest.mark.skipif(not HAS_CHOLESPY, reason="the sparse extra (cholespy) is not installed")
-def test_cholmod_engine():
+@NEEDS_CHOLESPY
+def test_cholmod_engine(no_pardiso):
     a = laplacian_2d(40)
-    F = SparseCholesky(a)
+    F = SparseCholesky(a)  # without PARDISO, "auto" takes CHOLMOD
     assert F.fill.engine == "cholmod (cholespy)" and F.fill.nnz_factors is None
     b = _rhs(1600)
     assert residual_ratio(a, F.solve(b), b, EPS) < THRESH
@@ -252,6 +272,66 @@ def test_cholmod_engine():
     assert abs(F.logdet() - ref) <= 1e-10 * abs(ref)
     assert any("logdet: SuperLU" in p for p in F.path)
     assert SparseCholesky(a, ordering="rcm").fill.engine == "superlu"  # CHOLMOD orders by itself
+    with pytest.raises(ValueError, match="ordering='amd'"):
+        SparseCholesky(a, ordering="rcm", engine="cholmod")
+
+
+@NEEDS_PARDISO
+@pytest.mark.parametrize("ordering", ["amd", "nested_dissection", "rcm", "natural"])
+def test_pardiso_engine_factor_and_permutation(ordering):
+    a = laplacian_2d(24)
+    F = SparseCholesky(a, ordering=ordering)
+    assert F.fill.engine == "pardiso (pypardiso)" and any("PARDISO" in p for p in F.path)
+    # perm is a permutation, and the factor PARDISO stores holds at least the structural
+    # pattern of L for A[perm][:, perm] (supernodes may store explicit zeros besides)
+    n = a.shape[0]
+    assert np.array_equal(np.sort(F.perm), np.arange(n))
+    structural = symbolic_fill(a, F.perm).nnz
+    assert 2 * structural <= F.fill.nnz_factors <= 2 * n * (n + 1) // 2
+    if ordering in ("rcm", "natural"):  # our permutation is the one PARDISO used
+        assert np.array_equal(F.perm, pv.sparse.ordering(a, ordering))
+        assert F.fill.ordering == ordering
+    # the pivots PARDISO reports are those of a dense Cholesky of A[perm][:, perm]
+    L = np.linalg.cholesky(a.toarray()[np.ix_(F.perm, F.perm)])
+    dense_logdet = 2 * np.log(np.diag(L)).sum()
+    assert abs(F.logdet() - dense_logdet) <= 64 * n * EPS * abs(dense_logdet)
+
+
+@NEEDS_PARDISO
+def test_pardiso_right_hand_sides():
+    a = laplacian_2d(20)
+    F = SparseCholesky(a, engine="pardiso")
+    n = a.shape[0]
+    b = _rhs(n, 4)
+    for rhs in (b[:, 0], b, np.asfortranarray(b), b[::1, ::2]):
+        x = F.solve(rhs)
+        assert x.shape == rhs.shape and residual_ratio(a, x, rhs, EPS) < THRESH
+    z = b[:, 0] + 1j * b[:, 1]
+    xz = F.solve(z)
+    assert np.iscomplexobj(xz) and residual_ratio(a, xz, z, EPS) < THRESH
+    assert np.allclose(F.solve(z, trans="C"), xz, rtol=0, atol=64 * EPS * np.abs(xz).max())
+    b32 = b.astype(np.float32)
+    x32 = F.solve(b32)  # the result type follows the other engines (float64 factor: float64 result)
+    assert x32.dtype == SparseCholesky(a, engine="superlu").solve(b32).dtype
+    assert residual_ratio(a, x32, b32.astype(np.float64), EPS) < THRESH
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_sparse_factorizations_pickle(engine):
+    import pickle
+
+    a = laplacian_2d(12)
+    b = _rhs(144, 2)
+    for F in (SparseCholesky(a, engine=engine), SparseLU(a, ordering="mmd_at_plus_a")):
+        G = pickle.loads(pickle.dumps(F))  # stores the matrix and options; factors again on loading
+        assert type(G) is type(F) and G.fill.engine == F.fill.engine and G.fill.ordering == F.fill.ordering
+        assert residual_ratio(a, G.solve(b), b, EPS) < THRESH
+        assert G.logdet() == pytest.approx(F.logdet(), rel=1e-12)
+    bad = sp.lil_array(a)
+    bad[3, 3] = -5.0
+    F = SparseCholesky(sp.csc_array(bad), engine=engine, check=False)
+    G = pickle.loads(pickle.dumps(F))
+    assert not G.issuccess() and G.info == F.info
 
 
 @settings(max_examples=15, deadline=None)

@@ -362,8 +362,8 @@ def recommend_sparse_large(report: DoctorReport, S: Any, info: Any, failure: str
         )
     elif herm and info.positive_diagonal:
         why = (
-            "sparse symmetric with positive diagonal: SparseCholesky (CHOLMOD with the sparse extra, SuperLU "
-            "otherwise); pivotal.factorize falls back to SparseLU if it is not positive definite"
+            "sparse symmetric with positive diagonal: SparseCholesky (PARDISO or CHOLMOD with the sparse extra, "
+            "SuperLU otherwise); pivotal.factorize falls back to SparseLU if it is not positive definite"
         )
     else:
         why = "sparse square: SparseLU (SuperLU) with a fill-reducing ordering"

@@ -1,4 +1,4 @@
-"""Sparse Cholesky: :class:`SparseCholesky` (CHOLMOD through cholespy, or SuperLU in symmetric mode)."""
+"""Sparse Cholesky: :class:`SparseCholesky` (MKL PARDISO, CHOLMOD through cholespy, or SuperLU in symmetric mode)."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ import scipy.sparse.linalg as sla
 from ..errors import NotPositiveDefiniteError
 from ..factorizations.base import det_parts
 from ._input import hermitian_defect, one_norm, sparse_matrix
+from ._pardiso import PardisoCholesky, pardiso_binding
 from .fill import FillReport, SparseFactorization
 from .lu import singular_column
 from .ordering import nested_dissection, symmetric_pattern
@@ -22,6 +23,7 @@ from .ordering import nested_dissection, symmetric_pattern
 __all__ = ["ORDERINGS", "SparseCholesky", "cholmod_binding", "quiet_c_output"]
 
 ORDERINGS = ("amd", "nested_dissection", "rcm", "natural")
+ENGINES = ("auto", "pardiso", "cholmod", "superlu")
 _SYMMETRIC = {"SymmetricMode": True}
 
 
@@ -59,16 +61,23 @@ def cholmod_binding() -> Any:
 class SparseCholesky(SparseFactorization):
     """``P A P^T = L L^H`` of a sparse Hermitian positive definite matrix.
 
-    Two engines:
+    Three engines, tried in this order by ``engine="auto"``:
 
-    * **CHOLMOD** (supernodal, through cholespy, the ``sparse`` extra) for real float64 matrices with
-      ``ordering="amd"``: CHOLMOD orders with AMD itself.  cholespy returns neither the factor nor the
-      permutation, so ``logdet``/``slogdet``/``det`` and the failing index of a matrix that is not
-      positive definite are computed, on first use, by the SuperLU route below (one more
+    * **MKL PARDISO** (supernodal, multithreaded, through pypardiso: the ``sparse`` extra on
+      x86-64) for real float64 matrices, under every ordering: ``"amd"`` becomes PARDISO's
+      minimum-degree ordering and ``"nested_dissection"`` its built-in METIS (``path`` and
+      ``fill.ordering`` say which ran); ``"rcm"`` and ``"natural"`` are handed to it as a user
+      permutation.  The log-determinant comes from the factor's diagonal (no second
+      factorization); the failing index of a matrix that is not positive definite is located
+      by the SuperLU route below, as PARDISO reports only that a pivot was not positive.
+    * **CHOLMOD** (supernodal, through cholespy, also in the extra) for real float64 matrices with
+      ``ordering="amd"`` where PARDISO is absent (e.g. on ARM): CHOLMOD orders with AMD itself.
+      cholespy returns neither the factor nor the permutation, so ``logdet``/``slogdet``/``det``
+      and the failing index are computed, on first use, by the SuperLU route below (one more
       factorization; ``path`` records it), and ``fill.nnz_factors`` is ``None``.
-    * **SuperLU in symmetric mode** otherwise (and whenever the binding is absent): diagonal pivots
-      only (``diag_pivot_thresh=0``) after a symmetric ordering, so ``U = D L^H`` is the Cholesky
-      factor up to the diagonal scaling and ``D > 0`` certifies positive definiteness.
+    * **SuperLU in symmetric mode** otherwise (float32, complex Hermitian, or no extra): diagonal
+      pivots only (``diag_pivot_thresh=0``) after a symmetric ordering, so ``U = D L^H`` is the
+      Cholesky factor up to the diagonal scaling and ``D > 0`` certifies positive definiteness.
       ``"amd"`` then becomes SuperLU's multiple minimum degree on ``A + A^T`` (``path`` says so);
       ``"nested_dissection"`` (pymetis), ``"rcm"`` and ``"natural"`` are applied as ``P A P^T``.
 
@@ -78,8 +87,8 @@ class SparseCholesky(SparseFactorization):
         Hermitian positive definite; both triangles are read (an asymmetry beyond rounding raises
         ``ValueError``).
     ordering : {"amd", "nested_dissection", "rcm", "natural"}
-    engine : {"auto", "cholmod", "superlu"}
-        ``"auto"`` takes CHOLMOD where it applies (see above), else SuperLU.
+    engine : {"auto", "pardiso", "cholmod", "superlu"}
+        ``"auto"`` takes the first engine above that applies.
     check : bool
         Raise :class:`~pivotal.NotPositiveDefiniteError` (with the index, in the original numbering,
         of the column whose pivot was not positive); with False return the failed factorization.
@@ -91,7 +100,12 @@ class SparseCholesky(SparseFactorization):
     fill : FillReport
     path : list of str
     perm : (n,) int ndarray
-        The elimination order of the SuperLU route (``A[perm][:, perm]`` is factored).
+        The elimination order of the PARDISO and SuperLU routes (``A[perm][:, perm]`` is factored).
+
+    Notes
+    -----
+    Pickling stores the matrix and the options, and unpickling factors it again: none of the
+    engines' factor objects can be serialized.
 
     Examples
     --------
@@ -115,8 +129,8 @@ class SparseCholesky(SparseFactorization):
     ):
         if ordering not in ORDERINGS:
             raise ValueError(f"ordering={ordering!r} is not one of {ORDERINGS}.")
-        if engine not in ("auto", "cholmod", "superlu"):
-            raise ValueError(f"engine={engine!r} is not 'auto', 'cholmod' or 'superlu'.")
+        if engine not in ENGINES:
+            raise ValueError(f"engine={engine!r} is not one of {ENGINES}.")
         a = sparse_matrix(A, "SparseCholesky", check_finite=check_finite)
         defect = hermitian_defect(a)
         if defect > 64 * np.finfo(a.dtype).eps:
@@ -128,28 +142,91 @@ class SparseCholesky(SparseFactorization):
         self._a = a
         self._anorm = one_norm(a)
         self._ordering = ordering
+        self._options = {"ordering": ordering, "engine": engine, "check": check}
         self.info = 0
         self._lu = None
         self._cholmod = None
+        self._pardiso = None
         self.perm = np.arange(self.shape[0], dtype=np.int64)
-        binding = cholmod_binding()
-        usable = a.dtype == np.float64 and ordering == "amd"
-        if engine == "cholmod" and (binding is None or not usable):
-            raise ValueError(
-                "engine='cholmod' needs the sparse extra (pip install 'pivotal[sparse]', which brings "
-                "cholespy), a real float64 matrix and ordering='amd' (CHOLMOD orders internally)."
-                + (" cholespy is not installed." if binding is None else "")
-            )
-        if engine != "superlu" and binding is not None and usable and self.shape[0] > 0:
-            self._factor_cholmod(binding)
+        real64 = a.dtype == np.float64 and self.shape[0] > 0
+        chosen = self._choose_engine(engine, real64)
+        if chosen == "pardiso":
+            self._factor_pardiso(pardiso_binding())
+        elif chosen == "cholmod":
+            self._factor_cholmod(cholmod_binding())
         else:
-            if engine == "auto" and ordering == "amd" and binding is None:
-                self.path.append("no CHOLMOD binding (pip install 'pivotal[sparse]'): SuperLU fallback")
             self._factor_superlu()
         if check and self.info:
             self._raise_if_failed("factor the matrix")
 
+    def _choose_engine(self, engine: str, real64: bool) -> str:
+        """The engine that runs: the one asked for (or a clear error why it cannot), else the first usable."""
+        ordering = self._ordering
+        if engine == "pardiso" and (not real64 or pardiso_binding() is None):
+            raise ValueError(
+                "engine='pardiso' needs the sparse extra (pip install 'pivotal[sparse]', which brings "
+                "pypardiso and MKL on x86-64) and a real float64 matrix."
+                + (
+                    " pypardiso (or MKL's runtime library) is not available."
+                    if pardiso_binding() is None
+                    else ""
+                )
+            )
+        if engine == "cholmod" and (cholmod_binding() is None or not real64 or ordering != "amd"):
+            raise ValueError(
+                "engine='cholmod' needs the sparse extra (pip install 'pivotal[sparse]', which brings "
+                "cholespy), a real float64 matrix and ordering='amd' (CHOLMOD orders internally)."
+                + (" cholespy is not installed." if cholmod_binding() is None else "")
+            )
+        if engine != "auto":
+            return engine
+        if real64 and pardiso_binding() is not None:
+            return "pardiso"
+        if real64 and ordering == "amd" and cholmod_binding() is not None:
+            return "cholmod"
+        if real64 and ordering == "amd":
+            self.path.append(
+                "no PARDISO or CHOLMOD binding (pip install 'pivotal[sparse]'): SuperLU fallback"
+            )
+        return "superlu"
+
     # ------------------------------------------------------------------ engines
+    def _factor_pardiso(self, binding: Any) -> None:
+        a = self._a
+        ordering = self._ordering
+        t0 = time.perf_counter()
+        if ordering in ("amd", "nested_dissection"):
+            order: str | np.ndarray = ordering
+            used = "minimum_degree (PARDISO)" if ordering == "amd" else "nested_dissection (METIS in PARDISO)"
+            t_order = 0.0
+        else:
+            order = self._symmetric_order(ordering)
+            used = ordering
+            t_order = time.perf_counter() - t0
+        diagonal = a.diagonal()
+        t1 = time.perf_counter()
+        engine = None
+        if np.all(diagonal > 0):  # PARDISO needs a stored, positive diagonal; without one A is not PD
+            engine = PardisoCholesky(binding, a, order)
+        if engine is None or engine.failed:
+            self.path.append("MKL PARDISO: not positive definite; locating the pivot with SuperLU")
+            self._factor_superlu()
+            if not self.info:  # pragma: no cover - PARDISO and SuperLU disagree only at rounding level
+                self.info = 1
+            return
+        self._pardiso = engine
+        self.perm = engine.perm
+        self.path.append(f"MKL PARDISO supernodal Cholesky (pypardiso), ordering {used}")
+        self.fill = FillReport(
+            nnz_a=self.nnz,
+            nnz_factors=2 * engine.nnz_l,
+            fill_ratio=2 * engine.nnz_l / self.nnz if self.nnz else None,
+            ordering=used,
+            ordering_time=t_order,
+            factor_time=time.perf_counter() - t1,
+            engine="pardiso (pypardiso)",
+        )
+
     def _factor_cholmod(self, binding: Any) -> None:
         a = self._a
         n = self.shape[0]
@@ -181,6 +258,19 @@ class SparseCholesky(SparseFactorization):
             engine="cholmod (cholespy)",
         )
 
+    def _symmetric_order(self, ordering: str) -> np.ndarray:
+        """``q`` with ``A[q][:, q]`` the reordered matrix, for the orderings computed outside the engine."""
+        a = self._a
+        if ordering == "nested_dissection":
+            return nested_dissection(a)
+        if ordering == "rcm":
+            import scipy.sparse.csgraph as csgraph
+
+            return np.asarray(
+                csgraph.reverse_cuthill_mckee(symmetric_pattern(a), symmetric_mode=True), np.int64
+            )
+        return np.arange(self.shape[0], dtype=np.int64)
+
     def _factor_superlu(self) -> None:
         a = self._a
         n = self.shape[0]
@@ -192,14 +282,7 @@ class SparseCholesky(SparseFactorization):
             self.path.append("ordering amd -> SuperLU's multiple minimum degree on A + A^T (mmd_at_plus_a)")
         else:
             spec, used = "NATURAL", ordering
-            if ordering == "nested_dissection":
-                q = nested_dissection(a)
-            elif ordering == "rcm":
-                import scipy.sparse.csgraph as csgraph
-
-                q = np.asarray(
-                    csgraph.reverse_cuthill_mckee(symmetric_pattern(a), symmetric_mode=True), np.int64
-                )
+            q = self._symmetric_order(ordering)
         b = a if ordering in ("amd", "natural") else sp.csc_array(a[q][:, q])
         self._q = q
         t_order = time.perf_counter() - t0
@@ -268,6 +351,18 @@ class SparseCholesky(SparseFactorization):
 
     # ------------------------------------------------------------------ Factorization API
     def _solve_core(self, b: Any, trans: int) -> Any:
+        if self._pardiso is not None:  # real symmetric: A^T = A^H = A; complex b solved as [Re, Im]
+            rhs = np.asarray(b)
+            if np.iscomplexobj(rhs):
+                parts = np.concatenate(
+                    [rhs.real.reshape(rhs.shape[0], -1), rhs.imag.reshape(rhs.shape[0], -1)], 1
+                )
+                x = self._pardiso.solve(np.asfortranarray(parts, dtype=np.float64))
+                k = x.shape[1] // 2
+                x = (x[:, :k] + 1j * x[:, k:]).reshape(rhs.shape)
+            else:
+                x = self._pardiso.solve(np.asfortranarray(rhs, dtype=np.float64))
+            return np.asarray(x, dtype=b.dtype, order="F")
         if self._cholmod is not None:
             rhs = np.ascontiguousarray(b, dtype=np.float64)
             x = np.zeros_like(rhs)
@@ -288,6 +383,8 @@ class SparseCholesky(SparseFactorization):
         return np.asarray(x, dtype=b.dtype)
 
     def _det_parts(self) -> tuple[np.ndarray, int]:
+        if self._pardiso is not None:
+            return det_parts(self._pardiso.factor_diagonal()), 0
         self._ensure_superlu()
         if self.shape[0] == 0:
             return np.ones(0), 0

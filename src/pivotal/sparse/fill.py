@@ -25,19 +25,19 @@ class FillReport:
         Stored nonzeros of ``A``.
     nnz_factors : int or None
         ``nnz(L) + nnz(U)`` (SparseLU, the SuperLU route of SparseCholesky: ``U = D L^T``
-        counted too), or ``nnz(L)`` of CHOLMOD's factor; ``None`` when the binding does not expose
-        it (cholespy).
+        counted too), ``2 nnz(L)`` of PARDISO's stored factor; ``None`` when the binding does not
+        expose it (cholespy).
     fill_ratio : float or None
         ``nnz_factors / nnz_a``.
     ordering : str
         The ordering actually used (may differ from the one asked for; ``path`` says why).
     ordering_time : float
         Seconds spent computing a permutation before factoring (0 when the factorization orders
-        internally, as SuperLU and CHOLMOD do).
+        internally, as SuperLU, PARDISO and CHOLMOD do).
     factor_time : float
         Seconds spent in the numerical factorization (including the internal ordering).
     engine : str
-        ``"superlu"`` or ``"cholmod (cholespy)"``.
+        ``"superlu"``, ``"pardiso (pypardiso)"`` or ``"cholmod (cholespy)"``.
     """
 
     nnz_a: int
@@ -76,7 +76,8 @@ def permutation_sign(perm: np.ndarray) -> int:
 class SparseFactorization(Factorization):
     """What :class:`SparseLU` and :class:`SparseCholesky` share: NumPy results, the fill report, ``path``.
 
-    Subclasses set ``shape``, ``dtype``, ``info``, ``_anorm``, ``fill`` and ``path``.
+    Subclasses set ``shape``, ``dtype``, ``info``, ``_anorm``, ``fill`` and ``path``, and keep the
+    matrix as ``_a`` and their constructor's options as ``_options`` (pickling factors again).
     """
 
     fill: FillReport
@@ -99,5 +100,14 @@ class SparseFactorization(Factorization):
                 "with NumPy arrays; convert b with numpy.asarray first."
             )
 
+    def __reduce__(self) -> tuple:
+        """Pickle the matrix and the options; unpickling factors again (engine objects do not pickle)."""
+        return (_refactor, (type(self), self._a, self._options))
+
     def _repr_extra(self) -> str:
         return f"ordering={self.fill.ordering}, engine={self.fill.engine}"
+
+
+def _refactor(cls: type, a: sp.csc_array, options: dict) -> SparseFactorization:
+    """Unpickling: factor the stored matrix again with the stored options."""
+    return cls(a, check_finite=False, **options)

@@ -104,6 +104,8 @@ class SparseLU(SparseFactorization):
             )
         a = sparse_matrix(A, "SparseLU", check_finite=check_finite)
         self._init_common(a, [f"SuperLU LU with ordering {ordering}"])
+        self._a = a
+        self._options = {"ordering": ordering, "diag_pivot_thresh": diag_pivot_thresh, "check": check}
         self._anorm = one_norm(a)
         options: dict[str, Any] = {}
         if diag_pivot_thresh is not None:

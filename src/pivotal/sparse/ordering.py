@@ -45,7 +45,8 @@ def ordering(A: Any, method: str = "amd") -> np.ndarray:
             Approximate minimum degree on ``A + A^T``, computed by CHOLMOD through the ``sparse``
             extra's binding.  That binding (cholespy) applies AMD inside its factorization but does
             not return the permutation, so this method raises ``ImportError`` naming the
-            alternatives; ``"mmd_at_plus_a"`` is the minimum-degree ordering available everywhere.
+            alternatives; ``"mmd_at_plus_a"`` is the minimum-degree ordering available everywhere
+            (and PARDISO's minimum-degree order is ``SparseCholesky(A, engine="pardiso").perm``).
         ``"colamd"``, ``"mmd_ata"``, ``"mmd_at_plus_a"``
             SuperLU's column orderings (column approximate minimum degree; multiple minimum degree
             on ``A^T A``; on ``A + A^T``).  SuperLU computes them only while factoring, so this
@@ -90,7 +91,8 @@ def ordering(A: Any, method: str = "amd") -> np.ndarray:
             "ordering(A, 'amd') needs a CHOLMOD binding that returns its permutation; the sparse "
             "extra's binding (cholespy) applies AMD inside SparseCholesky without returning it. Use "
             "'mmd_at_plus_a' (SuperLU's minimum degree on A + A^T) or 'nested_dissection' "
-            "(pip install 'pivotal[sparse]')."
+            "(pip install 'pivotal[sparse]'); with that extra on x86-64, "
+            "SparseCholesky(A, engine='pardiso').perm is PARDISO's minimum-degree order."
         )
     return _superlu_ordering(a, method)
 
