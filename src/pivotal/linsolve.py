@@ -1033,7 +1033,11 @@ def det(a: Any, overwrite_a: bool = False, check_finite: bool = True) -> Any:
 
     Parameters
     ----------
-    a : (..., N, N) array_like
+    a : (..., N, N) array_like, or (N, N) scipy.sparse matrix
+        A sparse matrix is factored by :func:`pivotal.factorize`'s sparse route
+        (SparseCholesky, falling back to SparseLU) without densifying.  The
+        determinant of a large sparse matrix usually over- or underflows:
+        use :func:`slogdet`.
     overwrite_a : bool, optional
         As in SciPy: a writable contiguous 2-D NumPy ``a`` of a LAPACK dtype
         (float32/64, complex64/128) is factored in its own memory.
@@ -1059,6 +1063,10 @@ def det(a: Any, overwrite_a: bool = False, check_finite: bool = True) -> Any:
     >>> complex(pv.det(np.array([[2 + 2j, 0], [0, 2 - 2j]], dtype=np.complex64) * 2))
     (32+0j)
     """
+    if is_scipy_sparse(a):
+        from .sparse.routes import for_determinant
+
+        return for_determinant(a, check_finite=check_finite).det()
     a = validate_matrix(a, square=True, check_finite=check_finite, differentiable=True)
     if needs_rule(a):
         return _det_routed(a, "det")
@@ -1102,7 +1110,10 @@ def slogdet(a: Any) -> SlogdetResult:
 
     Parameters
     ----------
-    a : (..., N, N) array_like
+    a : (..., N, N) array_like, or (N, N) scipy.sparse matrix
+        A sparse matrix is factored by :func:`pivotal.factorize`'s sparse route
+        (SparseCholesky for a Hermitian positive definite matrix, the GMRF
+        case, else SparseLU) without densifying.
 
     Returns
     -------
@@ -1117,6 +1128,10 @@ def slogdet(a: Any) -> SlogdetResult:
     >>> float(sign), round(float(logabs), 6)
     (-1.0, 1381.551056)
     """
+    if is_scipy_sparse(a):
+        from .sparse.routes import for_determinant
+
+        return SlogdetResult(*for_determinant(a, check_finite=False).slogdet())
     a = validate_matrix(a, square=True, check_finite=False, differentiable=True)
     if needs_rule(a):
         return SlogdetResult(*_det_routed(a, "slogdet"))

@@ -140,3 +140,46 @@ def test_lstsq_auto_qr_and_rank_deficiency():
     d[:, 5] = 0
     with pytest.raises(ValueError, match="rank deficient"):
         pv.lstsq(sp.csc_array(d), b, method="qr")
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda: laplacian_2d(12),  # SPD: SparseCholesky
+        lambda: convection_diffusion(10),  # general: SparseLU
+        lambda: tridiagonal(40),
+        lambda: sp.csc_array(
+            np.random.default_rng(3).standard_normal((30, 30))
+            + 1j * np.random.default_rng(4).standard_normal((30, 30))
+        ),
+    ],
+)
+def test_det_and_slogdet_of_sparse(make):
+    a = make()
+    n = a.shape[0]
+    sign, logabs = pv.slogdet(a)
+    ref_sign, ref_logabs = np.linalg.slogdet(a.toarray())
+    # the pivots carry relative errors of a few n eps (backward stability of the factorization,
+    # times cond for each pivot only through log|pivot|): n eps bounds the sum of their logs' errors
+    assert abs(logabs - ref_logabs) <= 64 * n * EPS * max(1.0, abs(ref_logabs))
+    assert abs(sign - ref_sign) <= 64 * n * EPS
+    d = pv.det(a)
+    ref = np.linalg.det(a.toarray())
+    assert abs(d - ref) <= 64 * n * EPS * max(1.0, abs(ref_logabs)) * abs(ref)
+
+
+def test_det_of_singular_and_empty_sparse():
+    a = singular(20, 7)
+    assert pv.det(a) == 0.0
+    sign, logabs = pv.slogdet(a)
+    assert sign == 0 and logabs == -np.inf
+    assert pv.det(sp.csc_array((0, 0))) == 1.0
+    assert tuple(pv.slogdet(sp.csc_array((0, 0)))) == (1.0, 0.0)
+    bad = sp.lil_array(laplacian_2d(3))
+    bad[1, 2] = np.inf
+    with pytest.raises(ValueError, match="NaN or Inf"):
+        pv.det(sp.csc_array(bad))
+    with pytest.raises(ValueError, match="square"):
+        pv.slogdet(sp.csc_array(np.ones((2, 3))))
+    with pytest.raises(TypeError, match="sparse"):  # inv stays dense-only: a sparse inverse is dense
+        pv.inv(laplacian_2d(3))

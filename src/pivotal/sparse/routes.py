@@ -108,6 +108,15 @@ def factorize(
     return F
 
 
+def for_determinant(A: Any, *, check_finite: bool = True) -> SparseFactorization:
+    """The factorization behind :func:`pivotal.det` / :func:`pivotal.slogdet` of a sparse matrix.
+
+    ``factorize``'s route without the singularity error: a singular matrix has determinant 0
+    (``slogdet`` ``(0, -inf)``, NumPy's convention).
+    """
+    return factorize(A, check=False, check_finite=check_finite)
+
+
 def _dense_rhs(b: Any, n: int, check_finite: bool) -> np.ndarray:
     if sp.issparse(b):
         raise TypeError("b is a scipy.sparse matrix; pass a dense right-hand side (b.toarray()).")
