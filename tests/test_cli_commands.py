@@ -97,6 +97,29 @@ def test_solve_output_format_follows_the_input(system, monkeypatch):
     assert np.abs(y - x_true).max() <= 1e3 * THRESH * 12 * u_of(np.float64) * np.abs(x_true).max()
 
 
+def test_solve_keeps_sparse_input_sparse(tmp_path, monkeypatch, capsys):
+    import scipy.io
+    import scipy.sparse as sp
+
+    T = sp.diags_array([-1.0, 2.0, -1.0], offsets=[-1, 0, 1], shape=(30, 30))
+    A = sp.csc_array(sp.kron(sp.eye_array(30), T) + sp.kron(T, sp.eye_array(30)))  # 900 unknowns
+    scipy.io.mmwrite(tmp_path / "lap.mtx", A)  # coordinate format: mmread gives a sparse matrix
+    b = np.random.default_rng(2).standard_normal(900)
+    np.save(tmp_path / "b.npy", b)
+    monkeypatch.chdir(tmp_path)
+    code, out, _ = _invoke("solve", "lap.mtx", "b.npy", "-o", "x.npy", "--json")
+    assert code == 0
+    doc = json.loads(out)
+    _validate(doc, "solve")
+    assert doc["report"]["method"] == "SparseCholesky"  # factored sparse, not densified and LU'd
+    _check_solution(A.toarray(), np.load(tmp_path / "x.npy"), b, doc["report"])
+    capsys.readouterr()
+    for args, message in ((("--refine", "mixed"), "refine='mixed'"), (("--assume", "banded"), "assume")):
+        assert main(["solve", "lap.mtx", "b.npy", *args]) == 2
+        err = capsys.readouterr().err
+        assert err.startswith("pivotal solve: error:") and message in err, err
+
+
 @pytest.mark.parametrize(
     ("args", "code", "message"),
     [

@@ -41,8 +41,8 @@ def _solve(a: Any, b: np.ndarray, assume: str | None, refine: str) -> tuple[np.n
     import pivotal as pv
     from pivotal.errors import LinAlgError, LinAlgWarning
 
-    if hasattr(a, "toarray"):
-        a = a.toarray()
+    # a scipy.sparse A (.mtx, sparse .npz) stays sparse: pivotal.solve factors it with SparseCholesky
+    # or SparseLU, and refuses the options with no sparse meaning (--refine mixed, banded structures)
     assume_a = _ASSUME_A.get(assume, assume) if assume is not None else None
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", LinAlgWarning)
