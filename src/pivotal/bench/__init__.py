@@ -8,7 +8,7 @@ the ``cli`` extra) and the scripts in ``benchmarks/``:
   reconstruction, forward and backward errors, low-rank errors;
 * :mod:`~pivotal.bench.peers`: which peer libraries are installed;
 * :mod:`~pivotal.bench.registry`: the :class:`Case` records; the cases live in
-  ``cases_dense``, ``cases_lstsq``, ``cases_ml`` and ``cases_autodiff``, and
+  ``cases_dense``, ``cases_lstsq``, ``cases_sparse``, ``cases_ml`` and ``cases_autodiff``, and
   :mod:`~pivotal.bench.suite` collects and selects them;
 * :mod:`~pivotal.bench.runner`: runs cases against the installed peers;
 * :mod:`~pivotal.bench.render`: JSON (``pivotal/schemas/bench.schema.json``),

@@ -9,6 +9,7 @@ solutions, and low-rank errors relative to the Eckart-Young optimum.
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import numpy as np
 import scipy.linalg as sl
@@ -126,6 +127,28 @@ def relative_difference(x: np.ndarray, ref: np.ndarray) -> float:
     """
     x, ref = np.asarray(x), np.asarray(ref)
     return float(np.linalg.norm(x - ref) / np.linalg.norm(ref))
+
+
+def residual_ratio(a: Any, x: np.ndarray, b: np.ndarray) -> float:
+    """LAPACK's solve test ratio ``||b - A x||_1 / (||A||_1 ||x||_1 n u)`` (below 30 passes), dense or sparse ``A``.
+
+    Columns of a multi-column ``x`` are measured together (``||.||_1`` of the matrices).
+
+    Examples
+    --------
+    >>> import scipy.sparse as sp
+    >>> a = sp.csc_array(np.array([[4.0, 1.0], [1.0, 3.0]]))
+    >>> residual_ratio(a, np.linalg.solve(a.toarray(), np.array([1.0, 2.0])), np.array([1.0, 2.0])) < 30
+    True
+    """
+    import scipy.sparse
+
+    x, b = np.asarray(x), np.asarray(b)
+    r = b - a @ x
+    norm_a = float(abs(a).sum(axis=0).max()) if scipy.sparse.issparse(a) else _norm1(np.asarray(a))
+    x2 = x.reshape(x.shape[0], -1)
+    denom = norm_a * float(np.abs(x2).sum(axis=0).max()) * a.shape[0] * _unit_roundoff(x2)
+    return float(np.abs(r.reshape(r.shape[0], -1)).sum(axis=0).max() / denom) if denom else 0.0
 
 
 def normal_equation_residual(a: np.ndarray, b: np.ndarray, x: np.ndarray) -> float:

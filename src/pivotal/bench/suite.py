@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from . import cases_autodiff, cases_dense, cases_lstsq, cases_ml
+from . import cases_autodiff, cases_dense, cases_lstsq, cases_ml, cases_sparse
 from .registry import Case
 
 
@@ -16,7 +16,7 @@ def all_cases() -> dict[str, Case]:
     True
     """
     out: dict[str, Case] = {}
-    for module in (cases_dense, cases_lstsq, cases_ml, cases_autodiff):
+    for module in (cases_dense, cases_lstsq, cases_sparse, cases_ml, cases_autodiff):
         for case in module.CASES:
             if case.name in out:
                 raise RuntimeError(f"two benchmark cases are named {case.name!r}")
