@@ -75,6 +75,9 @@ def test_gfpp_growth_is_flagged_with_a_remedy():
     assert r.cond2 < 20 and not r.has("ill_conditioned")
     assert r.has("unstable_solve") and r.trial["backward_error"] > 1e-10
     assert "growth (rook)" in r.timings
+    # a single-precision LU with this growth has backward error n rho u_32 >> 1: never advise mixed refinement
+    assert r.refinement == "working precision" and "refine='mixed'" not in r.refinement_advice
+    assert "grows by" in r.refinement_advice
 
 
 def test_rank_deficient_rectangular_ranks_agree():

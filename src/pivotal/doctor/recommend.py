@@ -468,6 +468,20 @@ def _sparse_refinement_advice(report: DoctorReport) -> None:
 
 def _refinement_advice(report: DoctorReport, wdt: np.dtype, kappa: float) -> None:
     single = single_name(wdt)
+    n = report.shape[0]
+    rho = report.growth_factor
+    if rho is not None and rho > max(100.0, float(n)):
+        # The refinement limits assume the modest growth of practice.  With growth rho a
+        # single-precision LU has backward error up to ~ n rho u_32 (Wilkinson), so its solves
+        # neither converge classic refinement nor precondition GMRES-IR reliably.
+        report.refinement = "working precision"
+        report.refinement_advice = (
+            f"LU with partial pivoting grows by {fmt(rho)} on this matrix: a {single} LU would have backward "
+            f"error up to n rho u_32 = {fmt(n * rho * U32)}, so mixed-precision refinement cannot be trusted. "
+            f"Factor in {report.working_dtype} with the factorization recommended above (rook pivoting or QR), "
+            "and refine in fixed precision (refine=True) where the backward error asks for it."
+        )
+        return
     if kappa <= IR_LIMIT:
         report.refinement = "mixed"
         report.refinement_advice = (
