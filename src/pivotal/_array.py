@@ -35,6 +35,7 @@ __all__ = [
     "is_complex",
     "is_traced",
     "namespace",
+    "on_host",
     "promote_dtypes",
     "real_dtype",
     "refuse_masked",
@@ -44,6 +45,7 @@ __all__ = [
     "unit_roundoff",
     "validate_matrix",
     "validate_rhs",
+    "working",
     "working_copy",
     "working_dtype",
     "wrap_like",
@@ -441,6 +443,18 @@ def astype(x: Any, dtype: Any) -> Any:
     return x.astype(dtype)
 
 
+def working(a: Any, dtype: Any = None) -> Any:
+    """``a`` in its working dtype (SciPy's rule: integers -> float64, float16 -> float32); no copy if it has it."""
+    dtype = working_dtype(a) if dtype is None else dtype
+    if a.dtype == dtype:
+        return a
+    if backend_name(a) == "torch":
+        return a.to(dtype)
+    if backend_name(a) == "jax":
+        return a.astype(dtype)
+    return np.asarray(a, dtype=dtype)
+
+
 def to_float(x: Any) -> float:
     """A Python float from a 0-d array of any backend (detached from autograd)."""
     if backend_name(x) == "torch":
@@ -482,6 +496,15 @@ def to_numpy(x: Any) -> np.ndarray:
     if name == "jax":
         refuse_tracer(x, "input", "these arguments")
     return np.asarray(x)
+
+
+def on_host(fn: Callable[..., Any], *arrays: Any) -> Any:
+    """Run the NumPy implementation ``fn`` on host copies of torch/JAX ``arrays``, results back on their device."""
+    like = next(x for x in arrays if x is not None)
+    out = fn(*(None if x is None else to_numpy(x) for x in arrays))
+    if isinstance(out, tuple):
+        return tuple(from_numpy(np.ascontiguousarray(o), like) for o in out)
+    return from_numpy(np.ascontiguousarray(out), like)
 
 
 # --------------------------------------------------------------------------- batching
