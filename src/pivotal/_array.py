@@ -12,6 +12,7 @@ Everything here is private; the public API lives in ``pivotal``.
 from __future__ import annotations
 
 import itertools
+import operator
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -27,14 +28,17 @@ __all__ = [
     "as_array",
     "backend_name",
     "check_flag",
+    "check_int",
     "conj_transpose",
     "conjugate_inplace",
     "device_of",
     "distinct_entries",
+    "finfo",
     "from_numpy",
     "is_complex",
     "is_traced",
     "namespace",
+    "new_zeros",
     "on_host",
     "promote_dtypes",
     "real_dtype",
@@ -165,6 +169,15 @@ def real_dtype(dtype: Any):
 
         return {torch.complex64: torch.float32, torch.complex128: torch.float64}.get(dtype, dtype)
     return np.finfo(np.dtype(dtype)).dtype
+
+
+def finfo(dtype: Any):
+    """``torch.finfo`` of a PyTorch dtype, else ``numpy.finfo`` (NumPy and JAX dtypes, Python types)."""
+    if hasattr(dtype, "is_floating_point"):  # a torch dtype
+        import torch
+
+        return torch.finfo(dtype)
+    return np.finfo(np.dtype(dtype))
 
 
 def unit_roundoff(dtype: Any) -> float:
@@ -316,6 +329,35 @@ def validate_matrix(
     return a
 
 
+def check_int(value: Any, name: str, low: int | None = 0, *, allow_none: bool = False) -> int | None:
+    """``value`` as an int of at least ``low`` (no bound for ``None``); ``None`` passes with ``allow_none``.
+
+    ``TypeError`` unless it is an integer (``operator.index``: Python and NumPy
+    integers, not floats); ``ValueError`` below ``low``.
+
+    Examples
+    --------
+    >>> check_int(np.int64(3), "n"), check_int(None, "rank", allow_none=True)
+    (3, None)
+    >>> check_int(0, "t", 1)
+    Traceback (most recent call last):
+    ValueError: t must be at least 1, got 0
+    >>> check_int(2.0, "rank", allow_none=True)
+    Traceback (most recent call last):
+    TypeError: rank must be an integer or None, got float
+    """
+    if value is None and allow_none:
+        return None
+    try:
+        v = operator.index(value)
+    except TypeError:
+        kind = "an integer or None" if allow_none else "an integer"
+        raise TypeError(f"{name} must be {kind}, got {type(value).__name__}") from None
+    if low is not None and v < low:
+        raise ValueError(f"{name} must be {'nonnegative' if low == 0 else f'at least {low}'}, got {v}")
+    return v
+
+
 def check_flag(value: Any, name: str) -> None:
     """``TypeError`` unless ``value`` is a bool (or an integer, as SciPy's LAPACK wrappers accept)."""
     if not isinstance(value, (bool, int, np.bool_, np.integer)):
@@ -453,6 +495,15 @@ def working(a: Any, dtype: Any = None) -> Any:
     if backend_name(a) == "jax":
         return a.astype(dtype)
     return np.asarray(a, dtype=dtype)
+
+
+def new_zeros(shape: tuple, like: Any) -> Any:
+    """Zeros of ``shape`` with the dtype of ``like``, on its device for PyTorch (a NumPy array otherwise)."""
+    if backend_name(like) == "torch":
+        import torch
+
+        return torch.zeros(shape, dtype=like.dtype, device=like.device)
+    return np.zeros(shape, dtype=like.dtype)
 
 
 def to_float(x: Any) -> float:

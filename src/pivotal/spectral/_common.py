@@ -17,7 +17,6 @@ __all__ = [
     "geev_exponent",
     "refuse_traced",
     "same_backend",
-    "times_power_of_two",
     "validated",
 ]
 
@@ -77,9 +76,3 @@ def geev_exponent(a: np.ndarray) -> int:
     if amax == 0.0 or not np.isfinite(amax) or small <= amax <= 1.0 / small:
         return 0
     return -int(np.frexp(amax)[1])
-
-
-def times_power_of_two(x: np.ndarray, k: int) -> np.ndarray:
-    """``x * 2**k``, exact (in two steps, so that ``2**k`` itself cannot overflow)."""
-    h = k // 2
-    return (x * np.asarray(2.0**h, dtype=x.real.dtype)) * np.asarray(2.0 ** (k - h), dtype=x.real.dtype)

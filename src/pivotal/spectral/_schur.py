@@ -32,11 +32,11 @@ from .._array import (
     to_numpy,
     working,
 )
+from .._scaling import times_power_of_two
 from ._common import (
     geev_exponent,
     refuse_traced,
     same_backend,
-    times_power_of_two,
     validated,
 )
 
