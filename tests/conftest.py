@@ -48,6 +48,16 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(pytest.mark.numerics)
 
 
+@pytest.fixture
+def x64():
+    """JAX in double precision for the test, restored afterwards; skips the test where JAX is absent."""
+    pytest.importorskip("jax")
+    from ._autodiff_helpers import jax_x64
+
+    with jax_x64():
+        yield
+
+
 @pytest.fixture(scope="module")
 def client():
     """A small in-process dask.distributed cluster: 2 workers, 1 thread each, no dashboard.

@@ -17,16 +17,6 @@ from .helpers import u_of
 torch = pytest.importorskip("torch")
 
 
-@pytest.fixture
-def x64():
-    """JAX in double precision for the test (restored afterwards)."""
-    pytest.importorskip("jax")
-    from ._autodiff_helpers import jax_x64
-
-    with jax_x64():
-        yield
-
-
 def _normal(rng, n, dtype, radius):
     """A normal matrix Q diag(w) Q^H with |w| <= radius (complex w for complex dtypes)."""
     q, _ = np.linalg.qr(

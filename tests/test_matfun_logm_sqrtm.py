@@ -15,16 +15,6 @@ from .helpers import u_of
 torch = pytest.importorskip("torch")
 
 
-@pytest.fixture
-def x64():
-    """JAX in double precision for the test (restored afterwards)."""
-    pytest.importorskip("jax")
-    from ._autodiff_helpers import jax_x64
-
-    with jax_x64():
-        yield
-
-
 def _spd(rng, n, dtype, lo=0.5, hi=4.0):
     """Q diag(w) Q^H with w in [lo, hi]: κ_2 <= hi/lo."""
     z = rng.standard_normal((n, n))

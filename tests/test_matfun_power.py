@@ -10,16 +10,6 @@ import pivotal as pv
 torch = pytest.importorskip("torch")
 
 
-@pytest.fixture
-def x64():
-    """JAX in double precision for the test (restored afterwards)."""
-    pytest.importorskip("jax")
-    from ._autodiff_helpers import jax_x64
-
-    with jax_x64():
-        yield
-
-
 @pytest.mark.parametrize("n", [0, 1, 2, 3, 5, 8])
 def test_positive_powers_match_numpy_exactly_for_integers(n):
     a = np.array([[1, 2, 0], [0, 1, 3], [1, 0, 1]])

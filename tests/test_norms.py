@@ -12,16 +12,6 @@ import pivotal as pv
 torch = pytest.importorskip("torch")
 
 
-@pytest.fixture
-def x64():
-    """JAX in double precision for the test (restored afterwards)."""
-    pytest.importorskip("jax")
-    from ._autodiff_helpers import jax_x64
-
-    with jax_x64():
-        yield
-
-
 VECTOR_ORDS = [None, 1, 2, np.inf, -np.inf, 0, 3, -1, 0.5]
 MATRIX_ORDS = [None, "fro", "nuc", 1, -1, 2, -2, np.inf, -np.inf]
 

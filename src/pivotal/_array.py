@@ -12,6 +12,7 @@ Everything here is private; the public API lives in ``pivotal``.
 from __future__ import annotations
 
 import itertools
+import operator
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -27,14 +28,18 @@ __all__ = [
     "as_array",
     "backend_name",
     "check_flag",
+    "check_int",
     "conj_transpose",
     "conjugate_inplace",
     "device_of",
     "distinct_entries",
+    "finfo",
     "from_numpy",
     "is_complex",
     "is_traced",
     "namespace",
+    "new_zeros",
+    "on_host",
     "promote_dtypes",
     "real_dtype",
     "refuse_masked",
@@ -44,6 +49,7 @@ __all__ = [
     "unit_roundoff",
     "validate_matrix",
     "validate_rhs",
+    "working",
     "working_copy",
     "working_dtype",
     "wrap_like",
@@ -163,6 +169,15 @@ def real_dtype(dtype: Any):
 
         return {torch.complex64: torch.float32, torch.complex128: torch.float64}.get(dtype, dtype)
     return np.finfo(np.dtype(dtype)).dtype
+
+
+def finfo(dtype: Any):
+    """``torch.finfo`` of a PyTorch dtype, else ``numpy.finfo`` (NumPy and JAX dtypes, Python types)."""
+    if hasattr(dtype, "is_floating_point"):  # a torch dtype
+        import torch
+
+        return torch.finfo(dtype)
+    return np.finfo(np.dtype(dtype))
 
 
 def unit_roundoff(dtype: Any) -> float:
@@ -314,6 +329,35 @@ def validate_matrix(
     return a
 
 
+def check_int(value: Any, name: str, low: int | None = 0, *, allow_none: bool = False) -> int | None:
+    """``value`` as an int of at least ``low`` (no bound for ``None``); ``None`` passes with ``allow_none``.
+
+    ``TypeError`` unless it is an integer (``operator.index``: Python and NumPy
+    integers, not floats); ``ValueError`` below ``low``.
+
+    Examples
+    --------
+    >>> check_int(np.int64(3), "n"), check_int(None, "rank", allow_none=True)
+    (3, None)
+    >>> check_int(0, "t", 1)
+    Traceback (most recent call last):
+    ValueError: t must be at least 1, got 0
+    >>> check_int(2.0, "rank", allow_none=True)
+    Traceback (most recent call last):
+    TypeError: rank must be an integer or None, got float
+    """
+    if value is None and allow_none:
+        return None
+    try:
+        v = operator.index(value)
+    except TypeError:
+        kind = "an integer or None" if allow_none else "an integer"
+        raise TypeError(f"{name} must be {kind}, got {type(value).__name__}") from None
+    if low is not None and v < low:
+        raise ValueError(f"{name} must be {'nonnegative' if low == 0 else f'at least {low}'}, got {v}")
+    return v
+
+
 def check_flag(value: Any, name: str) -> None:
     """``TypeError`` unless ``value`` is a bool (or an integer, as SciPy's LAPACK wrappers accept)."""
     if not isinstance(value, (bool, int, np.bool_, np.integer)):
@@ -441,6 +485,27 @@ def astype(x: Any, dtype: Any) -> Any:
     return x.astype(dtype)
 
 
+def working(a: Any, dtype: Any = None) -> Any:
+    """``a`` in its working dtype (SciPy's rule: integers -> float64, float16 -> float32); no copy if it has it."""
+    dtype = working_dtype(a) if dtype is None else dtype
+    if a.dtype == dtype:
+        return a
+    if backend_name(a) == "torch":
+        return a.to(dtype)
+    if backend_name(a) == "jax":
+        return a.astype(dtype)
+    return np.asarray(a, dtype=dtype)
+
+
+def new_zeros(shape: tuple, like: Any) -> Any:
+    """Zeros of ``shape`` with the dtype of ``like``, on its device for PyTorch (a NumPy array otherwise)."""
+    if backend_name(like) == "torch":
+        import torch
+
+        return torch.zeros(shape, dtype=like.dtype, device=like.device)
+    return np.zeros(shape, dtype=like.dtype)
+
+
 def to_float(x: Any) -> float:
     """A Python float from a 0-d array of any backend (detached from autograd)."""
     if backend_name(x) == "torch":
@@ -482,6 +547,15 @@ def to_numpy(x: Any) -> np.ndarray:
     if name == "jax":
         refuse_tracer(x, "input", "these arguments")
     return np.asarray(x)
+
+
+def on_host(fn: Callable[..., Any], *arrays: Any) -> Any:
+    """Run the NumPy implementation ``fn`` on host copies of torch/JAX ``arrays``, results back on their device."""
+    like = next(x for x in arrays if x is not None)
+    out = fn(*(None if x is None else to_numpy(x) for x in arrays))
+    if isinstance(out, tuple):
+        return tuple(from_numpy(np.ascontiguousarray(o), like) for o in out)
+    return from_numpy(np.ascontiguousarray(out), like)
 
 
 # --------------------------------------------------------------------------- batching

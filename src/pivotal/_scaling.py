@@ -37,7 +37,7 @@ from typing import Any
 import numpy as np
 from array_api_compat import is_dask_array
 
-from ._array import backend_name, distinct_entries, real_dtype, to_float
+from ._array import backend_name, distinct_entries, finfo, real_dtype, to_float
 
 __all__ = [
     "abs_max_parts",
@@ -51,6 +51,7 @@ __all__ = [
     "scale_least_squares",
     "scaled_product",
     "split_exponent",
+    "times_power_of_two",
     "unscale_solution",
 ]
 
@@ -66,14 +67,6 @@ _CHUNK = 512
 
 #: torch dtypes whose CPU tensors are scanned through a NumPy view.
 _TORCH_VIA_NUMPY = ("float32", "float64", "complex64", "complex128")
-
-
-def _finfo(dtype: Any):
-    if hasattr(dtype, "is_floating_point"):  # a torch dtype
-        import torch
-
-        return torch.finfo(dtype)
-    return np.finfo(np.dtype(dtype))
 
 
 def safe_range(dtype: Any, degree: int = 2) -> tuple[float, float]:
@@ -97,7 +90,7 @@ def safe_range(dtype: Any, degree: int = 2) -> tuple[float, float]:
     >>> f"{safe_range(np.float64, degree=4)[0]:.3g}"
     '1e-73'
     """
-    fi = _finfo(real_dtype(dtype))
+    fi = finfo(real_dtype(dtype))
     smlnum = (float(fi.tiny) / float(fi.eps)) ** (1.0 / degree)
     return smlnum, 1.0 / smlnum
 
@@ -237,7 +230,7 @@ def ldexp(x: Any, e: int, *, inplace: bool = False) -> Any:
         return x
     if isinstance(x, (float, int, np.floating)):
         return math.ldexp(float(x), e) if isinstance(x, (float, int)) else type(x)(math.ldexp(float(x), e))
-    fi = _finfo(real_dtype(x.dtype))
+    fi = finfo(real_dtype(x.dtype))
     step = math.frexp(float(fi.max))[1] - 2  # 2**step and 2**-step are normal numbers of the dtype
     out = x
     # Results beyond the range are what they are (Inf, or subnormal and 0): not worth a warning.
@@ -254,6 +247,25 @@ def ldexp(x: Any, e: int, *, inplace: bool = False) -> Any:
                 )
             e -= k
     return out
+
+
+def times_power_of_two(x: Any, e: int) -> Any:
+    """``x * 2**e`` in ``x``'s dtype and backend, in two steps, so that ``2**e`` itself cannot overflow.
+
+    Exact while the result stays in the normal range (a subnormal ``x`` scaled up, a huge one scaled
+    down).  Unlike :func:`ldexp` it always returns a new array and takes NumPy scalars as they are.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> x = np.array([2.0**-1074, 3 * 2.0**-1060])  # subnormal; 2.0**1074 overflows
+    >>> times_power_of_two(x, 1074).tolist()
+    [1.0, 49152.0]
+    >>> times_power_of_two(np.float32(3.0), -2)
+    np.float32(0.75)
+    """
+    h = e // 2
+    return (x * 2.0**h) * 2.0 ** (e - h)
 
 
 def scale_least_squares(a: Any, b: Any, *, check_finite: bool = False) -> tuple[Any, Any, int, int]:
@@ -305,7 +317,7 @@ def _host_factors(d: Any) -> np.ndarray:
     return d.astype(np.complex128 if d.dtype.kind == "c" else np.float64, copy=False)
 
 
-def _times_power_of_two(x: Any, e: int) -> Any:
+def _scalar_times_power_of_two(x: Any, e: int) -> Any:
     """The scalar ``x * 2**e`` rounded once (``inf`` or 0 beyond the range), of ``x``'s type."""
     e = max(-_EXPONENT_CLAMP, min(_EXPONENT_CLAMP, int(e)))
     with np.errstate(over="ignore", under="ignore"):
@@ -340,7 +352,7 @@ def scaled_product(d: Any, exponent: int = 0) -> Any:
     d = _host_factors(d)
     one = d.dtype.type(1)
     if d.size == 0:
-        return _times_power_of_two(one, exponent)
+        return _scalar_times_power_of_two(one, exponent)
     m, e = split_exponent(d)
     mant, expo = one, int(e.sum(dtype=np.int64)) + int(exponent)
     for i in range(0, m.size, _CHUNK):
@@ -349,7 +361,7 @@ def scaled_product(d: Any, exponent: int = 0) -> Any:
             return mant
         mm, k = split_exponent(np.asarray(mant))
         mant, expo = mm[()], expo + int(k)
-    return _times_power_of_two(mant, expo)
+    return _scalar_times_power_of_two(mant, expo)
 
 
 def log_product(d: Any, exponent: int = 0) -> tuple[Any, float]:

@@ -38,6 +38,7 @@ from ._array import (
     validate_rhs,
     working_dtype,
 )
+from ._scaling import times_power_of_two
 from .factorizations.lu import LU
 
 __all__ = [
@@ -124,12 +125,6 @@ def _safe_ratio(xp, num, den):
     return xp.where(zero, xp.where(num == 0, xp.zeros_like(ratio), inf), ratio)
 
 
-def _times_power_of_two(x: Any, e: int) -> Any:
-    """``x * 2**e``, exact, in two steps (``2**e`` alone may overflow when ``x`` is subnormal)."""
-    h = e // 2
-    return (x * 2.0**h) * 2.0 ** (e - h)
-
-
 def _unit_scaled(a: Any, safe: int = 500) -> tuple[Any, int]:
     """``(s, e)`` with ``a == s * 2**e`` exactly, in the working dtype; ``e = 0`` for ordinary data.
 
@@ -149,7 +144,7 @@ def _unit_scaled(a: Any, safe: int = 500) -> tuple[Any, int]:
     if not 0 < peak < math.inf:
         return a, 0
     e = math.frexp(peak)[1]
-    return (_times_power_of_two(a, -e), e) if abs(e) > safe else (a, 0)
+    return (times_power_of_two(a, -e), e) if abs(e) > safe else (a, 0)
 
 
 def backward_error(a: Any, x: Any, b: Any, kind: str = "normwise") -> Any:
@@ -320,7 +315,7 @@ def forward_error_bound(
         raise ValueError(f"the factorization is of a {F.shape} matrix but a has shape {tuple(a.shape)}.")
     xp, a2, x2, b2, vector = _operands(a, x, b)
     if e:
-        b2 = _times_power_of_two(b2, -e)
+        b2 = times_power_of_two(b2, -e)
     if t == 1:
         a2 = a2.T if backend_name(a2) != "torch" else a2.mT
     elif t == 2:

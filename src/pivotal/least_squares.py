@@ -165,12 +165,12 @@ def _solve(method: str, a: Any, b: Any, cond: float, dtype: Any) -> LstsqSolutio
 
 
 def _solve_sketch(a: Any, b: Any, cond: float, dtype: Any) -> LstsqSolution:
-    """SPIR (:mod:`pivotal.randomized._spir`) with a fixed seed; ``s`` is None (as for gelsy).
+    """SPIR (:mod:`pivotal.randomized.spir`) with a fixed seed; ``s`` is None (as for gelsy).
 
     The residues come from the solver's last residual evaluation when ``A``
     has full rank.
     """
-    from .randomized._spir import default_sketch_size, solve
+    from .randomized.spir import default_sketch_size, solve
 
     m, n = a.shape
     x, info = solve(

@@ -66,6 +66,7 @@ from ._array import (
     conjugate_inplace,
     is_complex,
     namespace,
+    new_zeros,
     to_float,
     unit_roundoff,
     validate_matrix,
@@ -304,14 +305,6 @@ def _cast(x: Any, dtype: Any):
     return np.asarray(x, dtype=dtype)
 
 
-def _zeros(shape: tuple, like: Any):
-    if backend_name(like) == "torch":
-        import torch
-
-        return torch.zeros(shape, dtype=like.dtype, device=like.device)
-    return np.zeros(shape, dtype=like.dtype)
-
-
 def _ch(a: Any):
     """Conjugate transpose (lazy on PyTorch)."""
     if backend_name(a) == "torch":
@@ -363,7 +356,7 @@ def _orthogonalize(q: Any, u: Any):
     m, n = q.shape
     unorm = _norm(u)
     if unorm == 0.0:
-        return _zeros((n,), q), 0.0, _zeros((m,), q), 0.0, True
+        return new_zeros((n,), q), 0.0, new_zeros((m,), q), 0.0, True
     x = u / unorm
     s = _ch(q) @ x
     snorm = _norm(s)
@@ -377,7 +370,7 @@ def _orthogonalize(q: Any, u: Any):
     s = s + s2
     wp = _norm(w)
     if wp <= wnorm * _INV_SQRT2:
-        return s * unorm, 0.0, _zeros((m,), q), rc, True
+        return s * unorm, 0.0, new_zeros((m,), q), rc, True
     return s * unorm, wp * unorm, w / wp, rc, False
 
 
@@ -447,7 +440,7 @@ def _update(q: Any, r: Any, U: Any, V: Any, economic: bool):
     m, n = q.shape[0], r.shape[1]
     qa, ra = q, r
     if economic:
-        qa, ra = _zeros((m, n + 1), q), _zeros((n + 1, n), r)
+        qa, ra = new_zeros((m, n + 1), q), new_zeros((n + 1, n), r)
         qa[:, :n], ra[:n] = q, r
     for t in range(U.shape[1]):
         if economic:
@@ -565,11 +558,11 @@ def _insert_rows(q: Any, r: Any, U: Any, k: int, economic: bool):
     m, kq = q.shape
     kr, n = r.shape
     p = U.shape[0]
-    qn = _zeros((m + p, kq + p), q)
+    qn = new_zeros((m + p, kq + p), q)
     qn[:m, :kq] = q
     for i in range(p):
         qn[m + i, kq + i] = 1
-    rn = _zeros((kr + p, n), r)
+    rn = new_zeros((kr + p, n), r)
     rn[:kr] = r
     rn[kr:] = U
     for i in range(p):
@@ -594,9 +587,9 @@ def _insert_cols_thin(q: Any, r: Any, U: Any, k: int, rcond: float):
     m, n = q.shape
     p = U.shape[1]
     p_eco = p if n + p <= m else m - n
-    qn = _zeros((m, n + p_eco), q)
+    qn = new_zeros((m, n + p_eco), q)
     qn[:, :n] = q
-    rn = _zeros((n + p_eco, n + p), r)
+    rn = new_zeros((n + p_eco, n + p), r)
     rn[:n, :k] = r[:, :k]
     rn[:n, k + p :] = r[:, k:]
     for t in range(p_eco):
@@ -766,7 +759,7 @@ def _unit_complement(q: Any, k: int | None, action: str = "perform row deletion"
     norm (Daniel et al., p. 785).
     """
     m, _ = q.shape
-    e = _zeros((m,), q)
+    e = new_zeros((m,), q)
     if k is not None:
         e[k] = 1
         _, _, w, _, in_span = _orthogonalize(q, e)
@@ -794,7 +787,7 @@ def _delete_rows_thin(q: Any, r: Any, k: int, p: int):
         w = _unit_complement(q, k)
         qa = xp.concat([q, w[:, None]], axis=1)
         z = [_cconj(x) for x in _host(qa[k, :])]
-        extra = _zeros((n,), r)
+        extra = new_zeros((n,), r)
         g = z[n]
         for j in range(n - 1, -1, -1):
             c, s, g = lartg_scalar(g, z[j])

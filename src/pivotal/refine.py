@@ -56,8 +56,8 @@ from .factorizations.base import Factorization
 from .factorizations.factorize import ASSUME, factorize
 from .factorizations.lu import LU
 from .factorizations.scaling import factor_exponent
+from .kernels.arnoldi import gmres_cycle
 from .kernels.condest import inv_onenormest, rcond_from
-from .krylov._arnoldi import gmres_cycle
 
 __all__ = ["RefinementReport", "refine"]
 
@@ -513,7 +513,7 @@ def _correction_fn(prob: _Problem, F: Factorization, mixed: bool):
 def _gmres_solve_fn(prob: _Problem, P: Factorization, trans: int = 0):
     """``r -> (d, iterations)``: solve ``op(A) d = r`` by GMRES, all columns in one batched cycle.
 
-    One cycle of :func:`pivotal.krylov._arnoldi.gmres_cycle` (the core of
+    One cycle of :func:`pivotal.kernels.arnoldi.gmres_cycle` (the core of
     :func:`pivotal.krylov.gmres`): at most ``min(n, 100)`` iterations, no
     restart, each column stopped when its preconditioned residual is at
     most ``inner_tol`` times that of ``d = 0``; ``iterations`` is the

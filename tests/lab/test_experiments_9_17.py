@@ -19,7 +19,8 @@ import pytest
 pytest.importorskip("matplotlib")
 from matplotlib.figure import Figure as MplFigure
 
-from pivotal.lab._record import Outcome, Settings, registry
+from pivotal.lab import Outcome, Settings, registry
+from pivotal.lab.timing import one_blas_thread
 
 MODULES = {
     "forward_error": "e09_forward_error",
@@ -39,11 +40,7 @@ _CACHE: dict[str, Outcome] = {}
 def _one_blas_thread() -> contextlib.AbstractContextManager:
     # The results do not depend on the thread count; on a loaded 2-core machine two BLAS threads per
     # process make these small problems 10-50x slower, so the tests use one where threadpoolctl exists.
-    try:
-        from threadpoolctl import threadpool_limits
-    except ImportError:
-        return contextlib.nullcontext()
-    return threadpool_limits(limits=1, user_api="blas")
+    return one_blas_thread()[0]
 
 
 def experiment_module(name: str) -> types.ModuleType:

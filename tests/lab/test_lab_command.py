@@ -12,7 +12,7 @@ pytest.importorskip("matplotlib")
 pytest.importorskip("rich")
 click_testing = pytest.importorskip("click.testing")
 
-from pivotal.lab import _record  # noqa: E402
+from pivotal.lab import Experiment, registered  # noqa: E402
 from pivotal.lab.command import command  # noqa: E402
 
 
@@ -55,14 +55,14 @@ def test_out_is_a_file(tmp_path):
     assert res.exit_code == 2 and "is a file" in res.output
 
 
-def test_failed_claim_exits_1(tmp_path, monkeypatch):
+def test_failed_claim_exits_1(tmp_path):
     from pivotal.lab import Claim, Outcome
 
     def wrong(settings):
         return Outcome(shows="", claims=[Claim("false", 1 > 2, "1 <= 2")])
 
-    monkeypatch.setitem(_record._REGISTRY, "zz_wrong", _record.Experiment("zz_wrong", "Wrong", 98, wrong))
-    res = invoke("--only", "zz_wrong", "--out", str(tmp_path / "x"))
+    with registered(Experiment("zz_wrong", "Wrong", 98, wrong)):
+        res = invoke("--only", "zz_wrong", "--out", str(tmp_path / "x"))
     assert res.exit_code == 1
     assert "FAIL" in res.output and "zz_wrong" in res.output
 

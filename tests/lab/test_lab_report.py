@@ -8,7 +8,17 @@ import sys
 
 import pytest
 
-from pivotal.lab import MISSING_MATPLOTLIB, Claim, Outcome, Settings, _record, results_schema, run_lab
+from pivotal.lab import (
+    MISSING_MATPLOTLIB,
+    Claim,
+    Experiment,
+    Outcome,
+    Settings,
+    registered,
+    registry,
+    results_schema,
+    run_lab,
+)
 from pivotal.lab._runner import require_matplotlib
 from pivotal.lab.plotting import new_figure
 
@@ -78,7 +88,9 @@ def test_unknown_name_lists_the_valid_ones(tmp_path):
     assert not (tmp_path / "index.html").exists()
 
 
-def _fake_experiments(monkeypatch):
+def _fake_experiments():
+    """A failing and a raising experiment, registered for the ``with`` block."""
+
     def wrong(settings: Settings) -> Outcome:
         fig, (ax,) = new_figure()
         ax.plot([1, 2], [settings.seed, 1])
@@ -96,14 +108,15 @@ def _fake_experiments(monkeypatch):
     def broken(settings: Settings) -> Outcome:
         raise RuntimeError("this experiment is broken")
 
-    monkeypatch.setitem(_record._REGISTRY, "zz_wrong", _record.Experiment("zz_wrong", "Wrong", 98, wrong))
-    monkeypatch.setitem(_record._REGISTRY, "zz_broken", _record.Experiment("zz_broken", "Broken", 99, broken))
+    return registered(
+        Experiment("zz_wrong", "Wrong", 98, wrong), Experiment("zz_broken", "Broken", 99, broken)
+    )
 
 
-def test_failed_claim_and_error_are_reported(tmp_path, monkeypatch):
-    _fake_experiments(monkeypatch)
+def test_failed_claim_and_error_are_reported(tmp_path):
     seen = []
-    result = run_lab(tmp_path, only=["zz_wrong", "zz_broken"], progress=lambda *a: seen.append(a[0]))
+    with _fake_experiments():
+        result = run_lab(tmp_path, only=["zz_wrong", "zz_broken"], progress=lambda *a: seen.append(a[0]))
     assert seen == ["start", "done", "start", "done"]
     assert not result.ok
     assert [r.status for r in result.runs] == ["failed", "error"]
@@ -117,11 +130,35 @@ def test_failed_claim_and_error_are_reported(tmp_path, monkeypatch):
     assert "FAIL" in html and "ERROR" in html and "this experiment is broken" in html
 
 
-def test_seed_reaches_the_experiment(tmp_path, monkeypatch):
-    _fake_experiments(monkeypatch)
-    result = run_lab(tmp_path, only=["zz_wrong"], seed=1, progress=False)
+def test_seed_reaches_the_experiment(tmp_path):
+    with _fake_experiments():
+        result = run_lab(tmp_path, only=["zz_wrong"], seed=1, progress=False)
     assert result.ok  # 1 + seed == 2: the claim is computed from the data, not fixed
     assert result.runs[0].outcome.data["value"] == 2.0
+
+
+def test_registered_is_undone_and_refuses_a_taken_name():
+    before = set(registry())
+
+    def fail_inside():
+        with _fake_experiments():
+            assert {"zz_wrong", "zz_broken"} <= set(registry())
+            raise RuntimeError("inside the block")
+
+    with pytest.raises(RuntimeError, match="inside"):
+        fail_inside()
+    assert set(registry()) == before  # removed on leaving, also by an exception
+    with _fake_experiments():
+        with (
+            pytest.raises(ValueError, match="registered twice"),
+            registered(Experiment("zz_wrong", "W", 1, print)),
+        ):
+            pass  # pragma: no cover - entering raises
+        assert registry()["zz_wrong"].title == "Wrong"  # the first registration is untouched
+    one = Experiment("zz_one", "One", 1, print)
+    with pytest.raises(ValueError, match="one name twice"), registered(one, one):
+        pass  # pragma: no cover - entering raises
+    assert set(registry()) == before
 
 
 def test_missing_matplotlib_message(monkeypatch):

@@ -23,6 +23,8 @@ no longer need:
     zero pivot (0 if none).
 ``vendor_potrf(a, lower)``
     Cholesky of the ``lower`` (or upper) triangle: ``(factor, info)``.
+``matmul(a, b)``
+    ``a @ b`` as a new array (NumPy: through SciPy's BLAS, like the updates).
 ``cholesky_inverse(l, lower=True)``
     ``A^{-1}`` from the Cholesky factor of ``A`` (``L L^H``, or ``U^H U`` with
     ``lower=False``), without refactoring; a new array.

@@ -90,6 +90,17 @@ def _operand(x: np.ndarray):
     return None
 
 
+def _increments(*vectors: np.ndarray) -> tuple[int, ...] | None:
+    """The BLAS increments (strides in elements) of 1-D views, or ``None`` unless all are positive whole ones."""
+    inc = []
+    for v in vectors:
+        step, rest = divmod(v.strides[0], v.itemsize)
+        if rest or step <= 0:
+            return None
+        inc.append(step)
+    return tuple(inc)
+
+
 def _ptr(x: np.ndarray) -> ctypes.c_void_p:
     # __array_interface__ is several times cheaper than x.ctypes.data.
     return ctypes.c_void_p(x.__array_interface__["data"][0])
@@ -176,12 +187,10 @@ def ger(c: np.ndarray, x: np.ndarray, y: np.ndarray, alpha: complex = -1.0) -> b
         raise ValueError(f"ger shapes do not match: c {c.shape}, x {x.shape}, y {y.shape}")
     if m == 0 or n == 0:
         return True
-    oc = _operand(c)
-    if oc is None or x.strides[0] % x.itemsize or y.strides[0] % y.itemsize:
+    oc, inc = _operand(c), _increments(x, y)
+    if oc is None or inc is None:
         return False
-    incx, incy = x.strides[0] // x.itemsize, y.strides[0] // y.itemsize
-    if incx <= 0 or incy <= 0:
-        return False
+    incx, incy = inc
     if oc[0]:
         # row-major c: update c^T <- c^T + alpha y x^T
         x, y, incx, incy, m, n = y, x, incy, incx, n, m
@@ -366,12 +375,10 @@ def gemv(
     if cols == 0:
         y *= beta
         return True
-    oa = _operand(a)
-    if oa is None or x.strides[0] % x.itemsize or y.strides[0] % y.itemsize:
+    oa, inc = _operand(a), _increments(x, y)
+    if oa is None or inc is None:
         return False
-    incx, incy = x.strides[0] // x.itemsize, y.strides[0] // y.itemsize
-    if incx <= 0 or incy <= 0:
-        return False
+    incx, incy = inc
     if oa[0]:
         # a is stored as its transpose S = a^T (column-major): op(a) = S^T, S, or conj(S).
         if trans == 2:

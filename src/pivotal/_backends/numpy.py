@@ -257,6 +257,22 @@ def matvec(a, x, trans=0):
     return op @ x
 
 
+def matmul(a, b):
+    """``a @ b`` as a new C-ordered array, through SciPy's BLAS ``gemm`` on strided views (no copies).
+
+    ``a`` and ``b`` are 2-D of one dtype.  NumPy's ``matmul`` computes what
+    BLAS cannot take (an empty inner dimension, an integer dtype, a layout
+    BLAS cannot describe).  The kernels run on SciPy's BLAS; a product on
+    NumPy's ``@`` would run on NumPy's own OpenBLAS copy, and alternating
+    between the two thread pools makes each wait for the other's spinning
+    threads.
+    """
+    c = np.empty((a.shape[0], b.shape[1]), dtype=a.dtype)
+    if a.shape[1] > 0 and _blas.gemm(c, a, b, alpha=1.0, beta=0.0):
+        return c
+    return np.matmul(a, b, out=c)
+
+
 def nrm2(x):
     """2-norm of the 1-D array ``x`` as a float, without harmful over/underflow (BLAS ``?nrm2``)."""
     if x.shape[0] == 0:

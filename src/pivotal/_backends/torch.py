@@ -115,6 +115,11 @@ def matvec(a, x, trans=0):
     return _op(a, trans) @ x
 
 
+def matmul(a, b):
+    """``a @ b`` as a new tensor."""
+    return a @ b
+
+
 def nrm2(x):
     """2-norm of the 1-D tensor ``x`` as a float, without harmful over/underflow.
 

@@ -67,6 +67,7 @@ __all__ = [
     "METHODS",
     "Factorization",
     "check_method",
+    "dense_norm1",
     "det_parts",
     "factor_input",
     "index_array",
@@ -504,6 +505,14 @@ def _no_grad(like: Any):
     import contextlib
 
     return contextlib.nullcontext()
+
+
+def dense_norm1(a: Any) -> float:
+    """``||a||_1`` (largest column sum of ``|a_ij|``) of a 2-D backend array; 0 for an empty one."""
+    if min(a.shape) == 0:
+        return 0.0
+    xp = namespace(a)
+    return to_float(xp.max(xp.sum(xp.abs(a), axis=0)))
 
 
 def index_array(idx: np.ndarray, like: Any) -> Any:

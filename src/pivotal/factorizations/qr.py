@@ -28,7 +28,7 @@ from ..errors import IllConditionedWarning, NotPositiveDefiniteError, SingularMa
 from ..kernels import cholqr, gram_schmidt, householder, qrcp, rrqr, tsqr
 from ..kernels.condest import inv_onenormest, rcond_from
 from ..kernels.triangular import solve_in_range
-from .base import Factorization, _copy_as, det_parts, factor_input, index_array, scalar_like
+from .base import Factorization, _copy_as, dense_norm1, det_parts, factor_input, index_array, scalar_like
 from .scaling import factor_exponent, scale_into_range, scale_upper
 
 __all__ = ["QR", "QR_METHODS", "QRComputation", "QRPivoted", "qr_compute", "select_qr_method"]
@@ -323,7 +323,7 @@ class QR(Factorization):
     def _anorm(self) -> float:
         """``||2**_scale A||_1``, recomputed from the factors on demand (QR's own estimates use R)."""
         if "anorm" not in self._cache:
-            self._cache["anorm"] = _norm1(self.Q @ self._r_factor()) if min(self.shape) else 0.0
+            self._cache["anorm"] = dense_norm1(self.Q @ self._r_factor()) if min(self.shape) else 0.0
         return self._cache["anorm"]
 
     # ------------------------------------------------------------------ factors
@@ -833,10 +833,3 @@ def _reflectors_det(qr_: Any, tau: Any) -> Any:
 
 def _form_q(qr_: Any, tau: Any, ncols: int) -> Any:
     return householder.form_q(qr_, tau, ncols)
-
-
-def _norm1(a: Any) -> float:
-    xp = namespace(a)
-    if a.shape[0] == 0 or a.shape[1] == 0:
-        return 0.0
-    return to_float(xp.max(xp.sum(xp.abs(a), axis=0)))

@@ -6,19 +6,12 @@ from typing import Any
 
 import numpy as np
 
-from .._array import backend_name, conj_transpose, is_complex, namespace, to_float, to_numpy
+from .._array import backend_name, conj_transpose, is_complex, namespace, to_numpy
 from ..spectral import svd
-from .base import det_parts
+from .base import dense_norm1, det_parts
 from .pseudo import LowRank, SpectralFactorization, host_magnitudes, spectral_input, tail_errors
 
 __all__ = ["SVD"]
-
-
-def _norm1(a: Any) -> float:
-    xp = namespace(a)
-    if min(a.shape) == 0:
-        return 0.0
-    return to_float(xp.max(xp.sum(xp.abs(a), axis=0)))
 
 
 class SVD(SpectralFactorization):
@@ -85,7 +78,7 @@ class SVD(SpectralFactorization):
     ):
         a, source = spectral_input(self, a, "SVD", square=False, check_finite=check_finite)
         self.rtol, self.atol = self._check_tolerances(rtol, atol)
-        self._anorm = _norm1(a)
+        self._anorm = dense_norm1(a)
         u, s, vh = svd(
             source,
             full_matrices=False,

@@ -82,6 +82,7 @@ import numpy as np
 
 from .._array import (
     backend_name,
+    check_int,
     is_complex,
     namespace,
     real_dtype,
@@ -199,16 +200,8 @@ def _is_complex_array(y) -> bool:
 
 
 def _validate_common(n: Any, max_iter: Any) -> tuple[int, int]:
-    try:
-        n = operator.index(n)
-    except TypeError:
-        raise TypeError(f"n must be an integer, got {type(n).__name__}") from None
-    if n < 0:
-        raise ValueError(f"n must be nonnegative, got {n}")
-    try:
-        max_iter = operator.index(max_iter)
-    except TypeError:
-        raise TypeError(f"max_iter must be an integer, got {type(max_iter).__name__}") from None
+    n = check_int(n, "n")
+    max_iter = check_int(max_iter, "max_iter", low=None)
     if max_iter < 2:
         raise ValueError(
             f"max_iter must be at least 2 (LAPACK uses 5), got {max_iter}; the estimator "
@@ -478,12 +471,7 @@ def onenormest(
     True
     """
     n, max_iter = _validate_common(n, max_iter)
-    try:
-        t = operator.index(t)
-    except TypeError:
-        raise TypeError(f"t must be an integer, got {type(t).__name__}") from None
-    if t < 1:
-        raise ValueError(f"t must be at least 1, got {t}")
+    t = check_int(t, "t", 1)
     if t == 1 and random_state is not None:
         raise ValueError(
             "random_state is only used by the block estimator (t >= 2); the default "

@@ -70,7 +70,7 @@ from typing import Any
 
 import numpy as np
 
-from .._array import backend_name, namespace, to_numpy, working_dtype
+from .._array import backend_name, finfo, namespace, to_numpy, working_dtype
 
 __all__ = [
     "STRUCTURES",
@@ -358,14 +358,6 @@ def _lartg_inputs(f: Any, g: Any):
     return f_a, g_a, scalar
 
 
-def _finfo(dtype):
-    if hasattr(dtype, "is_complex"):
-        import torch
-
-        return torch.finfo(dtype)
-    return np.finfo(dtype)
-
-
 def lartg(f: Any, g: Any):
     """Elementwise plane rotations with LAPACK 3.10 ``xLARTG`` conventions.
 
@@ -409,7 +401,7 @@ def lartg(f: Any, g: Any):
     True
     """
     f_a, g_a, scalar = _lartg_inputs(f, g)
-    info = _finfo(f_a.dtype)
+    info = finfo(f_a.dtype)
     safmin = float(info.tiny)
     safmax = 1.0 / safmin
     xp = namespace(f_a)

@@ -60,7 +60,7 @@ from typing import Any
 
 import numpy as np
 
-from .._array import backend_name, is_complex, namespace
+from .._array import backend_name, is_complex, namespace, new_zeros
 from .._backends import get_backend
 from .householder import form_q, larfg
 
@@ -78,14 +78,6 @@ HESSENBERG_BLOCK_SIZE = 32
 
 HESSENBERG_UNBLOCKED_MAX = 128
 """``block_size=None`` runs :func:`gehd2` up to this order, and the last columns of a blocked reduction."""
-
-
-def _zeros(shape, like: Any) -> Any:
-    if backend_name(like) == "torch":
-        import torch
-
-        return torch.zeros(shape, dtype=like.dtype, device=like.device)
-    return np.zeros(shape, dtype=like.dtype)
 
 
 def _ct(x: Any) -> Any:
@@ -150,7 +142,7 @@ def gehd2(a: Any) -> Any:
     (True, True)
     """
     n = _check_square(a)
-    tau = _zeros((max(n - 1, 0),), a)
+    tau = new_zeros((max(n - 1, 0),), a)
     _unblocked(a, tau, 0)
     return tau
 
@@ -188,7 +180,7 @@ def gehrd_blocked(a: Any, block_size: int = HESSENBERG_BLOCK_SIZE) -> Any:
     """
     n = _check_square(a)
     nb = _check_block_size(block_size)
-    tau = _zeros((max(n - 1, 0),), a)
+    tau = new_zeros((max(n - 1, 0),), a)
     xp, backend, cplx = namespace(a), get_backend(a), is_complex(a.dtype)
     nx = max(nb, HESSENBERG_UNBLOCKED_MAX)
     p = 0
@@ -209,9 +201,9 @@ def _panel(a: Any, p: int, ib: int, tau: Any, cplx: bool, xp, backend) -> None:
     """Reduce columns ``p .. p + ib - 1`` (``?lahr2``) and update the trailing columns by blocks."""
     n = a.shape[0]
     m = n - p - 1  # rows of V: global rows p + 1 .. n - 1
-    v = _zeros((m, ib), a)
-    t = _zeros((ib, ib), a)
-    y = _zeros((n, ib), a)
+    v = new_zeros((m, ib), a)
+    t = new_zeros((ib, ib), a)
+    y = new_zeros((n, ib), a)
     for i in range(ib):
         j = p + i
         if i:

@@ -81,7 +81,7 @@ from typing import Any
 
 import numpy as np
 
-from .._array import backend_name, is_complex, namespace, unit_roundoff
+from .._array import backend_name, finfo, is_complex, namespace, new_zeros, unit_roundoff
 from .._backends import get_backend
 
 __all__ = [
@@ -92,6 +92,8 @@ __all__ = [
     "RECURSIVE_MIN_K",
     "UNBLOCKED_MAX_SIZE",
     "apply_q",
+    "colmajor_copy",
+    "copy_into",
     "default_qr_variant",
     "form_q",
     "geqr2",
@@ -101,6 +103,7 @@ __all__ = [
     "larfb",
     "larfg",
     "larft",
+    "product",
 ]
 
 DEFAULT_BLOCK_SIZE = 128
@@ -136,22 +139,15 @@ def _ct(x: Any) -> Any:
     return x.mH
 
 
-def _zeros(shape, like: Any, xp) -> Any:
-    if backend_name(like) == "torch":
-        import torch
-
-        return torch.zeros(shape, dtype=like.dtype, device=like.device)
-    return np.zeros(shape, dtype=like.dtype)
-
-
-def _colmajor_copy(x: Any) -> Any:
+def colmajor_copy(x: Any) -> Any:
     """A column-major (Fortran-ordered) copy of the 2-D array ``x``."""
     if _is_numpy(x):
         return np.array(x, order="F", copy=True)
     return x.mT.contiguous().mT
 
 
-def _copy_into(dst: Any, src: Any) -> None:
+def copy_into(dst: Any, src: Any) -> None:
+    """Copy ``src`` into the existing array ``dst`` (NumPy or PyTorch), in place."""
     if _is_numpy(dst):
         dst[...] = src
     else:
@@ -165,12 +161,12 @@ def _neg_product(a: Any, b: Any, xp, backend) -> Any:
     NumPy's ``matmul`` may link a different BLAS whose thread pool would then
     compete with SciPy's for the same cores.
     """
-    out = _zeros((a.shape[0], b.shape[1]), a, xp)
+    out = new_zeros((a.shape[0], b.shape[1]), a)
     backend.gemm_update(out, a, b)
     return out
 
 
-def _product(a: Any, b: Any, xp, backend) -> Any:
+def product(a: Any, b: Any, xp, backend) -> Any:
     """``a @ b`` as a new array (see :func:`_neg_product`)."""
     out = _neg_product(a, b, xp, backend)
     out *= -1
@@ -202,14 +198,6 @@ def _unit_lower(v: Any, xp) -> Any:
         else:
             t.diagonal().fill_(1)
     return t
-
-
-def _finfo(dtype: Any):
-    if hasattr(dtype, "is_complex"):
-        import torch
-
-        return torch.finfo(dtype)
-    return np.finfo(np.dtype(dtype))
 
 
 def _scalar(x: Any, cplx: bool):
@@ -285,7 +273,7 @@ def larfg(alpha: Any, x: Any) -> tuple[float, float | complex]:
 @functools.cache
 def _larfg_constants(dtype: Any) -> tuple[bool, float, float]:
     """``(complex?, safmin, 1/safmin)`` for ``dtype``; ``safmin = tiny / u`` as LAPACK's."""
-    safmin = float(_finfo(dtype).tiny) / unit_roundoff(dtype)
+    safmin = float(finfo(dtype).tiny) / unit_roundoff(dtype)
     return bool(is_complex(dtype)), safmin, 1.0 / safmin
 
 
@@ -346,7 +334,7 @@ def _geqr2(a: Any, tau: Any, xp, backend) -> None:
 
 
 def _tau_array(a: Any, xp) -> Any:
-    return _zeros((min(a.shape),), a, xp)
+    return new_zeros((min(a.shape),), a)
 
 
 def geqr2(a: Any) -> Any:
@@ -441,12 +429,12 @@ def larft(v: Any, tau: Any) -> Any:
     xp = namespace(v)
     k = tau.shape[0]
     if k == 0:
-        return _zeros((0, 0), v, xp)
+        return new_zeros((0, 0), v)
     backend = get_backend(v)
     tinv = xp.triu(_gram(v[:, :k], xp, backend), k=1)
     keep = np.flatnonzero(_host(tau) != 0)
     if keep.shape[0] < k:  # identity reflectors: T restricted to the others
-        t = _zeros((k, k), v, xp)
+        t = new_zeros((k, k), v)
         if keep.shape[0]:
             idx = _like_index(keep, v)
             t[idx[:, None], idx[None, :]] = _larft_inverse(
@@ -559,10 +547,10 @@ def _geqrt3(p: Any, tau: Any, leaf: int, xp, backend) -> Any:
     sn = _neg_product(_ct(p[n1:n, :n1]), v2t, xp, backend)
     if p.shape[0] > n:
         backend.gemm_update(sn, _ct(p[n:, :n1]), p[n:, n1:])  # sn = -(V1^H V2)
-    t = _zeros((n, n), p, xp)
+    t = new_zeros((n, n), p)
     t[:n1, :n1] = t11
     t[n1:, n1:] = t22
-    t[:n1, n1:] = _product(_product(t11, sn, xp, backend), t22, xp, backend)
+    t[:n1, n1:] = product(product(t11, sn, xp, backend), t22, xp, backend)
     return t
 
 
@@ -580,12 +568,12 @@ def _geqrf(a: Any, nb: int, leaf: int | None) -> Any:
     for j in range(0, k, nb):
         jb = min(nb, k - j)
         panel = a[j:, j : j + jb]
-        p = _colmajor_copy(panel)
+        p = colmajor_copy(panel)
         if leaf is None:
             t = _panel_unblocked(p, tau[j : j + jb], xp, backend)
         else:
             t = _geqrt3(p, tau[j : j + jb], leaf, xp, backend)
-        _copy_into(panel, p)
+        copy_into(panel, p)
         if j + jb < n:
             larfb(p, t, a[j:, j + jb :], side="left", trans=True)
     return tau

@@ -118,7 +118,6 @@ acceleration", NeurIPS 2018 (pivoted Cholesky as a preconditioner).
 from __future__ import annotations
 
 import math
-import operator
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -128,6 +127,7 @@ import numpy as np
 
 from .._array import (
     backend_name,
+    check_int,
     is_complex,
     namespace,
     real_dtype,
@@ -299,22 +299,9 @@ def _pivoted_cholesky(
     schur_check: Callable[..., str | None] | None = None,
 ) -> PivotedCholeskyResult:
     """:func:`pivoted_cholesky_columns`; ``schur_check`` is the dense kernel's full Schur complement test."""
-    try:
-        n = operator.index(n)
-    except TypeError:
-        raise TypeError(f"n must be an integer, got {type(n).__name__}") from None
-    if n < 0:
-        raise ValueError(f"n must be nonnegative, got {n}")
-    if rank is None:
-        rmax = n
-    else:
-        try:
-            rmax = operator.index(rank)
-        except TypeError:
-            raise TypeError(f"rank must be an integer or None, got {type(rank).__name__}") from None
-        if rmax < 0:
-            raise ValueError(f"rank must be nonnegative, got {rmax}")
-        rmax = min(rmax, n)
+    n = check_int(n, "n")
+    rmax = check_int(rank, "rank", allow_none=True)
+    rmax = n if rmax is None else min(rmax, n)
     if tol is not None:
         tol = float(tol)
         if math.isnan(tol):

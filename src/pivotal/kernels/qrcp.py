@@ -81,9 +81,9 @@ from typing import Any
 
 import numpy as np
 
-from .._array import is_complex, namespace, to_numpy, unit_roundoff
+from .._array import finfo, is_complex, namespace, new_zeros, to_numpy, unit_roundoff
 from .._backends import get_backend
-from .householder import _check_block_size, _ct, _larfg, _nrm2, _zeros
+from .householder import _check_block_size, _ct, _larfg, _nrm2
 
 __all__ = [
     "DEFAULT_BLOCK_SIZE",
@@ -127,14 +127,6 @@ class QRCPKernelResult:
 # --------------------------------------------------------------------------- norms
 
 
-def _finfo(dtype: Any):
-    if hasattr(dtype, "is_complex"):
-        import torch
-
-        return torch.finfo(dtype)
-    return np.finfo(np.dtype(dtype))
-
-
 _NORM_CHUNK = 256
 
 
@@ -168,7 +160,7 @@ def column_norms(a: Any) -> np.ndarray:
             part = xp.sum(sq, axis=0)
             sumsq = part if sumsq is None else sumsq + part
     norms = np.sqrt(to_numpy(sumsq).astype(np.float64))
-    fi = _finfo(a.dtype)
+    fi = finfo(a.dtype)
     lo = math.sqrt(float(fi.tiny)) / float(fi.eps)
     hi = math.sqrt(float(fi.max)) * float(fi.eps)
     suspicious = ~((norms > lo) & (norms < hi))
@@ -246,7 +238,7 @@ def _pivot(a: Any, j: int, vn1: np.ndarray, vn2: np.ndarray, perm: np.ndarray) -
 def _init(a: Any):
     xp = namespace(a)
     m, n = a.shape
-    tau = _zeros((min(m, n),), a, xp)
+    tau = new_zeros((min(m, n),), a)
     vn1 = column_norms(a)
     vn2 = vn1.copy()
     perm = np.arange(n, dtype=np.int64)
@@ -350,7 +342,7 @@ def _laqps(
     m, n = a.shape
     cplx = is_complex(a.dtype)
     nt = n - j0  # columns of the trailing matrix
-    f = _zeros((nt, nb), a, xp)
+    f = new_zeros((nt, nb), a)
     lastrk = min(m, n)
     sticky: list[np.ndarray] = []
     kk = 0

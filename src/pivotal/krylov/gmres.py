@@ -9,7 +9,7 @@ import numpy as np
 
 from .._array import from_numpy
 from .._tracing import needs_rule
-from ._arnoldi import gmres_cycle
+from ..kernels.arnoldi import gmres_cycle
 from ._columns import cnorm, update
 from ._differentiable import route
 from ._system import check_maxiter, finish, host, setup, start, warn_breakdown

@@ -10,7 +10,7 @@ experiments; :func:`run_lab` does, and needs the ``lab`` extra
 
 from __future__ import annotations
 
-from ._record import Claim, Experiment, Figure, Outcome, Settings, Table, experiment, registry
+from ._record import Claim, Experiment, Figure, Outcome, Settings, Table, experiment, registered, registry
 from ._report import results_schema
 from ._runner import MISSING_MATPLOTLIB, ExperimentRun, LabResult, all_experiments, run_lab
 
@@ -26,6 +26,7 @@ __all__ = [
     "Table",
     "all_experiments",
     "experiment",
+    "registered",
     "registry",
     "results_schema",
     "run_lab",

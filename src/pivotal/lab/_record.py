@@ -11,13 +11,24 @@ about linear algebra.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import contextlib
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
-__all__ = ["Claim", "Experiment", "Figure", "Outcome", "Settings", "Table", "experiment", "registry"]
+__all__ = [
+    "Claim",
+    "Experiment",
+    "Figure",
+    "Outcome",
+    "Settings",
+    "Table",
+    "experiment",
+    "registered",
+    "registry",
+]
 
 
 @dataclass(frozen=True)
@@ -93,16 +104,61 @@ class Experiment:
 _REGISTRY: dict[str, Experiment] = {}
 
 
+def _check_free(name: str) -> None:
+    if name in _REGISTRY:
+        raise ValueError(f"lab experiment {name!r} is registered twice")
+
+
 def experiment(name: str, title: str, order: int) -> Callable[[Callable[[Settings], Outcome]], Callable]:
     """Register ``run(settings) -> Outcome`` under ``name`` (a short slug such as ``"growth"``)."""
 
     def register(run: Callable[[Settings], Outcome]) -> Callable[[Settings], Outcome]:
-        if name in _REGISTRY:
-            raise ValueError(f"lab experiment {name!r} is registered twice")
+        _check_free(name)
         _REGISTRY[name] = Experiment(name=name, title=title, order=order, run=run)
         return run
 
     return register
+
+
+@contextlib.contextmanager
+def registered(*experiments: Experiment) -> Iterator[None]:
+    """Register ``experiments`` for the ``with`` block only (a test's or a notebook's own experiments).
+
+    Inside the block they are in :func:`registry`, so :func:`run_lab` and
+    ``pivotal lab --only`` find them by name; on leaving it (also by an
+    exception) they are removed again.  The course's experiments cannot be
+    replaced: a name already registered raises ``ValueError`` and registers
+    nothing.
+
+    Parameters
+    ----------
+    *experiments : Experiment
+        The experiments to add, each under a name not registered yet.
+
+    Examples
+    --------
+    >>> from pivotal.lab import Claim, Experiment, Outcome, Settings, registered, registry
+    >>> def sums(settings):
+    ...     x = settings.rng().standard_normal(4)
+    ...     gap = abs(sum(x) - sum(reversed(x)))
+    ...     return Outcome(shows="Summation order.", claims=[Claim("order barely matters", gap < 1e-14, f"{gap}")])
+    >>> with registered(Experiment("zz_sums", "Sums", 99, sums)):
+    ...     registry()["zz_sums"].run(Settings(seed=1)).claims[0].passed
+    True
+    >>> "zz_sums" in registry()
+    False
+    """
+    names = [e.name for e in experiments]
+    if len(set(names)) != len(names):
+        raise ValueError(f"registered() got one name twice: {names}")
+    for name in names:
+        _check_free(name)
+    _REGISTRY.update((e.name, e) for e in experiments)
+    try:
+        yield
+    finally:
+        for name in names:
+            _REGISTRY.pop(name, None)
 
 
 def registry() -> dict[str, Experiment]:

@@ -4,43 +4,20 @@ from __future__ import annotations
 
 import io
 import json
-import math
 import re
 from typing import Any
 
-import numpy as np
-
+from .._report_values import jsonable
 from ._html import render_html
 
-__all__ = ["SCHEMA_ID", "jsonable", "results_document", "results_schema", "write_report"]
+__all__ = ["SCHEMA_ID", "results_document", "results_schema", "write_report"]
 
 #: The ``schema`` field of ``results.json`` (bumped on an incompatible change).
 SCHEMA_ID = "pivotal-lab-results/1"
 
-
-def jsonable(value: Any) -> Any:
-    """``value`` as plain JSON: NumPy scalars and arrays unwrapped, tuples as lists, and the
-    non-finite floats as the strings ``"inf"``, ``"-inf"`` and ``"nan"`` (``float()`` reads them back)."""
-    if isinstance(value, dict):
-        return {str(k): jsonable(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [jsonable(v) for v in value]
-    if isinstance(value, np.ndarray):
-        return jsonable(value.tolist())
-    if isinstance(value, (bool, np.bool_)):
-        return bool(value)
-    if isinstance(value, (int, np.integer)):
-        return int(value)
-    if isinstance(value, (float, np.floating)):
-        x = float(value)
-        if math.isfinite(x):
-            return x
-        return "nan" if math.isnan(x) else ("inf" if x > 0 else "-inf")
-    if value is None or isinstance(value, str):
-        return value
-    if isinstance(value, (complex, np.complexfloating)):
-        return {"re": jsonable(value.real), "im": jsonable(value.imag)}
-    raise TypeError(f"lab data must be numbers, strings, lists or dicts; got {type(value).__name__}.")
+#: How ``results.json`` writes values (its schema): complex numbers as ``{"re", "im"}``, and an object
+#: that is not a number, string, list or dict is an error, never silently a string.
+LAB_JSON = {"complex_as": "parts", "strict": True, "name": "lab data"}
 
 
 def results_schema() -> dict[str, Any]:
@@ -100,7 +77,7 @@ def _run_document(run: Any) -> dict[str, Any]:
             for f, path in zip(out.figures, run.figure_files, strict=True)
         ]
         doc["data"] = out.data
-    return jsonable(doc)
+    return jsonable(doc, **LAB_JSON)
 
 
 def results_document(result: Any) -> dict[str, Any]:
@@ -121,7 +98,8 @@ def results_document(result: Any) -> dict[str, Any]:
                 "unavailable": [{"module": m, "reason": r} for m, r in result.unavailable.items()],
             },
             "experiments": [_run_document(r) for r in result.runs],
-        }
+        },
+        **LAB_JSON,
     )
 
 

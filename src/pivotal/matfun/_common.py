@@ -16,9 +16,8 @@ from typing import Any
 
 import numpy as np
 
-from .._array import as_array, backend_name, is_complex, validate_matrix, working_dtype
+from .._array import as_array, backend_name, is_complex, on_host, validate_matrix, working, working_dtype
 from .._tracing import refuse_gradient
-from ..spectral._common import on_host, working
 
 __all__ = [
     "binary_exponent",

@@ -3,7 +3,7 @@
 :func:`pivotal.randomized.sketch_lstsq` validates a ``dask.array.Array``
 ``A`` here (:func:`_validate`) and then runs its one driver on the
 :class:`_DaskOps` of it.  The algorithm, its constants and its stopping rules
-are those of the in-memory solver (:mod:`pivotal.randomized._spir`), whose
+are those of the in-memory solver (:mod:`pivotal.randomized.spir`), whose
 driver ``solve`` runs them on Dask as well: the scaling into the safe range,
 the control flow, the sketch's QR and SVD (``_factor_sketch``), the
 preconditioner and the Karlson-Walden estimate (``_Precond``), the batched
@@ -81,8 +81,8 @@ from .._array import promote_dtypes, validate_rhs, working_dtype
 from .._direct_lstsq import rank_from_s, svd_solve
 from .._scaling import abs_max_parts, largest, ldexp
 from ._dask import _prepare
-from ._spir import Ops, check_tall, set_cols
 from .sketches import SketchingOperator
+from .spir import Ops, check_tall, set_cols
 
 __all__: list[str] = []  # used by pivotal.randomized.sketch_lstsq through _validate
 

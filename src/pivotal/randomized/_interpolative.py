@@ -76,6 +76,7 @@ from .._array import (
     dtype_name,
     from_numpy,
     namespace,
+    new_zeros,
     result_dtype,
     to_float,
     validate_matrix,
@@ -146,7 +147,7 @@ def _interp_from_r(r: Any, k: int) -> Any:
 
 def _sketch_rows(a: Any, d: int, random_state: Any) -> Any:
     g = standard_normal((d, a.shape[0]), like=a, dtype=a.dtype, random_state=random_state)
-    return householder._product(g, a, namespace(a), get_backend(a))
+    return householder.product(g, a, namespace(a), get_backend(a))
 
 
 def _least_squares_id(a: Any, perm: np.ndarray, k: int) -> tuple[Any, float]:
@@ -354,7 +355,7 @@ def interpolative(
     ldexp(work, safe_scale(work)[0], inplace=True)
     if kmax == 0:
         kk, perm = 0, np.arange(n, dtype=np.int64)
-        proj = householder._zeros((0, n), work, namespace(work))
+        proj = new_zeros((0, n), work)
     elif not rand:
         kk, perm, proj = _deterministic(work, eps, k)
     else:
@@ -438,7 +439,7 @@ def reconstruct_interp_matrix(idx: Any, proj: Any) -> Any:
     body = xp.concat([eye, proj], axis=1)
     if name == "jax":  # immutable arrays
         return xp.zeros((k, n), dtype=proj.dtype).at[:, idx].set(body)
-    p = householder._zeros((k, n), proj, xp)
+    p = new_zeros((k, n), proj)
     p[:, idx] = body
     return p
 

@@ -106,6 +106,7 @@ from .._array import (
     conj_transpose,
     from_numpy,
     namespace,
+    new_zeros,
     validate_matrix,
     working_copy,
     working_dtype,
@@ -209,7 +210,7 @@ def _qrcp_of(x: Any, backend) -> tuple[Any, Any, np.ndarray]:
     try:
         qr_, tau, perm = backend.vendor_geqp3(x)
     except NotImplementedError:
-        qr_ = householder._colmajor_copy(x)
+        qr_ = householder.colmajor_copy(x)
         tau, perm = qrcp(qr_)
     return qr_, tau, np.asarray(perm, dtype=np.int64)
 
@@ -258,11 +259,10 @@ def _abs_diag(r: Any, k: int) -> Any:
 
 def _hqrrp(work: Any, b: int, d: int, random_state: Any) -> tuple[Any, np.ndarray, str]:
     """Blocked randomized QRCP of ``work`` in place; returns ``(tau, perm, algorithm)``."""
-    xp = namespace(work)
     backend = get_backend(work)
     m, n = work.shape
     kmax = min(m, n)
-    tau = householder._zeros((kmax,), work, xp)
+    tau = new_zeros((kmax,), work)
     perm = np.arange(n, dtype=np.int64)
     j = 0
     blocked = kmax > 2 * b
@@ -286,7 +286,7 @@ def _hqrrp(work: Any, b: int, d: int, random_state: Any) -> tuple[Any, np.ndarra
                 if j:
                     block[...] = block[:, _index(ppiv, block)]
                 perm[j : j + b] = perm[j : j + b][ppiv]
-            householder._copy_into(panel, pq)
+            householder.copy_into(panel, pq)
             tau[j : j + b] = ptau
             t = householder.larft(pq, ptau)
             # (c) trailing update A22 <- H^H A22
@@ -304,7 +304,7 @@ def _hqrrp(work: Any, b: int, d: int, random_state: Any) -> tuple[Any, np.ndarra
                 top = work[:j, j:]
                 top[...] = top[:, _index(tpiv, top)]
             perm[j:] = perm[j:][tpiv]
-        householder._copy_into(tail, tq)
+        householder.copy_into(tail, tq)
         tau[j:] = ttau
     if blocked:
         algorithm = f"hqrrp (block_size={b}, sketch_size={d})"
@@ -320,7 +320,7 @@ def _sketch(g: Any, work: Any, backend) -> Any:
         backend.gemm_update(y, g, work)  # y = -G A
         np.negative(y, out=y)
         return y
-    return householder._product(g, work, namespace(work), backend)
+    return householder.product(g, work, namespace(work), backend)
 
 
 def _scale_into_safe_range(work: Any) -> int:
@@ -381,7 +381,7 @@ def _truncated(a: Any, k: int, d: int, mode: str, random_state: Any):
         y, what = a, f"pivots from QRCP of A itself (sketch_size {d} >= m = {m})"
     else:
         g = standard_normal((d, m), like=a, dtype=a.dtype, random_state=random_state)
-        y, what = householder._product(g, a, xp, backend), f"pivots from QRCP of a {d}-row Gaussian sketch"
+        y, what = householder.product(g, a, xp, backend), f"pivots from QRCP of a {d}-row Gaussian sketch"
     _, _, perm = _qrcp_of(y, backend)
     sel, rest = perm[:k], perm[k:]
     c = working_copy(a[:, _index(sel, a)])
@@ -393,7 +393,7 @@ def _truncated(a: Any, k: int, d: int, mode: str, random_state: Any):
             r11 = xp.triu(comp.qr[:k, :])
         else:
             q, r11 = comp.q, comp.r
-        r12 = householder._product(conj_transpose(q), a2, xp, backend)
+        r12 = householder.product(conj_transpose(q), a2, xp, backend)
         qr_ = tau = None
         method = comp.algorithm
     else:
@@ -592,11 +592,11 @@ def rqrcp(
         work = working_copy(a)
         e = _scale_into_safe_range(work)
         if k == 0:
-            q = householder._zeros((m, 0), work, xp)
-            r = householder._zeros((0, n), work, xp)
+            q = new_zeros((m, 0), work)
+            r = new_zeros((0, n), work)
             perm = np.arange(n, dtype=np.int64)
-            qr_ = householder._zeros((m, 0), work, xp) if mode == "raw" else None
-            tau_out = householder._zeros((0,), work, xp) if mode == "raw" else None
+            qr_ = new_zeros((m, 0), work) if mode == "raw" else None
+            tau_out = new_zeros((0,), work) if mode == "raw" else None
             algorithm = "truncated rqrcp (k=0)"
         else:
             q, qr_, tau_out, r, perm, algorithm = _truncated(work, k, d, mode, random_state)

@@ -2,7 +2,7 @@
 
 It validates the input (NumPy, PyTorch, or a row-chunked Dask ``A``,
 :mod:`pivotal.randomized._dask_lstsq`) and runs the one driver of
-:mod:`pivotal.randomized._spir`, whose module notes describe the algorithm
+:mod:`pivotal.randomized.spir`, whose module notes describe the algorithm
 (SPIR: sketch, precondition, LSQR with iterative refinement, a
 backward-error check with a Householder QR fallback) and the backward-error
 estimate.
@@ -27,8 +27,8 @@ from .._array import (
 from .._tracing import needs_rule
 from ..autodiff import apply
 from ._random import RandomState
-from ._spir import Ops, SketchLstsqInfo, check_tall, default_sketch_size, solve
 from .sketches import SketchingOperator
+from .spir import Ops, SketchLstsqInfo, check_tall, default_sketch_size, solve
 
 __all__ = ["SketchLstsqInfo", "sketch_lstsq"]
 
@@ -55,7 +55,7 @@ def sketch_lstsq(
     Nakatsukasa 2024) makes the answer backward stable.  A final
     backward-error check falls back to Householder QR when it fails, so the
     result is never worse than ``pivotal.lstsq(A, b, method="qr")``.  See
-    :mod:`pivotal.randomized._spir` for the algorithm.  ``A`` and ``b`` are
+    :mod:`pivotal.randomized.spir` for the algorithm.  ``A`` and ``b`` are
     first scaled by powers of two into LAPACK's safe range (as ``xGELSD``
     does), so entries near the overflow or underflow thresholds, or
     subnormal ones, are solved at full accuracy.
@@ -93,7 +93,7 @@ def sketch_lstsq(
         (``S = I``).
     tol : float, optional
         Target for the estimated relative backward error
-        ``eta_KW(x) / ||A||_2`` (see :mod:`pivotal.randomized._spir`); default ``4 u`` with
+        ``eta_KW(x) / ||A||_2`` (see :mod:`pivotal.randomized.spir`); default ``4 u`` with
         ``u`` the unit roundoff of the working dtype (``4.4e-16`` for
         float64).  Values below ``u`` are raised to ``u``.
     maxiter : int, optional

@@ -1,23 +1,23 @@
-"""What ``svd`` and ``eigh`` share: input validation and the host path for requests a backend lacks."""
+"""What the spectral functions share: input validation, the traced-input refusal and ``geev``'s scaling.
+
+The host path for requests a backend lacks (:func:`pivotal._array.on_host`) and the working-dtype
+conversion (:func:`pivotal._array.working`) live in :mod:`pivotal._array`, shared with :mod:`pivotal.matfun`.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 
-from .._array import as_array, backend_name, from_numpy, is_traced, to_numpy, validate_matrix, working_dtype
+from .._array import as_array, backend_name, is_traced, validate_matrix
 from ._options import refuse_sparse
 
 __all__ = [
     "geev_exponent",
-    "on_host",
     "refuse_traced",
     "same_backend",
-    "times_power_of_two",
     "validated",
-    "working",
 ]
 
 
@@ -47,18 +47,6 @@ def same_backend(a: Any, b: Any, names: str = "a b") -> None:
         )
 
 
-def working(a: Any, dtype: Any = None) -> Any:
-    """``a`` in its working dtype (SciPy's rule: integers -> float64, float16 -> float32); no copy if it has it."""
-    dtype = working_dtype(a) if dtype is None else dtype
-    if a.dtype == dtype:
-        return a
-    if backend_name(a) == "torch":
-        return a.to(dtype)
-    if backend_name(a) == "jax":
-        return a.astype(dtype)
-    return np.asarray(a, dtype=dtype)
-
-
 def refuse_traced(what: str, *arrays: Any) -> None:
     """``ValueError`` when a JAX array is being traced and ``what`` needs concrete values on the host."""
     if any(is_traced(x) for x in arrays if x is not None):
@@ -66,15 +54,6 @@ def refuse_traced(what: str, *arrays: Any) -> None:
             f"{what} runs SciPy's LAPACK on the host, which needs concrete values, but a JAX array "
             "is being traced (jax.jit/vmap/grad); use the default options inside traced functions."
         )
-
-
-def on_host(fn: Callable[..., Any], *arrays: Any) -> Any:
-    """Run the NumPy implementation ``fn`` on host copies of torch/JAX ``arrays``, results back on their device."""
-    like = next(x for x in arrays if x is not None)
-    out = fn(*(None if x is None else to_numpy(x) for x in arrays))
-    if isinstance(out, tuple):
-        return tuple(from_numpy(np.ascontiguousarray(o), like) for o in out)
-    return from_numpy(np.ascontiguousarray(out), like)
 
 
 def geev_exponent(a: np.ndarray) -> int:
@@ -97,9 +76,3 @@ def geev_exponent(a: np.ndarray) -> int:
     if amax == 0.0 or not np.isfinite(amax) or small <= amax <= 1.0 / small:
         return 0
     return -int(np.frexp(amax)[1])
-
-
-def times_power_of_two(x: np.ndarray, k: int) -> np.ndarray:
-    """``x * 2**k``, exact (in two steps, so that ``2**k`` itself cannot overflow)."""
-    h = k // 2
-    return (x * np.asarray(2.0**h, dtype=x.real.dtype)) * np.asarray(2.0 ** (k - h), dtype=x.real.dtype)

@@ -27,15 +27,23 @@ from typing import Any
 import numpy as np
 import scipy.linalg
 
-from .._array import apply_over_batch, astype, backend_name, check_flag, device_of, namespace, result_dtype
+from .._array import (
+    apply_over_batch,
+    astype,
+    backend_name,
+    check_flag,
+    device_of,
+    namespace,
+    on_host,
+    result_dtype,
+    working,
+)
+from .._scaling import times_power_of_two
 from ._common import (
     geev_exponent,
-    on_host,
     refuse_traced,
     same_backend,
-    times_power_of_two,
     validated,
-    working,
 )
 
 __all__ = ["eig", "eigvals"]

@@ -23,10 +23,19 @@ from typing import Any
 import numpy as np
 import scipy.linalg
 
-from .._array import apply_over_batch, backend_name, check_flag, from_numpy, result_dtype, to_numpy
+from .._array import (
+    apply_over_batch,
+    backend_name,
+    check_flag,
+    from_numpy,
+    on_host,
+    result_dtype,
+    to_numpy,
+    working,
+)
 from .._tracing import concrete_value, needs_rule, torch_needs_grad
 from ..errors import NotPositiveDefiniteError
-from ._common import on_host, refuse_traced, same_backend, validated, working
+from ._common import refuse_traced, same_backend, validated
 from ._generalized import reduce_generalized, standard_eigh
 from ._options import EighOptions, eigh_options
 

@@ -31,9 +31,9 @@ from typing import Any
 
 import scipy.linalg
 
-from .._array import apply_over_batch, backend_name, check_flag, namespace
+from .._array import apply_over_batch, backend_name, check_flag, namespace, on_host, working
 from ..kernels.hessenberg import form_hessenberg_q, householder_hessenberg
-from ._common import on_host, refuse_traced, validated, working
+from ._common import refuse_traced, validated
 
 __all__ = ["HESSENBERG_METHODS", "hessenberg"]
 

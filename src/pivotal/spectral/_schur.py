@@ -27,17 +27,17 @@ from .._array import (
     check_flag,
     from_numpy,
     is_complex,
+    on_host,
     result_dtype,
     to_numpy,
+    working,
 )
+from .._scaling import times_power_of_two
 from ._common import (
     geev_exponent,
-    on_host,
     refuse_traced,
     same_backend,
-    times_power_of_two,
     validated,
-    working,
 )
 
 __all__ = ["SCHUR_SORTS", "rsf2csf", "schur"]

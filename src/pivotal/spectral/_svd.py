@@ -19,9 +19,9 @@ from typing import Any
 import numpy as np
 import scipy.linalg
 
-from .._array import apply_over_batch, backend_name, check_flag
+from .._array import apply_over_batch, backend_name, check_flag, on_host, working
 from .._tracing import needs_rule
-from ._common import on_host, refuse_traced, validated, working
+from ._common import refuse_traced, validated
 from ._options import check_svd_driver
 
 __all__ = ["svd", "svdvals"]

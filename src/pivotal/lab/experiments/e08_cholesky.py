@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import contextlib
 import math
-import time
 import warnings
 
 import numpy as np
@@ -12,6 +10,7 @@ import numpy as np
 from ... import LU, Cholesky
 from .._record import Claim, Figure, Outcome, Settings, Table, experiment
 from ..plotting import U, new_figure, reference_line
+from ..timing import best_time, one_blas_thread
 
 KAPPA = 1e3
 
@@ -29,24 +28,6 @@ def _spd(n: int, rng: np.random.Generator) -> np.ndarray:
     return (a + a.T) / 2
 
 
-def _one_thread():
-    """A context that runs the BLAS on one thread (threadpoolctl, where installed); returns (context, threads)."""
-    try:
-        from threadpoolctl import threadpool_limits
-    except ImportError:
-        return contextlib.nullcontext(), "the BLAS default"
-    return threadpool_limits(limits=1, user_api="blas"), "1"
-
-
-def _best_time(fn, repeats: int) -> float:
-    best = math.inf
-    for _ in range(repeats):
-        start = time.perf_counter()
-        fn()
-        best = min(best, time.perf_counter() - start)
-    return best
-
-
 @experiment("cholesky", "Cholesky against LU: time and log-det", order=8)
 def run(settings: Settings) -> Outcome:
     sizes = [100, 200, 300] if settings.quick else [100, 200, 400, 800, 1600]
@@ -55,14 +36,15 @@ def run(settings: Settings) -> Outcome:
     times = {"cholesky": [], "lu": [], "cholesky_lapack": [], "lu_lapack": []}
     err_chol, err_lu, bound = [], [], []
     # One BLAS thread throughout: the time ratio then shows the flops, not how threads share a busy machine.
-    limit, threads = _one_thread()
+    limit, limited = one_blas_thread()
+    threads = "1" if limited else "the BLAS default"
     with limit:
         for n in sizes:
             a = _spd(n, rng)
-            times["cholesky"].append(_best_time(lambda a=a: Cholesky(a, method="kernel"), repeats))
-            times["lu"].append(_best_time(lambda a=a: LU(a, method="kernel"), repeats))
-            times["cholesky_lapack"].append(_best_time(lambda a=a: Cholesky(a, method="vendor"), repeats))
-            times["lu_lapack"].append(_best_time(lambda a=a: LU(a, method="vendor"), repeats))
+            times["cholesky"].append(best_time(lambda a=a: Cholesky(a, method="kernel"), repeats))
+            times["lu"].append(best_time(lambda a=a: LU(a, method="kernel"), repeats))
+            times["cholesky_lapack"].append(best_time(lambda a=a: Cholesky(a, method="vendor"), repeats))
+            times["lu_lapack"].append(best_time(lambda a=a: LU(a, method="vendor"), repeats))
             exact = -0.5 * n * math.log(KAPPA)
             err_chol.append(abs(float(Cholesky(a, method="kernel").logdet()) - exact))
             err_lu.append(abs(float(LU(a, method="kernel").slogdet()[1]) - exact))

@@ -16,8 +16,6 @@ claims about them are about accuracy.
 
 from __future__ import annotations
 
-import contextlib
-import time
 from collections.abc import Callable
 
 import numpy as np
@@ -27,34 +25,9 @@ from matplotlib.ticker import NullFormatter
 
 import pivotal as pv
 from pivotal.lab._record import Claim, Figure, Outcome, Settings, Table, experiment
+from pivotal.lab.timing import best_times, one_blas_thread
 
 U = float(np.finfo(np.float64).eps) / 2
-
-
-def best_times(funcs: dict[str, Callable[[], object]], rounds: int, budget: float) -> dict[str, float]:
-    """Best wall time of each function over interleaved rounds (load spikes hit every variant alike).
-
-    At least ``rounds`` rounds, and more (up to ``10 * rounds``) while the rounds so far took less than
-    ``budget`` seconds: short timings need many tries to find one without a preemption.
-    """
-    best = dict.fromkeys(funcs, np.inf)
-    start, done = time.perf_counter(), 0
-    while done < rounds or (done < 10 * rounds and time.perf_counter() - start < budget):
-        for name, f in funcs.items():
-            t0 = time.perf_counter()
-            f()
-            best[name] = min(best[name], time.perf_counter() - t0)
-        done += 1
-    return best
-
-
-def _one_blas_thread() -> tuple[contextlib.AbstractContextManager, str]:
-    """Limit BLAS to one thread when threadpoolctl is installed (oversubscribed threads make GEMM erratic)."""
-    try:
-        from threadpoolctl import threadpool_limits
-    except ImportError:
-        return contextlib.nullcontext(), "the BLAS default (threadpoolctl is not installed)"
-    return threadpool_limits(limits=1, user_api="blas"), "1 (threadpoolctl)"
 
 
 def _gemv_loop(a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -154,7 +127,8 @@ def run(settings: Settings) -> Outcome:
         gemm_sizes, fact_sizes, rounds, nb, budget = [128, 256, 512], [64, 128, 192], 3, 32, 0.15
     else:
         gemm_sizes, fact_sizes, rounds, nb, budget = [128, 256, 512, 1024], [128, 256, 384, 512], 3, 64, 1.0
-    limit, threads = _one_blas_thread()
+    limit, limited = one_blas_thread()
+    threads = "1 (threadpoolctl)" if limited else "the BLAS default (threadpoolctl is not installed)"
     with limit:
         gemv_rate, gemm_rate, times, errors = _measure(rng, gemm_sizes, fact_sizes, rounds, nb, budget)
 

@@ -17,7 +17,6 @@ compared with autograd through a full ``torch.linalg.svd``, with times.
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
 import numpy as np
@@ -26,6 +25,7 @@ from matplotlib.figure import Figure as MplFigure
 import pivotal as pv
 from pivotal.autodiff.topk_vjp import svds_vjp
 from pivotal.lab._record import Claim, Figure, Outcome, Settings, Table, experiment
+from pivotal.lab.timing import best_time
 
 U = float(np.finfo(np.float64).eps) / 2
 STEPS = [10.0**-k for k in range(2, 11)]
@@ -43,16 +43,6 @@ def _triplet_matrix(m: int, n: int, rng: np.random.Generator) -> np.ndarray:
     q1 = pv.qr(rng.standard_normal((m, n)), mode="economic")[0]
     q2 = pv.qr(rng.standard_normal((n, n)))[0]
     return (q1 * (1.0 / np.arange(1, n + 1))) @ q2.T
-
-
-def _best_time(f, rounds: int = 3) -> float:
-    f()  # warm up (imports, ARPACK workspaces)
-    best = np.inf
-    for _ in range(rounds):
-        t0 = time.perf_counter()
-        f()
-        best = min(best, time.perf_counter() - t0)
-    return best
 
 
 def import_torch() -> Any:
@@ -96,7 +86,7 @@ def _torch_part(a_sq: np.ndarray, b: np.ndarray, c: np.ndarray, a_tri: np.ndarra
         1
     )  # one thread each: oversubscribed threads on a shared machine time nothing useful
     try:
-        t_ours, t_full = _best_time(ours), _best_time(autograd_full)
+        t_ours, t_full = best_time(ours, 3, warm_up=True), best_time(autograd_full, 3, warm_up=True)
     finally:
         torch.set_num_threads(threads)
     return {

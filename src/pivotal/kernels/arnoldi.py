@@ -33,7 +33,7 @@ import numpy as np
 import scipy.linalg
 
 from .._array import backend_name, from_numpy, is_complex, namespace, to_numpy
-from ..kernels.givens import lartg_scalar
+from .givens import lartg_scalar
 
 __all__ = ["CycleResult", "gmres_cycle"]
 

@@ -1,4 +1,8 @@
-"""Sketch-and-precondition least squares with iterative refinement: :func:`sketch_lstsq`.
+"""Sketch-and-precondition least squares with iterative refinement: the solver of :func:`sketch_lstsq`.
+
+The engine (:func:`solve`) behind :func:`pivotal.randomized.sketch_lstsq`, the Dask solver and
+``pivotal.lstsq(method="sketch")``; a module of its own (not private) because ``lstsq``, outside
+this package, calls it with options the public function does not take.
 
 For a tall ``A`` (``m >> n``) of full column rank, ``sketch_lstsq`` solves
 ``min ||A x - b||_2`` in ``O(mn log(1/u) + d n^2)`` operations instead of the
