@@ -203,27 +203,29 @@ def _orthonormal_block(X: Any, basis: Any, xp: Any) -> Any:
     return Q
 
 
-def _krylov(W: Any, rank: int, depth: int, random_state: Any) -> tuple[Any, Any, Any, float | None] | None:
-    """Fixed-depth block Krylov on ``W^T W`` (block ``rank``, ``2 depth + 1`` products with ``W``).
+def _krylov(
+    matmat: Any, rmatmat: Any, n: int, like: Any, rank: int, block: int, depth: int, random_state: Any
+) -> tuple[Any, Any, Any, float | None] | None:
+    """Fixed-depth block Krylov on ``W^T W`` (``block`` columns, ``2 depth + 1`` products with ``W``).
 
-    ``Z`` is the orthonormal basis of ``span{Omega, (W^T W) Omega, ..., (W^T W)^depth Omega}``, built
-    block by block (each block orthogonalised against the earlier ones) while ``Y = W Z`` is kept, so
-    the Rayleigh-Ritz step on ``W Z Z^T`` (a QR of ``Y``, an SVD of its triangle) needs no further
-    product.  Returns ``U, s, Vh`` of rank ``rank`` and the next Ritz value, or None when the products
-    are not finite.
+    ``W`` (``m x n``) is seen through ``matmat(Z) = W Z`` and ``rmatmat(Y) = W^T Y``; ``like`` is an
+    array of the working backend, dtype and device.  ``Z`` is the orthonormal basis of
+    ``span{Omega, (W^T W) Omega, ..., (W^T W)^depth Omega}``, built block by block (each block
+    orthogonalised against the earlier ones) while ``Y = W Z`` is kept, so the Rayleigh-Ritz step on
+    ``W Z Z^T`` (a QR of ``Y``, an SVD of its triangle) needs no further product.  Returns ``U, s, Vh``
+    of rank ``rank`` and the next Ritz value, or None when the products are not finite.
     """
-    xp = namespace(W)
-    m, n = W.shape
-    b = rank
-    Z = _orthonormal_block(_gaussian((n, b), W, random_state), None, xp)
-    Zs, Ys = [Z], [W @ Z]
+    xp = namespace(like)
+    Z = _orthonormal_block(_gaussian((n, block), like, random_state), None, xp)
+    Zs, Ys = [Z], [matmat(Z)]
+    m = Ys[0].shape[0]
     for _ in range(depth):
-        if b * len(Zs) + b > min(m, n):
+        if block * (len(Zs) + 1) > min(m, n):
             break
         basis = xp.concat(Zs, axis=1)
-        Z = _orthonormal_block(W.mT @ Ys[-1], basis, xp)
+        Z = _orthonormal_block(rmatmat(Ys[-1]), basis, xp)
         Zs.append(Z)
-        Ys.append(W @ Z)
+        Ys.append(matmat(Z))
     Q, R = xp.linalg.qr(xp.concat(Ys, axis=1))
     if not bool(xp.all(xp.isfinite(R))):  # NaN/Inf in W, or overflow: a free check on the small triangle
         return None
@@ -309,7 +311,9 @@ def low_rank_approx(
         if rank == 0:
             method = "rsvd"  # nothing to iterate on
         else:
-            found = _krylov(Wc, rank, KRYLOV_DEPTH, random_state)
+            found = _krylov(
+                lambda Z: Wc @ Z, lambda Y: Wc.mT @ Y, n, Wc, rank, rank, KRYLOV_DEPTH, random_state
+            )
             if found is not None:
                 U, s, Vh, next_ritz = found
                 return LowRankApproximation(U, s, Vh, rank, "krylov", Wc, _next_ritz=next_ritz)
