@@ -194,3 +194,80 @@ def test_quiet_on_good_input():
         warnings.simplefilter("error")
         PCA(3).fit_transform(X)
         Whitening().fit_transform(X)
+
+
+# ------------------------------------------------------------------------------------ PCA on Dask
+def _dask(X, rows):
+    da = pytest.importorskip("dask.array")
+    return da.from_array(X, chunks=(rows, X.shape[1]))
+
+
+@pytest.mark.parametrize("rows", [700, 25])  # 25 < d: TSQR leaves with fewer rows than columns
+@pytest.mark.parametrize("solver", ["randomized", "full"])
+def test_dask_pca_matches_numpy_and_sklearn(solver, rows):
+    # singular values 0.6^i (times sqrt(n)): gaps of 40%, so the top 5 components are determined to
+    # ~ n u / gap; both paths run the same algorithm (same test matrices), so they agree to rounding
+    X = _data(3000, 40, seed=12, decay=0.6)
+    Xd = _dask(X, rows)
+    ours = PCA(5, svd_solver=solver, random_state=0).fit(Xd)
+    numpy_path = PCA(5, svd_solver=solver, random_state=0).fit(X)
+    exact = skd.PCA(5, svd_solver="full").fit(X)
+    theirs = skd.PCA(5, svd_solver="randomized", random_state=0).fit(X)
+    assert ours.svd_solver_ == solver and ours.n_features_in_ == 40 and ours.n_samples_ == 3000
+    assert np.abs(ours.components_ - numpy_path.components_).max() < 1e-10
+    for reference, tol in ((numpy_path, 1e-12), (exact, 1e-8), (theirs, 1e-8)):
+        assert np.abs(ours.components_ - reference.components_).max() < 1e2 * tol  # same sign convention
+        for name in ("explained_variance_", "explained_variance_ratio_", "singular_values_", "mean_"):
+            assert np.allclose(getattr(ours, name), getattr(reference, name), rtol=tol, atol=0), name
+        assert np.isclose(ours.noise_variance_, reference.noise_variance_, rtol=1e2 * tol)
+    Z = ours.transform(Xd)
+    assert type(Z) is type(Xd)  # lazy, chunked like X
+    assert Z.chunks[0] == Xd.chunks[0]
+    assert np.abs(Z.compute() - exact.transform(X)).max() < 1e-7 * np.abs(exact.transform(X)).max()
+    back = ours.inverse_transform(Z)
+    assert np.abs(back.compute() - exact.inverse_transform(exact.transform(X))).max() < 1e-7 * np.abs(X).max()
+
+
+def test_dask_pca_full_solver_with_a_fraction_and_float32():
+    X = _data(2000, 30, seed=13)
+    Xd = _dask(X, 300)
+    ours = PCA(0.9, svd_solver="full").fit(Xd)
+    theirs = skd.PCA(0.9, svd_solver="full").fit(X)
+    assert ours.n_components_ == theirs.n_components_
+    assert np.allclose(ours.explained_variance_ratio_, theirs.explained_variance_ratio_, rtol=1e-12)
+    # float32 stays float32; on a 0.5^i spectrum the randomized values are accurate to float32
+    # rounding of the products, ~ sqrt(d) u32 relative to sigma_1 (1e-4 leaves a wide margin)
+    X = _data(2000, 30, seed=13, decay=0.5)
+    single = PCA(3, svd_solver="randomized", random_state=0).fit(_dask(X.astype(np.float32), 300))
+    assert single.components_.dtype == np.float32 and single.mean_.dtype == np.float32
+    exact = skd.PCA(3, svd_solver="full").fit(X)
+    assert np.allclose(single.explained_variance_, exact.explained_variance_, rtol=1e-4)
+
+
+def test_dask_pca_total_variance_is_exact_despite_a_large_mean():
+    # column means 1e6 times the spread: the one-pass chunk combination must not cancel
+    rng = np.random.default_rng(14)
+    X = rng.standard_normal((1000, 6)) + 1e6
+    ours = PCA(2, svd_solver="randomized", random_state=0).fit(_dask(X, 128))
+    total = X.var(axis=0, ddof=1).sum()
+    assert np.isclose(
+        ours.explained_variance_.sum() / ours.explained_variance_ratio_.sum(), total, rtol=1e-12
+    )
+
+
+def test_dask_pca_bad_input():
+    da = pytest.importorskip("dask.array")
+    X = _data(200, 6, seed=15)
+    bad = X.copy()
+    bad[17, 2] = np.nan
+    with pytest.raises(ValueError, match="contains NaN or infinity"):
+        PCA(2, svd_solver="randomized").fit(_dask(bad, 50))
+    unknown = da.from_array(X, chunks=(50, 6))
+    unknown = unknown[unknown[:, 0] > -np.inf]  # boolean indexing: unknown row chunks
+    with pytest.raises(ValueError, match="compute_chunk_sizes"):
+        PCA(2).fit(unknown)
+    with pytest.raises(ValueError, match="Complex data"):
+        PCA(2).fit(_dask(X + 0j, 50))
+    pca = PCA(2, svd_solver="full").fit(_dask(X, 50))
+    with pytest.raises(ValueError, match="expecting 6 features"):
+        pca.transform(_dask(X[:, :5], 50))

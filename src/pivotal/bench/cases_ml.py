@@ -240,6 +240,16 @@ def _lowrank_peer(q: SimpleNamespace, out: Any) -> Any:
     return (u * s).double() @ v.double().T
 
 
+def _peft_pissa(q: SimpleNamespace) -> Any:
+    """PEFT's ``init_lora_weights="pissa_niter_4"``: ``svd_lowrank(W, q=r, niter=4)``, then ``W - B A``."""
+    import torch
+
+    u, s, v = torch.svd_lowrank(q.w, q=q.r, niter=4)
+    root = s.sqrt()
+    b, a = u * root, root[:, None] * v.T
+    return b, a, q.w - b @ a
+
+
 def _svd_peer(q: SimpleNamespace, out: Any) -> Any:
     u, s, vh = out
     return (u[:, : q.r] * s[: q.r]).double() @ vh[: q.r].double()
@@ -263,6 +273,7 @@ LORA_INIT = Case(
             "torch",
             _lowrank_peer,
         ),
+        Side("PEFT pissa_niter_4 (svd_lowrank + residual)", _peft_pissa, "torch", _lora_ours),
         Side(
             "torch.linalg.svd (full)",
             lambda q: __import__("torch").linalg.svd(q.w, full_matrices=False),

@@ -23,6 +23,24 @@ runs :func:`pivotal.rsvd` on the centred data as an operator,
 ``X v - 1 (mean^T v)``: ``X - mean`` is never formed, so sparse ``X`` stays
 sparse, and a dense one is not copied.  The total variance (for
 ``explained_variance_ratio_``) is summed blockwise without forming it either.
+
+``PCA`` also fits a ``dask.array.Array`` chunked by rows, never gathered on
+one worker:
+
+* one pass computes the mean and the total variance together: each chunk
+  reports its column means and centred sums of squares, combined on the
+  client by Chan, Golub & LeVeque's pairwise update (no cancellation);
+* ``"randomized"`` runs the Dask :func:`pivotal.rsvd` (subspace iteration,
+  the same test matrices and iteration as for NumPy input) on the lazy
+  ``X - mean``: each task centres its own chunk as it reads it, so the
+  centred matrix is never stored, only one chunk-sized temporary per task;
+* ``"full"`` takes the TSQR :func:`pivotal.kernels.tsqr.tsqr` of the lazily
+  centred ``X`` (one pass, only the ``d x d`` triangle ``R`` reaches the
+  client) and the SVD of ``R``: the singular values and right singular
+  vectors of the centred data, backward stable like the in-memory SVD.  It
+  needs the ``d x d`` matrix on the client.
+
+``transform`` and ``inverse_transform`` of a dask array are lazy dask arrays.
 """
 
 from __future__ import annotations
@@ -33,9 +51,11 @@ from typing import Any
 import numpy as np
 import scipy.sparse
 import scipy.sparse.linalg
+from array_api_compat import is_dask_array
 
 from ..decompositions import cholesky, solve_triangular
 from ..errors import LinAlgWarning, NotPositiveDefiniteError, warn_user
+from ..kernels.tsqr import tsqr
 from ..randomized import rsvd
 from ..spectral import eigh, svd
 from ._estimator import Estimator, check_samples, host
@@ -187,11 +207,61 @@ class Whitening(Estimator):
 
 
 # ----------------------------------------------------------------------------------------- PCA
-def _flip_signs(U: Any, Vt: np.ndarray) -> tuple[Any, np.ndarray]:
+def _flip_signs(Vt: np.ndarray) -> np.ndarray:
     """scikit-learn's convention: the largest-magnitude entry of each component (row of Vt) is positive."""
     signs = np.sign(Vt[np.arange(Vt.shape[0]), np.argmax(np.abs(Vt), axis=1)])
     signs[signs == 0] = 1
-    return U * signs, Vt * signs[:, None]
+    return Vt * signs[:, None]
+
+
+def _chunk_moments(block: np.ndarray) -> np.ndarray:
+    """``[[rows, ...], column means, centred column sums of squares]`` of one row chunk (float64)."""
+    b = np.asarray(block, dtype=np.float64)
+    out = np.zeros((3, b.shape[1]))
+    out[0] = b.shape[0]
+    if b.shape[0]:
+        out[1] = b.mean(axis=0)
+        out[2] = np.sum((b - out[1]) ** 2, axis=0)
+    return out
+
+
+def _dask_mean_and_variance(X: Any) -> tuple[np.ndarray, float]:
+    """The column means and the total variance (ddof 1) of a dask ``X`` in one pass (module notes).
+
+    Chunks combine by Chan, Golub & LeVeque's update ``M2 = M2_a + M2_b +
+    n_a n_b / (n_a + n_b) (mean_a - mean_b)^2``, here for all chunks at once:
+    ``M2 = sum_i M2_i + sum_i n_i (mean_i - mean)^2``.
+    """
+    p = X.numblocks[0]
+    parts = X.map_blocks(_chunk_moments, chunks=((3,) * p, X.chunks[1]), dtype=np.float64).compute()
+    counts, means, m2 = parts[0::3, :1], parts[1::3], parts[2::3]
+    n = float(counts.sum())
+    mean = (counts * means).sum(axis=0) / n
+    total = float(m2.sum() + np.sum(counts * (means - mean) ** 2))
+    if not (np.isfinite(mean).all() and math.isfinite(total)):
+        raise ValueError("Input X contains NaN or infinity; remove or impute those entries first.")
+    return mean, total / (n - 1)
+
+
+def _check_dask(X: Any, estimator: Any) -> Any:
+    """A row-chunked dask ``X`` in its working float dtype, one column chunk (lazy); records ``n_features_in_``."""
+    if X.ndim != 2 or min(X.shape) < 1:
+        raise ValueError(f"Found array with shape {X.shape}: PCA needs a 2-D matrix with samples.")
+    if any(math.isnan(c) for cs in X.chunks for c in cs):
+        raise ValueError(
+            "X has unknown chunk sizes; call X.compute_chunk_sizes() (or build it with known chunks) first."
+        )
+    dt = np.dtype(X.dtype)
+    if dt.kind == "c":
+        raise ValueError("Complex data not supported: PCA needs real X.")
+    if dt.kind in "biu":
+        X = X.astype(np.float64)
+    elif dt.kind != "f":
+        raise ValueError(f"X must be numeric, got dtype {dt}.")
+    elif dt.itemsize < 4:
+        X = X.astype(np.float32)
+    estimator.n_features_in_ = int(X.shape[1])
+    return X.rechunk({1: -1}) if X.numblocks[1] != 1 else X
 
 
 def _total_variance(X: Any, mean: np.ndarray, block_bytes: int = 1 << 20) -> float:
@@ -248,7 +318,9 @@ class PCA(Estimator):
         iterations).  ``"auto"``: scikit-learn's rule: ``"full"`` when
         ``max(n, d) <= 500`` or ``n_components`` is a fraction or at least
         ``0.8 min(n, d)``, else ``"randomized"``.  Sparse ``X`` needs the
-        randomized solver.
+        randomized solver.  A ``dask.array.Array`` chunked by rows works with
+        both: ``"randomized"`` through the Dask :func:`pivotal.rsvd`,
+        ``"full"`` through a TSQR (module notes).
     whiten : bool, default False
         Scale the projected data to unit variance.
     random_state : None, int or numpy.random.Generator
@@ -298,7 +370,9 @@ class PCA(Estimator):
         if self.svd_solver not in ("auto", "full", "randomized"):
             raise ValueError(f"svd_solver must be 'auto', 'full' or 'randomized', got {self.svd_solver!r}.")
         sparse = scipy.sparse.issparse(X)
-        if sparse:
+        if is_dask_array(X):
+            X = _check_dask(X, self)
+        elif sparse:
             X = scipy.sparse.csr_array(X)  # any format (dok, lil, coo, ...): rows for the products
             if X.ndim != 2 or min(X.shape) < 1:
                 raise ValueError(f"Found array with shape {X.shape}: PCA needs a 2-D matrix with samples.")
@@ -340,21 +414,32 @@ class PCA(Estimator):
         """Compute the principal axes (``y`` is ignored, for pipelines)."""
         X, k, solver = self._validate(X)
         n, d = X.shape
-        mean = np.asarray(X.mean(axis=0)).ravel()
+        distributed = is_dask_array(X)
+        if distributed:  # one pass; X - mean below stays lazy, centred chunk by chunk
+            mean, total = _dask_mean_and_variance(X)
+            mean = mean.astype(X.dtype)
+        else:
+            mean = np.asarray(X.mean(axis=0)).ravel()
         if solver == "full":
-            U, s, Vt = svd(X - mean, full_matrices=False, check_finite=False)
+            if distributed:  # TSQR of the centred rows; the SVD of R has the singular values and Vt
+                R = tsqr(X - mean, check_finite=False)[1].compute()
+                _, s, Vt = svd(R, full_matrices=False, check_finite=False)
+            else:
+                _, s, Vt = svd(X - mean, full_matrices=False, check_finite=False)
             total = float(np.sum(s * s)) / (n - 1)
             if k < 0:  # the fewest components explaining the fraction
                 ratio = np.cumsum(s * s) / (total * (n - 1))
                 k = int(np.searchsorted(ratio, self.n_components, side="right") + 1)
                 k = min(k, s.size)
             all_var = s * s / (n - 1)
-            U, s, Vt = U[:, :k], s[:k], Vt[:k]
+            s, Vt = s[:k], Vt[:k]
         else:
-            U, s, Vt = rsvd(_centred_operator(X, mean), k, random_state=self.random_state, check_finite=False)
-            total = _total_variance(X, mean)
+            centred = X - mean if distributed else _centred_operator(X, mean)
+            _, s, Vt = rsvd(centred, k, random_state=self.random_state, check_finite=False)
+            if not distributed:
+                total = _total_variance(X, mean)
             all_var = None
-        U, Vt = _flip_signs(U, Vt)
+        Vt = _flip_signs(np.asarray(Vt))
         self.mean_, self.components_, self.singular_values_ = mean, Vt, s
         self.explained_variance_ = s * s / (n - 1)
         self.explained_variance_ratio_ = self.explained_variance_ / total if total > 0 else np.zeros_like(s)
@@ -374,7 +459,13 @@ class PCA(Estimator):
     def transform(self, X: Any) -> np.ndarray:
         """Project onto the components (scaled to unit variance with ``whiten=True``)."""
         self._check_fitted("components_")
-        if scipy.sparse.issparse(X):
+        if is_dask_array(X):
+            if X.ndim != 2 or X.shape[1] != self.n_features_in_:
+                raise ValueError(
+                    f"X has shape {X.shape}, but PCA is expecting {self.n_features_in_} features."
+                )
+            Z = (X - self.mean_.astype(X.dtype)) @ self.components_.T.astype(X.dtype)
+        elif scipy.sparse.issparse(X):
             if X.shape[1] != self.n_features_in_:
                 raise ValueError(f"X has {X.shape[1]} features, but PCA is expecting {self.n_features_in_}.")
             Z = np.asarray(X @ self.components_.T) - self.mean_ @ self.components_.T
@@ -391,7 +482,7 @@ class PCA(Estimator):
     def inverse_transform(self, Z: Any) -> np.ndarray:
         """Map projected data back to feature space (the best rank-``k`` reconstruction)."""
         self._check_fitted("components_")
-        Z = np.asarray(host(Z))
+        Z = Z if is_dask_array(Z) else np.asarray(host(Z))
         if self.whiten:
             Z = Z * np.sqrt(self.explained_variance_)
         return Z @ self.components_ + self.mean_
