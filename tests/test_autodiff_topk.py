@@ -476,3 +476,55 @@ def test_eigsh_linear_operator_without_adjoint_and_torch():
     g = eigsh_vjp(t(A), t(w[top]), t(V[:, top]), t(gw), t(gV), backward="cg")
     assert isinstance(g.left, torch.Tensor)
     assert _rel(g.to_dense().numpy(), ref) <= 1e-8
+
+
+def _with_spectrum(rng, sig, m=M, n=N):
+    Q1, _ = np.linalg.qr(rng.standard_normal((m, n)))
+    Q2, _ = np.linalg.qr(rng.standard_normal((n, n)))
+    return (Q1 * sig) @ Q2.T
+
+
+@pytest.mark.parametrize("gap", [0.9, 0.99, 0.999])
+def test_k8_block_cg_at_gap_ratios_near_one(gap):
+    """k = 8 with s_9 / s_8 = gap: the shared block Krylov space ("cg") agrees with torch and "minres".
+
+    The complement system's condition number is 1 / (1 - gap^2) (500 at gap 0.999); the error of
+    both gradients is about u ||A|| / (s_8 - s_9) (1e-13 here), far below the 1e-8 asked.
+    """
+    rng = np.random.default_rng(21)
+    top = np.linspace(2.0, 1.0, 8)
+    sig = np.r_[top, gap * np.linspace(1.0, 0.2, N - 8)]
+    A = _with_spectrum(rng, sig)
+    xi, phi, psi = _coeffs(rng, M, N, 8)
+    g, info = _ours(A, 8, xi, phi, psi, "cg")
+    assert max(info.residuals) <= 1e-12
+    ref = _torch_grad(A, 8, xi, phi, psi)
+    assert _rel(g.to_dense(), ref) <= 1e-8
+    g2, _ = _ours(A, 8, xi, phi, psi, "minres")
+    assert _rel(g.to_dense(), g2.to_dense()) <= 1e-8
+
+
+def test_k8_clustered_and_repeated_top_values():
+    """Top values clustered within 1e-3 of each other, and a repeated pair inside k = 8."""
+    rng = np.random.default_rng(22)
+    clustered = np.r_[1.0 + 1e-3 * np.arange(8)[::-1], 0.5 ** np.arange(1, N - 7)]
+    A = _with_spectrum(rng, clustered)
+    xi, phi, psi = _coeffs(rng, M, N, 8)
+    g, _ = _ours(A, 8, xi, phi, psi, "cg")
+    assert _rel(g.to_dense(), _torch_grad(A, 8, xi, phi, psi)) <= 1e-8
+    # sigma_3 = sigma_4: a loss of the values only (basis independent) has gradient U V^T restricted to k
+    repeated = np.r_[3.0, 2.5, 2.0, 2.0, 1.8, 1.6, 1.4, 1.2, 0.5 ** np.arange(1, N - 7)]
+    A = _with_spectrum(rng, repeated)
+    U, s, Vh = _top(A, 8)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        g = svds_vjp(A, U, s, Vh, None, np.ones(8), None, backward="cg")
+    np.testing.assert_allclose(g.to_dense(), U @ Vh, atol=1e-12)
+    # and a loss of the vectors outside the repeated pair: the block complement solve matches "minres"
+    gu = rng.standard_normal((M, 8))
+    gu[:, 2:4] = 0
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DegenerateSubspaceWarning)
+        gc = svds_vjp(A, U, s, Vh, gu, None, None, backward="cg").to_dense()
+        gm = svds_vjp(A, U, s, Vh, gu, None, None, backward="minres").to_dense()
+    assert _rel(gc, gm) <= 1e-8

@@ -220,7 +220,14 @@ def detect_structure(a: Any) -> StructureInfo:
         hermitian = _equals_transpose(x, conj=True) if is_complex(x.dtype) else symmetric
         d = np.diagonal(x)
         positive = bool(n > 0 and np.all(np.imag(d) == 0) and np.all(np.real(d) > 0))
-        # A permuted triangular matrix has at most n (n + 1) / 2 nonzeros.
-        if kl and ku and np.count_nonzero(x if mask is None else mask) <= n * (n + 1) // 2:
+        # A permuted triangular matrix has at most n (n + 1) / 2 nonzeros, and a row whose only
+        # nonzero is in column 0 (A[p] lower) or n - 1 (upper): with no zero in columns 0 and 1
+        # (two column reads) neither exists, and the count's pass over the matrix is not needed.
+        if (
+            kl
+            and ku
+            and not (n >= 2 and np.all(x[:, 0] != 0) and np.all(x[:, 1] != 0))
+            and np.count_nonzero(x if mask is None else mask) <= n * (n + 1) // 2
+        ):
             perm_kind, perm = _permuted_triangular(x != 0 if mask is None else mask)
     return StructureInfo((m, n), kl, ku, symmetric, hermitian, positive, perm_kind, perm)

@@ -20,7 +20,7 @@ import scipy.sparse
 import scipy.sparse.linalg
 
 from .._array import backend_name, from_numpy, is_complex, namespace, to_numpy
-from ..krylov import cg, minres
+from ..krylov import block_cg, cg, minres
 
 __all__ = ["ProductOperator", "ShiftedOperator", "SolveReport", "solve_columns"]
 
@@ -108,6 +108,16 @@ class ShiftedOperator:
         return self.project((X * self.shift[None, :] - self._b(X)) * self.sign[None, :])
 
 
+class _Unshifted:
+    """``X -> -Pr(B X)``: the operator that :class:`ShiftedOperator` shifts, for a block of any width."""
+
+    def __init__(self, M: ShiftedOperator):
+        self.M, self.shape, self.dtype = M, M.shape, M.dtype
+
+    def matmat(self, X: Any) -> Any:
+        return -self.M.project(self.M._b(X))
+
+
 @dataclass
 class SolveReport:
     """Per column: Krylov iterations, final relative residual ``||b - M x|| / ||b||``, convergence."""
@@ -123,12 +133,24 @@ def solve_columns(
 ) -> tuple[Any, SolveReport]:
     """Solve ``M x_i = b_i`` for every column, batched: :func:`pivotal.krylov.cg` or :func:`~pivotal.krylov.minres`.
 
-    The one place that names the Krylov implementation.  Each column is an
-    independent iteration (per-column scalars), so ``M``'s column-dependent
-    shifts are honoured; the iteration runs in ``B``'s namespace and device.
+    The one place that names the Krylov implementation; the iteration runs
+    in ``B``'s namespace and device.  ``"cg"`` on the Gram systems of
+    :func:`~.topk_vjp.svds_vjp` (``sign = 1``: ``(c_i I - Pr B) x_i = b_i``)
+    is :func:`pivotal.krylov.block_cg`: the ``k`` systems differ only by
+    their shifts, so they share one block Krylov space of ``Pr B``, and each
+    column converges in fewer block products than its own CG run would take
+    (its space also holds the other columns' directions).  Otherwise each
+    column is an independent batched CG or MINRES iteration (per-column
+    scalars), which honours column-dependent signs.
     """
-    solver = cg if method == "cg" else minres
-    X, info = solver(M, B, rtol=rtol, atol=0.0, maxiter=maxiter, return_info=True, check_finite=False)
+    if method == "cg" and M.gram != "none" and bool(np.all(to_numpy(M.sign) == 1)):
+        X, info = block_cg(
+            _Unshifted(M), B, shifts=to_numpy(M.shift).real, rtol=rtol, atol=0.0,
+            maxiter=maxiter, return_info=True, check_finite=False,
+        )  # fmt: skip
+    else:
+        solver = cg if method == "cg" else minres
+        X, info = solver(M, B, rtol=rtol, atol=0.0, maxiter=maxiter, return_info=True, check_finite=False)
     bnorm = np.asarray(to_numpy(namespace(B).linalg.vector_norm(B, axis=0)), dtype=float)
     res = np.asarray(info.residual_norms, dtype=float) / np.where(bnorm > 0, bnorm, 1.0)
     conv = np.asarray(info.converged, dtype=bool) & ~np.asarray(info.breakdown, dtype=bool)

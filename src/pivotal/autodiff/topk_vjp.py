@@ -40,8 +40,10 @@ The three ways to solve (``backward=``), all agreeing to rounding:
 ``"cg"`` (default; matrix-free)
     Eliminate ``a_i = (P gu_i + A b_i) / s_i`` (``m >= n``) and solve
     ``Q (s_i^2 I - A^H A) Q b_i = s_i Q gv_i + A^H P gu_i`` by conjugate
-    gradients, all ``k`` columns in one batch (``A A^H`` and the roles
-    swapped when ``m < n``, so vectors have length ``min(m, n)``).  This is
+    gradients, the ``k`` columns in one block Krylov space
+    (:func:`pivotal.krylov.block_cg`: the systems differ only by the shift
+    ``s_i^2``), ``A A^H`` and the roles swapped when ``m < n``, so vectors
+    have length ``min(m, n)``.  This is
     CG on the Schur complement of ``M_i``: its condition number
     ``s_i^2 / (s_i^2 - s_{k+1}^2)`` is smaller than that of ``M_i`` itself,
     ``(s_i + s_{k+1}) / (s_i - s_{k+1})``, and each step costs one product

@@ -397,17 +397,38 @@ class LU(Factorization):
             and pivoting == "partial"
             and block_size is None
         )
+        # torch.linalg.lu_factor writes its factors into a new tensor: a working copy would be a second copy.
+        torch_vendor = (
+            backend_name(a) == "torch"
+            and method in ("auto", "vendor")
+            and pivoting == "partial"
+            and block_size is None
+            and not overwrite_a
+            and not a.requires_grad
+            and a.dtype == working_dtype(a)
+            and a.shape[0]
+            and a.shape[1]
+        )
         if lapack_path and not overwrite_a:
             # getrf works in Fortran order: copy straight into it (one copy, factored in place).
             work = np.array(a, dtype=working_dtype(a), order="F", copy=True)
+        elif torch_vendor:
+            work = a
         else:
             work = working_copy(a, overwrite=overwrite_a)
         self._xp = namespace(work)
         self.shape = (int(work.shape[0]), int(work.shape[1]))
         self.dtype = work.dtype
         self.pivoting = pivoting
+        norms = _norm1_and_max
+        if torch_vendor:
+            measured = _norm1_and_max(work)
+            if factor_exponent(measured[1], work.dtype):
+                work = working_copy(a)  # to be scaled in place: only a copy may be
+            else:
+                norms = lambda _: measured  # noqa: E731  (nothing to scale: measured once)
         # The factored matrix is 2^e A, inside LAPACK's safe range (the base class undoes e).
-        self._scale, self._anorm, self._amax = scale_into_range(work, _norm1_and_max)
+        self._scale, self._anorm, self._amax = scale_into_range(work, norms)
         res = lu_compute(work, pivoting, block_size, method, amax=self._amax)
         self._lu = res.lu
         self._perm = res.perm

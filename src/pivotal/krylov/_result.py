@@ -21,7 +21,7 @@ class KrylovInfo:
     Attributes
     ----------
     method : str
-        ``"cg"``, ``"minres"``, ``"gmres"`` or ``"lsqr"``.
+        ``"cg"``, ``"minres"``, ``"gmres"``, ``"lsqr"`` or ``"block_cg"``.
     info : int
         SciPy's exit code: 0 when every column converged, the iteration
         limit when a column did not, negative on breakdown (``-1``) of a
