@@ -445,3 +445,32 @@ def test_fit_with_overflowing_kernel_raises():
     gp = GaussianProcessRegressor(pk.ConstantKernel(np.exp(800.0), "fixed") * pk.RBF(0.6), optimizer=None)
     with pytest.raises(pv.NotPositiveDefiniteError, match="non-finite"):
         gp.fit(X, y)
+
+
+@pytest.mark.parametrize("scale", [1.0, 1e-110])
+def test_lapack_likelihood_path_matches_cholesky_object_path(scale):
+    """The optimiser's evaluation (LAPACK potrf/potri in K's memory) against the
+    :class:`pivotal.Cholesky` route, which also serves kernels far outside ``(1e-100, 1e100)``:
+    both factor the same ``K`` and differ by rounding amplified by ``cond(K) < 1e4``.  At
+    ``scale=1e-110`` the LML shifts by ``-n/2 log(scale)`` for ``y`` scaled by ``sqrt(scale)``."""
+    X, y = _ard2d()
+    kernel = pk.ConstantKernel(scale, (1e-300, 1e10)) * pk.RBF([1.0, 0.5]) + pk.WhiteKernel(
+        0.1 * scale, (1e-300, 1)
+    )
+    gp = GaussianProcessRegressor(kernel, optimizer=None, method="cholesky", alpha=1e-10 * scale)
+    gp.fit(X, math.sqrt(scale) * y)
+    theta = kernel.theta + 0.2
+    lml, g = gp.log_marginal_likelihood(theta, eval_gradient=True)
+    k = kernel.clone_with_theta(theta)
+    Kd = k(X)
+    Kd[np.diag_indices_from(Kd)] += gp._diag_add()
+    lml_ref, g_ref = gp._evaluate_by_cholesky_object(Kd, k, True, math.sqrt(scale) * y[:, None])
+    assert abs(lml - lml_ref) <= RTOL * abs(lml_ref)
+    assert _rel(g, g_ref) <= RTOL
+    unscaled = GaussianProcessRegressor(
+        pk.ConstantKernel(1.0) * pk.RBF([1.0, 0.5]) + pk.WhiteKernel(0.1), optimizer=None, method="cholesky"
+    ).fit(X, y)
+    lml1, g1 = unscaled.log_marginal_likelihood(unscaled.kernel_.theta + 0.2, eval_gradient=True)
+    shift = -0.5 * len(y) * math.log(scale)
+    assert abs(lml - (lml1 + shift)) <= RTOL * (abs(lml1) + abs(shift))
+    assert _rel(g, g1) <= RTOL

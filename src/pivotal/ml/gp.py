@@ -74,6 +74,7 @@ from ._estimator import Estimator, check_samples, check_targets
 from ._gp_cost import choose_method
 from ._gp_iterative import CG_DEFAULTS, KernelOperator, Probes, iterative_lml, solve
 from .kernels import RBF, ConstantKernel, Kernel
+from .kernels.base import row_blocks
 
 __all__ = ["JITTER_BOUND", "METHODS", "FitReport", "GaussianProcessRegressor"]
 
@@ -84,6 +85,10 @@ METHODS = ("auto", "cholesky", "cg")
 JITTER_BOUND = 1e-6
 
 _EPS = float(np.finfo(float).eps)
+
+#: Largest diagonal of ``K + alpha I`` factored by LAPACK directly inside the likelihood; outside
+#: ``(_SAFE_LOW, _SAFE_HIGH)`` it goes through :class:`pivotal.Cholesky`, which scales into range.
+_SAFE_LOW, _SAFE_HIGH = 1e-100, 1e100
 
 
 @dataclass
@@ -364,23 +369,44 @@ class GaussianProcessRegressor(Estimator):
         tally["unconverged_evaluations"] += not res.stats["converged"]
         return res
 
-    def _factor(self, K: np.ndarray, diag_add: Any) -> Cholesky:
-        """``K + diag_add I`` by pivotal's Cholesky (lower, in place); raises NotPositiveDefiniteError."""
-        K[np.diag_indices_from(K)] += diag_add
-        # K is symmetric: its transpose is the same matrix in Fortran order, which LAPACK potrf
-        # factors in place (a C-ordered array would be copied first).
-        return Cholesky(K.T, lower=True, overwrite_a=True, check_finite=False)
-
     def _evaluate_exact(self, kernel: Any, eval_gradient: bool, diag_add: Any):
         """``(lml, gradient or None)`` at ``kernel``'s hyperparameters; one Cholesky."""
         X = self.X_train_
-        K = np.array(kernel(X), dtype=float, order="C")
+        K = kernel(X)
+        if not (isinstance(kernel, Kernel) and K.dtype == np.float64 and K.flags.c_contiguous):
+            K = np.array(K, dtype=float, order="C")  # a pivotal kernel's matrix is a new array: no copy
         if not np.isfinite(K).all():
             raise NotPositiveDefiniteError(
                 0, f"the kernel matrix has non-finite entries at theta={kernel.theta!r} (overflow)."
             )
-        F = self._factor(K, diag_add)
         y = self.y_train_ if self.y_train_.ndim == 2 else self.y_train_[:, None]
+        n, m = y.shape
+        K[np.diag_indices_from(K)] += diag_add
+        dmax = float(np.max(np.diag(K), initial=1.0))
+        if not (_SAFE_LOW < dmax < _SAFE_HIGH):  # far from 1: pivotal's Cholesky scales into range
+            return self._evaluate_by_cholesky_object(K, kernel, eval_gradient, y)
+        # The symmetric K in C order is its transpose in Fortran order: LAPACK potrf factors it in
+        # place as U^T U (K's memory then holds U in Fortran order, L = U^T in C order).
+        backend = get_backend(K)
+        U, info = backend.vendor_potrf(K.T, lower=False)
+        if info:
+            raise NotPositiveDefiniteError(info - 1)
+        logdet = 2.0 * float(np.sum(np.log(np.diagonal(U))))
+        A = np.array(y, dtype=float, order="F")  # alpha = U^{-1} U^{-T} y: two triangular solves
+        backend.trsm_inplace(U, A, lower=False, trans=1)
+        backend.trsm_inplace(U, A, lower=False, trans=0)
+        lml = float(
+            -0.5 * np.einsum("ik,ik->", y, A) - 0.5 * m * logdet - 0.5 * m * n * math.log(2 * math.pi)
+        )
+        if not eval_gradient:
+            return lml, None
+        # K^{-1} overwrites the factor: LAPACK potri (2n^3/3 flops; module notes), both triangles.
+        W = backend.cholesky_inverse_inplace(U, lower=False).T  # symmetric: the C-ordered view
+        return lml, 0.5 * self._contract(kernel, X, W, A, m)
+
+    def _evaluate_by_cholesky_object(self, Kd: np.ndarray, kernel: Any, eval_gradient: bool, y: np.ndarray):
+        """:meth:`_evaluate_exact` through :class:`pivotal.Cholesky` (which scales ``Kd`` into range)."""
+        F = Cholesky(Kd.T, lower=True, overwrite_a=True, check_finite=False)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", IllConditionedWarning)  # reported once, by fit, at the optimum
             A = F.solve(y, check_finite=False)
@@ -392,17 +418,19 @@ class GaussianProcessRegressor(Estimator):
         )
         if not eval_gradient:
             return lml, None
-        # K^{-1} once from the factor: LAPACK potrs (two triangular solves) on an identity it
-        # overwrites in place; potri measured several times slower on OpenBLAS (module docstring).
-        # F.L is C-ordered lower, so F.L.T is the Fortran-ordered upper factor U = L^T: no copy.
         W = get_backend(F.L).cholesky_inverse(F.L, lower=True)
+        return lml, 0.5 * self._contract(kernel, self.X_train_, W, A, m)
+
+    @staticmethod
+    def _contract(kernel: Any, X: np.ndarray, W: np.ndarray, A: np.ndarray, m: int) -> np.ndarray:
+        """``sum_ik (A A^T - m K^{-1})_ik dK_ik/dtheta_j``, with ``W = K^{-1}`` overwritten."""
         W *= -float(m)
-        W += A @ A.T
+        starts, step = row_blocks(W.shape[0], W.shape[0])
+        for i0 in starts:  # + A A^T by row blocks: no second n x n temporary
+            W[i0 : i0 + step] += A[i0 : i0 + step] @ A.T
         if hasattr(kernel, "contract_gradient"):
-            g = kernel.contract_gradient(X, W)
-        else:  # a scikit-learn kernel: its n x n x p gradient
-            g = np.einsum("ik,ikj->j", W, kernel(X, eval_gradient=True)[1])
-        return lml, 0.5 * g
+            return kernel.contract_gradient(X, W)
+        return np.einsum("ik,ikj->j", W, kernel(X, eval_gradient=True)[1])  # a scikit-learn kernel
 
     def log_marginal_likelihood(
         self, theta: Any = None, eval_gradient: bool = False, clone_kernel: bool = True

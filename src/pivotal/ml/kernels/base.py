@@ -294,6 +294,17 @@ class Kernel(Parameters):
                 g[j] += np.vdot(Wb, block)
         return g
 
+    def _contract_and_total(
+        self, X: np.ndarray, W: np.ndarray, total: bool = True
+    ) -> tuple[np.ndarray, float]:
+        """``(self._contract(X, W), sum_ik W_ik K_ik)``; kernels that have ``K`` at hand override it.
+
+        The total is what a constant factor's derivative needs (``Product``); ``total=False``
+        skips it (0.0).
+        """
+        g = self._contract(X, W) if self.n_dims else np.empty(0)
+        return g, (float(np.vdot(W, self._matrix(X, None))) if total else 0.0)
+
     def _matrix(self, X: np.ndarray, Y: np.ndarray | None) -> np.ndarray:
         """``K(X, Y)``; for ``Y=None`` assembled from row blocks of ``K(X, X)``."""
         if Y is not None:
@@ -422,6 +433,12 @@ class Sum(_Pair):
     """
 
     def _rows(self, X, i0, i1):
+        for a, b in ((self.k1, self.k2), (self.k2, self.k1)):
+            if getattr(a, "_diagonal_only", False):  # white noise: added on the diagonal in place
+                out = b._rows(X, i0, i1)
+                r = np.arange(i1 - i0)
+                out[r, i0 + r] += a._diagonal_value()
+                return out
         return self.k1._rows(X, i0, i1) + self.k2._rows(X, i0, i1)
 
     def _cross(self, X, Y):
@@ -451,6 +468,11 @@ class Product(_Pair):
     """
 
     def _rows(self, X, i0, i1):
+        for c, other in ((self.k1, self.k2), (self.k2, self.k1)):
+            if isinstance(c, ConstantKernel):  # a constant factor scales the other's rows in place
+                out = other._rows(X, i0, i1)
+                out *= float(c.constant_value)
+                return out
         return self.k1._rows(X, i0, i1) * self.k2._rows(X, i0, i1)
 
     def _cross(self, X, Y):
@@ -469,6 +491,14 @@ class Product(_Pair):
             isinstance(self.k1, ConstantKernel) or isinstance(self.k2, ConstantKernel)
         ):
             return Kernel._contract(self, X, W)  # the product rule block by block: no n x n weights
+        if not isinstance(W, LowRankWeights):
+            for c, k, c_first in ((self.k1, self.k2, True), (self.k2, self.k1, False)):
+                if isinstance(c, ConstantKernel):  # one pass over k gives both halves
+                    cv = float(c.constant_value)
+                    gk, tot = k._contract_and_total(X, W, total=c.n_dims > 0)
+                    gc = np.array([cv * tot]) if c.n_dims else np.empty(0)
+                    gk = cv * gk
+                    return np.concatenate([gc, gk] if c_first else [gk, gc])
         return np.concatenate([self._half(self.k1, self.k2, X, W), self._half(self.k2, self.k1, X, W)])
 
     def _matmul(self, X, V):

@@ -59,6 +59,10 @@ class WhiteKernel(Kernel):
 
     _hyper = ("noise_level",)
     requires_vector_input = False
+    _diagonal_only = True  # K(X, X) is diagonal: a Sum adds it to the other term's rows in place
+
+    def _diagonal_value(self) -> float:
+        return float(self.noise_level)
 
     def __init__(self, noise_level: float = 1.0, noise_level_bounds: Any = (1e-5, 1e5)):
         self.noise_level = noise_level
