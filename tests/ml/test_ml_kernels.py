@@ -223,10 +223,47 @@ def test_api_behaviour():
     assert pk.RBF(1.0) == pk.RBF(1.0) and pk.RBF(1.0) != pk.RBF(2.0)
 
 
-def test_torch_input_refused():
+def _devices(torch):
+    return ["cpu"] + (["cuda"] if torch.cuda.is_available() else [])
+
+
+@pytest.mark.parametrize("name", list(PAIRS))
+def test_torch_input_gives_the_numpy_results(name, data):
+    """PyTorch tensors go through the same float64 host code: the results are the NumPy ones
+    exactly (no rounding of their own), as float64 tensors on the input's device."""
     torch = pytest.importorskip("torch")
-    with pytest.raises(TypeError, match="NumPy arrays"):
-        pk.RBF()(torch.zeros(3, 2, dtype=torch.float64))
+    k = _pairs()[name][0]
+    X, W, Y = data
+    V = W[:, :3]
+    for device in _devices(torch):
+        t = lambda a, dev=device: torch.as_tensor(a, device=dev)  # noqa: E731
+        K, G = k(t(X), eval_gradient=True)
+        for got, ref in ((K, k(X)), (G, k(X, eval_gradient=True)[1]), (k(t(X), t(Y)), k(X, Y))):
+            assert isinstance(got, torch.Tensor) and got.dtype == torch.float64 and got.device.type == device
+            np.testing.assert_array_equal(got.cpu().numpy(), ref)
+        np.testing.assert_array_equal(k(t(X), Y).cpu().numpy(), k(X, Y))  # one tensor is enough
+        np.testing.assert_array_equal(k.diag(t(X)).cpu().numpy(), k.diag(X))
+        np.testing.assert_array_equal(k.matmul(t(X), t(V)).cpu().numpy(), k.matmul(X, V))
+        g = k.contract_gradient(t(X), t(W))
+        assert isinstance(g, np.ndarray)  # hyperparameter space: host NumPy, like theta
+        np.testing.assert_array_equal(g, k.contract_gradient(X, W))
+        low = k.contract_gradient(t(X), (t(V), t(V)))
+        np.testing.assert_array_equal(low, k.contract_gradient(X, (V, V)))
+
+
+def test_torch_float32_input_is_computed_in_float64():
+    torch = pytest.importorskip("torch")
+    X = np.random.default_rng(0).standard_normal((9, 2)).astype(np.float32)
+    k = pk.RBF([0.7, 1.3]) + pk.WhiteKernel(0.1)
+    K = k(torch.from_numpy(X))
+    assert K.dtype == torch.float64
+    np.testing.assert_array_equal(K.numpy(), k(X.astype(np.float64)))
+
+
+def test_jax_input_refused():
+    jnp = pytest.importorskip("jax.numpy")
+    with pytest.raises(TypeError, match="NumPy arrays or PyTorch tensors"):
+        pk.RBF()(jnp.zeros((3, 2)))
 
 
 def _exact_ard_contraction(k, X, W):

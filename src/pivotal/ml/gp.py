@@ -51,8 +51,11 @@ from ``random_state`` (:mod:`pivotal.ml._gp_iterative`).  ``method="auto"``
 chooses between the two by a measured cost model (:mod:`pivotal.ml._gp_cost`)
 and records why in ``fit_report_.method_reason``.
 
-This release works on NumPy arrays; PyTorch and JAX inputs are refused with
-a clear error (the kernels compute on the host in NumPy).
+**PyTorch input.**  ``fit``, ``predict``, ``sample_y``, ``score`` and the kernels accept
+PyTorch tensors (CPU or CUDA).  The computation runs on the host in float64 NumPy: tensors
+are copied there at the boundary, and ``predict`` / ``sample_y`` / the kernels return float64
+tensors on the input's device.  The hyperparameters (``theta``, the optimiser, the gradient of
+the LML) are NumPy on the host.  JAX and CuPy arrays are refused with a TypeError.
 """
 
 from __future__ import annotations
@@ -74,7 +77,7 @@ from ._estimator import Estimator, check_samples, check_targets
 from ._gp_cost import choose_method
 from ._gp_iterative import CG_DEFAULTS, KernelOperator, Probes, iterative_lml, solve
 from .kernels import RBF, ConstantKernel, Kernel
-from .kernels.base import row_blocks
+from .kernels.base import as_like, host_array, row_blocks, tensor_of
 
 __all__ = ["JITTER_BOUND", "METHODS", "FitReport", "GaussianProcessRegressor"]
 
@@ -162,25 +165,26 @@ def _jitter_steps(alpha_max: float, mean_diag: float):
         tau *= 10.0
 
 
-def _refuse_arrays_of_other_backends(x: Any, name: str) -> None:
-    """PyTorch/JAX/CuPy arrays are refused: the kernels compute in NumPy (docs/gp.md, "PyTorch input")."""
-    mod = type(x).__module__.split(".")[0]
-    if mod in ("torch", "jax", "jaxlib", "cupy"):
-        raise TypeError(
-            f"GaussianProcessRegressor takes NumPy arrays in this release; {name} is a {mod} array. "
-            "Convert with np.asarray(x.detach().cpu()) (PyTorch) or np.asarray(x) (JAX)."
-        )
-
-
 def _samples(estimator: Any, X: Any, *, reset: bool) -> np.ndarray:
-    """``X`` by the estimators' shared validator, as float64 (the kernels' working precision)."""
-    _refuse_arrays_of_other_backends(X, "X")
-    return check_samples(estimator, X, reset=reset).astype(float, copy=False)
+    """``X`` by the estimators' shared validator, as float64 (the kernels' working precision).
+
+    A PyTorch tensor (CPU or CUDA) is copied to the host: the kernels and the Cholesky run in
+    NumPy (docs/gp.md, "PyTorch input"); JAX and CuPy arrays are refused with a TypeError.
+    """
+    return check_samples(estimator, host_array(X), reset=reset).astype(float, copy=False)
 
 
 def _targets(estimator: Any, y: Any, n: int) -> np.ndarray:
-    _refuse_arrays_of_other_backends(y, "y")
-    return check_targets(estimator, y, n).astype(float, copy=False)
+    return check_targets(estimator, host_array(y), n).astype(float, copy=False)
+
+
+def _outputs_like(out: Any, like: Any) -> Any:
+    """Each array of ``out`` (an array or a tuple) as a float64 tensor on ``like``'s device, if a tensor."""
+    if like is None:
+        return out
+    if isinstance(out, tuple):
+        return tuple(as_like(o, like) for o in out)
+    return as_like(out, like)
 
 
 def _random_state(seed: Any) -> np.random.RandomState | np.random.Generator:
@@ -446,6 +450,7 @@ class GaussianProcessRegressor(Estimator):
             if eval_gradient:
                 raise ValueError("Gradient can only be evaluated for theta!=None")
             return self.log_marginal_likelihood_value_
+        theta = np.asarray(host_array(theta), dtype=float)  # hyperparameters live on the host
         if clone_kernel:
             kernel = self.kernel_.clone_with_theta(theta)
         else:
@@ -713,12 +718,18 @@ class GaussianProcessRegressor(Estimator):
     def predict(self, X: Any, return_std: bool = False, return_cov: bool = False):
         """Posterior (or, unfitted, prior) mean, and optionally its std or covariance, at ``X``.
 
+        A PyTorch ``X`` (CPU or CUDA) gives float64 tensors on its device; the computation runs
+        on the host in NumPy (``X`` is copied there and the results back).
+
         Returns
         -------
         y_mean : (n,) or (n, n_targets) ndarray
         y_std : (n,) or (n, n_targets) ndarray, with ``return_std``
         y_cov : (n, n) or (n, n, n_targets) ndarray, with ``return_cov``
         """
+        return _outputs_like(self._predict(host_array(X), return_std, return_cov), tensor_of(X))
+
+    def _predict(self, X: Any, return_std: bool, return_cov: bool):
         if return_std and return_cov:
             raise RuntimeError("At most one of return_std or return_cov can be requested.")
         X = self._check_X_predict(X)
@@ -791,12 +802,17 @@ class GaussianProcessRegressor(Estimator):
     def sample_y(self, X: Any, n_samples: int = 1, random_state: Any = 0) -> np.ndarray:
         """Draw ``n_samples`` functions from the posterior at ``X``, through a Cholesky of the covariance.
 
+        A PyTorch ``X`` gives a float64 tensor on its device (computed on the host, as ``predict``).
+
         Returns
         -------
         (n, n_samples) or (n, n_targets, n_samples) ndarray
         """
+        return _outputs_like(self._sample_y(host_array(X), n_samples, random_state), tensor_of(X))
+
+    def _sample_y(self, X: Any, n_samples: int, random_state: Any) -> np.ndarray:
         rng = _random_state(random_state)
-        y_mean, y_cov = self.predict(X, return_cov=True)
+        y_mean, y_cov = self._predict(X, False, True)
         X = self._check_X_predict(X)
         kernel = self.kernel_ if hasattr(self, "kernel_") else self._prior_kernel()
         # The covariance k(X, X) - V^T V is computed with cancellation relative to the prior
@@ -845,7 +861,7 @@ class GaussianProcessRegressor(Estimator):
 
     def score(self, X: Any, y: Any, sample_weight: Any = None) -> float:
         """Coefficient of determination R^2 of ``predict(X)`` (averaged uniformly over targets)."""
-        pred = self.predict(X)
+        pred = self._predict(host_array(X), False, False)
         y = _targets(self, y, len(pred))
         y2 = y.reshape(len(y), -1)
         p2 = np.asarray(pred).reshape(len(y), -1)

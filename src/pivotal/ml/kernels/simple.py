@@ -41,7 +41,7 @@ class DotProduct(Kernel):
     def _contract(self, X, W):
         return np.array([2.0 * float(self.sigma_0) ** 2 * W.sum()]) if self.n_dims else np.empty(0)
 
-    def diag(self, X):
+    def _diag(self, X):
         X = np.asarray(X, dtype=float)
         return np.einsum("ij,ij->i", X, X) + float(self.sigma_0) ** 2
 
@@ -89,7 +89,7 @@ class WhiteKernel(Kernel):
     def _matmul(self, X, V):
         return float(self.noise_level) * V
 
-    def diag(self, X):
+    def _diag(self, X):
         return np.full(len(X), float(self.noise_level))
 
     def is_stationary(self) -> bool:

@@ -52,7 +52,7 @@ class _Stationary(Kernel):
         shift = X.mean(axis=0)
         return self._k_of_s(squared_distances(self._scaled(X, shift), self._scaled(Y, shift)))
 
-    def diag(self, X):
+    def _diag(self, X):
         return np.ones(len(X))
 
     def is_stationary(self) -> bool:
@@ -248,7 +248,7 @@ class _OfDistance(Kernel):
     def _free(self) -> list[bool]:
         return [not h.fixed for h in self.hyperparameters]
 
-    def diag(self, X):
+    def _diag(self, X):
         return np.ones(len(X))
 
     def is_stationary(self) -> bool:
