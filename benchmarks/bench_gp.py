@@ -12,9 +12,10 @@ Two modes, each printing scikit-learn's figure, ours, and the ratio
   likelihood evaluations.  Issue 13's target, at n = 2000 and 5000, d = 8:
   >= 3x faster at equal or better LML, peak memory <= 1/2 of scikit-learn's.
 * ``components``: one LML-gradient evaluation's two expensive parts, ours
-  against the alternatives: ``K^{-1}`` by LAPACK ``potrs`` on an identity overwritten in
-  place (used) against ``potri`` and ``trsm(L, I)`` + ``syrk``; the blockwise gradient contraction against building
-  ``dK/dtheta`` (``n x n x p``) and contracting it with ``einsum``
+  against the alternatives: ``K^{-1}`` by LAPACK ``potri`` in the factor's memory (used)
+  against ``potrs`` on an identity and ``trsm(L, I)`` + ``syrk``; the GEMM gradient
+  contraction (used) against exact differences per dimension (the earlier path) and against
+  building ``dK/dtheta`` (``n x n x p``) and contracting it with ``einsum``
   (scikit-learn's way).  Median of ``--repeats`` paired runs.
 * ``evaluation``: one log-marginal-likelihood-and-gradient evaluation at
   fixed hyperparameters, by ``method="cholesky"`` and ``method="cg"``, with
@@ -211,12 +212,12 @@ def bench_components(n: int, d: int, repeats: int) -> None:
     W = np.random.default_rng(1).standard_normal((n, n))
     W = W + W.T
 
-    def potri():
-        Lt = np.array(L.T, order="F")  # a copy: potri overwrites the factor
-        inv, _ = lapack.dpotri(Lt, lower=0, overwrite_c=1)
-        return inv
+    from pivotal._backends import numpy as bnp
 
-    def potrs_eye():  # what the GP does: potrs on an identity it overwrites
+    def potri():  # what the GP does: potri in the factor's memory, then the other triangle mirrored
+        return bnp.cholesky_inverse_inplace(np.array(L.T, order="F"), lower=False)  # a copy to overwrite
+
+    def potrs_eye():  # the earlier choice: potrs on an identity it overwrites
         return lapack.dpotrs(L.T, np.eye(n, order="F"), lower=0, overwrite_b=1)[0]  # L.T: Fortran order
 
     def trsm_syrk():
@@ -226,6 +227,16 @@ def bench_components(n: int, d: int, repeats: int) -> None:
     def contraction():
         return k.contract_gradient(X, W)
 
+    def exact_differences():  # the earlier contraction: one n x n pass per dimension
+        from pivotal.ml.kernels import stationary
+
+        saved = stationary.CANCELLATION_LIMIT
+        stationary.CANCELLATION_LIMIT = 0.0  # every dimension of every block by exact differences
+        try:
+            return k.contract_gradient(X, W)
+        finally:
+            stationary.CANCELLATION_LIMIT = saved
+
     def tensor():
         _, G = k(X, eval_gradient=True)
         return np.einsum("ik,ikj->j", W, G)
@@ -234,15 +245,16 @@ def bench_components(n: int, d: int, repeats: int) -> None:
     print(f"one LML-gradient evaluation's parts, n={n}, d={d}, p={k.n_dims} (median of {repeats})")
     t_potri, t_eye, t_syrk = paired_medians([potri, potrs_eye, trsm_syrk], repeats)
     print(
-        f"  K^-1: potrs(L, I) in place {t_eye:.3f} s (used), potri {t_potri:.3f} s, "
+        f"  K^-1: potri in place {t_potri:.3f} s (used), potrs(L, I) in place {t_eye:.3f} s, "
         f"trsm(L, I) + syrk {t_syrk:.3f} s"
     )
-    t_con, t_ten = paired_medians([contraction, tensor], repeats)
+    t_con, t_exact, t_ten = paired_medians([contraction, exact_differences, tensor], repeats)
     _, _, m_con = _timed_peak(contraction)
     _, _, m_ten = _timed_peak(tensor)
     print(
         f"  gradient: n x n x p tensor + einsum {t_ten:.3f} s (peak {m_ten / 2**20:.0f} MiB), blockwise "
-        f"contraction {t_con:.3f} s (peak {m_con / 2**20:.0f} MiB), ratio {t_ten / t_con:.2f}x"
+        f"exact differences {t_exact:.3f} s, GEMM contraction {t_con:.3f} s (used; peak "
+        f"{m_con / 2**20:.0f} MiB), ratio tensor / used {t_ten / t_con:.2f}x"
     )
     t_chol = paired_medians([lambda: np.linalg.cholesky(K)], repeats)[0]
     print(f"  for scale: one Cholesky {t_chol:.3f} s")

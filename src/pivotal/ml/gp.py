@@ -7,22 +7,29 @@ fitted attributes, so switching is one import line; it adds ``method``,
 Numerics (Rasmussen & Williams 2006, Alg. 2.1 and eq. 5.9):
 
 - **One Cholesky per evaluation** of the log marginal likelihood (LML),
-  ``K + (alpha + jitter) I = L L^T`` by :class:`pivotal.Cholesky`; ``log det``
-  from its diagonal and ``alpha = K^{-1} y`` by two triangular solves.
+  ``K + (alpha + jitter) I = U^T U`` by LAPACK ``potrf`` in ``K``'s own memory
+  (the symmetric C-ordered ``K`` is its Fortran-ordered transpose: no copy);
+  ``log det`` from its diagonal and ``alpha = K^{-1} y`` by two triangular
+  solves.  A ``K`` whose diagonal lies outside ``(1e-100, 1e100)`` goes through
+  :class:`pivotal.Cholesky` instead, which scales it into LAPACK's safe range;
+  the fitted ``factorization_`` is always a :class:`pivotal.Cholesky`.
 - **Gradient without an n x n x p tensor.**  ``dLML/dtheta_j =
   1/2 sum_ik W_ik dK_ik/dtheta_j`` with ``W = alpha alpha^T - m K^{-1}`` (``m``
-  targets).  ``K^{-1}`` is formed once from the factor (LAPACK ``potrs`` on an
-  identity it overwrites in place), and the kernel contracts ``W`` against
-  its own analytic derivative in row blocks
-  (:meth:`pivotal.ml.kernels.Kernel.contract_gradient`): memory ``O(n^2)``
-  instead of scikit-learn's ``O(n^2 p)``.  Measured at n = 1500, d = 8, ARD
-  RBF + White (p = 10) on the shared 2-core AMD EPYC development machine under
-  load (``python benchmarks/bench_gp.py components --n 1500 --d 8``, medians
-  of 3): ``K^{-1}`` by ``potrs(L, I)`` 0.51 s, by ``trsm(L, I)`` + ``syrk``
-  0.66 s, by ``potri`` 3.3 s; the gradient by the blockwise contraction
-  1.2 s (57 MiB peak) against 4.3 s (515 MiB) for building ``dK/dtheta`` and
-  contracting it with ``einsum`` as scikit-learn does.  No exact method
-  avoids ``K^{-1}``: ``tr(K^{-1} dK_j)`` by solves costs ``p`` times more.
+  targets).  ``K^{-1}`` overwrites the factor (LAPACK ``potri``: ``2 n^3 / 3``
+  flops, against ``2 n^3`` for ``potrs`` on an identity), so ``K``, ``U`` and
+  ``W`` share one ``n x n`` array.  The kernel contracts ``W`` against its own
+  analytic derivative in row blocks
+  (:meth:`pivotal.ml.kernels.Kernel.contract_gradient`): for ARD RBF and Matern,
+  all length scales at once by one GEMM per block, ``(W * h(K)) [Z, Z^2, 1]``
+  (``dK/dlog l_j = h(s) (z_ij - z_kj)^2``), with a measured fallback to exact
+  differences where that form would cancel; a constant factor's derivative
+  comes from the same pass.  Memory ``O(n^2)`` instead of scikit-learn's
+  ``O(n^2 p)``.  Measured at n = 2000, d = 8, ARD RBF + White (p = 10) on the
+  shared 2-core AMD EPYC development machine, one BLAS thread, load average
+  about 14 (``python benchmarks/bench_gp.py components --n 2000 --d 8``):
+  ``K^{-1}`` by ``potri`` 0.31 s against 0.87 s by ``potrs(L, I)``; figures in
+  ``benchmarks/RESULTS.md`` ("Issue 13 fit speed").  No exact method avoids
+  ``K^{-1}``: ``tr(K^{-1} dK_j)`` by solves costs ``p`` times more.
 - **Not positive definite.**  When ``K + alpha I`` fails to factor, a jitter
   ``tau`` is added on top of ``alpha``: ``tau = 10 max(alpha, eps m_K)``,
   then times 10 each try, up to :data:`JITTER_BOUND` ``* m_K`` (``m_K`` the
