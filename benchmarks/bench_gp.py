@@ -27,6 +27,10 @@ Two modes, each printing scikit-learn's figure, ours, and the ratio
   is left blank), the LML and its difference from the exact one, and cg's
   reported standard error.  Issue 13's configuration: ``--n 20000 --d 8``.
 
+* ``path``: ours and scikit-learn's LML + gradient, timed one after the other at every
+  ``--every``-th point of our L-BFGS-B path (the same path both optimisers take): a per-
+  evaluation ratio that a machine's changing load affects less than two separate fits.
+
 ``fit --method cg`` fits ours by the matrix-free path (``--probes``,
 ``--rank``).
 
@@ -36,6 +40,7 @@ Usage::
     python benchmarks/bench_gp.py fit --n 5000 --d 8 --restarts 0
     python benchmarks/bench_gp.py components --n 2000 --d 8
     python benchmarks/bench_gp.py evaluation --n 20000 --d 8
+    python benchmarks/bench_gp.py path --n 2000 --d 8 --every 5
 """
 
 from __future__ import annotations
@@ -260,9 +265,63 @@ def bench_components(n: int, d: int, repeats: int) -> None:
     print(f"  for scale: one Cholesky {t_chol:.3f} s")
 
 
+def bench_path(n: int, d: int, every: int) -> None:
+    """Ours and scikit-learn's LML + gradient, interleaved, at every ``every``-th point of our L-BFGS-B path.
+
+    The two optimisers take the same path (same start, same evaluation count); pairing the
+    evaluations at the same theta, one after the other, makes the ratio robust to a machine whose
+    load changes during a fit.
+    """
+    import os
+
+    import scipy.optimize
+    from sklearn.gaussian_process import GaussianProcessRegressor as SkGPR
+    from sklearn.gaussian_process import kernels as sk
+
+    X, y = _problem(n, d)
+    kernel = pk.ConstantKernel(1.0) * pk.RBF(np.ones(d)) + pk.WhiteKernel(0.1)
+    ours = GaussianProcessRegressor(kernel, optimizer=None, method="cholesky").fit(X, y)
+    ref = SkGPR(sk.ConstantKernel(1.0) * sk.RBF(np.ones(d)) + sk.WhiteKernel(0.1), optimizer=None).fit(X, y)
+    path = []
+
+    def f(theta):
+        path.append(theta.copy())
+        lml, g = ours.log_marginal_likelihood(theta, eval_gradient=True)
+        return -lml, -g
+
+    print(machine_line())
+    t0 = time.perf_counter()
+    res = scipy.optimize.minimize(f, kernel.theta, method="L-BFGS-B", jac=True, bounds=kernel.bounds)
+    print(
+        f"our path: {len(path)} evaluations in {time.perf_counter() - t0:.1f} s, final LML {-res.fun:.10g} "
+        f"({res.message})"
+    )
+    t_ours, t_ref, d_lml, d_g = [], [], [], []
+    for theta in path[::every]:
+        t0 = time.perf_counter()
+        a = ours.log_marginal_likelihood(theta, eval_gradient=True)
+        t_ours.append(time.perf_counter() - t0)
+        t0 = time.perf_counter()
+        b = ref.log_marginal_likelihood(theta, eval_gradient=True)
+        t_ref.append(time.perf_counter() - t0)
+        d_lml.append(abs(a[0] - b[0]) / abs(b[0]))
+        d_g.append(float(np.max(np.abs(a[1] - b[1])) / np.max(np.abs(b[1]))))
+    t_ours, t_ref = np.array(t_ours), np.array(t_ref)
+    print(
+        f"  {len(t_ours)} paired evaluations: ours {t_ours.sum():.2f} s (median {np.median(t_ours):.3f}), "
+        f"scikit-learn {t_ref.sum():.2f} s (median {np.median(t_ref):.3f}); ratio of sums "
+        f"{t_ref.sum() / t_ours.sum():.2f}x, median of ratios {np.median(t_ref / t_ours):.2f}x"
+    )
+    print(
+        f"  agreement: LML {max(d_lml):.2g} relative, gradient {max(d_g):.2g} (relative to its largest entry)"
+    )
+    print(f"  load average at the end: {os.getloadavg()}")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("mode", nargs="?", default="fit", choices=["fit", "components", "evaluation"])
+    ap.add_argument("mode", nargs="?", default="fit", choices=["fit", "components", "evaluation", "path"])
+    ap.add_argument("--every", type=int, default=5, help="path mode: pair every k-th evaluation")
     ap.add_argument("--n", type=int, default=2000)
     ap.add_argument("--d", type=int, default=8)
     ap.add_argument("--restarts", type=int, default=0)
@@ -276,6 +335,8 @@ def main() -> None:
         bench_fit(a.n, a.d, a.restarts, a.method, {"probes": a.probes, "rank": a.rank})
     elif a.mode == "evaluation":
         bench_evaluation(a.n, a.d, a.probes, a.rank, a.max_gib)
+    elif a.mode == "path":
+        bench_path(a.n, a.d, a.every)
     else:
         bench_components(a.n, a.d, a.repeats)
 
