@@ -12,9 +12,10 @@ Two modes, each printing scikit-learn's figure, ours, and the ratio
   likelihood evaluations.  Issue 13's target, at n = 2000 and 5000, d = 8:
   >= 3x faster at equal or better LML, peak memory <= 1/2 of scikit-learn's.
 * ``components``: one LML-gradient evaluation's two expensive parts, ours
-  against the alternatives: ``K^{-1}`` by LAPACK ``potrs`` on an identity overwritten in
-  place (used) against ``potri`` and ``trsm(L, I)`` + ``syrk``; the blockwise gradient contraction against building
-  ``dK/dtheta`` (``n x n x p``) and contracting it with ``einsum``
+  against the alternatives: ``K^{-1}`` by LAPACK ``potri`` in the factor's memory (used)
+  against ``potrs`` on an identity and ``trsm(L, I)`` + ``syrk``; the GEMM gradient
+  contraction (used) against exact differences per dimension (the earlier path) and against
+  building ``dK/dtheta`` (``n x n x p``) and contracting it with ``einsum``
   (scikit-learn's way).  Median of ``--repeats`` paired runs.
 * ``evaluation``: one log-marginal-likelihood-and-gradient evaluation at
   fixed hyperparameters, by ``method="cholesky"`` and ``method="cg"``, with
@@ -26,6 +27,10 @@ Two modes, each printing scikit-learn's figure, ours, and the ratio
   is left blank), the LML and its difference from the exact one, and cg's
   reported standard error.  Issue 13's configuration: ``--n 20000 --d 8``.
 
+* ``path``: ours and scikit-learn's LML + gradient, timed one after the other at every
+  ``--every``-th point of our L-BFGS-B path (the same path both optimisers take): a per-
+  evaluation ratio that a machine's changing load affects less than two separate fits.
+
 ``fit --method cg`` fits ours by the matrix-free path (``--probes``,
 ``--rank``).
 
@@ -35,6 +40,7 @@ Usage::
     python benchmarks/bench_gp.py fit --n 5000 --d 8 --restarts 0
     python benchmarks/bench_gp.py components --n 2000 --d 8
     python benchmarks/bench_gp.py evaluation --n 20000 --d 8
+    python benchmarks/bench_gp.py path --n 2000 --d 8 --every 5
 """
 
 from __future__ import annotations
@@ -211,12 +217,12 @@ def bench_components(n: int, d: int, repeats: int) -> None:
     W = np.random.default_rng(1).standard_normal((n, n))
     W = W + W.T
 
-    def potri():
-        Lt = np.array(L.T, order="F")  # a copy: potri overwrites the factor
-        inv, _ = lapack.dpotri(Lt, lower=0, overwrite_c=1)
-        return inv
+    from pivotal._backends import numpy as bnp
 
-    def potrs_eye():  # what the GP does: potrs on an identity it overwrites
+    def potri():  # what the GP does: potri in the factor's memory, then the other triangle mirrored
+        return bnp.cholesky_inverse_inplace(np.array(L.T, order="F"), lower=False)  # a copy to overwrite
+
+    def potrs_eye():  # the earlier choice: potrs on an identity it overwrites
         return lapack.dpotrs(L.T, np.eye(n, order="F"), lower=0, overwrite_b=1)[0]  # L.T: Fortran order
 
     def trsm_syrk():
@@ -226,6 +232,16 @@ def bench_components(n: int, d: int, repeats: int) -> None:
     def contraction():
         return k.contract_gradient(X, W)
 
+    def exact_differences():  # the earlier contraction: one n x n pass per dimension
+        from pivotal.ml.kernels import stationary
+
+        saved = stationary.CANCELLATION_LIMIT
+        stationary.CANCELLATION_LIMIT = 0.0  # every dimension of every block by exact differences
+        try:
+            return k.contract_gradient(X, W)
+        finally:
+            stationary.CANCELLATION_LIMIT = saved
+
     def tensor():
         _, G = k(X, eval_gradient=True)
         return np.einsum("ik,ikj->j", W, G)
@@ -234,23 +250,78 @@ def bench_components(n: int, d: int, repeats: int) -> None:
     print(f"one LML-gradient evaluation's parts, n={n}, d={d}, p={k.n_dims} (median of {repeats})")
     t_potri, t_eye, t_syrk = paired_medians([potri, potrs_eye, trsm_syrk], repeats)
     print(
-        f"  K^-1: potrs(L, I) in place {t_eye:.3f} s (used), potri {t_potri:.3f} s, "
+        f"  K^-1: potri in place {t_potri:.3f} s (used), potrs(L, I) in place {t_eye:.3f} s, "
         f"trsm(L, I) + syrk {t_syrk:.3f} s"
     )
-    t_con, t_ten = paired_medians([contraction, tensor], repeats)
+    t_con, t_exact, t_ten = paired_medians([contraction, exact_differences, tensor], repeats)
     _, _, m_con = _timed_peak(contraction)
     _, _, m_ten = _timed_peak(tensor)
     print(
         f"  gradient: n x n x p tensor + einsum {t_ten:.3f} s (peak {m_ten / 2**20:.0f} MiB), blockwise "
-        f"contraction {t_con:.3f} s (peak {m_con / 2**20:.0f} MiB), ratio {t_ten / t_con:.2f}x"
+        f"exact differences {t_exact:.3f} s, GEMM contraction {t_con:.3f} s (used; peak "
+        f"{m_con / 2**20:.0f} MiB), ratio tensor / used {t_ten / t_con:.2f}x"
     )
     t_chol = paired_medians([lambda: np.linalg.cholesky(K)], repeats)[0]
     print(f"  for scale: one Cholesky {t_chol:.3f} s")
 
 
+def bench_path(n: int, d: int, every: int) -> None:
+    """Ours and scikit-learn's LML + gradient, interleaved, at every ``every``-th point of our L-BFGS-B path.
+
+    The two optimisers take the same path (same start, same evaluation count); pairing the
+    evaluations at the same theta, one after the other, makes the ratio robust to a machine whose
+    load changes during a fit.
+    """
+    import os
+
+    import scipy.optimize
+    from sklearn.gaussian_process import GaussianProcessRegressor as SkGPR
+    from sklearn.gaussian_process import kernels as sk
+
+    X, y = _problem(n, d)
+    kernel = pk.ConstantKernel(1.0) * pk.RBF(np.ones(d)) + pk.WhiteKernel(0.1)
+    ours = GaussianProcessRegressor(kernel, optimizer=None, method="cholesky").fit(X, y)
+    ref = SkGPR(sk.ConstantKernel(1.0) * sk.RBF(np.ones(d)) + sk.WhiteKernel(0.1), optimizer=None).fit(X, y)
+    path = []
+
+    def f(theta):
+        path.append(theta.copy())
+        lml, g = ours.log_marginal_likelihood(theta, eval_gradient=True)
+        return -lml, -g
+
+    print(machine_line())
+    t0 = time.perf_counter()
+    res = scipy.optimize.minimize(f, kernel.theta, method="L-BFGS-B", jac=True, bounds=kernel.bounds)
+    print(
+        f"our path: {len(path)} evaluations in {time.perf_counter() - t0:.1f} s, final LML {-res.fun:.10g} "
+        f"({res.message})"
+    )
+    t_ours, t_ref, d_lml, d_g = [], [], [], []
+    for theta in path[::every]:
+        t0 = time.perf_counter()
+        a = ours.log_marginal_likelihood(theta, eval_gradient=True)
+        t_ours.append(time.perf_counter() - t0)
+        t0 = time.perf_counter()
+        b = ref.log_marginal_likelihood(theta, eval_gradient=True)
+        t_ref.append(time.perf_counter() - t0)
+        d_lml.append(abs(a[0] - b[0]) / abs(b[0]))
+        d_g.append(float(np.max(np.abs(a[1] - b[1])) / np.max(np.abs(b[1]))))
+    t_ours, t_ref = np.array(t_ours), np.array(t_ref)
+    print(
+        f"  {len(t_ours)} paired evaluations: ours {t_ours.sum():.2f} s (median {np.median(t_ours):.3f}), "
+        f"scikit-learn {t_ref.sum():.2f} s (median {np.median(t_ref):.3f}); ratio of sums "
+        f"{t_ref.sum() / t_ours.sum():.2f}x, median of ratios {np.median(t_ref / t_ours):.2f}x"
+    )
+    print(
+        f"  agreement: LML {max(d_lml):.2g} relative, gradient {max(d_g):.2g} (relative to its largest entry)"
+    )
+    print(f"  load average at the end: {os.getloadavg()}")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("mode", nargs="?", default="fit", choices=["fit", "components", "evaluation"])
+    ap.add_argument("mode", nargs="?", default="fit", choices=["fit", "components", "evaluation", "path"])
+    ap.add_argument("--every", type=int, default=5, help="path mode: pair every k-th evaluation")
     ap.add_argument("--n", type=int, default=2000)
     ap.add_argument("--d", type=int, default=8)
     ap.add_argument("--restarts", type=int, default=0)
@@ -264,6 +335,8 @@ def main() -> None:
         bench_fit(a.n, a.d, a.restarts, a.method, {"probes": a.probes, "rank": a.rank})
     elif a.mode == "evaluation":
         bench_evaluation(a.n, a.d, a.probes, a.rank, a.max_gib)
+    elif a.mode == "path":
+        bench_path(a.n, a.d, a.every)
     else:
         bench_components(a.n, a.d, a.repeats)
 

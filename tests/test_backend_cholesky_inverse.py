@@ -51,3 +51,34 @@ def test_torch_cholesky_inverse_matches_numpy():
         x = bt.cholesky_inverse(torch.from_numpy(np.ascontiguousarray(f)), lower=lower)
         assert isinstance(x, torch.Tensor)
         assert np.linalg.norm(x.numpy() - ref) <= 1e3 * 40 * 1e-16 * np.linalg.norm(ref) * 10
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.complex128, np.float32])
+@pytest.mark.parametrize("lower", [True, False])
+@pytest.mark.parametrize("order", ["C", "F"])
+@pytest.mark.parametrize("n", [60, 300])
+def test_numpy_cholesky_inverse_inplace(dtype, lower, order, n):
+    cond = 1e3
+    a = _spd(n, cond, dtype)
+    low = np.linalg.cholesky(a.astype(np.complex128 if np.iscomplexobj(a) else np.float64)).astype(dtype)
+    f = np.array(low if lower else low.conj().T, order=order)
+    x = bnp.cholesky_inverse_inplace(f, lower=lower)
+    u = np.finfo(dtype).eps / 2
+    assert x is f and x.dtype == dtype
+    assert np.linalg.norm(a @ x - np.eye(n)) / (n * u * cond) < 10
+    np.testing.assert_array_equal(x, x.conj().T)  # both triangles, mirrored exactly
+    ref = bnp.cholesky_inverse(np.array(low if lower else low.conj().T, order=order), lower=lower)
+    assert np.linalg.norm(x - ref) <= 20 * n * u * cond * np.linalg.norm(ref)
+
+
+def test_torch_cholesky_inverse_inplace_matches_numpy():
+    torch = pytest.importorskip("torch")
+    from pivotal._backends import torch as bt
+
+    a = _spd(40, 1e3, np.float64, seed=2)
+    low = np.linalg.cholesky(a)
+    ref = bnp.cholesky_inverse(low, lower=True)
+    t = torch.from_numpy(low.copy())
+    x = bt.cholesky_inverse_inplace(t, lower=True)
+    assert x is t
+    assert np.linalg.norm(x.numpy() - ref) <= 1e3 * 40 * 1e-16 * np.linalg.norm(ref) * 10

@@ -377,10 +377,45 @@ def test_method_and_api():
     assert ours.log_marginal_likelihood_value_ == pytest.approx(ref.log_marginal_likelihood_value_, rel=RTOL)
 
 
-def test_torch_input_refused():
+@pytest.mark.parametrize("method", ["cholesky", "cg"])
+def test_torch_input_gives_the_numpy_results(method):
+    """fit / predict / sample_y / score / log_marginal_likelihood on PyTorch tensors run the same
+    float64 host code as on NumPy arrays: equal results (the optimiser too), as float64 tensors
+    on the input's device."""
     torch = pytest.importorskip("torch")
-    with pytest.raises(TypeError, match="NumPy arrays"):
-        GaussianProcessRegressor().fit(torch.zeros(3, 1, dtype=torch.float64), torch.zeros(3))
+    X, y = _ard2d()
+    Xt = X[:7] * 1.1
+    kernel = pk.ConstantKernel(1.0) * pk.RBF([1.0, 1.0]) + pk.WhiteKernel(0.1)
+    opts = {"method": method, "random_state": 0}
+    ref = GaussianProcessRegressor(kernel, **opts).fit(X, y)
+    devices = ["cpu"] + (["cuda"] if torch.cuda.is_available() else [])
+    for device in devices:
+        t = lambda a, dev=device: torch.as_tensor(a, device=dev)  # noqa: E731
+        ours = GaussianProcessRegressor(kernel, **opts).fit(t(X), t(y))
+        assert isinstance(ours.X_train_, np.ndarray)  # the fitted state lives on the host
+        np.testing.assert_array_equal(ours.kernel_.theta, ref.kernel_.theta)
+        assert ours.log_marginal_likelihood_value_ == ref.log_marginal_likelihood_value_
+        for got, want in (
+            (ours.predict(t(Xt)), (ref.predict(Xt),)),
+            (ours.predict(t(Xt), return_std=True), ref.predict(Xt, return_std=True)),
+            (ours.predict(t(Xt), return_cov=True), ref.predict(Xt, return_cov=True)),
+            (ours.sample_y(t(Xt), 3), (ref.sample_y(Xt, 3),)),
+        ):
+            for a, b in zip(got if isinstance(got, tuple) else (got,), want, strict=True):
+                assert isinstance(a, torch.Tensor) and a.dtype == torch.float64 and a.device.type == device
+                np.testing.assert_array_equal(a.cpu().numpy(), b)
+        assert ours.score(t(Xt), t(np.sin(Xt[:, 0]))) == ref.score(Xt, np.sin(Xt[:, 0]))
+        theta = ref.kernel_.theta + 0.1
+        la, ga = ours.log_marginal_likelihood(t(theta), eval_gradient=True)
+        lb, gb = ref.log_marginal_likelihood(theta, eval_gradient=True)
+        assert la == lb and isinstance(ga, np.ndarray)
+        np.testing.assert_array_equal(ga, gb)
+
+
+def test_jax_input_refused():
+    jnp = pytest.importorskip("jax.numpy")
+    with pytest.raises(TypeError, match="NumPy arrays or PyTorch tensors"):
+        GaussianProcessRegressor().fit(jnp.zeros((3, 1)), jnp.zeros(3))
 
 
 def test_ml_is_not_imported_by_pivotal():
@@ -445,3 +480,32 @@ def test_fit_with_overflowing_kernel_raises():
     gp = GaussianProcessRegressor(pk.ConstantKernel(np.exp(800.0), "fixed") * pk.RBF(0.6), optimizer=None)
     with pytest.raises(pv.NotPositiveDefiniteError, match="non-finite"):
         gp.fit(X, y)
+
+
+@pytest.mark.parametrize("scale", [1.0, 1e-110])
+def test_lapack_likelihood_path_matches_cholesky_object_path(scale):
+    """The optimiser's evaluation (LAPACK potrf/potri in K's memory) against the
+    :class:`pivotal.Cholesky` route, which also serves kernels far outside ``(1e-100, 1e100)``:
+    both factor the same ``K`` and differ by rounding amplified by ``cond(K) < 1e4``.  At
+    ``scale=1e-110`` the LML shifts by ``-n/2 log(scale)`` for ``y`` scaled by ``sqrt(scale)``."""
+    X, y = _ard2d()
+    kernel = pk.ConstantKernel(scale, (1e-300, 1e10)) * pk.RBF([1.0, 0.5]) + pk.WhiteKernel(
+        0.1 * scale, (1e-300, 1)
+    )
+    gp = GaussianProcessRegressor(kernel, optimizer=None, method="cholesky", alpha=1e-10 * scale)
+    gp.fit(X, math.sqrt(scale) * y)
+    theta = kernel.theta + 0.2
+    lml, g = gp.log_marginal_likelihood(theta, eval_gradient=True)
+    k = kernel.clone_with_theta(theta)
+    Kd = k(X)
+    Kd[np.diag_indices_from(Kd)] += gp._diag_add()
+    lml_ref, g_ref = gp._evaluate_by_cholesky_object(Kd, k, True, math.sqrt(scale) * y[:, None])
+    assert abs(lml - lml_ref) <= RTOL * abs(lml_ref)
+    assert _rel(g, g_ref) <= RTOL
+    unscaled = GaussianProcessRegressor(
+        pk.ConstantKernel(1.0) * pk.RBF([1.0, 0.5]) + pk.WhiteKernel(0.1), optimizer=None, method="cholesky"
+    ).fit(X, y)
+    lml1, g1 = unscaled.log_marginal_likelihood(unscaled.kernel_.theta + 0.2, eval_gradient=True)
+    shift = -0.5 * len(y) * math.log(scale)
+    assert abs(lml - (lml1 + shift)) <= RTOL * (abs(lml1) + abs(shift))
+    assert _rel(g, g1) <= RTOL

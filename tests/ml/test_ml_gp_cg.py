@@ -164,10 +164,10 @@ def test_auto_cost_model_is_recorded(monkeypatch):
     assert gp.fit_report_.method == "cg" and "memory" in gp.fit_report_.method_reason
     with pytest.raises(AttributeError, match="method='cg'"):
         _ = gp.factorization_
-    # if CG took one iteration, the exact path's 7/3 n^3 flops would dominate: auto takes cg for speed
+    # if CG took one iteration, the exact path's n^3 flops (potrf + potri) would dominate: auto takes cg
     monkeypatch.setattr(_gp_cost, "_physical_memory", lambda: 1e15)
     monkeypatch.setattr(_gp_cost, "ASSUMED_ITERATIONS", 1)
-    monkeypatch.setattr(_gp_cost, "_kernel_entry_seconds", lambda kernel, X: 0.0)  # 7/3 n / (2 (t + m)) > 2
+    monkeypatch.setattr(_gp_cost, "_kernel_entry_seconds", lambda kernel, X: 0.0)  # n / (2 (t + m)) = 2.9 > 2
     gp = GaussianProcessRegressor(_kernel(), optimizer=None, random_state=0).fit(X, y)
     assert gp.fit_report_.method == "cg" and "faster" in gp.fit_report_.method_reason
     draws = gp.sample_y(X[:4], n_samples=3, random_state=0)

@@ -223,7 +223,114 @@ def test_api_behaviour():
     assert pk.RBF(1.0) == pk.RBF(1.0) and pk.RBF(1.0) != pk.RBF(2.0)
 
 
-def test_torch_input_refused():
+def _devices(torch):
+    return ["cpu"] + (["cuda"] if torch.cuda.is_available() else [])
+
+
+@pytest.mark.parametrize("name", list(PAIRS))
+def test_torch_input_gives_the_numpy_results(name, data):
+    """PyTorch tensors go through the same float64 host code: the results are the NumPy ones
+    exactly (no rounding of their own), as float64 tensors on the input's device."""
     torch = pytest.importorskip("torch")
-    with pytest.raises(TypeError, match="NumPy arrays"):
-        pk.RBF()(torch.zeros(3, 2, dtype=torch.float64))
+    k = _pairs()[name][0]
+    X, W, Y = data
+    V = W[:, :3]
+    for device in _devices(torch):
+        t = lambda a, dev=device: torch.as_tensor(a, device=dev)  # noqa: E731
+        K, G = k(t(X), eval_gradient=True)
+        for got, ref in ((K, k(X)), (G, k(X, eval_gradient=True)[1]), (k(t(X), t(Y)), k(X, Y))):
+            assert isinstance(got, torch.Tensor) and got.dtype == torch.float64 and got.device.type == device
+            np.testing.assert_array_equal(got.cpu().numpy(), ref)
+        np.testing.assert_array_equal(k(t(X), Y).cpu().numpy(), k(X, Y))  # one tensor is enough
+        np.testing.assert_array_equal(k.diag(t(X)).cpu().numpy(), k.diag(X))
+        np.testing.assert_array_equal(k.matmul(t(X), t(V)).cpu().numpy(), k.matmul(X, V))
+        g = k.contract_gradient(t(X), t(W))
+        assert isinstance(g, np.ndarray)  # hyperparameter space: host NumPy, like theta
+        np.testing.assert_array_equal(g, k.contract_gradient(X, W))
+        low = k.contract_gradient(t(X), (t(V), t(V)))
+        np.testing.assert_array_equal(low, k.contract_gradient(X, (V, V)))
+
+
+def test_torch_float32_input_is_computed_in_float64():
+    torch = pytest.importorskip("torch")
+    X = np.random.default_rng(0).standard_normal((9, 2)).astype(np.float32)
+    k = pk.RBF([0.7, 1.3]) + pk.WhiteKernel(0.1)
+    K = k(torch.from_numpy(X))
+    assert K.dtype == torch.float64
+    np.testing.assert_array_equal(K.numpy(), k(X.astype(np.float64)))
+
+
+def test_jax_input_refused():
+    jnp = pytest.importorskip("jax.numpy")
+    with pytest.raises(TypeError, match="NumPy arrays or PyTorch tensors"):
+        pk.RBF()(jnp.zeros((3, 2)))
+
+
+def _exact_ard_contraction(k, X, W):
+    """``sum_ik W_ik h_ik (z_ij - z_kj)^2`` per dimension by exact differences, and the GEMM form's bound.
+
+    ``h`` is computed from the kernel's own squared distances, so that only the contraction differs.
+
+    Returns ``(g, A, B)``: ``A_j = sum |W h| (z_ij - z_kj)^2`` (the exact form's error scale) and
+    ``B_j = sum |W h| (z_ij^2 + z_kj^2)`` (the GEMM form's), with ``z`` the centred scaled points.
+    """
+    Z = (X - X.mean(0)) / np.asarray(k.length_scale)
+    D = (Z[:, None, :] - Z[None, :, :]) ** 2
+    s = kbase.squared_distances(Z, Z, diagonal_offset=0)  # the kernel's own s: same weights h
+    H = W * k._weight(s, k._k_of_s(s))
+    S = Z[:, None, :] ** 2 + Z[None, :, :] ** 2
+    return (
+        np.einsum("ik,ikj->j", H, D),
+        np.einsum("ik,ikj->j", np.abs(H), D),
+        np.einsum("ik,ikj->j", np.abs(H), S),
+    )
+
+
+@pytest.mark.parametrize("nu", [np.inf, 0.5, 1.5, 2.5])
+@pytest.mark.parametrize("block_rows", [None, 7])
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_ard_gemm_contraction_matches_exact_differences(nu, block_rows, seed, monkeypatch):
+    """The one-GEMM ARD contraction against exact coordinate differences, on random data.
+
+    Error bound of the GEMM form: recursive sums of ``n^2`` products, ``n u B_j`` (``B_j`` from
+    :func:`_exact_ard_contraction`); the reference's is ``n u A_j <= n u B_j``.
+    """
+    rng = np.random.default_rng(seed)
+    n, d = 61, 4
+    X = rng.standard_normal((n, d)) * rng.uniform(0.1, 3.0, d) + 10.0 * rng.standard_normal(d)
+    W = rng.standard_normal((n, n))
+    W = W + W.T
+    ls = rng.uniform(0.3, 3.0, d)
+    k = pk.Matern(ls, nu=nu) if np.isfinite(nu) else pk.RBF(ls)
+    if block_rows:
+        monkeypatch.setattr(kbase, "BLOCK_ELEMENTS", block_rows * n)
+    g = k.contract_gradient(X, W)
+    ref, _, B = _exact_ard_contraction(k, X, W)
+    assert np.all(np.abs(g - ref) <= 4 * n * EPS * B)
+    # and the product with a constant (one pass gives both halves) against the old two-pass sums
+    c = pk.ConstantKernel(1.7) * k
+    gc = c.contract_gradient(X, W)
+    np.testing.assert_allclose(
+        gc[0], 1.7 * np.vdot(W, k(X)), rtol=0, atol=4 * n * EPS * 1.7 * np.abs(W).sum()
+    )
+    assert np.all(np.abs(gc[1:] - 1.7 * ref) <= 4 * n * EPS * 1.7 * B)
+
+
+def test_ard_contraction_falls_back_to_exact_differences_where_it_would_cancel():
+    """Two clusters far apart on the scale of the length scale: ``B_j / A_j`` is about 1e9 in
+    dimension 0, beyond ``CANCELLATION_LIMIT``; the result keeps the exact form's accuracy,
+    ``CANCELLATION_LIMIT n u A_j``, which the GEMM form alone misses by orders of magnitude."""
+    from pivotal.ml.kernels import stationary
+
+    rng = np.random.default_rng(3)
+    n = 40
+    X = rng.uniform(-1, 1, (n, 2))
+    X[:, 0] = np.where(np.arange(n) < n // 2, -300.0, 300.0) + 0.01 * rng.standard_normal(n)
+    W = rng.standard_normal((n, n))
+    W = W + W.T
+    k = pk.RBF([0.01, 1.0])
+    ref, A, B = _exact_ard_contraction(k, X, W)
+    assert B[0] > 1e8 * A[0]
+    assert stationary.CANCELLATION_LIMIT <= 1e3
+    tol = 1e3 * 4 * n * EPS * A  # without the fallback, dimension 0 is off by about 1.6e6 n u A_0
+    assert np.all(np.abs(k.contract_gradient(X, W) - ref) <= tol)

@@ -28,6 +28,9 @@ no longer need:
 ``cholesky_inverse(l, lower=True)``
     ``A^{-1}`` from the Cholesky factor of ``A`` (``L L^H``, or ``U^H U`` with
     ``lower=False``), without refactoring; a new array.
+``cholesky_inverse_inplace(f, lower=True)``
+    The same, overwriting the factor ``f`` (NumPy: LAPACK ``potri``, then the other triangle
+    mirrored); returns ``f``.
 ``vendor_sytrf(a, lower, hermitian)``
     Bunch-Kaufman: ``(factors, ipiv, info, name)`` in LAPACK's compact format
     with its 1-based ``ipiv``; raises ``NotImplementedError`` when the

@@ -152,3 +152,9 @@ def cholesky_inverse(l, lower=True):
     eye = torch.eye(l.shape[0], dtype=l.dtype, device=l.device)
     inv = torch.linalg.solve_triangular(l, eye, upper=not lower)  # L^{-1} or U^{-1}
     return inv.mH @ inv if lower else inv @ inv.mH
+
+
+def cholesky_inverse_inplace(f, lower=True):
+    """Overwrite the Cholesky factor ``f`` with ``A^{-1}`` and return it (:func:`cholesky_inverse`, copied in)."""
+    f.copy_(cholesky_inverse(f, lower=lower))
+    return f

@@ -4,9 +4,11 @@ Per likelihood-and-gradient evaluation, with ``n`` points, ``m`` targets,
 ``t`` probes, ``p`` free hyperparameters:
 
 - **exact** (``"cholesky"``): ``potrf`` (``n^3/3`` flops) and ``K^{-1}`` by
-  ``potrs`` on an identity (``2 n^3``), at the machine's measured GEMM rate
-  ``R``; plus ``p + 1`` kernel passes over ``n^2`` entries, at the measured
-  seconds per kernel entry ``c``.  Memory ``16 n^2`` bytes (``K`` and ``K^{-1}``).
+  ``potri`` in the factor's memory (``2 n^3 / 3``), at the machine's measured GEMM
+  rate ``R``; plus three kernel passes over ``n^2`` entries (the value, and the
+  gradient contraction, which recomputes ``K``'s row blocks and weighs them), at the
+  measured seconds per kernel entry ``c``.  Memory ``16 n^2`` bytes (``K``, its factor
+  and ``K^{-1}`` share one array; building ``K`` needs a second ``n x n`` temporary).
 - **cg**: ``J`` CG iterations, each a kernel pass (``n^2 c``) and a GEMM with
   ``t + m`` columns (``2 n^2 (t + m) / R``), plus ``p + 1`` passes for the
   gradient contraction.  ``J`` is not known before solving: the model takes
@@ -85,7 +87,7 @@ def choose_method(kernel: Any, X: np.ndarray, m: int, probes: int) -> tuple[str,
     c = _kernel_entry_seconds(kernel, X)
     p = kernel.n_dims
     passes = (p + 1) * n * n * c
-    exact = (n**3 / 3 + 2 * n**3) / R + passes
+    exact = (n**3 / 3 + 2 * n**3 / 3) / R + 3 * n * n * c
     cg = ASSUMED_ITERATIONS * (n * n * c + 2 * n * n * (probes + m) / R) + passes
     mem_exact = 16.0 * n * n
     mem = _physical_memory()

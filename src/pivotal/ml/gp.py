@@ -7,22 +7,29 @@ fitted attributes, so switching is one import line; it adds ``method``,
 Numerics (Rasmussen & Williams 2006, Alg. 2.1 and eq. 5.9):
 
 - **One Cholesky per evaluation** of the log marginal likelihood (LML),
-  ``K + (alpha + jitter) I = L L^T`` by :class:`pivotal.Cholesky`; ``log det``
-  from its diagonal and ``alpha = K^{-1} y`` by two triangular solves.
+  ``K + (alpha + jitter) I = U^T U`` by LAPACK ``potrf`` in ``K``'s own memory
+  (the symmetric C-ordered ``K`` is its Fortran-ordered transpose: no copy);
+  ``log det`` from its diagonal and ``alpha = K^{-1} y`` by two triangular
+  solves.  A ``K`` whose diagonal lies outside ``(1e-100, 1e100)`` goes through
+  :class:`pivotal.Cholesky` instead, which scales it into LAPACK's safe range;
+  the fitted ``factorization_`` is always a :class:`pivotal.Cholesky`.
 - **Gradient without an n x n x p tensor.**  ``dLML/dtheta_j =
   1/2 sum_ik W_ik dK_ik/dtheta_j`` with ``W = alpha alpha^T - m K^{-1}`` (``m``
-  targets).  ``K^{-1}`` is formed once from the factor (LAPACK ``potrs`` on an
-  identity it overwrites in place), and the kernel contracts ``W`` against
-  its own analytic derivative in row blocks
-  (:meth:`pivotal.ml.kernels.Kernel.contract_gradient`): memory ``O(n^2)``
-  instead of scikit-learn's ``O(n^2 p)``.  Measured at n = 1500, d = 8, ARD
-  RBF + White (p = 10) on the shared 2-core AMD EPYC development machine under
-  load (``python benchmarks/bench_gp.py components --n 1500 --d 8``, medians
-  of 3): ``K^{-1}`` by ``potrs(L, I)`` 0.51 s, by ``trsm(L, I)`` + ``syrk``
-  0.66 s, by ``potri`` 3.3 s; the gradient by the blockwise contraction
-  1.2 s (57 MiB peak) against 4.3 s (515 MiB) for building ``dK/dtheta`` and
-  contracting it with ``einsum`` as scikit-learn does.  No exact method
-  avoids ``K^{-1}``: ``tr(K^{-1} dK_j)`` by solves costs ``p`` times more.
+  targets).  ``K^{-1}`` overwrites the factor (LAPACK ``potri``: ``2 n^3 / 3``
+  flops, against ``2 n^3`` for ``potrs`` on an identity), so ``K``, ``U`` and
+  ``W`` share one ``n x n`` array.  The kernel contracts ``W`` against its own
+  analytic derivative in row blocks
+  (:meth:`pivotal.ml.kernels.Kernel.contract_gradient`): for ARD RBF and Matern,
+  all length scales at once by one GEMM per block, ``(W * h(K)) [Z, Z^2, 1]``
+  (``dK/dlog l_j = h(s) (z_ij - z_kj)^2``), with a measured fallback to exact
+  differences where that form would cancel; a constant factor's derivative
+  comes from the same pass.  Memory ``O(n^2)`` instead of scikit-learn's
+  ``O(n^2 p)``.  Measured at n = 2000, d = 8, ARD RBF + White (p = 10) on the
+  shared 2-core AMD EPYC development machine, one BLAS thread, load average
+  about 14 (``python benchmarks/bench_gp.py components --n 2000 --d 8``):
+  ``K^{-1}`` by ``potri`` 0.31 s against 0.87 s by ``potrs(L, I)``; figures in
+  ``benchmarks/RESULTS.md`` ("Issue 13 fit speed").  No exact method avoids
+  ``K^{-1}``: ``tr(K^{-1} dK_j)`` by solves costs ``p`` times more.
 - **Not positive definite.**  When ``K + alpha I`` fails to factor, a jitter
   ``tau`` is added on top of ``alpha``: ``tau = 10 max(alpha, eps m_K)``,
   then times 10 each try, up to :data:`JITTER_BOUND` ``* m_K`` (``m_K`` the
@@ -51,8 +58,11 @@ from ``random_state`` (:mod:`pivotal.ml._gp_iterative`).  ``method="auto"``
 chooses between the two by a measured cost model (:mod:`pivotal.ml._gp_cost`)
 and records why in ``fit_report_.method_reason``.
 
-This release works on NumPy arrays; PyTorch and JAX inputs are refused with
-a clear error (the kernels compute on the host in NumPy).
+**PyTorch input.**  ``fit``, ``predict``, ``sample_y``, ``score`` and the kernels accept
+PyTorch tensors (CPU or CUDA).  The computation runs on the host in float64 NumPy: tensors
+are copied there at the boundary, and ``predict`` / ``sample_y`` / the kernels return float64
+tensors on the input's device.  The hyperparameters (``theta``, the optimiser, the gradient of
+the LML) are NumPy on the host.  JAX and CuPy arrays are refused with a TypeError.
 """
 
 from __future__ import annotations
@@ -74,6 +84,7 @@ from ._estimator import Estimator, check_samples, check_targets
 from ._gp_cost import choose_method
 from ._gp_iterative import CG_DEFAULTS, KernelOperator, Probes, iterative_lml, solve
 from .kernels import RBF, ConstantKernel, Kernel
+from .kernels.base import as_like, host_array, row_blocks, tensor_of
 
 __all__ = ["JITTER_BOUND", "METHODS", "FitReport", "GaussianProcessRegressor"]
 
@@ -84,6 +95,10 @@ METHODS = ("auto", "cholesky", "cg")
 JITTER_BOUND = 1e-6
 
 _EPS = float(np.finfo(float).eps)
+
+#: Largest diagonal of ``K + alpha I`` factored by LAPACK directly inside the likelihood; outside
+#: ``(_SAFE_LOW, _SAFE_HIGH)`` it goes through :class:`pivotal.Cholesky`, which scales into range.
+_SAFE_LOW, _SAFE_HIGH = 1e-100, 1e100
 
 
 @dataclass
@@ -157,25 +172,26 @@ def _jitter_steps(alpha_max: float, mean_diag: float):
         tau *= 10.0
 
 
-def _refuse_arrays_of_other_backends(x: Any, name: str) -> None:
-    """PyTorch/JAX/CuPy arrays are refused: the kernels compute in NumPy (docs/gp.md, "PyTorch input")."""
-    mod = type(x).__module__.split(".")[0]
-    if mod in ("torch", "jax", "jaxlib", "cupy"):
-        raise TypeError(
-            f"GaussianProcessRegressor takes NumPy arrays in this release; {name} is a {mod} array. "
-            "Convert with np.asarray(x.detach().cpu()) (PyTorch) or np.asarray(x) (JAX)."
-        )
-
-
 def _samples(estimator: Any, X: Any, *, reset: bool) -> np.ndarray:
-    """``X`` by the estimators' shared validator, as float64 (the kernels' working precision)."""
-    _refuse_arrays_of_other_backends(X, "X")
-    return check_samples(estimator, X, reset=reset).astype(float, copy=False)
+    """``X`` by the estimators' shared validator, as float64 (the kernels' working precision).
+
+    A PyTorch tensor (CPU or CUDA) is copied to the host: the kernels and the Cholesky run in
+    NumPy (docs/gp.md, "PyTorch input"); JAX and CuPy arrays are refused with a TypeError.
+    """
+    return check_samples(estimator, host_array(X), reset=reset).astype(float, copy=False)
 
 
 def _targets(estimator: Any, y: Any, n: int) -> np.ndarray:
-    _refuse_arrays_of_other_backends(y, "y")
-    return check_targets(estimator, y, n).astype(float, copy=False)
+    return check_targets(estimator, host_array(y), n).astype(float, copy=False)
+
+
+def _outputs_like(out: Any, like: Any) -> Any:
+    """Each array of ``out`` (an array or a tuple) as a float64 tensor on ``like``'s device, if a tensor."""
+    if like is None:
+        return out
+    if isinstance(out, tuple):
+        return tuple(as_like(o, like) for o in out)
+    return as_like(out, like)
 
 
 def _random_state(seed: Any) -> np.random.RandomState | np.random.Generator:
@@ -364,23 +380,44 @@ class GaussianProcessRegressor(Estimator):
         tally["unconverged_evaluations"] += not res.stats["converged"]
         return res
 
-    def _factor(self, K: np.ndarray, diag_add: Any) -> Cholesky:
-        """``K + diag_add I`` by pivotal's Cholesky (lower, in place); raises NotPositiveDefiniteError."""
-        K[np.diag_indices_from(K)] += diag_add
-        # K is symmetric: its transpose is the same matrix in Fortran order, which LAPACK potrf
-        # factors in place (a C-ordered array would be copied first).
-        return Cholesky(K.T, lower=True, overwrite_a=True, check_finite=False)
-
     def _evaluate_exact(self, kernel: Any, eval_gradient: bool, diag_add: Any):
         """``(lml, gradient or None)`` at ``kernel``'s hyperparameters; one Cholesky."""
         X = self.X_train_
-        K = np.array(kernel(X), dtype=float, order="C")
+        K = kernel(X)
+        if not (isinstance(kernel, Kernel) and K.dtype == np.float64 and K.flags.c_contiguous):
+            K = np.array(K, dtype=float, order="C")  # a pivotal kernel's matrix is a new array: no copy
         if not np.isfinite(K).all():
             raise NotPositiveDefiniteError(
                 0, f"the kernel matrix has non-finite entries at theta={kernel.theta!r} (overflow)."
             )
-        F = self._factor(K, diag_add)
         y = self.y_train_ if self.y_train_.ndim == 2 else self.y_train_[:, None]
+        n, m = y.shape
+        K[np.diag_indices_from(K)] += diag_add
+        dmax = float(np.max(np.diag(K), initial=1.0))
+        if not (_SAFE_LOW < dmax < _SAFE_HIGH):  # far from 1: pivotal's Cholesky scales into range
+            return self._evaluate_by_cholesky_object(K, kernel, eval_gradient, y)
+        # The symmetric K in C order is its transpose in Fortran order: LAPACK potrf factors it in
+        # place as U^T U (K's memory then holds U in Fortran order, L = U^T in C order).
+        backend = get_backend(K)
+        U, info = backend.vendor_potrf(K.T, lower=False)
+        if info:
+            raise NotPositiveDefiniteError(info - 1)
+        logdet = 2.0 * float(np.sum(np.log(np.diagonal(U))))
+        A = np.array(y, dtype=float, order="F")  # alpha = U^{-1} U^{-T} y: two triangular solves
+        backend.trsm_inplace(U, A, lower=False, trans=1)
+        backend.trsm_inplace(U, A, lower=False, trans=0)
+        lml = float(
+            -0.5 * np.einsum("ik,ik->", y, A) - 0.5 * m * logdet - 0.5 * m * n * math.log(2 * math.pi)
+        )
+        if not eval_gradient:
+            return lml, None
+        # K^{-1} overwrites the factor: LAPACK potri (2n^3/3 flops; module notes), both triangles.
+        W = backend.cholesky_inverse_inplace(U, lower=False).T  # symmetric: the C-ordered view
+        return lml, 0.5 * self._contract(kernel, X, W, A, m)
+
+    def _evaluate_by_cholesky_object(self, Kd: np.ndarray, kernel: Any, eval_gradient: bool, y: np.ndarray):
+        """:meth:`_evaluate_exact` through :class:`pivotal.Cholesky` (which scales ``Kd`` into range)."""
+        F = Cholesky(Kd.T, lower=True, overwrite_a=True, check_finite=False)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", IllConditionedWarning)  # reported once, by fit, at the optimum
             A = F.solve(y, check_finite=False)
@@ -392,17 +429,19 @@ class GaussianProcessRegressor(Estimator):
         )
         if not eval_gradient:
             return lml, None
-        # K^{-1} once from the factor: LAPACK potrs (two triangular solves) on an identity it
-        # overwrites in place; potri measured several times slower on OpenBLAS (module docstring).
-        # F.L is C-ordered lower, so F.L.T is the Fortran-ordered upper factor U = L^T: no copy.
         W = get_backend(F.L).cholesky_inverse(F.L, lower=True)
+        return lml, 0.5 * self._contract(kernel, self.X_train_, W, A, m)
+
+    @staticmethod
+    def _contract(kernel: Any, X: np.ndarray, W: np.ndarray, A: np.ndarray, m: int) -> np.ndarray:
+        """``sum_ik (A A^T - m K^{-1})_ik dK_ik/dtheta_j``, with ``W = K^{-1}`` overwritten."""
         W *= -float(m)
-        W += A @ A.T
+        starts, step = row_blocks(W.shape[0], W.shape[0])
+        for i0 in starts:  # + A A^T by row blocks: no second n x n temporary
+            W[i0 : i0 + step] += A[i0 : i0 + step] @ A.T
         if hasattr(kernel, "contract_gradient"):
-            g = kernel.contract_gradient(X, W)
-        else:  # a scikit-learn kernel: its n x n x p gradient
-            g = np.einsum("ik,ikj->j", W, kernel(X, eval_gradient=True)[1])
-        return lml, 0.5 * g
+            return kernel.contract_gradient(X, W)
+        return np.einsum("ik,ikj->j", W, kernel(X, eval_gradient=True)[1])  # a scikit-learn kernel
 
     def log_marginal_likelihood(
         self, theta: Any = None, eval_gradient: bool = False, clone_kernel: bool = True
@@ -418,6 +457,7 @@ class GaussianProcessRegressor(Estimator):
             if eval_gradient:
                 raise ValueError("Gradient can only be evaluated for theta!=None")
             return self.log_marginal_likelihood_value_
+        theta = np.asarray(host_array(theta), dtype=float)  # hyperparameters live on the host
         if clone_kernel:
             kernel = self.kernel_.clone_with_theta(theta)
         else:
@@ -685,12 +725,18 @@ class GaussianProcessRegressor(Estimator):
     def predict(self, X: Any, return_std: bool = False, return_cov: bool = False):
         """Posterior (or, unfitted, prior) mean, and optionally its std or covariance, at ``X``.
 
+        A PyTorch ``X`` (CPU or CUDA) gives float64 tensors on its device; the computation runs
+        on the host in NumPy (``X`` is copied there and the results back).
+
         Returns
         -------
         y_mean : (n,) or (n, n_targets) ndarray
         y_std : (n,) or (n, n_targets) ndarray, with ``return_std``
         y_cov : (n, n) or (n, n, n_targets) ndarray, with ``return_cov``
         """
+        return _outputs_like(self._predict(host_array(X), return_std, return_cov), tensor_of(X))
+
+    def _predict(self, X: Any, return_std: bool, return_cov: bool):
         if return_std and return_cov:
             raise RuntimeError("At most one of return_std or return_cov can be requested.")
         X = self._check_X_predict(X)
@@ -763,12 +809,17 @@ class GaussianProcessRegressor(Estimator):
     def sample_y(self, X: Any, n_samples: int = 1, random_state: Any = 0) -> np.ndarray:
         """Draw ``n_samples`` functions from the posterior at ``X``, through a Cholesky of the covariance.
 
+        A PyTorch ``X`` gives a float64 tensor on its device (computed on the host, as ``predict``).
+
         Returns
         -------
         (n, n_samples) or (n, n_targets, n_samples) ndarray
         """
+        return _outputs_like(self._sample_y(host_array(X), n_samples, random_state), tensor_of(X))
+
+    def _sample_y(self, X: Any, n_samples: int, random_state: Any) -> np.ndarray:
         rng = _random_state(random_state)
-        y_mean, y_cov = self.predict(X, return_cov=True)
+        y_mean, y_cov = self._predict(X, False, True)
         X = self._check_X_predict(X)
         kernel = self.kernel_ if hasattr(self, "kernel_") else self._prior_kernel()
         # The covariance k(X, X) - V^T V is computed with cancellation relative to the prior
@@ -817,7 +868,7 @@ class GaussianProcessRegressor(Estimator):
 
     def score(self, X: Any, y: Any, sample_weight: Any = None) -> float:
         """Coefficient of determination R^2 of ``predict(X)`` (averaged uniformly over targets)."""
-        pred = self.predict(X)
+        pred = self._predict(host_array(X), False, False)
         y = _targets(self, y, len(pred))
         y2 = y.reshape(len(y), -1)
         p2 = np.asarray(pred).reshape(len(y), -1)

@@ -17,6 +17,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
+from ..._array import from_numpy, to_numpy
 from .._estimator import Parameters
 
 __all__ = [
@@ -27,8 +28,11 @@ __all__ = [
     "LowRankWeights",
     "Product",
     "Sum",
+    "as_like",
+    "host_array",
     "row_blocks",
     "squared_distances",
+    "tensor_of",
 ]
 
 #: Target number of entries of one ``rows x n`` block (8 MiB of float64).
@@ -206,17 +210,18 @@ class Kernel(Parameters):
         only available for ``Y=None``.  The Gaussian process does not use it:
         it calls :meth:`contract_gradient`.
         """
+        like = tensor_of(X, Y)
         X = _points(X, self.requires_vector_input)
         if Y is not None and eval_gradient:
             raise ValueError("eval_gradient=True is only supported when Y is None (as in scikit-learn).")
         K = self._matrix(X, None if Y is None else _points(Y, self.requires_vector_input))
         if not eval_gradient:
-            return K
+            return as_like(K, like)
         n = X.shape[0]
         grad = np.empty((n, n, self.n_dims))
         for j, block in enumerate(self._gradient_blocks(X, 0, n, K)):
             grad[:, :, j] = block
-        return K, grad
+        return as_like(K, like), as_like(grad, like)
 
     def contract_gradient(self, X: Any, W: Any) -> np.ndarray:
         """``g_j = sum_ik W_ik dK(X, X)_ik / dtheta_j`` for every free hyperparameter, in row blocks.
@@ -236,8 +241,11 @@ class Kernel(Parameters):
         Returns
         -------
         (n_dims,) numpy.ndarray
+            A vector in hyperparameter space: NumPy on the host, like ``theta``, for any input.
         """
         X = _points(X, self.requires_vector_input)
+        if not isinstance(W, tuple):
+            W = host_array(W)
         n = X.shape[0]
         if isinstance(W, tuple):
             if len(W) not in (2, 3):
@@ -245,7 +253,7 @@ class Kernel(Parameters):
                     "W given as a tuple must be a pair (A, B) of (n, c) arrays, W = A B^T, or a triple "
                     "(A, B, d) with d of shape (n,), W = A B^T + diag(d)."
                 )
-            W = LowRankWeights(*(np.asarray(w, dtype=float) for w in W))
+            W = LowRankWeights(*(np.asarray(host_array(w), dtype=float) for w in W))
         else:
             W = np.asarray(W, dtype=float)
         if W.shape != (n, n):
@@ -266,12 +274,13 @@ class Kernel(Parameters):
         >>> bool(np.allclose(RBF(0.3).matmul(X, V), RBF(0.3)(X) @ V))
         True
         """
+        like = tensor_of(X, V)
         X = _points(X, self.requires_vector_input)
-        V = np.asarray(V, dtype=float)
+        V = np.asarray(host_array(V), dtype=float)
         n = X.shape[0]
         if V.shape[0] != n:
             raise ValueError(f"V has {V.shape[0]} rows; expected {n} (one per point).")
-        return self._matmul(X, V)
+        return as_like(self._matmul(X, V), like)
 
     def _matmul(self, X: np.ndarray, V: np.ndarray) -> np.ndarray:
         """``K(X, X) @ V`` by row blocks; sums, constant factors and white noise override it."""
@@ -293,6 +302,17 @@ class Kernel(Parameters):
             for j, block in enumerate(self._gradient_blocks(X, i0, i1, None)):
                 g[j] += np.vdot(Wb, block)
         return g
+
+    def _contract_and_total(
+        self, X: np.ndarray, W: np.ndarray, total: bool = True
+    ) -> tuple[np.ndarray, float]:
+        """``(self._contract(X, W), sum_ik W_ik K_ik)``; kernels that have ``K`` at hand override it.
+
+        The total is what a constant factor's derivative needs (``Product``); ``total=False``
+        skips it (0.0).
+        """
+        g = self._contract(X, W) if self.n_dims else np.empty(0)
+        return g, (float(np.vdot(W, self._matrix(X, None))) if total else 0.0)
 
     def _matrix(self, X: np.ndarray, Y: np.ndarray | None) -> np.ndarray:
         """``K(X, Y)``; for ``Y=None`` assembled from row blocks of ``K(X, X)``."""
@@ -320,8 +340,13 @@ class Kernel(Parameters):
         """``dK(X, X)[i0:i1] / dtheta_j`` for each free ``j`` (``K``: the full matrix, when known)."""
         raise NotImplementedError  # pragma: no cover - abstract
 
-    def diag(self, X: Any) -> np.ndarray:  # pragma: no cover - abstract
-        """The diagonal of ``K(X, X)``, without the matrix."""
+    def diag(self, X: Any) -> np.ndarray:
+        """The diagonal of ``K(X, X)``, without the matrix (a PyTorch tensor for tensor input)."""
+        like = tensor_of(X)
+        X = host_array(X)
+        return as_like(np.asarray(self._diag(X), dtype=float), like)
+
+    def _diag(self, X: Any) -> np.ndarray:  # pragma: no cover - abstract
         raise NotImplementedError
 
     def is_stationary(self) -> bool:
@@ -358,14 +383,42 @@ def _fmt(v: Any) -> str:
     return np.array2string(np.asarray(v), precision=3) if np.ndim(v) else f"{float(v):.3g}"
 
 
-def _points(X: Any, vector: bool) -> np.ndarray:
-    mod = type(X).__module__.split(".")[0]
-    if mod in ("torch", "jax", "jaxlib", "cupy"):
+def host_array(x: Any) -> Any:
+    """A PyTorch tensor (CPU or CUDA) as a host NumPy array; JAX and CuPy arrays are refused.
+
+    The kernels compute on the host in float64 NumPy (the boundary conversion of the
+    module notes); other inputs are returned unchanged.
+    """
+    mod = type(x).__module__.split(".")[0]
+    if mod == "torch":
+        return to_numpy(x)
+    if mod in ("jax", "jaxlib", "cupy"):
         raise TypeError(
-            f"pivotal.ml kernels take NumPy arrays in this release; got a {mod} array. "
-            "Convert with np.asarray(x.detach().cpu()) (PyTorch) or np.asarray(x) (JAX)."
+            f"pivotal.ml kernels take NumPy arrays or PyTorch tensors; got a {mod} array. "
+            "Convert with np.asarray(x)."
         )
-    X = np.asarray(X, dtype=float)
+    return x
+
+
+def tensor_of(*xs: Any) -> Any:
+    """The first PyTorch tensor among ``xs`` (results go back to its device), or None."""
+    for x in xs:
+        if type(x).__module__.split(".")[0] == "torch":
+            return x
+    return None
+
+
+def as_like(out: Any, like: Any) -> Any:
+    """``out`` as a float64 tensor on ``like``'s device when ``like`` is a tensor; else unchanged."""
+    if like is None:
+        return out
+    import torch
+
+    return from_numpy(np.ascontiguousarray(out), like, dtype=torch.float64)
+
+
+def _points(X: Any, vector: bool) -> np.ndarray:
+    X = np.asarray(host_array(X), dtype=float)
     if X.ndim != 2 and vector:
         raise ValueError(f"X must be a 2-D array (n_samples, n_features), got shape {X.shape}.")
     return X
@@ -422,6 +475,12 @@ class Sum(_Pair):
     """
 
     def _rows(self, X, i0, i1):
+        for a, b in ((self.k1, self.k2), (self.k2, self.k1)):
+            if getattr(a, "_diagonal_only", False):  # white noise: added on the diagonal in place
+                out = b._rows(X, i0, i1)
+                r = np.arange(i1 - i0)
+                out[r, i0 + r] += a._diagonal_value()
+                return out
         return self.k1._rows(X, i0, i1) + self.k2._rows(X, i0, i1)
 
     def _cross(self, X, Y):
@@ -436,8 +495,8 @@ class Sum(_Pair):
     def _matmul(self, X, V):
         return self.k1._matmul(X, V) + self.k2._matmul(X, V)
 
-    def diag(self, X):
-        return self.k1.diag(X) + self.k2.diag(X)
+    def _diag(self, X):
+        return self.k1._diag(X) + self.k2._diag(X)
 
     def __repr__(self) -> str:
         return f"{self.k1!r} + {self.k2!r}"
@@ -451,6 +510,11 @@ class Product(_Pair):
     """
 
     def _rows(self, X, i0, i1):
+        for c, other in ((self.k1, self.k2), (self.k2, self.k1)):
+            if isinstance(c, ConstantKernel):  # a constant factor scales the other's rows in place
+                out = other._rows(X, i0, i1)
+                out *= float(c.constant_value)
+                return out
         return self.k1._rows(X, i0, i1) * self.k2._rows(X, i0, i1)
 
     def _cross(self, X, Y):
@@ -469,6 +533,14 @@ class Product(_Pair):
             isinstance(self.k1, ConstantKernel) or isinstance(self.k2, ConstantKernel)
         ):
             return Kernel._contract(self, X, W)  # the product rule block by block: no n x n weights
+        if not isinstance(W, LowRankWeights):
+            for c, k, c_first in ((self.k1, self.k2, True), (self.k2, self.k1, False)):
+                if isinstance(c, ConstantKernel):  # one pass over k gives both halves
+                    cv = float(c.constant_value)
+                    gk, tot = k._contract_and_total(X, W, total=c.n_dims > 0)
+                    gc = np.array([cv * tot]) if c.n_dims else np.empty(0)
+                    gk = cv * gk
+                    return np.concatenate([gc, gk] if c_first else [gk, gc])
         return np.concatenate([self._half(self.k1, self.k2, X, W), self._half(self.k2, self.k1, X, W)])
 
     def _matmul(self, X, V):
@@ -499,8 +571,8 @@ class Product(_Pair):
             return np.array([float(k.constant_value) * np.vdot(W, other._matrix(X, None))])
         return k._contract(X, W * other._matrix(X, None))
 
-    def diag(self, X):
-        return self.k1.diag(X) * self.k2.diag(X)
+    def _diag(self, X):
+        return self.k1._diag(X) * self.k2._diag(X)
 
     def __repr__(self) -> str:
         return f"{self.k1!r} * {self.k2!r}"
@@ -541,7 +613,7 @@ class ConstantKernel(Kernel):
     def _matmul(self, X, V):
         return np.broadcast_to(float(self.constant_value) * V.sum(axis=0), V.shape).copy()
 
-    def diag(self, X):
+    def _diag(self, X):
         return np.full(_num(X), float(self.constant_value))
 
     def is_stationary(self) -> bool:

@@ -41,7 +41,7 @@ class DotProduct(Kernel):
     def _contract(self, X, W):
         return np.array([2.0 * float(self.sigma_0) ** 2 * W.sum()]) if self.n_dims else np.empty(0)
 
-    def diag(self, X):
+    def _diag(self, X):
         X = np.asarray(X, dtype=float)
         return np.einsum("ij,ij->i", X, X) + float(self.sigma_0) ** 2
 
@@ -59,6 +59,10 @@ class WhiteKernel(Kernel):
 
     _hyper = ("noise_level",)
     requires_vector_input = False
+    _diagonal_only = True  # K(X, X) is diagonal: a Sum adds it to the other term's rows in place
+
+    def _diagonal_value(self) -> float:
+        return float(self.noise_level)
 
     def __init__(self, noise_level: float = 1.0, noise_level_bounds: Any = (1e-5, 1e5)):
         self.noise_level = noise_level
@@ -85,7 +89,7 @@ class WhiteKernel(Kernel):
     def _matmul(self, X, V):
         return float(self.noise_level) * V
 
-    def diag(self, X):
+    def _diag(self, X):
         return np.full(len(X), float(self.noise_level))
 
     def is_stationary(self) -> bool:
