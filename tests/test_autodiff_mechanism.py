@@ -23,13 +23,14 @@ def test_registry_and_docs_rule_table_agree():
     documented = {}
     for row in rows:
         cells = [c.strip() for c in row.strip("|").split("|")]
-        documented[cells[0].strip("`")] = (tuple(re.findall(r"`([^`]+)`", cells[1])), cells[5])
+        documented[cells[0].strip("`")] = (tuple(re.findall(r"`([^`]+)`", cells[1])), cells[5], cells[4])
     rules = registry()
     assert set(documented) == set(rules)
     for name, rule in rules.items():
-        functions, caveats = documented[name]
+        functions, caveats, mode = documented[name]
         assert functions == rule.functions, name
         assert caveats == rule.caveats, name
+        assert mode == ("forward, reverse" if rule.jvp is not None else "reverse"), name
         assert rule.reference  # every rule cites its derivation
 
 

@@ -23,16 +23,28 @@ __all__ = [
     "refuse_functorch",
     "refuse_gradient",
     "refuse_tracer",
+    "torch_is_dual",
     "torch_needs_grad",
 ]
 
 
 def torch_needs_grad(x: Any) -> bool:
-    """True for a tensor that requires grad while grad mode is on."""
+    """True for a tensor that requires grad while grad mode is on, or that carries a forward-mode tangent."""
     if not getattr(x, "requires_grad", False):
-        return False
+        return torch_is_dual(x)
     torch = sys.modules.get("torch")
     return torch is not None and torch.is_grad_enabled()
+
+
+def torch_is_dual(x: Any) -> bool:
+    """True for a dual tensor of ``torch.autograd.forward_ad`` (inside a ``dual_level``, with a tangent)."""
+    torch = sys.modules.get("torch")
+    if torch is None or not isinstance(x, torch.Tensor):
+        return False
+    forward_ad = sys.modules.get("torch.autograd.forward_ad")
+    if forward_ad is None or forward_ad._current_level < 0:
+        return False
+    return forward_ad.unpack_dual(x).tangent is not None
 
 
 def is_tracer(x: Any) -> bool:
@@ -115,7 +127,7 @@ def refuse_gradient(x: Any, name: str) -> None:
     if torch_needs_grad(x):
         func = caller_name()
         raise ValueError(
-            f"{name} requires grad, but {func} has no derivative rule yet (pivotal.autodiff.registry() "
+            f"{name} requires grad (or carries a forward-mode tangent), but {func} has no derivative rule yet (pivotal.autodiff.registry() "
             "and the rule table of docs/autodiff.md list the functions that have one). Pass "
             f"{name}.detach(), wrap the call in torch.no_grad(), or use "
             "torch.linalg where you need this gradient."

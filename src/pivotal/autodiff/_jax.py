@@ -12,6 +12,12 @@ again (one level down), which makes it depend on the arguments.  The backward co
 convention and back: ``vjp_jax(c) = conj(vjp_torch(conj c))``.  Integer
 constants (pivots) get ``None`` cotangents.  Forward mode (``jax.jvp``,
 ``jacfwd``) is not available through ``custom_vjp``.
+
+A rule with a ``jvp`` is a ``jax.custom_jvp`` instead (JAX cannot combine
+the two on one function): forward mode is the rule's JVP, and reverse mode
+(``grad``, ``jacrev``) is JAX's transpose of it, so ``jvp``, ``jacfwd``,
+``grad``, ``jit`` and ``hessian`` all work (see :mod:`.jvp_ops`).  A rule
+without one raises a ``TypeError`` naming its functions under forward mode.
 """
 
 from __future__ import annotations
@@ -21,8 +27,10 @@ from typing import Any
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 
 from .._tracing import is_tracer
+from ._rule import no_forward_mode_message
 
 __all__ = ["apply_jax"]
 
@@ -46,6 +54,48 @@ def _zero_cotangent(ct: Any, out: Any) -> Any:
     return ct
 
 
+def _float0_or_zero(out: Any) -> Any:
+    """The zero tangent of an output: ``float0`` for integer outputs (pivots, permutations)."""
+    if jnp.issubdtype(out.dtype, jnp.inexact):
+        return jnp.zeros(out.shape, out.dtype)
+    return np.zeros(out.shape, dtype=jax.dtypes.float0)
+
+
+def _out_tangent(t: Any, out: Any) -> Any:
+    if t is None or not jnp.issubdtype(out.dtype, jnp.inexact):
+        return _float0_or_zero(out)
+    if jnp.iscomplexobj(t) and not jnp.iscomplexobj(out):  # a real output's tangent is real
+        t = jnp.real(t)
+    return jnp.broadcast_to(t.astype(out.dtype), out.shape)
+
+
+def _custom_jvp(rule: Any, primal, static: dict):
+    """``primal`` as a ``jax.custom_jvp`` with the rule's JVP (see the module docs)."""
+
+    @jax.custom_jvp
+    def fn(*args):
+        return primal(*args, **static)
+
+    def fn_jvp(primals, tangents):
+        # JAX may hand over primals it folded to NumPy constants (numerical checks, residuals).
+        primals = jax.tree_util.tree_map(jnp.asarray, primals)
+        if any(is_tracer(x) for x in jax.tree_util.tree_leaves(primals)):
+            out = fn(*primals)  # differentiable in the primals at the next order (jax.hessian)
+        else:
+            out = primal(*primals, **static)
+        out = jax.tree_util.tree_map(jnp.asarray, out)
+        tans = tuple(
+            t if i in rule.argnums and primals[i] is not None else None for i, t in enumerate(tangents)
+        )
+        t_out = rule.jvp(static, primals, out, tans, primal)
+        if isinstance(out, tuple):
+            return out, tuple(_out_tangent(t, o) for t, o in zip(t_out, out, strict=True))
+        return out, _out_tangent(t_out, out)
+
+    fn.defjvp(fn_jvp)
+    return fn
+
+
 def _function(rule: Any, primal, static_items: tuple):
     key = (rule.name, primal, static_items)
     fn = _FUNCTIONS.get(key)
@@ -53,6 +103,11 @@ def _function(rule: Any, primal, static_items: tuple):
         _FUNCTIONS.move_to_end(key)
         return fn
     static = dict(static_items)
+    if rule.jvp is not None:
+        fn = _FUNCTIONS[key] = _custom_jvp(rule, primal, static)
+        if len(_FUNCTIONS) > _CACHE_SIZE:
+            _FUNCTIONS.popitem(last=False)
+        return fn
 
     @jax.custom_vjp
     def fn(*args):
@@ -86,5 +141,13 @@ def _function(rule: Any, primal, static_items: tuple):
 
 
 def apply_jax(rule: Any, primal, args: tuple, static: dict) -> Any:
-    """Run ``primal`` on ``args`` through the rule's ``custom_vjp``."""
-    return _function(rule, primal, tuple(sorted(static.items())))(*args)
+    """Run ``primal`` on ``args`` through the rule's ``custom_jvp`` or ``custom_vjp``."""
+    fn = _function(rule, primal, tuple(sorted(static.items())))
+    if rule.jvp is not None:
+        return fn(*args)
+    try:
+        return fn(*args)
+    except TypeError as exc:
+        if "forward-mode" not in str(exc):
+            raise
+        raise TypeError(no_forward_mode_message(rule)) from exc

@@ -7,7 +7,17 @@ from typing import Any
 from .._array import backend_name, is_complex, namespace
 from .._effective import swap_last
 
-__all__ = ["conj", "eye_like", "lu_row_permutation", "mH", "outer", "real", "scaled_eye", "take_rows"]
+__all__ = [
+    "conj",
+    "eye_like",
+    "inverse_permutation",
+    "lu_row_permutation",
+    "mH",
+    "outer",
+    "real",
+    "scaled_eye",
+    "take_rows",
+]
 
 
 def conj(x: Any) -> Any:
@@ -63,6 +73,11 @@ def take_rows(w: Any, perm: Any) -> Any:
     import numpy as np
 
     return np.take_along_axis(w, np.broadcast_to(idx, w.shape), axis=-2)
+
+
+def inverse_permutation(perm: Any) -> Any:
+    """``argsort(perm)`` along the last axis (an integer array of ``perm``'s backend)."""
+    return namespace(perm).argsort(perm, axis=-1)
 
 
 def lu_row_permutation(piv: Any, m: int) -> Any:

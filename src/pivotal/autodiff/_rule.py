@@ -13,6 +13,17 @@ A rule is the derivative of one operation, written once on the array API:
     operations only (array-API operations and other rules through
     :func:`apply`), so that it can itself be differentiated (double backward).
 
+``jvp(static, args, outputs, tangents, primal)`` (optional: forward mode)
+    Returns the tangents of the outputs (same structure as ``outputs``;
+    ``None`` for an integer output) from one tangent per positional
+    argument (``None`` for constants).  The JVP is the plain (real-linear)
+    derivative, the same for every backend: no convention to convert.  It
+    must be linear in the tangents and written with operations that JAX can
+    transpose (products, ``tril``/``triu``, ``conj``, triangular solves and
+    :func:`~.solve_rules.tangent_solve`), because JAX derives the reverse mode of
+    a rule with a ``jvp`` by transposing it (``jax.custom_jvp``), and with
+    operations that are differentiable in the primals, for ``jax.hessian``.
+
 The primal (the forward computation) is passed to :func:`apply` by the
 module that owns the public function (:func:`pivotal.autodiff.apply`): it is that function's ordinary code
 running on values without a graph, so the forward is exactly what runs
@@ -26,7 +37,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-__all__ = ["Rule", "register", "registered"]
+__all__ = ["Rule", "no_forward_mode_message", "register", "registered"]
 
 
 @dataclass(frozen=True)
@@ -48,6 +59,9 @@ class Rule:
         What the rule does not cover (one line, for the rule table).
     reference : str
         Derivation or citation.
+    jvp : callable or None
+        See the module docs; ``None``: no forward mode (``jax.jvp``,
+        ``torch.autograd.forward_ad`` raise an error naming the functions).
     """
 
     name: str
@@ -56,6 +70,7 @@ class Rule:
     vjp: Callable[..., tuple]
     caveats: str
     reference: str
+    jvp: Callable[..., object] | None = None
 
     def __repr__(self) -> str:
         return f"Rule({self.name!r}, functions={self.functions})"
@@ -75,3 +90,14 @@ def register(rule: Rule) -> Rule:
 def registered() -> dict[str, Rule]:
     """The rules registered so far (see :func:`pivotal.autodiff.registry` for all of them)."""
     return dict(_REGISTRY)
+
+
+def no_forward_mode_message(rule: Rule) -> str:
+    """The error of forward mode (``jax.jvp``, ``jacfwd``, ``forward_ad``) through a rule without a JVP."""
+    names = ", ".join(f"pivotal.{f}" for f in rule.functions)
+    return (
+        f"{names} has a reverse-mode derivative rule ({rule.name!r}) but no forward-mode (JVP) rule: "
+        "jax.jvp, jax.jacfwd, jax.hessian and torch.autograd.forward_ad cannot differentiate it. Use "
+        "reverse mode (jax.grad, jax.jacrev, jax.jacrev(jax.jacrev(f)) for a Hessian, torch.autograd); "
+        "docs/autodiff.md lists the rules with forward mode."
+    )

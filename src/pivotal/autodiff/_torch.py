@@ -9,6 +9,10 @@ double backward sees them as graph nodes) and keeps the constants on
 operations of the ``vjp`` are recorded, and the rules it calls route through
 their own ``Function``: gradients of gradients work to any order.
 
+Forward mode (``torch.autograd.forward_ad``): ``jvp`` calls the rule's
+``jvp`` on the arguments and outputs saved with ``save_for_forward``; a rule
+without one raises a ``RuntimeError`` naming its functions.
+
 ``torch.func``: the class uses the ``setup_context`` form that
 ``torch.func.grad``/``vjp`` need, but the primal runs pivotal's host code
 (LAPACK through NumPy for CPU tensors), which functorch's wrapped tensors
@@ -21,6 +25,8 @@ from __future__ import annotations
 from typing import Any
 
 import torch
+
+from ._rule import no_forward_mode_message
 
 __all__ = ["apply_torch"]
 
@@ -50,6 +56,7 @@ def _function(rule: Any) -> type:
                     slots.append(("c", len(consts)))
                     consts.append(x)
             ctx.save_for_backward(*tensors)
+            ctx.save_for_forward(*tensors)
             ctx.slots, ctx.consts, ctx.static, ctx.nargs = slots, consts, dict(static), len(args)
             ctx.tuple_out = isinstance(output, tuple)
             ctx.primal = inputs[0]
@@ -68,9 +75,37 @@ def _function(rule: Any) -> type:
             result = rule.vjp(ctx.static, args, out, cts, needs, ctx.primal)
             return (None, None, *(g if n else None for g, n in zip(result, needs, strict=True)))
 
+        @staticmethod
+        def jvp(ctx, *tangents):
+            if rule.jvp is None:
+                raise RuntimeError(no_forward_mode_message(rule))
+            saved = ctx.saved_tensors
+            values = [saved[i] if kind == "t" else ctx.consts[i] for kind, i in ctx.slots]
+            args, outs = tuple(values[: ctx.nargs]), tuple(values[ctx.nargs :])
+            tans = tuple(
+                t if i in rule.argnums and isinstance(t, torch.Tensor) else None
+                for i, t in enumerate(tangents[2:])
+            )
+            out = outs if ctx.tuple_out else outs[0]
+            t_out = rule.jvp(ctx.static, args, out, tans, ctx.primal)
+            if not ctx.tuple_out:
+                return _out_tangent(t_out, out)
+            return tuple(_out_tangent(t, o) for t, o in zip(t_out, outs, strict=True))
+
     RuleFunction.__name__ = RuleFunction.__qualname__ = f"{rule.name}_rule"
     _FUNCTIONS[rule.name] = RuleFunction
     return RuleFunction
+
+
+def _out_tangent(t: Any, out: Any) -> Any:
+    """The tangent of one output: ``None`` for integer outputs, real for real outputs, zeros for ``None``."""
+    if not isinstance(out, torch.Tensor) or not (out.is_floating_point() or out.is_complex()):
+        return None
+    if t is None:
+        return torch.zeros_like(out)
+    if t.is_complex() and not out.is_complex():
+        t = t.real
+    return t.to(out.dtype).expand(out.shape)
 
 
 def apply_torch(rule: Any, primal, args: tuple, static: dict) -> Any:

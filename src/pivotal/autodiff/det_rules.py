@@ -26,9 +26,9 @@ from __future__ import annotations
 from typing import Any
 
 from .._array import is_complex, namespace
-from ._ops import conj, scaled_eye
+from ._ops import conj, real, scaled_eye
 from ._rule import Rule, register
-from .solve_rules import factor_solve, solver_inverse
+from .solve_rules import factor_solve, solver_inverse, tangent_trace_solve
 
 __all__ = ["DET", "INV_QUAD_LOGDET", "SLOGDET"]
 
@@ -43,12 +43,20 @@ def _det_vjp(static, args, det, g, needs, primal):
     return _inverse_h_times(a, conj(det) * g, solver), None
 
 
+def _det_jvp(static, args, det, tangents, primal):
+    # Jacobi: d det = det tr(A^{-1} dA); the trace from one solve with the forward's factors.
+    a, solver = args
+    da = tangents[0]
+    return None if da is None else det * tangent_trace_solve(a, da, solver)
+
+
 DET = register(
     Rule(
         name="det",
         functions=("det", "Factorization.det"),
         argnums=(0,),
         vjp=_det_vjp,
+        jvp=_det_jvp,
         caveats="singular A: the backward raises SingularMatrixError (no adjugate formula)",
         reference="Jacobi's formula; Giles (2008), sec. 2.2.4",
     )
@@ -67,12 +75,27 @@ def _slogdet_vjp(static, args, out, cts, needs, primal):
     return _inverse_h_times(a, s, solver), None
 
 
+def _slogdet_jvp(static, args, out, tangents, primal):
+    # d log det A = t = tr(A^{-1} dA): d logabsdet = Re t, d sign = i Im(t) sign (zero for real A).
+    a, solver = args
+    sign, _logabs = out
+    da = tangents[0]
+    if da is None:
+        return None, None
+    xp = namespace(da)
+    t = tangent_trace_solve(a, da, solver)
+    if not is_complex(a.dtype):
+        return None, t
+    return sign * (1j * xp.imag(t)), real(t)
+
+
 SLOGDET = register(
     Rule(
         name="slogdet",
         functions=("slogdet", "Factorization.slogdet", "Factorization.logdet"),
         argnums=(0,),
         vjp=_slogdet_vjp,
+        jvp=_slogdet_jvp,
         caveats="the sign of a real matrix is a constant; singular A: the backward raises",
         reference="Jacobi's formula; Giles (2008), sec. 2.2.4",
     )
@@ -102,12 +125,30 @@ def _swap(x: Any) -> tuple[int, ...]:
     return tuple(axes)
 
 
+def _inv_quad_logdet_jvp(static, args, out, tangents, primal):
+    # y = A^{-1} b: dq = 2 Re tr(y^H db) - Re tr(y^H dA y), d logdet = Re tr(A^{-1} dA)
+    # (the transpose of the vjp above; A Hermitian).
+    a, b, solver = args
+    da, db = tangents[0], tangents[1]
+    xp = namespace(a)
+    y = factor_solve(a, b, solver, 0)
+    dq = dl = None
+    if db is not None:
+        dq = 2 * real(xp.sum(conj(y) * db, axis=(-2, -1)))
+    if da is not None:
+        quad = -real(xp.sum(conj(y) * (da @ y), axis=(-2, -1)))
+        dq = quad if dq is None else dq + quad
+        dl = real(tangent_trace_solve(a, da, solver))
+    return dq, dl
+
+
 INV_QUAD_LOGDET = register(
     Rule(
         name="inv_quad_logdet",
         functions=("inv_quad_logdet",),
         argnums=(0, 1),
         vjp=_inv_quad_logdet_vjp,
+        jvp=_inv_quad_logdet_jvp,
         caveats="A Hermitian positive definite (one triangle read); A^{-1} from the forward's factor",
         reference="Rasmussen & Williams (2006), eq. 5.9; GPyTorch inv_quad_logdet",
     )

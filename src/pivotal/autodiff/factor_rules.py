@@ -51,7 +51,7 @@ from typing import Any
 from .._array import backend_name, namespace
 from .._effective import swap_last
 from ._apply import apply
-from ._ops import lu_row_permutation, mH, take_rows
+from ._ops import inverse_permutation, lu_row_permutation, mH, take_rows
 from ._rule import Rule, register
 from .solve_rules import SOLVE_TRIANGULAR
 
@@ -140,12 +140,6 @@ def _eye(like: Any, m: int, k: int) -> Any:
     return xp.eye(m, k, dtype=like.dtype, device=dev)
 
 
-def inverse_permutation(perm: Any) -> Any:
-    """``argsort(perm)`` along the last axis (an integer array of ``perm``'s backend)."""
-    xp = namespace(perm)
-    return xp.argsort(perm, axis=-1)
-
-
 def _index(perm: Any) -> Any:
     """Indices that ``take_rows`` accepts (PyTorch's ``take_along_dim`` wants int64)."""
     if backend_name(perm) == "torch":
@@ -187,12 +181,40 @@ def _cholesky_vjp(static, args, c, c_bar, needs, primal):
     return (fold_hermitian(cholesky_hermitian_grad(low, low_bar), lower),)
 
 
+def hermitian_from_triangle(da: Any, lower: bool) -> Any:
+    """The Hermitian matrix read from one triangle of ``da`` (real diagonal): the adjoint of :func:`fold_hermitian`."""
+    xp = namespace(da)
+    off = xp.tril(da, k=-1) if lower else xp.triu(da, k=1)
+    diag = xp.tril(xp.triu(da))
+    return off + mH(off) + (diag + mH(diag)) / 2
+
+
+def cholesky_tangent(low: Any, dm: Any) -> Any:
+    """``dL = L Phi(L^{-1} dM L^{-H})`` for ``M = L L^H`` and a Hermitian ``dM`` (Murray 2016, sec. 2)."""
+    x = right_solve(trsm(low, dm, lower=True), low, lower=True, herm=True)
+    return low @ _phi(x)
+
+
+def _cholesky_jvp(static, args, c, tangents, primal):
+    # M = L L^H: L^{-1} dM L^{-H} = L^{-1} dL + (L^{-1} dL)^H with L^{-1} dL lower triangular and a
+    # real diagonal, so L^{-1} dL = Phi(L^{-1} dM L^{-H}).  A = U^H U: U = L^H, dU = dL^H.
+    lower = static["lower"]
+    da = tangents[0]
+    if da is None:
+        return None
+    dm = hermitian_from_triangle(da, lower)
+    if lower:
+        return cholesky_tangent(c, dm)
+    return mH(cholesky_tangent(mH(c), dm))
+
+
 CHOLESKY = register(
     Rule(
         name="cholesky",
         functions=("cholesky", "cho_factor"),
         argnums=(0,),
         vjp=_cholesky_vjp,
+        jvp=_cholesky_jvp,
         caveats="only the triangle read gets a gradient (the Hermitian gradient folded onto it); "
         "the other triangle of cho_factor's c is a constant zero",
         reference="Murray (2016), eq. 10; PyTorch cholesky_backward",
@@ -226,12 +248,44 @@ def _lu_vjp(static, args, out, cts, needs, primal):
     return (permute_rows(lu_core_vjp(low, up, low_bar, up_bar), p),)
 
 
+def lu_core_jvp(low: Any, up: Any, db: Any) -> tuple[Any, Any]:
+    """``(dL, dU)`` of ``B = L U`` without pivoting, ``L`` ``(..., m, k)``, ``U`` ``(..., k, n)`` (module docs).
+
+    ``X = L1^{-1} dB1 U1^{-1}``: ``dL1 = L1 tril(X, -1)``, ``dU1 = triu(X) U1``; the extra rows of a tall
+    ``B`` give ``dL2 = (dB2 - L2 dU1) U1^{-1}``, the extra columns of a wide one ``dU2 = L1^{-1} (dB2 - dL1 U2)``.
+    """
+    xp = namespace(low)
+    m, k = low.shape[-2:]
+    n = up.shape[-1]
+    l1, u1 = low[..., :k, :], up[..., :, :k]
+    x = right_solve(trsm(l1, db[..., :k, :k], lower=True, unit=True), u1, lower=False, herm=False)
+    dl1, du1 = l1 @ xp.tril(x, k=-1), xp.triu(x) @ u1
+    dl, du = dl1, du1
+    if m > k:
+        dl2 = right_solve(db[..., k:, :] - low[..., k:, :] @ du1, u1, lower=False, herm=False)
+        dl = xp.concat([dl1, dl2], axis=-2)
+    if n > k:
+        du2 = trsm(l1, db[..., :, k:] - dl1 @ up[..., :, k:], lower=True, unit=True)
+        du = xp.concat([du1, du2], axis=-1)
+    return dl, du
+
+
+def _lu_jvp(static, args, out, tangents, primal):
+    p, low, up = out  # A = L[p] U: B = A[p^{-1}] = L U
+    da = tangents[0]
+    if da is None:
+        return None, None, None
+    dl, du = lu_core_jvp(low, up, permute_rows(da, inverse_permutation(p)))
+    return None, dl, du
+
+
 LU = register(
     Rule(
         name="lu",
         functions=("lu",),
         argnums=(0,),
         vjp=_lu_vjp,
+        jvp=_lu_jvp,
         caveats="partial pivoting only (P is a constant); square and rectangular; "
         "a singular U has no derivative (the gradient is not finite)",
         reference="Giles (2008) sec. 3.3; rectangular as PyTorch linalg_lu_backward (derivation in the module)",
@@ -252,12 +306,32 @@ def _lu_factor_vjp(static, args, out, cts, needs, primal):
     return (permute_rows(b_bar, inverse_permutation(perm)),)
 
 
+def _lu_factor_jvp(static, args, out, tangents, primal):
+    packed, piv = out
+    da = tangents[0]
+    if da is None:
+        return None, None
+    xp = namespace(packed)
+    m, n = packed.shape[-2:]
+    k = min(m, n)
+    low = xp.tril(packed[..., :, :k], k=-1) + _eye(packed, m, k)
+    up = xp.triu(packed[..., :k, :])
+    dl, du = lu_core_jvp(low, up, permute_rows(da, lu_row_permutation(piv, m)))  # B = A[perm]
+    dl = xp.tril(dl, k=-1)
+    if n > k:
+        dl = xp.concat([dl, _zeros(dl, (m, n - k))], axis=-1)
+    if m > k:
+        du = xp.concat([du, _zeros(du, (m - k, n))], axis=-2)
+    return dl + du, None
+
+
 LU_FACTOR = register(
     Rule(
         name="lu_factor",
         functions=("lu_factor",),
         argnums=(0,),
         vjp=_lu_factor_vjp,
+        jvp=_lu_factor_jvp,
         caveats="partial pivoting only (piv is a constant); the cotangent of the packed lu "
         "splits into strict lower (L) and upper (U) parts",
         reference="as the lu rule, on the packed factors",

@@ -28,7 +28,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .._array import namespace
+from .._array import is_complex, namespace
 from ._ops import mH
 from ._rule import Rule, register
 from .factor_rules import inverse_permutation, right_solve, take_columns
@@ -75,12 +75,51 @@ def _qr_vjp(static, args, out, cts, needs, primal):
     return (qr_vjp_core(a, q, r, q_bar, r_bar),)
 
 
+def qr_tall_jvp(a: Any, q: Any, r: Any, da: Any) -> tuple[Any, Any]:
+    """``(dQ, dR)`` for ``A = Q R``, ``m >= n``, thin ``Q`` (module docs): ``Y = dA R^{-1}``, ``X = Q^H Y``."""
+    xp = namespace(r)
+    y = right_solve(da, r, lower=False, herm=False)
+    x = mH(q) @ y
+    low = xp.tril(x, k=-1)
+    c = low - mH(low)
+    if is_complex(x.dtype):  # i Im diag(X): the phase of diag(R) stays fixed (real)
+        d = xp.tril(xp.triu(x))
+        c = c + (d - mH(d)) / 2
+    dr = xp.triu((x - c) @ r)
+    return y - q @ (x - c), dr
+
+
+def _qr_tangent(a: Any, q: Any, r: Any, da: Any) -> tuple[Any, Any]:
+    """Any shape: tall/square directly; wide ``[X, Y]``: the square rule on ``X`` and ``dR2 = dQ^H Y + Q^H dY``."""
+    xp = namespace(r)
+    m, n = a.shape[-2:]
+    if m >= n:
+        return qr_tall_jvp(a, q, r, da)
+    dq, dr1 = qr_tall_jvp(a[..., :, :m], q, r[..., :, :m], da[..., :, :m])
+    dr2 = mH(dq) @ a[..., :, m:] + mH(q) @ da[..., :, m:]
+    return dq, xp.concat([dr1, dr2], axis=-1)
+
+
+def _qr_jvp(static, args, out, tangents, primal):
+    (a,) = args
+    da = tangents[0]
+    if da is None:
+        return tuple(None for _ in out)
+    if static["pivoting"]:
+        q, r, p = out
+        dq, dr = _qr_tangent(take_columns(a, p), q, r, take_columns(da, p))
+        return dq, dr, None
+    q, r = out
+    return _qr_tangent(a, q, r, da)
+
+
 QR = register(
     Rule(
         name="qr",
         functions=("qr",),
         argnums=(0,),
         vjp=_qr_vjp,
+        jvp=_qr_jvp,
         caveats="full-rank A; mode='full' only for M <= N (the extra columns of Q are not unique) "
         "and mode='raw' is refused; P of pivoting=True is a constant",
         reference="Walter & Lehmann (2018); Seeger et al. (2017); wide: Roberts & Roberts (2020)",

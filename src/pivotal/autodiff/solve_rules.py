@@ -27,10 +27,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from .._array import namespace
+from .._array import backend_name, namespace
+from .._effective import swap_last
 from ._apply import apply
-from ._ops import conj, eye_like, lu_row_permutation, mH, take_rows
+from ._ops import conj, eye_like, inverse_permutation, lu_row_permutation, mH, take_rows
 from ._rule import Rule, register
+from .jvp_ops import jax_tangent_solve
 
 __all__ = [
     "CHO_SOLVE",
@@ -40,6 +42,8 @@ __all__ = [
     "adjoint_pair",
     "factor_solve",
     "solver_inverse",
+    "tangent_solve",
+    "tangent_trace_solve",
 ]
 
 
@@ -90,12 +94,52 @@ def _factor_solve_vjp(static, args, x, x_bar, needs, primal):
     return a_bar, b_bar, None
 
 
+def tangent_solve(a: Any, rhs: Any, solver: Any, trans: int = 0) -> Any:
+    """``op(a)^{-1} rhs`` for a tangent ``rhs`` with the factors in ``solver``: the forward-mode rules' solve.
+
+    Linear (on JAX transposable) in ``rhs`` and differentiable in ``a``
+    (:mod:`.jvp_ops`); never refactors.
+    """
+    if backend_name(rhs) == "jax":
+        return jax_tangent_solve(a, rhs, solver, trans)
+    return factor_solve(a, rhs, solver, trans)
+
+
+def tangent_trace_solve(a: Any, da: Any, solver: Any) -> Any:
+    """``tr(A^{-1} dA)`` per matrix of a batch (Jacobi's formula), through :func:`tangent_solve`."""
+    xp = namespace(da)
+    return xp.sum(xp.linalg.diagonal(tangent_solve(a, da, solver, 0)), axis=-1)
+
+
+def _op_times(da: Any, x: Any, trans: int) -> Any:
+    """``op(dA) x``."""
+    if trans == 0:
+        return da @ x
+    return (mH(da) if trans == 2 else swap_last(da)) @ x
+
+
+def _solve_tangent(x: Any, da: Any, db: Any, trans: int) -> Any:
+    """``db - op(dA) x``: the right-hand side of the tangent solve (``None`` when both are constant)."""
+    rhs = db
+    if da is not None:
+        rhs = -_op_times(da, x, trans) if rhs is None else rhs - _op_times(da, x, trans)
+    return rhs
+
+
+def _factor_solve_jvp(static, args, x, tangents, primal):
+    # Forward mode: dx = op(A)^{-1} (db - op(dA) x), one more solve with the same factors.
+    a, _b, solver = args
+    rhs = _solve_tangent(x, tangents[0], tangents[1], static["trans"])
+    return None if rhs is None else tangent_solve(a, rhs, solver, static["trans"])
+
+
 FACTOR_SOLVE = register(
     Rule(
         name="factor_solve",
         functions=("solve", "Factorization.solve"),
         argnums=(0, 1),
         vjp=_factor_solve_vjp,
+        jvp=_factor_solve_jvp,
         caveats="pivots are constants; the adjoint solve reuses the factors (no refactoring); "
         "refine= differentiates as the exact solve",
         reference="Giles (2008), sec. 2.2.3",
@@ -137,12 +181,28 @@ def _solve_triangular_vjp(static, args, x, x_bar, needs, primal):
     return a_bar, b_bar
 
 
+def _solve_triangular_jvp(static, args, x, tangents, primal):
+    # dx = op(T)^{-1} (db - op(dT) x) with dT restricted to the triangle read (no unit diagonal).
+    a, _b = args
+    t, lower, unit = static["trans"], static["lower"], static["unit_diagonal"]
+    da, db = tangents
+    if da is not None:
+        xp = namespace(da)
+        k = -1 if unit else 0
+        da = xp.tril(da, k=k) if lower else xp.triu(da, k=-k)
+    rhs = _solve_tangent(x, da, db, t)
+    if rhs is None:
+        return None
+    return apply(SOLVE_TRIANGULAR, primal, a, rhs, trans=t, lower=lower, unit_diagonal=unit)
+
+
 SOLVE_TRIANGULAR = register(
     Rule(
         name="solve_triangular",
         functions=("solve_triangular",),
         argnums=(0, 1),
         vjp=_solve_triangular_vjp,
+        jvp=_solve_triangular_jvp,
         caveats="the gradient of a is zero outside the triangle read (and on a unit diagonal)",
         reference="Giles (2008), sec. 2.2.3, restricted to the triangle",
     )
@@ -170,12 +230,39 @@ def _lu_solve_vjp(static, args, x, x_bar, needs, primal):
     return lu_bar, None, b_bar
 
 
+def _lu_times(lu: Any, dlu: Any, perm: Any, x: Any, trans: int) -> Any:
+    """``op(dA) x`` for ``A = P L U`` and the tangent ``dA = P (dL U + L dU)`` of the packed factors."""
+    xp = namespace(lu)
+    low = xp.tril(lu, k=-1) + eye_like(lu)
+    up = xp.triu(lu)
+    dlow, dup = xp.tril(dlu, k=-1), xp.triu(dlu)
+    if trans == 0:
+        y = dlow @ (up @ x) + low @ (dup @ x)
+        return take_rows(y, inverse_permutation(perm))  # P y
+    f = mH if trans == 2 else swap_last
+    px = take_rows(x, perm)  # P^T x
+    return f(up) @ (f(dlow) @ px) + f(dup) @ (f(low) @ px)
+
+
+def _lu_solve_jvp(static, args, x, tangents, primal):
+    # A = P L U: dx = op(A)^{-1} (db - op(dA) x), dA = P (dL U + L dU), solved with the same factors.
+    lu, piv, _b = args
+    t = static["trans"]
+    dlu, db = tangents[0], tangents[2]
+    da_x = None if dlu is None else _lu_times(lu, dlu, lu_row_permutation(piv, lu.shape[-1]), x, t)
+    rhs = db if da_x is None else (-da_x if db is None else db - da_x)
+    if rhs is None:
+        return None
+    return apply(LU_SOLVE, primal, lu, piv, rhs, trans=t)
+
+
 LU_SOLVE = register(
     Rule(
         name="lu_solve",
         functions=("lu_solve",),
         argnums=(0, 2),
         vjp=_lu_solve_vjp,
+        jvp=_lu_solve_jvp,
         caveats="gradient with respect to the packed factors lu and b; piv is a constant; "
         "rook/complete pivoting (jpiv) has no rule",
         reference="Giles (2008) sec. 2.2.3 and the chain rule through A = P L U",
@@ -201,12 +288,29 @@ def _cho_solve_vjp(static, args, x, x_bar, needs, primal):
     return c_bar, b_bar
 
 
+def _cho_solve_jvp(static, args, x, tangents, primal):
+    # A = L L^H (A = U^H U): dA = dL L^H + L dL^H on the triangle read; dx = A^{-1} (db - dA x).
+    c, _b = args
+    lower = static["lower"]
+    dc, db = tangents
+    rhs = db
+    if dc is not None:
+        xp = namespace(c)
+        tri, dtri = (xp.tril(c), xp.tril(dc)) if lower else (mH(xp.triu(c)), mH(xp.triu(dc)))
+        da_x = dtri @ (mH(tri) @ x) + tri @ (mH(dtri) @ x)
+        rhs = -da_x if rhs is None else rhs - da_x
+    if rhs is None:
+        return None
+    return apply(CHO_SOLVE, primal, c, rhs, lower=lower)
+
+
 CHO_SOLVE = register(
     Rule(
         name="cho_solve",
         functions=("cho_solve",),
         argnums=(0, 1),
         vjp=_cho_solve_vjp,
+        jvp=_cho_solve_jvp,
         caveats="gradient with respect to the triangle of c that is read, and b",
         reference="Giles (2008) sec. 2.2.3 and the chain rule through A = L L^H (Murray 2016, eq. 8)",
     )
