@@ -159,13 +159,13 @@ def test_auto_cost_model_is_recorded(monkeypatch):
         rep.method == "cholesky" and "auto: cholesky" in rep.method_reason and "GFlop/s" in rep.method_reason
     )
     assert isinstance(gp.factorization_, pv.Cholesky)
-    monkeypatch.setattr(_gp_cost, "_physical_memory", lambda: 1e3)  # a machine without room for K
+    monkeypatch.setattr(_gp_cost, "physical_memory", lambda: 1e3)  # a machine without room for K
     gp = GaussianProcessRegressor(_kernel(), optimizer=None, random_state=0).fit(X, y)
     assert gp.fit_report_.method == "cg" and "memory" in gp.fit_report_.method_reason
     with pytest.raises(AttributeError, match="method='cg'"):
         _ = gp.factorization_
     # if CG took one iteration, the exact path's n^3 flops (potrf + potri) would dominate: auto takes cg
-    monkeypatch.setattr(_gp_cost, "_physical_memory", lambda: 1e15)
+    monkeypatch.setattr(_gp_cost, "physical_memory", lambda: 1e15)
     monkeypatch.setattr(_gp_cost, "ASSUMED_ITERATIONS", 1)
     monkeypatch.setattr(_gp_cost, "_kernel_entry_seconds", lambda kernel, X: 0.0)  # n / (2 (t + m)) = 2.9 > 2
     gp = GaussianProcessRegressor(_kernel(), optimizer=None, random_state=0).fit(X, y)
@@ -193,3 +193,49 @@ def test_cg_errors():
     bad = pk.ConstantKernel(-1.0, "fixed") * pk.RBF(1.0, "fixed")
     with pytest.raises(pv.NotPositiveDefiniteError):
         GaussianProcessRegressor(bad, method="cg", alpha=1e-3).fit(X, y)
+
+
+@pytest.mark.parametrize("m", [1, 2])
+def test_stored_and_recomputed_kernel_agree(m, monkeypatch):
+    """``store_kernel``: a stored ``K`` and row blocks recomputed per product are the same matrix.
+
+    Both runs draw the same probes, so they differ only by the products' rounding: each CG
+    product by ``O(n u ||K|| ||v||)``, amplified in the iterates by at most ``kappa`` (the CG
+    tolerance 1e-10 keeps the iteration error below that).  The tolerance below is 1e3 times
+    ``kappa n u`` relative.
+    """
+    X, y = _problem(n=300, m=m, seed=7)
+    kernel = _kernel()
+    opts = {"probes": 8, "rank": 20, "rtol": 1e-10}
+    fits = {}
+    for store in (True, False):
+        gp = GaussianProcessRegressor(
+            kernel, optimizer=None, method="cg", random_state=2, cg_options={**opts, "store_kernel": store}
+        ).fit(X, y)
+        fits[store] = (gp, *gp.log_marginal_likelihood(kernel.theta, eval_gradient=True))
+    (gs, ls, dls), (gr, lr, dlr) = fits[True], fits[False]
+    assert gs.fit_report_.iterative["kernel_storage"].startswith("stored (")
+    assert gr.fit_report_.iterative["kernel_storage"] == "row blocks (requested)"
+    K = kernel(X) + 1e-10 * np.eye(len(X))
+    kappa = np.linalg.cond(K)
+    tol = 1e3 * kappa * len(X) * np.finfo(float).eps
+    assert abs(ls - lr) <= tol * abs(lr)
+    assert np.abs(dls - dlr).max() <= tol * np.abs(dlr).max()
+    np.testing.assert_allclose(gs.alpha_, gr.alpha_, rtol=0, atol=tol * np.abs(gr.alpha_).max())
+    Xt = X[:7] + 0.01
+    np.testing.assert_allclose(
+        gs.predict(Xt), gr.predict(Xt), rtol=0, atol=tol * np.abs(gr.predict(Xt)).max()
+    )
+    # "auto" keeps K only where it fits a quarter of the memory
+    monkeypatch.setattr(_gp_cost, "physical_memory", lambda: 3.9 * 8 * 300**2)
+    gp = GaussianProcessRegressor(kernel, optimizer=None, method="cg", random_state=2, cg_options=opts).fit(
+        X, y
+    )
+    assert gp.fit_report_.iterative["kernel_storage"].startswith("row blocks (auto")
+    monkeypatch.setattr(_gp_cost, "physical_memory", lambda: 4.1 * 8 * 300**2)
+    gp = GaussianProcessRegressor(kernel, optimizer=None, method="cg", random_state=2, cg_options=opts).fit(
+        X, y
+    )
+    assert gp.fit_report_.iterative["kernel_storage"].startswith("stored (")
+    with pytest.raises(ValueError, match="store_kernel"):
+        GaussianProcessRegressor(kernel, method="cg", cg_options={"store_kernel": "yes"}).fit(X, y)

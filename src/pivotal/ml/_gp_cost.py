@@ -9,9 +9,10 @@ Per likelihood-and-gradient evaluation, with ``n`` points, ``m`` targets,
   gradient contraction, which recomputes ``K``'s row blocks and weighs them), at the
   measured seconds per kernel entry ``c``.  Memory ``16 n^2`` bytes (``K``, its factor
   and ``K^{-1}`` share one array; building ``K`` needs a second ``n x n`` temporary).
-- **cg**: ``J`` CG iterations, each a kernel pass (``n^2 c``) and a GEMM with
-  ``t + m`` columns (``2 n^2 (t + m) / R``), plus ``p + 1`` passes for the
-  gradient contraction.  ``J`` is not known before solving: the model takes
+- **cg**: ``J`` CG iterations, each a GEMM with ``t + m`` columns
+  (``2 n^2 (t + m) / R``) and, unless ``K`` is stored (``cg_options["store_kernel"]``),
+  a kernel pass (``n^2 c``; a stored ``K`` costs one pass in all), plus ``p + 1``
+  passes for the gradient contraction.  ``J`` is not known before solving: the model takes
   :data:`ASSUMED_ITERATIONS` (what the rank-100 pivoted-Cholesky
   preconditioner needed on the test problems, 15-60).  Memory ``O(n (t + m +
   k) + block x n)``.
@@ -35,7 +36,7 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["ASSUMED_ITERATIONS", "CG_ADVANTAGE", "choose_method"]
+__all__ = ["ASSUMED_ITERATIONS", "CG_ADVANTAGE", "choose_method", "physical_memory"]
 
 #: CG iterations per evaluation assumed by the cost model.
 ASSUMED_ITERATIONS = 50
@@ -71,15 +72,16 @@ def _kernel_entry_seconds(kernel: Any, X: np.ndarray) -> float:
     return best / (rows * Xs.shape[0])
 
 
-def _physical_memory() -> float:
+def physical_memory() -> float:
+    """Physical memory in bytes (``inf`` where the platform does not say)."""
     try:
         return float(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES"))
     except (ValueError, OSError, AttributeError):  # pragma: no cover - non-POSIX
         return float("inf")
 
 
-def choose_method(kernel: Any, X: np.ndarray, m: int, probes: int) -> tuple[str, str]:
-    """``("cholesky" | "cg", reason)`` for ``method="auto"`` (module notes)."""
+def choose_method(kernel: Any, X: np.ndarray, m: int, probes: int, stored: bool = False) -> tuple[str, str]:
+    """``("cholesky" | "cg", reason)`` for ``method="auto"`` (module notes); ``stored``: cg keeps ``K``."""
     n = X.shape[0]
     if not hasattr(kernel, "matmul"):
         return "cholesky", "auto: the kernel is not a pivotal.ml kernel (no matmul), so only the exact path"
@@ -88,12 +90,14 @@ def choose_method(kernel: Any, X: np.ndarray, m: int, probes: int) -> tuple[str,
     p = kernel.n_dims
     passes = (p + 1) * n * n * c
     exact = (n**3 / 3 + 2 * n**3 / 3) / R + 3 * n * n * c
-    cg = ASSUMED_ITERATIONS * (n * n * c + 2 * n * n * (probes + m) / R) + passes
+    gemms = ASSUMED_ITERATIONS * 2 * n * n * (probes + m) / R
+    cg = gemms + passes + (n * n * c if stored else ASSUMED_ITERATIONS * n * n * c)
     mem_exact = 16.0 * n * n
-    mem = _physical_memory()
+    mem = physical_memory()
     est = (
         f"n={n}: exact ~{exact:.3g} s and {mem_exact / 2**20:.0f} MiB per evaluation, cg ~{cg:.3g} s "
-        f"({ASSUMED_ITERATIONS} iterations assumed, {probes} probes; measured GEMM {R / 1e9:.3g} GFlop/s, "
+        f"({ASSUMED_ITERATIONS} iterations assumed, {probes} probes, K {'stored' if stored else 'recomputed'}; "
+        f"measured GEMM {R / 1e9:.3g} GFlop/s, "
         f"{c * 1e9:.3g} ns per kernel entry)"
     )
     if mem_exact > 0.5 * mem:

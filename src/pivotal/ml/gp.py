@@ -82,7 +82,7 @@ from ..errors import IllConditionedWarning, LinAlgWarning, NotPositiveDefiniteEr
 from ..factorizations import Cholesky
 from ._estimator import Estimator, check_samples, check_targets
 from ._gp_cost import choose_method
-from ._gp_iterative import CG_DEFAULTS, KernelOperator, Probes, iterative_lml, solve
+from ._gp_iterative import CG_DEFAULTS, KernelOperator, Probes, iterative_lml, solve, store_kernel_choice
 from .kernels import RBF, ConstantKernel, Kernel
 from .kernels.base import as_like, host_array, row_blocks, tensor_of
 
@@ -232,8 +232,11 @@ class GaussianProcessRegressor(Estimator):
         ``"auto"`` chooses by a measured cost model and records why in ``fit_report_``.
     cg_options : dict, keyword-only
         For ``method="cg"`` (or ``"auto"`` choosing it): ``probes`` (16), ``rank`` of the
-        pivoted-Cholesky preconditioner (100), CG's ``rtol`` (1e-6) and ``maxiter`` (1000).
-        Refused with ``method="cholesky"``.
+        pivoted-Cholesky preconditioner (100), CG's ``rtol`` (1e-6) and ``maxiter`` (1000), and
+        ``store_kernel`` (``"auto"``): keep ``K + alpha I`` in memory (``8 n^2`` bytes) so that each
+        CG product is one GEMM, or recompute its row blocks in every product (memory
+        ``O(n x block)``); ``"auto"`` stores it when it fits a quarter of the physical memory, and
+        ``fit_report_.iterative["kernel_storage"]`` says which.  Refused with ``method="cholesky"``.
 
     Attributes
     ----------
@@ -327,11 +330,18 @@ class GaussianProcessRegressor(Estimator):
                 raise ValueError(f"cg_options[{key!r}]={v!r} must be an int >= {low}.")
         if not (isinstance(opts["rtol"], numbers.Real) and 0 < opts["rtol"] < 1):
             raise ValueError(f"cg_options['rtol']={opts['rtol']!r} must be in (0, 1).")
+        if not (opts["store_kernel"] == "auto" or isinstance(opts["store_kernel"], bool)):
+            raise ValueError(
+                f"cg_options['store_kernel']={opts['store_kernel']!r} must be 'auto', True (keep K in memory) "
+                "or False (recompute its row blocks in every product)."
+            )
         return opts
 
     def _resolve_method(self, X: np.ndarray, m: int) -> tuple[str, str]:
         if self.method == "auto":
-            return choose_method(self.kernel_, X, m, self._cg_opts["probes"])
+            o = self._cg_opts
+            stored = store_kernel_choice(X.shape[0], o["store_kernel"])[0]
+            return choose_method(self.kernel_, X, m, o["probes"], stored)
         return self.method, "requested"
 
     def _checked_alpha(self, n: int) -> np.ndarray | float:
@@ -374,6 +384,7 @@ class GaussianProcessRegressor(Estimator):
             rtol=o["rtol"],
             maxiter=o["maxiter"],
             eval_gradient=eval_gradient,
+            store=self._store_kernel[0],
         )
         tally = self.__dict__.setdefault("_cg_tally", {"iterations_max": 0, "unconverged_evaluations": 0})
         tally["iterations_max"] = max(tally["iterations_max"], res.stats["iterations"])
@@ -593,6 +604,7 @@ class GaussianProcessRegressor(Estimator):
         n = self.X_train_.shape[0]
         o = self._cg_opts
         self._probes = Probes.draw(self._rng, n, min(o["rank"], n), o["probes"])
+        self._store_kernel = store_kernel_choice(n, o["store_kernel"])
         self.jitter_ = 0.0  # no jitter escalation: a kernel that is not positive definite raises
         if self.optimizer is not None and self.kernel_.n_dims > 0:
             self._optimize(report)
@@ -600,19 +612,26 @@ class GaussianProcessRegressor(Estimator):
         self.log_marginal_likelihood_value_ = res.lml
         self.alpha_ = res.alpha if self.y_train_.ndim == 2 else res.alpha[:, 0]
         self._preconditioner = res.preconditioner
-        op = KernelOperator(self.kernel_, self.X_train_, self._diag_add())
+        op = res.operator
         y2 = self.y_train_.reshape(n, -1)
         r = y2 - op.matmat(res.alpha)
         k_inf = float(op.row_abs_sums().max())
         report.backward_error = float(
             np.max(np.abs(r).max(axis=0) / (k_inf * np.abs(res.alpha).max(axis=0) + np.abs(y2).max(axis=0)))
         )
-        report.iterative = {**res.stats, **self._cg_tally, "cg_options": dict(o)}
+        stats = res.stats
+        del op, res  # a stored K is not kept after the fit
+        report.iterative = {
+            **stats,
+            **self._cg_tally,
+            "kernel_storage": self._store_kernel[1],
+            "cg_options": dict(o),
+        }
         self.fit_report_ = report
-        if not res.stats["converged"]:
+        if not stats["converged"]:
             warnings.warn(
                 f"CG did not converge to rtol={o['rtol']:g} in {o['maxiter']} iterations at the fitted "
-                f"hyperparameters (relative residual {res.stats['relative_residual']:.3g}); raise "
+                f"hyperparameters (relative residual {stats['relative_residual']:.3g}); raise "
                 "cg_options['maxiter'] or 'rank', or use method='cholesky'.",
                 LinAlgWarning,
                 stacklevel=2,
@@ -621,7 +640,7 @@ class GaussianProcessRegressor(Estimator):
 
     def _cg_solve(self, B: np.ndarray) -> np.ndarray:
         """``(K + alpha I)^{-1} B`` at the fitted hyperparameters, by preconditioned CG, in column chunks."""
-        op = KernelOperator(self.kernel_, self.X_train_, self._diag_add())
+        op = KernelOperator(self.kernel_, self.X_train_, self._diag_add(), store=self._store_kernel[0])
         o = self._cg_opts
         out = np.empty_like(B)
         for j in range(0, B.shape[1], 256):

@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from .base import Kernel, row_blocks, squared_distances
+from .base import Kernel, for_row_blocks, squared_distances
 
 __all__ = ["RBF", "ExpSineSquared", "Matern", "RationalQuadratic"]
 
@@ -97,24 +97,23 @@ class _Stationary(Kernel):
         if not (free or total):
             return g, tot
         n = X.shape[0]
-        starts, step = row_blocks(n, n)
         Z = self._scaled(X, X.mean(axis=0))
         d = Z.shape[1]
         aug = np.hstack([Z, Z * Z, np.ones((n, 1))]) if free and self.anisotropic else None
-        for i0 in starts:
-            i1 = min(i0 + step, n)
+
+        def block(i0: int, i1: int) -> tuple[np.ndarray, float]:
+            part = np.zeros(self.n_dims)
             s = squared_distances(Z[i0:i1], Z, diagonal_offset=i0)
             Kb = self._k_of_s(s)
             Wb = W[i0:i1]
-            if total:
-                tot += float(np.vdot(Wb, Kb))
+            tot = float(np.vdot(Wb, Kb)) if total else 0.0
             if not free:
-                continue
+                return part, tot
             G = self._weight(s, Kb)
             G = np.multiply(G, Wb, out=G if G is not Kb else None)
             if not self.anisotropic:
-                g[0] += np.vdot(G, s)
-                continue
+                part[0] = np.vdot(G, s)
+                return part, tot
             Zb = Z[i0:i1]
             P = G @ aug
             form = (
@@ -134,7 +133,13 @@ class _Stationary(Kernel):
                     np.subtract(Zb[:, k, None], Z[None, :, k], out=buf)
                     np.square(buf, out=buf)
                     form[k] = np.vdot(G, buf)
-            g += form
+            return form, tot
+
+        g = np.zeros(self.n_dims)
+        tot = 0.0
+        for part, t in for_row_blocks(block, n, n):  # in block order: the sums do not depend on threads
+            g += part
+            tot += t
         return g, tot
 
 
@@ -161,7 +166,8 @@ class RBF(_Stationary):
         self.length_scale_bounds = length_scale_bounds
 
     def _k_of_s(self, s):
-        return np.exp(-0.5 * s)
+        out = np.multiply(s, -0.5)
+        return np.exp(out, out=out)
 
     def _weight(self, s, K):
         return K
