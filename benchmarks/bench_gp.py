@@ -19,8 +19,8 @@ Two modes, each printing scikit-learn's figure, ours, and the ratio
   (scikit-learn's way).  Median of ``--repeats`` paired runs.
 * ``evaluation``: one log-marginal-likelihood-and-gradient evaluation at
   fixed hyperparameters (timed after the fit that sets each model up), by
-  ``method="cholesky"`` and ``method="cg"`` (``--probes``, ``--rank``, ``--rtol``,
-  ``--store-kernel``), with
+  ``method="cholesky"`` and ``method="cg"`` (``--cg probes:rank:rtol ...``, one row
+  each, and ``--store-kernel``), with
   scikit-learn's (its ``n x n x p`` gradient tensor; skipped with the memory
   it would need when that exceeds ``--max-gib``) and, where ``gpytorch`` is
   installed, GPyTorch's exact GP on CPU (float64, its default CG/Lanczos
@@ -82,8 +82,18 @@ def _timed_peak(fn):
     return out, dt, peak
 
 
-def bench_fit(n: int, d: int, restarts: int, method: str = "auto", cg_options: dict | None = None) -> None:
-    """The shared case ``gp`` (one timed fit each), then each side's peak traced memory and our fit report."""
+def bench_fit(
+    n: int, d: int, restarts: int, method: str = "auto", cg_options: dict | None = None, memory: str = "fit"
+) -> None:
+    """The shared case ``gp`` (one timed fit each), then each side's peak traced memory and our fit report.
+
+    ``memory="fit"`` fits each side again under ``tracemalloc``; ``"evaluation"`` traces one
+    LML + gradient evaluation of each at the start (the fit's peak is its evaluations' peak
+    plus the training data), which at n = 5000 saves the two traced fits' quarter hour.
+    """
+    from sklearn.gaussian_process import GaussianProcessRegressor as SkGPR
+    from sklearn.gaussian_process import kernels as sk
+
     from pivotal.bench.cases_ml import GP, gp_problem
 
     params = {"n": n, "d": d, "restarts": restarts, "method": method, "cg_options": cg_options}
@@ -91,11 +101,25 @@ def bench_fit(n: int, d: int, restarts: int, method: str = "auto", cg_options: d
     print(f"fit with L-BFGS-B, n={n}, d={d}, ARD RBF + White, restarts={restarts}, ours: method={method!r}")
     run_cases({"gp": [params]}, 1)
     problem = gp_problem(params)
-    ours, _, m_ours = _timed_peak(lambda: GP.ours.run(problem))
-    ref, _, m_ref = _timed_peak(lambda: GP.peers[0].run(problem))
+    if memory == "fit":
+        ours, _, m_ours = _timed_peak(lambda: GP.ours.run(problem))
+        ref, _, m_ref = _timed_peak(lambda: GP.peers[0].run(problem))
+        what = "the whole fit"
+    else:
+        start = pk.ConstantKernel(1.0) * pk.RBF(np.ones(d)) + pk.WhiteKernel(0.1)
+        sk_start = sk.ConstantKernel(1.0) * sk.RBF(np.ones(d)) + sk.WhiteKernel(0.1)
+        options = None if method == "cholesky" else cg_options
+        ours = GaussianProcessRegressor(
+            start, optimizer=None, method=method, cg_options=options, random_state=0
+        )
+        ours.fit(problem.x, problem.y)
+        ref = SkGPR(sk_start, optimizer=None).fit(problem.x, problem.y)
+        _, _, m_ours = _timed_peak(lambda: ours.log_marginal_likelihood(start.theta, eval_gradient=True))
+        _, _, m_ref = _timed_peak(lambda: ref.log_marginal_likelihood(start.theta, eval_gradient=True))
+        what = "one LML + gradient evaluation at the start; the report below is at the start too"
     print(
-        f"  peak traced memory: scikit-learn {m_ref / 2**20:.1f} MiB, pivotal {m_ours / 2**20:.1f} MiB "
-        f"(ratio sklearn/ours {m_ref / m_ours:.2f}x)"
+        f"  peak traced memory ({what}): scikit-learn {m_ref / 2**20:.1f} MiB, pivotal "
+        f"{m_ours / 2**20:.1f} MiB (ratio sklearn/ours {m_ref / m_ours:.2f}x)"
     )
     r = ours.fit_report_
     print(f"  our report: rcond {r.rcond:.3g}, backward error {r.backward_error:.3g}, jitter {r.jitter:g}")
@@ -112,8 +136,11 @@ def _sk_tensor_gib(n: int, p: int) -> float:
     return 8.0 * n * n * (p + 3) / 2**30  # K, the n x n x p gradient, K^{-1} and a temporary
 
 
-def bench_evaluation(n: int, d: int, cg_options: dict, max_gib: float) -> None:
-    """One LML + gradient evaluation per method, timed apart from the fit that sets the model up."""
+def bench_evaluation(n: int, d: int, cg_configs: list[dict], max_gib: float) -> None:
+    """One LML + gradient evaluation per method, timed apart from the fit that sets the model up.
+
+    Each row is printed as soon as it is measured (a peer running out of memory loses only its own).
+    """
     from sklearn.gaussian_process import GaussianProcessRegressor as SkGPR
     from sklearn.gaussian_process import kernels as sk
 
@@ -123,67 +150,55 @@ def bench_evaluation(n: int, d: int, cg_options: dict, max_gib: float) -> None:
     theta = kernel.theta
     print(machine_line())
     print(f"one LML + gradient evaluation, n={n}, d={d}, ARD RBF + White (p={kernel.n_dims})")
-    rows = []
     exact_lml = None
+
+    def show(name, t, m, lml, note=""):
+        if t is None:
+            print(f"  {name}", flush=True)
+            return
+        diff = "" if exact_lml is None or lml is None else f"  LML - exact {lml - exact_lml:+.3g}"
+        mem = "" if m is None else f"  peak {m / 2**20:8.1f} MiB"
+        print(f"  {name}: {t:8.2f} s{mem}  LML {lml:.10g}{diff}  {note}", flush=True)
+
     exact_gib = 16.0 * n * n / 2**30
     if exact_gib <= max_gib:
         exact = GaussianProcessRegressor(kernel, optimizer=None, method="cholesky").fit(X, y)
         (lml, _g), t, m = _timed_peak(lambda: exact.log_marginal_likelihood(theta, eval_gradient=True))
         exact_lml = lml
-        rows.append(("pivotal cholesky", t, m, lml, ""))
+        show("pivotal cholesky", t, m, lml)
         del exact
     else:
-        rows.append(
-            (
-                f"pivotal cholesky: skipped, needs {exact_gib:.1f} GiB (--max-gib {max_gib:g})",
-                None,
-                None,
-                None,
-                "",
-            )
+        show(
+            f"pivotal cholesky: skipped, needs {exact_gib:.1f} GiB (--max-gib {max_gib:g})", None, None, None
         )
-    gp = GaussianProcessRegressor(kernel, optimizer=None, method="cg", random_state=0, cg_options=cg_options)
-    t0 = time.perf_counter()
-    gp.fit(X, y)
-    t_fit = time.perf_counter() - t0
-    (lml, _g), t, m = _timed_peak(lambda: gp.log_marginal_likelihood(theta, eval_gradient=True))
-    it = gp.fit_report_.iterative
-    name = (
-        f"pivotal cg ({it['probes']} probes, rank {it['rank']}, rtol {it['cg_options']['rtol']:g}, "
-        f"{it['iterations']} iterations, K {it['kernel_storage']}; the fit before it: {t_fit:.2f} s)"
-    )
-    rows.append(
-        (
-            name,
-            t,
-            m,
-            lml,
-            f"reported stderr {it['lml_stderr']:.3g}",
+    for opts in cg_configs:
+        gp = GaussianProcessRegressor(kernel, optimizer=None, method="cg", random_state=0, cg_options=opts)
+        t0 = time.perf_counter()
+        gp.fit(X, y)
+        t_fit = time.perf_counter() - t0
+        (lml, _g), t, m = _timed_peak(lambda gp=gp: gp.log_marginal_likelihood(theta, eval_gradient=True))
+        it = gp.fit_report_.iterative
+        name = (
+            f"pivotal cg ({it['probes']} probes, rank {it['rank']}, rtol {it['cg_options']['rtol']:g}, "
+            f"{it['iterations']} iterations, K {it['kernel_storage']}; the fit before it: {t_fit:.2f} s)"
         )
-    )
+        show(name, t, m, lml, f"reported stderr {it['lml_stderr']:.3g}")
+        del gp
     sk_gib = _sk_tensor_gib(n, kernel.n_dims)
     if sk_gib <= max_gib:
         ref = SkGPR(sk.ConstantKernel(1.0) * sk.RBF(ls) + sk.WhiteKernel(0.1), optimizer=None).fit(X, y)
         (lml, _g), t, m = _timed_peak(lambda: ref.log_marginal_likelihood(theta, eval_gradient=True))
-        rows.append(("scikit-learn", t, m, lml, ""))
+        show("scikit-learn", t, m, lml)
+        del ref
     else:
-        rows.append(
-            (
-                f"scikit-learn: skipped, needs about {sk_gib:.1f} GiB (--max-gib {max_gib:g})",
-                None,
-                None,
-                None,
-                "",
-            )
-        )
-    rows.append(_gpytorch_evaluation(X, y, ls))
-    for name, t, m, lml, note in rows:
-        if t is None:
-            print(f"  {name}")
-            continue
-        diff = "" if exact_lml is None or lml is None else f"  LML - exact {lml - exact_lml:+.3g}"
-        mem = "" if m is None else f"  peak {m / 2**20:8.1f} MiB"
-        print(f"  {name}: {t:8.2f} s{mem}  LML {lml:.10g}{diff}  {note}")
+        show(f"scikit-learn: skipped, needs about {sk_gib:.1f} GiB (--max-gib {max_gib:g})", None, None, None)
+    show(*_gpytorch_evaluation(X, y, ls))
+
+
+def _cg_config(text: str) -> dict:
+    """``"probes:rank:rtol"`` (e.g. ``16:100:1e-6``) as ``cg_options``."""
+    probes, rank, rtol = text.split(":")
+    return {"probes": int(probes), "rank": int(rank), "rtol": float(rtol)}
 
 
 def _gpytorch_evaluation(X, y, ls):
@@ -361,21 +376,26 @@ def main() -> None:
     ap.add_argument("--probes", type=int, default=16)
     ap.add_argument("--rank", type=int, default=100)
     ap.add_argument(
-        "--rtol", type=float, default=None, help="cg's rtol (cg_options; default: the estimator's)"
+        "--cg",
+        nargs="+",
+        type=_cg_config,
+        default=None,
+        help="evaluation mode: cg configurations probes:rank:rtol (default: --probes, --rank, rtol 1e-6)",
     )
     ap.add_argument(
         "--store-kernel", default="auto", choices=["auto", "yes", "no"], help="cg_options['store_kernel']"
     )
     ap.add_argument("--max-gib", type=float, default=8.0, help="skip an exact path needing more memory")
+    ap.add_argument(
+        "--memory", default="fit", choices=["fit", "evaluation"], help="fit mode: what peak memory traces"
+    )
     a = ap.parse_args()
     if a.mode == "fit":
-        bench_fit(a.n, a.d, a.restarts, a.method, {"probes": a.probes, "rank": a.rank})
+        bench_fit(a.n, a.d, a.restarts, a.method, {"probes": a.probes, "rank": a.rank}, a.memory)
     elif a.mode == "evaluation":
-        opts = {"probes": a.probes, "rank": a.rank}
-        opts["store_kernel"] = {"auto": "auto", "yes": True, "no": False}[a.store_kernel]
-        if a.rtol is not None:
-            opts["rtol"] = a.rtol
-        bench_evaluation(a.n, a.d, opts, a.max_gib)
+        store = {"auto": "auto", "yes": True, "no": False}[a.store_kernel]
+        configs = a.cg or [{"probes": a.probes, "rank": a.rank, "rtol": 1e-6}]
+        bench_evaluation(a.n, a.d, [{**c, "store_kernel": store} for c in configs], a.max_gib)
     elif a.mode == "path":
         bench_path(a.n, a.d, a.every)
     else:
