@@ -334,3 +334,33 @@ def test_ard_contraction_falls_back_to_exact_differences_where_it_would_cancel()
     assert stationary.CANCELLATION_LIMIT <= 1e3
     tol = 1e3 * 4 * n * EPS * A  # without the fallback, dimension 0 is off by about 1.6e6 n u A_0
     assert np.all(np.abs(k.contract_gradient(X, W) - ref) <= tol)
+
+
+def test_row_block_passes_do_not_depend_on_threads(monkeypatch):
+    """``for_row_blocks``: the thread pool gives the sequential loop's results, nested calls too.
+
+    Each block computes the same numbers whichever thread runs it and the partial sums are added
+    in block order, so the results agree to the last bit unless the BLAS splits a product's inner
+    dimension differently when called from several threads: 1e-13 relative allows for that.
+    """
+    from pivotal.ml.kernels import base
+
+    rng = np.random.default_rng(3)
+    X = rng.uniform(-1, 1, (700, 3))  # several row blocks once BLOCK_ELEMENTS is small
+    monkeypatch.setattr(base, "BLOCK_ELEMENTS", 700 * 64)
+    k = pk.ConstantKernel(0.7) * pk.RBF([0.5, 1.0, 2.0]) + pk.WhiteKernel(0.1)
+    W = rng.standard_normal((700, 700))
+    V = rng.standard_normal((700, 4))
+    out = {}
+    for threads in (1, 2, 3):
+        monkeypatch.setattr(base, "_block_threads", lambda t=threads: t)
+        out[threads] = (k(X), k.matmul(X, V), k.contract_gradient(X, W))
+    for threads in (2, 3):
+        for a, b in zip(out[1], out[threads]):
+            np.testing.assert_allclose(b, a, rtol=1e-13, atol=1e-13 * np.abs(a).max())
+    # a pass started from inside a block runs there, without waiting on the pool
+    monkeypatch.setattr(base, "_block_threads", lambda: 2)
+    inner = base.for_row_blocks(
+        lambda i0, i1: sum(base.for_row_blocks(lambda a, b: b - a, 700, 700)), 700, 700
+    )
+    assert inner == [700] * len(inner) and len(inner) > 1

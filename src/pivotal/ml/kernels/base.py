@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import copy
 import os
+import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, NamedTuple
@@ -88,6 +89,7 @@ def _block_threads() -> int:
 
 
 _POOL: list[ThreadPoolExecutor] = []
+_POOL_PREFIX = "pivotal-kernel"
 
 
 def for_row_blocks(fn: Callable[[int, int], Any], n_rows: int, n_cols: int) -> list:
@@ -108,10 +110,13 @@ def for_row_blocks(fn: Callable[[int, int], Any], n_rows: int, n_cols: int) -> l
     starts, step = row_blocks(n_rows, n_cols)
     spans = [(i0, min(i0 + step, n_rows)) for i0 in starts]
     threads = min(_block_threads(), len(spans))
-    if threads <= 1:
+    nested = threading.current_thread().name.startswith(
+        _POOL_PREFIX
+    )  # a block's own pass: no waiting on the pool
+    if threads <= 1 or nested:
         return [fn(i0, i1) for i0, i1 in spans]
     if not _POOL:
-        _POOL.append(ThreadPoolExecutor(max_workers=_block_threads(), thread_name_prefix="pivotal-kernel"))
+        _POOL.append(ThreadPoolExecutor(max_workers=_block_threads(), thread_name_prefix=_POOL_PREFIX))
     return list(_POOL[0].map(lambda span: fn(*span), spans))
 
 
