@@ -356,7 +356,7 @@ def test_row_block_passes_do_not_depend_on_threads(monkeypatch):
         monkeypatch.setattr(base, "_block_threads", lambda t=threads: t)
         out[threads] = (k(X), k.matmul(X, V), k.contract_gradient(X, W))
     for threads in (2, 3):
-        for a, b in zip(out[1], out[threads]):
+        for a, b in zip(out[1], out[threads], strict=True):
             np.testing.assert_allclose(b, a, rtol=1e-13, atol=1e-13 * np.abs(a).max())
     # a pass started from inside a block runs there, without waiting on the pool
     monkeypatch.setattr(base, "_block_threads", lambda: 2)
