@@ -26,48 +26,29 @@ import argparse
 import multiprocessing as mp
 import time
 
-import numpy as np
-import scipy.sparse as sp
 import scipy.sparse.linalg as sla
 
 import pivotal as pv
 import pivotal.sparse as pvs
+from pivotal.bench.accuracy import residual_ratio as ratio
+from pivotal.bench.cases_sparse import laplacian_problem
 
 try:
-    from _timing import machine_line, paired_medians
+    from _timing import machine_line, paired_medians, time_alternating
 except ImportError:  # run as a module from the repository root
-    from benchmarks._timing import machine_line, paired_medians
-
-EPS = np.finfo(np.float64).eps / 2
+    from benchmarks._timing import machine_line, paired_medians, time_alternating
 
 
-def laplacian(m: int) -> sp.csc_array:
-    t = sp.diags_array([-1.0, 2.0, -1.0], offsets=[-1, 0, 1], shape=(m, m))
-    eye = sp.eye_array(m)
-    return sp.csc_array(sp.kron(eye, t) + sp.kron(t, eye))
-
-
-def ratio(a, x, b) -> float:
-    n = a.shape[0]
-    x2, b2 = x.reshape(n, -1), b.reshape(n, -1)
-    r = b2 - a @ x2
-    anorm = float(np.max(abs(a).sum(axis=0)))
-    return float(np.max(np.abs(r).sum(axis=0) / (anorm * np.abs(x2).sum(axis=0) * n * EPS)))
-
-
-def bench_solve(a, repeat: int) -> None:
-    n = a.shape[0]
-    b = np.random.default_rng(0).standard_normal(n)
+def bench_solve(m: int, repeat: int) -> None:
+    prob = laplacian_problem({"m": m, "seed": 0})
+    a, b, n = prob.a, prob.b, prob.a.shape[0]
     t_pv, t_sp = paired_medians([lambda: pv.solve(a, b), lambda: sla.spsolve(a, b)], repeat)
     x_pv, x_sp = pv.solve(a, b), sla.spsolve(a, b)
+    # one warm-up call each: a first factorization, and the once-per-factorization rcond check
+    (factor,) = time_alternating([lambda: pvs.SparseCholesky(a)], repeats=1)
     F = pvs.SparseCholesky(a)
-    t0 = time.perf_counter()
-    F = pvs.SparseCholesky(a)
-    t_factor = time.perf_counter() - t0
-    F.solve(b)  # the once-per-factorization rcond check
-    t0 = time.perf_counter()
-    F.solve(b)
-    t_solve = time.perf_counter() - t0
+    (solve,) = time_alternating([lambda: F.solve(b)], repeats=1)
+    t_factor, t_solve = factor.median, solve.median
     print(
         f"solve n={n}: pivotal {t_pv:.3f} s (engine {F.fill.engine}; factor {t_factor:.3f} s, one solve "
         f"{t_solve:.4f} s), spsolve {t_sp:.3f} s, speed-up {t_sp / t_pv:.2f}x; residual ratio "
@@ -84,7 +65,7 @@ def _status_kib(field: str) -> int:
 
 
 def _logdet_child(m: int, engine: str, queue) -> None:
-    a = laplacian(m)
+    a = laplacian_problem({"m": m}).a
     with open("/proc/self/clear_refs", "w") as fh:  # reset the peak RSS (VmHWM) to the current RSS
         fh.write("5")
     base = _status_kib("VmRSS")
@@ -113,9 +94,9 @@ def bench_logdet(m: int) -> None:
         )
 
 
-def bench_many_rhs(a, k: int, repeat: int) -> None:
-    n = a.shape[0]
-    B = np.random.default_rng(1).standard_normal((n, k))
+def bench_many_rhs(m: int, k: int, repeat: int) -> None:
+    prob = laplacian_problem({"m": m, "k": k, "seed": 1})
+    a, B, n = prob.a, prob.b, prob.a.shape[0]
 
     def ours():
         return pv.factorize(a).solve(B)
@@ -151,10 +132,9 @@ def main() -> None:
         if found is not None
     ]
     print("sparse bindings: " + (", ".join(bindings) or "none (SuperLU fallback)"))
-    a = laplacian(args.grid)
-    bench_solve(a, args.repeat)
+    bench_solve(args.grid, args.repeat)
     bench_logdet(args.grid)
-    bench_many_rhs(a, args.rhs, max(1, args.repeat - 1))
+    bench_many_rhs(args.grid, args.rhs, max(1, args.repeat - 1))
 
 
 if __name__ == "__main__":

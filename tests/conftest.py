@@ -8,19 +8,21 @@ import pytest
 
 # Modules whose assertions do not depend on rounding, so that re-running them under
 # another BLAS kernel checks nothing new: the command line and the README tour (their
-# numerics are the library's, tested below them), scikit-learn's estimator API checks, exact
-# structure detection, and the
+# numerics are the library's, tested below them), the CI split of the tests (test_ci_parts),
+# scikit-learn's estimator API checks, exact structure detection, and the
 # Dask-cluster modules (their numerics are the in-memory algorithms' on row blocks, tested
 # in test_rsvd, test_sketch_lstsq and test_kernel_tsqr; starting clusters costs a quarter
 # of the suite's time).  SciPy's own test files (tests/compat/) are left out too: their
 # tolerances are SciPy's, chosen and checked by SciPy across BLAS kernels, and re-running
 # them twice would cost more than a third of CI.  Every other test module, and every doctest under src/, is marked
-# ``numerics``: .ci/run runs ``pytest -m numerics`` again under OPENBLAS_CORETYPE=Prescott
-# and =Sandybridge (see the README's test section).
+# ``numerics``: .ci/run runs ``pytest -m numerics`` again, one half (``--part 1/2``, see the
+# root conftest.py) under OPENBLAS_CORETYPE=Prescott and the other under =Sandybridge (see the
+# README's test section).
 NOT_NUMERICS = frozenset(
     {
         "test_cli.py",
         "test_cli_commands.py",
+        "test_ci_parts.py",
         "test_lab_command.py",
         "test_lab_report.py",
         "test_browser.py",

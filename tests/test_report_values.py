@@ -2,8 +2,11 @@
 
 The two styles must write exactly what the two functions they replaced wrote
 (``pivotal._report_values.jsonable`` and ``pivotal.lab._report.jsonable`` at
-commit ce64a08, copied below unchanged): the JSON text is compared byte for
-byte over a sample of values of every kind each could meet.
+commit ce64a08, copied below): the JSON text is compared byte for byte over a
+sample of values of every kind each could meet.  One deliberate change: the
+doctor/solve style wrote NumPy booleans as the strings ``"True"``/``"False"``;
+it now writes JSON booleans, as the lab style always did (the reference below
+has that one line added).
 """
 
 from __future__ import annotations
@@ -21,9 +24,11 @@ from pivotal._report_values import jsonable
 from pivotal.lab._report import LAB_JSON
 
 
-def _before_report(value: Any) -> Any:  # pivotal._report_values.jsonable at ce64a08
+def _before_report(value: Any) -> Any:  # pivotal._report_values.jsonable at ce64a08, with the bool fix
     if isinstance(value, bool) or value is None or isinstance(value, str):
         return value
+    if isinstance(value, np.bool_):  # the fix: ce64a08 wrote str(value), "True" / "False"
+        return bool(value)
     if isinstance(value, (int, np.integer)):
         return int(value)
     if isinstance(value, (float, np.floating)):
@@ -144,6 +149,16 @@ def test_unknown_objects(odd):
     with pytest.raises(TypeError) as want:
         _before_lab(odd)
     assert str(got.value) == str(want.value)
+
+
+@pytest.mark.parametrize("style", [{}, LAB_JSON], ids=["doctor_solve", "lab"])
+def test_numpy_booleans_are_json_booleans(style):
+    doc = {"flag": np.True_, "flags": np.array([True, False]), "nested": [np.False_]}
+    assert json.loads(json.dumps(jsonable(doc, **style))) == {
+        "flag": True,
+        "flags": [True, False],
+        "nested": [False],
+    }
 
 
 def test_complex_style_is_checked():

@@ -29,11 +29,22 @@ def perm_to_ipiv(perm: np.ndarray) -> np.ndarray:
 
 
 def ipiv_to_perm(ipiv, m: int | None = None) -> np.ndarray:
-    """Apply 0-based LAPACK interchanges ``ipiv`` to ``arange(m)``."""
+    """Apply 0-based LAPACK interchanges ``ipiv`` to ``arange(m)``: the row order with ``A[perm] = L U``.
+
+    ``m`` (default ``len(ipiv)``) is the number of rows; a rectangular factorization's ``ipiv`` has
+    ``min(m, n)`` entries, and only its first ``m`` interchanges are applied.
+
+    Examples
+    --------
+    >>> ipiv_to_perm(np.array([2, 2, 2]), 3).tolist()
+    [2, 0, 1]
+    >>> ipiv_to_perm(np.array([1, 1]), 4).tolist()   # a tall (4, 2) factorization
+    [1, 0, 2, 3]
+    """
     ipiv = np.asarray(ipiv)
     m = ipiv.shape[0] if m is None else m
     perm = np.arange(m)
-    for i, j in enumerate(ipiv.tolist()):
+    for i, j in enumerate(ipiv[:m].tolist()):
         if i != j:
             perm[i], perm[j] = perm[j], perm[i]
     return perm

@@ -21,7 +21,8 @@ def jsonable(
     """``value`` with only JSON types: non-finite floats as ``"inf"``, ``"-inf"``, ``"nan"``.
 
     Dicts (keys as strings), lists, tuples and NumPy arrays become dicts and
-    lists of their converted entries; NumPy scalars become Python numbers.
+    lists of their converted entries; NumPy scalars become Python numbers and
+    NumPy booleans JSON booleans.
 
     Parameters
     ----------
@@ -32,9 +33,8 @@ def jsonable(
         the solve command's JSON) or as ``{"re": ..., "im": ...}`` (the lab's
         ``results.json`` schema).
     strict : bool
-        ``False``: any other object (a NumPy boolean too) is written as
-        ``str(value)``.  ``True``: NumPy booleans become booleans and any other
-        object raises ``TypeError`` naming ``name``.
+        ``False``: any other object is written as ``str(value)``.  ``True``:
+        any other object raises ``TypeError`` naming ``name``.
     name : str
         What the data is called in that ``TypeError``.
 
@@ -45,8 +45,8 @@ def jsonable(
     {'a': 'inf', 'b': [1, 0.5]}
     >>> jsonable([1 + 2j]), jsonable([1 + 2j], complex_as="parts")
     (['(1+2j)'], [{'re': 1.0, 'im': 2.0}])
-    >>> jsonable(np.True_), jsonable(np.True_, strict=True)
-    ('True', True)
+    >>> jsonable(np.True_), jsonable([np.False_], strict=True)
+    (True, [False])
     >>> jsonable(object(), strict=True, name="lab data")
     Traceback (most recent call last):
     TypeError: lab data must be numbers, strings, lists or dicts; got object.
@@ -59,7 +59,7 @@ def jsonable(
 def _jsonable(value: Any, parts: bool, strict: bool, name: str) -> Any:
     if isinstance(value, bool) or value is None or isinstance(value, str):
         return value
-    if strict and isinstance(value, np.bool_):
+    if isinstance(value, np.bool_):
         return bool(value)
     if isinstance(value, (int, np.integer)):
         return int(value)

@@ -93,7 +93,7 @@ def inv_quad_logdet(a: Any, b: Any, *, lower: bool = False, check_finite: bool =
     from .autodiff.det_rules import INV_QUAD_LOGDET
 
     if backend_name(a) == "jax":
-        from .autodiff._jax_factors import factor
+        from .autodiff.jax_factors import factor
 
         solver = factor(m, "cholesky", lower=True)
         _check_definite_jax(solver.arrays[0])

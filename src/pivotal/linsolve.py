@@ -762,7 +762,7 @@ def _solve_routed(a, b, assume, lower, transposed, refine_mode, return_report):
     if n == 0 or b2.shape[-1] == 0:
         x = b2 * 0
     elif backend_name(a) == "jax":
-        from .autodiff._jax_factors import factor
+        from .autodiff.jax_factors import factor
 
         if refine_mode in (True, "mixed"):
             solver = factor(m, "host", host=_host_solver(assume, refine_mode))
@@ -1174,7 +1174,7 @@ def _inv_routed(a, assume, lower):
 
     m = effective_matrix(astype(a, result_dtype(a)), assume, lower)
     if backend_name(a) == "jax":
-        from .autodiff._jax_factors import factor
+        from .autodiff.jax_factors import factor
 
         return apply(INV, _solver_inv, m, factor(m, "cholesky" if assume == "positive definite" else "lu"))
     return _torch_over_batch(lambda m1: apply(INV, _solver_inv, m1, _factor_checked(m1.detach(), assume)), m)
@@ -1188,7 +1188,7 @@ def _det_routed(a, which):
     rule, primal = (DET, _solver_det) if which == "det" else (SLOGDET, _solver_slogdet)
     a = astype(a, result_dtype(a))
     if backend_name(a) == "jax":
-        from .autodiff._jax_factors import factor
+        from .autodiff.jax_factors import factor
 
         return apply(rule, primal, a, factor(a, "lu"))
     from .factorizations import LU

@@ -140,6 +140,14 @@ def _eye(like: Any, m: int, k: int) -> Any:
     return xp.eye(m, k, dtype=like.dtype, device=dev)
 
 
+def _unpack_lu(packed: Any) -> tuple[int, int, Any, Any]:
+    """``(m, k, L, U)`` of LAPACK's packed ``(m, n)`` LU: unit lower ``(m, k)`` and upper ``(k, n)``, ``k = min(m, n)``."""
+    xp = namespace(packed)
+    m, n = packed.shape[-2:]
+    k = min(m, n)
+    return m, k, xp.tril(packed[..., :, :k], k=-1) + _eye(packed, m, k), xp.triu(packed[..., :k, :])
+
+
 def _index(perm: Any) -> Any:
     """Indices that ``take_rows`` accepts (PyTorch's ``take_along_dim`` wants int64)."""
     if backend_name(perm) == "torch":
@@ -296,11 +304,7 @@ LU = register(
 def _lu_factor_vjp(static, args, out, cts, needs, primal):
     packed, piv = out
     packed_bar = cts[0]
-    xp = namespace(packed)
-    m, n = packed.shape[-2:]
-    k = min(m, n)
-    low = xp.tril(packed[..., :, :k], k=-1) + _eye(packed, m, k)
-    up = xp.triu(packed[..., :k, :])
+    m, k, low, up = _unpack_lu(packed)
     b_bar = lu_core_vjp(low, up, packed_bar[..., :, :k], packed_bar[..., :k, :])
     perm = lu_row_permutation(piv, m)  # B = A[perm]
     return (permute_rows(b_bar, inverse_permutation(perm)),)
@@ -312,10 +316,8 @@ def _lu_factor_jvp(static, args, out, tangents, primal):
     if da is None:
         return None, None
     xp = namespace(packed)
-    m, n = packed.shape[-2:]
-    k = min(m, n)
-    low = xp.tril(packed[..., :, :k], k=-1) + _eye(packed, m, k)
-    up = xp.triu(packed[..., :k, :])
+    n = packed.shape[-1]
+    m, k, low, up = _unpack_lu(packed)
     dl, du = lu_core_jvp(low, up, permute_rows(da, lu_row_permutation(piv, m)))  # B = A[perm]
     dl = xp.tril(dl, k=-1)
     if n > k:

@@ -25,20 +25,6 @@ def _norm1(a: np.ndarray) -> float:
     return float(np.abs(a).sum(axis=0).max())
 
 
-def ipiv_to_perm(piv: np.ndarray, n: int) -> np.ndarray:
-    """The row permutation of LAPACK's ``ipiv`` (0-based interchanges): ``A[perm] = L U``.
-
-    Examples
-    --------
-    >>> ipiv_to_perm(np.array([2, 2, 2]), 3).tolist()
-    [2, 0, 1]
-    """
-    perm = np.arange(n)
-    for i, p in enumerate(np.asarray(piv)[:n]):
-        perm[i], perm[p] = perm[p], perm[i]
-    return perm
-
-
 def lu_ratio(a: np.ndarray, l: np.ndarray, u: np.ndarray, perm: np.ndarray) -> float:
     """``||A[perm] - L U||_1 / (n ||A||_1 u)``: LAPACK's test ratio for LU.
 

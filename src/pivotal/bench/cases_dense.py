@@ -12,6 +12,7 @@ from typing import Any
 import numpy as np
 
 from .. import gallery
+from .._permutations import ipiv_to_perm
 from . import accuracy as acc
 from .registry import Case, Params, Side
 
@@ -119,7 +120,7 @@ def _gaussian(p: Params) -> np.ndarray:
 def _lu_result(a: np.ndarray, out: Any) -> dict[str, float | None]:
     lu, piv = out
     n = a.shape[0]
-    ratio = acc.lu_ratio(a, np.tril(lu, -1) + np.eye(n), np.triu(lu), acc.ipiv_to_perm(piv, n))
+    ratio = acc.lu_ratio(a, np.tril(lu, -1) + np.eye(n), np.triu(lu), ipiv_to_perm(piv, n))
     return {"lapack_ratio": ratio}
 
 

@@ -35,7 +35,30 @@ SERIAL_BELOW = 100_000
 
 
 def pardiso_binding() -> Any:
-    """The pypardiso module when it imports and finds MKL's runtime library, else None."""
+    """The pypardiso module when it imports and finds MKL's runtime library, else None.
+
+    :class:`~pivotal.sparse.SparseCholesky` tries this engine first for real float64 matrices
+    (``engine="auto"``) and uses it when asked for with ``engine="pardiso"``.  The first call with
+    the package present locates MKL (about half a second); later calls reuse what it found.
+
+    Returns
+    -------
+    module or None
+        ``pypardiso``, whose ``PyPardisoSolver`` drives MKL PARDISO; None when the package does not
+        import (the ``sparse`` extra is absent, or not on x86-64) or MKL's runtime library is not
+        found.
+
+    See Also
+    --------
+    pivotal.sparse.cholmod_binding : the engine tried next.
+
+    Examples
+    --------
+    >>> from pivotal.sparse import pardiso_binding
+    >>> binding = pardiso_binding()
+    >>> binding is None or hasattr(binding, "PyPardisoSolver")
+    True
+    """
     try:
         import pypardiso
     except ImportError:

@@ -50,7 +50,28 @@ def quiet_c_output():
 
 
 def cholmod_binding() -> Any:
-    """The CHOLMOD binding module (cholespy) when the ``sparse`` extra is installed, else None."""
+    """The CHOLMOD binding module (cholespy) when the ``sparse`` extra is installed, else None.
+
+    :class:`SparseCholesky` uses it for real float64 matrices with ``ordering="amd"`` when PARDISO
+    is absent (``engine="auto"``), or when asked for with ``engine="cholmod"``.
+
+    Returns
+    -------
+    module or None
+        ``cholespy``, whose ``CholeskySolverD`` factors a matrix given in COO form; None when the
+        package does not import.
+
+    See Also
+    --------
+    pardiso_binding : the engine tried first.
+
+    Examples
+    --------
+    >>> from pivotal.sparse import cholmod_binding
+    >>> binding = cholmod_binding()
+    >>> binding is None or hasattr(binding, "CholeskySolverD")
+    True
+    """
     try:
         import cholespy
     except ImportError:
@@ -149,46 +170,51 @@ class SparseCholesky(SparseFactorization):
         self._pardiso = None
         self.perm = np.arange(self.shape[0], dtype=np.int64)
         real64 = a.dtype == np.float64 and self.shape[0] > 0
-        chosen = self._choose_engine(engine, real64)
+        chosen, binding = self._choose_engine(engine, real64)
         if chosen == "pardiso":
-            self._factor_pardiso(pardiso_binding())
+            self._factor_pardiso(binding)
         elif chosen == "cholmod":
-            self._factor_cholmod(cholmod_binding())
+            self._factor_cholmod(binding)
         else:
             self._factor_superlu()
         if check and self.info:
             self._raise_if_failed("factor the matrix")
 
-    def _choose_engine(self, engine: str, real64: bool) -> str:
-        """The engine that runs: the one asked for (or a clear error why it cannot), else the first usable."""
+    def _choose_engine(self, engine: str, real64: bool) -> tuple[str, Any]:
+        """The engine that runs and its binding module (None for SuperLU): the one asked for (or a
+        clear error why it cannot), else the first usable.  Each binding is looked up at most once."""
         ordering = self._ordering
-        if engine == "pardiso" and (not real64 or pardiso_binding() is None):
-            raise ValueError(
-                "engine='pardiso' needs the sparse extra (pip install 'pivotal[sparse]', which brings "
-                "pypardiso and MKL on x86-64) and a real float64 matrix."
-                + (
-                    " pypardiso (or MKL's runtime library) is not available."
-                    if pardiso_binding() is None
-                    else ""
+        if engine == "pardiso":
+            binding = pardiso_binding()
+            if not real64 or binding is None:
+                raise ValueError(
+                    "engine='pardiso' needs the sparse extra (pip install 'pivotal[sparse]', which brings "
+                    "pypardiso and MKL on x86-64) and a real float64 matrix."
+                    + (" pypardiso (or MKL's runtime library) is not available." if binding is None else "")
                 )
-            )
-        if engine == "cholmod" and (cholmod_binding() is None or not real64 or ordering != "amd"):
-            raise ValueError(
-                "engine='cholmod' needs the sparse extra (pip install 'pivotal[sparse]', which brings "
-                "cholespy), a real float64 matrix and ordering='amd' (CHOLMOD orders internally)."
-                + (" cholespy is not installed." if cholmod_binding() is None else "")
-            )
-        if engine != "auto":
-            return engine
-        if real64 and pardiso_binding() is not None:
-            return "pardiso"
-        if real64 and ordering == "amd" and cholmod_binding() is not None:
-            return "cholmod"
-        if real64 and ordering == "amd":
+            return engine, binding
+        if engine == "cholmod":
+            binding = cholmod_binding()
+            if binding is None or not real64 or ordering != "amd":
+                raise ValueError(
+                    "engine='cholmod' needs the sparse extra (pip install 'pivotal[sparse]', which brings "
+                    "cholespy), a real float64 matrix and ordering='amd' (CHOLMOD orders internally)."
+                    + (" cholespy is not installed." if binding is None else "")
+                )
+            return engine, binding
+        if engine == "superlu" or not real64:
+            return "superlu", None
+        binding = pardiso_binding()
+        if binding is not None:
+            return "pardiso", binding
+        if ordering == "amd":
+            binding = cholmod_binding()
+            if binding is not None:
+                return "cholmod", binding
             self.path.append(
                 "no PARDISO or CHOLMOD binding (pip install 'pivotal[sparse]'): SuperLU fallback"
             )
-        return "superlu"
+        return "superlu", None
 
     # ------------------------------------------------------------------ engines
     def _factor_pardiso(self, binding: Any) -> None:

@@ -7,6 +7,10 @@ offers what the rules need of a factorization: ``solve(b, trans)``,
 arrays it can be a ``custom_vjp`` argument and residual (never a Python
 object holding tracers).  ``factor(a, kind, lower)`` computes the factors of
 a matrix with ``stop_gradient``: they are constants of the rules.
+
+The module is public within the package because :mod:`pivotal.linsolve` and
+:mod:`pivotal.gaussian` use ``factor`` too; it imports JAX at module level, so
+callers import it inside the function that has a JAX array in hand.
 """
 
 from __future__ import annotations
