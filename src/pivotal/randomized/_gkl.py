@@ -55,9 +55,10 @@ class _Products:
         self.shape = tuple(int(d) for d in A.shape)
         if isinstance(A, np.ndarray):
             self._a = A
-            self._ah = A.conj().T if np.iscomplexobj(A) else A.T
+            self._ah = A.T
             self._mv = self._dense_mv
-            self._rmv = self._dense_rmv
+            # A^H y as conj(y^H A): no conjugated copy of a complex A.
+            self._rmv = self._conj_rmv if np.iscomplexobj(A) else self._dense_rmv
         elif scipy.sparse.issparse(A):
             self._a = A.tocsr()
             self._ah = self._a.conj().T.tocsr()
@@ -73,6 +74,9 @@ class _Products:
 
     def _dense_rmv(self, y):
         return self._ah @ y
+
+    def _conj_rmv(self, y):
+        return (y.conj() @ self._a).conj()
 
     def mv(self, x):
         return self._mv(x)
