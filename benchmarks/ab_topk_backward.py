@@ -1,14 +1,17 @@
-"""A/B of the top-k backward (issue 12, fourth session): ours, ours with the old per-column CG, torch; alternated.
+"""A/B of the top-k value + gradient (issue 12, fifth session): svds forward by GKL or ARPACK, and torch; alternated.
 
 The shared ``topk_grad`` case of :mod:`pivotal.bench` (``A = householder(diag(1/i))``, the reference loss on
-the top ``k`` triplets): ``ours`` is ``svds`` + ``svds_vjp`` (its complement solves by
-:func:`pivotal.krylov.block_cg`), ``ours-old-cg`` the same with the complement solved column by column by
-the batched :func:`pivotal.krylov.cg` (the solver before this change, patched in), ``torch`` autograd
-through ``torch.linalg.svd``.  Medians of ``reps`` alternated repeats.
+the top ``k`` triplets): ``ours-gkl`` is ``svds(method="gkl")`` (thick-restarted Golub-Kahan-Lanczos, what
+``"auto"`` picks for dense input) + ``svds_vjp``, ``ours-arpack`` the same with ``svds(method="lanczos")``
+(SciPy's ARPACK, the forward before this change), ``torch`` autograd through ``torch.linalg.svd``
+(``--no-torch`` leaves it out).  Medians of ``reps`` alternated repeats, both the wall time
+(``time.perf_counter``) and the process CPU time (``time.process_time``); the forward / backward split of
+ours is the wall time of each part.  Run with ``OPENBLAS_NUM_THREADS=1`` for single-thread figures (torch's
+threads follow ``torch.set_num_threads``, set here to the same count).
 
 Usage::
 
-    python benchmarks/ab_topk_backward.py N REPS K [K ...]     # e.g. 2000 3 1 8
+    python benchmarks/ab_topk_backward.py N REPS K [K ...] [--no-torch]     # e.g. 2000 5 1 8
 """
 
 from __future__ import annotations
@@ -19,63 +22,77 @@ import time
 
 import numpy as np
 
-import pivotal.autodiff.topk_krylov as tk
-import pivotal.autodiff.topk_vjp as tv
-from pivotal.bench.cases_autodiff import _topk_ours, _topk_torch, topk_problem
+from pivotal.autodiff.topk_vjp import svds_vjp
+from pivotal.bench.cases_autodiff import _signs, _topk_torch, topk_problem
 from pivotal.bench.timing import machine_line
-from pivotal.krylov import cg
-
-NEW = tk.solve_columns
+from pivotal.randomized import svds
 
 
-def old_solve_columns(method, M, B, *, rtol, maxiter):
-    """The complement solve before block_cg: one batched CG iteration per column."""
-    X, info = cg(M, B, rtol=rtol, atol=0.0, maxiter=maxiter, return_info=True, check_finite=False)
-    bn = np.linalg.norm(B, axis=0)
-    res = np.asarray(info.residual_norms) / np.where(bn > 0, bn, 1.0)
-    return X, tk.SolveReport(
-        method, list(map(int, info.iterations)), list(map(float, res)), list(map(bool, info.converged))
-    )
-
-
-def sides(q):
-    def new():
-        tv.solve_columns = NEW
-        return _topk_ours(q)
-
-    def old():
-        tv.solve_columns = old_solve_columns
-        return _topk_ours(q)
-
-    return {"ours": new, "ours-old-cg": old, "torch": lambda: _topk_torch(q)}
+def ours(q, method, split):
+    t0 = time.perf_counter()
+    u, s, vh = svds(q.a, q.k, method=method)
+    t1 = time.perf_counter()
+    order = np.argsort(-s)
+    u, s, vh = u[:, order], s[order], vh[order]
+    sg = _signs(u)
+    u, vh = u * sg, vh * sg[:, None]
+    g, info = svds_vjp(q.a, u, s, vh, q.phi, q.xi, q.psi.T, return_info=True)
+    split.append((t1 - t0, time.perf_counter() - t1, max(info.iterations)))
+    return g
 
 
 def main() -> None:
-    n, reps, ks = int(sys.argv[1]), int(sys.argv[2]), [int(x) for x in sys.argv[3:]]
+    args = [a for a in sys.argv[1:] if not a.startswith("--")]
+    with_torch = "--no-torch" not in sys.argv
+    n, reps, ks = int(args[0]), int(args[1]), [int(x) for x in args[2:]]
+    threads = int(os.environ.get("OPENBLAS_NUM_THREADS", "0") or 0)
+    if with_torch and threads:
+        import torch
+
+        torch.set_num_threads(threads)
     print(machine_line())
-    print(time.strftime("date: %Y-%m-%d %H:%M:%S %Z"), flush=True)
+    print(
+        time.strftime("date: %Y-%m-%d %H:%M:%S %Z"),
+        f"OPENBLAS_NUM_THREADS={threads or 'default'}",
+        flush=True,
+    )
     for k in ks:
         q = topk_problem({"n": n, "k": k})
-        fs = sides(q)
-        for f in fs.values():
-            f()  # warm-up
-        T = {s: [] for s in fs}
-        for r in range(reps):
+        splits = {"ours-gkl": [], "ours-arpack": []}
+        fs = {
+            "ours-gkl": lambda q=q, sp=splits: ours(q, "gkl", sp["ours-gkl"]),
+            "ours-arpack": lambda q=q, sp=splits: ours(q, "lanczos", sp["ours-arpack"]),
+        }
+        if with_torch:
+            fs["torch"] = lambda q=q: _topk_torch(q)
+        for s, f in fs.items():
+            g = f()  # warm-up, and the accuracy
+            if s != "torch":
+                G = g.to_dense()
+                print(f"  {s}: grad error {np.linalg.norm(G - q.ref) / np.linalg.norm(q.ref):.1e}")
+        wall = {s: [] for s in fs}
+        cpu = {s: [] for s in fs}
+        for _ in range(reps):
             for s, f in fs.items():
-                t0 = time.perf_counter()
-                g = f()
-                T[s].append(time.perf_counter() - t0)
-                if r == 0 and s != "torch":
-                    G = g.to_dense()
-                    print(f"  {s}: grad error {np.linalg.norm(G - q.ref) / np.linalg.norm(q.ref):.1e}")
-        med = {s: float(np.median(v)) for s, v in T.items()}
-        print(
-            f"n={n} k={k}: ours {1e3 * med['ours']:.0f} ms, ours with per-column CG "
-            f"{1e3 * med['ours-old-cg']:.0f} ms, torch {1e3 * med['torch']:.0f} ms; torch/ours "
-            f"{med['torch'] / med['ours']:.1f}x, torch/ours-old {med['torch'] / med['ours-old-cg']:.1f}x; "
-            f"load {os.getloadavg()}",
-            flush=True,
-        )
+                c0, t0 = time.process_time(), time.perf_counter()
+                f()
+                wall[s].append(time.perf_counter() - t0)
+                cpu[s].append(time.process_time() - c0)
+        for s in fs:
+            line = f"n={n} k={k} {s:12s} wall {1e3 * np.median(wall[s]):7.1f} ms  cpu {1e3 * np.median(cpu[s]):7.1f} ms"
+            if s in splits:
+                sp = np.array(splits[s][1:])
+                line += (
+                    f"  (forward {1e3 * np.median(sp[:, 0]):.1f} ms, backward {1e3 * np.median(sp[:, 1]):.1f} ms, "
+                    f"CG iterations {int(np.median(sp[:, 2]))})"
+                )
+            if with_torch and s != "torch":
+                line += (
+                    f"  torch/ours wall {np.median(wall['torch']) / np.median(wall[s]):.1f}x"
+                    f" cpu {np.median(cpu['torch']) / np.median(cpu[s]):.1f}x"
+                )
+            print(line, flush=True)
+        print(f"  load {os.getloadavg()}", flush=True)
     print(machine_line())
 
 

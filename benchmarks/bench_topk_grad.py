@@ -9,7 +9,7 @@ library).  The dense comparison is the shared case ``topk_grad`` of
 :mod:`pivotal.bench` (the one ``pivotal bench`` runs): for each size, ``k`` and
 ``--method``, the median time of value + gradient for
 
-* ours: ``pivotal.randomized.svds(A, k)`` (``method="auto"``: ARPACK here;
+* ours: ``pivotal.randomized.svds(A, k)`` (``method="auto"``: Golub-Kahan-Lanczos here, ``--method lanczos``: ARPACK;
   ``--method randomized`` for the block Krylov forward) and
   ``pivotal.autodiff.topk_vjp.svds_vjp`` (``backward="cg"``), the gradient
   kept as its rank-2k factors (``LowRankGradient``);

