@@ -41,7 +41,7 @@ triangle of a Householder QR of ``Xc Z`` (one more product, of width
 ``(q+1) b``): absolute errors ``~ u sigma_1`` in the singular values, as
 for an SVD of the data.  For float32 ``X`` the products run in float32 but
 ``T`` is accumulated in float64 from the kept blocks ``Y_j`` (``n x (q+1) b``
-float64), so its rounding is that of the float32 products, ``~ u_32
+in float32, at most the size of ``X``), so its rounding is that of the float32 products, ``~ u_32
 sigma_1 sigma_i``, not ``u_32 lambda_1``.
 
 References
@@ -173,9 +173,9 @@ def krylov_pca(
         Zs.append(Z)
         Y = matmat(Z.astype(work, copy=False))
         Y64 = np.asarray(Y, dtype=np.float64)
-        if keep_blocks:
-            cross = np.hstack(Ys).T @ Y64 if Ys else np.zeros((0, Z.shape[1]))
-            Ys.append(Y64)
+        if keep_blocks:  # kept in the working dtype, each block raised to float64 for its products
+            cross = np.vstack([Yi.astype(np.float64).T @ Y64 for Yi in Ys] or [np.zeros((0, Z.shape[1]))])
+            Ys.append(Y)
         else:  # T_ij = Z_i^T W_j for i < j; T_jj = Y_j^T Y_j
             cross = (Z.T @ np.hstack(Ws)).T if Ws else np.zeros((0, Z.shape[1]))
         T = np.block([[T, cross], [cross.T, Y64.T @ Y64]])
@@ -205,7 +205,7 @@ def krylov_pca(
     rayleigh_ritz = "gram"
     if not (lam[k - 1] > 0 and lam[0] <= GRAM_MAX_SPREAD * lam[k - 1]):
         rayleigh_ritz = "qr"
-        Yall = np.hstack(Ys) if keep_blocks else np.asarray(matmat(basis.astype(work)), dtype=np.float64)
+        Yall = np.asarray(np.hstack(Ys) if keep_blocks else matmat(basis.astype(work)), dtype=np.float64)
         R = scipy.linalg.qr(Yall, mode="r", overwrite_a=True, check_finite=False)[0]
         _, s, vh = svd(R, full_matrices=False, check_finite=False)
         s, V = s[:k], vh[:k].T

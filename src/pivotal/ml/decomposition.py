@@ -286,7 +286,7 @@ def _total_variance(X: Any, mean: np.ndarray, block_bytes: int = 1 << 20) -> flo
     total = 0.0
     block_rows = max(1, block_bytes // max(X.shape[1] * X.itemsize, 1))
     for i in range(0, n, block_rows):
-        D = (X[i : i + block_rows] - mean).ravel()
+        D = np.asarray(X[i : i + block_rows] - mean, dtype=np.float64).ravel()  # float32: sum in float64
         total += float(np.dot(D, D))
     return total / (n - 1)
 
