@@ -58,7 +58,6 @@ from typing import Any
 
 import numpy as np
 import scipy.sparse
-import scipy.sparse.linalg
 from array_api_compat import is_dask_array
 
 from ..decompositions import cholesky, solve_triangular
