@@ -271,3 +271,143 @@ def test_dask_pca_bad_input():
     pca = PCA(2, svd_solver="full").fit(_dask(X, 50))
     with pytest.raises(ValueError, match="expecting 6 features"):
         pca.transform(_dask(X[:, :5], 50))
+
+
+# ------------------------------------------------------------------- PCA: the randomized block Krylov
+def _bench_data(n, d, decay, seed=0, offset=3.0):
+    """The benchmark's data: Gaussian scores with standard deviations 0.9^i or 1/sqrt(i), rotated, offset."""
+    rng = np.random.default_rng(seed)
+    s = 0.9 ** np.arange(d) if decay == "fast" else 1 / np.sqrt(np.arange(1, d + 1))
+    Q, _ = np.linalg.qr(rng.standard_normal((d, d)))
+    return (rng.standard_normal((n, d)) * s) @ Q.T + offset
+
+
+@pytest.mark.parametrize("decay", ["fast", "slow"])
+def test_randomized_pca_explains_at_least_sklearns_variance(decay):
+    # Rayleigh-Ritz: the explained variance of any k-dimensional subspace is at most the exact top-k sum
+    # (Ky Fan), so ours <= exact up to the rounding of the Gram matrix (~ d u lambda_1 per eigenvalue),
+    # and on these spectra the block Krylov space must capture at least scikit-learn's randomized subspace
+    X = _bench_data(3000, 400, decay, seed=21)
+    k = 20
+    ours = PCA(k, svd_solver="randomized", random_state=0).fit(X)
+    theirs = skd.PCA(k, svd_solver="randomized", random_state=0).fit(X)
+    exact = skd.PCA(k, svd_solver="full").fit(X)
+    slack = k * 400 * EPS * exact.explained_variance_[0]
+    assert ours.explained_variance_.sum() <= exact.explained_variance_.sum() + slack
+    assert ours.explained_variance_.sum() >= theirs.explained_variance_.sum() - slack
+    # each Ritz value is below its eigenvalue (Cauchy interlacing) and, converged, close to it
+    assert np.all(ours.explained_variance_ <= exact.explained_variance_ + slack)
+    deficit = 1 - ours.explained_variance_.sum() / exact.explained_variance_.sum()
+    assert deficit <= (1e-12 if decay == "fast" else 1e-4), deficit  # auto: 1e-4 (extrapolated) target
+    assert ours.n_iter_ >= 3 and ours.path_.startswith("randomized: block Krylov")
+    if decay == "fast":  # gaps of 10%: the components are determined to ~ u / gap, same sign convention
+        assert np.abs(ours.components_ - exact.components_).max() < 1e-8
+        assert np.allclose(ours.explained_variance_ratio_, exact.explained_variance_ratio_, rtol=1e-10)
+    Vo = ours.components_
+    assert np.abs(Vo @ Vo.T - np.eye(k)).max() < 100 * EPS  # orthonormal rows, whatever the convergence
+
+
+def test_randomized_pca_depth_is_monotone_and_honoured():
+    # the same seed gives nested Krylov spaces: each Ritz value increases with the depth (interlacing)
+    X = _bench_data(2000, 300, "slow", seed=22)
+    exact = skd.PCA(10, svd_solver="full").fit(X).explained_variance_
+    previous = np.zeros(10)
+    for q in range(5):
+        pca = PCA(10, svd_solver="randomized", iterated_power=q, random_state=3).fit(X)
+        assert pca.n_iter_ == q and f"depth {q} ({2 * q + 1} products" in pca.path_
+        ev = pca.explained_variance_
+        assert np.all(ev >= previous - 300 * EPS * exact[0]) and np.all(ev <= exact + 300 * EPS * exact[0])
+        previous = ev
+    assert 1 - previous.sum() / exact.sum() < 1e-3  # depth 4 on 1/sqrt(i) (auto would stop near 1e-4)
+
+
+def test_randomized_pca_that_fills_the_space_is_exact():
+    # block 15, 30 features: depth 1 spans R^30, so Rayleigh-Ritz is the full eigendecomposition
+    X = _data(500, 30, seed=23)
+    ours = PCA(5, svd_solver="randomized", random_state=0).fit(X)
+    exact = skd.PCA(5, svd_solver="full").fit(X)
+    assert ours.n_iter_ == 1 and "spans all d = 30" in ours.path_
+    assert np.allclose(ours.explained_variance_, exact.explained_variance_, rtol=1e-10)
+    assert np.abs(ours.components_ - exact.components_).max() < 1e-8
+
+
+def test_randomized_pca_with_a_wide_spread_uses_the_qr():
+    # singular values 0.5^i: lambda_1 / lambda_20 = 4^19 ~ 3e11 > 1e6, so the Gram matrix would leave the
+    # 20th variance a relative error ~ u 3e11 ~ 1e-4; the QR of X Z keeps it at ~ u sigma_1 / sigma_20
+    X = _data(1500, 200, seed=24, decay=0.5)  # numerically of rank ~ 55: the Krylov blocks break down
+    ours = PCA(20, svd_solver="randomized", random_state=0).fit(X)
+    exact = skd.PCA(20, svd_solver="full").fit(X)
+    assert "QR of X Z" in ours.path_ and ours.n_iter_ == 3
+    s = exact.singular_values_
+    bound = 1e3 * EPS * s[0] / s  # relative error of s_i from backward errors ~ u sigma_1 (n, d small)
+    assert np.all(np.abs(ours.singular_values_ - s) <= bound * s)
+    assert np.abs(ours.components_[:10] - exact.components_[:10]).max() < 1e-8
+
+
+def test_randomized_pca_in_float32():
+    # products in float32 (rounding ~ sqrt(d) u32 sigma_1 in X Z, summed at random), Rayleigh-Ritz matrix in
+    # float64: the i-th variance is accurate to ~ sqrt(d) u32 sigma_1 / sigma_i relative; a float32 Gram
+    # matrix would leave u32 (sigma_1 / sigma_i)^2, four times the bound at i = 40 (sigma_1 / sigma_40 ~ 60)
+    X = _bench_data(3000, 200, "fast", seed=25)
+    k = 40
+    single = PCA(k, svd_solver="randomized", random_state=0).fit(X.astype(np.float32))
+    exact = skd.PCA(k, svd_solver="full").fit(X)
+    assert single.components_.dtype == np.float32 and single.explained_variance_.dtype == np.float32
+    s = exact.singular_values_
+    u32 = float(np.finfo(np.float32).eps)
+    rel = np.abs(single.explained_variance_ / exact.explained_variance_ - 1)
+    assert np.all(rel <= np.sqrt(200) * u32 * s[0] / s), rel
+    assert np.all(np.abs(np.sum(single.components_ * exact.components_, axis=1)) > 1 - 1e-3)
+
+
+def test_randomized_pca_centres_implicitly_despite_a_large_mean():
+    # the same data centred and shifted by 1e4: X Z - 1 (mean^T Z) cancels, losing ~ u ||X||_2 in each
+    # product (||X||_2 ~ 1e4 sqrt(n d) here); the i-th singular value moves by at most about that
+    X0 = _bench_data(2000, 100, "fast", seed=26, offset=0.0)
+    X0 -= X0.mean(axis=0)
+    shifted = X0 + 1e4
+    a = PCA(8, svd_solver="randomized", random_state=0).fit(X0)
+    b = PCA(8, svd_solver="randomized", random_state=0).fit(shifted)
+    assert np.allclose(b.mean_, 1e4, rtol=0, atol=1e-9)
+    delta = 100 * EPS * np.linalg.norm(shifted, 2)  # backward error of a centred product, 100 for the depth
+    assert np.all(np.abs(a.singular_values_ - b.singular_values_) <= delta)
+    gaps = np.abs(np.diff(a.singular_values_))
+    assert np.abs(a.components_ - b.components_).max() <= 10 * delta / gaps.min()
+    total = shifted.var(axis=0, ddof=1).sum()
+    assert np.isclose(b.explained_variance_.sum() / b.explained_variance_ratio_.sum(), total, rtol=1e-10)
+
+
+def test_randomized_pca_on_sparse_input_matches_dense():
+    rng = np.random.default_rng(27)
+    S = scipy.sparse.random(3000, 300, density=0.02, random_state=rng, format="csr")
+    S = S @ scipy.sparse.diags(0.97 ** np.arange(300))  # decaying column scales: a decaying spectrum
+    sparse = PCA(10, svd_solver="randomized", random_state=0).fit(S)
+    dense = PCA(10, svd_solver="randomized", random_state=0).fit(S.toarray())
+    exact = skd.PCA(10, svd_solver="full").fit(S.toarray())
+    # the same iteration on the same numbers: equal to rounding
+    assert np.allclose(sparse.explained_variance_, dense.explained_variance_, rtol=1e-10)
+    assert sparse.explained_variance_.sum() <= exact.explained_variance_.sum() * (1 + 1e-12)
+    assert sparse.explained_variance_.sum() >= exact.explained_variance_.sum() * (1 - 1e-4)
+
+
+def test_randomized_pca_on_wide_data():
+    # d > n: the centred data have rank n - 1 = 79; the Krylov space exhausts range(Xc^T) (80 > 79 columns
+    # after depth 3 with block 20) and later blocks are rounding noise with Ritz values ~ 0
+    X = _data(80, 300, seed=29)
+    ours = PCA(10, svd_solver="randomized", iterated_power=6, random_state=0).fit(X)
+    exact = skd.PCA(10, svd_solver="full").fit(X)
+    assert ours.n_iter_ == 6
+    assert np.allclose(ours.explained_variance_, exact.explained_variance_, rtol=1e-10)
+    assert np.abs(ours.components_ - exact.components_).max() < 1e-6
+
+
+def test_randomized_pca_parameters_are_checked():
+    X = _data(200, 30, seed=28)
+    for bad in (-1, 1.5, "many", True):
+        with pytest.raises(ValueError, match="iterated_power must be"):
+            PCA(2, svd_solver="randomized", iterated_power=bad).fit(X)
+    for bad in (-1, 2.0, None):
+        with pytest.raises(ValueError, match="n_oversamples must be"):
+            PCA(2, svd_solver="randomized", n_oversamples=bad).fit(X)
+    # n_oversamples sets the block: k + n_oversamples columns
+    assert "block 7," in PCA(2, svd_solver="randomized", n_oversamples=5, random_state=0).fit(X).path_

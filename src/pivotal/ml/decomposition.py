@@ -19,10 +19,15 @@ root) instead of being divided by noise.
 
 ``PCA`` follows scikit-learn's ``PCA`` (attributes, sign convention: the
 largest entry of each component is positive).  ``svd_solver="randomized"``
-runs :func:`pivotal.rsvd` on the centred data as an operator,
-``X v - 1 (mean^T v)``: ``X - mean`` is never formed, so sparse ``X`` stays
-sparse, and a dense one is not copied.  The total variance (for
-``explained_variance_ratio_``) is summed blockwise without forming it either.
+runs a block Krylov iteration on the centred data seen through its products,
+``X v - 1 (mean^T v)`` (:mod:`pivotal.ml._pca_krylov`): ``X - mean`` is
+never formed, so sparse ``X`` stays sparse, and a dense one is not copied.
+Depth ``q`` costs ``2 q + 1`` products with ``X`` against scikit-learn's 16
+(7 power iterations), and by default the depth adapts (3 to 7) until the
+explained variance has converged to a relative ``1e-4``; ``path_`` records
+the block, the depth and why it stopped.  The total variance (for
+``explained_variance_ratio_``) is summed blockwise without forming
+``X - mean`` either.
 
 ``PCA`` also fits a ``dask.array.Array`` chunked by rows, never gathered on
 one worker:
@@ -31,9 +36,12 @@ one worker:
   reports its column means and centred sums of squares, combined on the
   client by Chan, Golub & LeVeque's pairwise update (no cancellation);
 * ``"randomized"`` runs the Dask :func:`pivotal.rsvd` (subspace iteration,
-  the same test matrices and iteration as for NumPy input) on the lazy
+  ``iterated_power`` its ``n_iter``, ``n_oversamples`` its own) on the lazy
   ``X - mean``: each task centres its own chunk as it reads it, so the
-  centred matrix is never stored, only one chunk-sized temporary per task;
+  centred matrix is never stored, only one chunk-sized temporary per task.
+  (Not the block Krylov of in-memory input, whose blocks ``X Z`` would
+  need one pass each; on well-separated spectra both converge to the same
+  components, to rounding.)
 * ``"full"`` takes the TSQR :func:`pivotal.kernels.tsqr.tsqr` of the lazily
   centred ``X`` (one pass, only the ``d x d`` triangle ``R`` reaches the
   client) and the SVD of ``R``: the singular values and right singular
@@ -50,7 +58,6 @@ from typing import Any
 
 import numpy as np
 import scipy.sparse
-import scipy.sparse.linalg
 from array_api_compat import is_dask_array
 
 from ..decompositions import cholesky, solve_triangular
@@ -59,6 +66,7 @@ from ..kernels.tsqr import tsqr
 from ..randomized import rsvd
 from ..spectral import eigh, svd
 from ._estimator import Estimator, check_samples, host
+from ._pca_krylov import block_size, check_iterated_power, check_n_oversamples, krylov_pca
 
 __all__ = ["PCA", "Whitening"]
 
@@ -277,30 +285,25 @@ def _total_variance(X: Any, mean: np.ndarray, block_bytes: int = 1 << 20) -> flo
     total = 0.0
     block_rows = max(1, block_bytes // max(X.shape[1] * X.itemsize, 1))
     for i in range(0, n, block_rows):
-        total += float(np.sum((X[i : i + block_rows] - mean) ** 2))
+        D = np.asarray(X[i : i + block_rows] - mean, dtype=np.float64).ravel()  # float32: sum in float64
+        total += float(np.dot(D, D))
     return total / (n - 1)
 
 
-def _centred_operator(X: Any, mean: np.ndarray) -> scipy.sparse.linalg.LinearOperator:
-    n, d = X.shape
-    ones = np.ones(n, dtype=mean.dtype)
+def _centred_products(X: Any, mean: np.ndarray) -> tuple[Any, Any]:
+    """``Z -> (X - 1 mean^T) Z`` and ``Y -> (X - 1 mean^T)^T Y`` without forming ``X - mean``."""
 
-    def matmat(V):
-        V = np.asarray(V)
-        return np.asarray(X @ V) - np.outer(ones, mean @ V)
+    def matmat(Z: np.ndarray) -> np.ndarray:
+        Y = np.asarray(X @ Z)
+        Y -= mean @ Z
+        return Y
 
-    def rmatmat(W):
-        W = np.asarray(W)
-        return np.asarray(X.T @ W) - np.outer(mean, ones @ W)
+    def rmatmat(Y: np.ndarray) -> np.ndarray:
+        W = np.asarray(X.T @ Y)
+        W -= np.outer(mean, Y.sum(axis=0))
+        return W
 
-    return scipy.sparse.linalg.LinearOperator(
-        (n, d),
-        matvec=lambda v: matmat(v.reshape(-1, 1)).ravel(),
-        rmatvec=lambda w: rmatmat(w.reshape(-1, 1)).ravel(),
-        matmat=matmat,
-        rmatmat=rmatmat,
-        dtype=mean.dtype,
-    )
+    return matmat, rmatmat
 
 
 class PCA(Estimator):
@@ -314,8 +317,8 @@ class PCA(Estimator):
         (``"full"`` solver); None keeps ``min(n, d)``.
     svd_solver : {"auto", "full", "randomized"}, default "auto"
         ``"full"``: thin SVD (LAPACK) of the centred data.  ``"randomized"``:
-        :func:`pivotal.rsvd` of the implicitly centred data (adaptive power
-        iterations).  ``"auto"``: scikit-learn's rule: ``"full"`` when
+        block Krylov Rayleigh-Ritz on the implicitly centred data (module
+        notes).  ``"auto"``: scikit-learn's rule: ``"full"`` when
         ``max(n, d) <= 500`` or ``n_components`` is a fraction or at least
         ``0.8 min(n, d)``, else ``"randomized"``.  Sparse ``X`` needs the
         randomized solver.  A ``dask.array.Array`` chunked by rows works with
@@ -323,10 +326,21 @@ class PCA(Estimator):
         ``"full"`` through a TSQR (module notes).
     whiten : bool, default False
         Scale the projected data to unit variance.
+    iterated_power : int or "auto", default "auto"
+        Randomized solver: the block Krylov depth ``q`` (``2 q + 1``
+        products with ``X``; the space ``span{Omega, A Omega, ..., A^q
+        Omega}`` with ``A = Xc^T Xc``).  ``"auto"``: 3 to 7 steps, until the
+        extrapolated deficit of the explained variance is at most ``1e-4``
+        relative.  For a Dask array it is the ``n_iter`` (power iterations)
+        of the Dask :func:`pivotal.rsvd`.
+    n_oversamples : int, default 10
+        Randomized solver: the Krylov block has ``n_components +
+        n_oversamples`` columns (at most ``min(n, d)``).
     random_state : None, int or numpy.random.Generator
         Seed of the randomized solver.  The full solver has no randomness
-        and does not read it (accepted, like scikit-learn's, so that
-        ``set_random_state`` and parameter grids apply to every solver).
+        and does not read it, nor ``iterated_power`` and ``n_oversamples``
+        (accepted, like scikit-learn's, so that ``set_random_state`` and
+        parameter grids apply to every solver).
 
     Attributes
     ----------
@@ -338,6 +352,12 @@ class PCA(Estimator):
     n_components_, n_samples_, n_features_in_ : int
     svd_solver_ : str
         The solver that ran.
+    n_iter_ : int or None
+        Block Krylov depth of the randomized solver (None for ``"full"`` and
+        for Dask input).
+    path_ : str
+        The route taken: solver, block, depth, products with ``X``, why the
+        iteration stopped and how the Ritz pairs were computed.
 
     Examples
     --------
@@ -359,16 +379,22 @@ class PCA(Estimator):
         *,
         svd_solver: str = "auto",
         whiten: bool = False,
+        iterated_power: int | str = "auto",
+        n_oversamples: int = 10,
         random_state: Any = None,
     ):
         self.n_components = n_components
         self.svd_solver = svd_solver
         self.whiten = whiten
+        self.iterated_power = iterated_power
+        self.n_oversamples = n_oversamples
         self.random_state = random_state
 
     def _validate(self, X: Any) -> tuple[Any, int, str]:
         if self.svd_solver not in ("auto", "full", "randomized"):
             raise ValueError(f"svd_solver must be 'auto', 'full' or 'randomized', got {self.svd_solver!r}.")
+        check_iterated_power(self.iterated_power)
+        check_n_oversamples(self.n_oversamples)
         sparse = scipy.sparse.issparse(X)
         if is_dask_array(X):
             X = _check_dask(X, self)
@@ -433,12 +459,41 @@ class PCA(Estimator):
                 k = min(k, s.size)
             all_var = s * s / (n - 1)
             s, Vt = s[:k], Vt[:k]
-        else:
-            centred = X - mean if distributed else _centred_operator(X, mean)
-            _, s, Vt = rsvd(centred, k, random_state=self.random_state, check_finite=False)
-            if not distributed:
-                total = _total_variance(X, mean)
+            self.n_iter_ = None
+            path = "full: TSQR of the lazily centred X, SVD of R" if distributed else "full: SVD of X - mean"
+        elif distributed:  # subspace iteration of the Dask rsvd on the lazily centred chunks
+            n_iter = check_iterated_power(self.iterated_power)
+            _, s, Vt = rsvd(
+                X - mean,
+                k,
+                n_oversamples=check_n_oversamples(self.n_oversamples),
+                n_iter=n_iter,
+                random_state=self.random_state,
+                check_finite=False,
+            )
             all_var = None
+            self.n_iter_ = None
+            path = f"randomized (dask): pivotal.rsvd subspace iteration of X - mean, n_iter={n_iter!r}"
+        else:
+            b = block_size(k, check_n_oversamples(self.n_oversamples), (n, d))
+            found = krylov_pca(
+                *_centred_products(X, mean),
+                (n, d),
+                X.dtype,
+                k,
+                block=b,
+                depth=check_iterated_power(self.iterated_power),
+                random_state=self.random_state,
+            )
+            s, Vt = found.s.astype(X.dtype), found.Vt.astype(X.dtype)
+            total = _total_variance(X, mean)
+            all_var = None
+            self.n_iter_ = found.depth
+            path = (
+                f"randomized: block Krylov of the implicitly centred X, block {found.block}, depth "
+                f"{found.depth} ({found.products} products; {found.why}), Rayleigh-Ritz from "
+                + ("the Gram matrix" if found.rayleigh_ritz == "gram" else "a QR of X Z (wide spread)")
+            )
         Vt = _flip_signs(np.asarray(Vt))
         self.mean_, self.components_, self.singular_values_ = mean, Vt, s
         self.explained_variance_ = s * s / (n - 1)
@@ -454,6 +509,7 @@ class PCA(Estimator):
         else:
             self.noise_variance_ = 0.0
         self.n_components_, self.n_samples_, self.svd_solver_ = k, n, solver
+        self.path_ = path
         return self
 
     def transform(self, X: Any) -> np.ndarray:
