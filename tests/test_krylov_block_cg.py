@@ -110,3 +110,38 @@ def test_bad_shifts():
         block_cg(A, np.ones((3, 2)), shifts=[1.0, np.nan])
     with pytest.raises(ValueError, match="shifts"):
         block_cg(A, np.ones((3, 2)), shifts=[1.0, 1j])
+
+
+def test_recurrence_residuals_track_the_true_ones():
+    """``true_residual=False`` reports the stopping test's residuals, with no extra product: with full
+    reorthogonalisation they differ from the true ones by rounding, ``O(n u ||A + c_j I|| ||x_j||)``."""
+    rng = np.random.default_rng(5)
+    A = _spd(rng, 150, 1e3)
+    B = rng.standard_normal((150, 5))
+    c = np.array([0.0, 0.01, 0.1, 1.0, 10.0])
+    products = []
+
+    def op(X):
+        products.append(X.shape[1])
+        return A @ X
+
+    from scipy.sparse.linalg import LinearOperator
+
+    L = LinearOperator((150, 150), matvec=lambda x: A @ x, matmat=op, dtype=float)
+    X, info_t = block_cg(L, B, shifts=c, rtol=1e-10, return_info=True)
+    n_true = len(products)
+    products.clear()
+    X2, info_r = block_cg(L, B, shifts=c, rtol=1e-10, return_info=True, true_residual=False)
+    assert len(products) == n_true - 1  # the true residuals cost one block product
+    np.testing.assert_array_equal(X, X2)
+    u = np.finfo(float).eps / 2
+    for j in range(5):
+        bound = 150 * u * (np.linalg.norm(A, 2) + c[j]) * np.linalg.norm(X[:, j])
+        assert abs(info_r.residual_norms[j] - info_t.residual_norms[j]) <= bound, j
+    assert np.all(info_r.residual_norms <= info_r.tolerance)
+
+
+def test_exactly_singular_projection_is_refused():
+    """A + c I singular on the Krylov space (the contract asks for positive definite): a clear error."""
+    with pytest.raises(np.linalg.LinAlgError, match="positive definite"):
+        block_cg(np.diag([1.0, 2.0]), np.array([[1.0], [0.0]]), shifts=[-1.0])

@@ -154,14 +154,16 @@ def solve_columns(
     is :func:`pivotal.krylov.block_cg`: the ``k`` systems differ only by
     their shifts, so they share one block Krylov space of ``Pr B``, and each
     column converges in fewer block products than its own CG run would take
-    (its space also holds the other columns' directions).  Otherwise each
+    (its space also holds the other columns' directions); the reported
+    residuals are then the recurrence's (no extra block product: full
+    reorthogonalisation keeps them within rounding of the true ones).  Otherwise each
     column is an independent batched CG or MINRES iteration (per-column
     scalars), which honours column-dependent signs.
     """
     if method == "cg" and M.gram != "none" and bool(np.all(to_numpy(M.sign) == 1)):
         X, info = block_cg(
             _Unshifted(M), B, shifts=to_numpy(M.shift).real, rtol=rtol, atol=0.0,
-            maxiter=maxiter, return_info=True, check_finite=False,
+            maxiter=maxiter, return_info=True, check_finite=False, true_residual=False,
         )  # fmt: skip
     else:
         solver = cg if method == "cg" else minres

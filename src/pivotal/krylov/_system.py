@@ -287,8 +287,13 @@ def finish(
     maxiter: int,
     return_info: bool,
     residual_op: Any = None,
+    residuals: Any = None,
 ):
-    """``(x, info)`` as SciPy returns it, or ``(x, KrylovInfo)`` with ``return_info``; warns on breakdown."""
+    """``(x, info)`` as SciPy returns it, or ``(x, KrylovInfo)`` with ``return_info``; warns on breakdown.
+
+    ``residual_norms`` are the true residuals ``||b - op(x)||`` (one more product with ``residual_op``,
+    ``A`` by default) unless the solver passes its own ``residuals``.
+    """
     conv = host(converged).astype(bool)
     brk = host(breakdown).astype(bool)
     if brk.any():
@@ -301,7 +306,10 @@ def finish(
         return sys.user(x), info
     its = host(iterations).astype(np.int64)
     op = sys.matmat if residual_op is None else residual_op
-    res = host(cnorm(sys.xp, sys.b - op(x)) if sys.k and sys.n else sys.bnorm * 0).astype(np.float64)
+    if residuals is not None:
+        res = np.asarray(host(residuals), dtype=np.float64)
+    else:
+        res = host(cnorm(sys.xp, sys.b - op(x)) if sys.k and sys.n else sys.bnorm * 0).astype(np.float64)
     if info == 0:
         msg = f"all {conv.size} column(s) converged"
     elif info < 0:
