@@ -25,6 +25,12 @@ orthogonal factors).
 Targets (issue 12): >= 30x faster than torch at 2000 (ratio <= 1/30), >= 100x at 4000,
 agreement 1e-8.
 
+``--floor``: where our time goes, for each dense size and ``k``: the medians of the forward and of the
+backward, how many products with ``A`` / ``A^H`` each makes (one vector at a time in the forward,
+blocks of ``k`` columns in the backward), and the median time of one such product alone.  Products
+times their count is the floor of that algorithm on this machine (the rest is orthogonalization and
+small dense work).
+
 ``--sparse``: a ``scipy.sparse`` matrix of 10^6 x 10^4 with 10^7 nonzeros (uniform
 entries; about 1 GB in all), where no full SVD can run: time of svds + backward
 (k = 1) and the peak resident memory.
@@ -35,6 +41,7 @@ Usage::
     python benchmarks/bench_topk_grad.py --n 2000 4000 --repeat 3
     python benchmarks/bench_topk_grad.py --no-dense --sparse
     python benchmarks/bench_topk_grad.py --k 8 --method auto randomized
+    python benchmarks/bench_topk_grad.py --no-dense --floor --n 2000 4000 --k 8
 """
 
 from __future__ import annotations
@@ -77,6 +84,46 @@ def ours(A, k, xi, phi, psi, dense=False, split=None, method="auto"):
     return f, (g.to_dense() if dense else g), info
 
 
+def _median_ms(fn, repeat: int) -> float:
+    fn()  # warm-up
+    times = []
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t0)
+    return 1e3 * float(np.median(times))
+
+
+def floor_case(n: int, k: int, repeat: int) -> None:
+    """Forward / backward medians, their product counts and the time of one product (module notes)."""
+    from pivotal.autodiff.topk_krylov import ProductOperator
+    from pivotal.bench.cases_autodiff import topk_problem
+    from pivotal.randomized._gkl import gkl_svds
+
+    q = topk_problem({"n": n, "k": k})
+    A = q.a
+    U, s, Vh, gkl = gkl_svds(A, k)
+    sg = _signs(U)
+    U, Vh = U * sg, Vh * sg[:, None]
+    _, info = svds_vjp(A, U, s, Vh, q.phi, q.xi, q.psi.T, return_info=True)
+    t_fwd = _median_ms(lambda: gkl_svds(A, k), repeat)
+    t_bwd = _median_ms(lambda: svds_vjp(A, U, s, Vh, q.phi, q.xi, q.psi.T), repeat)
+    op = ProductOperator(A)
+    v, V = np.ones(n), np.ones((n, k))
+    t_mv = 0.5 * (_median_ms(lambda: A @ v, 5 * repeat) + _median_ms(lambda: A.T @ v, 5 * repeat))
+    t_mm = 0.5 * (
+        _median_ms(lambda: op.matmat(V), 5 * repeat) + _median_ms(lambda: op.rmatmat(V), 5 * repeat)
+    )
+    n_fwd, n_bwd = 2 * gkl["steps"], info.products // k
+    print(
+        f"n = {n}, k = {k}: forward {t_fwd:.1f} ms = {n_fwd} matrix-vector products x {t_mv:.2f} ms "
+        f"({n_fwd * t_mv:.1f} ms) + {t_fwd - n_fwd * t_mv:.1f} ms; backward {t_bwd:.1f} ms = {n_bwd} products "
+        f"with {k} columns x {t_mm:.2f} ms ({n_bwd * t_mm:.1f} ms) + {t_bwd - n_bwd * t_mm:.1f} ms "
+        f"(block CG steps {max(info.iterations)})",
+        flush=True,
+    )
+
+
 def sparse_case(m: int, n: int, nnz: int, k: int) -> None:
     t0 = time.perf_counter()
     S = random_sparse(m, n, nnz / (m * n), seed=0)
@@ -103,6 +150,7 @@ def main() -> None:
     p.add_argument("--repeat", type=int, default=3)
     p.add_argument("--no-dense", action="store_true", help="skip the dense cases")
     p.add_argument("--sparse", action="store_true", help="also the 1e6 x 1e4 sparse case (~1 GB)")
+    p.add_argument("--floor", action="store_true", help="also where our time goes (products and the rest)")
     p.add_argument(
         "--method", nargs="+", default=["auto"], help="svds forward methods to time (auto, randomized, ...)"
     )
@@ -112,6 +160,10 @@ def main() -> None:
     if not args.no_dense:
         sizes = [{"n": n, "k": k, "method": m} for n in args.n for k in args.k for m in args.method]
         run_cases({"topk_grad": sizes}, args.repeat)
+    if args.floor:
+        for n in args.n:
+            for k in args.k:
+                floor_case(n, k, args.repeat)
     if args.sparse:
         sparse_case(10**6, 10**4, 10**7, 1)
     print(machine_line())  # the load again, after the run
