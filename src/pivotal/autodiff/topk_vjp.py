@@ -123,7 +123,10 @@ class TopkBackwardInfo:
     iterations : tuple of int
         Krylov iterations per triplet (0 for the dense options).
     residuals : tuple of float
-        Final relative residual per triplet.
+        Final relative residual per triplet: the block CG recurrence's for
+        ``backward="cg"`` on the Gram systems (no extra product; full
+        reorthogonalization keeps it within rounding of the true one), the
+        true residual for MINRES and per-column CG.
     converged : bool
         The Krylov solver met its stopping test for every triplet (always True for the dense options).
     products : int
