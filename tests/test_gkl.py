@@ -148,3 +148,27 @@ def test_svds_gkl_extreme_scale_and_torch():
     u, s, vh = svds(torch.as_tensor(A), 2, method="gkl")
     assert all(isinstance(x, torch.Tensor) for x in (u, s, vh))
     _check(A, u.numpy()[:, ::-1], s.numpy()[::-1], vh.numpy()[::-1], 2, _U64)
+
+
+@pytest.mark.parametrize(
+    "name",
+    ["identity", "orthogonal", "rank_deficient", "rank_deficient_wide"],
+)
+def test_gkl_k_close_to_min_dimension(name):
+    """k = min(M, N) - 1 where the Krylov space is exhausted early and fresh start vectors fill it.
+
+    A fresh vector orthogonal to ``j`` of ``n`` basis vectors keeps about ``sqrt((n - j) / n)`` of its
+    norm: it must be renormalized, not taken for zero (which left zero singular vectors and zero in
+    place of repeated singular values).
+    """
+    rng = np.random.default_rng(3)
+    A = {
+        "identity": np.eye(30),
+        "orthogonal": np.linalg.qr(rng.standard_normal((30, 30)))[0],
+        "rank_deficient": rng.standard_normal((50, 3)) @ rng.standard_normal((3, 40)),
+        "rank_deficient_wide": rng.standard_normal((40, 3)) @ rng.standard_normal((3, 50)),
+    }[name]
+    k = min(A.shape) - 1
+    U, s, Vh, info = gkl_svds(A, k)
+    assert info["converged"]
+    _check(A, U, s, Vh, k, _U64)

@@ -106,11 +106,25 @@ def _orth(W: np.ndarray, j: int, w: np.ndarray) -> np.ndarray:
 
 
 def _fresh(gen: Any, W: np.ndarray, j: int, size: int, dt: Any) -> np.ndarray:
-    """A random unit vector orthogonal to the first ``j`` rows of ``W``; zero when they span the space."""
-    w = gen.standard_normal(size).astype(dt)
-    w = _orth(W, j, w / np.linalg.norm(w))
-    nrm = float(np.linalg.norm(w))
-    return w / nrm if nrm > 0.5 else np.zeros(size, dtype=dt)
+    """A random unit vector orthogonal to the first ``j`` rows of ``W``; zero when they span the space.
+
+    The rows are orthonormal, so they span the space only when ``j >= size``.  Otherwise a Gaussian
+    vector keeps about ``sqrt((size - j) / size)`` of its norm (small when ``j`` is close to ``size``,
+    never zero but with probability zero): it is renormalized and orthogonalized once more, which
+    makes it orthogonal to ``O(u)`` whatever the part removed.
+    """
+    if j >= size:
+        return np.zeros(size, dtype=dt)
+    for _ in range(8):  # each try fails with probability below sqrt(eps size)
+        w = gen.standard_normal(size).astype(dt)
+        w = _orth(W, j, w / np.linalg.norm(w))
+        nrm = float(np.linalg.norm(w))
+        if nrm > math.sqrt(float(np.finfo(dt).eps)):
+            w = _orth(W, j, w / nrm)
+            return w / np.linalg.norm(w)
+    raise RuntimeError(
+        f"gkl_svds: no random vector outside the span of {j} basis vectors in dimension {size}."
+    )
 
 
 def gkl_svds(
