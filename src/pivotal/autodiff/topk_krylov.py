@@ -130,7 +130,7 @@ class _Unshifted:
         self.M, self.shape, self.dtype = M, M.shape, M.dtype
 
     def matmat(self, X: Any) -> Any:
-        return -self.M.project(self.M._b(X))
+        return -self.M.project(self.M._b(self.M.project(X)))
 
 
 @dataclass

@@ -364,11 +364,11 @@ def _svd_complement(op, U, s, V, a, b, backward, rtol, maxiter):
     else:
         Z, report = solve_columns(backward, M, rhs, rtol=rtol, maxiter=maxiter)
     if right:
-        Y = Z
+        Y = M.project(Z)
         X = (a + op.matmat(Y)) / s_[None, :]
         X = X - U @ (_ct(xp, U) @ X)
     else:
-        X = Z
+        X = M.project(Z)
         Y = (b + op.rmatmat(X)) / s_[None, :]
         Y = Y - V @ (_ct(xp, V) @ Y)
     return X, Y, report
