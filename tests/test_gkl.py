@@ -172,3 +172,21 @@ def test_gkl_k_close_to_min_dimension(name):
     U, s, Vh, info = gkl_svds(A, k)
     assert info["converged"]
     _check(A, U, s, Vh, k, _U64)
+
+
+@pytest.mark.parametrize("k", [2, 3])
+def test_gkl_exactly_repeated_top_values_are_not_missed(k):
+    """A diagonal 600 x 600 with s = (1, 1, 1, 0.5, 0.5, 0.5, 0.4 ... 0.01): k = 2, 3.
+
+    A Krylov space from one start vector holds one direction of each repeated singular value, so
+    the first cycle converges to ``(1, 0.5, 0.4)`` with small residuals: genuine triplets, but not the
+    top ``k``.  The check after convergence (a few steps from a fresh vector orthogonal to the ``k``
+    found) must find the missed copies; "auto" (GKL at this size) too.
+    """
+    d = np.r_[np.ones(3), 0.5 * np.ones(3), np.linspace(0.4, 0.01, 594)]
+    A = np.diag(d)
+    U, s, Vh, info = gkl_svds(A, k)
+    assert info["converged"]
+    _check(A, U, s, Vh, k, _U64)
+    assert select_svds_method(A, k)[0] == "gkl"
+    np.testing.assert_allclose(svds(A, k, return_singular_vectors=False), np.ones(k), rtol=0, atol=1e-13)

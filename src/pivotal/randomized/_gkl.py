@@ -25,10 +25,23 @@ Why not ARPACK: SciPy's ``svds(solver="arpack")`` runs ``eigsh`` on
 ``A^H A``, two products per Lanczos step and the Ritz vectors of ``A^H A``
 (their residuals in ``A`` about ``sqrt(eps)`` worse relative to small
 singular values); here each step is one product with ``A`` and one with
-``A^H``.  Like every single-vector Krylov method (ARPACK's included), a
-singular value repeated inside the top ``k`` is found through rounding
-errors only: the restart then keeps iterating until the copy's residual is
-small too, which is why the test accepts converged triplets only.
+``A^H``.
+
+Repeated singular values.  Like every single-vector Krylov method
+(ARPACK's included), the space from one start vector holds one direction
+of each repeated singular value; the other copies enter through rounding
+errors only, and the first cycle may converge to ``k`` genuine triplets
+that are not the top ``k`` (``diag(1, 1, 1, 0.5, ...)``, ``k = 3``, gave
+``(1, 0.5, 0.4)``).  So for ``k >= 2`` a converged result is checked:
+the ``k`` triplets are locked (the arrow column, at most ``tol s_1``, is
+dropped), the basis is extended by :data:`VERIFY_STEPS` steps from a fresh
+random vector orthogonal to them (Golub-Kahan-Lanczos on ``A`` deflated
+by the ``k`` found), and a Ritz value above ``s_k`` means a missed copy:
+its direction is then in the basis and the iteration goes on (at most
+``k`` such checks).  The check costs ``VERIFY_STEPS`` products with ``A``
+and with ``A^H``; it finds a missed value well above ``s_k`` (the
+structural repeats above), not one within the Lanczos resolution of
+``s_k`` after that many steps.
 """
 
 from __future__ import annotations
@@ -44,6 +57,8 @@ __all__ = ["gkl_svds"]
 
 #: Residual target for ``tol=0``, in units of the unit roundoff (times ``s_1``).
 GKL_TOL_FACTOR = 64.0
+#: Steps of the check, after convergence, that no singular value above ``s_k`` was missed (``k >= 2``).
+VERIFY_STEPS = 10
 #: DGKS: reorthogonalize again when one pass leaves less than this fraction of the norm.
 DGKS_ETA = 1 / math.sqrt(2)
 
@@ -170,7 +185,8 @@ def gkl_svds(
     Vh : (k, N) ndarray
     info : dict
         ``steps`` (products with ``A``), ``restarts``, ``residual``
-        (largest ``||A^H u - s v|| / s_1`` bound), ``converged`` (bool).
+        (largest ``||A^H u - s v|| / s_1`` bound), ``converged`` (bool),
+        ``verifications`` (checks that found a missed singular value; module notes).
 
     Examples
     --------
@@ -215,9 +231,13 @@ def gkl_svds(
     restarts = 0
     anorm = 0.0  # running estimate of ||A|| (largest Ritz value)
     res = math.inf
+    verifying = False  # extending a locked basis from a fresh vector (module notes)
+    verifications = 0
+    locked = None
     while True:
-        # Extend to nmax.
-        while j < nmax:
+        # Extend to nmax (a verification: VERIFY_STEPS steps past the k locked triplets).
+        jstop = min(nmax, k + VERIFY_STEPS) if verifying else nmax
+        while j < jstop:
             w = op.mv(V[j]).astype(dt, copy=False)
             steps += 1
             w = _orth(U, j, w)
@@ -242,14 +262,37 @@ def gkl_svds(
             V[j + 1] = z
             M[j, j + 1] = beta
             j += 1
-            if j >= k:
+            if j >= k and not verifying:
                 P, S, Qh = np.linalg.svd(M[:j, :j])
                 anorm = max(anorm, float(S[0]))
                 r = np.abs(M[:j, j].conj() @ P[:, :k])
                 res = float(r.max()) / S[0] if S[0] > 0 else 0.0
                 if res <= tol_eff:
                     break
-        if res <= tol_eff or restarts >= restarts_max:
+        if verifying:
+            verifying = False
+            S2 = np.linalg.svd(M[:j, :j], compute_uv=False)
+            if S2[k - 1] <= locked[1][k - 1] + tol_eff * S2[0]:
+                break  # nothing above s_k outside the k triplets: they are the top k
+            # A singular value above s_k was missed (a repeated one): its direction is in the basis now.
+            verifications += 1
+            res = math.inf
+            continue
+        if res <= tol_eff:
+            if k < 2 or verifications >= k:
+                break
+            # Verify: lock the k converged triplets and extend from a fresh vector orthogonal to them.
+            P, S, Qh = np.linalg.svd(M[:j, :j])
+            U[:k] = P[:, :k].T @ U[:j]
+            V[:k] = Qh[:k].conj() @ V[:j]
+            locked = (U[:k].T.copy(), S[:k].copy(), V[:k].conj())
+            M[:] = 0
+            M[np.arange(k), np.arange(k)] = S[:k]  # drops A^H u_i - s_i v_i, at most tol_eff s_1
+            V[k] = _fresh(gen, V, k, n, dt)
+            j = k
+            verifying = True
+            continue
+        if restarts >= restarts_max:
             break
         # Thick restart: keep the l leading Ritz triplets.
         P, S, Qh = np.linalg.svd(M[:j, :j])
@@ -264,8 +307,17 @@ def gkl_svds(
         M[:l, l] = rho.conj()
         j = l
         restarts += 1
-    P, S, Qh = np.linalg.svd(M[:j, :j])
-    Uk = (P[:, :k].T @ U[:j]).T
-    Vh = Qh[:k] @ V[:j].conj()
-    info = {"steps": steps, "restarts": restarts, "residual": res, "converged": bool(res <= tol_eff)}
+    if locked is not None and res <= tol_eff:
+        Uk, S, Vh = locked
+    else:
+        P, S, Qh = np.linalg.svd(M[:j, :j])
+        Uk = (P[:, :k].T @ U[:j]).T
+        Vh = Qh[:k] @ V[:j].conj()
+    info = {
+        "steps": steps,
+        "restarts": restarts,
+        "residual": res,
+        "converged": bool(res <= tol_eff),
+        "verifications": verifications,
+    }
     return np.ascontiguousarray(Uk), S[:k].astype(real_dt), Vh, info

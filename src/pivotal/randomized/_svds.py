@@ -52,7 +52,10 @@ LinearOperators with ``min(M, N) > 500`` and ``which="LM"`` (measured on the
 2-core VM, single-threaded CPU time, 2000 x 2000 with ``s_i = 1/i``: k = 1
 in 11 steps against ARPACK's 21 double products, k = 8 in 27 against 35,
 residuals ``2e-15 s_1`` for both; on Gaussian matrices GKL needs 10-35 %
-fewer products than ARPACK).  Should GKL reach its restart limit first
+fewer products than ARPACK).  For ``k >= 2`` add the 10 steps of GKL's
+check for missed repeated singular values (:mod:`pivotal.randomized._gkl`):
+k = 8 then takes 37 steps (1500 x 1500, ``s_i = 1/i``; Gaussian 172 instead
+of 162).  Should GKL reach its restart limit first
 (``maxiter``), "auto" repeats the computation with ARPACK.  Sparse input
 keeps ARPACK: its cheap products leave the per-step overhead of GKL's
 Python loop (the small SVD of the residual test) in front.
