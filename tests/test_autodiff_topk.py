@@ -590,3 +590,50 @@ def test_block_cg_space_filling_complement_stays_in_complement(cplx, wide):
     gap = s[k - 1] ** 2 - s[k] ** 2
     bound = max(m, n) * np.finfo(float).eps / 2 * np.sum(s**2) / gap * s[k - 1] ** 2 / gap
     assert _rel(g.to_dense(), ref) <= 30 * bound
+
+
+@pytest.mark.parametrize("cplx", [False, True])
+def test_block_cg_reported_residuals_are_true_residuals(cplx):
+    """``solve_columns("cg")`` (block CG, the top-k backward's solve) reports residuals it has reached.
+
+    Gaussian 80 x 50, k = 3: the block space fills the 47-dimensional complement, and the recurrence's
+    residuals (about 1e-21) were far below the true ones (about 1e-11, above rtol = 1000 u, while the
+    solve claimed convergence).  The reported value must not understate the true relative residual
+    ``||b - M x|| / ||b||`` (formed densely here: rounding ``n u ||M|| ||x|| / ||b||``, below 1e-13)
+    beyond that rounding, and a converged column must meet rtol.
+    """
+    from pivotal.autodiff.topk_krylov import ProductOperator, ShiftedOperator, solve_columns
+
+    rng = np.random.default_rng(0)
+    m, n, k = 80, 50, 3
+    A = _cgauss(rng, (m, n), cplx)
+    U, s, Vh = np.linalg.svd(A, full_matrices=False)
+    V = Vh[:k].conj().T
+    Pm = np.eye(n) - V @ V.conj().T
+    C, D = _cgauss(rng, (m, k), cplx), _cgauss(rng, (n, k), cplx)
+    b = Pm @ (D * s[:k] + A.conj().T @ (C - U[:, :k] @ (U[:, :k].conj().T @ C)))
+    Mop = ShiftedOperator(ProductOperator(A), "right", V, (s[:k] ** 2).astype(A.dtype), np.ones(k, A.dtype))
+    rtol = 1000 * np.finfo(float).eps / 2
+    Z, report = solve_columns("cg", Mop, b, rtol=rtol, maxiter=500)
+    for i in range(k):
+        Mi = Pm @ (s[i] ** 2 * np.eye(n) - A.conj().T @ A) @ Pm
+        true = np.linalg.norm(b[:, i] - Mi @ Z[:, i]) / np.linalg.norm(b[:, i])
+        floor = n * np.finfo(float).eps * s[0] ** 2 * np.linalg.norm(Z[:, i]) / np.linalg.norm(b[:, i])
+        assert true <= 10 * max(report.residuals[i], floor)
+        if report.converged[i]:
+            assert true <= 10 * max(rtol, floor)
+
+
+def test_nearly_repeated_k_th_value_warns():
+    """s_3 / s_4 = 1 + 1e-9: the complement system has condition ~1e9 and rtol 1000 u is out of reach.
+
+    The gradient's error is about ``u cond`` (1e-7 relative): it must come with a warning, not silently
+    (the recurrence of a space-filling block CG reported residual 0).
+    """
+    rng = np.random.default_rng(0)
+    sig = np.r_[3.0, 2.0, 1.0, 1.0 - 1e-9, np.linspace(0.9, 0.1, 46)]
+    A = _from_factors(rng, 80, 50, sig, False)
+    U, s, Vh = _top(A, 3)
+    with pytest.warns(LinAlgWarning, match="complement solve"):
+        _, info = svds_vjp(A, U, s, Vh, rng.standard_normal((80, 3)), None, None, return_info=True)
+    assert not info.converged
