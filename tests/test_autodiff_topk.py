@@ -637,3 +637,31 @@ def test_nearly_repeated_k_th_value_warns():
     with pytest.warns(LinAlgWarning, match="complement solve"):
         _, info = svds_vjp(A, U, s, Vh, rng.standard_normal((80, 3)), None, None, return_info=True)
     assert not info.converged
+
+
+def test_block_cg_residuals_of_an_ill_conditioned_column_are_true_residuals():
+    """200 x 120, s_3 / s_4 = 1 + 1e-6 (condition ~5e5 for column 3): block CG stops long before filling
+    the complement, with a recurrence residual below rtol = 1000 u; the true residual is about ``u cond``
+    (5e-11).  The recurrence and the true residual differ by about ``u c_i ||x_i||``, so the reported
+    residual must be the true one (within the rounding of forming it, far below 1e-13) and the column
+    must not count as converged (a warning in svds_vjp).
+    """
+    from pivotal.autodiff.topk_krylov import ProductOperator, ShiftedOperator, solve_columns
+
+    rng = np.random.default_rng(0)
+    m, n, k = 200, 120, 3
+    sig = np.r_[3.0, 2.0, 1.0, 1.0 - 1e-6, np.linspace(0.9, 0.1, n - 4)]
+    A = _with_spectrum(rng, sig, m, n)
+    V = np.linalg.svd(A, full_matrices=False)[2][:k].T
+    Pm = np.eye(n) - V @ V.T
+    b = Pm @ rng.standard_normal((n, k))
+    rtol = 1000 * np.finfo(float).eps / 2
+    Mop = ShiftedOperator(ProductOperator(A), "right", V, sig[:k] ** 2, np.ones(k))
+    Z, report = solve_columns("cg", Mop, b, rtol=rtol, maxiter=4000)
+    for i in range(k):
+        r = b[:, i] - Pm @ (sig[i] ** 2 * Z[:, i] - A.T @ (A @ (Pm @ Z[:, i])))
+        true = np.linalg.norm(r) / np.linalg.norm(b[:, i])
+        floor = m * np.finfo(float).eps * sig[0] ** 2 * np.linalg.norm(Z[:, i]) / np.linalg.norm(b[:, i])
+        assert true <= 10 * max(report.residuals[i], floor)
+        assert report.converged[i] == (report.residuals[i] <= rtol)
+    assert not report.converged[2]

@@ -19,7 +19,7 @@ import numpy as np
 import scipy.sparse
 import scipy.sparse.linalg
 
-from .._array import backend_name, from_numpy, is_complex, namespace, to_numpy
+from .._array import backend_name, from_numpy, is_complex, namespace, to_numpy, unit_roundoff
 from ..krylov import block_cg, cg, minres
 
 __all__ = ["ProductOperator", "ShiftedOperator", "SolveReport", "solve_columns"]
@@ -177,9 +177,12 @@ def solve_columns(
     reorthogonalisation keeps them within rounding of the true ones) while
     the space is smaller than the complement.  Once it fills the complement
     (``k (steps + 1) >= n - k``: small problems) its last blocks are rounding
-    noise, the recurrence's residuals no longer bound the true ones, and the
-    true residuals are computed (one more block product), with one
-    refinement step when they are above ``rtol``.  Otherwise each
+    noise, the recurrence's residuals no longer bound the true ones; nor do
+    they when ``u c_i ||x_i|| / ||b_i||`` (their difference, about
+    ``u ||M|| ||x||``, relative) exceeds ``rtol / 10``: an ill-conditioned
+    column.  Then the true residuals are computed (one more block product),
+    and in a filled space refined once (to ``rtol`` relative to ``b``) when
+    they are above ``rtol``.  Otherwise each
     column is an independent batched CG or MINRES iteration (per-column
     scalars), which honours column-dependent signs.
     """
@@ -190,14 +193,20 @@ def solve_columns(
         X, info = _block_cg(M, B, rtol, maxiter)
         res = np.asarray(info.residual_norms, dtype=float) / bnorm
         conv = np.asarray(info.converged, dtype=bool) & ~np.asarray(info.breakdown, dtype=bool)
-        if int(B.shape[1]) * (max(info.iterations, default=0) + 1) >= M.shape[0] - int(M.W.shape[1]):
-            # The block space filled the complement: its last blocks are rounding noise (A^H A X carries
-            # m u ||A||_F^2 ||X||, above the deflation threshold), which leaves the recurrence's residuals
-            # far below the true ones.  Those are computed instead (2 k products), refined once if above rtol.
+        filled = int(B.shape[1]) * (max(info.iterations, default=0) + 1) >= M.shape[0] - int(M.W.shape[1])
+        xnorm = np.asarray(to_numpy(xp.linalg.vector_norm(X, axis=0)), dtype=float)
+        floor = unit_roundoff(B.dtype) * np.abs(to_numpy(M.shift)) * xnorm / bnorm
+        if filled or np.any(floor > rtol / 10):
+            # The recurrence's residuals are no longer the true ones: when the block space filled the
+            # complement its last blocks are rounding noise (A^H A X carries m u ||A||_F^2 ||X||, above
+            # the deflation threshold); and the two differ by about u ||M|| ||x|| (||M|| <= the shift c_i),
+            # which an ill-conditioned column (s_k near s_(k+1)) lifts above rtol.  The true residuals are
+            # computed instead (2 k products), refined once if above rtol.
             R = B - M.matmat(X)
             res = np.asarray(to_numpy(xp.linalg.vector_norm(R, axis=0)), dtype=float) / bnorm
-            if np.any(res > rtol):
-                D, more = _block_cg(M, R, rtol, maxiter)
+            if filled and np.any(res > rtol):  # the noise directions' error; an ill-conditioned floor stays
+                # R's columns need to drop by rtol / res_i only.
+                D, more = _block_cg(M, R, min(0.5, float(np.min(rtol / res[res > rtol]))), maxiter)
                 X = X + D
                 R = B - M.matmat(X)
                 res = np.asarray(to_numpy(xp.linalg.vector_norm(R, axis=0)), dtype=float) / bnorm
