@@ -497,7 +497,7 @@ def eigsh_vjp(
         if backward == "cg":  # sign(w_i) (w_i I - A) is positive definite on the complement for "LM" pairs
             sign = xp.where(xp.real(w_) < 0, -sign, sign)
         M = ShiftedOperator(op, "none", V, w_, sign)
-        rhs = a * sign[None, :]
+        rhs = M.project(a * sign[None, :])  # twice projected: a null-space part of u ||gV|| stalls the solve
         if backward == "augmented":
             X = _eigh_augmented(op, V, w, a)
         elif backward == "block":
