@@ -190,3 +190,19 @@ def test_gkl_exactly_repeated_top_values_are_not_missed(k):
     _check(A, U, s, Vh, k, _U64)
     assert select_svds_method(A, k)[0] == "gkl"
     np.testing.assert_allclose(svds(A, k, return_singular_vectors=False), np.ones(k), rtol=0, atol=1e-13)
+
+
+def test_svds_gkl_seeds():
+    """rng takes what the randomized methods take (int, Generator, torch.Generator), reproducibly; a bad
+    seed is a TypeError that names the accepted kinds (SeedSequence's message named none)."""
+    torch = pytest.importorskip("torch")
+    A = _with_spectrum(60, 40, 1 / np.arange(1, 41))
+    ref = np.linalg.svd(A, compute_uv=False)[:3][::-1]
+    runs = [
+        svds(A, 3, method="gkl", rng=torch.Generator().manual_seed(3), return_singular_vectors=False)
+        for _ in range(2)
+    ]
+    np.testing.assert_array_equal(runs[0], runs[1])
+    np.testing.assert_allclose(runs[0], ref, rtol=0, atol=2 * THRESH * 60 * _U64)
+    with pytest.raises(TypeError, match=r"torch\.Generator"):
+        svds(A, 3, method="gkl", rng="abc")

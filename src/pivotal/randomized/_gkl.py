@@ -53,6 +53,8 @@ import numpy as np
 import scipy.sparse
 import scipy.sparse.linalg
 
+from .._seeding import as_generator
+
 __all__ = ["gkl_svds"]
 
 #: Residual target for ``tol=0``, in units of the unit roundoff (times ``s_1``).
@@ -171,9 +173,9 @@ def gkl_svds(
         ``min(min(M, N), max(2 k + 24, 3 k))``.
     maxiter : int, optional
         Largest number of restarts (default ``max(100, 10 k)``).
-    rng : int or numpy.random.Generator, optional
-        Seed of the start vector (fixed by default: the result is
-        reproducible).
+    rng : int, numpy.random.Generator or torch.Generator, optional
+        Seed of the start vector (:func:`pivotal._seeding.as_generator`;
+        fixed by default: the result is reproducible).
     dtype : optional
         Working dtype (float32, float64, complex64 or complex128).
 
@@ -217,7 +219,7 @@ def gkl_svds(
     extra = max(2, min((nmax - k) // 2, k + 8))
     lmax = min(k + extra, nmax - 2)
     restarts_max = int(maxiter) if maxiter is not None else max(100, 10 * k)
-    gen = np.random.default_rng(rng)
+    gen = as_generator(rng)
 
     U = np.zeros((nmax, m), dtype=dt)  # basis vectors by rows
     V = np.zeros((nmax + 1, n), dtype=dt)
