@@ -206,3 +206,22 @@ def test_svds_gkl_seeds():
     np.testing.assert_allclose(runs[0], ref, rtol=0, atol=2 * THRESH * 60 * _U64)
     with pytest.raises(TypeError, match=r"torch\.Generator"):
         svds(A, 3, method="gkl", rng="abc")
+
+
+def test_svds_half_and_extended_precision():
+    """float16 and long double: GKL computes in float32 / float64 (the dtypes of the dense path's result);
+    the iterative SciPy path refuses long double with SciPy's ValueError (it was a ZeroDivisionError)."""
+    A = _with_spectrum(60, 40, 1 / np.arange(1, 41))
+    for dt, want, unit in (
+        (np.float16, np.float32, np.finfo(np.float32).eps / 2),
+        (np.longdouble, np.float64, _U64),
+    ):
+        Ad = A.astype(dt)
+        u, s, vh = svds(Ad, 3, method="gkl")
+        assert s.dtype == want and u.dtype == want
+        _check(Ad.astype(np.float64), u[:, ::-1].astype(np.float64), s[::-1].astype(np.float64),
+               vh[::-1].astype(np.float64), 3, unit)  # fmt: skip
+        assert svds(Ad, 3, method="dense", return_singular_vectors=False).dtype == want
+    for method in ("lanczos", "randomized"):
+        with pytest.raises(ValueError, match="matrix type must be"):
+            svds(A.astype(np.longdouble), 3, method=method)
