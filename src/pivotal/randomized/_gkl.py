@@ -278,6 +278,7 @@ def gkl_svds(
                 break  # nothing above s_k outside the k triplets: they are the top k
             # A singular value above s_k was missed (a repeated one): its direction is in the basis now.
             verifications += 1
+            locked = None
             res = math.inf
             continue
         if res <= tol_eff:
