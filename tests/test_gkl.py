@@ -148,3 +148,80 @@ def test_svds_gkl_extreme_scale_and_torch():
     u, s, vh = svds(torch.as_tensor(A), 2, method="gkl")
     assert all(isinstance(x, torch.Tensor) for x in (u, s, vh))
     _check(A, u.numpy()[:, ::-1], s.numpy()[::-1], vh.numpy()[::-1], 2, _U64)
+
+
+@pytest.mark.parametrize(
+    "name",
+    ["identity", "orthogonal", "rank_deficient", "rank_deficient_wide"],
+)
+def test_gkl_k_close_to_min_dimension(name):
+    """k = min(M, N) - 1 where the Krylov space is exhausted early and fresh start vectors fill it.
+
+    A fresh vector orthogonal to ``j`` of ``n`` basis vectors keeps about ``sqrt((n - j) / n)`` of its
+    norm: it must be renormalized, not taken for zero (which left zero singular vectors and zero in
+    place of repeated singular values).
+    """
+    rng = np.random.default_rng(3)
+    A = {
+        "identity": np.eye(30),
+        "orthogonal": np.linalg.qr(rng.standard_normal((30, 30)))[0],
+        "rank_deficient": rng.standard_normal((50, 3)) @ rng.standard_normal((3, 40)),
+        "rank_deficient_wide": rng.standard_normal((40, 3)) @ rng.standard_normal((3, 50)),
+    }[name]
+    k = min(A.shape) - 1
+    U, s, Vh, info = gkl_svds(A, k)
+    assert info["converged"]
+    _check(A, U, s, Vh, k, _U64)
+
+
+@pytest.mark.parametrize("k", [2, 3])
+def test_gkl_exactly_repeated_top_values_are_not_missed(k):
+    """A diagonal 600 x 600 with s = (1, 1, 1, 0.5, 0.5, 0.5, 0.4 ... 0.01): k = 2, 3.
+
+    A Krylov space from one start vector holds one direction of each repeated singular value, so
+    the first cycle converges to ``(1, 0.5, 0.4)`` with small residuals: genuine triplets, but not the
+    top ``k``.  The check after convergence (a few steps from a fresh vector orthogonal to the ``k``
+    found) must find the missed copies; "auto" (GKL at this size) too.
+    """
+    d = np.r_[np.ones(3), 0.5 * np.ones(3), np.linspace(0.4, 0.01, 594)]
+    A = np.diag(d)
+    U, s, Vh, info = gkl_svds(A, k)
+    assert info["converged"]
+    _check(A, U, s, Vh, k, _U64)
+    assert select_svds_method(A, k)[0] == "gkl"
+    np.testing.assert_allclose(svds(A, k, return_singular_vectors=False), np.ones(k), rtol=0, atol=1e-13)
+
+
+def test_svds_gkl_seeds():
+    """rng takes what the randomized methods take (int, Generator, torch.Generator), reproducibly; a bad
+    seed is a TypeError that names the accepted kinds (SeedSequence's message named none)."""
+    torch = pytest.importorskip("torch")
+    A = _with_spectrum(60, 40, 1 / np.arange(1, 41))
+    ref = np.linalg.svd(A, compute_uv=False)[:3][::-1]
+    runs = [
+        svds(A, 3, method="gkl", rng=torch.Generator().manual_seed(3), return_singular_vectors=False)
+        for _ in range(2)
+    ]
+    np.testing.assert_array_equal(runs[0], runs[1])
+    np.testing.assert_allclose(runs[0], ref, rtol=0, atol=2 * THRESH * 60 * _U64)
+    with pytest.raises(TypeError, match=r"torch\.Generator"):
+        svds(A, 3, method="gkl", rng="abc")
+
+
+def test_svds_half_and_extended_precision():
+    """float16 and long double: GKL computes in float32 / float64 (the dtypes of the dense path's result);
+    the iterative SciPy path refuses long double with SciPy's ValueError (it was a ZeroDivisionError)."""
+    A = _with_spectrum(60, 40, 1 / np.arange(1, 41))
+    for dt, want, unit in (
+        (np.float16, np.float32, np.finfo(np.float32).eps / 2),
+        (np.longdouble, np.float64, _U64),
+    ):
+        Ad = A.astype(dt)
+        u, s, vh = svds(Ad, 3, method="gkl")
+        assert s.dtype == want and u.dtype == want
+        _check(Ad.astype(np.float64), u[:, ::-1].astype(np.float64), s[::-1].astype(np.float64),
+               vh[::-1].astype(np.float64), 3, unit)  # fmt: skip
+        assert svds(Ad, 3, method="dense", return_singular_vectors=False).dtype == want
+    for method in ("lanczos", "randomized"):
+        with pytest.raises(ValueError, match="matrix type must be"):
+            svds(A.astype(np.longdouble), 3, method=method)

@@ -411,3 +411,21 @@ def test_randomized_pca_parameters_are_checked():
             PCA(2, svd_solver="randomized", n_oversamples=bad).fit(X)
     # n_oversamples sets the block: k + n_oversamples columns
     assert "block 7," in PCA(2, svd_solver="randomized", n_oversamples=5, random_state=0).fit(X).path_
+
+
+@pytest.mark.parametrize("solver", ["full", "randomized"])
+def test_whitened_pca_of_zero_variance_components_is_finite(solver):
+    """Constant data (every variance 0): whiten=True gave 0 / 0 = NaN in transform (with a RuntimeWarning).
+
+    As scikit-learn, the whitening scale is floored at the dtype's eps: a component without variance
+    projects to 0, and inverse_transform maps back to the mean.
+    """
+    X = np.full((20, 8), 3.0)
+    ours = PCA(2, svd_solver=solver, whiten=True, random_state=0).fit(X)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        Z = ours.transform(X)
+        back = ours.inverse_transform(Z)
+    theirs = skd.PCA(2, svd_solver="full", whiten=True).fit(X)
+    np.testing.assert_array_equal(Z, theirs.transform(X))
+    np.testing.assert_allclose(back, X, rtol=8 * EPS, atol=0)

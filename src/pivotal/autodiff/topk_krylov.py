@@ -19,7 +19,7 @@ import numpy as np
 import scipy.sparse
 import scipy.sparse.linalg
 
-from .._array import backend_name, from_numpy, is_complex, namespace, to_numpy
+from .._array import backend_name, from_numpy, is_complex, namespace, to_numpy, unit_roundoff
 from ..krylov import block_cg, cg, minres
 
 __all__ = ["ProductOperator", "ShiftedOperator", "SolveReport", "solve_columns"]
@@ -130,7 +130,7 @@ class _Unshifted:
         self.M, self.shape, self.dtype = M, M.shape, M.dtype
 
     def matmat(self, X: Any) -> Any:
-        return -self.M.project(self.M._b(X))
+        return -self.M.project(self.M._b(self.M.project(X)))
 
 
 @dataclass
@@ -141,6 +141,24 @@ class SolveReport:
     iterations: list[int] = field(default_factory=list)
     residuals: list[float] = field(default_factory=list)
     converged: list[bool] = field(default_factory=list)
+
+
+def _block_cg(M: ShiftedOperator, B: Any, rtol: float, maxiter: int) -> tuple[Any, Any]:
+    """:func:`pivotal.krylov.block_cg` on ``(c_i I - Pr B Pr) x_i = b_i``, the recurrence's residuals."""
+    return block_cg(
+        _Unshifted(M), B, shifts=to_numpy(M.shift).real, rtol=rtol, atol=0.0,
+        maxiter=maxiter, return_info=True, check_finite=False, true_residual=False,
+    )  # fmt: skip
+
+
+@dataclass
+class _Iterations:
+    iterations: list[int]
+
+
+def _merged(first: Any, second: Any) -> _Iterations:
+    """The iterations of a solve and of its refinement, added per column."""
+    return _Iterations([int(a) + int(b) for a, b in zip(first.iterations, second.iterations, strict=True)])
 
 
 def solve_columns(
@@ -156,21 +174,52 @@ def solve_columns(
     column converges in fewer block products than its own CG run would take
     (its space also holds the other columns' directions); the reported
     residuals are then the recurrence's (no extra block product: full
-    reorthogonalisation keeps them within rounding of the true ones).  Otherwise each
+    reorthogonalisation keeps them within rounding of the true ones) while
+    the space is smaller than the complement.  Once it fills the complement
+    (``k (steps + 1) >= n - k``: small problems) its last blocks are rounding
+    noise, the recurrence's residuals no longer bound the true ones; nor do
+    they when ``u c_i ||x_i|| / ||b_i||`` (their difference, about
+    ``u ||M|| ||x||``, relative) exceeds ``rtol / 10``: an ill-conditioned
+    column.  Then the true residuals are computed (one more block product),
+    and in a filled space refined once (to ``rtol`` relative to ``b``) when
+    they are above ``rtol``.  Otherwise each
     column is an independent batched CG or MINRES iteration (per-column
     scalars), which honours column-dependent signs.
     """
+    xp = namespace(B)
+    bnorm = np.asarray(to_numpy(xp.linalg.vector_norm(B, axis=0)), dtype=float)
+    bnorm = np.where(bnorm > 0, bnorm, 1.0)
     if method == "cg" and M.gram != "none" and bool(np.all(to_numpy(M.sign) == 1)):
-        X, info = block_cg(
-            _Unshifted(M), B, shifts=to_numpy(M.shift).real, rtol=rtol, atol=0.0,
-            maxiter=maxiter, return_info=True, check_finite=False, true_residual=False,
-        )  # fmt: skip
+        X, info = _block_cg(M, B, rtol, maxiter)
+        res = np.asarray(info.residual_norms, dtype=float) / bnorm
+        conv = np.asarray(info.converged, dtype=bool) & ~np.asarray(info.breakdown, dtype=bool)
+        filled = int(B.shape[1]) * (max(info.iterations, default=0) + 1) >= M.shape[0] - int(M.W.shape[1])
+        xnorm = np.asarray(to_numpy(xp.linalg.vector_norm(X, axis=0)), dtype=float)
+        floor = unit_roundoff(B.dtype) * np.abs(to_numpy(M.shift)) * xnorm / bnorm
+        if filled or np.any(floor > rtol / 10):
+            # The recurrence's residuals are no longer the true ones: when the block space filled the
+            # complement its last blocks are rounding noise (A^H A X carries m u ||A||_F^2 ||X||, above
+            # the deflation threshold); and the two differ by about u ||M|| ||x|| (||M|| <= the shift c_i),
+            # which an ill-conditioned column (s_k near s_(k+1)) lifts above rtol.  The true residuals are
+            # computed instead (2 k products), refined once if above rtol.
+            R = B - M.matmat(X)
+            res = np.asarray(to_numpy(xp.linalg.vector_norm(R, axis=0)), dtype=float) / bnorm
+            if filled and np.any(res > rtol):  # the noise directions' error; an ill-conditioned floor stays
+                # R's columns need to drop by rtol / res_i only.
+                D, more = _block_cg(M, R, min(0.5, float(np.min(rtol / res[res > rtol]))), maxiter)
+                X = X + D
+                R = B - M.matmat(X)
+                res = np.asarray(to_numpy(xp.linalg.vector_norm(R, axis=0)), dtype=float) / bnorm
+                info = _merged(info, more)
+            conv = res <= rtol
     else:
         solver = cg if method == "cg" else minres
         X, info = solver(M, B, rtol=rtol, atol=0.0, maxiter=maxiter, return_info=True, check_finite=False)
-    bnorm = np.asarray(to_numpy(namespace(B).linalg.vector_norm(B, axis=0)), dtype=float)
-    res = np.asarray(info.residual_norms, dtype=float) / np.where(bnorm > 0, bnorm, 1.0)
-    conv = np.asarray(info.converged, dtype=bool) & ~np.asarray(info.breakdown, dtype=bool)
+        res = np.asarray(info.residual_norms, dtype=float) / bnorm  # true residuals
+        # The solvers' flags come from their recurrences, which can drift from the true residual.
+        conv = (
+            np.asarray(info.converged, dtype=bool) & ~np.asarray(info.breakdown, dtype=bool) & (res <= rtol)
+        )
     report = SolveReport(
         method, [int(i) for i in info.iterations], [float(r) for r in res], [bool(c) for c in conv]
     )

@@ -367,11 +367,11 @@ def _svd_complement(op, U, s, V, a, b, backward, rtol, maxiter):
     else:
         Z, report = solve_columns(backward, M, rhs, rtol=rtol, maxiter=maxiter)
     if right:
-        Y = Z
+        Y = M.project(Z)
         X = (a + op.matmat(Y)) / s_[None, :]
         X = X - U @ (_ct(xp, U) @ X)
     else:
-        X = Z
+        X = M.project(Z)
         Y = (b + op.rmatmat(X)) / s_[None, :]
         Y = Y - V @ (_ct(xp, V) @ Y)
     return X, Y, report
@@ -500,7 +500,7 @@ def eigsh_vjp(
         if backward == "cg":  # sign(w_i) (w_i I - A) is positive definite on the complement for "LM" pairs
             sign = xp.where(xp.real(w_) < 0, -sign, sign)
         M = ShiftedOperator(op, "none", V, w_, sign)
-        rhs = a * sign[None, :]
+        rhs = M.project(a * sign[None, :])  # twice projected: a null-space part of u ||gV|| stalls the solve
         if backward == "augmented":
             X = _eigh_augmented(op, V, w, a)
         elif backward == "block":

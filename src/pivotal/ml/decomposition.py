@@ -527,8 +527,9 @@ class PCA(Estimator):
             Z = np.asarray(X @ self.components_.T) - self.mean_ @ self.components_.T
         else:
             Z = (check_samples(self, host(X), reset=False) - self.mean_) @ self.components_.T
-        if self.whiten:
-            Z = Z / np.sqrt(self.explained_variance_)
+        if self.whiten:  # scale floored at eps, as scikit-learn: a component without variance projects to 0
+            scale = np.sqrt(self.explained_variance_)
+            Z = Z / np.maximum(scale, np.finfo(scale.dtype).eps)
         return Z
 
     def fit_transform(self, X: Any, y: Any = None) -> np.ndarray:

@@ -25,10 +25,23 @@ Why not ARPACK: SciPy's ``svds(solver="arpack")`` runs ``eigsh`` on
 ``A^H A``, two products per Lanczos step and the Ritz vectors of ``A^H A``
 (their residuals in ``A`` about ``sqrt(eps)`` worse relative to small
 singular values); here each step is one product with ``A`` and one with
-``A^H``.  Like every single-vector Krylov method (ARPACK's included), a
-singular value repeated inside the top ``k`` is found through rounding
-errors only: the restart then keeps iterating until the copy's residual is
-small too, which is why the test accepts converged triplets only.
+``A^H``.
+
+Repeated singular values.  Like every single-vector Krylov method
+(ARPACK's included), the space from one start vector holds one direction
+of each repeated singular value; the other copies enter through rounding
+errors only, and the first cycle may converge to ``k`` genuine triplets
+that are not the top ``k`` (``diag(1, 1, 1, 0.5, ...)``, ``k = 3``, gave
+``(1, 0.5, 0.4)``).  So for ``k >= 2`` a converged result is checked:
+the ``k`` triplets are locked (the arrow column, at most ``tol s_1``, is
+dropped), the basis is extended by :data:`VERIFY_STEPS` steps from a fresh
+random vector orthogonal to them (Golub-Kahan-Lanczos on ``A`` deflated
+by the ``k`` found), and a Ritz value above ``s_k`` means a missed copy:
+its direction is then in the basis and the iteration goes on (at most
+``k`` such checks).  The check costs ``VERIFY_STEPS`` products with ``A``
+and with ``A^H``; it finds a missed value well above ``s_k`` (the
+structural repeats above), not one within the Lanczos resolution of
+``s_k`` after that many steps.
 """
 
 from __future__ import annotations
@@ -40,10 +53,14 @@ import numpy as np
 import scipy.sparse
 import scipy.sparse.linalg
 
+from .._seeding import as_generator
+
 __all__ = ["gkl_svds"]
 
 #: Residual target for ``tol=0``, in units of the unit roundoff (times ``s_1``).
 GKL_TOL_FACTOR = 64.0
+#: Steps of the check, after convergence, that no singular value above ``s_k`` was missed (``k >= 2``).
+VERIFY_STEPS = 10
 #: DGKS: reorthogonalize again when one pass leaves less than this fraction of the norm.
 DGKS_ETA = 1 / math.sqrt(2)
 
@@ -106,11 +123,25 @@ def _orth(W: np.ndarray, j: int, w: np.ndarray) -> np.ndarray:
 
 
 def _fresh(gen: Any, W: np.ndarray, j: int, size: int, dt: Any) -> np.ndarray:
-    """A random unit vector orthogonal to the first ``j`` rows of ``W``; zero when they span the space."""
-    w = gen.standard_normal(size).astype(dt)
-    w = _orth(W, j, w / np.linalg.norm(w))
-    nrm = float(np.linalg.norm(w))
-    return w / nrm if nrm > 0.5 else np.zeros(size, dtype=dt)
+    """A random unit vector orthogonal to the first ``j`` rows of ``W``; zero when they span the space.
+
+    The rows are orthonormal, so they span the space only when ``j >= size``.  Otherwise a Gaussian
+    vector keeps about ``sqrt((size - j) / size)`` of its norm (small when ``j`` is close to ``size``,
+    never zero but with probability zero): it is renormalized and orthogonalized once more, which
+    makes it orthogonal to ``O(u)`` whatever the part removed.
+    """
+    if j >= size:
+        return np.zeros(size, dtype=dt)
+    for _ in range(8):  # each try fails with probability below sqrt(eps size)
+        w = gen.standard_normal(size).astype(dt)
+        w = _orth(W, j, w / np.linalg.norm(w))
+        nrm = float(np.linalg.norm(w))
+        if nrm > math.sqrt(float(np.finfo(dt).eps)):
+            w = _orth(W, j, w / nrm)
+            return w / np.linalg.norm(w)
+    raise RuntimeError(
+        f"gkl_svds: no random vector outside the span of {j} basis vectors in dimension {size}."
+    )
 
 
 def gkl_svds(
@@ -142,9 +173,9 @@ def gkl_svds(
         ``min(min(M, N), max(2 k + 24, 3 k))``.
     maxiter : int, optional
         Largest number of restarts (default ``max(100, 10 k)``).
-    rng : int or numpy.random.Generator, optional
-        Seed of the start vector (fixed by default: the result is
-        reproducible).
+    rng : int, numpy.random.Generator or torch.Generator, optional
+        Seed of the start vector (:func:`pivotal._seeding.as_generator`;
+        fixed by default: the result is reproducible).
     dtype : optional
         Working dtype (float32, float64, complex64 or complex128).
 
@@ -156,7 +187,8 @@ def gkl_svds(
     Vh : (k, N) ndarray
     info : dict
         ``steps`` (products with ``A``), ``restarts``, ``residual``
-        (largest ``||A^H u - s v|| / s_1`` bound), ``converged`` (bool).
+        (largest ``||A^H u - s v|| / s_1`` bound), ``converged`` (bool),
+        ``verifications`` (checks that found a missed singular value; module notes).
 
     Examples
     --------
@@ -187,7 +219,7 @@ def gkl_svds(
     extra = max(2, min((nmax - k) // 2, k + 8))
     lmax = min(k + extra, nmax - 2)
     restarts_max = int(maxiter) if maxiter is not None else max(100, 10 * k)
-    gen = np.random.default_rng(rng)
+    gen = as_generator(rng)
 
     U = np.zeros((nmax, m), dtype=dt)  # basis vectors by rows
     V = np.zeros((nmax + 1, n), dtype=dt)
@@ -201,9 +233,13 @@ def gkl_svds(
     restarts = 0
     anorm = 0.0  # running estimate of ||A|| (largest Ritz value)
     res = math.inf
+    verifying = False  # extending a locked basis from a fresh vector (module notes)
+    verifications = 0
+    locked = None
     while True:
-        # Extend to nmax.
-        while j < nmax:
+        # Extend to nmax (a verification: VERIFY_STEPS steps past the k locked triplets).
+        jstop = min(nmax, k + VERIFY_STEPS) if verifying else nmax
+        while j < jstop:
             w = op.mv(V[j]).astype(dt, copy=False)
             steps += 1
             w = _orth(U, j, w)
@@ -228,14 +264,38 @@ def gkl_svds(
             V[j + 1] = z
             M[j, j + 1] = beta
             j += 1
-            if j >= k:
+            if j >= k and not verifying:
                 P, S, Qh = np.linalg.svd(M[:j, :j])
                 anorm = max(anorm, float(S[0]))
                 r = np.abs(M[:j, j].conj() @ P[:, :k])
                 res = float(r.max()) / S[0] if S[0] > 0 else 0.0
                 if res <= tol_eff:
                     break
-        if res <= tol_eff or restarts >= restarts_max:
+        if verifying:
+            verifying = False
+            S2 = np.linalg.svd(M[:j, :j], compute_uv=False)
+            if S2[k - 1] <= locked[1][k - 1] + tol_eff * S2[0]:
+                break  # nothing above s_k outside the k triplets: they are the top k
+            # A singular value above s_k was missed (a repeated one): its direction is in the basis now.
+            verifications += 1
+            locked = None
+            res = math.inf
+            continue
+        if res <= tol_eff:
+            if k < 2 or verifications >= k:
+                break
+            # Verify: lock the k converged triplets and extend from a fresh vector orthogonal to them.
+            P, S, Qh = np.linalg.svd(M[:j, :j])
+            U[:k] = P[:, :k].T @ U[:j]
+            V[:k] = Qh[:k].conj() @ V[:j]
+            locked = (U[:k].T.copy(), S[:k].copy(), V[:k].conj())
+            M[:] = 0
+            M[np.arange(k), np.arange(k)] = S[:k]  # drops A^H u_i - s_i v_i, at most tol_eff s_1
+            V[k] = _fresh(gen, V, k, n, dt)
+            j = k
+            verifying = True
+            continue
+        if restarts >= restarts_max:
             break
         # Thick restart: keep the l leading Ritz triplets.
         P, S, Qh = np.linalg.svd(M[:j, :j])
@@ -250,8 +310,17 @@ def gkl_svds(
         M[:l, l] = rho.conj()
         j = l
         restarts += 1
-    P, S, Qh = np.linalg.svd(M[:j, :j])
-    Uk = (P[:, :k].T @ U[:j]).T
-    Vh = Qh[:k] @ V[:j].conj()
-    info = {"steps": steps, "restarts": restarts, "residual": res, "converged": bool(res <= tol_eff)}
+    if locked is not None and res <= tol_eff:
+        Uk, S, Vh = locked
+    else:
+        P, S, Qh = np.linalg.svd(M[:j, :j])
+        Uk = (P[:, :k].T @ U[:j]).T
+        Vh = Qh[:k] @ V[:j].conj()
+    info = {
+        "steps": steps,
+        "restarts": restarts,
+        "residual": res,
+        "converged": bool(res <= tol_eff),
+        "verifications": verifications,
+    }
     return np.ascontiguousarray(Uk), S[:k].astype(real_dt), Vh, info

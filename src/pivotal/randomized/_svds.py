@@ -52,7 +52,10 @@ LinearOperators with ``min(M, N) > 500`` and ``which="LM"`` (measured on the
 2-core VM, single-threaded CPU time, 2000 x 2000 with ``s_i = 1/i``: k = 1
 in 11 steps against ARPACK's 21 double products, k = 8 in 27 against 35,
 residuals ``2e-15 s_1`` for both; on Gaussian matrices GKL needs 10-35 %
-fewer products than ARPACK).  Should GKL reach its restart limit first
+fewer products than ARPACK).  For ``k >= 2`` add the 10 steps of GKL's
+check for missed repeated singular values (:mod:`pivotal.randomized._gkl`):
+k = 8 then takes 37 steps (1500 x 1500, ``s_i = 1/i``; Gaussian 172 instead
+of 162).  Should GKL reach its restart limit first
 (``maxiter``), "auto" repeats the computation with ARPACK.  Sparse input
 keeps ARPACK: its cheap products leave the per-step overhead of GKL's
 Python loop (the small SVD of the residual test) in front.
@@ -148,6 +151,14 @@ def _resolve_rng(rng: Any, random_state: Any) -> Any:
     return rng if rng is not None else random_state
 
 
+def _extended(dtype: Any) -> bool:
+    """Long double (real or complex): no LAPACK, ARPACK or :func:`pivotal._scaling.safe_range` for it."""
+    try:
+        return np.dtype(str(dtype).replace("torch.", "")).char in "gG"
+    except TypeError:  # torch.bfloat16 and other dtypes NumPy does not know
+        return False
+
+
 def _scaled_input(A: Any, *, arpack: bool, scale: bool = True) -> tuple[Any, int]:
     """``(2**e A, e)``: an explicit ``A`` checked for NaN/Inf and scaled (``A`` itself when ``e = 0``).
 
@@ -190,6 +201,11 @@ def _scaled_input(A: Any, *, arpack: bool, scale: bool = True) -> tuple[Any, int
             A = A.to(torch.float64)
     elif not np.issubdtype(A.dtype, np.inexact):  # integers: computed in float64, as SciPy
         A = A.astype(np.float64)
+    if _extended(A.dtype):  # SciPy's error, before safe_range fails
+        raise ValueError(
+            f"matrix type must be 'f', 'd', 'F', or 'D', got {A.dtype}: the iterative solvers run in single or "
+            "double precision; convert A (A.astype(numpy.float64)) or use method='dense' or 'gkl'."
+        )
     anrm = max_abs(A)
     if not math.isfinite(anrm):
         raise ValueError(
@@ -645,7 +661,11 @@ def _svds_gkl(A, k, tol, ncv, maxiter, seed, *, fallback):
     """
     from ._gkl import gkl_svds
 
-    a, e = _scaled_input(_host_dense(A) if _kind(A) == "dense" else A, arpack=True)
+    a = _host_dense(A) if _kind(A) == "dense" else A
+    work = {"e": np.float32, "g": np.float64, "G": np.complex128}.get(np.dtype(a.dtype).char)
+    if work is not None:  # half and extended precision: the dtypes of the dense path's result
+        a = a.astype(work)
+    a, e = _scaled_input(a, arpack=True)
     if isinstance(seed, np.random.RandomState):
         seed = int(seed.randint(2**31))
     u, s, vh, info = gkl_svds(a, k, tol=tol, ncv=ncv, maxiter=maxiter, rng=0 if seed is None else seed)
