@@ -1,10 +1,13 @@
 """Test-session set-up shared by tests/ and the doctests under src/.
 
 NumPy's and SciPy's wheels each bundle an OpenBLAS with its own thread pool,
-and torch adds OpenMP threads that busy-wait; on small shared machines the
-pools fight over the cores and make the (small-matrix) tests 5-10x slower.
-The suite checks mathematics, not speed, so it runs each library single
-threaded unless the caller chose otherwise.  Benchmarks live in benchmarks/
+and torch adds OpenMP threads that busy-wait; pivotal's kernel passes have a
+thread pool of their own (pivotal.ml.kernels.base.for_row_blocks).  On small
+shared machines, and under pytest-xdist's one process per core, the pools
+fight over the cores and make the (small-matrix) tests 5-10x slower.  The
+suite checks mathematics, not speed, so it runs each library single threaded
+unless the caller chose otherwise (tests/ml/test_ml_kernels.py checks that
+the thread count does not change the kernels' results).  Benchmarks live in benchmarks/
 and are unaffected.
 """
 
@@ -13,7 +16,7 @@ import zlib
 
 import pytest
 
-for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "PIVOTAL_NUM_THREADS"):
     os.environ.setdefault(_var, "1")
 
 
