@@ -210,21 +210,11 @@ def test_residual_and_kernel_norm_of_an_evaluation(store, monkeypatch):
     X, y = _problem(n=300, m=2, seed=5)
     kernel = _kernel()
     monkeypatch.setattr(base, "BLOCK_ELEMENTS", 300 * 64)  # 5 row blocks
+    probes = _gp_iterative.Probes.draw(np.random.default_rng(0), 300, 20, 4)
+    opts = {"rank": 20, "rtol": 1e-8, "maxiter": 500, "eval_gradient": False, "store": store}
     previous = base.set_max_threads(2)
     try:
-        res = _gp_iterative.iterative_lml(
-            kernel,
-            X,
-            y,
-            1e-10,
-            _gp_iterative.Probes.draw(np.random.default_rng(0), 300, 20, 4),
-            rank=20,
-            rtol=1e-8,
-            maxiter=500,
-            eval_gradient=False,
-            store=store,
-            residual=True,
-        )
+        res = _gp_iterative.iterative_lml(kernel, X, y, 1e-10, probes, residual=True, **opts)
     finally:
         base.set_max_threads(previous)
     K = kernel(X) + 1e-10 * np.eye(300)
@@ -235,18 +225,7 @@ def test_residual_and_kernel_norm_of_an_evaluation(store, monkeypatch):
         np.abs(res.residual - (y - K @ res.alpha)), 2 * gamma * (np.abs(K) @ np.abs(res.alpha)) + 1e-300
     )
     assert res.residual.shape == y.shape
-    plain = _gp_iterative.iterative_lml(
-        kernel,
-        X,
-        y,
-        1e-10,
-        _gp_iterative.Probes.draw(np.random.default_rng(0), 300, 20, 4),
-        rank=20,
-        rtol=1e-8,
-        maxiter=500,
-        eval_gradient=False,
-        store=store,
-    )
+    plain = _gp_iterative.iterative_lml(kernel, X, y, 1e-10, probes, **opts)
     assert plain.residual is None and plain.k_inf is None
 
 
