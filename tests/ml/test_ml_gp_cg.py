@@ -195,6 +195,40 @@ def test_cg_errors():
         GaussianProcessRegressor(bad, method="cg", alpha=1e-3).fit(X, y)
 
 
+@pytest.mark.parametrize("store", [True, False])
+def test_residual_and_kernel_norm_of_an_evaluation(store, monkeypatch):
+    """``iterative_lml(..., residual=True)``: ``Y - K_hat alpha`` and ``||K_hat||_inf`` (the fit's backward
+    error), over several row blocks on two threads, against the dense matrix.
+
+    A row sum of ``|K_hat|`` has rounding ``gamma_n`` relative; the residual's products and
+    subtraction ``2 gamma_n |K_hat| |alpha|`` entrywise (``gamma_n ~ n u``), while a wrong
+    residual would be off by about ``|K_hat| |alpha|`` itself.
+    """
+    from pivotal.ml import _gp_iterative
+    from pivotal.ml.kernels import base
+
+    X, y = _problem(n=300, m=2, seed=5)
+    kernel = _kernel()
+    monkeypatch.setattr(base, "BLOCK_ELEMENTS", 300 * 64)  # 5 row blocks
+    probes = _gp_iterative.Probes.draw(np.random.default_rng(0), 300, 20, 4)
+    opts = {"rank": 20, "rtol": 1e-8, "maxiter": 500, "eval_gradient": False, "store": store}
+    previous = base.set_max_threads(2)
+    try:
+        res = _gp_iterative.iterative_lml(kernel, X, y, 1e-10, probes, residual=True, **opts)
+    finally:
+        base.set_max_threads(previous)
+    K = kernel(X) + 1e-10 * np.eye(300)
+    gamma = 300 * np.finfo(float).eps
+    k_inf = np.abs(K).sum(axis=1).max()
+    assert abs(res.k_inf - k_inf) <= gamma * k_inf
+    np.testing.assert_array_less(
+        np.abs(res.residual - (y - K @ res.alpha)), 2 * gamma * (np.abs(K) @ np.abs(res.alpha)) + 1e-300
+    )
+    assert res.residual.shape == y.shape
+    plain = _gp_iterative.iterative_lml(kernel, X, y, 1e-10, probes, **opts)
+    assert plain.residual is None and plain.k_inf is None
+
+
 @pytest.mark.parametrize("m", [1, 2])
 def test_stored_and_recomputed_kernel_agree(m, monkeypatch):
     """``store_kernel``: a stored ``K`` and row blocks recomputed per product are the same matrix.

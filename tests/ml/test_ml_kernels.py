@@ -336,7 +336,17 @@ def test_ard_contraction_falls_back_to_exact_differences_where_it_would_cancel()
     assert np.all(np.abs(k.contract_gradient(X, W) - ref) <= tol)
 
 
-def test_row_block_passes_do_not_depend_on_threads(monkeypatch):
+@pytest.fixture
+def kernel_threads():
+    """``set_max_threads`` for the test, restored afterwards (the suite runs kernel passes on one thread)."""
+    from pivotal.ml.kernels import base
+
+    previous = base.set_max_threads(None)
+    yield base.set_max_threads
+    base.set_max_threads(previous)
+
+
+def test_row_block_passes_do_not_depend_on_threads(monkeypatch, kernel_threads):
     """``for_row_blocks``: the thread pool gives the sequential loop's results, nested calls too.
 
     Each block computes the same numbers whichever thread runs it and the partial sums are added
@@ -353,14 +363,46 @@ def test_row_block_passes_do_not_depend_on_threads(monkeypatch):
     V = rng.standard_normal((700, 4))
     out = {}
     for threads in (1, 2, 3):
-        monkeypatch.setattr(base, "_block_threads", lambda t=threads: t)
+        kernel_threads(threads)
         out[threads] = (k(X), k.matmul(X, V), k.contract_gradient(X, W))
     for threads in (2, 3):
         for a, b in zip(out[1], out[threads], strict=True):
             np.testing.assert_allclose(b, a, rtol=1e-13, atol=1e-13 * np.abs(a).max())
     # a pass started from inside a block runs there, without waiting on the pool
-    monkeypatch.setattr(base, "_block_threads", lambda: 2)
+    kernel_threads(2)
     inner = base.for_row_blocks(
         lambda i0, i1: sum(base.for_row_blocks(lambda a, b: b - a, 700, 700)), 700, 700
     )
     assert inner == [700] * len(inner) and len(inner) > 1
+
+
+def test_kernel_thread_count_settings(monkeypatch, kernel_threads):
+    """``max_threads``: ``set_max_threads``, then ``PIVOTAL_NUM_THREADS``, then ``OMP_NUM_THREADS``,
+    then the CPU count; one thread runs every block in the calling thread; bad values are refused."""
+    import threading
+
+    from pivotal.ml.kernels import base
+
+    monkeypatch.delenv("PIVOTAL_NUM_THREADS", raising=False)
+    monkeypatch.delenv("OMP_NUM_THREADS", raising=False)
+    assert base.max_threads() == base._cpu_count()
+    monkeypatch.setenv("OMP_NUM_THREADS", "3,1")  # OpenMP's nested form: the outer level counts
+    assert base.max_threads() == 3
+    monkeypatch.setenv("OMP_NUM_THREADS", "false")  # not a count: OpenMP's business, not refused here
+    assert base.max_threads() == base._cpu_count()
+    monkeypatch.setenv("OMP_NUM_THREADS", "3")
+    monkeypatch.setenv("PIVOTAL_NUM_THREADS", "2")
+    assert base.max_threads() == 2
+    assert kernel_threads(5) is None and base.max_threads() == 5
+    assert kernel_threads(1) == 5
+    monkeypatch.setattr(base, "BLOCK_ELEMENTS", 64 * 64)
+    names = base.for_row_blocks(lambda i0, i1: threading.current_thread().name, 640, 64)
+    assert names == [threading.current_thread().name] * 10
+    kernel_threads(None)
+    for bad in ("0", "-2", "two", "1.5"):
+        monkeypatch.setenv("PIVOTAL_NUM_THREADS", bad)
+        with pytest.raises(ValueError, match="PIVOTAL_NUM_THREADS"):
+            base.max_threads()
+    for bad in (0, -1, 2.0, True, "2"):
+        with pytest.raises(ValueError, match="positive int"):
+            kernel_threads(bad)

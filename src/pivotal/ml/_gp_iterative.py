@@ -62,6 +62,7 @@ from ..errors import NotPositiveDefiniteError
 from ..kernels.pivoted_cholesky import pivoted_cholesky_columns
 from ..krylov import cg
 from . import _gp_cost
+from .kernels.base import for_row_blocks
 
 __all__ = [
     "CG_DEFAULTS",
@@ -147,13 +148,10 @@ class KernelOperator:
 
     def row_abs_sums(self) -> np.ndarray:
         """``sum_k |K_hat_ik|`` for every row (one pass over row blocks): ``||K_hat||_inf`` is the max."""
-        from .kernels.base import row_blocks
-
         n = self.shape[0]
         out = np.empty(n)
-        starts, step = row_blocks(n, n)
-        for i0 in starts:
-            i1 = min(i0 + step, n)
+
+        def block(i0: int, i1: int) -> None:
             if self.K is not None:
                 blk = np.abs(self.K[i0:i1])
             else:
@@ -161,6 +159,8 @@ class KernelOperator:
                 blk[np.arange(i1 - i0), np.arange(i0, i1)] += self.diag_add[i0:i1]
                 np.abs(blk, out=blk)
             out[i0:i1] = blk.sum(axis=1)
+
+        for_row_blocks(block, n, n)
         return out
 
 
@@ -233,14 +233,19 @@ def pivoted_preconditioner(op: KernelOperator, rank: int) -> tuple[LowRankPlusDi
 
 @dataclass
 class IterativeLML:
-    """One matrix-free evaluation: the LML, its gradient, ``alpha = K_hat^{-1} y`` and what it took."""
+    """One matrix-free evaluation: the LML, its gradient, ``alpha = K_hat^{-1} y`` and what it took.
+
+    With ``iterative_lml(..., residual=True)``, also ``residual = y - K_hat alpha`` and
+    ``k_inf = ||K_hat||_inf`` (a backward error's ingredients); ``None`` otherwise.
+    """
 
     lml: float
     gradient: np.ndarray | None
     alpha: np.ndarray
     stats: dict
     preconditioner: LowRankPlusDiagonal
-    operator: KernelOperator
+    residual: np.ndarray | None = None
+    k_inf: float | None = None
 
 
 def _gauss_log(d: np.ndarray, e: np.ndarray) -> float:
@@ -280,10 +285,13 @@ def iterative_lml(
     maxiter: int,
     eval_gradient: bool,
     store: bool = False,
+    residual: bool = False,
 ) -> IterativeLML:
     """The LML of targets ``Y`` (``(n, m)``) and its gradient, matrix-free (module notes).
 
-    ``store``: keep ``K_hat`` in memory for the CG products (:class:`KernelOperator`).
+    ``store``: keep ``K_hat`` in memory for the CG products (:class:`KernelOperator`); it is
+    dropped on return.  ``residual``: also ``Y - K_hat alpha`` and ``||K_hat||_inf`` (one more
+    product and one more pass over ``K_hat``).
     """
     n, m = Y.shape
     op = KernelOperator(kernel, X, diag_add, store=store)
@@ -320,4 +328,8 @@ def iterative_lml(
         A = np.hstack([alpha, (-m / t) * V, m * G])
         B = np.hstack([alpha, U - V, P._Ld])
         grad = 0.5 * kernel.contract_gradient(X, (A, B, -m / P.d))
-    return IterativeLML(lml, grad, alpha, stats, P, op)
+    out = IterativeLML(lml, grad, alpha, stats, P)
+    if residual:
+        out.residual = Y - op.matmat(alpha)
+        out.k_inf = float(op.row_abs_sums().max())
+    return out

@@ -84,7 +84,7 @@ from ._estimator import Estimator, check_samples, check_targets
 from ._gp_cost import choose_method
 from ._gp_iterative import CG_DEFAULTS, KernelOperator, Probes, iterative_lml, solve, store_kernel_choice
 from .kernels import RBF, ConstantKernel, Kernel
-from .kernels.base import as_like, host_array, row_blocks, tensor_of
+from .kernels.base import as_like, for_row_blocks, host_array, tensor_of
 
 __all__ = ["JITTER_BOUND", "METHODS", "FitReport", "GaussianProcessRegressor"]
 
@@ -338,10 +338,12 @@ class GaussianProcessRegressor(Estimator):
         return opts
 
     def _resolve_method(self, X: np.ndarray, m: int) -> tuple[str, str]:
+        """``(method, reason)``; for ``"cg"`` or ``"auto"`` it first sets ``_store_kernel`` (cg's storage)."""
+        if self.method == "cholesky":
+            return self.method, "requested"
+        self._store_kernel = store_kernel_choice(X.shape[0], self._cg_opts["store_kernel"])
         if self.method == "auto":
-            o = self._cg_opts
-            stored = store_kernel_choice(X.shape[0], o["store_kernel"])[0]
-            return choose_method(self.kernel_, X, m, o["probes"], stored)
+            return choose_method(self.kernel_, X, m, self._cg_opts["probes"], self._store_kernel[0])
         return self.method, "requested"
 
     def _checked_alpha(self, n: int) -> np.ndarray | float:
@@ -371,7 +373,7 @@ class GaussianProcessRegressor(Estimator):
         res = self._evaluate_cg(kernel, eval_gradient, diag_add)
         return res.lml, res.gradient
 
-    def _evaluate_cg(self, kernel: Any, eval_gradient: bool, diag_add: Any):
+    def _evaluate_cg(self, kernel: Any, eval_gradient: bool, diag_add: Any, residual: bool = False):
         y = self.y_train_ if self.y_train_.ndim == 2 else self.y_train_[:, None]
         o = self._cg_opts
         res = iterative_lml(
@@ -385,6 +387,7 @@ class GaussianProcessRegressor(Estimator):
             maxiter=o["maxiter"],
             eval_gradient=eval_gradient,
             store=self._store_kernel[0],
+            residual=residual,
         )
         tally = self.__dict__.setdefault("_cg_tally", {"iterations_max": 0, "unconverged_evaluations": 0})
         tally["iterations_max"] = max(tally["iterations_max"], res.stats["iterations"])
@@ -447,9 +450,11 @@ class GaussianProcessRegressor(Estimator):
     def _contract(kernel: Any, X: np.ndarray, W: np.ndarray, A: np.ndarray, m: int) -> np.ndarray:
         """``sum_ik (A A^T - m K^{-1})_ik dK_ik/dtheta_j``, with ``W = K^{-1}`` overwritten."""
         W *= -float(m)
-        starts, step = row_blocks(W.shape[0], W.shape[0])
-        for i0 in starts:  # + A A^T by row blocks: no second n x n temporary
-            W[i0 : i0 + step] += A[i0 : i0 + step] @ A.T
+
+        def add_outer(i0: int, i1: int) -> None:  # + A A^T by row blocks: no second n x n temporary
+            W[i0:i1] += A[i0:i1] @ A.T
+
+        for_row_blocks(add_outer, W.shape[0], W.shape[0])
         if hasattr(kernel, "contract_gradient"):
             return kernel.contract_gradient(X, W)
         return np.einsum("ik,ikj->j", W, kernel(X, eval_gradient=True)[1])  # a scikit-learn kernel
@@ -567,7 +572,7 @@ class GaussianProcessRegressor(Estimator):
             self._y_train_std = np.ones(shape)
         self.X_train_ = np.copy(X) if self.copy_X_train else X
         self.y_train_ = np.copy(y) if self.copy_X_train else y
-        for stale in ("_factorization", "L_", "_preconditioner", "_cg_tally"):
+        for stale in ("_factorization", "L_", "_preconditioner", "_cg_tally", "_store_kernel"):
             self.__dict__.pop(stale, None)
         self._method, reason = self._resolve_method(X, n_targets_seen)
         report = FitReport(method=self._method, method_reason=reason, restarts=int(self.n_restarts_optimizer))
@@ -604,34 +609,31 @@ class GaussianProcessRegressor(Estimator):
         n = self.X_train_.shape[0]
         o = self._cg_opts
         self._probes = Probes.draw(self._rng, n, min(o["rank"], n), o["probes"])
-        self._store_kernel = store_kernel_choice(n, o["store_kernel"])
         self.jitter_ = 0.0  # no jitter escalation: a kernel that is not positive definite raises
         if self.optimizer is not None and self.kernel_.n_dims > 0:
             self._optimize(report)
-        res = self._evaluate_cg(self.kernel_, False, self._diag_add())
+        res = self._evaluate_cg(self.kernel_, False, self._diag_add(), residual=True)
         self.log_marginal_likelihood_value_ = res.lml
         self.alpha_ = res.alpha if self.y_train_.ndim == 2 else res.alpha[:, 0]
         self._preconditioner = res.preconditioner
-        op = res.operator
         y2 = self.y_train_.reshape(n, -1)
-        r = y2 - op.matmat(res.alpha)
-        k_inf = float(op.row_abs_sums().max())
         report.backward_error = float(
-            np.max(np.abs(r).max(axis=0) / (k_inf * np.abs(res.alpha).max(axis=0) + np.abs(y2).max(axis=0)))
+            np.max(
+                np.abs(res.residual).max(axis=0)
+                / (res.k_inf * np.abs(res.alpha).max(axis=0) + np.abs(y2).max(axis=0))
+            )
         )
-        stats = res.stats
-        del op, res  # a stored K is not kept after the fit
         report.iterative = {
-            **stats,
+            **res.stats,
             **self._cg_tally,
             "kernel_storage": self._store_kernel[1],
             "cg_options": dict(o),
         }
         self.fit_report_ = report
-        if not stats["converged"]:
+        if not res.stats["converged"]:
             warnings.warn(
                 f"CG did not converge to rtol={o['rtol']:g} in {o['maxiter']} iterations at the fitted "
-                f"hyperparameters (relative residual {stats['relative_residual']:.3g}); raise "
+                f"hyperparameters (relative residual {res.stats['relative_residual']:.3g}); raise "
                 "cg_options['maxiter'] or 'rank', or use method='cholesky'.",
                 LinAlgWarning,
                 stacklevel=2,

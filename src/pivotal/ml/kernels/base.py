@@ -35,7 +35,9 @@ __all__ = [
     "as_like",
     "for_row_blocks",
     "host_array",
+    "max_threads",
     "row_blocks",
+    "set_max_threads",
     "squared_distances",
     "tensor_of",
 ]
@@ -81,25 +83,107 @@ def row_blocks(n_rows: int, n_cols: int) -> tuple[range, int]:
     return range(0, n_rows, step), step
 
 
-def _block_threads() -> int:
+def _cpu_count() -> int:
     try:
         return len(os.sched_getaffinity(0))
     except AttributeError:  # pragma: no cover - not Linux
         return os.cpu_count() or 1
 
 
-_POOL: list[ThreadPoolExecutor] = []
+#: The thread count set by :func:`set_max_threads` (``None``: from the environment, see :func:`max_threads`).
+_MAX_THREADS: list[int | None] = [None]
+_POOLS: dict[int, ThreadPoolExecutor] = {}
+_POOLS_LOCK = threading.Lock()
 _POOL_PREFIX = "pivotal-kernel"
 
 
+def _env_threads(name: str, *, strict: bool) -> int | None:
+    """A positive thread count from the variable ``name`` (its first comma-separated entry), or ``None``."""
+    value = os.environ.get(name, "").strip()
+    if not value:
+        return None
+    first = value.split(",")[0].strip()
+    if first.isdigit() and int(first) >= 1:
+        return int(first)
+    if strict:
+        raise ValueError(
+            f"{name}={value!r} must be a positive integer (the number of threads for kernel passes); "
+            f"set it to e.g. 1, or unset it to use one thread per CPU."
+        )
+    return None  # an OpenMP setting we cannot read (e.g. "false"): not ours to refuse
+
+
+def max_threads() -> int:
+    """The number of threads :func:`for_row_blocks` may use: the first of these that is set.
+
+    1. :func:`set_max_threads`;
+    2. the environment variable ``PIVOTAL_NUM_THREADS`` (a positive integer; anything else raises);
+    3. ``OMP_NUM_THREADS`` (its first entry, when it is a positive integer), the variable by which
+       process pools (Dask workers, joblib's loky backend, pytest set-ups) ask each compute library
+       to stay within its share of the cores;
+    4. the number of CPUs this process may run on.
+
+    The environment is read at each call, so a change takes effect at the next kernel pass.
+
+    Examples
+    --------
+    >>> from pivotal.ml.kernels.base import max_threads, set_max_threads
+    >>> previous = set_max_threads(3)
+    >>> max_threads()
+    3
+    >>> set_max_threads(previous)
+    3
+    """
+    if _MAX_THREADS[0] is not None:
+        return _MAX_THREADS[0]
+    for name, strict in (("PIVOTAL_NUM_THREADS", True), ("OMP_NUM_THREADS", False)):
+        n = _env_threads(name, strict=strict)
+        if n is not None:
+            return n
+    return _cpu_count()
+
+
+def set_max_threads(n: int | None) -> int | None:
+    """Set the number of threads of kernel passes for the whole process; returns the previous setting.
+
+    ``None`` returns to the environment's choice (:func:`max_threads`).  One thread runs the
+    row blocks in the calling thread, with no pool.  The results do not depend on this setting
+    (:func:`for_row_blocks`).
+
+    Examples
+    --------
+    >>> from pivotal.ml.kernels.base import set_max_threads
+    >>> previous = set_max_threads(1)   # e.g. in a process that already runs one task per core
+    >>> set_max_threads(previous)
+    1
+    """
+    if n is not None and (isinstance(n, bool) or not isinstance(n, int) or n < 1):
+        raise ValueError(
+            f"set_max_threads takes a positive int or None (the environment's choice), got {n!r}."
+        )
+    previous = _MAX_THREADS[0]
+    _MAX_THREADS[0] = n
+    return previous
+
+
+def _pool(threads: int) -> ThreadPoolExecutor:
+    with _POOLS_LOCK:
+        if threads not in _POOLS:
+            _POOLS[threads] = ThreadPoolExecutor(max_workers=threads, thread_name_prefix=_POOL_PREFIX)
+        return _POOLS[threads]
+
+
 def for_row_blocks(fn: Callable[[int, int], Any], n_rows: int, n_cols: int) -> list:
-    """``[fn(i0, i1) for each row block]`` (:func:`row_blocks`), in block order, on all CPUs.
+    """``[fn(i0, i1) for each row block]`` (:func:`row_blocks`), in block order, on :func:`max_threads` threads.
 
     A kernel pass is elementwise work on ``n^2`` entries (an ``exp`` each, about 10 ns where
     NumPy has no vectorised ``exp``), which NumPy runs on one core: the blocks go to a
-    thread pool with one thread per available CPU (NumPy releases the GIL in ufuncs and
-    BLAS calls).  ``fn`` must only read shared data and write its own rows.  Results
-    come back in block order, so sums over them do not depend on the scheduling.
+    thread pool with :func:`max_threads` threads (by default one per available CPU, fewer
+    where ``PIVOTAL_NUM_THREADS``, ``OMP_NUM_THREADS`` or :func:`set_max_threads` say so;
+    NumPy releases the GIL in ufuncs and BLAS calls).  With one thread, or one block, the
+    blocks run in the calling thread.  ``fn`` must only read shared data and write its own
+    rows.  Results come back in block order, so sums over them do not depend on the number
+    of threads or the scheduling.  A pass started inside a block runs in that block's thread.
 
     Examples
     --------
@@ -109,15 +193,13 @@ def for_row_blocks(fn: Callable[[int, int], Any], n_rows: int, n_cols: int) -> l
     """
     starts, step = row_blocks(n_rows, n_cols)
     spans = [(i0, min(i0 + step, n_rows)) for i0 in starts]
-    threads = min(_block_threads(), len(spans))
+    limit = max_threads()
     nested = threading.current_thread().name.startswith(
         _POOL_PREFIX
     )  # a block's own pass: no waiting on the pool
-    if threads <= 1 or nested:
+    if min(limit, len(spans)) <= 1 or nested:
         return [fn(i0, i1) for i0, i1 in spans]
-    if not _POOL:
-        _POOL.append(ThreadPoolExecutor(max_workers=_block_threads(), thread_name_prefix=_POOL_PREFIX))
-    return list(_POOL[0].map(lambda span: fn(*span), spans))
+    return list(_pool(limit).map(lambda span: fn(*span), spans))
 
 
 def squared_distances(A: np.ndarray, B: np.ndarray, *, diagonal_offset: int | None = None) -> np.ndarray:
