@@ -13,9 +13,8 @@ For the same reason XLA compiles JAX code without LLVM's optimisation passes
 (--xla_backend_optimization_level=0) unless XLA_FLAGS is set: the JAX tests
 differentiate 2x2 to 6x6 matrices, so compiling (hundreds of small programs
 per test, 54 ms each) is most of their time and running the code almost none.
-On 2 cores (-n 2, shared machine), the jax tests of four autodiff modules took
-183 s of CPU instead of 225 s, and all of tests/test_autodiff_*.py 395 s
-instead of 426 s.  The level changes how fast the code runs, not what it computes
+On 2 cores, the jax tests of four autodiff modules took 183 s of CPU instead
+of 225 s.  The level changes how fast the code runs, not what it computes
 (XLA's fast-math options are off by default at every level), and where it
 changes a last bit (say, by fusing a multiply-add) the tolerances cover it:
 they come from error analysis, not from one compiler's rounding.
