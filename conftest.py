@@ -7,19 +7,8 @@ shared machines, and under pytest-xdist's one process per core, the pools
 fight over the cores and make the (small-matrix) tests 5-10x slower.  The
 suite checks mathematics, not speed, so it runs each library single threaded
 unless the caller chose otherwise (tests/ml/test_ml_kernels.py checks that
-the thread count does not change the kernels' results).
-
-For the same reason XLA compiles JAX code without LLVM's optimisation passes
-(--xla_backend_optimization_level=0) unless XLA_FLAGS is set: the JAX tests
-differentiate 2x2 to 6x6 matrices, so compiling (hundreds of small programs
-per test, 54 ms each) is most of their time and running the code almost none.
-On 2 cores, the jax tests of four autodiff modules took 183 s of CPU instead
-of 225 s.  The level changes how fast the code runs, not what it computes
-(XLA's fast-math options are off by default at every level), and where it
-changes a last bit (say, by fusing a multiply-add) the tolerances cover it:
-they come from error analysis, not from one compiler's rounding.
-
-Benchmarks live in benchmarks/ and are unaffected.
+the thread count does not change the kernels' results).  Benchmarks live in benchmarks/
+and are unaffected.
 """
 
 import os
@@ -29,7 +18,6 @@ import pytest
 
 for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "PIVOTAL_NUM_THREADS"):
     os.environ.setdefault(_var, "1")
-os.environ.setdefault("XLA_FLAGS", "--xla_backend_optimization_level=0")
 
 
 def pytest_configure(config):
