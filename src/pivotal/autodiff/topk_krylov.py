@@ -161,6 +161,11 @@ def _merged(first: Any, second: Any) -> _Iterations:
     return _Iterations([int(a) + int(b) for a, b in zip(first.iterations, second.iterations, strict=True)])
 
 
+def _column_norms(X: Any) -> np.ndarray:
+    """The 2-norm of each column of ``X``, on the host as float64."""
+    return np.asarray(to_numpy(namespace(X).linalg.vector_norm(X, axis=0)), dtype=float)
+
+
 def solve_columns(
     method: str, M: ShiftedOperator, B: Any, *, rtol: float, maxiter: int
 ) -> tuple[Any, SolveReport]:
@@ -186,15 +191,14 @@ def solve_columns(
     column is an independent batched CG or MINRES iteration (per-column
     scalars), which honours column-dependent signs.
     """
-    xp = namespace(B)
-    bnorm = np.asarray(to_numpy(xp.linalg.vector_norm(B, axis=0)), dtype=float)
+    bnorm = _column_norms(B)
     bnorm = np.where(bnorm > 0, bnorm, 1.0)
     if method == "cg" and M.gram != "none" and bool(np.all(to_numpy(M.sign) == 1)):
         X, info = _block_cg(M, B, rtol, maxiter)
         res = np.asarray(info.residual_norms, dtype=float) / bnorm
         conv = np.asarray(info.converged, dtype=bool) & ~np.asarray(info.breakdown, dtype=bool)
         filled = int(B.shape[1]) * (max(info.iterations, default=0) + 1) >= M.shape[0] - int(M.W.shape[1])
-        xnorm = np.asarray(to_numpy(xp.linalg.vector_norm(X, axis=0)), dtype=float)
+        xnorm = _column_norms(X)
         floor = unit_roundoff(B.dtype) * np.abs(to_numpy(M.shift)) * xnorm / bnorm
         if filled or np.any(floor > rtol / 10):
             # The recurrence's residuals are no longer the true ones: when the block space filled the
@@ -203,13 +207,13 @@ def solve_columns(
             # which an ill-conditioned column (s_k near s_(k+1)) lifts above rtol.  The true residuals are
             # computed instead (2 k products), refined once if above rtol.
             R = B - M.matmat(X)
-            res = np.asarray(to_numpy(xp.linalg.vector_norm(R, axis=0)), dtype=float) / bnorm
+            res = _column_norms(R) / bnorm
             if filled and np.any(res > rtol):  # the noise directions' error; an ill-conditioned floor stays
                 # R's columns need to drop by rtol / res_i only.
                 D, more = _block_cg(M, R, min(0.5, float(np.min(rtol / res[res > rtol]))), maxiter)
                 X = X + D
                 R = B - M.matmat(X)
-                res = np.asarray(to_numpy(xp.linalg.vector_norm(R, axis=0)), dtype=float) / bnorm
+                res = _column_norms(R) / bnorm
                 info = _merged(info, more)
             conv = res <= rtol
     else:
